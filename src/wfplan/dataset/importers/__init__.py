@@ -1,0 +1,1 @@
+"""wfplan.dataset.importers."""
