@@ -1,0 +1,128 @@
+"""Code lists kept as versioned CSV files inside the package.
+
+Each list has a ``code`` and a ``name``; ``labels.csv`` adds the publication
+labels that map onto a code. Lookups are insensitive to case, spacing and
+punctuation variants (``&`` versus ``and``), so that real publications map
+without hand edits.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+CODELIST_FILES = {
+    "region": "regions.csv",
+    "icb": "icbs.csv",
+    "staff_group": "staff_groups.csv",
+    "staff_group_aggregate": "staff_group_aggregates.csv",
+    "role": "roles.csv",
+    "age_band": "age_bands.csv",
+    "grade": "grades.csv",
+    "ethnicity": "ethnicities.csv",
+    "sex": "sexes.csv",
+    "nationality": "nationalities.csv",
+}
+ENUM_FILE = "enums.csv"
+LABEL_FILE = "labels.csv"
+ENGLAND_CODE = "E92000001"
+
+_SPACES = re.compile(r"[\s_]+")
+
+
+def normalise_label(label: str) -> str:
+    """Return a lookup key for a label: lower case, ``&`` as ``and``, single spaces.
+
+    Parameters
+    ----------
+    label : str
+        A code or a publication label, e.g. ``"Nurses & Health Visitors "``.
+
+    Returns
+    -------
+    str
+        The normalised key, e.g. ``"nurses and health visitors"``.
+    """
+    text = label.replace("\u2013", "-").replace("&", " and ").casefold()
+    return _SPACES.sub(" ", text).strip()
+
+
+def _read_csv(filename: str) -> list[dict[str, str]]:
+    path = resources.files(__package__).joinpath(filename)
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """One code list: its rows and a label → code lookup."""
+
+    name: str
+    rows: tuple[dict[str, str], ...]
+    lookup: dict[str, str] = field(repr=False)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Return the codes in file order."""
+        return tuple(row["code"] for row in self.rows)
+
+    def code_for(self, label: str) -> str | None:
+        """Map a code or label to its code, or ``None`` if unknown."""
+        return self.lookup.get(normalise_label(label))
+
+    def attribute(self, code: str, column: str) -> str:
+        """Return one attribute of a code, e.g. the region of an ICB."""
+        for row in self.rows:
+            if row["code"] == code:
+                return row[column]
+        raise KeyError(f"{code!r} is not in code list {self.name!r}")
+
+
+@cache
+def _labels() -> dict[str, dict[str, str]]:
+    by_list: dict[str, dict[str, str]] = {}
+    for row in _read_csv(LABEL_FILE):
+        by_list.setdefault(row["codelist"], {})[normalise_label(row["label"])] = row["code"]
+    return by_list
+
+
+@cache
+def get(name: str) -> CodeList:
+    """Return a code list by name (``region``, ``icb``, ``staff_group``, ``sector``…).
+
+    Raises
+    ------
+    KeyError
+        If there is no such code list.
+    """
+    if name in CODELIST_FILES:
+        rows = _read_csv(CODELIST_FILES[name])
+    else:
+        rows = [r for r in _read_csv(ENUM_FILE) if r["codelist"] == name]
+        if not rows:
+            raise KeyError(f"no code list named {name!r}")
+    lookup: dict[str, str] = {}
+    for row in rows:
+        lookup[normalise_label(row["name"])] = row["code"]
+        if "label" in row:
+            lookup[normalise_label(row["label"])] = row["code"]
+    lookup.update(_labels().get(name, {}))
+    for row in rows:  # codes win over names that happen to collide
+        lookup[normalise_label(row["code"])] = row["code"]
+    return CodeList(name=name, rows=tuple(rows), lookup=lookup)
+
+
+def all_names() -> list[str]:
+    """Return the names of every code list, files and enumerations."""
+    enums = sorted({r["codelist"] for r in _read_csv(ENUM_FILE)})
+    return sorted(CODELIST_FILES) + enums
+
+
+def staff_group_labels() -> dict[str, str]:
+    """Return staff-group code → publication name, including aggregate groups."""
+    names = {row["code"]: row["name"] for row in get("staff_group").rows}
+    names.update({row["code"]: row["name"] for row in get("staff_group_aggregate").rows})
+    return names

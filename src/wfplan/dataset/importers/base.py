@@ -1,0 +1,100 @@
+"""The importer interface and the registry used for format detection."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from wfplan.dataset.readers import FileProbe
+from wfplan.errors import InputError
+
+if TYPE_CHECKING:
+    from wfplan.dataset.store import Store
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the ingest log records about a file's source."""
+
+    publisher: str | None = None
+    title: str | None = None
+    period: str | None = None
+    licence: str | None = None
+
+
+@dataclass
+class Match:
+    """An importer's claim on a file: which sheet, which table, how sure."""
+
+    importer: Importer
+    sheet: str = ""
+    table: str | None = None
+    score: float = 1.0
+    notes: list[str] = field(default_factory=list)
+
+
+class Importer(ABC):
+    """One file format: how to recognise it and how to turn it into tidy chunks."""
+
+    #: Short identifier recorded in the ingest log, e.g. ``tidy:staff_in_post``.
+    name: str
+    #: One line for the list of supported formats.
+    description: str
+    #: Lower runs first within one ingest call (reference data before facts).
+    order: int = 50
+
+    @abstractmethod
+    def match(self, probe: FileProbe) -> Match | None:
+        """Return a match if this importer reads the file, else ``None``."""
+
+    @abstractmethod
+    def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Yield ``(table, chunk)`` pairs of text columns named as in ``tables.csv``."""
+
+    def provenance(self, probe: FileProbe, match: Match) -> Provenance:
+        """Return the publisher, title, period and licence of the file."""
+        return Provenance()
+
+    def order_for(self, match: Match) -> int:
+        """Return the load order of a matched file (lower loads first)."""
+        return self.order
+
+    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
+        """Run after the file's rows are loaded (in the same transaction); return notes."""
+        return []
+
+
+_REGISTRY: list[Importer] = []
+
+
+def register(importer: Importer) -> None:
+    """Add an importer to the registry used by :func:`detect`."""
+    _REGISTRY.append(importer)
+
+
+def registered() -> list[Importer]:
+    """Return every registered importer."""
+    return list(_REGISTRY)
+
+
+def detect(probe: FileProbe) -> Match:
+    """Return the best match for a file, or raise an error listing the formats."""
+    matches = [m for imp in _REGISTRY if (m := imp.match(probe)) is not None]
+    if matches:
+        return max(matches, key=lambda m: m.score)
+    seen = "; ".join(
+        f"sheet {sheet!r}: {', '.join(map(str, header)) or '(no header found)'}"
+        if sheet else ", ".join(map(str, header))
+        for sheet, header in probe.headers.items()
+    )
+    formats = "\n".join(f"  - {imp.description}" for imp in _REGISTRY)
+    raise InputError(
+        f"{probe.path}: the file matches no supported format.\n"
+        f"  Found: {seen or '(nothing)'}\n"
+        f"Supported formats:\n{formats}\n"
+        "Use 'wfplan template TABLE' for the tidy layout of each table."
+    )

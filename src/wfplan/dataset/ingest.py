@@ -1,0 +1,260 @@
+"""Ingest files into a vintage of the store: detect, validate, load, in one transaction.
+
+One call to :func:`ingest` is one transaction. Every file is detected,
+validated chunk by chunk and loaded; if any file has an error, nothing is
+written and :class:`IngestError` lists the first 50 problems and counts the
+rest. A file already loaded into the vintage (same SHA-256) is skipped.
+Unknown codes are warnings: the rows are kept with the value as given and the
+value is counted in the ``unmapped`` table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from wfplan.dataset import readers, schema
+from wfplan.dataset.importers import detect
+from wfplan.dataset.importers.base import Match
+from wfplan.dataset.store import Store
+from wfplan.dataset.validate import ChunkValidator, Issue, Unmapped
+from wfplan.errors import InputError
+
+MAX_ERRORS_SHOWN = 50
+
+#: Called with (file, rows read so far) as an ingest goes.
+ProgressCallback = Callable[[Path, int], None]
+
+
+@dataclass
+class FileReport:
+    """What happened to one file."""
+
+    path: Path
+    status: str
+    format: str = ""
+    rows: dict[str, int] = field(default_factory=dict)
+    unmapped: list[Unmapped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest call did."""
+
+    vintage: str
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Return one line per unmapped value and per importer note."""
+        lines = []
+        for report in self.files:
+            lines += [
+                f"{report.path.name}: column '{u.column}': {u.value!r} matches no known code "
+                f"({u.rows} rows, first at row {u.first_row}); kept as given, counted as unmapped"
+                for u in report.unmapped
+            ]
+            lines += [f"{report.path.name}: {note}" for note in report.notes]
+        return lines
+
+
+class IngestError(InputError):
+    """The files break rules; nothing was written."""
+
+    def __init__(self, errors: list[Issue], total: int) -> None:
+        self.errors = errors
+        self.total = total
+        lines = [str(e) for e in errors[:MAX_ERRORS_SHOWN]]
+        if total > len(lines):
+            lines.append(f"... and {total - len(lines)} more errors")
+        lines.append("Nothing was written: the database is as it was before this ingest.")
+        super().__init__(f"{total} error{'s' if total != 1 else ''} in the input:\n" +
+                         "\n".join(lines))
+
+
+def sha256_file(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Ingest:
+    """The state of one ingest call, inside its transaction."""
+
+    def __init__(self, store: Store, vintage: str, progress: ProgressCallback | None) -> None:
+        self.store = store
+        self.vintage = vintage
+        self.progress = progress
+        self.errors: list[Issue] = []
+        self.error_count = 0
+        self.touched: set[str] = set()
+        self.known = {
+            "organisation": set(store.query(
+                "SELECT DISTINCT org_code FROM organisations WHERE vintage = ?", [vintage]
+            )["org_code"]),
+            "area": set(store.query(
+                "SELECT DISTINCT code FROM areas WHERE vintage = ?", [vintage])["code"]),
+        }
+
+    def add_errors(self, issues: list[Issue]) -> None:
+        self.error_count += len(issues)
+        room = MAX_ERRORS_SHOWN - len(self.errors)
+        self.errors.extend(issues[: max(room, 0)])
+
+    def load(self, probe: readers.FileProbe, match: Match, sha: str) -> FileReport:
+        report = FileReport(probe.path, "loaded", format=f"{match.importer.name}")
+        ingest_id = self.store.next_ingest_id()
+        validators: dict[str, ChunkValidator] = {}
+        unmapped: dict[tuple[str, str, str], Unmapped] = {}
+        rows_read = 0
+        for table, chunk in match.importer.chunks(probe, match):
+            spec = schema.table(table)
+            validator = validators.setdefault(
+                table, ChunkValidator(spec, probe.path.name, self.known))
+            result = validator.validate(chunk)
+            rows_read += len(chunk)
+            self.add_errors(result.errors)
+            for item in result.unmapped:
+                key = (item.table, item.column, item.value)
+                if key in unmapped:
+                    unmapped[key].rows += item.rows
+                else:
+                    unmapped[key] = item
+            if self.progress:
+                self.progress(probe.path, rows_read)
+            if self.error_count or result.frame is None:
+                continue
+            self._insert(table, result.frame, ingest_id)
+            report.rows[table] = report.rows.get(table, 0) + len(result.frame)
+        if rows_read == 0:
+            self.add_errors([Issue(probe.path.name, None, None, None,
+                                   "has a header but no data rows (rule: at least one row)")])
+            return report
+        report.unmapped = list(unmapped.values())
+        if not self.error_count:
+            report.notes += match.importer.finish(self.store, ingest_id, self.vintage)
+            self._record(probe, match, sha, ingest_id, report)
+        return report
+
+    def _insert(self, table: str, frame: object, ingest_id: int) -> None:
+        import pandas as pd  # noqa: PLC0415
+
+        assert isinstance(frame, pd.DataFrame)
+        frame = frame.assign(vintage=self.vintage, ingest_id=ingest_id)
+        self.store.insert(table, pa.Table.from_pandas(frame, preserve_index=False))
+        self.touched.add(table)
+        if table == "organisations":
+            self.known["organisation"].update(frame["org_code"].dropna())
+        elif table == "areas":
+            self.known["area"].update(frame["code"].dropna())
+
+    def _record(self, probe: readers.FileProbe, match: Match, sha: str, ingest_id: int,
+                report: FileReport) -> None:
+        source = match.importer.provenance(probe, match)
+        self.store.record_ingest(
+            ingest_id=ingest_id, vintage=self.vintage, source_file=str(probe.path.name),
+            sha256=sha, format=report.format, tables=",".join(sorted(report.rows)),
+            publisher=source.publisher, title=source.title, period=source.period,
+            licence=source.licence, rows=sum(report.rows.values()),
+            warnings=len(report.unmapped), notes="\n".join(report.notes) or None,
+        )
+        for item in report.unmapped:
+            self.store.execute(
+                "INSERT INTO unmapped VALUES (?, ?, ?, ?, ?, ?)",
+                [self.vintage, ingest_id, item.table, item.column, item.value, item.rows],
+            )
+
+    def check_duplicates(self, files: dict[int, str]) -> None:
+        for table in sorted(self.touched):
+            spec = schema.table(table)
+            keys = ", ".join(spec.key_columns)
+            dupes = self.store.query(
+                f"SELECT {keys}, count(*) AS n, "  # noqa: S608 - names from the schema
+                f"list(ingest_id ORDER BY ingest_id, source_row)[1:3] AS ingests, "
+                f"list(source_row ORDER BY ingest_id, source_row)[1:3] AS source_rows "
+                f"FROM {table} WHERE vintage = ? GROUP BY {keys} HAVING count(*) > 1 "
+                f"ORDER BY min(source_row) LIMIT {MAX_ERRORS_SHOWN}",
+                [self.vintage],
+            )
+            for row in dupes.itertuples(index=False):
+                key = ", ".join(
+                    f"{k}={getattr(row, k)}" for k in spec.key_columns
+                    if getattr(row, k) is not None and str(getattr(row, k)) not in ("nan", "NaT")
+                )
+                places = [f"{files.get(int(i), 'an earlier file')} row {int(r)}"
+                          for i, r in zip(row.ingests, row.source_rows, strict=True)]
+                last = places[-1].split(" row ")[0]
+                self.add_errors([Issue(
+                    last, int(row.source_rows[-1]), None, None,
+                    f"duplicate key ({key}) in {table}: {int(row.n)} rows share it, at "
+                    f"{' and '.join(places)} (rule: unique key {keys})")])
+
+
+def ingest(
+    store: Store,
+    paths: Sequence[Path],
+    vintage: str,
+    *,
+    encoding: str = "utf-8",
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Ingest files into a vintage in one transaction.
+
+    Parameters
+    ----------
+    store : Store
+        The store to write to.
+    paths : sequence of Path
+        The files (CSV, XLSX or Parquet), in any order: reference data loads first.
+    vintage : str
+        The vintage to load into; created if new; refused if frozen.
+    encoding : str
+        The text encoding of CSV files.
+    progress : callable, optional
+        Called with (file, rows read so far).
+
+    Returns
+    -------
+    IngestReport
+        What was loaded, skipped and warned about.
+
+    Raises
+    ------
+    IngestError
+        If any file breaks a rule; nothing is written.
+    """
+    report = IngestReport(vintage)
+    if not paths:
+        raise InputError("no files to ingest")
+    probes = []
+    for path in paths:
+        probe = readers.probe(Path(path), encoding=encoding)
+        match = detect(probe)
+        probes.append((match.importer.order_for(match), probe, match))
+    probes.sort(key=lambda item: item[0])
+    with store.transaction():
+        store.ensure_writable_vintage(vintage)
+        state = _Ingest(store, vintage, progress)
+        ids: dict[int, str] = {}
+        for _, probe, match in probes:
+            sha = sha256_file(probe.path)
+            earlier = store.find_ingest(vintage, sha)
+            if earlier is not None:
+                report.files.append(FileReport(
+                    probe.path, "already loaded", notes=[f"same SHA-256 as ingest {earlier}"]))
+                continue
+            ids[store.next_ingest_id()] = probe.path.name
+            report.files.append(state.load(probe, match, sha))
+        if not state.error_count:
+            state.check_duplicates(ids)
+        if state.error_count:
+            raise IngestError(state.errors, state.error_count)
+    return report

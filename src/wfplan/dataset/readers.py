@@ -1,0 +1,323 @@
+"""Read tabular files (CSV, XLSX, Parquet) as chunks of text columns.
+
+Readers never load a whole file at once: they yield pandas DataFrames of at
+most ``chunk_rows`` rows whose columns are strings (or missing), indexed by
+the 1-based data row number (the header is row 0). Typing and validation
+happen later, in :mod:`wfplan.dataset.validate`, so that every bad cell can be
+reported with its row and column.
+
+Structural problems (an empty file, a broken encoding, a row with the wrong
+number of fields) raise :class:`~wfplan.errors.InputError` naming the file
+and the row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from wfplan.errors import InputError
+
+CHUNK_ROWS = 500_000
+SUPPORTED_SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
+_BLOCK_SIZE = 16 << 20
+
+
+def normalise_column(name: object) -> str:
+    """Return a header cell as a column key: lower case, words joined by ``_``."""
+    text = str(name or "").replace("\ufeff", "").strip().casefold()
+    return re.sub(r"[\s\-/.]+", "_", text).strip("_")
+
+
+@dataclass
+class FileProbe:
+    """What format detection sees of a file: its kind, sheets and headers."""
+
+    path: Path
+    kind: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    """Raw header cells by sheet name (``""`` for CSV and Parquet)."""
+    encoding: str = "utf-8"
+
+    def normalised(self, sheet: str = "") -> list[str]:
+        """Return the normalised header of one sheet."""
+        return [normalise_column(c) for c in self.headers.get(sheet, [])]
+
+
+def file_kind(path: Path) -> str:
+    """Return ``csv``, ``xlsx`` or ``parquet`` for a path, or raise a clear error."""
+    kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(
+            f"{path}: unsupported file type {path.suffix!r}; wfplan reads "
+            + ", ".join(sorted(SUPPORTED_SUFFIXES))
+        )
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    return kind
+
+
+def probe(path: Path, encoding: str = "utf-8") -> FileProbe:
+    """Read just enough of a file to detect its format."""
+    kind = file_kind(path)
+    found = FileProbe(path=path, kind=kind, encoding=encoding)
+    if kind == "csv":
+        found.headers[""] = _csv_header(path, encoding)
+    elif kind == "parquet":
+        found.headers[""] = list(pq.ParquetFile(path).schema_arrow.names)
+    else:
+        for sheet, header in _xlsx_headers(path).items():
+            found.headers[sheet] = header
+    return found
+
+
+# -- CSV -----------------------------------------------------------------------
+
+
+def _first_line(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.readline()
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    if path.stat().st_size == 0 or not _first_line(path).strip(b"\r\n\xef\xbb\xbf \t"):
+        raise InputError(f"{path}: the file is empty (no header row)")
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 16),
+            convert_options=pacsv.ConvertOptions(include_columns=[]),
+        )
+        names = list(reader.schema.names)
+        reader.close()
+    except pa.ArrowInvalid as exc:
+        raise _csv_error(path, encoding, exc) from None
+    return names
+
+
+def read_csv(
+    path: Path,
+    columns: list[str],
+    *,
+    encoding: str = "utf-8",
+    chunk_rows: int = CHUNK_ROWS,
+    skip_rows_after_header: int = 0,
+) -> Iterator[pd.DataFrame]:
+    """Yield a CSV file as chunks of text columns, indexed by data row number.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    columns : list of str
+        The raw header cells to read (others are ignored).
+    encoding : str
+        The text encoding (``utf-8``; a UTF-8 byte-order mark is skipped).
+    chunk_rows : int
+        The largest chunk to yield.
+    skip_rows_after_header : int
+        Rows between the header and the data to skip (publication notes).
+    """
+    bad_rows: list[pacsv.InvalidRow] = []
+
+    def on_bad_row(row: pacsv.InvalidRow) -> str:
+        bad_rows.append(row)
+        return "skip"
+
+    header = _csv_header(path, encoding)
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            encoding=encoding, block_size=_BLOCK_SIZE, skip_rows_after_names=skip_rows_after_header
+        ),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            include_columns=columns,
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    next_row = 1
+    try:
+        for batch in reader:
+            if bad_rows:
+                raise _bad_row_error(path, bad_rows[0], header)
+            for start in range(0, batch.num_rows, chunk_rows):
+                part = batch.slice(start, chunk_rows)
+                frame = part.to_pandas(types_mapper=_text_type)
+                frame.index = pd.RangeIndex(next_row, next_row + len(frame))
+                next_row += len(frame)
+                yield frame
+    except pa.ArrowInvalid as exc:
+        raise _csv_error(path, encoding, exc) from None
+    if bad_rows:
+        raise _bad_row_error(path, bad_rows[0], header)
+
+
+def _text_type(arrow_type: pa.DataType) -> pd.StringDtype | None:
+    return pd.StringDtype("pyarrow") if pa.types.is_string(arrow_type) else None
+
+
+def _bad_row_error(path: Path, row: pacsv.InvalidRow, header: list[str]) -> InputError:
+    number = row.number if row.number is not None else _find_line(path, row.text)
+    where = f"row {number - 1}" if number else "a row"
+    return InputError(
+        f"{path}: {where}: expected {row.expected_columns} fields "
+        f"({', '.join(header)}) but found {row.actual_columns} "
+        f"(rule: every row has as many fields as the header; a truncated last line?): "
+        f"{row.text[:80]!r}"
+    )
+
+
+def _find_line(path: Path, text: str) -> int | None:
+    target = text.rstrip("\r\n")
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.decode("utf-8", "replace").rstrip("\r\n") == target:
+                return number
+    return None
+
+
+def _csv_error(path: Path, encoding: str, exc: Exception) -> InputError:
+    message = str(exc)
+    if "UTF8" in message or "utf-8" in message.lower() or "decode" in message.lower():
+        line, byte = _first_invalid_utf8(path)
+        where = f"row {line - 1}" if line and line > 1 else "the header"
+        guess = " It looks like Windows-1252 (cp1252) text." if byte is not None else ""
+        return InputError(
+            f"{path}: {where}: the text is not valid {encoding.upper()} "
+            f"(byte {byte!r} cannot be decoded).{guess} Re-save the file as UTF-8, "
+            "or pass --encoding cp1252."
+        )
+    return InputError(f"{path}: cannot read the file as CSV: {message}")
+
+
+def _first_invalid_utf8(path: Path) -> tuple[int | None, str | None]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                return number, f"0x{raw[err.start]:02x}"
+    return None, None
+
+
+# -- Parquet -------------------------------------------------------------------
+
+
+def read_parquet(
+    path: Path, columns: list[str], *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Yield a Parquet file as chunks of text columns, indexed by data row number."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
+    next_row = 1
+    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
+        frame = pd.DataFrame(
+            {name: _column_as_text(batch.column(name)) for name in batch.schema.names}
+        )
+        frame.index = pd.RangeIndex(next_row, next_row + len(frame))
+        next_row += len(frame)
+        yield frame
+
+
+def _column_as_text(column: pa.Array) -> pd.Series:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.to_pandas(types_mapper=_text_type)
+    values = column.to_pandas()
+    text = values.astype("string[pyarrow]")
+    return text.where(values.notna())
+
+
+# -- XLSX ----------------------------------------------------------------------
+
+
+def _open_workbook(path: Path):  # noqa: ANN202 - openpyxl is untyped
+    import openpyxl  # noqa: PLC0415 - only XLSX needs it
+    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise InputError(f"{path}: not a readable XLSX workbook: {exc}") from None
+
+
+def _xlsx_headers(path: Path, scan_rows: int = 30) -> dict[str, list[str]]:
+    """Return, per sheet, the first row that looks like a header (≥2 text cells)."""
+    book = _open_workbook(path)
+    try:
+        headers: dict[str, list[str]] = {}
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows(max_row=scan_rows, values_only=True):
+                cells = [c for c in row if c not in (None, "")]
+                if len(cells) >= 2 and all(isinstance(c, str) for c in cells):
+                    headers[sheet.title] = [_cell_text(c) or "" for c in row]
+                    break
+            else:
+                headers[sheet.title] = []
+        return headers
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[no-any-return]
+    text = str(value)
+    return text if text.strip() else None
+
+
+def read_xlsx(
+    path: Path, sheet: str, columns: list[str], *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Yield one sheet as chunks of text columns, indexed by data row number.
+
+    The header is the first row that :func:`probe` found; ``columns`` picks
+    the raw header cells to keep.
+    """
+    book = _open_workbook(path)
+    try:
+        rows = book[sheet].iter_rows(values_only=True)
+        header: list[str] | None = None
+        for row in rows:
+            cells = [c for c in row if c not in (None, "")]
+            if len(cells) >= 2 and all(isinstance(c, str) for c in cells):
+                header = [_cell_text(c) or "" for c in row]
+                break
+        if header is None:
+            return
+        keep = [header.index(c) for c in columns]
+        buffer: list[list[str | None]] = []
+        next_row = 1
+        for row in rows:
+            buffer.append([_cell_text(row[i]) if i < len(row) else None for i in keep])
+            if len(buffer) >= chunk_rows:
+                yield _frame(buffer, columns, next_row)
+                next_row += len(buffer)
+                buffer = []
+        if buffer:
+            yield _frame(buffer, columns, next_row)
+    finally:
+        book.close()
+
+
+def _frame(rows: list[list[str | None]], columns: list[str], first_row: int) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns, dtype="string[pyarrow]")
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    return frame

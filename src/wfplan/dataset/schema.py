@@ -1,0 +1,168 @@
+"""The schema of the single workforce dataset, driven by ``tables.csv``.
+
+``tables.csv`` lists every column of every tidy table with its type, role
+(key, attribute or measure), whether it is required, the code list its values
+come from, its allowed range, unit and description. The same table drives the
+database DDL, validation, the ingest templates and the documentation.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+#: Bump when the database layout changes, and add a migration in ``store.py``.
+SCHEMA_VERSION = 1
+
+#: Columns every fact table carries in the store, besides those of ``tables.csv``.
+LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
+
+SQL_TYPES = {"text": "VARCHAR", "date": "DATE", "integer": "BIGINT", "double": "DOUBLE"}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a tidy table."""
+
+    table: str
+    name: str
+    type: str
+    role: str
+    required: bool
+    codelist: str | None
+    min: float | None
+    max: float | None
+    unit: str
+    description: str
+
+    @property
+    def sql_type(self) -> str:
+        """Return the SQL type of the column."""
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One tidy table: its columns in order."""
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Return every column name, in order."""
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """Return the columns that together identify a row."""
+        return tuple(c.name for c in self.columns if c.role == "key")
+
+    @property
+    def measure_columns(self) -> tuple[str, ...]:
+        """Return the numeric measure columns."""
+        return tuple(c.name for c in self.columns if c.role == "measure")
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """Return the columns a file must have."""
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> ColumnSpec:
+        """Return one column's spec."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+@cache
+def tables() -> dict[str, TableSpec]:
+    """Return every tidy table spec, keyed by table name, in file order."""
+    path = resources.files(__package__).joinpath("tables.csv")
+    by_table: dict[str, list[ColumnSpec]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            by_table.setdefault(row["table"], []).append(
+                ColumnSpec(
+                    table=row["table"],
+                    name=row["column"],
+                    type=row["type"],
+                    role=row["role"],
+                    required=row["required"] == "true",
+                    codelist=row["codelist"] or None,
+                    min=_number(row["min"]),
+                    max=_number(row["max"]),
+                    unit=row["unit"],
+                    description=row["description"],
+                )
+            )
+    return {name: TableSpec(name, tuple(cols)) for name, cols in by_table.items()}
+
+
+def table(name: str) -> TableSpec:
+    """Return one table's spec.
+
+    Raises
+    ------
+    KeyError
+        If there is no such table.
+    """
+    try:
+        return tables()[name]
+    except KeyError:
+        raise KeyError(f"no table {name!r}; tables are {', '.join(tables())}") from None
+
+
+def fact_table_ddl(spec: TableSpec) -> str:
+    """Return the ``CREATE TABLE`` statement for a tidy table with lineage columns."""
+    cols = [f"{c.name} {c.sql_type}" for c in spec.columns]
+    cols += [
+        "vintage VARCHAR NOT NULL",
+        "ingest_id BIGINT NOT NULL",
+        "source_row BIGINT NOT NULL",
+        "suppressed BOOLEAN NOT NULL DEFAULT FALSE",
+    ]
+    return f"CREATE TABLE IF NOT EXISTS {spec.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+META_DDL = (
+    "CREATE TABLE IF NOT EXISTS schema_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS vintages (
+  name VARCHAR PRIMARY KEY,
+  description VARCHAR,
+  created_at TIMESTAMP NOT NULL,
+  frozen BOOLEAN NOT NULL DEFAULT FALSE,
+  frozen_at TIMESTAMP
+)""",
+    """CREATE TABLE IF NOT EXISTS ingests (
+  ingest_id BIGINT PRIMARY KEY,
+  vintage VARCHAR NOT NULL,
+  source_file VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  format VARCHAR NOT NULL,
+  tables VARCHAR NOT NULL,
+  publisher VARCHAR,
+  title VARCHAR,
+  period VARCHAR,
+  licence VARCHAR,
+  rows BIGINT NOT NULL,
+  warnings BIGINT NOT NULL,
+  notes VARCHAR,
+  loaded_at TIMESTAMP NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS unmapped (
+  vintage VARCHAR NOT NULL,
+  ingest_id BIGINT NOT NULL,
+  table_name VARCHAR NOT NULL,
+  column_name VARCHAR NOT NULL,
+  value VARCHAR NOT NULL,
+  rows BIGINT NOT NULL
+)""",
+)

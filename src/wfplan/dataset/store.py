@@ -1,0 +1,344 @@
+"""The store: one interface to the workforce dataset, DuckDB by default.
+
+All access to the database goes through :class:`Store`, so that another
+engine (PostgreSQL for a shared server) can be added without touching the
+callers. A store owns the schema (created and migrated on open), the vintages
+and the ingest log. Writes happen inside :meth:`Store.transaction`: one
+``wfplan ingest`` call is one transaction, so a failure or a killed process
+leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from wfplan.dataset import codelists, schema
+from wfplan.errors import InputError, RefusedError, SchemaVersionError, StoreBusyError
+
+DEFAULT_DB = "wfplan.duckdb"
+DB_ENV = "WFPLAN_DB"
+CODELIST_INGEST_FORMAT = "codelists"
+
+
+def default_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    """Return the database path: ``db``, else ``$WFPLAN_DB``, else ``./wfplan.duckdb``."""
+    return Path(db or os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store(ABC):
+    """What every storage engine provides to the rest of wfplan."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a read query and return its rows as a DataFrame."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run a statement that returns nothing."""
+
+    @abstractmethod
+    def insert(self, table: str, rows: pa.Table) -> None:
+        """Append Arrow rows to a table, matching columns by name."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Run the block in one transaction: commit on success, roll back on error."""
+
+    # -- shared behaviour built on the primitives above -----------------------
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:  # noqa: ANN401
+        """Return the first column of the first row, or ``None``."""
+        frame = self.query(sql, params)
+        return None if frame.empty else frame.iat[0, 0]
+
+    def vintages(self) -> pd.DataFrame:
+        """Return every vintage with its state and row counts per table."""
+        counts = " + ".join(
+            f"(SELECT count(*) FROM {t} WHERE vintage = v.name)" for t in schema.tables()
+        )
+        return self.query(
+            f"SELECT name, frozen, created_at, frozen_at, "  # noqa: S608 - table names from the schema
+            f"(SELECT count(*) FROM ingests i WHERE i.vintage = v.name "
+            f" AND i.format <> '{CODELIST_INGEST_FORMAT}') AS ingests, "
+            f"{counts} AS rows FROM vintages v ORDER BY created_at, name"
+        )
+
+    def vintage_exists(self, name: str) -> bool:
+        """Return whether a vintage exists."""
+        return bool(self.scalar("SELECT count(*) FROM vintages WHERE name = ?", [name]))
+
+    def require_vintage(self, name: str) -> None:
+        """Raise a clear error if a vintage does not exist."""
+        if not self.vintage_exists(name):
+            known = ", ".join(self.vintages()["name"]) or "none yet"
+            raise InputError(f"no vintage named {name!r} (vintages: {known})")
+
+    def ensure_writable_vintage(self, name: str) -> None:
+        """Create the vintage if new; refuse if it is frozen."""
+        frozen = self.query("SELECT frozen, frozen_at FROM vintages WHERE name = ?", [name])
+        if frozen.empty:
+            self._create_vintage(name)
+        elif bool(frozen.iat[0, 0]):
+            raise RefusedError(
+                f"vintage {name!r} is frozen (since {frozen.iat[0, 1]:%Y-%m-%d %H:%M} UTC) and "
+                f"refuses further writes; ingest into a new vintage instead, "
+                f"e.g. --vintage {name}-2"
+            )
+
+    def freeze_vintage(self, name: str) -> None:
+        """Freeze a vintage so it refuses further writes."""
+        self.require_vintage(name)
+        self.execute(
+            "UPDATE vintages SET frozen = TRUE, frozen_at = ? WHERE name = ? AND NOT frozen",
+            [_now(), name],
+        )
+
+    def next_ingest_id(self) -> int:
+        """Return a new ingest id."""
+        return int(self.scalar("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests"))
+
+    def find_ingest(self, vintage: str, sha256: str) -> int | None:
+        """Return the id of an earlier ingest of the same file into the vintage, if any."""
+        found = self.scalar(
+            "SELECT min(ingest_id) FROM ingests WHERE vintage = ? AND sha256 = ?",
+            [vintage, sha256],
+        )
+        return None if found is None or pd.isna(found) else int(found)
+
+    def record_ingest(self, **fields: Any) -> None:  # noqa: ANN401
+        """Add one row to the ingest log."""
+        fields.setdefault("loaded_at", _now())
+        names = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        self.execute(f"INSERT INTO ingests ({names}) VALUES ({marks})", list(fields.values()))
+
+    def table_counts(self, vintage: str | None = None) -> dict[str, int]:
+        """Return the row count of every table (of one vintage, if given)."""
+        where, params = ("WHERE vintage = ?", [vintage]) if vintage else ("", [])
+        names = [*schema.tables(), "ingests", "unmapped", "vintages"]
+        out: dict[str, int] = {}
+        for name in names:
+            if name == "vintages":
+                out[name] = int(self.scalar("SELECT count(*) FROM vintages"))
+            else:
+                out[name] = int(self.scalar(f"SELECT count(*) FROM {name} {where}", params or None))
+        return out
+
+    def _create_vintage(self, name: str) -> None:
+        """Create a vintage and seed its areas (England, regions, ICBs) from the code lists."""
+        self.execute(
+            "INSERT INTO vintages (name, created_at, frozen) VALUES (?, ?, FALSE)", [name, _now()]
+        )
+        ingest_id = self.next_ingest_id()
+        areas = _codelist_areas()
+        frame = areas.assign(vintage=name, ingest_id=ingest_id, source_row=range(1, len(areas) + 1))
+        frame["suppressed"] = False
+        self.insert("areas", pa.Table.from_pandas(frame, preserve_index=False))
+        self.record_ingest(
+            ingest_id=ingest_id,
+            vintage=name,
+            source_file="wfplan code lists (regions.csv, icbs.csv)",
+            sha256=_codelist_digest(),
+            format=CODELIST_INGEST_FORMAT,
+            tables="areas",
+            publisher="wfplan (from NHS England ODS codes)",
+            title="NHS England regions and integrated care boards",
+            licence="Open Government Licence v3.0",
+            rows=len(frame),
+            warnings=0,
+        )
+
+
+def _codelist_areas() -> pd.DataFrame:
+    rows: list[dict[str, Any]] = [
+        {"code": codelists.ENGLAND_CODE, "name": "England", "level": "england", "parent_code": None}
+    ]
+    rows += [
+        {"code": r["code"], "name": r["name"], "level": "region", "parent_code": codelists.ENGLAND_CODE}
+        for r in codelists.get("region").rows
+    ]
+    rows += [
+        {"code": r["code"], "name": r["name"], "level": "icb", "parent_code": r["region_code"]}
+        for r in codelists.get("icb").rows
+    ]
+    frame = pd.DataFrame(rows)
+    frame["valid_from"] = pd.NaT
+    frame["valid_to"] = pd.NaT
+    return frame.astype({"valid_from": "datetime64[s]", "valid_to": "datetime64[s]"})
+
+
+def _codelist_digest() -> str:
+    digest = hashlib.sha256()
+    folder = resources.files(codelists.__name__)
+    for name in ("regions.csv", "icbs.csv"):
+        digest.update(folder.joinpath(name).read_bytes())
+    return digest.hexdigest()
+
+
+Migration = Callable[[Store], None]
+#: Migrations from version N to N+1, run in order inside one transaction.
+MIGRATIONS: dict[int, Migration] = {}
+
+
+class DuckDBStore(Store):
+    """The embedded DuckDB store: one database file, one writer at a time.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file; created if missing (unless ``read_only``).
+    read_only : bool
+        Open without taking the write lock, so several readers can share a file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise InputError(
+                f"no database at {self.path}; run 'wfplan demo' or 'wfplan ingest' first, "
+                f"or name one with --db or ${DB_ENV}"
+            )
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusyError(
+                    f"database is busy: another wfplan process is writing to {self.path}. "
+                    "Wait for it to finish, then try again."
+                ) from None
+            raise InputError(f"cannot open database {self.path}: {exc}") from None
+        except duckdb.Error as exc:
+            raise InputError(f"{self.path} is not a wfplan database: {exc}") from None
+        self._in_transaction = False
+        self._open_schema()
+
+    def close(self) -> None:
+        """Close the connection (and release the write lock)."""
+        self.con.close()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a read query and return its rows as a DataFrame."""
+        return self.con.execute(sql, params).df() if params else self.con.execute(sql).df()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run a statement that returns nothing."""
+        if params:
+            self.con.execute(sql, params)
+        else:
+            self.con.execute(sql)
+
+    def insert(self, table: str, rows: pa.Table) -> None:
+        """Append Arrow rows to ``table``, matching columns by name."""
+        self.con.register("_wfplan_batch", rows)
+        try:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _wfplan_batch")
+        finally:
+            self.con.unregister("_wfplan_batch")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Run the block in one transaction; nested calls join the outer one."""
+        if self._in_transaction:
+            yield self
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield self
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def _open_schema(self) -> None:
+        has_meta = bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_meta'"
+            )
+        )
+        if not has_meta:
+            others = self.scalar("SELECT count(*) FROM information_schema.tables")
+            if others:
+                raise SchemaVersionError(
+                    f"{self.path} holds tables but no wfplan schema version; it was not "
+                    "written by wfplan. Name another file with --db."
+                )
+            if self.read_only:
+                raise InputError(f"{self.path} is an empty database; load data first")
+            with self.transaction():
+                self._create_schema()
+            return
+        version = int(self.scalar("SELECT value FROM schema_meta WHERE key = 'schema_version'"))
+        if version > schema.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path} was written by a newer wfplan (schema version {version}; this "
+                f"wfplan reads up to {schema.SCHEMA_VERSION}). Upgrade wfplan to open it."
+            )
+        if version < schema.SCHEMA_VERSION:
+            self._migrate(version)
+
+    def _create_schema(self) -> None:
+        for ddl in schema.META_DDL:
+            self.execute(ddl)
+        for spec in schema.tables().values():
+            self.execute(schema.fact_table_ddl(spec))
+        self.execute(
+            "INSERT INTO schema_meta VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)]
+        )
+
+    def _migrate(self, version: int) -> None:
+        if self.read_only:
+            raise SchemaVersionError(
+                f"{self.path} uses schema version {version}; this wfplan needs "
+                f"{schema.SCHEMA_VERSION}. Open it once for writing (e.g. 'wfplan vintages "
+                "--db FILE') to migrate it, after taking a backup."
+            )
+        with self.transaction():
+            while version < schema.SCHEMA_VERSION:
+                step = MIGRATIONS.get(version)
+                if step is None:
+                    raise SchemaVersionError(
+                        f"no migration from schema version {version}; re-create the database "
+                        "with this wfplan and ingest the source files again"
+                    )
+                step(self)
+                version += 1
+            self.execute(
+                "UPDATE schema_meta SET value = ? WHERE key = 'schema_version'", [str(version)]
+            )
+
+
+def open_store(db: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Store:
+    """Open the store named by ``db`` (or ``$WFPLAN_DB``, or ``./wfplan.duckdb``)."""
+    return DuckDBStore(default_db_path(db), read_only=read_only)
