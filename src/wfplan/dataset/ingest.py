@@ -96,13 +96,13 @@ class _Ingest:
         self.errors: list[Issue] = []
         self.error_count = 0
         self.touched: set[str] = set()
-        self.known = {
-            "organisation": set(store.query(
-                "SELECT DISTINCT org_code FROM organisations WHERE vintage = ?", [vintage]
-            )["org_code"]),
-            "area": set(store.query(
-                "SELECT DISTINCT code FROM areas WHERE vintage = ?", [vintage])["code"]),
-        }
+        areas = set(store.query(
+            "SELECT DISTINCT code FROM areas WHERE vintage = ?", [vintage])["code"])
+        orgs = set(store.query(
+            "SELECT DISTINCT org_code FROM organisations WHERE vintage = ?", [vintage]
+        )["org_code"])
+        # An area code in org_code means a figure reported for the whole area.
+        self.known = {"organisation": orgs | areas, "area": areas}
 
     def add_errors(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -155,6 +155,7 @@ class _Ingest:
             self.known["organisation"].update(frame["org_code"].dropna())
         elif table == "areas":
             self.known["area"].update(frame["code"].dropna())
+            self.known["organisation"].update(frame["code"].dropna())
 
     def _record(self, probe: readers.FileProbe, match: Match, sha: str, ingest_id: int,
                 report: FileReport) -> None:

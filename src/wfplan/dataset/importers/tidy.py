@@ -68,3 +68,4 @@ class TidyTemplate(Importer):
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """Tidy files carry no provenance of their own."""
         return Provenance(title=f"tidy {match.table} template")
+IMPORTERS: list[Importer] = [TidyTemplate()]

@@ -1,0 +1,305 @@
+"""The ``wfplan`` command line.
+
+Every command exits 0 on success, 2 on bad input (nothing is written), 3 when
+the database is busy with another writer, 4 when a write is refused (a frozen
+vintage, a database from a newer wfplan) and 1 on an unexpected failure.
+Errors are printed as plain messages, never as tracebacks; set
+``WFPLAN_DEBUG=1`` to see the traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wfplan import __version__
+from wfplan.errors import EXIT_UNEXPECTED, WfplanError
+
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 unexpected failure; 2 bad input (nothing written); "
+    "3 database busy (another writer); 4 refused (frozen vintage, newer database)."
+)
+
+app = typer.Typer(
+    name="wfplan",
+    help="Workforce planning for health and social care in England: one dataset, "
+    "projections and verifiable assessments.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+vintages_app = typer.Typer(
+    help="List vintages, or freeze one so that it refuses further writes.\n\n" + EXIT_CODES,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(vintages_app, name="vintages")
+
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True)
+_HEADINGS = {
+    "area_code": "code", "area_name": "area", "headcount": "HC", "fte": "FTE",
+    "fte_per_head": "FTE/head", "vacancy_fte": "vacancy FTE", "vacancy_rate": "vacancy %",
+    "joiner_rate": "joiner %", "leaver_rate": "leaver %", "stability_index": "stability %",
+    "sickness_absence_rate": "sickness %", "share_aged_55_plus": "55+ %",
+    "share_non_uk": "non-UK %", "burnout_rate": "burnout %", "ethnic_minority_share": "BME %",
+    "minority_headcount": "BME HC", "known_headcount": "known HC",
+}
+T = TypeVar("T")
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Database file [default: $WFPLAN_DB or ./wfplan.duckdb]",
+                 show_default=False),
+]
+VintageOption = Annotated[str, typer.Option("--vintage", help="Vintage (named dataset state)")]
+
+
+class Level(str, Enum):
+    """Levels of the current-position report."""
+
+    england = "england"
+    region = "region"
+    icb = "icb"
+    org = "org"
+
+
+class OutputFormat(str, Enum):
+    """Output formats of reports."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _guard(func: Callable[[], T]) -> T:
+    """Run ``func``; turn a user error into a message and an exit code."""
+    try:
+        return func()
+    except WfplanError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was written by the unfinished step")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if os.environ.get("WFPLAN_DEBUG"):
+            raise
+        err.print(f"[bold red]unexpected failure:[/] {type(exc).__name__}: {exc}\n"
+                  "This is a bug in wfplan; re-run with WFPLAN_DEBUG=1 for details.",
+                  highlight=False)
+        raise typer.Exit(EXIT_UNEXPECTED) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"wfplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Workforce planning for health and social care in England."""
+
+
+@app.command(epilog=EXIT_CODES)
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or Parquet files", exists=False)],
+    vintage: VintageOption = "default",
+    db: DbOption = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files")] = "utf-8",
+) -> None:
+    """Load files into a vintage: detect each format, validate every row, write in one go.
+
+    One call is one transaction: if any file has an error, nothing is written.
+    A file already loaded into the vintage (same SHA-256) is skipped. Unknown
+    codes are warnings; their rows are kept and counted as unmapped.
+    """
+    from wfplan.dataset.ingest import ingest as run_ingest  # noqa: PLC0415
+    from wfplan.dataset.store import open_store  # noqa: PLC0415
+
+    def work() -> None:
+        store = open_store(db)
+        try:
+            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+                    "{task.completed:,.0f} rows"), TimeElapsedColumn(), console=err,
+                    transient=True) as bar:
+                tasks: dict[Path, Any] = {}
+
+                def progress(path: Path, rows: int) -> None:
+                    if path not in tasks:
+                        tasks[path] = bar.add_task(path.name, total=None)
+                    bar.update(tasks[path], completed=rows)
+
+                report = run_ingest(store, files, vintage, encoding=encoding, progress=progress)
+        finally:
+            store.close()
+        for item in report.files:
+            rows = ", ".join(f"{n:,} {t}" for t, n in item.rows.items())
+            detail = f"{item.format}: {rows}" if item.status == "loaded" else item.status
+            out.print(f"{item.path.name}: {detail}", highlight=False)
+        for line in report.warnings:
+            err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        out.print(f"vintage {vintage!r}: {sum(f.status == 'loaded' for f in report.files)} "
+                  f"file(s) loaded, {len(report.warnings)} warning(s)")
+
+    _guard(work)
+
+
+@app.command(epilog=EXIT_CODES)
+def template(
+    table: Annotated[str, typer.Argument(help="Table name, e.g. staff_in_post")],
+    out_file: Annotated[Path, typer.Option("--out", help="File to write (.csv, .xlsx, .parquet)")],
+) -> None:
+    """Write an empty tidy template for a table, with every column documented.
+
+    An XLSX gets a second sheet, 'columns'; a CSV or Parquet file gets a
+    companion .md file.
+    """
+    from wfplan.dataset.template import write_template  # noqa: PLC0415
+
+    written = _guard(lambda: write_template(table, out_file))
+    out.print("wrote " + ", ".join(str(p) for p in written))
+
+
+@vintages_app.callback(invoke_without_command=True)
+def vintages_list(ctx: typer.Context, db: DbOption = None) -> None:
+    """List the vintages with their state, ingests and rows."""
+    if ctx.invoked_subcommand:
+        return
+    from wfplan.dataset.store import open_store  # noqa: PLC0415
+
+    def work() -> pd.DataFrame:
+        store = open_store(db, read_only=True)
+        try:
+            return store.vintages()
+        finally:
+            store.close()
+
+    frame = _guard(work)
+    if frame.empty:
+        out.print("no vintages yet: load data with 'wfplan ingest' or 'wfplan demo'")
+        return
+    table = Table("vintage", "state", "created (UTC)", "ingests", "rows")
+    for row in frame.itertuples(index=False):
+        state = f"frozen {row.frozen_at:%Y-%m-%d}" if row.frozen else "open"
+        table.add_row(row.name, state, f"{row.created_at:%Y-%m-%d %H:%M}", str(row.ingests),
+                      f"{row.rows:,}")
+    out.print(table)
+
+
+@vintages_app.command("freeze", epilog=EXIT_CODES)
+def vintages_freeze(
+    name: Annotated[str, typer.Argument(help="Vintage to freeze")], db: DbOption = None
+) -> None:
+    """Freeze a vintage: it stays readable and refuses every further write."""
+    from wfplan.dataset.store import open_store  # noqa: PLC0415
+
+    def work() -> None:
+        store = open_store(db)
+        try:
+            store.freeze_vintage(name)
+        finally:
+            store.close()
+
+    _guard(work)
+    out.print(f"vintage {name!r} is frozen")
+
+
+def _show(frame: pd.DataFrame, fmt: OutputFormat, title: str) -> None:
+    if fmt is OutputFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False, na_rep="n/a"))
+    elif fmt is OutputFormat.json:
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        sys.stdout.write(json.dumps(records, indent=2) + "\n")
+    else:
+        table = Table(title=title, title_justify="left")
+        columns = [c for c in frame.columns if c != "level"]
+        for col in columns:
+            table.add_column(_HEADINGS.get(col, col.replace("_", " ")), justify="right" if col
+                             not in ("area_code", "area_name", "grade", "period") else "left")
+        for row in frame[columns].itertuples(index=False):
+            table.add_row(*(_cell(v, c) for v, c in zip(row, columns, strict=True)))
+        out.print(table)
+
+
+def _cell(value: object, column: str) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return "n/a"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        heading = _HEADINGS.get(column, "")
+        if heading.endswith("%"):
+            return f"{100 * value:.1f}"
+        if column == "fte_per_head":
+            return f"{value:.2f}"
+        return f"{value:,.1f}" if column.endswith("fte") else f"{value:,.0f}"
+    return str(value)
+
+
+@app.command(epilog=EXIT_CODES)
+def metrics(
+    level: Annotated[Level, typer.Option(help="Level of the areas")] = Level.england,
+    area: Annotated[str | None, typer.Option(help="One area or organisation code")] = None,
+    staff_group: Annotated[str | None, typer.Option(help="Staff group code or label")] = None,
+    period: Annotated[str | None, typer.Option(help="Census date YYYY-MM-DD [default: latest]")
+                      ] = None,
+    vintage: VintageOption = "default",
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
+        OutputFormat.table),
+    db: DbOption = None,
+) -> None:
+    """Report the current position: staff in post, vacancies, turnover, sickness, diversity.
+
+    Each metric is n/a where the data does not support it, never 0. The
+    ethnic-minority share by pay band follows in a second table.
+    """
+    from wfplan.dataset import metrics as m  # noqa: PLC0415
+    from wfplan.dataset.store import open_store  # noqa: PLC0415
+    from wfplan.errors import InputError  # noqa: PLC0415
+
+    def work() -> tuple[pd.DataFrame, pd.DataFrame]:
+        try:
+            when = date.fromisoformat(period) if period else None
+        except ValueError:
+            raise InputError(f"--period {period!r} is not a date (YYYY-MM-DD)") from None
+        store = open_store(db, read_only=True)
+        try:
+            query = m.Query(vintage, level.value, area, staff_group, when)
+            return m.current_position(store, query), m.ethnic_minority_by_band(store, query)
+        finally:
+            store.close()
+
+    position, bands = _guard(work)
+    if output is OutputFormat.json:
+        records = {
+            "current_position": json.loads(position.to_json(orient="records", date_format="iso")),
+            "ethnic_minority_by_band": json.loads(bands.to_json(orient="records")),
+        }
+        sys.stdout.write(json.dumps(records, indent=2) + "\n")
+        return
+    _show(position, output, f"Current position, vintage {vintage!r}, level {level.value}")
+    if output is OutputFormat.table and not bands.empty:
+        _show(bands, output, "Ethnic-minority share of headcount by pay band")
+
+
+def main() -> None:
+    """Run the ``wfplan`` command line."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

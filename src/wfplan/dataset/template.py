@@ -1,0 +1,87 @@
+"""Write empty tidy templates with a documentation sheet or companion Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from wfplan.dataset import codelists, schema
+from wfplan.errors import InputError
+
+_TYPE_WORDS = {"text": "text", "date": "date (YYYY-MM-DD or YYYY-MM)",
+               "integer": "whole number", "double": "number"}
+
+
+def column_docs(table: str) -> pd.DataFrame:
+    """Return one row per column of a table: type, required, unit, allowed values, description."""
+    spec = schema.table(table)
+    rows = []
+    for col in spec.columns:
+        rows.append({
+            "column": col.name,
+            "type": _TYPE_WORDS[col.type],
+            "required": "yes" if col.required else "no (empty = all / not reported)",
+            "unit": col.unit,
+            "allowed values": _allowed(col),
+            "description": col.description,
+        })
+    return pd.DataFrame(rows)
+
+
+def _allowed(col: schema.ColumnSpec) -> str:
+    parts = []
+    if col.min is not None:
+        parts.append(f"≥ {col.min:g}")
+    if col.max is not None:
+        parts.append(f"≤ {col.max:g}")
+    if col.role == "measure":
+        parts.append("suppression markers * - .. are stored as empty with a suppressed flag")
+    if col.codelist in ("organisation", "area"):
+        parts.append(f"a code in the vintage's {col.codelist}s table (unknown: warning)")
+    elif col.codelist:
+        codes = codelists.get(col.codelist).codes
+        shown = ", ".join(codes[:15]) + (", …" if len(codes) > 15 else "")
+        parts.append(f"code list '{col.codelist}' (codes or publication labels): {shown}")
+    return "; ".join(parts)
+
+
+def markdown(table: str) -> str:
+    """Return the Markdown documentation of a table's template."""
+    docs = column_docs(table)
+    lines = [f"# wfplan tidy template: `{table}`", "",
+             "One row per combination of the key columns. Column names are matched "
+             "whatever their case or spacing.", "",
+             "| " + " | ".join(docs.columns) + " |",
+             "|" + "---|" * len(docs.columns)]
+    for row in docs.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_template(table: str, out: Path) -> list[Path]:
+    """Write an empty template for ``table`` to ``out`` (.csv, .xlsx or .parquet).
+
+    An XLSX gets a second sheet ``columns`` documenting each column; a CSV or
+    Parquet file gets a companion ``.md``. Returns the paths written.
+    """
+    try:
+        spec = schema.table(table)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0])) from None
+    empty = pd.DataFrame({c: pd.Series(dtype="string") for c in spec.column_names})
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+            empty.to_excel(writer, sheet_name=table, index=False)
+            column_docs(table).to_excel(writer, sheet_name="columns", index=False)
+        return [out]
+    if suffix == ".csv":
+        empty.to_csv(out, index=False)
+    elif suffix == ".parquet":
+        empty.to_parquet(out, index=False)
+    else:
+        raise InputError(f"{out}: write a template as .csv, .xlsx or .parquet")
+    doc = out.with_suffix(".md")
+    doc.write_text(markdown(table), encoding="utf-8")
+    return [out, doc]
