@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -66,7 +66,7 @@ DbOption = Annotated[
 VintageOption = Annotated[str, typer.Option("--vintage", help="Vintage (named dataset state)")]
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """Levels of the current-position report."""
 
     england = "england"
@@ -75,7 +75,7 @@ class Level(str, Enum):
     org = "org"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Output formats of reports."""
 
     table = "table"
@@ -129,8 +129,8 @@ def ingest(
     A file already loaded into the vintage (same SHA-256) is skipped. Unknown
     codes are warnings; their rows are kept and counted as unmapped.
     """
-    from wfplan.dataset.ingest import ingest as run_ingest  # noqa: PLC0415
-    from wfplan.dataset.store import open_store  # noqa: PLC0415
+    from wfplan.dataset.ingest import ingest as run_ingest
+    from wfplan.dataset.store import open_store
 
     def work() -> None:
         store = open_store(db)
@@ -170,7 +170,7 @@ def template(
     An XLSX gets a second sheet, 'columns'; a CSV or Parquet file gets a
     companion .md file.
     """
-    from wfplan.dataset.template import write_template  # noqa: PLC0415
+    from wfplan.dataset.template import write_template
 
     written = _guard(lambda: write_template(table, out_file))
     out.print("wrote " + ", ".join(str(p) for p in written))
@@ -181,7 +181,7 @@ def vintages_list(ctx: typer.Context, db: DbOption = None) -> None:
     """List the vintages with their state, ingests and rows."""
     if ctx.invoked_subcommand:
         return
-    from wfplan.dataset.store import open_store  # noqa: PLC0415
+    from wfplan.dataset.store import open_store
 
     def work() -> pd.DataFrame:
         store = open_store(db, read_only=True)
@@ -195,10 +195,10 @@ def vintages_list(ctx: typer.Context, db: DbOption = None) -> None:
         out.print("no vintages yet: load data with 'wfplan ingest' or 'wfplan demo'")
         return
     table = Table("vintage", "state", "created (UTC)", "ingests", "rows")
-    for row in frame.itertuples(index=False):
-        state = f"frozen {row.frozen_at:%Y-%m-%d}" if row.frozen else "open"
-        table.add_row(row.name, state, f"{row.created_at:%Y-%m-%d %H:%M}", str(row.ingests),
-                      f"{row.rows:,}")
+    for row in frame.to_dict("records"):
+        state = f"frozen {row['frozen_at']:%Y-%m-%d}" if row["frozen"] else "open"
+        table.add_row(str(row["name"]), state, f"{row['created_at']:%Y-%m-%d %H:%M}",
+                      str(row["ingests"]), f"{row['rows']:,}")
     out.print(table)
 
 
@@ -207,7 +207,7 @@ def vintages_freeze(
     name: Annotated[str, typer.Argument(help="Vintage to freeze")], db: DbOption = None
 ) -> None:
     """Freeze a vintage: it stays readable and refuses every further write."""
-    from wfplan.dataset.store import open_store  # noqa: PLC0415
+    from wfplan.dataset.store import open_store
 
     def work() -> None:
         store = open_store(db)
@@ -267,9 +267,9 @@ def metrics(
     Each metric is n/a where the data does not support it, never 0. The
     ethnic-minority share by pay band follows in a second table.
     """
-    from wfplan.dataset import metrics as m  # noqa: PLC0415
-    from wfplan.dataset.store import open_store  # noqa: PLC0415
-    from wfplan.errors import InputError  # noqa: PLC0415
+    from wfplan.dataset import metrics as m
+    from wfplan.dataset.store import open_store
+    from wfplan.errors import InputError
 
     def work() -> tuple[pd.DataFrame, pd.DataFrame]:
         try:

@@ -91,7 +91,7 @@ class _Metrics:
             "staff_group_aggregate").code_for(label)
         return code or label
 
-    def _latest(self, table: str, column: str) -> Any:  # noqa: ANN401
+    def _latest(self, table: str, column: str) -> Any:
         return self.store.scalar(
             f"SELECT max({column}) FROM {table} WHERE vintage = ?", [self.q.vintage])
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -163,7 +164,7 @@ def read_csv(
         raise _bad_row_error(path, bad_rows[0], header)
 
 
-def _text_type(arrow_type: pa.DataType) -> pd.StringDtype | None:
+def _text_type(arrow_type: pa.DataType) -> Any:
     return pd.StringDtype("pyarrow") if pa.types.is_string(arrow_type) else None
 
 
@@ -243,10 +244,11 @@ def _column_as_text(column: pa.Array) -> pd.Series:
 # -- XLSX ----------------------------------------------------------------------
 
 
-def _open_workbook(path: Path):  # noqa: ANN202 - openpyxl is untyped
-    import openpyxl  # noqa: PLC0415 - only XLSX needs it
-    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
-    import zipfile  # noqa: PLC0415
+def _open_workbook(path: Path) -> Any:
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -278,7 +280,7 @@ def _cell_text(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[no-any-return]
+        return str(value.isoformat())
     text = str(value)
     return text if text.strip() else None
 

@@ -67,7 +67,7 @@ class Store(ABC):
 
     # -- shared behaviour built on the primitives above -----------------------
 
-    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:  # noqa: ANN401
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Return the first column of the first row, or ``None``."""
         frame = self.query(sql, params)
         return None if frame.empty else frame.iat[0, 0]
@@ -78,7 +78,7 @@ class Store(ABC):
             f"(SELECT count(*) FROM {t} WHERE vintage = v.name)" for t in schema.tables()
         )
         return self.query(
-            f"SELECT name, frozen, created_at, frozen_at, "  # noqa: S608 - table names from the schema
+            f"SELECT name, frozen, created_at, frozen_at, "
             f"(SELECT count(*) FROM ingests i WHERE i.vintage = v.name "
             f" AND i.format <> '{CODELIST_INGEST_FORMAT}') AS ingests, "
             f"{counts} AS rows FROM vintages v ORDER BY created_at, name"
@@ -100,8 +100,9 @@ class Store(ABC):
         if frozen.empty:
             self._create_vintage(name)
         elif bool(frozen.iat[0, 0]):
+            since = str(frozen.iat[0, 1])[:16]
             raise RefusedError(
-                f"vintage {name!r} is frozen (since {frozen.iat[0, 1]:%Y-%m-%d %H:%M} UTC) and "
+                f"vintage {name!r} is frozen (since {since} UTC) and "
                 f"refuses further writes; ingest into a new vintage instead, "
                 f"e.g. --vintage {name}-2"
             )
@@ -126,7 +127,7 @@ class Store(ABC):
         )
         return None if found is None or pd.isna(found) else int(found)
 
-    def record_ingest(self, **fields: Any) -> None:  # noqa: ANN401
+    def record_ingest(self, **fields: Any) -> None:
         """Add one row to the ingest log."""
         fields.setdefault("loaded_at", _now())
         names = ", ".join(fields)
@@ -175,7 +176,8 @@ def _codelist_areas() -> pd.DataFrame:
         {"code": codelists.ENGLAND_CODE, "name": "England", "level": "england", "parent_code": None}
     ]
     rows += [
-        {"code": r["code"], "name": r["name"], "level": "region", "parent_code": codelists.ENGLAND_CODE}
+        {"code": r["code"], "name": r["name"], "level": "region",
+         "parent_code": codelists.ENGLAND_CODE}
         for r in codelists.get("region").rows
     ]
     rows += [
