@@ -9,6 +9,7 @@ database DDL, validation, the ingest templates and the documentation.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -87,7 +88,7 @@ def tables() -> dict[str, TableSpec]:
     """Return every tidy table spec, keyed by table name, in file order."""
     path = resources.files(__package__).joinpath("tables.csv")
     by_table: dict[str, list[ColumnSpec]] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
+    with io.StringIO(path.read_text(encoding="utf-8"), newline="") as handle:
         for row in csv.DictReader(handle):
             by_table.setdefault(row["table"], []).append(
                 ColumnSpec(

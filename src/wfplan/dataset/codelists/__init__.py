@@ -9,6 +9,7 @@ without hand edits.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -52,7 +53,7 @@ def normalise_label(label: str) -> str:
 
 def _read_csv(filename: str) -> list[dict[str, str]]:
     path = resources.files(__package__).joinpath(filename)
-    with path.open(encoding="utf-8", newline="") as handle:
+    with io.StringIO(path.read_text(encoding="utf-8"), newline="") as handle:
         return list(csv.DictReader(handle))
 
 
