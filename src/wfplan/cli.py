@@ -296,6 +296,49 @@ def metrics(
         _show(bands, output, "Ethnic-minority share of headcount by pay band")
 
 
+@app.command(epilog=EXIT_CODES)
+def demo(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the demo generator")] = 20240331,
+) -> None:
+    """Build the seeded demo dataset as vintage 'demo' and print the current position.
+
+    The generator writes tidy files calibrated to published national figures
+    and loads them through the same importer users use. If the database
+    already holds the demo vintage, it is shown as it is.
+    """
+    from wfplan.dataset import metrics as m
+    from wfplan.dataset.demo import build_demo
+    from wfplan.dataset.store import default_db_path, open_store
+
+    def work() -> tuple[pd.DataFrame, pd.DataFrame]:
+        store = open_store(db)
+        try:
+            if store.vintage_exists("demo"):
+                out.print(f"vintage 'demo' already exists in {default_db_path(db)}; showing it")
+            else:
+                with Progress(TextColumn("{task.description}"), BarColumn(),
+                              TimeElapsedColumn(), console=err, transient=True) as bar:
+                    task = bar.add_task("building the demo dataset", total=None)
+
+                    def progress(path: Path, rows: int) -> None:
+                        bar.update(task, description=f"loading {path.name}", completed=rows)
+
+                    report = build_demo(store, seed=seed, progress=progress)
+                loaded = sum(sum(f.rows.values()) for f in report.files)
+                out.print(f"built vintage 'demo' in {default_db_path(db)}: {loaded:,} rows")
+            england = m.current_position(store, m.Query("demo", "england"))
+            regions = m.current_position(store, m.Query("demo", "region"))
+            return england, regions
+        finally:
+            store.close()
+
+    england, regions = _guard(work)
+    _show(england, OutputFormat.table, "Current position: England (vintage 'demo')")
+    _show(regions, OutputFormat.table, "Current position by NHS region")
+    out.print("Next: 'wfplan metrics --vintage demo --level icb', or 'wfplan --help'.")
+
+
 def main() -> None:
     """Run the ``wfplan`` command line."""
     app()
