@@ -85,3 +85,48 @@ def write_template(table: str, out: Path) -> list[Path]:
     doc = out.with_suffix(".md")
     doc.write_text(markdown(table), encoding="utf-8")
     return [out, doc]
+
+
+_DATASET_INTRO = """# The single workforce dataset
+
+wfplan keeps every source in tidy long tables inside one store (DuckDB by default). \
+A dimension a source does not report is empty (NULL), which means "all". Every row \
+also carries its `vintage`, the `ingest_id` of the file it came from, its `source_row` \
+in that file, and a `suppressed` flag set when the publication suppressed one of its \
+figures (`*`, `-`, `..`).
+
+The column tables below are generated from `src/wfplan/dataset/tables.csv`, the one \
+table that also drives the database schema, validation and `wfplan template`. \
+Regenerate this page with `python -m wfplan.dataset.template > docs/dataset.md`; a \
+test keeps it in step.
+
+## Vintages
+
+Every ingest belongs to a vintage: a named state of the dataset. `wfplan vintages` \
+lists them and `wfplan vintages freeze NAME` freezes one, after which it refuses every \
+write. An assessment always names the vintage it used. A new vintage starts with \
+England, the 7 NHS regions and the 42 ICBs from the package's code lists, recorded \
+as an ingest of its own.
+
+## Store tables besides the tidy tables
+
+- `ingests`: one row per loaded file: vintage, file name, SHA-256, format, tables, \
+publisher, title, period, licence, rows, warnings, notes, time.
+- `unmapped`: values that matched no code list, by ingest, table and column, with \
+their row counts. The rows themselves are kept, with the value as given.
+- `vintages`: name, created, frozen.
+- `schema_meta`: the schema version. Opening a database from an older wfplan migrates \
+it; one from a newer wfplan is refused with a message saying to upgrade.
+"""
+
+
+def dataset_docs() -> str:
+    """Return ``docs/dataset.md``: the intro and every table's column documentation."""
+    parts = [_DATASET_INTRO]
+    for table in schema.tables():
+        parts.append(markdown(table).replace(f"# wfplan tidy template: `{table}`", f"## `{table}`"))
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(dataset_docs(), end="")
