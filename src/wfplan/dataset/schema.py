@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 
 #: Bump when the database layout changes, and add a migration in ``store.py``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
@@ -167,3 +167,37 @@ META_DDL = (
   rows BIGINT NOT NULL
 )""",
 )
+
+#: Tables added in schema version 2 (also part of :data:`META_DDL`).
+#: ``source_flags`` holds importers' findings about a source (e.g. "flows
+#: unavailable: identifiers not stable") for the data-gap report.
+#: ``person_records`` is private: pseudonymised (HMAC-SHA256) record-level rows
+#: kept only so that flows can be derived when a later extract adds a period;
+#: no report, API or export reads it.
+META_DDL_V2 = (
+    """CREATE TABLE IF NOT EXISTS source_flags (
+  vintage VARCHAR NOT NULL,
+  ingest_id BIGINT NOT NULL,
+  source VARCHAR NOT NULL,
+  period DATE,
+  flag VARCHAR NOT NULL,
+  value DOUBLE,
+  detail VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS person_records (
+  vintage VARCHAR NOT NULL,
+  ingest_id BIGINT NOT NULL,
+  source VARCHAR NOT NULL,
+  period DATE NOT NULL,
+  person_hash VARCHAR NOT NULL,
+  org_code VARCHAR,
+  staff_group VARCHAR,
+  role VARCHAR,
+  grade VARCHAR,
+  age_band VARCHAR,
+  sex VARCHAR,
+  ethnicity VARCHAR,
+  fte DOUBLE
+)""",
+)
+META_DDL = META_DDL + META_DDL_V2

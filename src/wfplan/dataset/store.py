@@ -199,8 +199,16 @@ def _codelist_digest() -> str:
 
 
 Migration = Callable[[Store], None]
+
+
+def _add_source_flags_and_person_records(store: Store) -> None:
+    """Version 1 → 2: add ``source_flags`` and the private ``person_records``."""
+    for ddl in schema.META_DDL_V2:
+        store.execute(ddl)
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records}
 
 
 class DuckDBStore(Store):
