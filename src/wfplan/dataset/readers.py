@@ -14,7 +14,7 @@ and the row.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,8 @@ def read_csv(
     encoding: str = "utf-8",
     chunk_rows: int = CHUNK_ROWS,
     skip_rows_after_header: int = 0,
+    column_names: list[str] | None = None,
+    skip_row: Callable[[str], bool] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield a CSV file as chunks of text columns, indexed by data row number.
 
@@ -125,18 +127,25 @@ def read_csv(
         The largest chunk to yield.
     skip_rows_after_header : int
         Rows between the header and the data to skip (publication notes).
+    column_names : list of str, optional
+        Names for the columns of a file with no header row: its first line is data row 1.
+    skip_row : callable, optional
+        Called with the text of a row whose number of fields is wrong; return true to
+        skip it (a publication's notes line) instead of raising an error.
     """
     bad_rows: list[pacsv.InvalidRow] = []
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
-        bad_rows.append(row)
+        if skip_row is None or not skip_row(row.text):
+            bad_rows.append(row)
         return "skip"
 
-    header = _csv_header(path, encoding)
+    header = list(column_names) if column_names else _csv_header(path, encoding)
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(
-            encoding=encoding, block_size=_BLOCK_SIZE, skip_rows_after_names=skip_rows_after_header
+            encoding=encoding, block_size=_BLOCK_SIZE, skip_rows_after_names=skip_rows_after_header,
+            column_names=column_names,
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=False),
         convert_options=pacsv.ConvertOptions(
