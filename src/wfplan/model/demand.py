@@ -1,0 +1,122 @@
+"""Demand in FTE: the base establishment grown by demographic and other drivers.
+
+::
+
+    D[t]     = D0 x (demog[t] x (1 + g)^t x P[t] + s x t)        then skill mix
+    D0       = FTE in post + vacant FTE at the base period       (establishment)
+    demog[t] = sum_age pop[t, area, age] util[group, age] / (same at t = 0)
+    P[t]     = prod_{u=1..t} (1 - p - p_interventions[u])          ((1 - p)^t with none)
+    need[t]  = D[t] x (1 + unmet_need_fraction)
+
+``g`` is ``non_demographic_growth``, ``p`` ``productivity_growth`` and ``s``
+``service_plan_growth`` (a linear service-plan change, as a fraction of D0 a year).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wfplan.model.errors import ModelInputError, ScenarioError
+from wfplan.model.inputs import ModelInputs
+from wfplan.model.interventions import SkillMixEffect
+from wfplan.model.uncertainty import Draws, category_values, group_values
+
+
+def demographic_ratio(inputs: ModelInputs, horizon: int) -> np.ndarray:
+    """``(variant, T+1, A, G)`` demographic driver demog[t] for every population variant."""
+    years = inputs.population_years
+    wanted = range(inputs.base_year, inputs.base_year + horizon + 1)
+    missing = [year for year in wanted if year not in years]
+    if missing:
+        raise ModelInputError(
+            "population", "year", f"must cover {wanted[0]}..{wanted[-1]}; missing {missing}"
+        )
+    population = inputs.array("population")[:, [years.index(year) for year in wanted]]
+    weighted = np.einsum("vtap,gp->vtag", population, inputs.array("utilisation"))
+    base = weighted[:, :1]
+    ratio = np.ones_like(weighted)
+    np.divide(weighted, base, out=ratio, where=np.broadcast_to(base > 0, weighted.shape))
+    return ratio
+
+
+def variant_index(inputs: ModelInputs, draws: Draws) -> np.ndarray:
+    """``(Dv,)`` index of the population variant used by each draw."""
+    names = category_values(draws, "population_variant")
+    variants = inputs.population_variants
+    unknown = sorted({str(name) for name in names if name not in variants})
+    if unknown:
+        raise ScenarioError(
+            [f"parameters.population_variant: {unknown} not in the population input {variants}"]
+        )
+    return np.array([variants.index(name) for name in names])
+
+
+def _cumulative(annual: np.ndarray) -> np.ndarray:
+    """Cumulative product over the year axis (1) from year 1, with 1 at year 0."""
+    steps = np.ones_like(annual)
+    steps[:, 1:] = annual[:, 1:]
+    return np.cumprod(steps, axis=1)
+
+
+def _over_years(array: np.ndarray, horizon: int) -> np.ndarray:
+    return np.broadcast_to(array, (array.shape[0], horizon + 1, *array.shape[2:]))
+
+
+def _combine(owned: np.ndarray, other: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """``ufunc(owned, other)``, in place when the result has ``owned``'s shape."""
+    if np.broadcast_shapes(owned.shape, other.shape) == owned.shape:
+        return ufunc(owned, other, out=owned)
+    return ufunc(owned, other)
+
+
+def driver_factor(
+    draws: Draws, staff_groups: tuple[str, ...], horizon: int, productivity: np.ndarray | None
+) -> np.ndarray:
+    """``(D?, T+1, A?, G)`` factor (1 + g)^t x P[t]."""
+    growth = group_values(draws, "non_demographic_growth", staff_groups)
+    base_productivity = group_values(draws, "productivity_growth", staff_groups)
+    growth_steps = 1.0 + growth[:, np.newaxis, np.newaxis, :]
+    keep = 1.0 - base_productivity[:, np.newaxis, np.newaxis, :]
+    productivity_steps = keep if productivity is None else keep - productivity
+    growth_factor = _cumulative(_over_years(growth_steps, horizon))
+    return growth_factor * _cumulative(_over_years(productivity_steps, horizon))
+
+
+def funded_demand(
+    inputs: ModelInputs,
+    draws: Draws,
+    horizon: int,
+    demog: np.ndarray,
+    variants: np.ndarray,
+    productivity: np.ndarray | None,
+) -> np.ndarray:
+    """``(D?, T+1, A, G)`` funded demand before skill mix."""
+    groups = inputs.coords.staff_group
+    factor = driver_factor(draws, groups, horizon, productivity)
+    service = group_values(draws, "service_plan_growth", groups)[:, np.newaxis, np.newaxis, :]
+    years = np.arange(horizon + 1, dtype=np.float64)[np.newaxis, :, np.newaxis, np.newaxis]
+    demand = _combine(demog[variants], factor, np.multiply)
+    demand = _combine(demand, service * years, np.add)
+    return _combine(demand, inputs.establishment_fte(), np.multiply)
+
+
+def apply_skill_mix(
+    demand: np.ndarray, moves: list[SkillMixEffect]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Move demand between staff groups, in scenario order.
+
+    Returns the new demand and the skill-mix cost ``(D?, T+1, A, G)`` (None if no moves).
+    """
+    if not moves:
+        return demand, None
+    draws = max([demand.shape[0]] + [move.ratio.shape[0] for move in moves])
+    demand = np.array(np.broadcast_to(demand, (draws, *demand.shape[1:])))
+    cost = np.zeros_like(demand)
+    for move in moves:
+        source = demand[..., move.from_group]
+        moved = np.where(move.areas, move.share[:, :, np.newaxis] * source, 0.0)
+        demand[..., move.from_group] = source - moved
+        ratio = move.ratio[:, np.newaxis, np.newaxis]
+        demand[..., move.to_group] = demand[..., move.to_group] + ratio * moved
+        cost[..., move.from_group] += move.cost_per_unit * moved
+    return demand, cost

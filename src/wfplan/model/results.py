@@ -1,0 +1,208 @@
+"""Projection results: additive arrays by draw x year x area x staff group, and views on them.
+
+Only additive quantities (stocks, flows, FTE, costs) are stored; ratios and gaps
+are derived on request, so aggregating to a coarser level and then deriving
+gives correctly recomputed ratios. A stored array's draw axis may have length 1,
+meaning the quantity is the same in every draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wfplan.model.interventions import ROUTES
+from wfplan.model.labelled import Label, LabelledArray
+from wfplan.model.parameters import get_spec
+from wfplan.model.uncertainty import STATISTICS, draw_statistics
+
+ROUTE_VARIABLES = tuple(f"joiners_{route}_hc" for route in ROUTES)
+#: Stored (additive) variables.
+PRIMARY_VARIABLES = (
+    "supply_hc",
+    "supply_fte",
+    *ROUTE_VARIABLES,
+    "leavers_hc",
+    "demand_funded_fte",
+    "demand_need_fte",
+    "intervention_cost_gbp",
+    "counterfactual_supply_fte",
+    "counterfactual_demand_funded_fte",
+)
+#: Flows happen during a year; year 0 (the base census) has none.
+FLOW_VARIABLES = frozenset({*ROUTE_VARIABLES, "joiners_hc", "leavers_hc"})
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    shape = np.broadcast_shapes(numerator.shape, denominator.shape)
+    out = np.full(shape, np.nan)
+    return np.divide(
+        numerator, denominator, out=out, where=np.broadcast_to(denominator != 0, shape)
+    )
+
+
+def _joiners(get: Callable[[str], np.ndarray]) -> np.ndarray:
+    total = get(ROUTE_VARIABLES[0])
+    for name in ROUTE_VARIABLES[1:]:
+        total = total + get(name)
+    return total
+
+
+def _gap_closed(get: Callable[[str], np.ndarray]) -> np.ndarray:
+    counterfactual = get("counterfactual_demand_funded_fte") - get("counterfactual_supply_fte")
+    return counterfactual - (get("demand_funded_fte") - get("supply_fte"))
+
+
+def _cost_per_fte(get: Callable[[str], np.ndarray]) -> np.ndarray:
+    cumulative = np.cumsum(get("intervention_cost_gbp"), axis=1)
+    closed = get("gap_closed_fte")
+    shape = np.broadcast_shapes(cumulative.shape, closed.shape)
+    out = np.full(shape, np.nan)
+    return np.divide(cumulative, closed, out=out, where=np.broadcast_to(closed > 0, shape))
+
+
+_DERIVED: dict[str, Callable[[Callable[[str], np.ndarray]], np.ndarray]] = {
+    "joiners_hc": _joiners,
+    "gap_fte": lambda get: get("demand_funded_fte") - get("supply_fte"),
+    "gap_need_fte": lambda get: get("demand_need_fte") - get("supply_fte"),
+    "gap_pct": lambda get: 100.0 * _ratio(get("gap_fte"), get("demand_funded_fte")),
+    "implied_vacancy_rate": lambda get: _ratio(
+        np.maximum(get("gap_fte"), 0.0), get("demand_funded_fte")
+    ),
+    "gap_closed_fte": _gap_closed,
+    "cost_per_fte_gap_closed": _cost_per_fte,
+}
+#: Every output variable, in reporting order.
+VARIABLES = (
+    "supply_hc",
+    "supply_fte",
+    "joiners_hc",
+    *ROUTE_VARIABLES,
+    "leavers_hc",
+    "demand_funded_fte",
+    "demand_need_fte",
+    "gap_fte",
+    "gap_need_fte",
+    "gap_pct",
+    "implied_vacancy_rate",
+    "intervention_cost_gbp",
+    "counterfactual_supply_fte",
+    "counterfactual_demand_funded_fte",
+    "gap_closed_fte",
+    "cost_per_fte_gap_closed",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """The outcome of :func:`wfplan.model.engine.run`.
+
+    Attributes
+    ----------
+    scenario
+        Scenario name.
+    base_year
+        Calendar year of year 0.
+    areas, staff_groups, age_bands
+        Coordinates.
+    n_draws
+        Sampled draws N (draw 0 is the principal run).
+    arrays
+        Stored variables, ``(Dp, T+1, A, G)`` with Dp = 1 or N + 1.
+    principal_by_age
+        ``(T+1, A, G, K)`` headcount by age band in the principal run.
+    metadata
+        Scenario, seed, assumptions, interventions (with source and owner), etc.
+    """
+
+    scenario: str
+    base_year: int
+    areas: tuple[str, ...]
+    staff_groups: tuple[str, ...]
+    age_bands: tuple[str, ...]
+    n_draws: int
+    arrays: Mapping[str, np.ndarray]
+    principal_by_age: np.ndarray
+    metadata: Mapping[str, Any]
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """Calendar years, base year first."""
+        count = next(iter(self.arrays.values())).shape[1]
+        return tuple(range(self.base_year, self.base_year + count))
+
+    def values(self, name: str) -> np.ndarray:
+        """Compact ``(Dp, T+1, A, G)`` values of a stored or derived variable."""
+        if name in self.arrays:
+            return self.arrays[name]
+        if name not in _DERIVED:
+            raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
+        return _DERIVED[name](self.values)
+
+    def variable(self, name: str) -> LabelledArray:
+        """Return a variable as ``draw x year x area x staff_group`` (read-only if broadcast)."""
+        compact = self.values(name)
+        shape = (self.n_draws + 1, *compact.shape[1:])
+        coords: dict[str, tuple[Label, ...]] = {
+            "draw": tuple(range(self.n_draws + 1)),
+            "year": self.years,
+            "area": self.areas,
+            "staff_group": self.staff_groups,
+        }
+        dims = ("draw", "year", "area", "staff_group")
+        return LabelledArray(dims, coords, np.broadcast_to(compact, shape))
+
+    def supply_hc_by_age(self) -> LabelledArray:
+        """Principal-run headcount as ``year x area x staff_group x age_band``."""
+        coords: dict[str, tuple[Label, ...]] = {
+            "year": self.years,
+            "area": self.areas,
+            "staff_group": self.staff_groups,
+            "age_band": self.age_bands,
+        }
+        return LabelledArray(tuple(coords), coords, self.principal_by_age)
+
+
+def to_long(results: Results, variables: Sequence[str] | None = None) -> pd.DataFrame:
+    """IAMC-style long table of principal, P5, P50 and P95 for each variable.
+
+    Columns: ``scenario, area, staff_group, variable, unit, year, statistic, value``.
+    Flows (joiners, leavers) have no row for the base year.
+    """
+    names = tuple(VARIABLES if variables is None else variables)
+    years = np.asarray(results.years)
+    n_areas, n_groups, n_stats = len(results.areas), len(results.staff_groups), len(STATISTICS)
+    frames = []
+    for name in names:
+        stats = draw_statistics(results.values(name), results.n_draws)  # (S, T+1, A, G)
+        first = 1 if name in FLOW_VARIABLES else 0
+        ordered = np.transpose(stats[:, first:], (2, 3, 1, 0))  # (A, G, T, S)
+        n_years = ordered.shape[2]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scenario": results.scenario,
+                    "area": np.repeat(
+                        np.asarray(results.areas, dtype=object), n_groups * n_years * n_stats
+                    ),
+                    "staff_group": np.tile(
+                        np.repeat(
+                            np.asarray(results.staff_groups, dtype=object), n_years * n_stats
+                        ),
+                        n_areas,
+                    ),
+                    "variable": name,
+                    "unit": get_spec(name).unit,
+                    "year": np.tile(np.repeat(years[first:], n_stats), n_areas * n_groups),
+                    "statistic": np.tile(
+                        np.asarray(STATISTICS, dtype=object), ordered.size // n_stats
+                    ),
+                    "value": ordered.ravel(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
