@@ -13,6 +13,7 @@ and the row.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,9 +27,12 @@ import pyarrow.parquet as pq
 
 from wfplan.errors import InputError
 
+#: The most rows a reader yields at once (looked up at each call, so tests can shrink it).
 CHUNK_ROWS = 500_000
 SUPPORTED_SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
-_BLOCK_SIZE = 16 << 20
+#: Bytes the CSV reader parses at a time; chunks are assembled from several blocks.
+#: Larger blocks read no faster but make pyarrow hold several times more memory.
+_BLOCK_SIZE = 4 << 20
 
 
 def normalise_column(name: object) -> str:
@@ -70,6 +74,12 @@ def probe(path: Path, encoding: str = "utf-8") -> FileProbe:
     kind = file_kind(path)
     found = FileProbe(path=path, kind=kind, encoding=encoding)
     if kind == "csv":
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(
+                f"{path}: unknown text encoding {encoding!r}; use e.g. utf-8 or cp1252"
+            ) from None
         found.headers[""] = _csv_header(path, encoding)
     elif kind == "parquet":
         found.headers[""] = list(pq.ParquetFile(path).schema_arrow.names)
@@ -91,9 +101,11 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
     if path.stat().st_size == 0 or not _first_line(path).strip(b"\r\n\xef\xbb\xbf \t"):
         raise InputError(f"{path}: the file is empty (no header row)")
     try:
+        # Rows with the wrong number of fields are reported by read_csv, with their row.
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 16),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip"),
             convert_options=pacsv.ConvertOptions(include_columns=[]),
         )
         names = list(reader.schema.names)
@@ -108,7 +120,7 @@ def read_csv(
     columns: list[str],
     *,
     encoding: str = "utf-8",
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
     skip_rows_after_header: int = 0,
     column_names: list[str] | None = None,
     skip_row: Callable[[str], bool] | None = None,
@@ -123,8 +135,8 @@ def read_csv(
         The raw header cells to read (others are ignored).
     encoding : str
         The text encoding (``utf-8``; a UTF-8 byte-order mark is skipped).
-    chunk_rows : int
-        The largest chunk to yield.
+    chunk_rows : int, optional
+        The largest chunk to yield [default: :data:`CHUNK_ROWS`].
     skip_rows_after_header : int
         Rows between the header and the data to skip (publication notes).
     column_names : list of str, optional
@@ -133,6 +145,7 @@ def read_csv(
         Called with the text of a row whose number of fields is wrong; return true to
         skip it (a publication's notes line) instead of raising an error.
     """
+    chunk_rows = chunk_rows or CHUNK_ROWS
     bad_rows: list[pacsv.InvalidRow] = []
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
@@ -141,36 +154,50 @@ def read_csv(
         return "skip"
 
     header = list(column_names) if column_names else _csv_header(path, encoding)
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(
-            encoding=encoding, block_size=_BLOCK_SIZE, skip_rows_after_names=skip_rows_after_header,
-            column_names=column_names,
-        ),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(header, pa.string()),
-            include_columns=columns,
-            strings_can_be_null=True,
-            null_values=[""],
-            quoted_strings_can_be_null=True,
-        ),
-    )
     next_row = 1
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
     try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, block_size=_BLOCK_SIZE,
+                skip_rows_after_names=skip_rows_after_header, column_names=column_names,
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row,
+                                             newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                include_columns=columns,
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
         for batch in reader:
             if bad_rows:
                 raise _bad_row_error(path, bad_rows[0], header)
-            for start in range(0, batch.num_rows, chunk_rows):
-                part = batch.slice(start, chunk_rows)
-                frame = part.to_pandas(types_mapper=_text_type)
-                frame.index = pd.RangeIndex(next_row, next_row + len(frame))
-                next_row += len(frame)
-                yield frame
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            while pending_rows >= chunk_rows:
+                table = pa.Table.from_batches(pending)
+                yield _table_frame(table.slice(0, chunk_rows), next_row)
+                next_row += chunk_rows
+                rest = table.slice(chunk_rows)
+                pending, pending_rows = rest.to_batches(), rest.num_rows
     except pa.ArrowInvalid as exc:
         raise _csv_error(path, encoding, exc) from None
     if bad_rows:
         raise _bad_row_error(path, bad_rows[0], header)
+    if pending_rows:
+        yield _table_frame(pa.Table.from_batches(pending), next_row)
+
+
+def _table_frame(table: pa.Table, first_row: int) -> pd.DataFrame:
+    """Return Arrow text columns as a DataFrame indexed from ``first_row``."""
+    frame = table.to_pandas(types_mapper=_text_type)
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    return frame
 
 
 def _text_type(arrow_type: pa.DataType) -> Any:
@@ -225,9 +252,10 @@ def _first_invalid_utf8(path: Path) -> tuple[int | None, str | None]:
 
 
 def read_parquet(
-    path: Path, columns: list[str], *, chunk_rows: int = CHUNK_ROWS
+    path: Path, columns: list[str], *, chunk_rows: int | None = None
 ) -> Iterator[pd.DataFrame]:
     """Yield a Parquet file as chunks of text columns, indexed by data row number."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -295,13 +323,14 @@ def _cell_text(value: object) -> str | None:
 
 
 def read_xlsx(
-    path: Path, sheet: str, columns: list[str], *, chunk_rows: int = CHUNK_ROWS
+    path: Path, sheet: str, columns: list[str], *, chunk_rows: int | None = None
 ) -> Iterator[pd.DataFrame]:
     """Yield one sheet as chunks of text columns, indexed by data row number.
 
     The header is the first row that :func:`probe` found; ``columns`` picks
     the raw header cells to keep.
     """
+    chunk_rows = chunk_rows or CHUNK_ROWS
     book = _open_workbook(path)
     try:
         rows = book[sheet].iter_rows(values_only=True)

@@ -1,0 +1,196 @@
+"""Shared helpers for the dataset tests: real files and real DuckDB databases in tmp_path.
+
+The helpers reach tests through the ``kit`` fixture rather than imports, because a
+``conftest`` module is not reliably importable by name when several test folders
+have their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner, Result
+
+from wfplan.dataset.store import DuckDBStore
+
+SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
+ORG_HEADER = "org_code,name,org_type,sector,icb_code,region_code"
+
+#: Organisations in three ICBs of two regions (London Y56, South West Y58).
+ORGANISATIONS = [
+    ("RAA", "Trust A", "Acute", "nhs_trust", "QMJ", "Y56"),
+    ("RBB", "Trust B", "Acute", "nhs_trust", "QMJ", "Y56"),
+    ("RCC", "Trust C", "Mental Health", "nhs_trust", "QKK", "Y56"),
+    ("RDD", "Trust D", "Acute", "nhs_trust", "QJK", "Y58"),
+]
+
+AGE_BANDS = ["under_25", "25_29", "30_34", "35_39", "40_44", "45_49", "50_54", "55_59",
+             "60_64", "65_plus"]
+
+
+def write(path: Path, text: str, *, encoding: str = "utf-8", newline: str = "\n") -> Path:
+    """Write text to a file with exact line endings and encoding; return the path."""
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    return path
+
+
+def sip_lines(rows: int, *, org: str = "RAA", period: str = "2024-03") -> list[str]:
+    """Return ``rows`` valid staff_in_post data lines with unique keys."""
+    lines = []
+    groups = ["hchs_doctors", "nurses_health_visitors", "midwives", "managers"]
+    for i in range(rows):
+        group = groups[(i // (len(AGE_BANDS) * 2)) % len(groups)]
+        age = AGE_BANDS[(i // 2) % len(AGE_BANDS)]
+        sex = ("female", "male")[i % 2]
+        cycle = i // (len(AGE_BANDS) * 2 * len(groups))
+        this_org = org if cycle == 0 else f"{org}{cycle}"
+        lines.append(f"{period},{this_org},{group},{age},{sex},{10 + i % 7},{9.5 + i % 3}")
+    return lines
+
+
+def sip_csv(path: Path, rows: int = 5, **kwargs: Any) -> Path:
+    """Write a valid tidy staff_in_post CSV with ``rows`` data rows."""
+    return write(path, "\n".join([SIP_HEADER, *sip_lines(rows, **kwargs)]) + "\n")
+
+
+def org_csv(path: Path, orgs: list[tuple[str, ...]] | None = None) -> Path:
+    """Write a tidy organisations CSV."""
+    rows = [",".join(o) for o in (orgs or ORGANISATIONS)]
+    return write(path, "\n".join([ORG_HEADER, *rows]) + "\n")
+
+
+def snapshot(store: DuckDBStore) -> dict[str, Any]:
+    """Return everything that must not change when an ingest fails."""
+    return {
+        "counts": store.table_counts(),
+        "vintages": store.query("SELECT name, frozen FROM vintages ORDER BY name")
+        .to_dict("records"),
+        "ingests": store.query("SELECT ingest_id, vintage, source_file, sha256, rows "
+                               "FROM ingests ORDER BY ingest_id").to_dict("records"),
+    }
+
+
+def db_snapshot(path: Path) -> dict[str, Any]:
+    """Open a database file read-only and return its snapshot."""
+    store = DuckDBStore(path, read_only=True)
+    try:
+        return snapshot(store)
+    finally:
+        store.close()
+
+
+def plain(text: str) -> str:
+    """Return CLI output with rich's box drawing removed and whitespace collapsed."""
+    text = re.sub(r"[\u2500-\u257f]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Kit:
+    """The helpers above, as one object handed to tests by the ``kit`` fixture."""
+
+    SIP_HEADER = SIP_HEADER
+    ORG_HEADER = ORG_HEADER
+    ORGANISATIONS = ORGANISATIONS
+    AGE_BANDS = AGE_BANDS
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+
+    write = staticmethod(write)
+    sip_lines = staticmethod(sip_lines)
+    sip_csv = staticmethod(sip_csv)
+    org_csv = staticmethod(org_csv)
+    snapshot = staticmethod(snapshot)
+    db_snapshot = staticmethod(db_snapshot)
+    plain = staticmethod(plain)
+
+    def sip_file(self, name: str, lines: list[str]) -> Path:
+        """Write a staff_in_post CSV named ``name`` in tmp_path: the header, then ``lines``."""
+        return write(self.tmp_path / name, "\n".join([SIP_HEADER, *lines]) + "\n")
+
+    @staticmethod
+    def cli(*args: object) -> Result:
+        """Run ``wfplan ARGS`` in this process and return the result."""
+        from wfplan.cli import app
+
+        return CliRunner().invoke(app, [str(a) for a in args])
+
+    def refused(self, db: Path, *files: Path, extra: tuple[str, ...] = (),
+                code: int = 2) -> str:
+        """Run an ingest that must fail: check the exit code and the unchanged database.
+
+        Returns the error output with whitespace collapsed.
+        """
+        before = db_snapshot(db)
+        result = self.cli("ingest", *files, "--db", db, *extra)
+        assert result.exit_code == code, result.output
+        assert "Traceback" not in result.output
+        assert db_snapshot(db) == before
+        return plain(result.stderr)
+
+    def loaded(self, db: Path, *files: Path, extra: tuple[str, ...] = ()) -> Result:
+        """Run an ingest that must succeed."""
+        result = self.cli("ingest", *files, "--db", db, *extra)
+        assert result.exit_code == 0, result.output
+        return result
+
+    @staticmethod
+    def read_back(db: Path, sql: str) -> pd.DataFrame:
+        """Run a query on a closed database file, read-only."""
+        store = DuckDBStore(db, read_only=True)
+        try:
+            return store.query(sql)
+        finally:
+            store.close()
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Kit:
+    """The shared test helpers."""
+    return Kit(tmp_path)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A database file path in tmp_path (not yet created)."""
+    return tmp_path / "wfplan.duckdb"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[DuckDBStore]:
+    """A fresh DuckDB store in tmp_path, closed after the test."""
+    opened = DuckDBStore(db_path)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def loaded_store(store: DuckDBStore, tmp_path: Path) -> DuckDBStore:
+    """A store whose ``default`` vintage holds organisations and 20 staff rows."""
+    from wfplan.dataset.ingest import ingest
+
+    ingest(store, [org_csv(tmp_path / "orgs.csv"), sip_csv(tmp_path / "base.csv", 20)],
+           "default")
+    return store
+
+
+@pytest.fixture
+def base_db(tmp_path: Path) -> Path:
+    """A closed database file whose 'default' vintage holds organisations and 20 rows of RAA."""
+    from wfplan.dataset.ingest import ingest
+
+    path = tmp_path / "base.duckdb"
+    opened = DuckDBStore(path)
+    try:
+        ingest(opened, [org_csv(tmp_path / "orgs.csv"), sip_csv(tmp_path / "base.csv", 20)],
+               "default")
+    finally:
+        opened.close()
+    return path
