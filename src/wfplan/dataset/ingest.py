@@ -141,6 +141,10 @@ class _Ingest:
         report.unmapped = list(unmapped.values())
         if not self.error_count:
             report.notes += match.importer.finish(self.store, ingest_id, self.vintage)
+            # finish() may have set rows aside (e.g. figures repeated from another file).
+            report.rows = {table: int(self.store.scalar(
+                f"SELECT count(*) FROM {table} WHERE ingest_id = ?", [ingest_id]))
+                for table in report.rows}
             self._record(probe, match, sha, ingest_id, report)
         return report
 
