@@ -49,6 +49,18 @@ _AREA_EXPR = {
 }
 
 
+
+def _nationalities(group: str) -> str:
+    """Return the nationality codes of a group (british, unknown…) as an SQL list."""
+    rows = codelists.get("nationality").rows
+    return ", ".join(f"'{r['code']}'" for r in rows if (r.get("group") or r["code"]) == group)
+
+
+#: Nationalities counted as UK (British, English, Scottish…) and as not known.
+_UK = _nationalities("british")
+_UNKNOWN = _nationalities("unknown")
+
+
 @dataclass(frozen=True)
 class Query:
     """What to report: vintage, level, and optional filters."""
@@ -121,9 +133,9 @@ class _Metrics:
             "sum(headcount) AS headcount, sum(fte) AS fte, "
             "sum(headcount) FILTER (WHERE age_band IN ('55_59', '60_64', '65_plus')) AS hc55, "
             "sum(headcount) FILTER (WHERE age_band IS NOT NULL) AS hc_age, "
-            "sum(coalesce(fte, headcount)) FILTER (WHERE nationality NOT IN ('british', "
-            "'unknown')) AS non_uk, sum(coalesce(fte, headcount)) FILTER "
-            "(WHERE nationality IS NOT NULL AND nationality <> 'unknown') AS nat_known",
+            f"sum(coalesce(fte, headcount)) FILTER (WHERE nationality NOT IN ({_UK}, "
+            f"{_UNKNOWN})) AS non_uk, sum(coalesce(fte, headcount)) FILTER "
+            f"(WHERE nationality IS NOT NULL AND nationality NOT IN ({_UNKNOWN})) AS nat_known",
             "staff_in_post", "f.period = $period", p)]
         vac_period = self.store.scalar(
             "SELECT max(period) FROM vacancies WHERE vintage = ? AND period <= ?",
