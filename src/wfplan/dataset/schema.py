@@ -133,7 +133,7 @@ def fact_table_ddl(spec: TableSpec) -> str:
     return f"CREATE TABLE IF NOT EXISTS {spec.name} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
-META_DDL = (
+META_DDL: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS schema_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
     """CREATE TABLE IF NOT EXISTS vintages (
   name VARCHAR PRIMARY KEY,

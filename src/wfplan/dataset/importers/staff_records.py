@@ -1,0 +1,429 @@
+"""Record-level staff extracts (ESR-style) with stable pseudonymous identifiers.
+
+The ``staff_records`` template has one row per staff record (assignment) per
+census period::
+
+    period, person_id, org_code, staff_group, role, band, age_band, sex, ethnicity, fte
+
+``period``, ``person_id``, ``org_code`` and ``staff_group`` are required; the
+rest may be left out or empty. ``staff_records`` is **not** a stored table:
+record-level rows never leave the store unaggregated. On ingest:
+
+1. Every record is read into memory (never into a database table with its raw
+   identifier) and labels are mapped onto codes.
+2. ``staff_in_post`` gets one row per period × organisation × staff group ×
+   role × band × age band × sex × ethnicity. FTE sums every record; headcount
+   counts each person once per organisation and staff group, in the cell of
+   their main record (largest FTE; ties go to the first record in the file),
+   so that headcounts add up to the distinct people of the organisation and
+   staff group.
+3. :meth:`StaffRecords.finish` hashes ``person_id`` with HMAC-SHA256 under a
+   per-database secret salt (``schema_meta`` key ``person_salt``, created once,
+   never printed) and keeps the hashed records in the private table
+   ``person_records``, which no report, API or export reads. It is what lets a
+   later extract add a period: flows for the new consecutive pair need the
+   previous period's people.
+4. ``flows`` are derived for every new pair of consecutive periods. For each
+   organisation × staff group a person is a *joiner* if present at the end and
+   in no record at the start, a *leaver* if present at the start and in no
+   record at the end, and an *internal* move (route ``internal``, on both the
+   leaving and the joining cell) if they are in the extract at both dates but
+   changed organisation or staff group. Hence, exactly, for every organisation
+   × staff group::
+
+       headcount(t+1) = headcount(t) + joiners − leavers + internal in − internal out
+
+   Joiners and leavers other than internal moves have route NULL: an extract
+   does not say why people came or went.
+
+Rules: each period's records come from one file, and a file adds periods after
+those already in the vintage (load extracts in date order); otherwise the
+ingest stops with a message, because flows already derived would be wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from wfplan.dataset import readers, schema
+from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.pcn import (
+    MISSING_VALUES,
+    detect_encoding,
+    parse_numbers,
+    period_date,
+    read_publication_csv,
+    text_frame,
+    to_codes,
+)
+from wfplan.dataset.readers import FileProbe
+from wfplan.dataset.validate import ChunkValidator
+from wfplan.errors import InputError
+
+if TYPE_CHECKING:
+    from wfplan.dataset.store import Store
+
+SOURCE = "staff_records"
+SALT_KEY = "person_salt"
+
+#: The template's columns: name, required, aliases (normalised), description.
+TEMPLATE_COLUMNS: tuple[tuple[str, bool, tuple[str, ...], str], ...] = (
+    ("period", True, ("census_date", "month"),
+     "Census date (YYYY-MM, YYYY-MM-DD or dd/mm/yyyy; a month means its last day)"),
+    ("person_id", True, ("person", "employee_id", "staff_id", "assignment_person_id"),
+     "Stable pseudonymous person identifier (same person, same id in every period); "
+     "hashed on ingest, never stored"),
+    ("org_code", True, ("organisation_code", "org"), "ODS code of the employing organisation"),
+    ("staff_group", True, (), "Staff group code or publication label"),
+    ("role", False, ("job_role",), "Role within the staff group (code or label)"),
+    ("band", False, ("grade", "pay_band", "afc_band"), "AfC band or other grade"),
+    ("age_band", False, ("age_group",), "Age band (code or label, e.g. 25_29 or 25-29)"),
+    ("sex", False, ("gender",), "Sex (code or label)"),
+    ("ethnicity", False, ("ethnic_group",), "Ethnic group (ONS 6+1, code or label)"),
+    ("fte", False, ("wte",), "Full-time equivalent of the record (37.5 hours a week = 1.0)"),
+)
+_DIMENSIONS = ("role", "band", "age_band", "sex", "ethnicity")
+_CODELIST = {"staff_group": "staff_group", "role": "role", "band": "grade",
+             "age_band": "age_band", "sex": "sex", "ethnicity": "ethnicity"}
+_YM = re.compile(r"^\d{4}-\d{2}$")
+_DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+
+
+def template_docs() -> pd.DataFrame:
+    """Return the ``staff_records`` template's columns documented like ``wfplan template``."""
+    return pd.DataFrame([
+        {"column": name, "required": "yes" if required else "no (empty = not recorded)",
+         "also accepted as": ", ".join(aliases), "description": text}
+        for name, required, aliases, text in TEMPLATE_COLUMNS
+    ])
+
+
+# -- Pseudonymisation ---------------------------------------------------------------
+
+
+def person_salt(store: Store) -> bytes:
+    """Return the database's secret salt for person identifiers, creating it once.
+
+    The salt lives in ``schema_meta`` under ``person_salt``; it is never
+    printed or exported.
+    """
+    value = store.scalar("SELECT value FROM schema_meta WHERE key = ?", [SALT_KEY])
+    if value is None:
+        value = secrets.token_hex(32)
+        store.execute("INSERT INTO schema_meta VALUES (?, ?)", [SALT_KEY, value])
+    return bytes.fromhex(str(value))
+
+
+def hash_identifiers(salt: bytes, source: str, ids: pd.Series) -> pd.Series:
+    """Return HMAC-SHA256(salt, source + NUL + id) in hex for each identifier."""
+    unique = pd.unique(ids.astype(str))
+    digests = {
+        value: hmac.new(salt, f"{source}\0{value}".encode(), hashlib.sha256).hexdigest()
+        for value in unique
+    }
+    return ids.astype(str).map(digests)
+
+
+def store_person_records(
+    store: Store, vintage: str, ingest_id: int, source: str, records: pd.DataFrame
+) -> pd.Series:
+    """Hash ``person_id`` and append the records to the private ``person_records`` table.
+
+    ``records`` has ``period`` (``YYYY-MM`` or ISO date) and ``person_id``, and
+    any of ``org_code, staff_group, role, grade, age_band, sex, ethnicity, fte``.
+    The raw identifiers never reach the database. Returns the hashes, aligned
+    with ``records``.
+    """
+    hashes = hash_identifiers(person_salt(store), source, records["person_id"])
+    out = pd.DataFrame({
+        "vintage": vintage,
+        "ingest_id": ingest_id,
+        "source": source,
+        "period": records["period"].map(period_date),
+        "person_hash": hashes,
+    }, index=records.index)
+    for col in ("org_code", "staff_group", "role", "grade", "age_band", "sex", "ethnicity"):
+        out[col] = records[col].astype(object).where(records[col].notna(), None) \
+            if col in records else None
+    out["fte"] = records["fte"].astype(float) if "fte" in records else np.nan
+    store.insert("person_records", pa.Table.from_pandas(out, preserve_index=False))
+    return hashes
+
+
+# -- The importer -------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    records: pd.DataFrame
+    file: str
+
+
+class StaffRecords(Importer):
+    """Reads record-level ``staff_records`` extracts and derives flows."""
+
+    name = "staff_records"
+    description = (
+        "record-level staff extract, wfplan 'staff_records' template (CSV, XLSX or Parquet: "
+        "period, person_id, org_code, staff_group, role, band, age_band, sex, ethnicity, fte)"
+    )
+    order = 45
+
+    def __init__(self) -> None:
+        self._pending: _Pending | None = None
+        self._periods: str | None = None
+
+    def match(self, probe: FileProbe) -> Match | None:
+        """Match a header with every required template column (or an alias)."""
+        for sheet in probe.headers:
+            if _columns(probe.normalised(sheet)) is not None:
+                return Match(self, sheet=sheet, table="staff_in_post", score=4.0)
+        return None
+
+    def provenance(self, probe: FileProbe, match: Match) -> Provenance:
+        """Record-level extracts carry no publisher; the periods are recorded."""
+        return Provenance(title="record-level staff extract (staff_records template)",
+                          period=self._periods)
+
+    def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Read every record, then yield staff in post per period."""
+        self._pending = None
+        records = _read_records(probe, match)
+        if records.empty:
+            return
+        self._periods = ", ".join(sorted(records["period"].unique()))
+        yield "staff_in_post", _staff_in_post(records)
+        self._pending = _Pending(records, probe.path.name)
+
+    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
+        """Hash and keep the records, then derive flows for new consecutive periods."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return []
+        records = pending.records
+        new = sorted(records["period"].unique())
+        known = store.query(
+            "SELECT DISTINCT strftime(period, '%Y-%m-%d') AS period FROM person_records "
+            "WHERE vintage = ? AND source = ? ORDER BY 1", [vintage, SOURCE])["period"].tolist()
+        clash = sorted(set(new) & set(known))
+        if clash:
+            raise InputError(
+                f"{pending.file}: period {clash[0]} is already in vintage {vintage!r} from "
+                "another staff_records file; each period's records must come from one file "
+                "(combine the extracts), or load into a new vintage")
+        if known and new[0] < known[-1]:
+            raise InputError(
+                f"{pending.file}: period {new[0]} is earlier than {known[-1]}, already in "
+                f"vintage {vintage!r}; load record-level extracts in date order (flows already "
+                "derived would be wrong), or load into a new vintage")
+        previous = None
+        if known:
+            previous = _stored_records(store, vintage, known[-1])
+        hashes = store_person_records(store, vintage, ingest_id, SOURCE,
+                                      records.rename(columns={"band": "grade"}))
+        people = records.assign(person_id=hashes)[
+            ["period", "person_id", "org_code", "staff_group", "age_band", "fte", "source_row"]]
+        if previous is not None:
+            people = pd.concat([previous, people], ignore_index=True)
+        periods = ([known[-1]] if known else []) + new
+        flows = [derive_flows(people, start, end) for start, end in pairwise(periods)]
+        notes = ["record-level rows are kept only as HMAC-SHA256 hashes in the private "
+                 "person_records table; raw identifiers were not stored"]
+        if not flows:
+            return [*notes, f"one period ({new[0]}): no flows yet; they are derived when the "
+                            "next period is loaded"]
+        frame = pd.concat(flows, ignore_index=True)
+        _insert_flows(store, vintage, ingest_id, pending.file, frame)
+        for start, end in pairwise(periods):
+            pair = frame[(frame["period_start"] == start) & (frame["period_end"] == end)]
+            internal = pair["route"] == "internal"
+            joiners = pair[(pair["direction"] == "joiner") & ~internal]["headcount"].sum()
+            leavers = pair[(pair["direction"] == "leaver") & ~internal]["headcount"].sum()
+            moves = pair[(pair["direction"] == "joiner") & internal]["headcount"].sum()
+            notes.append(f"flows {start} → {end}: {int(joiners):,} joiners, {int(leavers):,} "
+                         f"leavers, {int(moves):,} internal moves (organisation or staff group)")
+        return notes
+
+
+def _columns(header: list[str]) -> dict[str, str] | None:
+    present = set(header)
+    found: dict[str, str] = {}
+    for name, required, aliases, _ in TEMPLATE_COLUMNS:
+        hit = next((c for c in (name, *aliases) if c in present), None)
+        if hit is None:
+            if required:
+                return None
+            continue
+        found[name] = hit
+    return found
+
+
+def _read_records(probe: FileProbe, match: Match) -> pd.DataFrame:
+    cols = _columns(probe.normalised(match.sheet))
+    assert cols is not None
+    raw_header = probe.headers[match.sheet]
+    by_norm = {readers.normalise_column(c): c for c in raw_header}
+    name = probe.path.name
+    if probe.kind == "csv":
+        parts = [chunk[list(cols.values())] for chunk in
+                 read_publication_csv(probe.path, detect_encoding(probe.path, probe.encoding))]
+    else:
+        raw_cols = [by_norm[c] for c in cols.values()]
+        source = (readers.read_parquet(probe.path, raw_cols) if probe.kind == "parquet"
+                  else readers.read_xlsx(probe.path, match.sheet, raw_cols))
+        parts = [chunk.rename(columns=readers.normalise_column).fillna("").astype(str)
+                 for chunk in source]
+    if not parts:
+        return pd.DataFrame()
+    data = pd.concat(parts).rename(columns={v: k for k, v in cols.items()})
+    for col in data.columns:
+        data[col] = data[col].astype(str).str.strip()
+    blank = (data[["period", "person_id", "org_code", "staff_group"]] == "").all(axis=1)
+    data = data[~blank]
+    for required in ("period", "person_id", "org_code", "staff_group"):
+        empty = data[required].isin(MISSING_VALUES)
+        if empty.any():
+            raise InputError(f"{name}: row {int(data.index[empty][0])}, column '{required}': "
+                             f"is required but empty ({int(empty.sum())} rows) (rule: required)")
+    out = pd.DataFrame(index=data.index)
+    out["period"] = _iso_periods(data["period"], name)
+    out["person_id"] = data["person_id"]
+    out["org_code"] = data["org_code"].str.upper()
+    for col, codelist in _CODELIST.items():
+        out[col] = to_codes(data[col], codelist) if col in data else None
+    if "fte" in data:
+        fte, _ = parse_numbers(data["fte"], name, cols["fte"])
+        if (fte < 0).any():
+            row = int(data.index[fte < 0][0])
+            raise InputError(f"{name}: row {row}, column 'fte': value {data.at[row, 'fte']!r}: "
+                             "must be ≥ 0 (rule: fte ≥ 0)")
+        out["fte"] = fte
+    else:
+        out["fte"] = np.nan
+    out["source_row"] = out.index.astype(int)
+    return out
+
+
+def _iso_periods(text: pd.Series, file: str) -> pd.Series:
+    """Return census dates as ISO text; ``YYYY-MM`` means the month's last day."""
+    iso = text.str.replace(_DMY, r"\3-\2-\1", regex=True)
+    month = iso.str.fullmatch(_YM)
+    iso = iso.where(~month, iso + "-01")
+    dates = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+    dates = dates.where(~month, dates + pd.offsets.MonthEnd(0))
+    if dates.isna().any():
+        row = int(text.index[dates.isna()][0])
+        raise InputError(f"{file}: row {row}, column 'period': value {text[row]!r}: must be a "
+                         "date (YYYY-MM, YYYY-MM-DD or dd/mm/yyyy) (rule: type date)")
+    return dates.dt.strftime("%Y-%m-%d")
+
+
+def _main_records(records: pd.DataFrame) -> pd.Series:
+    """Return a mask of each person's main record per period, organisation and staff group."""
+    order = records.assign(_fte=records["fte"].fillna(0)).sort_values(
+        ["_fte", "source_row"], ascending=[False, True])
+    first = ~order.duplicated(["period", "person_id", "org_code", "staff_group"])
+    return first.reindex(records.index)
+
+
+def _staff_in_post(records: pd.DataFrame) -> pd.DataFrame:
+    data = records.assign(_main=_main_records(records).astype(int))
+    keys = ["period", "org_code", "staff_group", *_DIMENSIONS]
+    cells = data.groupby(keys, dropna=False, sort=True).agg(
+        headcount=("_main", "sum"),
+        fte=("fte", lambda s: s.sum(min_count=1)),
+        source_row=("source_row", "min"),
+    ).reset_index()
+    frame = cells.rename(columns={"band": "grade"})[
+        ["period", "org_code", "staff_group", "role", "grade", "age_band", "sex", "ethnicity",
+         "headcount", "fte"]]
+    frame.index = pd.Index(cells["source_row"].astype(int))
+    return text_frame(frame)
+
+
+def _stored_records(store: Store, vintage: str, period: str) -> pd.DataFrame:
+    frame = store.query(
+        "SELECT strftime(period, '%Y-%m-%d') AS period, person_hash AS person_id, org_code, "
+        "staff_group, age_band, fte, 0 AS source_row FROM person_records "
+        "WHERE vintage = ? AND source = ? AND period = CAST(? AS DATE)",
+        [vintage, SOURCE, period])
+    return frame
+
+
+def derive_flows(people: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    """Return the flows between two periods, by organisation × staff group × age band.
+
+    ``people`` has one row per record with ``period, person_id, org_code,
+    staff_group, age_band, fte, source_row``; ``person_id`` must be the same
+    for a person in both periods (hashed or raw alike).
+    """
+    cells = ["person_id", "org_code", "staff_group"]
+
+    def members(period: str) -> pd.DataFrame:
+        rows = people[people["period"] == period]
+        rows = rows.assign(_fte=rows["fte"].fillna(0)).sort_values(
+            ["_fte", "source_row"], ascending=[False, True])
+        first = rows.drop_duplicates(cells)[[*cells, "age_band"]]
+        fte = rows.groupby(cells, dropna=False)["fte"].sum(min_count=1).rename("fte")
+        return first.merge(fte.reset_index(), on=cells, how="left")
+
+    before, after = members(start), members(end)
+    present_before = set(before["person_id"])
+    present_after = set(after["person_id"])
+    joined = after.merge(before[cells], on=cells, how="left", indicator=True)
+    joined = joined[joined["_merge"] == "left_only"].drop(columns="_merge")
+    left = before.merge(after[cells], on=cells, how="left", indicator=True)
+    left = left[left["_merge"] == "left_only"].drop(columns="_merge")
+    joined["direction"] = "joiner"
+    joined["route"] = joined["person_id"].isin(present_before).map({True: "internal",
+                                                                     False: None})
+    left["direction"] = "leaver"
+    left["route"] = left["person_id"].isin(present_after).map({True: "internal", False: None})
+    moves = pd.concat([joined, left], ignore_index=True)
+    keys = ["org_code", "staff_group", "age_band", "direction", "route"]
+    out = moves.groupby(keys, dropna=False, sort=True).agg(
+        headcount=("person_id", "size"), fte=("fte", lambda s: s.sum(min_count=1)),
+    ).reset_index()
+    out.insert(0, "period_start", start)
+    out.insert(1, "period_end", end)
+    return out
+
+
+def _insert_flows(store: Store, vintage: str, ingest_id: int, file: str,
+                  flows: pd.DataFrame) -> None:
+    """Validate the derived flows like any other rows, then insert them."""
+    orgs = set(store.query("SELECT DISTINCT org_code FROM organisations WHERE vintage = ?",
+                           [vintage])["org_code"])
+    areas = set(store.query("SELECT DISTINCT code FROM areas WHERE vintage = ?",
+                            [vintage])["code"])
+    frame = flows[list(schema.table("flows").column_names)].copy()
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    validator = ChunkValidator(schema.table("flows"), file,
+                               {"organisation": orgs | areas, "area": areas})
+    result = validator.validate(text_frame(frame))
+    if result.errors or result.frame is None:
+        raise InputError(f"{file}: derived flows break a rule: " +
+                         "; ".join(str(e) for e in result.errors[:5]))
+    typed = result.frame.assign(vintage=vintage, ingest_id=ingest_id)
+    store.insert("flows", pa.Table.from_pandas(typed, preserve_index=False))
+    keys = ", ".join(schema.table("flows").key_columns)
+    dupes = store.scalar(
+        f"SELECT count(*) FROM (SELECT {keys} FROM flows WHERE vintage = ? "
+        f"GROUP BY ALL HAVING count(*) > 1)", [vintage])
+    if dupes:
+        raise InputError(f"{file}: the derived flows repeat {int(dupes)} key(s) already in "
+                         f"vintage {vintage!r} (rule: unique key {keys}); load into a new vintage")
+
+
+IMPORTERS: list[Importer] = [StaffRecords()]
