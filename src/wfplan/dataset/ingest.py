@@ -104,8 +104,9 @@ class _Ingest:
         # An area code in org_code means a figure reported for the whole area.
         self.known = {"organisation": orgs | areas, "area": areas}
 
-    def add_errors(self, issues: list[Issue]) -> None:
-        self.error_count += len(issues)
+    def add_errors(self, issues: list[Issue], count: int | None = None) -> None:
+        """Keep the first issues for the message and count them all (``count`` if larger)."""
+        self.error_count += max(len(issues), count or 0)
         room = MAX_ERRORS_SHOWN - len(self.errors)
         self.errors.extend(issues[: max(room, 0)])
 
@@ -121,7 +122,7 @@ class _Ingest:
                 table, ChunkValidator(spec, probe.path.name, self.known))
             result = validator.validate(chunk)
             rows_read += len(chunk)
-            self.add_errors(result.errors)
+            self.add_errors(result.errors, result.error_count)
             for item in result.unmapped:
                 key = (item.table, item.column, item.value)
                 if key in unmapped:
@@ -149,7 +150,7 @@ class _Ingest:
         return report
 
     def _insert(self, table: str, frame: object, ingest_id: int) -> None:
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd
 
         assert isinstance(frame, pd.DataFrame)
         frame = frame.assign(vintage=self.vintage, ingest_id=ingest_id)
@@ -178,29 +179,59 @@ class _Ingest:
             )
 
     def check_duplicates(self, files: dict[int, str]) -> None:
+        """Report keys that more than one row of the vintage shares, wherever the rows came from.
+
+        A hash of the key finds candidate keys in one cheap pass; the exact keys are
+        compared only on the candidates' rows (two keys may share a hash).
+        """
         for table in sorted(self.touched):
             spec = schema.table(table)
             keys = ", ".join(spec.key_columns)
-            dupes = self.store.query(
-                f"SELECT {keys}, count(*) AS n, "  # noqa: S608 - names from the schema
-                f"list(ingest_id ORDER BY ingest_id, source_row)[1:3] AS ingests, "
-                f"list(source_row ORDER BY ingest_id, source_row)[1:3] AS source_rows "
-                f"FROM {table} WHERE vintage = ? GROUP BY {keys} HAVING count(*) > 1 "
-                f"ORDER BY min(source_row) LIMIT {MAX_ERRORS_SHOWN}",
+            candidates = self.store.query(
+                f"SELECT hash({keys}) AS key_hash FROM {table} WHERE vintage = ? "
+                f"GROUP BY key_hash HAVING count(*) > 1",
                 [self.vintage],
             )
-            for row in dupes.itertuples(index=False):
-                key = ", ".join(
-                    f"{k}={getattr(row, k)}" for k in spec.key_columns
-                    if getattr(row, k) is not None and str(getattr(row, k)) not in ("nan", "NaT")
-                )
-                places = [f"{files.get(int(i), 'an earlier file')} row {int(r)}"
-                          for i, r in zip(row.ingests, row.source_rows, strict=True)]
-                last = places[-1].split(" row ")[0]
-                self.add_errors([Issue(
-                    last, int(row.source_rows[-1]), None, None,
-                    f"duplicate key ({key}) in {table}: {int(row.n)} rows share it, at "
-                    f"{' and '.join(places)} (rule: unique key {keys})")])
+            if candidates.empty:
+                continue
+            shown = ", ".join(f"CAST({k} AS VARCHAR) AS {k}" for k in spec.key_columns)
+            dupes = self.store.query(
+                f"WITH candidates AS (SELECT {keys}, ingest_id, source_row FROM {table} "
+                f"WHERE vintage = ? AND hash({keys}) IN (SELECT unnest(?::UBIGINT[]))), "
+                f"dupes AS (SELECT {shown}, count(*) AS n, min(source_row) AS first_row, "
+                f"list(ingest_id ORDER BY ingest_id, source_row)[1:3] AS ingests, "
+                f"list(source_row ORDER BY ingest_id, source_row)[1:3] AS source_rows "
+                f"FROM candidates GROUP BY {keys} HAVING count(*) > 1) "
+                f"SELECT *, count(*) OVER () AS total FROM dupes "
+                f"ORDER BY first_row LIMIT {MAX_ERRORS_SHOWN}",
+                [self.vintage, [int(h) for h in candidates["key_hash"]]],
+            )
+            if dupes.empty:
+                continue
+            names = self._file_names(files, {int(i) for ids in dupes["ingests"] for i in ids})
+            issues = []
+            for row in dupes.to_dict("records"):
+                key = ", ".join(f"{k}={row[k]}" for k in spec.key_columns if row[k] is not None)
+                places = [(names[int(i)], int(r))
+                          for i, r in zip(row["ingests"], row["source_rows"], strict=True)]
+                issues.append(Issue(
+                    places[-1][0], places[-1][1], None, None,
+                    f"duplicate key ({key}) in {table}: {int(row['n'])} rows share it, at "
+                    + " and ".join(f"{f} row {r}" for f, r in places)
+                    + f" (rule: unique key {keys})"))
+            self.add_errors(issues, int(dupes["total"].to_numpy()[0]))
+
+    def _file_names(self, files: dict[int, str], ingest_ids: set[int]) -> dict[int, str]:
+        """Return the file name of each ingest id: this call's files, else the ingest log's."""
+        names = dict(files)
+        earlier = sorted(ingest_ids - set(files))
+        if earlier:
+            logged = self.store.query(
+                "SELECT ingest_id, source_file FROM ingests WHERE ingest_id IN "
+                "(SELECT unnest(?::BIGINT[]))", [earlier])
+            names.update(zip(logged["ingest_id"].astype(int), logged["source_file"],
+                             strict=True))
+        return {i: names.get(i, f"ingest {i}") for i in ingest_ids}
 
 
 def ingest(

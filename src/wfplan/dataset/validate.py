@@ -2,11 +2,20 @@
 
 :class:`ChunkValidator` takes a chunk of text columns (from
 :mod:`wfplan.dataset.readers`) and returns it typed, with every problem as an
-:class:`Issue` naming the file, row, column, value and rule. Types, ranges and
-required cells are checked by a pandera schema built from ``tables.csv``;
-labels are mapped onto codes through the code lists. Duplicate keys are
-checked across the whole vintage by the ingest, in the database, because a
-chunk cannot see the rows of other chunks or earlier files.
+:class:`Issue` naming the file, row, column, value and rule.
+
+Each cell is typed by rules of wfplan's own, the same for every file: a number
+is written in decimal (``1234``, ``-2.5``, ``1e3``, ``1,234``), a date as
+``YYYY-MM-DD``, ``YYYY-MM`` (that month's last day) or ``dd/mm/yyyy``. A cell
+that breaks its type is one error; it never also counts as empty or out of
+range. Pandera then checks the typed chunk against the schema built from
+``tables.csv``: types, required cells, ranges, whole numbers. Labels are mapped
+onto codes through the code lists.
+
+Key and date columns hold few distinct values, so their cleaning, date
+parsing and code mapping run once per distinct value of the chunk. Duplicate
+keys are checked across the whole vintage by the ingest, in the database,
+because a chunk cannot see the rows of other chunks or earlier files.
 """
 
 from __future__ import annotations
@@ -14,10 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from wfplan.dataset import codelists
@@ -29,11 +42,16 @@ SUPPRESSION_MARKERS = ("*", "-", "..", ":", "x", "[c]", "[x]", "[z]")
 STRICT_CODELISTS = frozenset({"area_level", "sector", "direction", "route"})
 #: Code lists whose known values come from the store rather than the package.
 STORE_CODELISTS = frozenset({"organisation", "area"})
+#: Errors of one chunk kept with their details; the rest are only counted.
+MAX_ISSUES = 50
 
-_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-_PANDERA_DTYPES = {"text": "string[pyarrow]", "date": "datetime64[ns]", "integer": "float64",
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+_TEXT = pd.StringDtype("pyarrow")
+_PANDERA_DTYPES: dict[str, Any] = {"text": _TEXT, "date": "datetime64[ns]", "integer": "float64",
                    "double": "float64"}
 _TYPE_WORDS = {"date": "a valid date (YYYY-MM-DD or YYYY-MM)", "integer": "a whole number",
                "double": "a number", "text": "text"}
@@ -73,11 +91,16 @@ class Unmapped:
 
 @dataclass
 class ChunkResult:
-    """A validated chunk: the typed rows (``None`` if any error) and what was found."""
+    """A validated chunk: the typed rows (``None`` if any error) and what was found.
+
+    ``errors`` holds the first :data:`MAX_ISSUES` errors of the chunk, in row
+    order; ``error_count`` counts them all.
+    """
 
     frame: pd.DataFrame | None
     errors: list[Issue] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
+    error_count: int = 0
 
 
 def _checks(col: ColumnSpec) -> list[pa.Check]:
@@ -109,6 +132,31 @@ def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=spec.name)
 
 
+@dataclass
+class _Typed:
+    """One column of a chunk: typed values, cells that broke the type, and the cleaned text.
+
+    The text is either one string per row (``text``) or, for columns handled once
+    per distinct value, the distinct values and each row's position among them.
+    """
+
+    values: pd.Series
+    bad: np.ndarray
+    text: pyarrow.Array | None = None
+    distinct: list[str | None] | None = None
+    positions: np.ndarray | None = None
+
+    def cell(self, position: int) -> str | None:
+        """Return the cleaned text of the cell at a position of the chunk."""
+        if self.text is not None:
+            value = self.text[position].as_py()
+            return None if value is None else str(value)
+        assert self.distinct is not None
+        assert self.positions is not None
+        at = int(self.positions[position])
+        return None if at < 0 else self.distinct[at]
+
+
 class ChunkValidator:
     """Validate and type the chunks of one file for one tidy table.
 
@@ -130,114 +178,244 @@ class ChunkValidator:
 
     def validate(self, chunk: pd.DataFrame) -> ChunkResult:
         """Validate one chunk of text columns indexed by data row number."""
-        frame = pd.DataFrame(index=chunk.index)
         result = ChunkResult(frame=None)
+        index = chunk.index
         suppressed = np.zeros(len(chunk), dtype=bool)
+        typed: dict[str, _Typed] = {}
         for col in self.spec.columns:
-            text = _clean_text(chunk[col.name]) if col.name in chunk else _empty(chunk.index)
+            if col.name not in chunk.columns:
+                typed[col.name] = _absent(col, index)
+                continue
+            text = _arrow_text(chunk[col.name])
             if col.role == "measure":
                 text, marked = _unsuppress(text)
                 suppressed |= marked
-            elif col.type == "date":
-                text = _iso_dates(text)
-            if col.codelist:
-                text = self._map_codes(col, text, result)
-            frame[col.name] = text
+                typed[col.name] = _numbers(text, index)
+            else:
+                typed[col.name] = self._by_value(col, text, index, result)
+        frame = pd.DataFrame({name: t.values for name, t in typed.items()}, index=index)
+        problems = [_type_problems(self.spec, name, t, index) for name, t in typed.items()]
         try:
-            typed = self.schema.validate(frame, lazy=True)
+            frame = self.schema.validate(frame, lazy=True)
         except SchemaErrors as exc:
-            result.errors.extend(self._issues(exc.failure_cases, frame))
-            return result
-        if result.errors:
+            problems.append(self._schema_problems(exc.failure_cases, index))
+        self._report(problems, typed, index, result)
+        if result.error_count:
             return result
         for col in self.spec.columns:
             if col.type == "integer":
-                typed[col.name] = typed[col.name].astype("Int64")
+                frame[col.name] = frame[col.name].astype("Int64")
             elif col.type == "date":
-                typed[col.name] = typed[col.name].dt.date
-        typed["suppressed"] = suppressed
-        typed["source_row"] = typed.index.to_numpy(dtype=np.int64)
-        result.frame = typed
+                frame[col.name] = _as_dates(frame[col.name])
+        frame["suppressed"] = suppressed
+        frame["source_row"] = index.to_numpy(dtype=np.int64)
+        result.frame = frame
         return result
 
-    def _map_codes(self, col: ColumnSpec, text: pd.Series, result: ChunkResult) -> pd.Series:
+    def _by_value(self, col: ColumnSpec, text: pyarrow.Array, index: pd.Index,
+                  result: ChunkResult) -> _Typed:
+        """Clean, parse and map a key or attribute column once per distinct value."""
+        encoded = text.dictionary_encode()
+        positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        cleaned = [_clean(v) for v in encoded.dictionary.to_pylist()]
+        bad_values: list[int] = []
+        if col.type == "date":
+            days = [_parse_date(v) for v in cleaned]
+            bad_values = [i for i, (v, d) in enumerate(zip(cleaned, days, strict=True))
+                          if v is not None and d is None]
+            lookup = np.array([*days, None], dtype="datetime64[ns]")
+            values = pd.Series(lookup[positions], index=index)
+        else:
+            codes = (self._map_codes(col, cleaned, positions, index, result) if col.codelist
+                     else cleaned)
+            mapped = pc.take(pyarrow.array(codes, type=pyarrow.string()), encoded.indices)
+            values = pd.Series(pd.arrays.ArrowStringArray(mapped), index=index)
+        bad = np.isin(positions, bad_values) if bad_values else np.zeros(len(index), dtype=bool)
+        return _Typed(values, bad, distinct=cleaned, positions=positions)
+
+    def _map_codes(self, col: ColumnSpec, values: list[str | None], positions: np.ndarray,
+                   index: pd.Index, result: ChunkResult) -> list[str | None]:
+        """Return the code of each distinct value; count or flag the values that match none."""
         assert col.codelist is not None
-        values = text.dropna().unique()
         if col.codelist in STORE_CODELISTS:
             known = self.known.get(col.codelist, set())
-            mapping = {v: v.upper() for v in values if v.upper() in known}
+            codes = [v.upper() if v is not None and v.upper() in known else None
+                     for v in values]
         else:
-            codes = codelists.get(col.codelist)
-            mapping = {v: c for v in values if (c := codes.code_for(v)) is not None}
-        unknown = [v for v in values if v not in mapping]
-        if not unknown:
-            return text.map(mapping).astype("string[pyarrow]") if mapping else text
-        for value in unknown:
-            rows = text.index[text == value]
+            codelist = codelists.get(col.codelist)
+            codes = [None if v is None else codelist.code_for(v) for v in values]
+        unknown: dict[str, list[int]] = {}
+        for i, (value, code) in enumerate(zip(values, codes, strict=True)):
+            if value is not None and code is None:
+                unknown.setdefault(value, []).append(i)
+        for value, ids in unknown.items():
+            rows = np.isin(positions, ids)
+            first_row = int(index[int(np.argmax(rows))])
             if col.codelist in STRICT_CODELISTS:
                 allowed = ", ".join(codelists.get(col.codelist).codes)
-                result.errors.append(
-                    Issue(self.file, int(rows[0]), col.name, str(value),
-                          f"is not one of: {allowed} (rule: known {col.codelist})")
-                )
+                result.errors.append(Issue(self.file, first_row, col.name, value,
+                                           f"is not one of: {allowed} (rule: known "
+                                           f"{col.codelist})"))
+                result.error_count += 1
             else:
-                result.unmapped.append(
-                    Unmapped(self.spec.name, col.name, str(value), len(rows), int(rows[0]))
-                )
-        mapped = text.map(mapping).astype("string[pyarrow]")
-        return mapped.where(mapped.notna(), text)
+                result.unmapped.append(Unmapped(self.spec.name, col.name, value,
+                                                int(rows.sum()), first_row))
+        return [v if c is None else c for v, c in zip(values, codes, strict=True)]
 
-    def _issues(self, failures: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:
-        issues = []
-        for case in failures.itertuples(index=False):
-            column = None if pd.isna(case.column) else str(case.column)
-            row = None if pd.isna(case.index) else int(case.index)
-            value = None
-            if column in frame.columns and row is not None:
-                raw = frame.at[row, column]
-                value = None if pd.isna(raw) else str(raw)
-            issues.append(Issue(self.file, row, column, value, self._rule(column, str(case.check))))
-        issues.sort(key=lambda i: (i.row or 0, self.spec.column_names.index(i.column)
-                                   if i.column in self.spec.column_names else 0))
-        return issues
+    def _schema_problems(self, failures: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+        """Return pandera's failure cases as problems: row, column, rule."""
+        names = list(self.spec.column_names)
+        columns = failures["column"].where(failures["column"].isin(names))
+        return pd.DataFrame({
+            "row": pd.to_numeric(failures["index"], errors="coerce"),
+            "order": columns.map({n: i for i, n in enumerate(names)}).astype("float64"),
+            "column": columns,
+            "rule": [self._rule(c, str(check)) for c, check in
+                     zip(columns, failures["check"], strict=True)],
+        })
 
-    def _rule(self, column: str | None, check: str) -> str:
-        col = self.spec.column(column) if column in self.spec.column_names else None
-        if check.startswith("coerce_dtype") and col is not None:
-            return f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})"
+    def _rule(self, column: object, check: str) -> str:
         if check == "not_nullable":
             return "is required but empty (rule: required)"
+        if check.startswith(("coerce_dtype", "dtype")) and isinstance(column, str):
+            col = self.spec.column(column)
+            return f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})"
         return check
 
+    def _report(self, problems: list[pd.DataFrame], typed: dict[str, _Typed], index: pd.Index,
+                result: ChunkResult) -> None:
+        """Add the problems to the result, in row order, without counting a cell twice."""
+        found = pd.concat([p for p in problems if not p.empty] or [_no_problems()],
+                          ignore_index=True)
+        found = found.drop_duplicates(subset=["row", "column"], keep="first")
+        result.error_count += len(found)
+        found = found.sort_values(["row", "order"], na_position="first", kind="stable")
+        for row, column, rule in found[["row", "column", "rule"]].head(MAX_ISSUES).itertuples(
+                index=False):
+            number = None if pd.isna(row) else int(row)
+            value = None
+            if isinstance(column, str) and number is not None:
+                value = typed[column].cell(_position(index, number))
+            result.errors.append(Issue(self.file, number, column if isinstance(column, str)
+                                       else None, value, str(rule)))
+        result.errors.sort(key=lambda i: (i.row or 0, self.spec.column_names.index(i.column)
+                                          if i.column in self.spec.column_names else -1))
+        del result.errors[MAX_ISSUES:]
 
-def _empty(index: pd.Index) -> pd.Series:
-    return pd.Series(pd.NA, index=index, dtype="string[pyarrow]")
+
+def _position(index: pd.Index, row: int) -> int:
+    """Return the position of a row number in a chunk's index."""
+    found = index.get_loc(row)
+    return found if isinstance(found, int) else int(np.flatnonzero(index == row)[0])
 
 
-def _clean_text(text: pd.Series) -> pd.Series:
-    text = text.astype("string[pyarrow]").str.strip()
-    return text.mask(text == "")
+def _no_problems() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series(dtype="float64"), "order": pd.Series(dtype="float64"),
+                         "column": pd.Series(dtype=object), "rule": pd.Series(dtype=object)})
 
 
-def _unsuppress(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Return measure text with markers as NULL, the marked rows, and no thousands commas."""
-    marked = text.isin(SUPPRESSION_MARKERS).to_numpy(dtype=bool, na_value=False)
+def _type_problems(spec: TableSpec, name: str, typed: _Typed, index: pd.Index) -> pd.DataFrame:
+    """Return one problem per cell of a column that broke its type."""
+    if not typed.bad.any():
+        return _no_problems()
+    col = spec.column(name)
+    rows = index.to_numpy()[typed.bad]
+    return pd.DataFrame({
+        "row": rows.astype("float64"),
+        "order": float(spec.column_names.index(name)),
+        "column": name,
+        "rule": f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})",
+    })
+
+
+def _arrow_text(column: pd.Series) -> pyarrow.Array:
+    """Return a column as one Arrow string array (nulls for missing cells)."""
+    text = pyarrow.array(column.astype(_TEXT))
+    if isinstance(text, pyarrow.ChunkedArray):
+        text = text.combine_chunks()
+    return text if text.type == pyarrow.string() else text.cast(pyarrow.string())
+
+
+def _absent(col: ColumnSpec, index: pd.Index) -> _Typed:
+    """Return a column the file does not have: every cell empty."""
+    dtype = _PANDERA_DTYPES[col.type]
+    empty = pd.Series([None] * len(index), index=index, dtype=object).astype(dtype)
+    return _Typed(empty, np.zeros(len(index), dtype=bool),
+                  text=pyarrow.nulls(len(index), pyarrow.string()))
+
+
+def _clean(value: str | None) -> str | None:
+    """Return a cell without surrounding spaces; an empty cell is ``None``."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _parse_date(value: str | None) -> np.datetime64 | None:
+    """Return a date cell as a day, or ``None`` if empty or not a date.
+
+    ``YYYY-MM`` is that month's last day (a census date); ``dd/mm/yyyy`` is read
+    day first, as UK publications write it; a midnight time is allowed.
+    """
+    if value is None:
+        return None
+    if month := _YEAR_MONTH.match(value):
+        year, number = int(month[1]), int(month[2])
+        if not 1 <= number <= 12:
+            return None
+        first_of_next = date(year + number // 12, number % 12 + 1, 1)
+        return np.datetime64(first_of_next, "D") - np.timedelta64(1, "D")
+    if dmy := _DMY.match(value):
+        value = f"{dmy[3]}-{dmy[2]}-{dmy[1]}"
+    iso = _ISO_DATE.match(value)
+    if iso is None:
+        return None
+    try:
+        return np.datetime64(date.fromisoformat(iso[1]), "D")
+    except ValueError:
+        return None
+
+
+def _unsuppress(text: pyarrow.Array) -> tuple[pyarrow.Array, np.ndarray]:
+    """Return measure text trimmed, with markers as NULL, and no thousands commas.
+
+    Also returns which rows held a suppression marker.
+    """
+    text = pc.utf8_trim_whitespace(text)
+    text = pc.if_else(pc.equal(text, ""), pyarrow.scalar(None, pyarrow.string()), text)
+    marked_cells = pc.is_in(text, value_set=pyarrow.array(SUPPRESSION_MARKERS))
+    marked = marked_cells.fill_null(False).to_numpy(zero_copy_only=False)
     if marked.any():
-        text = text.mask(marked)
-    if text.str.contains(",", regex=False).any():
-        commas = text.str.match(_THOUSANDS).fillna(False).astype(bool)
-        text = text.where(~commas, text.str.replace(",", "", regex=False))
+        text = pc.if_else(marked_cells, pyarrow.scalar(None, pyarrow.string()), text)
+    if pc.any(pc.match_substring(text, ",")).as_py():
+        thousands = pc.match_substring_regex(text, _THOUSANDS).fill_null(False)
+        text = pc.if_else(thousands, pc.replace_substring(text, ",", ""), text)
     return text, marked
 
 
-def _iso_dates(text: pd.Series) -> pd.Series:
-    """Turn ``YYYY-MM`` into that month's last day and ``dd/mm/yyyy`` into ISO."""
-    if text.str.match(_YEAR_MONTH).any():
-        month = text.str.match(_YEAR_MONTH).fillna(False).astype(bool)
-        ends = pd.to_datetime(text[month] + "-01", errors="coerce") + pd.offsets.MonthEnd(0)
-        text = text.copy()
-        iso = ends.dt.strftime("%Y-%m-%d").astype("string[pyarrow]")
-        text[month] = iso.where(ends.notna(), text[month])
-    if text.str.match(_DMY).any():
-        text = text.str.replace(_DMY, r"\3-\2-\1", regex=True)
-    return text
+def _numbers(text: pyarrow.Array, index: pd.Index) -> _Typed:
+    """Parse a measure column; cells that are not finite decimal numbers are flagged."""
+    null = pyarrow.scalar(None, pyarrow.string())
+    try:
+        numbers = pc.cast(text, pyarrow.float64())
+        ok = pc.all(pc.is_finite(numbers)).as_py() is not False
+    except pyarrow.ArrowInvalid:
+        ok = False
+    if ok:
+        bad = np.zeros(len(text), dtype=bool)
+    else:
+        syntax = pc.match_substring_regex(text, _NUMBER)
+        numbers = pc.cast(pc.if_else(syntax, text, null), pyarrow.float64())
+        finite = pc.is_finite(numbers)
+        bad = pc.and_(pc.is_valid(text), pc.invert(finite.fill_null(False)))
+        bad = bad.fill_null(True).to_numpy(zero_copy_only=False)
+        numbers = pc.if_else(finite, numbers, pyarrow.scalar(None, pyarrow.float64()))
+    values = numbers.to_numpy(zero_copy_only=False)
+    return _Typed(pd.Series(values, index=index, dtype="float64"), bad, text=text)
+
+
+def _as_dates(values: pd.Series) -> pd.Series:
+    """Return datetime64 days as Arrow ``date32`` (a DATE in the store, no time part)."""
+    days = pyarrow.array(values, from_pandas=True).cast(pyarrow.date32())
+    return pd.Series(pd.arrays.ArrowExtensionArray(days), index=values.index)
