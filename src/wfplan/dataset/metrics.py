@@ -73,11 +73,18 @@ class Query:
 
 
 def _geo_cte() -> str:
+    # An organisation may have several records (reference editions, months):
+    # take the one with an ICB nearest in time to the report date ($at).
     return """
     WITH org AS (
-      SELECT org_code, max(name) AS org_name, max(icb_code) AS icb_code,
-             max(region_code) AS region_code
-      FROM organisations WHERE vintage = $vintage GROUP BY org_code
+      SELECT org_code, name AS org_name, icb_code, region_code
+      FROM organisations WHERE vintage = $vintage
+      QUALIFY row_number() OVER (PARTITION BY org_code ORDER BY icb_code IS NULL,
+        CASE WHEN (valid_from IS NULL OR valid_from <= $at)
+                  AND (valid_to IS NULL OR valid_to >= $at) THEN 0
+             WHEN valid_from > $at THEN date_diff('day', $at, valid_from)
+             ELSE date_diff('day', valid_to, $at) END,
+        valid_from DESC NULLS LAST, name) = 1
     ), g AS (
       SELECT o.org_code, o.org_name, o.icb_code,
              coalesce(o.region_code, a.parent_code) AS region_code
@@ -125,7 +132,8 @@ class _Metrics:
         sql = (f"{_geo_cte()} SELECT {area} AS area_code, {select} FROM {table} f "
                f"LEFT JOIN g ON g.org_code = f.org_code WHERE {' AND '.join(conds)} "
                f"GROUP BY ALL")
-        return self.store.query(sql, {"vintage": self.q.vintage, **params})  # type: ignore[arg-type]
+        return self.store.query(sql, {"vintage": self.q.vintage, "at": self.period,  # type: ignore[arg-type]
+                                      **params})
 
     def frames(self) -> list[pd.DataFrame]:
         p = {"period": self.period}
