@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wfplan.model.results import Results
+from wfplan.model.results import Results, Stored
 
 
 def _sum_areas(array: np.ndarray, groups: list[list[int]], axis: int) -> np.ndarray:
@@ -46,8 +46,9 @@ def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = 
         for parent in parents
     ]
     summed: dict[int, np.ndarray] = {}
-    arrays = {}
-    for name, array in results.arrays.items():
+    arrays: dict[str, Stored] = {}
+    for name in results.arrays:
+        array = results.values(name)
         # arrays shared between variables (e.g. need == funded) are summed once
         if id(array) not in summed:
             summed[id(array)] = _sum_areas(array, members, axis=2)

@@ -101,22 +101,36 @@ def funded_demand(
 
 
 def apply_skill_mix(
-    demand: np.ndarray, moves: list[SkillMixEffect]
+    demand: np.ndarray, moves: list[SkillMixEffect], *, in_place: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Move demand between staff groups, in scenario order.
 
-    Returns the new demand and the skill-mix cost ``(D?, T+1, A, G)`` (None if no moves).
+    Parameters
+    ----------
+    demand
+        ``(D?, T+1, A, G)`` funded demand.
+    moves
+        Skill-mix moves.
+    in_place
+        Whether ``demand`` may be changed (when its shape allows).
+
+    Returns
+    -------
+    tuple
+        The new demand, and the skill-mix cost ``(D?, T+1, A, G)`` (None if nothing costs).
     """
     if not moves:
         return demand, None
     draws = max([demand.shape[0]] + [move.ratio.shape[0] for move in moves])
-    demand = np.array(np.broadcast_to(demand, (draws, *demand.shape[1:])))
-    cost = np.zeros_like(demand)
+    if not in_place or demand.shape[0] != draws:
+        demand = np.array(np.broadcast_to(demand, (draws, *demand.shape[1:])))
+    cost = np.zeros_like(demand) if any(move.cost_per_unit for move in moves) else None
     for move in moves:
         source = demand[..., move.from_group]
         moved = np.where(move.areas, move.share[:, :, np.newaxis] * source, 0.0)
         demand[..., move.from_group] = source - moved
         ratio = move.ratio[:, np.newaxis, np.newaxis]
         demand[..., move.to_group] = demand[..., move.to_group] + ratio * moved
-        cost[..., move.from_group] += move.cost_per_unit * moved
+        if cost is not None:
+            cost[..., move.from_group] += move.cost_per_unit * moved
     return demand, cost

@@ -9,6 +9,7 @@ re-projecting only the cells an intervention changes.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,11 +20,17 @@ from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions import ROUTES, InterventionEffects, intervention_effects
 from wfplan.model.interventions_spec import intervention_key
-from wfplan.model.kernel import project_headcount
+from wfplan.model.kernel import SupplyDrivers, project_headcount
 from wfplan.model.parameters import specs_of_kind
-from wfplan.model.results import Results
+from wfplan.model.results import Results, Stored
 from wfplan.model.scenario import Scenario
-from wfplan.model.supply import baseline_routes, fte_per_head, supply_drivers, total_routes
+from wfplan.model.supply import (
+    add_intervention_joiners,
+    baseline_routes,
+    fte_per_head,
+    route_flow,
+    supply_drivers,
+)
 from wfplan.model.uncertainty import Draws, group_values, sample_draws
 
 
@@ -79,32 +86,17 @@ def _grid(array: np.ndarray, areas: int, groups: int) -> np.ndarray:
     return array.reshape(array.shape[0], array.shape[1], areas, groups)
 
 
-def _counterfactual_supply(
-    inputs: ModelInputs,
-    scenario: Scenario,
-    draws: Draws,
-    context: dict[str, Any],
-    effects: InterventionEffects,
-    workers: int | None,
+def _counterfactual_fte(
+    supply_hc: np.ndarray,
+    per_head: np.ndarray,
+    groups: np.ndarray,
+    counterfactual_hc: np.ndarray | None,
 ) -> np.ndarray:
-    """Supply FTE without interventions; only changed cells are re-projected."""
-    supply_hc, supply_fte = context["supply_hc"], context["supply_fte"]
-    cells = np.flatnonzero(
-        effects.supply_cells if effects.supply_cells is not None else np.zeros(0, dtype=bool)
-    )
-    if len(cells) == 0 and effects.fte_factor is None:
-        return supply_fte
-    base_fte_per_head = fte_per_head(inputs, draws, scenario.horizon, None)
-    counterfactual = supply_hc * base_fte_per_head
-    if len(cells):
-        baseline = context["baseline"]
-        drivers = supply_drivers(inputs, draws, baseline, None, scenario.horizon, cells)
-        rows = _leading(drivers.leaver_multiplier, *drivers.young_routes, *drivers.general_routes)
-        projection = project_headcount(drivers, rows, workers)
-        flat = counterfactual.reshape(*counterfactual.shape[:2], -1)
-        per_head = base_fte_per_head.reshape(*base_fte_per_head.shape[:2], -1)[..., cells]
-        flat[..., cells] = projection.supply * per_head
-    return counterfactual
+    """Supply FTE without interventions: re-projected headcount in ``groups``, else supply_hc."""
+    fte = supply_hc * per_head
+    if counterfactual_hc is not None:
+        fte[..., groups] = counterfactual_hc * per_head[..., groups]
+    return fte
 
 
 def _project_supply(
@@ -114,32 +106,59 @@ def _project_supply(
     effects: InterventionEffects,
     assumptions: list[dict[str, Any]],
     workers: int | None,
-) -> dict[str, Any]:
-    areas, groups = len(inputs.coords.area), len(inputs.coords.staff_group)
-    baseline = baseline_routes(inputs, draws, scenario.horizon, assumptions)
-    routes = total_routes(baseline, effects)
-    drivers = supply_drivers(inputs, draws, routes, effects.retention, scenario.horizon)
-    rows = _leading(
-        drivers.leaver_multiplier, drivers.retention, *drivers.young_routes, *drivers.general_routes
-    )
-    projection = project_headcount(drivers, rows, workers)
-    supply_hc = _grid(projection.supply, areas, groups)
-    per_head = fte_per_head(inputs, draws, scenario.horizon, effects.fte_factor)
-    return {
-        "baseline": baseline,
-        "routes": routes,
+) -> dict[str, Stored]:
+    """Headcount, FTE, leavers and joiners, with and without interventions.
+
+    FTE and joiner flows are stored lazily: they are products of the stored
+    headcount and compact factors, computed when asked for.
+    """
+    areas = len(inputs.coords.area)
+    horizon = scenario.horizon
+    routes = baseline_routes(inputs, draws, horizon, assumptions)
+    assert effects.supply_cells is not None
+    changed = np.flatnonzero(effects.supply_cells.any(axis=0))
+    counterfactual_hc = None
+    if len(changed):
+        # the counterfactual re-projects only the staff groups interventions change
+        drivers = supply_drivers(inputs, draws, routes, None, horizon, changed)
+        projection = project_headcount(drivers, _draw_rows(drivers), workers, with_leavers=False)
+        counterfactual_hc = _grid(projection.supply, areas, len(changed))
+    routes = add_intervention_joiners(routes, effects)
+    drivers = supply_drivers(inputs, draws, routes, effects.retention, horizon)
+    projection = project_headcount(drivers, _draw_rows(drivers), workers)
+    supply_hc = _grid(projection.supply, areas, drivers.groups)
+    leavers = projection.leavers
+    assert leavers is not None
+    per_head = fte_per_head(inputs, draws, horizon, effects.fte_factor)
+    base_per_head = fte_per_head(inputs, draws, horizon, None)
+    stored: dict[str, Stored] = {
         "supply_hc": supply_hc,
-        "supply_fte": supply_hc * per_head,
-        "leavers_hc": _grid(projection.leavers, areas, groups),
-        "principal_by_age": np.moveaxis(
-            projection.principal_by_age.reshape(scenario.horizon + 1, -1, areas, groups), 1, 3
+        "leavers_hc": _grid(leavers, areas, drivers.groups),
+        "supply_fte": partial(np.multiply, supply_hc, per_head),
+        "counterfactual_supply_fte": partial(
+            _counterfactual_fte, supply_hc, base_per_head, changed, counterfactual_hc
         ),
     }
+    for route in ROUTES:
+        flow = routes.get(route, ((np.zeros((1, 1, areas, drivers.groups)),),))
+        stored[f"joiners_{route}_hc"] = partial(route_flow, flow, horizon)
+    by_age = projection.principal_by_age.reshape(horizon + 1, -1, areas, drivers.groups)
+    stored["principal_by_age"] = np.moveaxis(by_age, 1, 3)
+    return stored
+
+
+def _draw_rows(drivers: SupplyDrivers) -> int:
+    """Draws the kernel must project: 1 unless some supply driver varies by draw."""
+    factors = [drivers.leaver_multiplier, drivers.retention]
+    for route in (*drivers.young_routes, *drivers.general_routes):
+        factors += [factor for term in route for factor in term]
+    return max(factor.shape[0] for factor in factors if factor is not None)
 
 
 def _project_demand(
     inputs: ModelInputs, scenario: Scenario, draws: Draws, effects: InterventionEffects
-) -> dict[str, np.ndarray]:
+) -> dict[str, Stored]:
+    """Funded demand, need, counterfactual demand and intervention costs."""
     demog = demographic_ratio(inputs, scenario.horizon)
     variants = variant_index(inputs, draws)
     base = funded_demand(inputs, draws, scenario.horizon, demog, variants, None)
@@ -148,9 +167,11 @@ def _project_demand(
         funded = funded_demand(
             inputs, draws, scenario.horizon, demog, variants, effects.productivity
         )
-    funded, skill_mix_cost = apply_skill_mix(funded, effects.skill_mix)
+    funded, skill_mix_cost = apply_skill_mix(funded, effects.skill_mix, in_place=funded is not base)
     unmet = group_values(draws, "unmet_need_fraction", inputs.coords.staff_group)
-    need = funded if not unmet.any() else funded * (1.0 + unmet[:, np.newaxis, np.newaxis, :])
+    need: Stored = funded
+    if unmet.any():
+        need = partial(np.multiply, funded, 1.0 + unmet[:, np.newaxis, np.newaxis, :])
     shape = (1, scenario.horizon + 1, len(inputs.coords.area), len(inputs.coords.staff_group))
     cost = np.zeros(shape) if effects.cost is None else effects.cost
     if skill_mix_cost is not None:
@@ -217,24 +238,10 @@ def run(inputs: ModelInputs, scenario: Scenario, *, workers: int | None = None) 
     assumptions += default_assumptions(scenario, inputs.coords.staff_group)
     effects = intervention_effects(inputs, scenario, draws)
     assumptions += effects.assumptions
-    supply = _project_supply(inputs, scenario, draws, effects, assumptions, workers)
-    counterfactual = _counterfactual_supply(inputs, scenario, draws, supply, effects, workers)
-    demand = _project_demand(inputs, scenario, draws, effects)
-    if effects.productivity is None and not effects.skill_mix:
-        demand["counterfactual_demand_funded_fte"] = demand["demand_funded_fte"]
-    arrays: dict[str, np.ndarray] = {
-        "supply_hc": supply["supply_hc"],
-        "supply_fte": supply["supply_fte"],
-        "leavers_hc": supply["leavers_hc"],
-        "counterfactual_supply_fte": counterfactual,
-        **demand,
-    }
-    for route in ROUTES:
-        flow = supply["routes"].get(route)
-        if flow is None:
-            flow = np.zeros((1, *arrays["supply_hc"].shape[1:]))
-        flow[:, 0] = np.nan  # the kernels have run; year 0 has no flows
-        arrays[f"joiners_{route}_hc"] = flow
+    stored = _project_supply(inputs, scenario, draws, effects, assumptions, workers)
+    by_age = stored.pop("principal_by_age")
+    assert isinstance(by_age, np.ndarray)
+    stored.update(_project_demand(inputs, scenario, draws, effects))
     return Results(
         scenario=scenario.name,
         base_year=inputs.base_year,
@@ -242,7 +249,7 @@ def run(inputs: ModelInputs, scenario: Scenario, *, workers: int | None = None) 
         staff_groups=inputs.coords.staff_group,
         age_bands=inputs.coords.age_band,
         n_draws=scenario.draws,
-        arrays=arrays,
-        principal_by_age=supply["principal_by_age"],
+        arrays=stored,
+        principal_by_age=by_age,
         metadata=_metadata(inputs, scenario, draws, assumptions),
     )

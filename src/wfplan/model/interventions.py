@@ -125,6 +125,17 @@ class _Builder:
             mask[self.areas.index(item.area)] = 1.0
         return mask
 
+    def compact_shape(self, item: Any, draws: int) -> tuple[int, int, int, int]:
+        """``(Dp, T+1, A, G)``, with A = 1 when the intervention covers every area."""
+        areas = 1 if item.area is None else self.shape[2]
+        return (draws, self.shape[1], areas, self.shape[3])
+
+    def in_areas(self, item: Any, values: np.ndarray, outside: float) -> np.ndarray:
+        """``(Dp, T+1)`` values spread over the intervention's areas (``outside`` elsewhere)."""
+        if item.area is None:
+            return values[:, :, np.newaxis]
+        return np.where(self.area_mask(item) > 0, values[:, :, np.newaxis], outside)
+
     def note(self, index: int, field_name: str, value: float, source: str) -> None:
         self.effects.assumptions.append(
             {
@@ -211,10 +222,9 @@ class _Builder:
     def add_factor(self, name: str, item: Any, groups: list[int], factor: np.ndarray) -> None:
         """Multiply a per-cell factor (retention or FTE per head) into the targeted cells."""
         inside = self.area_mask(item) > 0
-        cell_factor = np.where(inside, factor[:, :, np.newaxis], 1.0)
-        full = np.ones((factor.shape[0], *self.shape[1:]))
+        full = np.ones(self.compact_shape(item, factor.shape[0]))
         for g in groups:
-            full[..., g] = cell_factor
+            full[..., g] = self.in_areas(item, factor, 1.0)
         current = getattr(self.effects, name)
         setattr(self.effects, name, full if current is None else current * full)
         self.add_cost(item, groups, self.inputs.array("stock_hc").sum(axis=2))
@@ -233,10 +243,9 @@ class _Builder:
         self.effects.cost = _add(self.effects.cost, cost)
 
     def add_productivity(self, item: Any, groups: list[int], annual: np.ndarray) -> None:
-        inside = self.area_mask(item) > 0
-        contribution = np.zeros((annual.shape[0], *self.shape[1:]))
+        contribution = np.zeros(self.compact_shape(item, annual.shape[0]))
         for g in groups:
-            contribution[..., g] = np.where(inside, annual[:, :, np.newaxis], 0.0)
+            contribution[..., g] = self.in_areas(item, annual, 0.0)
         self.effects.productivity = _add(self.effects.productivity, contribution)
         self.add_cost(item, groups, self.inputs.establishment_fte())
 

@@ -27,25 +27,33 @@ import numpy as np
 #: Elements in one chunk's state array; sized to stay in a core's L2 cache.
 CHUNK_ELEMENTS = 1 << 17
 
+#: A product of factors, each ``(Dx, Tx, Ax, G)`` with Dx, Tx, Ax either 1 or full.
+Term = tuple[np.ndarray, ...]
+#: A joiner route: the sum of its terms.
+Route = tuple[Term, ...]
+
 
 @dataclass(frozen=True)
 class SupplyDrivers:
-    """Kernel inputs, with cells (area x staff group) flattened to one axis C.
+    """Kernel inputs. State arrays flatten cells (area x staff group) to one axis C.
 
     Arrays with a leading draw axis may have length 1 there (same in every draw).
-    Route arrays are ``(Dp, T+1, C)``; entry ``t`` is the joiners arriving in year t.
+    Each route is a sum of products of compact factors, evaluated one block of
+    draws and one year at a time, so joiner flows are never materialised in full.
     """
 
     stock: np.ndarray  # (K, C) base-year headcount by age band
     leaver_rate: np.ndarray  # (K, C)
     leaver_multiplier: np.ndarray  # (Dm, C)
-    retention: np.ndarray | None  # (Dr, T+1, C) leaver-rate factor
-    young_routes: tuple[np.ndarray, ...]  # joiners with the newly qualified profile
-    general_routes: tuple[np.ndarray, ...]  # joiners with the joiner profile
+    retention: np.ndarray | None  # (Dr, T+1, A or 1, G) leaver-rate factor
+    young_routes: tuple[Route, ...]  # joiners with the newly qualified profile
+    general_routes: tuple[Route, ...]  # joiners with the joiner profile
     young_profile: np.ndarray  # (K, C)
     general_profile: np.ndarray  # (K, C)
     ageing_fraction: np.ndarray  # (K-1,) = 1 / band width
     years: int  # T
+    areas: int  # A
+    groups: int  # G (C = A x G)
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class HeadcountProjection:
     """Kernel outputs: ``supply`` and ``leavers`` are ``(D, T+1, C)``; year-0 leavers are NaN."""
 
     supply: np.ndarray
-    leavers: np.ndarray
+    leavers: np.ndarray | None  # None when not asked for
     principal_by_age: np.ndarray  # (T+1, K, C) for draw 0
 
 
@@ -61,20 +69,42 @@ def _rows(array: np.ndarray, start: int, stop: int) -> np.ndarray:
     return array if array.shape[0] == 1 else array[start:stop]
 
 
+def factor_at(factor: np.ndarray, start: int, stop: int, t: int) -> np.ndarray:
+    """Slice of a ``(Dx, Tx, Ax, G)`` factor for draws ``start:stop`` in year ``t``."""
+    rows = _rows(factor, start, stop)
+    return rows[:, 0] if factor.shape[1] == 1 else rows[:, t]
+
+
+def term_at(term: Term, start: int, stop: int, t: int, out: np.ndarray) -> np.ndarray:
+    """Evaluate a product of factors into ``out`` (``(rows, A, G)``), left to right."""
+    if len(term) == 1:
+        np.copyto(out, factor_at(term[0], start, stop, t))
+        return out
+    np.multiply(factor_at(term[0], start, stop, t), factor_at(term[1], start, stop, t), out=out)
+    for factor in term[2:]:
+        np.multiply(out, factor_at(factor, start, stop, t), out=out)
+    return out
+
+
+def materialise(route: Route) -> np.ndarray:
+    """Return the full ``(D?, T+1, A, G)`` values of a route (the sum of its terms)."""
+    total: np.ndarray | None = None
+    for term in route:
+        value = term[0]
+        for factor in term[1:]:
+            value = value * factor
+        total = value if total is None else total + value
+    assert total is not None
+    return total
+
+
 def _needs_clip(drivers: SupplyDrivers) -> bool:
     bound = drivers.leaver_rate.max(axis=0) * drivers.leaver_multiplier.max(axis=0)
     if drivers.retention is not None:
-        bound = bound * drivers.retention.max(axis=(0, 1))
+        largest = drivers.retention.max(axis=(0, 1))  # (A or 1, G)
+        shape = (drivers.areas, drivers.groups)
+        bound = bound * np.broadcast_to(largest, shape).ravel()
     return bool((bound > 1.0 - 1e-12).any())
-
-
-def _sum_routes(routes: tuple[np.ndarray, ...], rows: slice, t: int, out: np.ndarray) -> bool:
-    if not routes:
-        return False
-    np.copyto(out, _rows(routes[0], rows.start, rows.stop)[:, t])
-    for route in routes[1:]:
-        out += _rows(route, rows.start, rows.stop)[:, t]
-    return True
 
 
 class _Chunk:
@@ -83,7 +113,7 @@ class _Chunk:
     def __init__(self, drivers: SupplyDrivers, start: int, stop: int) -> None:
         size = stop - start
         ages, cells = drivers.stock.shape
-        self.rows = slice(start, stop)
+        self.start, self.stop = start, stop
         self.state = np.empty((ages, size, cells))
         self.state[...] = drivers.stock[:, np.newaxis, :]
         multiplier = _rows(drivers.leaver_multiplier, start, stop)
@@ -92,16 +122,37 @@ class _Chunk:
         self.leavers = np.empty_like(self.state)
         self.arrivals = np.empty_like(self.state)
         self.moved = np.empty((max(ages - 1, 0), size, cells))
-        self.joiners = np.empty((size, cells))
+        grid = (size, drivers.areas, drivers.groups)
+        self.joiners, self.route, self.term = (np.empty(grid) for _ in range(3))
+        self.total = np.empty((size, cells))
+        self.retention = None
+        if drivers.retention is not None:
+            rows = _rows(drivers.retention, start, stop).shape[0]
+            self.retention = np.empty((rows, drivers.areas, drivers.groups))
+
+    def route_at(self, route: Route, t: int) -> np.ndarray:
+        """Evaluate one route's joiners in year ``t`` into ``self.route``."""
+        term_at(route[0], self.start, self.stop, t, self.route)
+        for term in route[1:]:
+            self.route += term_at(term, self.start, self.stop, t, self.term)
+        return self.route
+
+    def joiners_at(self, routes: tuple[Route, ...], t: int) -> np.ndarray | None:
+        """Sum joiners over ``routes`` in year ``t`` as ``(rows, C)``; None if no routes."""
+        if not routes:
+            return None
+        np.copyto(self.joiners, self.route_at(routes[0], t))
+        for route in routes[1:]:
+            self.joiners += self.route_at(route, t)
+        return self.joiners.reshape(self.joiners.shape[0], -1)
 
 
 def _step(drivers: SupplyDrivers, chunk: _Chunk, t: int, clip: bool) -> np.ndarray:
     """Advance one chunk by one year; return the leavers by age."""
     rate = chunk.base_rate
-    if drivers.retention is not None:
-        np.multiply(
-            rate, _rows(drivers.retention, chunk.rows.start, chunk.rows.stop)[:, t], out=chunk.rate
-        )
+    if drivers.retention is not None and chunk.retention is not None:
+        np.copyto(chunk.retention, factor_at(drivers.retention, chunk.start, chunk.stop, t))
+        np.multiply(rate, chunk.retention.reshape(chunk.retention.shape[0], -1), out=chunk.rate)
         rate = chunk.rate
     if clip:
         np.minimum(rate, 1.0, out=chunk.rate)
@@ -117,8 +168,9 @@ def _step(drivers: SupplyDrivers, chunk: _Chunk, t: int, clip: bool) -> np.ndarr
         (drivers.young_routes, drivers.young_profile),
         (drivers.general_routes, drivers.general_profile),
     ):
-        if _sum_routes(routes, chunk.rows, t, chunk.joiners):
-            np.multiply(chunk.joiners, profile[:, np.newaxis, :], out=chunk.arrivals)
+        joiners = chunk.joiners_at(routes, t)
+        if joiners is not None:
+            np.multiply(joiners, profile[:, np.newaxis, :], out=chunk.arrivals)
             state += chunk.arrivals
     return chunk.leavers
 
@@ -127,13 +179,15 @@ def _run_chunk(
     drivers: SupplyDrivers, start: int, stop: int, clip: bool, out: HeadcountProjection
 ) -> None:
     chunk = _Chunk(drivers, start, stop)
-    np.sum(chunk.state, axis=0, out=out.supply[start:stop, 0])
+    # sums go to a contiguous buffer first: reducing into a strided slice is slower
+    out.supply[start:stop, 0] = np.sum(chunk.state, axis=0, out=chunk.total)
     if start == 0:
         out.principal_by_age[0] = chunk.state[:, 0, :]
     for t in range(1, drivers.years + 1):
         leavers = _step(drivers, chunk, t, clip)
-        np.sum(leavers, axis=0, out=out.leavers[start:stop, t])
-        np.sum(chunk.state, axis=0, out=out.supply[start:stop, t])
+        if out.leavers is not None:
+            out.leavers[start:stop, t] = np.sum(leavers, axis=0, out=chunk.total)
+        out.supply[start:stop, t] = np.sum(chunk.state, axis=0, out=chunk.total)
         if start == 0:
             out.principal_by_age[t] = chunk.state[:, 0, :]
 
@@ -147,17 +201,35 @@ def default_workers() -> int:
 
 
 def project_headcount(
-    drivers: SupplyDrivers, total_draws: int, workers: int | None = None
+    drivers: SupplyDrivers,
+    total_draws: int,
+    workers: int | None = None,
+    *,
+    with_leavers: bool = True,
 ) -> HeadcountProjection:
-    """Project headcount for ``total_draws`` draws (principal first)."""
+    """Project headcount for ``total_draws`` draws (principal first).
+
+    Parameters
+    ----------
+    drivers
+        Kernel inputs.
+    total_draws
+        Draws to project (1 when no supply driver varies by draw).
+    workers
+        Threads (default: the CPUs available); results do not depend on it.
+    with_leavers
+        Whether to return leavers (the counterfactual run does not need them).
+    """
     ages, cells = drivers.stock.shape
     years = drivers.years
+    leavers = np.empty((total_draws, years + 1, cells)) if with_leavers else None
+    if leavers is not None:
+        leavers[:, 0] = np.nan
     out = HeadcountProjection(
         supply=np.empty((total_draws, years + 1, cells)),
-        leavers=np.empty((total_draws, years + 1, cells)),
+        leavers=leavers,
         principal_by_age=np.empty((years + 1, ages, cells)),
     )
-    out.leavers[:, 0] = np.nan
     size = max(1, CHUNK_ELEMENTS // max(ages * cells, 1))
     starts = range(0, total_draws, size)
     clip = _needs_clip(drivers)

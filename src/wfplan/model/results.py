@@ -3,13 +3,15 @@
 Only additive quantities (stocks, flows, FTE, costs) are stored; ratios and gaps
 are derived on request, so aggregating to a coarser level and then deriving
 gives correctly recomputed ratios. A stored array's draw axis may have length 1,
-meaning the quantity is the same in every draw.
+meaning the quantity is the same in every draw. A stored entry may also be a
+function that computes the array (e.g. FTE = headcount x FTE per head); it is
+evaluated, once, when first asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,8 @@ from wfplan.model.labelled import Label, LabelledArray
 from wfplan.model.parameters import get_spec
 from wfplan.model.uncertainty import STATISTICS, draw_statistics
 
+#: A stored variable: an array, or a function that computes it.
+Stored = np.ndarray | Callable[[], np.ndarray]
 ROUTE_VARIABLES = tuple(f"joiners_{route}_hc" for route in ROUTES)
 #: Stored (additive) variables.
 PRIMARY_VARIABLES = (
@@ -125,20 +129,27 @@ class Results:
     staff_groups: tuple[str, ...]
     age_bands: tuple[str, ...]
     n_draws: int
-    arrays: Mapping[str, np.ndarray]
+    arrays: Mapping[str, Stored]
     principal_by_age: np.ndarray
     metadata: Mapping[str, Any]
+    _evaluated: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def years(self) -> tuple[int, ...]:
         """Calendar years, base year first."""
-        count = next(iter(self.arrays.values())).shape[1]
+        count = self.principal_by_age.shape[0]
         return tuple(range(self.base_year, self.base_year + count))
 
     def values(self, name: str) -> np.ndarray:
         """Compact ``(Dp, T+1, A, G)`` values of a stored or derived variable."""
+        if name in self._evaluated:
+            return self._evaluated[name]
         if name in self.arrays:
-            return self.arrays[name]
+            stored = self.arrays[name]
+            if isinstance(stored, np.ndarray):
+                return stored
+            self._evaluated[name] = stored()
+            return self._evaluated[name]
         if name not in _DERIVED:
             raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
         return _DERIVED[name](self.values)

@@ -26,15 +26,14 @@ from wfplan.model.interventions import (
     InterventionEffects,
     training_yield,
 )
-from wfplan.model.kernel import HeadcountProjection, SupplyDrivers, project_headcount
+from wfplan.model.kernel import (
+    HeadcountProjection,
+    Route,
+    SupplyDrivers,
+    materialise,
+    project_headcount,
+)
 from wfplan.model.uncertainty import Draws, group_values
-
-
-def _flow(per_year: np.ndarray, years: int) -> np.ndarray:
-    """Repeat ``(Dp, A, G)`` joiners a year over years 1..T (year 0 is 0)."""
-    out = np.zeros((per_year.shape[0], years + 1, *per_year.shape[1:]))
-    out[:, 1:] = per_year[:, np.newaxis]
-    return out
 
 
 def training_intakes(
@@ -69,18 +68,17 @@ def training_intakes(
 
 def baseline_routes(
     inputs: ModelInputs, draws: Draws, horizon: int, assumptions: list[dict[str, Any]]
-) -> dict[str, np.ndarray]:
-    """Baseline joiners by route before interventions, ``(Dp, T+1, A, G)`` each."""
+) -> dict[str, Route]:
+    """Baseline joiners by route, each a product of compact ``(Dx, Tx, Ax, G)`` factors."""
     groups = inputs.coords.staff_group
-    routes = {}
+    routes: dict[str, Route] = {}
     for route, array_name, parameter in (
         ("international", "international_joiners", "international_joiners_multiplier"),
         ("return_to_practice", "return_to_practice_joiners", "return_to_practice_multiplier"),
         ("other", "other_joiners", "other_joiners_multiplier"),
     ):
-        multiplier = group_values(draws, parameter, groups)
-        per_year = inputs.array(array_name)[np.newaxis] * multiplier[:, np.newaxis, :]
-        routes[route] = _flow(per_year, horizon)
+        multiplier = group_values(draws, parameter, groups)[:, np.newaxis, np.newaxis, :]
+        routes[route] = ((inputs.array(array_name)[np.newaxis, np.newaxis], multiplier),)
     intakes = training_intakes(inputs, draws, horizon, assumptions)
     completion = inputs.array("completion_rate")
     take_up = inputs.array("take_up_rate")
@@ -88,19 +86,33 @@ def baseline_routes(
         [training_yield(draws, groups, g, completion[g], take_up[g]) for g in range(len(groups))],
         axis=-1,
     )  # (Dy, G)
-    joiners = intakes * per_place[:, np.newaxis, :]
-    routes["newly_qualified"] = joiners[:, :, np.newaxis, :] * inputs.array("area_share")
+    routes["newly_qualified"] = (
+        (
+            intakes[:, :, np.newaxis, :],
+            per_place[:, np.newaxis, np.newaxis, :],
+            inputs.array("area_share")[np.newaxis, np.newaxis],
+        ),
+    )
     return routes
 
 
-def total_routes(
-    baseline: dict[str, np.ndarray], effects: InterventionEffects
-) -> dict[str, np.ndarray]:
-    """Baseline plus intervention joiners for every route present."""
-    totals = dict(baseline)
+def add_intervention_joiners(
+    routes: dict[str, Route], effects: InterventionEffects
+) -> dict[str, Route]:
+    """Routes with the intervention joiners added as one more term each."""
+    totals = dict(routes)
     for route, added in effects.routes.items():
-        totals[route] = added if route not in totals else totals[route] + added
+        totals[route] = (*totals.get(route, ()), (added,))
     return totals
+
+
+def route_flow(route: Route, horizon: int) -> np.ndarray:
+    """Joiners a year by one route as ``(D?, T+1, A, G)``; year 0 (no flows) is NaN."""
+    values = materialise(route)
+    flow = np.empty((values.shape[0], horizon + 1, *values.shape[2:]))
+    flow[...] = values
+    flow[:, 0] = np.nan
+    return flow
 
 
 def fte_per_head(
@@ -113,45 +125,50 @@ def fte_per_head(
     return per_year if factor is None else per_year * factor
 
 
-def _cells(array: np.ndarray, cells: np.ndarray | None) -> np.ndarray:
-    """Flatten the last two axes (area, staff group) to cells, optionally selecting some."""
-    flat = array.reshape(*array.shape[:-2], -1)
-    return flat if cells is None else flat[..., cells]
+def _take_groups(array: np.ndarray, groups: np.ndarray | None, axis: int = -1) -> np.ndarray:
+    return array if groups is None else np.take(array, groups, axis=axis)
 
 
 def supply_drivers(
     inputs: ModelInputs,
     draws: Draws,
-    routes: dict[str, np.ndarray],
+    routes: dict[str, Route],
     retention: np.ndarray | None,
     horizon: int,
-    cells: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> SupplyDrivers:
-    """Assemble kernel inputs, for every cell or only the flat cell indices ``cells``."""
-    areas = len(inputs.coords.area)
+    """Assemble kernel inputs, for every staff group or only the group indices ``groups``."""
     stock = np.moveaxis(inputs.array("stock_hc"), 2, 0)  # (K, A, G)
     leaver_rate = np.moveaxis(inputs.array("leaver_rate"), 2, 0)
-    groups = inputs.coords.staff_group
-    multiplier = group_values(draws, "leaver_rate_multiplier", groups)
-    multiplier = np.repeat(multiplier[:, np.newaxis, :], areas, axis=1)
-    profile_young = np.broadcast_to(
-        inputs.array("newly_qualified_age_profile").T[:, None], stock.shape
-    )
-    profile_general = np.broadcast_to(inputs.array("joiner_age_profile").T[:, None], stock.shape)
-    width = inputs.array("age_band_width")[:-1]
+    multiplier = group_values(draws, "leaver_rate_multiplier", inputs.coords.staff_group)
+    multiplier = np.broadcast_to(multiplier[:, np.newaxis, :], (len(multiplier), *stock.shape[1:]))
+    profiles = [
+        np.broadcast_to(inputs.array(name).T[:, np.newaxis], stock.shape)
+        for name in ("newly_qualified_age_profile", "joiner_age_profile")
+    ]
+
+    def cells(array: np.ndarray) -> np.ndarray:
+        selected = _take_groups(array, groups)
+        return np.ascontiguousarray(selected.reshape(*selected.shape[:-2], -1))
+
+    def subset(route: Route) -> Route:
+        return tuple(tuple(_take_groups(factor, groups) for factor in term) for term in route)
+
     young = [name for name in ROUTES if name in routes and name in YOUNG_ROUTES]
     general = [name for name in ROUTES if name in routes and name not in YOUNG_ROUTES]
     return SupplyDrivers(
-        stock=np.ascontiguousarray(_cells(stock, cells)),
-        leaver_rate=np.ascontiguousarray(_cells(leaver_rate, cells)),
-        leaver_multiplier=np.ascontiguousarray(_cells(multiplier, cells)),
-        retention=None if retention is None else np.ascontiguousarray(_cells(retention, cells)),
-        young_routes=tuple(_cells(routes[name], cells) for name in young),
-        general_routes=tuple(_cells(routes[name], cells) for name in general),
-        young_profile=np.ascontiguousarray(_cells(profile_young, cells)),
-        general_profile=np.ascontiguousarray(_cells(profile_general, cells)),
-        ageing_fraction=1.0 / width,
+        stock=cells(stock),
+        leaver_rate=cells(leaver_rate),
+        leaver_multiplier=cells(multiplier),
+        retention=None if retention is None else _take_groups(retention, groups),
+        young_routes=tuple(subset(routes[name]) for name in young),
+        general_routes=tuple(subset(routes[name]) for name in general),
+        young_profile=cells(profiles[0]),
+        general_profile=cells(profiles[1]),
+        ageing_fraction=1.0 / inputs.array("age_band_width")[:-1],
         years=horizon,
+        areas=len(inputs.coords.area),
+        groups=len(inputs.coords.staff_group) if groups is None else len(groups),
     )
 
 
