@@ -242,7 +242,12 @@ class DuckDBStore(Store):
         except duckdb.Error as exc:
             raise InputError(f"{self.path} is not a wfplan database: {exc}") from None
         self._in_transaction = False
-        self._open_schema()
+        try:
+            self._open_schema()
+        except BaseException:
+            # A database we refuse must not stay locked by this process.
+            self.con.close()
+            raise
 
     def close(self) -> None:
         """Close the connection (and release the write lock)."""
@@ -266,12 +271,26 @@ class DuckDBStore(Store):
             self.con.execute(sql)
 
     def insert(self, table: str, rows: pa.Table) -> None:
-        """Append Arrow rows to ``table``, matching columns by name."""
-        self.con.register("_wfplan_batch", rows)
-        try:
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _wfplan_batch")
-        finally:
-            self.con.unregister("_wfplan_batch")
+        """Append Arrow rows to ``table``, matching columns by name.
+
+        A column the rows lack gets its default (NULL unless the table says
+        otherwise). The rows are read through a relation rather than a
+        registered view: a view dropped inside a transaction stays in the
+        catalog, holding its Arrow buffers, until the transaction ends, so a
+        large ingest would keep every batch it had inserted in memory.
+        """
+        columns = self.con.execute(
+            "SELECT name, dflt_value FROM pragma_table_info(?)", [table]).fetchall()
+        known = {name for name, _ in columns}
+        extra = [name for name in rows.schema.names if name not in known]
+        if extra:
+            raise ValueError(f"table {table!r} has no column(s) {', '.join(extra)}")
+        given = set(rows.schema.names)
+        select = ", ".join(
+            _quote(name) if name in given else f"{default or 'NULL'} AS {_quote(name)}"
+            for name, default in columns
+        )
+        self.con.from_arrow(rows).project(select).insert_into(table)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -347,6 +366,11 @@ class DuckDBStore(Store):
             self.execute(
                 "UPDATE schema_meta SET value = ? WHERE key = 'schema_version'", [str(version)]
             )
+
+
+def _quote(name: str) -> str:
+    """Return a column name quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def open_store(db: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Store:
