@@ -174,10 +174,10 @@ def test_unseen_later_editions_import_with_warnings(tmp_path: Path, store) -> No
     lines = ["Region,Age Band,Year,Population (thousands)"]
     for region in ("north_east", "north_west", "yorkshire_and_the_humber", "east_midlands",
                    "west_midlands", "East of England", "london", "south_east", "south_west",
-                   "Wales"):
+                   "Wales \u2013 Cymru"):
         lines += [f"{region},0_9,2029,\"1,000\"", f"{region},80_89,2029,10",
                   f"{region},90+,2029,1"]
-    lines += ["", "Source: ONS \u2013 2024-based projections"]
+    lines += ["", "Source: ONS, 2024-based projections"]
     regional = tmp_path / "ons_region_population_by_age_2024_2034.csv"
     regional.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
     # Local authorities: mid-2024 in the name, a county code, a Welsh row.
@@ -195,8 +195,10 @@ def test_unseen_later_editions_import_with_warnings(tmp_path: Path, store) -> No
                           "'E92000001' ORDER BY age_band")
     assert england.values.tolist() == [["0_9", 9_000_000.0], ["80_89", 90_000.0],
                                        ["90_plus", 9_000.0]]
-    assert store.scalar("SELECT count(*) FROM population WHERE area_code = 'Wales'") == 3
-    assert any("'Wales' are not ONS regions of England" in w for w in report.warnings)
+    assert store.scalar("SELECT count(*) FROM population WHERE area_code = "
+                        "'Wales \u2013 Cymru'") == 3
+    assert any("'Wales \u2013 Cymru' are not ONS regions of England" in w
+               for w in report.warnings)
     assert set(store.query("SELECT DISTINCT year FROM population WHERE area_code LIKE 'E0%' "
                            "OR area_code LIKE 'E1%'")["year"]) == {2024, 2029}
     rate = store.query("SELECT service, age_band, activity_per_head FROM utilisation")

@@ -67,6 +67,7 @@ from wfplan.dataset import codelists
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
     OGL,
+    column_key,
     detect_encoding,
     find_columns,
     parse_numbers,
@@ -161,7 +162,7 @@ class GpPracticeWorkforce(Importer):
         cols = find_columns(probe, _COLUMNS)
         assert cols is not None
         name = probe.path.name
-        header = probe.normalised()
+        header = [column_key(c) for c in probe.headers.get("", [])]
         others = [c for c in header if c and c not in cols.values() and c not in
                   _READ_BUT_UNUSED]
         if others:

@@ -70,6 +70,14 @@ MISSING_VALUES = frozenset({"", "NA", "N/A", "NULL", "null", "NaN", "nan", "None
 _CHUNK_ROWS = 200_000
 
 
+def column_key(name: object) -> str:
+    """Return a header cell as a lookup key: lower case, runs of other characters as ``_``.
+
+    ``Population (thousands)`` → ``population_thousands``; ``90+`` keeps its ``+``.
+    """
+    return re.sub(r"[^0-9a-z+]+", "_", readers.normalise_column(name)).strip("_")
+
+
 def detect_encoding(path: Path, requested: str = "utf-8") -> str:
     """Return the encoding to read a CSV with: UTF-8 if every byte decodes, else cp1252.
 
@@ -92,7 +100,7 @@ def detect_encoding(path: Path, requested: str = "utf-8") -> str:
 def read_publication_csv(
     path: Path, encoding: str, *, chunk_rows: int = _CHUNK_ROWS
 ) -> Iterator[pd.DataFrame]:
-    """Yield a publication CSV as chunks of text, columns named by :func:`readers.normalise_column`.
+    """Yield a publication CSV as chunks of text, columns named by :func:`column_key`.
 
     Every cell is text with surrounding spaces removed (empty string when
     blank); the index is the 1-based data row number. Blank lines are skipped
@@ -107,7 +115,7 @@ def read_publication_csv(
         )
         first = 1
         for chunk in reader:
-            chunk.columns = [readers.normalise_column(c) for c in chunk.columns]
+            chunk.columns = [column_key(c) for c in chunk.columns]
             chunk = chunk.fillna("")
             for col in chunk.columns:
                 chunk[col] = chunk[col].astype(str).str.strip()
@@ -144,7 +152,7 @@ def find_columns(
 
     Returns ``None`` if any field has no column.
     """
-    header = set(probe.normalised())
+    header = {column_key(c) for c in probe.headers.get("", [])}
     found: dict[str, str] = {}
     for field, aliases in wanted.items():
         hit = next((a for a in aliases if a in header), None)

@@ -51,6 +51,7 @@ from wfplan.dataset import codelists, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
     OGL,
+    column_key,
     detect_encoding,
     find_columns,
     parse_numbers,
@@ -165,6 +166,9 @@ class _PopulationImporter(Importer):
         """Return the notes gathered while reading."""
         return list(self.state.notes)
 
+    #: Fields of which at least one is filled in a data row (others are notes rows).
+    numeric: ClassVar[tuple[str, ...]]
+
     def read(self, probe: FileProbe) -> pd.DataFrame:
         """Read the file's columns, renamed to their field names; notes rows dropped."""
         self.state = _State()
@@ -172,8 +176,7 @@ class _PopulationImporter(Importer):
         assert cols is not None
         data = read_all(probe.path, detect_encoding(probe.path, probe.encoding), cols.values())
         data = data.rename(columns={v: k for k, v in cols.items()})
-        filled = (data != "").sum(axis=1)
-        blank = filled < min(2, len(cols))
+        blank = (data[list(self.numeric)] == "").all(axis=1)
         if blank.any():
             self.state.notes.append(f"skipped {int(blank.sum())} notes or blank rows (first "
                                     f"at row {int(data.index[blank][0])})")
@@ -200,6 +203,7 @@ class RegionPopulation(_PopulationImporter):
     columns: ClassVar[dict[str, tuple[str, ...]]] = {
         "region": ("region", "region_name"), "age_band": ("age_band", "age_group"),
         "year": ("year",), "thousands": ("population_thousands",)}
+    numeric = ("year", "thousands")
 
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
         """Yield ONS-region rows, then NHS-region and England sums."""
@@ -283,6 +287,7 @@ class UkPopulation(_PopulationImporter):
     title = "National population projections, principal projection, UK"
     columns: ClassVar[dict[str, tuple[str, ...]]] = {
         "year": ("year",), "millions": ("population_millions",)}
+    numeric = ("year", "millions")
 
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
         """Yield one all-ages row per year."""
@@ -312,7 +317,7 @@ class LocalAuthorityPopulation(_PopulationImporter):
         """Yield the English authorities' persons by single year of age."""
         self.state = _State()
         name = probe.path.name
-        header = probe.normalised()
+        header = [column_key(c) for c in probe.headers.get("", [])]
         ages = {col: code for col in header if (code := age_code(col)) and code != "all"}
         data = read_all(probe.path, detect_encoding(probe.path, probe.encoding),
                         ["code", "name", *ages, *(["all"] if "all" in header else [])])

@@ -60,6 +60,7 @@ from wfplan.dataset import readers, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
     MISSING_VALUES,
+    column_key,
     detect_encoding,
     parse_numbers,
     period_date,
@@ -187,7 +188,7 @@ class StaffRecords(Importer):
     def match(self, probe: FileProbe) -> Match | None:
         """Match a header with every required template column (or an alias)."""
         for sheet in probe.headers:
-            if _columns(probe.normalised(sheet)) is not None:
+            if _columns([column_key(c) for c in probe.headers[sheet]]) is not None:
                 return Match(self, sheet=sheet, table="staff_in_post", score=4.0)
         return None
 
@@ -270,10 +271,10 @@ def _columns(header: list[str]) -> dict[str, str] | None:
 
 
 def _read_records(probe: FileProbe, match: Match) -> pd.DataFrame:
-    cols = _columns(probe.normalised(match.sheet))
-    assert cols is not None
     raw_header = probe.headers[match.sheet]
-    by_norm = {readers.normalise_column(c): c for c in raw_header}
+    cols = _columns([column_key(c) for c in raw_header])
+    assert cols is not None
+    by_norm = {column_key(c): c for c in raw_header}
     name = probe.path.name
     if probe.kind == "csv":
         parts = [chunk[list(cols.values())] for chunk in
@@ -282,7 +283,7 @@ def _read_records(probe: FileProbe, match: Match) -> pd.DataFrame:
         raw_cols = [by_norm[c] for c in cols.values()]
         source = (readers.read_parquet(probe.path, raw_cols) if probe.kind == "parquet"
                   else readers.read_xlsx(probe.path, match.sheet, raw_cols))
-        parts = [chunk.rename(columns=readers.normalise_column).fillna("").astype(str)
+        parts = [chunk.rename(columns=column_key).fillna("").astype(str)
                  for chunk in source]
     if not parts:
         return pd.DataFrame()
