@@ -1,0 +1,443 @@
+"""Shared machinery for the importers of real publications (NHS Digital, NHS England, ONS, ODS).
+
+Publications vary in ways that carry no meaning: encoding (UTF-8 with or
+without a byte-order mark, Windows-1252), line endings, the case and spacing
+of column names, extra columns, blank and notes rows, thousands separators and
+suppression markers. The helpers here absorb that variation. They never guess
+meaning: a label that matches no code list is passed on as given, so that
+validation keeps the row, counts the value as unmapped and warns.
+
+A :class:`PublicationImporter` reads one file at a time. What it learns while
+reading (months covered, notes for the user) lives in a :class:`FileState`
+that :meth:`~PublicationImporter.finish` and
+:meth:`~PublicationImporter.provenance` use afterwards: the ingest reads,
+finishes and records one file before it starts the next.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Final
+
+import pandas as pd
+
+from wfplan.dataset import readers, schema
+from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.readers import FileProbe
+
+if TYPE_CHECKING:
+    from wfplan.dataset.store import Store
+
+OGL = "Open Government Licence v3.0"
+NHS_DIGITAL = "NHS Digital (NHS England from February 2023)"
+TEXT: Final = "string[pyarrow]"
+
+_MONTHS = {name.casefold(): number for number, name in enumerate(calendar.month_abbr) if name}
+_MONTHS.update({name.casefold(): number for number, name in enumerate(calendar.month_name)
+                if name})
+_MONTHS["sept"] = 9
+_PERIOD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T ].*)?$"), "ymd"),
+    (re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$"), "dmy"),
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), "ymd"),
+    (re.compile(r"^(\d{4})(\d{2})$"), "ymd"),
+    (re.compile(r"^(\d{4})[\s/_-]*([A-Za-z]{3,9})$"), "y_mon"),
+    (re.compile(r"^([A-Za-z]{3,9})[\s/_-]*(\d{4}|\d{2})$"), "mon_y"),
+    (re.compile(r"^\d{1,2}[\s/_-]*([A-Za-z]{3,9})[\s/_-]*(\d{4})$"), "mon_y"),
+)
+
+
+def column_key(name: object) -> str:
+    """Return a header cell as a comparison key: lower case, words joined by ``_``."""
+    return re.sub(r"[^0-9a-z]+", "_", readers.normalise_column(name)).strip("_")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of a publication: a canonical name and its accepted header spellings."""
+
+    required: Mapping[str, tuple[str, ...]]
+    optional: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Columns known and deliberately not read (names of codes, derived figures).
+    ignored: tuple[str, ...] = ()
+
+    def resolve(self, header: list[str]) -> dict[str, str] | None:
+        """Return canonical name → raw header cell, or ``None`` if a required column is missing."""
+        cells: dict[str, str] = {}
+        for cell in header:
+            if column_key(cell):
+                cells.setdefault(column_key(cell), cell)
+        found: dict[str, str] = {}
+        for name, spellings in {**self.required, **self.optional}.items():
+            for spelling in (name, *spellings):
+                if column_key(spelling) in cells:
+                    found[name] = cells[column_key(spelling)]
+                    break
+        return found if set(self.required) <= set(found) else None
+
+
+@dataclass
+class FileState:
+    """What an importer learns while reading one file."""
+
+    path: Path
+    notes: list[str] = field(default_factory=list)
+    months: set[str] = field(default_factory=set)
+    dropped_rows: int = 0
+    first_dropped: str | None = None
+    skipped_lines: list[str] = field(default_factory=list)
+    organisations: set[tuple[object, object]] = field(default_factory=set)
+
+    def note(self, text: str) -> None:
+        """Add a note for the ingest report (shown as a warning)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def skip_notes_line(self, text: str) -> bool:
+        """Accept a CSV line with the wrong number of fields if it has under two values."""
+        values = [v for v in re.split(r",", text.strip()) if v.strip().strip('"')]
+        if len(values) < 2:
+            self.skipped_lines.append(text.strip())
+            return True
+        return False
+
+    def period_text(self) -> str | None:
+        """Return the months read, e.g. ``2017-09 to 2018-06``, for the ingest log."""
+        if not self.months:
+            return None
+        first, last = min(self.months), max(self.months)
+        return first if first == last else f"{first} to {last}"
+
+    def closing_notes(self) -> list[str]:
+        """Return every note, with the rows and lines that were set aside."""
+        notes = list(self.notes)
+        if self.dropped_rows:
+            example = f", e.g. {self.first_dropped!r}" if self.first_dropped else ""
+            notes.append(f"{self.dropped_rows} blank or notes row(s) set aside (fewer than two "
+                         f"filled cells{example})")
+        if self.skipped_lines:
+            notes.append(f"{len(self.skipped_lines)} notes line(s) set aside, e.g. "
+                         f"{self.skipped_lines[0][:60]!r}")
+        return notes
+
+
+def text_encoding(path: Path, preferred: str) -> tuple[str, str | None]:
+    """Return the encoding to read a CSV file with, and a note when it is not ``preferred``.
+
+    A file that is not valid UTF-8 is read as Windows-1252, the encoding Excel
+    on Windows writes; any other ``preferred`` encoding is used as given.
+    """
+    if codecs.lookup(preferred).name not in ("utf-8", "utf-8-sig"):
+        return preferred, None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252", "the file is not UTF-8; it was read as Windows-1252 (cp1252)"
+    return preferred, None
+
+
+def read_columns(probe: FileProbe, sheet: str, columns: list[str],
+                 state: FileState) -> Iterator[pd.DataFrame]:
+    """Yield the named raw columns of a CSV, XLSX sheet or Parquet file in chunks of text."""
+    if probe.kind == "csv":
+        encoding, note = text_encoding(probe.path, probe.encoding)
+        if note:
+            state.note(note)
+        return readers.read_csv(probe.path, columns, encoding=encoding,
+                                skip_row=state.skip_notes_line)
+    if probe.kind == "xlsx":
+        return readers.read_xlsx(probe.path, sheet, columns)
+    return readers.read_parquet(probe.path, columns)
+
+
+def clean(chunk: pd.DataFrame, state: FileState) -> pd.DataFrame:
+    """Strip cells, and set aside rows with fewer than two filled cells (blank or notes rows)."""
+    text = chunk.apply(lambda col: col.astype(TEXT).str.strip()).mask(lambda f: f == "")
+    filled = text.notna().sum(axis=1)
+    notes = filled < 2
+    if notes.any():
+        if state.first_dropped is None:
+            cells = text[notes & (filled == 1)].bfill(axis=1)
+            if not cells.empty:
+                state.first_dropped = str(cells.iloc[0, 0])[:60]
+        state.dropped_rows += int(notes.sum())
+        text = text[~notes]
+    return text
+
+
+def unused_columns(header: list[str], used: Mapping[str, str]) -> list[str]:
+    """Return the header cells a layout does not read (for a note)."""
+    taken = set(used.values())
+    return [c for c in header if c not in taken and column_key(c)]
+
+
+# -- dates ----------------------------------------------------------------------
+
+
+def _year(text: str) -> int:
+    number = int(text)
+    return number + 2000 if number < 100 else number
+
+
+def month_of(text: str) -> str | None:
+    """Return the ``YYYY-MM`` of a publication's month or date, or ``None`` if unreadable.
+
+    Accepts ``2017-SEP``, ``Sep-17``, ``September 2017``, ``2017-09``,
+    ``2017-09-30``, ``30/09/2017``, ``01Sep2017``, ``20170930`` and ``201709``.
+    """
+    value = text.strip()
+    for pattern, kind in _PERIOD_PATTERNS:
+        found = pattern.match(value)
+        if not found:
+            continue
+        if kind == "ymd":
+            year, month = int(found.group(1)), int(found.group(2))
+        elif kind == "dmy":
+            year, month = int(found.group(3)), int(found.group(2))
+        elif kind == "y_mon":
+            year, month = int(found.group(1)), _MONTHS.get(found.group(2).casefold(), 0)
+        else:
+            year, month = _year(found.group(2)), _MONTHS.get(found.group(1).casefold(), 0)
+        return f"{year:04d}-{month:02d}" if 1 <= month <= 12 else None
+    return None
+
+
+def months(text: pd.Series, state: FileState) -> pd.Series:
+    """Map a column of publication months to ``YYYY-MM`` (unreadable values kept as given).
+
+    Unreadable values are passed on so that validation reports them with their
+    row; every month read is remembered for the ingest log.
+    """
+    lookup = {v: month_of(v) for v in text.dropna().unique()}
+    state.months.update(m for m in lookup.values() if m)
+    mapped = text.map(lambda v: lookup.get(v) or v if isinstance(v, str) else v)
+    return mapped.astype(TEXT)
+
+
+def month_end(month: str) -> str:
+    """Return the last day of a ``YYYY-MM`` month as ``YYYY-MM-DD``."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{month}-{calendar.monthrange(year, number)[1]:02d}"
+
+
+def iso_date(text: str | None) -> str | None:
+    """Return ``YYYYMMDD`` (ODS) or ``dd/mm/yyyy`` as ``YYYY-MM-DD``; other text as given."""
+    if text is None or pd.isna(text):
+        return None
+    value = str(text).strip()
+    if re.fullmatch(r"\d{8}", value):
+        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    found = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
+    if found:
+        return f"{found.group(3)}-{int(found.group(2)):02d}-{int(found.group(1)):02d}"
+    return value or None
+
+
+def number_text(values: pd.Series, scale: float) -> pd.Series:
+    """Multiply numeric text by ``scale``; markers and other text pass through for validation."""
+    plain = values.str.replace(r"^(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?)$",
+                               lambda m: m.group(1).replace(",", ""), regex=True)
+    plain = plain.str.replace(r"%$", "", regex=True).str.strip()
+    numbers = pd.to_numeric(plain, errors="coerce")
+    scaled = (numbers * scale).map(lambda v: repr(float(v)) if pd.notna(v) else None)
+    return scaled.where(numbers.notna(), values).astype(TEXT)
+
+
+# -- after loading: repeated rows, by-product rows, placing organisations ---------
+
+
+def _count(store: Store, table: str, ingest_id: int) -> int:
+    return int(store.scalar(f"SELECT count(*) FROM {table} WHERE ingest_id = ?", [ingest_id]))
+
+
+def drop_repeated_rows(store: Store, table: str, ingest_id: int, vintage: str) -> int:
+    """Delete this ingest's rows that repeat, value for value, a row of another ingest.
+
+    The same publication saved twice (XLSX and CSV) then loads once. A row
+    whose key is taken by a *different* figure stays, so that the duplicate-key
+    check reports the conflict.
+    """
+    spec = schema.table(table)
+    conds = []
+    for col in spec.columns:
+        same = f"e.{col.name} IS NOT DISTINCT FROM t.{col.name}"
+        if col.type == "double":
+            same = (f"({same} OR abs(e.{col.name} - t.{col.name}) <= "
+                    f"1e-9 * greatest(1, abs(t.{col.name})))")
+        conds.append(same)
+    before = _count(store, table, ingest_id)
+    store.execute(
+        f"DELETE FROM {table} AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
+        f"SELECT 1 FROM {table} AS e WHERE e.vintage = t.vintage AND e.ingest_id <> t.ingest_id "
+        f"AND {' AND '.join(conds)})", [vintage, ingest_id])
+    return before - _count(store, table, ingest_id)
+
+
+def defer_to_existing(store: Store, table: str, ingest_id: int, vintage: str) -> int:
+    """Delete this ingest's rows whose key another ingest already holds (that row stands).
+
+    Used for rows a file gives only as a by-product (the organisations named
+    in a fact file, the areas in a lookup): the vintage keeps one description
+    per key, and the first one loaded (reference data loads first) wins.
+    """
+    keys = schema.table(table).key_columns
+    same = " AND ".join(f"e.{k} IS NOT DISTINCT FROM t.{k}" for k in keys)
+    before = _count(store, table, ingest_id)
+    store.execute(
+        f"DELETE FROM {table} AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
+        f"SELECT 1 FROM {table} AS e WHERE e.vintage = t.vintage AND e.ingest_id <> t.ingest_id "
+        f"AND {same})", [vintage, ingest_id])
+    return before - _count(store, table, ingest_id)
+
+
+_PLACE_SQL = """
+UPDATE organisations AS t
+SET icb_code = p.icb_code,
+    region_code = coalesce(t.region_code, p.region_code, p.icb_region)
+FROM (
+  WITH ours AS (
+    SELECT org_code, valid_from, coalesce(valid_to, valid_from) AS at
+    FROM organisations WHERE vintage = $vintage AND ingest_id = $ingest AND icb_code IS NULL
+  ), refs AS (
+    SELECT org_code, icb_code, region_code, valid_from, valid_to FROM organisations
+    WHERE vintage = $vintage AND ingest_id <> $ingest AND icb_code IS NOT NULL
+    UNION ALL
+    SELECT code, parent_code, NULL, valid_from, valid_to FROM areas
+    WHERE vintage = $vintage AND level = 'sub_icb' AND parent_code IS NOT NULL
+  ), ranked AS (
+    SELECT o.org_code, o.valid_from, r.icb_code, r.region_code,
+      CASE WHEN (r.valid_from IS NULL OR r.valid_from <= o.at)
+                AND (r.valid_to IS NULL OR r.valid_to >= o.at) THEN 0
+           WHEN r.valid_from > o.at THEN date_diff('day', o.at, r.valid_from)
+           ELSE date_diff('day', r.valid_to, o.at) END AS distance,
+      r.valid_from AS ref_from
+    FROM ours o JOIN refs r ON r.org_code = o.org_code
+  )
+  SELECT k.org_code, k.valid_from, k.icb_code, k.region_code,
+    (SELECT max(a.parent_code) FROM areas a WHERE a.vintage = $vintage AND a.level = 'icb'
+       AND a.code = k.icb_code) AS icb_region
+  FROM ranked k
+  QUALIFY row_number() OVER (PARTITION BY k.org_code, k.valid_from
+                             ORDER BY k.distance, k.ref_from DESC NULLS LAST) = 1
+) AS p
+WHERE t.vintage = $vintage AND t.ingest_id = $ingest AND t.org_code = p.org_code
+  AND t.valid_from IS NOT DISTINCT FROM p.valid_from
+"""
+
+
+def place_organisations(store: Store, ingest_id: int, vintage: str) -> int:
+    """Give this ingest's organisations without an ICB the ICB and region of the reference data.
+
+    The reference is any other description of the same code in the vintage
+    (ODS, sickness absence files, lookups) or a sub-ICB location (CCG) of the
+    same code. The one valid at the organisation's date wins; failing that,
+    the one nearest in time. Returns how many organisations were placed.
+    """
+    unplaced = ("SELECT count(*) FROM organisations WHERE vintage = ? AND ingest_id = ? "
+                "AND icb_code IS NULL")
+    before = int(store.scalar(unplaced, [vintage, ingest_id]))
+    if before:
+        store.execute(_PLACE_SQL, {"vintage": vintage, "ingest": ingest_id})  # type: ignore[arg-type]
+    return before - int(store.scalar(unplaced, [vintage, ingest_id]))
+
+
+# -- the importer base class --------------------------------------------------------
+
+
+class PublicationImporter(Importer):
+    """An importer of one publication whose header names its columns.
+
+    Subclasses set ``layout``, ``table`` (the main table), ``publisher``,
+    ``title`` and ``source_url``, and implement :meth:`rows`.
+    """
+
+    layout: ClassVar[Layout]
+    table: ClassVar[str]
+    publisher: ClassVar[str] = NHS_DIGITAL
+    title: ClassVar[str]
+    licence: ClassVar[str] = OGL
+    #: Preferred sheet names in a workbook, best first.
+    sheets: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        self.state = FileState(Path())
+
+    def accepts(self, columns: dict[str, str]) -> bool:
+        """Return whether a header the layout resolved really is this publication."""
+        return True
+
+    def match(self, probe: FileProbe) -> Match | None:
+        """Match the sheet whose header holds every required column of the layout."""
+        best: Match | None = None
+        for sheet, header in probe.headers.items():
+            columns = self.layout.resolve(header)
+            if columns is None or not self.accepts(columns):
+                continue
+            score = 2.0 + 0.1 * len(columns) + (0.5 if sheet in self.sheets else 0.0)
+            if best is None or score > best.score:
+                best = Match(self, sheet=sheet, table=self.table, score=score)
+        return best
+
+    def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Yield ``(table, chunk)`` pairs of tidy text columns, indexed by source row."""
+        self.state = FileState(probe.path)
+        self.reset()
+        header = probe.headers[match.sheet]
+        layout = self.layout_for(header)
+        columns = layout.resolve(header)
+        assert columns is not None
+        known = {column_key(c) for c in layout.ignored}
+        ignored = [c for c in unused_columns(header, columns) if column_key(c) not in known]
+        if ignored:
+            self.state.note("columns not read: " + ", ".join(ignored))
+        raw = list(dict.fromkeys(columns.values()))
+        for chunk in read_columns(probe, match.sheet, raw, self.state):
+            frame = clean(chunk, self.state)
+            if frame.empty:
+                continue
+            named = pd.DataFrame({name: frame[cell] for name, cell in columns.items()},
+                                 index=frame.index)
+            yield from self.rows(named)
+
+    def layout_for(self, header: list[str]) -> Layout:
+        """Return the layout to read a file with this header (by default, ``layout``)."""
+        return self.layout
+
+    def reset(self) -> None:
+        """Forget what the previous file taught (called before each file is read)."""
+
+    def rows(self, frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Turn one chunk (canonical column names, text) into tidy chunks."""
+        raise NotImplementedError
+
+    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
+        """Drop rows repeated from another file; return the file's notes."""
+        repeated = drop_repeated_rows(store, self.table, ingest_id, vintage)
+        if repeated:
+            self.state.note(f"{repeated:,} {self.table} rows repeat figures already in the "
+                            "vintage (the same publication in another file) and were not "
+                            "loaded again")
+        return self.state.closing_notes()
+
+    def provenance(self, probe: FileProbe, match: Match) -> Provenance:
+        """Return the publisher, title, months covered and licence."""
+        return Provenance(publisher=self.publisher, title=self.title,
+                          period=self.state.period_text(), licence=self.licence)
+
+
+def new_organisations(orgs: pd.DataFrame, state: FileState) -> pd.DataFrame:
+    """Return the organisation rows whose ``(org_code, valid_from)`` this file has not yet given."""
+    keys = pd.Series(list(zip(orgs["org_code"], orgs["valid_from"], strict=True)),
+                     index=orgs.index, dtype=object)
+    fresh = ~keys.duplicated() & ~keys.map(lambda k: k in state.organisations).astype(bool)
+    state.organisations.update(keys[fresh])
+    return orgs[fresh]
