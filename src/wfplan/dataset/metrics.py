@@ -118,13 +118,18 @@ class _Metrics:
             group_filter: bool = True, area_rows: bool = False) -> pd.DataFrame:
         """Aggregate ``select`` over a fact table by area of the level.
 
-        Rows reported for a whole area (``org_code`` is an area code, e.g. a
-        national publication) are left out unless ``area_rows`` is true, so
-        that they never double count the organisations' own rows.
+        Rows reported for a whole area (``org_code`` is an area code and not
+        also an organisation, e.g. a national publication) are left out unless
+        ``area_rows`` is true, so that they never double count the
+        organisations' own rows.
         """
         area = _AREA_EXPR[self.q.level]
         conds = ["f.vintage = $vintage", where]
-        in_areas = "f.org_code IN (SELECT code FROM areas WHERE vintage = $vintage)"
+        # A code that is an area but also an organisation (a CCG or ICB as employer)
+        # reports that organisation's own staff, not the whole area.
+        in_areas = ("f.org_code IN (SELECT code FROM areas WHERE vintage = $vintage) AND "
+                    "f.org_code NOT IN (SELECT org_code FROM organisations "
+                    "WHERE vintage = $vintage)")
         conds.append(in_areas if area_rows else f"NOT ({in_areas})")
         if group_filter and self.group:
             conds.append("f.staff_group = $group")
