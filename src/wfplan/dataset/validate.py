@@ -338,10 +338,15 @@ def _arrow_text(column: pd.Series) -> pyarrow.Array:
 
 def _absent(col: ColumnSpec, index: pd.Index) -> _Typed:
     """Return a column the file does not have: every cell empty."""
-    dtype = _PANDERA_DTYPES[col.type]
-    empty = pd.Series([None] * len(index), index=index, dtype=object).astype(dtype)
-    return _Typed(empty, np.zeros(len(index), dtype=bool),
-                  text=pyarrow.nulls(len(index), pyarrow.string()))
+    nulls = pyarrow.nulls(len(index), pyarrow.string())
+    empty: pd.Series
+    if col.type == "text":
+        empty = pd.Series(pd.arrays.ArrowStringArray(nulls), index=index)
+    elif col.type == "date":
+        empty = pd.Series(np.full(len(index), np.datetime64("NaT", "ns")), index=index)
+    else:
+        empty = pd.Series(np.full(len(index), np.nan), index=index)
+    return _Typed(empty, np.zeros(len(index), dtype=bool), text=nulls)
 
 
 def _clean(value: str | None) -> str | None:
