@@ -39,7 +39,9 @@ class TidyTemplate(Importer):
                     continue
                 if not header & set(spec.measure_columns) and spec.measure_columns:
                     continue
-                score = len(header) / len(columns) + (0.5 if sheet == spec.name else 0)
+                # A header made only of one table's own column names is the
+                # strongest evidence there is: it beats any publication format.
+                score = 10 + len(header) / len(columns) + (0.5 if sheet == spec.name else 0)
                 if best is None or score > best.score:
                     best = Match(self, sheet=sheet, table=spec.name, score=score)
         return best
