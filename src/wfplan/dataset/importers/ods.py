@@ -66,8 +66,9 @@ def edition_of(path_name: str, dates: pd.Series) -> str | None:
     found = _EDITION.search(path_name)
     if found:
         return found.group(1) + (f"-{found.group(2)}" if found.group(2) else "")
-    latest = dates.dropna().max() if not dates.dropna().empty else None
-    return str(latest)[:7] if latest else None
+    days = [d for d in dates.dropna() if re.fullmatch(r"\d{8}", str(d))]
+    latest = max(days, default=None)
+    return f"{latest[:4]}-{latest[4:6]}" if latest else None
 
 
 def edition_start(edition: str | None) -> date | None:
@@ -116,7 +117,7 @@ class OdsTrusts(Importer):
             frame = clean(chunk, self.state)
             if frame.empty:
                 continue
-            opened.append(frame["c10"])
+            opened += [frame["c10"], frame["c11"]]
             yield "organisations", self._organisations(frame)
         self.edition = edition_of(probe.path.name, pd.concat(opened) if opened else pd.Series())
         if self.outside:

@@ -305,7 +305,7 @@ class OrganisationReference(_WholeFile):
         types = frame["org_type"] if "org_type" in frame else pd.Series(pd.NA, index=frame.index)
         sectors = types.map(sector_of_type)
         unknown = sorted({str(t) for t, s in zip(types, sectors, strict=True)
-                          if s is None and isinstance(t, str)})
+                          if pd.isna(s) and isinstance(t, str)})
         orgs = pd.DataFrame({
             "org_code": frame["org_code"].str.upper(), "name": frame["name"],
             "org_type": types, "sector": sectors.fillna("other"),
