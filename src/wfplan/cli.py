@@ -257,6 +257,8 @@ def metrics(
     staff_group: Annotated[str | None, typer.Option(help="Staff group code or label")] = None,
     period: Annotated[str | None, typer.Option(help="Census date YYYY-MM-DD [default: latest]")
                       ] = None,
+    sector: Annotated[str | None, typer.Option(
+        help="Only one sector: nhs_trust, primary_care, social_care, commissioner, other")] = None,
     vintage: VintageOption = "default",
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
         OutputFormat.table),
@@ -278,7 +280,7 @@ def metrics(
             raise InputError(f"--period {period!r} is not a date (YYYY-MM-DD)") from None
         store = open_store(db, read_only=True)
         try:
-            query = m.Query(vintage, level.value, area, staff_group, when)
+            query = m.Query(vintage, level.value, area, staff_group, when, sector)
             return m.current_position(store, query), m.ethnic_minority_by_band(store, query)
         finally:
             store.close()
@@ -327,15 +329,21 @@ def demo(
                     report = build_demo(store, seed=seed, progress=progress)
                 loaded = sum(sum(f.rows.values()) for f in report.files)
                 out.print(f"built vintage 'demo' in {default_db_path(db)}: {loaded:,} rows")
-            england = m.current_position(store, m.Query("demo", "england"))
-            regions = m.current_position(store, m.Query("demo", "region"))
+            sectors = []
+            for sector in ("nhs_trust", "primary_care", "social_care"):
+                row = m.current_position(store, m.Query("demo", "england", sector=sector))
+                sectors.append(row.assign(area_name=f"England: {sector.replace('_', ' ')}"))
+            england = pd.concat(
+                [m.current_position(store, m.Query("demo", "england")), *sectors])
+            regions = m.current_position(store, m.Query("demo", "region", sector="nhs_trust"))
             return england, regions
         finally:
             store.close()
 
     england, regions = _guard(work)
-    _show(england, OutputFormat.table, "Current position: England (vintage 'demo')")
-    _show(regions, OutputFormat.table, "Current position by NHS region")
+    _show(england, OutputFormat.table, "Current position: England, all sectors and by sector "
+          "(vintage 'demo')")
+    _show(regions, OutputFormat.table, "NHS trusts by NHS region")
     out.print("Next: 'wfplan metrics --vintage demo --level icb', or 'wfplan --help'.")
 
 

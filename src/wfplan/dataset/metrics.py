@@ -70,6 +70,7 @@ class Query:
     area: str | None = None
     staff_group: str | None = None
     period: date | None = None
+    sector: str | None = None
 
 
 def _geo_cte() -> str:
@@ -77,7 +78,7 @@ def _geo_cte() -> str:
     # take the one with an ICB nearest in time to the report date ($at).
     return """
     WITH org AS (
-      SELECT org_code, name AS org_name, icb_code, region_code
+      SELECT org_code, name AS org_name, icb_code, region_code, sector
       FROM organisations WHERE vintage = $vintage
       QUALIFY row_number() OVER (PARTITION BY org_code ORDER BY icb_code IS NULL,
         CASE WHEN (valid_from IS NULL OR valid_from <= $at)
@@ -86,7 +87,7 @@ def _geo_cte() -> str:
              ELSE date_diff('day', valid_to, $at) END,
         valid_from DESC NULLS LAST, name) = 1
     ), g AS (
-      SELECT o.org_code, o.org_name, o.icb_code,
+      SELECT o.org_code, o.org_name, o.icb_code, o.sector,
              coalesce(o.region_code, a.parent_code) AS region_code
       FROM org o LEFT JOIN areas a
         ON a.vintage = $vintage AND a.code = o.icb_code AND a.level = 'icb'
@@ -97,6 +98,9 @@ class _Metrics:
     def __init__(self, store: Store, query: Query) -> None:
         if query.level not in LEVELS:
             raise InputError(f"--level must be one of {', '.join(LEVELS)}, not {query.level!r}")
+        sectors = codelists.get("sector").codes
+        if query.sector is not None and query.sector not in sectors:
+            raise InputError(f"--sector must be one of {', '.join(sectors)}, not {query.sector!r}")
         store.require_vintage(query.vintage)
         self.store = store
         self.q = query
@@ -134,6 +138,9 @@ class _Metrics:
         if group_filter and self.group:
             conds.append("f.staff_group = $group")
             params = {**params, "group": self.group}
+        if self.q.sector:
+            conds.append("g.sector = $sector")
+            params = {**params, "sector": self.q.sector}
         sql = (f"{_geo_cte()} SELECT {area} AS area_code, {select} FROM {table} f "
                f"LEFT JOIN g ON g.org_code = f.org_code WHERE {' AND '.join(conds)} "
                f"GROUP BY ALL")
