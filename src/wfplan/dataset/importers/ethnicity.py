@@ -20,7 +20,6 @@ England as a whole. See ``docs/importers/ethnicity.md``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -28,9 +27,6 @@ from wfplan.dataset import codelists
 from wfplan.dataset.importers._publication import TEXT, Layout, PublicationImporter, months
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.readers import FileProbe
-
-if TYPE_CHECKING:
-    from wfplan.dataset.store import Store
 
 GOV_UK = "GOV.UK Ethnicity facts and figures (Cabinet Office), from NHS Digital data"
 _TOTALS = frozenset({"all", "total", "all grades", "all staff", "all staff groups",
@@ -173,10 +169,6 @@ class NhsWorkforceEthnicity(PublicationImporter):
         if wrong:
             self.state.note(f"{wrong:,} of {checks:,} published 'All' totals differ from the sum "
                             "of the ethnic groups loaded")
-
-    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
-        """Return the file's notes (national figures need no organisations)."""
-        return super().finish(store, ingest_id, vintage)
 
 
 IMPORTERS = [NhsWorkforceEthnicity()]

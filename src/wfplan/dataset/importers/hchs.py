@@ -2,7 +2,7 @@
 
 The supplementary workbook (sheet ``Data``, with a ``Notes`` sheet) or the
 same table saved as CSV: one row per month, organisation, staff group and
-nationality, with the FTE. See ``docs/importers/hchs.md``.
+nationality, with the FTE. See ``docs/importers/hchs_nationality.md``.
 
 - ``staff_in_post``: period (month end), org_code, staff_group (through the
   staff-group code list), nationality (through the nationality code list,

@@ -5,7 +5,7 @@ national grouping (NHS England region), high-level health geography (ICB, or
 STP before July 2022), five address lines, postcode, open date, close date,
 …, amended-record flag, …, government office region, …. It is recognised by
 its shape: an ODS code, a region-like code and an 8-digit open date in the
-places the layout puts them. See ``docs/importers/ods.md``.
+places the layout puts them. See ``docs/importers/ods_etr.md``.
 
 - ``organisations``: org_code, name, org_type "NHS trust", sector nhs_trust,
   region_code, icb_code, valid_from = open date, valid_to = close date. Trusts

@@ -1,6 +1,7 @@
 """Reference lookups: GP practice → PCN → CCG → ICB → region, CCG → ICB, local authorities.
 
-See ``docs/importers/reference.md``. All load before fact files in the same
+See ``docs/importers/`` (gp_practice_mapping, ccg_icb_lookup,
+local_authority_lookup, dim_organisation). All load before fact files in the same
 ingest call (low ``order``), so that the facts' organisations and areas are
 known and can be placed in their ICB and region.
 

@@ -2,7 +2,7 @@
 
 One row per organisation per month: FTE days lost and available, the rate,
 and the organisation's NHS England region and ICS. See
-``docs/importers/sickness.md``.
+``docs/importers/sickness_absence.md``.
 
 - ``sickness_absence``: period (month end), org_code, fte_days_lost,
   fte_days_available; staff_group NULL (all staff) unless a later edition adds
