@@ -63,12 +63,24 @@ def _parameter_problem(name: str, value: Any, per_group: bool) -> str | None:
     return f"{name} {problem} ({spec.unit})" if problem else None
 
 
-def _check_parameters(values: ParameterValues, per_group: bool) -> ParameterValues:
-    problems = [_parameter_problem(name, value, per_group) for name, value in values.items()]
-    found = [problem for problem in problems if problem]
+def _check_parameters(values: object, per_group: bool) -> object:
+    """Parse and range-check every value, reporting all problems at once."""
+    if not isinstance(values, Mapping):
+        return values  # pydantic reports the wrong type
+    parsed: dict[str, Any] = {}
+    found = []
+    for name, value in values.items():
+        try:
+            parsed[name] = parse_value(value)
+        except ValueError as error:
+            found.append(f"{name}: {error}")
+            continue
+        problem = _parameter_problem(name, parsed[name], per_group)
+        if problem:
+            found.append(problem)
     if found:
         raise ValueError("\n".join(found))
-    return values
+    return parsed
 
 
 class Scenario(BaseModel):
@@ -110,23 +122,25 @@ class Scenario(BaseModel):
     draws: int = Field(default=0, ge=0, le=100_000)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
-    @field_validator("parameters")
+    @field_validator("parameters", mode="before")
     @classmethod
-    def _known_parameters(cls, values: ParameterValues) -> ParameterValues:
+    def _known_parameters(cls, values: object) -> object:
         return _check_parameters(values, per_group=False)
 
-    @field_validator("staff_group_parameters")
+    @field_validator("staff_group_parameters", mode="before")
     @classmethod
-    def _known_group_parameters(
-        cls, values: dict[str, ParameterValues]
-    ) -> dict[str, ParameterValues]:
+    def _known_group_parameters(cls, values: object) -> object:
+        if not isinstance(values, Mapping):
+            return values
+        checked, found = {}, []
         for group, group_values in values.items():
             try:
-                _check_parameters(group_values, per_group=True)
+                checked[group] = _check_parameters(group_values, per_group=True)
             except ValueError as error:
-                lines = str(error).splitlines()
-                raise ValueError("\n".join(f"[{group}] {line}" for line in lines)) from None
-        return values
+                found += [f"[{group}] {line}" for line in str(error).splitlines()]
+        if found:
+            raise ValueError("\n".join(found))
+        return checked
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

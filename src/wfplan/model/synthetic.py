@@ -11,15 +11,28 @@ import numpy as np
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.labelled import Coords
 
-#: Staff group codes used by the synthetic inputs and the shipped scenarios.
+#: Staff group codes of the wfplan code list (NHS, primary care, adult social care).
 STAFF_GROUPS = (
     "nurses_health_visitors",
     "hchs_doctors",
     "midwives",
     "ambulance_staff",
     "scientific_therapeutic_technical",
-    "support_to_clinical",
-    "nhs_infrastructure_support",
+    "support_doctors_nurses_midwives",
+    "support_ambulance",
+    "support_stt",
+    "central_functions",
+    "hotel_property_estates",
+    "senior_managers",
+    "managers",
+    "gp",
+    "pc_nurses",
+    "pc_direct_patient_care",
+    "pc_admin",
+    "asc_direct_care",
+    "asc_regulated_professions",
+    "asc_managerial",
+    "asc_other",
 )
 
 
@@ -39,7 +52,7 @@ def synthetic_inputs(
 ) -> ModelInputs:
     """Build seeded synthetic :class:`ModelInputs` of the given size.
 
-    Staff group codes come from :data:`STAFF_GROUPS` (then ``group_8``...); areas
+    Staff group codes come from :data:`STAFF_GROUPS` (then ``group_21``...); areas
     are ``A001``...; age bands ``band_1``... of width 5 years.
     """
     rng = np.random.default_rng(seed)
