@@ -143,6 +143,8 @@ def test_the_chain_does_not_depend_on_load_order(store: DuckDBStore) -> None:
     old_first = store.query(query, ["old_first"])
     assert len(new_first) == 218 + 274 - 14
     assert new_first.equals(old_first)
+    logged = store.query("SELECT sum(rows) AS n FROM ingests GROUP BY vintage")
+    assert logged["n"].tolist() == [218 + 274 - 14 + 50] * 2  # 50: regions, ICBs, England
 
 
 @pytest.mark.realdata

@@ -237,6 +237,10 @@ def chain_editions(store: Store, vintage: str, fmt: str, ingest_id: int,
                      record.source_row])
                 changed += 1
         folded_count += len(folded)
+        for record in folded:  # keep the ingest log's row counts true
+            store.execute("UPDATE ingests SET rows = (SELECT count(*) FROM organisations WHERE "
+                          "ingest_id = ?) WHERE ingest_id = ?",
+                          [record.ingest_id, record.ingest_id])
     return changed, folded_count
 
 
