@@ -130,6 +130,15 @@ def test_fractional_headcount(kit: Kit, base_db: Path, tmp_path: Path) -> None:
     assert "whole number" in message
 
 
+@pytest.mark.parametrize("value", ["1e300", "9007199254740993", "99999999999999999999"])
+def test_headcount_too_large_to_store_exactly(kit: Kit, base_db: Path, value: str) -> None:
+    lines = kit.sip_lines(2, org="RBB")
+    lines[1] = lines[1].rsplit(",", 2)[0] + f",{value},1"
+    message = kit.refused(base_db, kit.sip_file("huge.csv", lines))
+    assert f"huge.csv, row 2, column 'headcount': value '{value}': must be at most" in message
+    assert "Traceback" not in message
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "NaN", "1e999"])
 def test_non_finite_measure_is_refused(kit: Kit, base_db: Path, tmp_path: Path, value: str) -> None:
     lines = kit.sip_lines(2, org="RBB")

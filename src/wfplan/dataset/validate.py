@@ -45,6 +45,8 @@ STORE_CODELISTS = frozenset({"organisation", "area"})
 #: Errors of one chunk kept with their details; the rest are only counted.
 MAX_ISSUES = 50
 
+#: The largest whole number a double holds exactly; integer cells are parsed as doubles.
+_EXACT_INTEGER = 2**53
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -114,6 +116,9 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
     if col.type == "integer":
         checks.append(pa.Check(lambda s: s % 1 == 0, name="whole_number",
                                error="must be a whole number (rule: whole_number)"))
+        checks.append(pa.Check(lambda s: s.abs() < _EXACT_INTEGER, name="exact_integer",
+                               error=f"must be at most {_EXACT_INTEGER - 1:,} in size (rule: "
+                                     "whole numbers are stored exactly below 2^53)"))
     return checks
 
 
