@@ -71,6 +71,8 @@ def write_template(table: str, out: Path) -> list[Path]:
         raise InputError(str(exc.args[0])) from None
     empty = pd.DataFrame({c: pd.Series(dtype="string") for c in spec.column_names})
     suffix = out.suffix.lower()
+    if suffix in (".xlsx", ".csv", ".parquet") and not out.parent.is_dir():
+        raise InputError(f"{out}: no such folder {out.parent}; create it first")
     if suffix == ".xlsx":
         with pd.ExcelWriter(out, engine="openpyxl") as writer:
             empty.to_excel(writer, sheet_name=table, index=False)
