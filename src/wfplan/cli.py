@@ -347,6 +347,73 @@ def demo(
     out.print("Next: 'wfplan metrics --vintage demo --level icb', or 'wfplan --help'.")
 
 
+class GapsFormat(StrEnum):
+    """Output formats of the gap report."""
+
+    table = "table"
+    csv = "csv"
+    html = "html"
+
+
+@app.command(epilog=EXIT_CODES)
+def gaps(
+    vintage: VintageOption = "default",
+    output: Annotated[GapsFormat, typer.Option("--format", help="Output format: table, csv "
+                                               "(one long table) or html (one page)")] = (
+        GapsFormat.table),
+    stale_months: Annotated[int, typer.Option(help="Months behind the newest data after "
+                                              "which a source is stale")] = 12,
+    db: DbOption = None,
+) -> None:
+    """Report what the dataset lacks: coverage, missing organisations, dimensions, staleness.
+
+    For each table and sector (NHS trusts, primary care, social care): which
+    regions, ICBs and periods have data; which organisations in the reference
+    data have none; which dimensions (age, ethnicity, vacancies, flows…) are
+    not reported; unmapped codes; stale sources; importers' findings. It ends
+    with the most important gaps, primary and social care first. Everything
+    is computed from the vintage's rows.
+    """
+    from wfplan.dataset.gaps import COLUMN_HEADINGS, format_cell, gap_report, render_html
+    from wfplan.dataset.store import open_store
+
+    def work() -> Any:
+        store = open_store(db, read_only=True)
+        try:
+            return gap_report(store, vintage, stale_months=stale_months)
+        finally:
+            store.close()
+
+    report = _guard(work)
+    if output is GapsFormat.html:
+        sys.stdout.write(render_html(report))
+        return
+    if output is GapsFormat.csv:
+        sys.stdout.write(report.to_long().to_csv(index=False))
+        return
+    titles = {
+        "coverage": "Coverage by table and sector", "missing_organisations":
+        "Organisations expected but without data", "dimensions":
+        "Dimensions not reported (share of FTE at the latest period)", "stale":
+        "Latest period by source", "unmapped": "Unmapped codes", "findings":
+        "Findings about sources", "ranked": "Most important gaps (primary and social care "
+        "first)"}
+    out.print(f"Data gaps in vintage {vintage!r}; newest workforce period: "
+              f"{report.newest_period or 'none'}", highlight=False)
+    for name, frame in report.sections().items():
+        if name == "coverage":
+            frame = frame[frame["rows"] > 0]
+        if frame.empty:
+            out.print(f"{titles[name]}: none", highlight=False)
+            continue
+        table = Table(title=titles[name], title_justify="left")
+        for col in frame.columns:
+            table.add_column(COLUMN_HEADINGS.get(col, col), overflow="fold")
+        for row in frame.itertuples(index=False):
+            table.add_row(*(format_cell(v, c) for v, c in zip(row, frame.columns, strict=True)))
+        out.print(table)
+
+
 def main() -> None:
     """Run the ``wfplan`` command line."""
     app()
