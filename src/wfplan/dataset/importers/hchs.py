@@ -116,10 +116,12 @@ class HchsNationality(PublicationImporter):
         if kept:
             notes.append(f"{kept} organisation-month(s) were already described in the vintage; "
                          "those descriptions were kept")
-        if placed or unplaced:
+        if placed:
             notes.append(f"{placed} organisation-month(s) placed in an ICB from the reference "
-                         f"data in the vintage; {unplaced} organisation(s) have no known ICB "
-                         "(load the ODS trust file and the CCG → ICB lookup to place them)")
+                         "data in the vintage")
+        if unplaced:
+            notes.append(f"{unplaced} organisation(s) have no known ICB (load the ODS trust "
+                         "file and the CCG → ICB lookup in the same vintage to place them)")
         return notes
 
 
