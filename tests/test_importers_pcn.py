@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from wfplan.dataset.ingest import ingest
@@ -276,3 +277,60 @@ def test_unseen_later_edition_imports_with_warnings(tmp_path: Path, store) -> No
     assert store.scalar("SELECT count(*) FROM organisations WHERE org_code = 'U88888'") == 1
     assert any("skipped 1 notes" in w for w in report.warnings)
     assert str(store.scalar("SELECT max(period) FROM staff_in_post"))[:10] == "2022-03-31"
+
+
+# -- net change where flows are unavailable ---------------------------------------------
+
+
+def test_net_change_between_the_two_latest_censuses(tmp_path: Path, store) -> None:
+    from wfplan.dataset import metrics
+
+    lines = [HEADER,
+             row(2021, 3, "U00070", DPC, "Pharmacists", "1", "1"),
+             row(2021, 6, "U00070", DPC, "Pharmacists", "1", "1"),
+             row(2021, 6, "U00070", DPC, "Pharmacists", "0.5", "2"),
+             row(2021, 9, "U00070", DPC, "Pharmacists", "1", "7"),
+             row(2021, 9, "U00070", DPC, "Pharmacists", "1", "8"),
+             row(2021, 9, "U00070", DPC, "Pharmacists", "1", "9"),
+             row(2021, 9, "U00070", DPC, "Paramedics", "0.6", "10")]
+    ingest(store, [write(tmp_path / "pcn.csv", lines)], "v")
+    change = metrics.net_change(store, metrics.Query("v", "england"))
+    assert change[["role", "period_start", "period_end", "headcount_start", "headcount_end",
+                   "headcount_change"]].values.tolist() == [
+        ["clinical_pharmacist", "2021-06-30", "2021-09-30", 2, 3, 1],
+        ["paramedic_pc", "2021-06-30", "2021-09-30", 0, 1, 1]]  # no paramedic in June: 0
+    assert change["fte_change"].tolist() == pytest.approx([1.5, 0.6])
+    assert change["fte_change_rate"].iloc[0] == pytest.approx(1.5 / 1.5)
+    assert pd.isna(change["fte_change_rate"].iloc[1])
+    assert set(change["source"]) == {"pcn_workforce"}
+    earlier = metrics.net_change(store, metrics.Query("v", "region",
+                                                      period=pd.Timestamp("2021-06-30").date()))
+    assert earlier[["area_code", "headcount_start", "headcount_end"]].values.tolist() == [
+        ["Y56", 1, 2]]
+    assert metrics.net_change(store, metrics.Query("v", "icb", staff_group="pc_admin")).empty
+
+
+def test_no_net_change_without_a_flag(tmp_path: Path, store) -> None:
+    from wfplan.dataset import metrics
+
+    path = tmp_path / "staff_in_post.csv"
+    path.write_text("period,org_code,staff_group,headcount,fte\n2024-03,E92000001,gp,1,1\n"
+                    "2024-06,E92000001,gp,2,2\n", encoding="utf-8")
+    ingest(store, [path], "v")
+    change = metrics.net_change(store, metrics.Query("v"))
+    assert change.empty
+    assert list(change.columns) == list(metrics.NET_CHANGE_COLUMNS)
+
+
+@pytest.mark.realdata
+def test_real_net_change_june_to_september_2021(real_store) -> None:
+    from wfplan.dataset import metrics
+
+    store, _ = real_store
+    change = metrics.net_change(store, metrics.Query("real", "england"))
+    assert set(change["period_end"]) == {"2021-09-30"}
+    totals = store.query("SELECT strftime(period, '%Y-%m') AS m, sum(fte) AS fte "
+                         "FROM staff_in_post GROUP BY 1").set_index("m")["fte"]
+    assert change["fte_change"].sum() == pytest.approx(totals["2021-09"] - totals["2021-06"])
+    pharmacists = change[change["role"] == "clinical_pharmacist"].iloc[0]
+    assert pharmacists["fte_end"] > pharmacists["fte_start"]

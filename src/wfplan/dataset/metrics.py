@@ -305,3 +305,99 @@ def ethnic_minority_by_band(store: Store, query: Query) -> pd.DataFrame:
     frame["_order"] = frame["grade"].map(order).fillna(len(order))
     frame = frame.sort_values(["area_code", "_order", "grade"]).drop(columns="_order")
     return frame.reset_index(drop=True)
+
+
+#: Columns of :func:`net_change`.
+NET_CHANGE_COLUMNS = (
+    "area_code", "area_name", "level", "source", "staff_group", "role", "period_start",
+    "period_end", "headcount_start", "headcount_end", "headcount_change", "fte_start",
+    "fte_end", "fte_change", "fte_change_rate",
+)
+
+
+def net_change(store: Store, query: Query) -> pd.DataFrame:
+    """Return the change in staff in post between the two latest censuses of sources without flows.
+
+    Where an importer found that a source's flows cannot be derived (a
+    ``flows_unavailable`` row in ``source_flags``: the PCN workforce
+    publication, whose identifiers are unique within one file only), joiners
+    and leavers are unknown; what can be said is the net change of staff in
+    post between its two latest censuses (on or before ``query.period``, if
+    given), by area of the level, staff group and role. A census reports its
+    whole workforce, so a role with no rows at one census counts 0 there; a
+    headcount the source left empty (contracted services) stays missing.
+
+    Parameters
+    ----------
+    store : Store
+        The store.
+    query : Query
+        Vintage, level, and optional area, staff group, sector and period filters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`NET_CHANGE_COLUMNS`, one row per source, area, staff group
+        and role with staff in post at either census; empty when no source lacks
+        flows or a source has a single census. ``fte_change_rate`` is the change
+        ÷ FTE at the first census (``<NA>`` when that is 0 or missing).
+    """
+    metrics = _Metrics(store, query)
+    flagged = store.query(
+        "SELECT source, list(DISTINCT ingest_id ORDER BY ingest_id) AS ids FROM source_flags "
+        "WHERE vintage = ? AND flag = 'flows_unavailable' GROUP BY source ORDER BY source",
+        [query.vintage])
+    frames = []
+    for source, ids in zip(flagged["source"], flagged["ids"], strict=True):
+        in_ids = ", ".join(str(int(i)) for i in ids)
+        limit = "AND period <= ?" if query.period else ""
+        periods = store.query(
+            f"SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? AND ingest_id IN "
+            f"({in_ids}) {limit} ORDER BY period DESC LIMIT 2",
+            [query.vintage, *([query.period] if query.period else [])])["period"]
+        if len(periods) < 2:
+            continue
+        end, start = periods.iloc[0], periods.iloc[1]
+        frame = metrics.run(
+            "f.staff_group AS staff_group, f.role AS role, "
+            "sum(headcount) FILTER (WHERE f.period = $start) AS headcount_start, "
+            "sum(headcount) FILTER (WHERE f.period = $end) AS headcount_end, "
+            "sum(fte) FILTER (WHERE f.period = $start) AS fte_start, "
+            "sum(fte) FILTER (WHERE f.period = $end) AS fte_end, "
+            "count(*) FILTER (WHERE f.period = $start) AS rows_start, "
+            "count(*) FILTER (WHERE f.period = $end) AS rows_end",
+            "staff_in_post", f"f.period IN ($start, $end) AND f.ingest_id IN ({in_ids})",
+            {"start": start, "end": end})
+        frames.append(frame.assign(source=source,
+                                   period_start=pd.Timestamp(start).date().isoformat(),
+                                   period_end=pd.Timestamp(end).date().isoformat()))
+    if not frames:
+        return pd.DataFrame(columns=list(NET_CHANGE_COLUMNS))
+    out = pd.concat(frames, ignore_index=True)
+    measures = ["headcount_start", "headcount_end", "fte_start", "fte_end"]
+    out = out.astype(dict.fromkeys(measures, "Float64"))
+    # A census reports its whole workforce: no rows for a role at a census means none.
+    for when in ("start", "end"):
+        absent = out[f"rows_{when}"] == 0
+        for measure in ("headcount", "fte"):
+            out.loc[absent, f"{measure}_{when}"] = 0.0
+    out["headcount_change"] = out["headcount_end"].fillna(0) - out["headcount_start"].fillna(0)
+    out["headcount_change"] = out["headcount_change"].where(
+        out["headcount_end"].notna() | out["headcount_start"].notna())
+    out["fte_change"] = out["fte_end"].fillna(0) - out["fte_start"].fillna(0)
+    out["fte_change"] = out["fte_change"].where(out["fte_end"].notna() | out["fte_start"].notna())
+    out["fte_change_rate"] = _ratio(out["fte_change"], out["fte_start"])
+    if query.level == "org":
+        names = store.query("SELECT org_code AS area_code, max(name) AS area_name "
+                            "FROM organisations WHERE vintage = ? GROUP BY ALL", [query.vintage])
+    else:
+        names = store.query("SELECT code AS area_code, max(name) AS area_name FROM areas "
+                            "WHERE vintage = ? AND level = ? GROUP BY ALL",
+                            [query.vintage, query.level])
+    out = out.merge(names, on="area_code", how="left")
+    out["area_name"] = out["area_name"].fillna("Unmapped organisations")
+    out["level"] = query.level
+    if query.area:
+        out = out[out["area_code"].str.upper() == query.area.upper()]
+    out = out.sort_values(["source", "area_code", "staff_group", "role"], na_position="first")
+    return out[list(NET_CHANGE_COLUMNS)].reset_index(drop=True)
