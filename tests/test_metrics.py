@@ -290,3 +290,25 @@ def test_one_area_and_unknown_area(vintages: tuple[Path, dict[str, dict]]) -> No
         store.close()
     expected = _expected(made["full"], "icb").loc["QMJ", "headcount"]
     assert one["headcount"].iat[0] == expected
+
+
+@pytest.mark.xfail(strict=True, reason="known bug, reported: the vacancy rate's FTE in post "
+                   "counts organisations that report no vacancies, diluting the rate")
+def test_vacancy_rate_counts_only_organisations_that_report_vacancies(tmp_path: Path) -> None:
+    tables = _tables(with_unknown=False, with_vacancies=True)
+    london = ["RAA", "RBB", "RCC"]
+    vacancies = tables["vacancies"]
+    tables["vacancies"] = vacancies[vacancies["org_code"].isin(london)]
+    store = DuckDBStore(tmp_path / "partial.duckdb")
+    try:
+        _load(store, tmp_path / "partial", "partial", tables)
+        england = current_position(store, Query("partial", "england"))
+    finally:
+        store.close()
+    now = tables["staff_now"]
+    fte_reporting = now.loc[now["org_code"].isin(london), "fte"].sum()
+    vac = tables["vacancies"]
+    vacancy_fte = vac.loc[vac["period"] == PERIOD, "vacancy_fte"].sum()
+    assert england["vacancy_fte"].iat[0] == pytest.approx(vacancy_fte)
+    assert england["vacancy_rate"].iat[0] == pytest.approx(
+        vacancy_fte / (fte_reporting + vacancy_fte))
