@@ -2,7 +2,7 @@
 
 ::
 
-    D[t]     = D0 x (demog[t] x (1 + g)^t x P[t] + s x t)        then skill mix
+    D[t]     = D0 x demog[t] x (1 + g)^t x P[t] + D0 x s x t      then skill mix
     D0       = FTE in post + vacant FTE at the base period       (establishment)
     demog[t] = sum_age pop[t, area, age] util[group, age] / (same at t = 0)
     P[t]     = prod_{u=1..t} (1 - p - p_interventions[u])          ((1 - p)^t with none)
@@ -86,18 +86,23 @@ def funded_demand(
     inputs: ModelInputs,
     draws: Draws,
     horizon: int,
-    demog: np.ndarray,
+    grown: np.ndarray,
     variants: np.ndarray,
     productivity: np.ndarray | None,
 ) -> np.ndarray:
-    """``(D?, T+1, A, G)`` funded demand before skill mix."""
+    """``(D?, T+1, A, G)`` funded demand before skill mix.
+
+    ``grown`` is ``D0 x demog`` for every population variant, ``(V, T+1, A, G)``;
+    demand is ``grown[variant] x (1 + g)^t x P[t] + D0 x service_plan_growth x t``.
+    """
     groups = inputs.coords.staff_group
     factor = driver_factor(draws, groups, horizon, productivity)
+    demand = _combine(grown[variants], factor, np.multiply)
     service = group_values(draws, "service_plan_growth", groups)[:, np.newaxis, np.newaxis, :]
-    years = np.arange(horizon + 1, dtype=np.float64)[np.newaxis, :, np.newaxis, np.newaxis]
-    demand = _combine(demog[variants], factor, np.multiply)
-    demand = _combine(demand, service * years, np.add)
-    return _combine(demand, inputs.establishment_fte(), np.multiply)
+    if service.any():
+        years = np.arange(horizon + 1, dtype=np.float64)[np.newaxis, :, np.newaxis, np.newaxis]
+        demand = _combine(demand, inputs.establishment_fte() * (service * years), np.add)
+    return demand
 
 
 def apply_skill_mix(

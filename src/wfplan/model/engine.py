@@ -20,7 +20,7 @@ from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions import ROUTES, InterventionEffects, intervention_effects
 from wfplan.model.interventions_spec import intervention_key
-from wfplan.model.kernel import SupplyDrivers, project_headcount
+from wfplan.model.kernel import SupplyDrivers, Term, project_headcount
 from wfplan.model.parameters import specs_of_kind
 from wfplan.model.results import Results, Stored
 from wfplan.model.scenario import Scenario
@@ -83,7 +83,8 @@ def _leading(*arrays: np.ndarray | None) -> int:
 
 
 def _grid(array: np.ndarray, areas: int, groups: int) -> np.ndarray:
-    return array.reshape(array.shape[0], array.shape[1], areas, groups)
+    """Kernel ``(D, T+1, C)`` (cells staff-group major) as a ``(D, T+1, A, G)`` view."""
+    return np.swapaxes(array.reshape(array.shape[0], array.shape[1], groups, areas), 2, 3)
 
 
 def _counterfactual_fte(
@@ -140,10 +141,10 @@ def _project_supply(
         ),
     }
     for route in ROUTES:
-        flow = routes.get(route, ((np.zeros((1, 1, areas, drivers.groups)),),))
+        flow = routes.get(route, (Term((np.zeros((1, 1, areas, drivers.groups)),)),))
         stored[f"joiners_{route}_hc"] = partial(route_flow, flow, horizon)
-    by_age = projection.principal_by_age.reshape(horizon + 1, -1, areas, drivers.groups)
-    stored["principal_by_age"] = np.moveaxis(by_age, 1, 3)
+    by_age = projection.principal_by_age.reshape(horizon + 1, -1, drivers.groups, areas)
+    stored["principal_by_age"] = np.transpose(by_age, (0, 3, 2, 1))
     return stored
 
 
@@ -151,7 +152,7 @@ def _draw_rows(drivers: SupplyDrivers) -> int:
     """Draws the kernel must project: 1 unless some supply driver varies by draw."""
     factors = [drivers.leaver_multiplier, drivers.retention]
     for route in (*drivers.young_routes, *drivers.general_routes):
-        factors += [factor for term in route for factor in term]
+        factors += [factor for term in route for factor in term.factors]
     return max(factor.shape[0] for factor in factors if factor is not None)
 
 
@@ -159,13 +160,13 @@ def _project_demand(
     inputs: ModelInputs, scenario: Scenario, draws: Draws, effects: InterventionEffects
 ) -> dict[str, Stored]:
     """Funded demand, need, counterfactual demand and intervention costs."""
-    demog = demographic_ratio(inputs, scenario.horizon)
+    grown = inputs.establishment_fte() * demographic_ratio(inputs, scenario.horizon)
     variants = variant_index(inputs, draws)
-    base = funded_demand(inputs, draws, scenario.horizon, demog, variants, None)
+    base = funded_demand(inputs, draws, scenario.horizon, grown, variants, None)
     funded = base
     if effects.productivity is not None:
         funded = funded_demand(
-            inputs, draws, scenario.horizon, demog, variants, effects.productivity
+            inputs, draws, scenario.horizon, grown, variants, effects.productivity
         )
     funded, skill_mix_cost = apply_skill_mix(funded, effects.skill_mix, in_place=funded is not base)
     unmet = group_values(draws, "unmet_need_fraction", inputs.coords.staff_group)

@@ -18,6 +18,7 @@ import numpy as np
 from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions_spec import COUNT_TYPES, SkillMix, intervention_key
+from wfplan.model.kernel import Term
 from wfplan.model.parameters import input_default
 from wfplan.model.scenario import Scenario
 from wfplan.model.uncertainty import Draws, group_values
@@ -70,10 +71,13 @@ class SkillMixEffect:
 class InterventionEffects:
     """All interventions of a scenario as arrays shaped ``(Dp, T+1, A, G)``.
 
-    ``Dp`` is 1 where no amount is uncertain. ``None`` means no such intervention.
+    ``Dp`` is 1 where no amount is uncertain; any axis may have length 1 where the
+    values do not vary along it. ``routes`` holds, per joiner route, one term (a
+    product of compact factors) per count intervention, in scenario order. ``None``
+    means no such intervention.
     """
 
-    routes: dict[str, np.ndarray] = field(default_factory=dict)
+    routes: dict[str, list[Term]] = field(default_factory=dict)
     retention: np.ndarray | None = None
     fte_factor: np.ndarray | None = None
     productivity: np.ndarray | None = None
@@ -208,9 +212,13 @@ class _Builder:
             started[:, delay:] = units[:, : units.shape[1] - delay]
         arrivals = started * per_unit[:, np.newaxis]
         split = self.area_mask(item) if item.area is not None else self.area_share(g)
+        # joiners = arrivals (Dp, T+1) x split (A), in group g: kept as two compact factors
+        in_group = np.zeros((arrivals.shape[0], arrivals.shape[1], 1, self.shape[3]))
+        in_group[:, :, 0, g] = arrivals
+        split_in_group = np.zeros((1, 1, self.shape[2], self.shape[3]))
+        split_in_group[0, 0, :, g] = split
         route = _ROUTE_OF_TYPE[item.type]
-        contribution = _into_group(self.shape, [g], arrivals[:, :, np.newaxis] * split)
-        self.effects.routes[route] = _add(self.effects.routes.get(route), contribution)
+        self.effects.routes.setdefault(route, []).append(Term((in_group, split_in_group), g))
         cost = item.cost_per_unit * units[:, :, np.newaxis] * split
         self.effects.cost = _add(self.effects.cost, _into_group(self.shape, [g], cost))
         assert self.effects.supply_cells is not None

@@ -2,14 +2,15 @@
 
 For each year t = 1..T, in this order (all draws and cells at once)::
 
-    leavers[a]  = S[a] x min(leaver_rate[a] x multiplier x retention[t], 1)
-    S[a]       -= leavers[a]                               # survivors
-    moved[a]    = S[a] / width[a]       (a < last band)     # ageing
-    S[a]       -= moved[a];  S[a + 1] += moved[a]
-    S[a]       += J_young[t] x nq_profile[a] + J_other[t] x joiner_profile[a]
+    rate[a]    = min(leaver_rate[a] x multiplier x retention[t], 1)
+    leavers    = sum_a S[a] x rate[a]
+    S'[a]      = S[a] x (1 - rate[a]) x (1 - 1/width[a])          # stay in the band
+               + S[a-1] x (1 - rate[a-1]) x 1/width[a-1]          # age in from below
+               + J_young[t] x nq_profile[a] + J_other[t] x joiner_profile[a]
 
-so ``sum_a S(t) = sum_a S(t-1) + joiners(t) - leavers(t)``: joiners arrive
-after the year's leavers and ageing and do not leave in their first year.
+(the last band has no ageing out), so ``sum_a S(t) = sum_a S(t-1) + joiners(t) -
+leavers(t)``: leavers leave from the start-of-year stock, survivors age, and the
+year's joiners arrive last and do not leave in their first year.
 
 Draws are processed in chunks small enough to stay in cache, optionally on
 several threads (NumPy releases the GIL); each chunk writes its own slice of
@@ -27,25 +28,44 @@ import numpy as np
 #: Elements in one chunk's state array; sized to stay in a core's L2 cache.
 CHUNK_ELEMENTS = 1 << 17
 
-#: A product of factors, each ``(Dx, Tx, Ax, G)`` with Dx, Tx, Ax either 1 or full.
-Term = tuple[np.ndarray, ...]
-#: A joiner route: the sum of its terms.
+
+@dataclass(frozen=True)
+class Term:
+    """Joiners as a product of compact factors, evaluated left to right.
+
+    Each factor is ``(Dx, Tx, Ax, G)`` in the model's layout (``(Dx, Tx, G, Ax)`` once
+    handed to the kernel) with Dx, Tx and Ax either 1 or full. ``group`` is set when
+    the product is zero outside that staff group, so only its cells are evaluated.
+    """
+
+    factors: tuple[np.ndarray, ...]
+    group: int | None = None
+
+    @property
+    def constant(self) -> bool:
+        """Whether the term is the same in every year."""
+        return all(factor.shape[1] == 1 for factor in self.factors)
+
+
+#: A joiner route: the sum of its terms, in order.
 Route = tuple[Term, ...]
 
 
 @dataclass(frozen=True)
 class SupplyDrivers:
-    """Kernel inputs. State arrays flatten cells (area x staff group) to one axis C.
+    """Kernel inputs. State arrays flatten cells to one axis C, staff-group major.
 
-    Arrays with a leading draw axis may have length 1 there (same in every draw).
-    Each route is a sum of products of compact factors, evaluated one block of
-    draws and one year at a time, so joiner flows are never materialised in full.
+    Cell ``c = g x A + a``, so all areas of one staff group are contiguous. Arrays
+    with a leading draw axis may have length 1 there (same in every draw). Each
+    route is a sum of products of compact ``(Dx, Tx, G, Ax)`` factors, evaluated
+    one block of draws and one year at a time, so joiner flows are never
+    materialised in full.
     """
 
     stock: np.ndarray  # (K, C) base-year headcount by age band
     leaver_rate: np.ndarray  # (K, C)
     leaver_multiplier: np.ndarray  # (Dm, C)
-    retention: np.ndarray | None  # (Dr, T+1, A or 1, G) leaver-rate factor
+    retention: np.ndarray | None  # (Dr, T+1, G, A or 1) leaver-rate factor
     young_routes: tuple[Route, ...]  # joiners with the newly qualified profile
     general_routes: tuple[Route, ...]  # joiners with the joiner profile
     young_profile: np.ndarray  # (K, C)
@@ -53,15 +73,18 @@ class SupplyDrivers:
     ageing_fraction: np.ndarray  # (K-1,) = 1 / band width
     years: int  # T
     areas: int  # A
-    groups: int  # G (C = A x G)
+    groups: int  # G (C = G x A)
 
 
 @dataclass(frozen=True)
 class HeadcountProjection:
-    """Kernel outputs: ``supply`` and ``leavers`` are ``(D, T+1, C)``; year-0 leavers are NaN."""
+    """Kernel outputs, cells staff-group major: ``supply``/``leavers`` ``(D, T+1, C)``.
+
+    Year-0 leavers are NaN; ``leavers`` is None when not asked for.
+    """
 
     supply: np.ndarray
-    leavers: np.ndarray | None  # None when not asked for
+    leavers: np.ndarray | None
     principal_by_age: np.ndarray  # (T+1, K, C) for draw 0
 
 
@@ -70,123 +93,221 @@ def _rows(array: np.ndarray, start: int, stop: int) -> np.ndarray:
 
 
 def factor_at(factor: np.ndarray, start: int, stop: int, t: int) -> np.ndarray:
-    """Slice of a ``(Dx, Tx, Ax, G)`` factor for draws ``start:stop`` in year ``t``."""
+    """Slice a ``(Dx, Tx, G, Ax)`` factor for draws ``start:stop`` and year ``t``."""
     rows = _rows(factor, start, stop)
     return rows[:, 0] if factor.shape[1] == 1 else rows[:, t]
 
 
 def term_at(term: Term, start: int, stop: int, t: int, out: np.ndarray) -> np.ndarray:
-    """Evaluate a product of factors into ``out`` (``(rows, A, G)``), left to right."""
-    if len(term) == 1:
-        np.copyto(out, factor_at(term[0], start, stop, t))
+    """Evaluate a term for draws ``start:stop`` in year ``t`` into ``out``.
+
+    ``out`` is ``(rows, G, A)``, or ``(rows, A)`` for a term restricted to one group.
+    """
+
+    def at(factor: np.ndarray) -> np.ndarray:
+        value = factor_at(factor, start, stop, t)
+        return value if term.group is None else value[:, term.group]
+
+    factors = term.factors
+    if len(factors) == 1:
+        np.copyto(out, at(factors[0]))
         return out
-    np.multiply(factor_at(term[0], start, stop, t), factor_at(term[1], start, stop, t), out=out)
-    for factor in term[2:]:
-        np.multiply(out, factor_at(factor, start, stop, t), out=out)
+    np.multiply(at(factors[0]), at(factors[1]), out=out)
+    for factor in factors[2:]:
+        np.multiply(out, at(factor), out=out)
     return out
 
 
 def materialise(route: Route) -> np.ndarray:
-    """Return the full ``(D?, T+1, A, G)`` values of a route (the sum of its terms)."""
+    """Return the values of a route (the sum of its terms), shaped like its factors."""
     total: np.ndarray | None = None
     for term in route:
-        value = term[0]
-        for factor in term[1:]:
+        value = term.factors[0]
+        for factor in term.factors[1:]:
             value = value * factor
         total = value if total is None else total + value
     assert total is not None
     return total
 
 
+def _retention_groups(drivers: SupplyDrivers) -> np.ndarray:
+    """Staff groups whose leaver rates some retention factor changes."""
+    if drivers.retention is None:
+        return np.zeros(0, dtype=int)
+    return np.flatnonzero((drivers.retention != 1.0).any(axis=(0, 1, 3)))
+
+
+def _retention_years(drivers: SupplyDrivers) -> frozenset[int]:
+    """Years whose retention factors differ from the year before (year 1 always)."""
+    if drivers.retention is None or drivers.retention.shape[1] == 1:
+        return frozenset({1})
+    changed = (np.diff(drivers.retention, axis=1) != 0).any(axis=(0, 2, 3))
+    return frozenset({1, *(int(t) + 1 for t in np.flatnonzero(changed))})
+
+
 def _needs_clip(drivers: SupplyDrivers) -> bool:
     bound = drivers.leaver_rate.max(axis=0) * drivers.leaver_multiplier.max(axis=0)
     if drivers.retention is not None:
-        largest = drivers.retention.max(axis=(0, 1))  # (A or 1, G)
-        shape = (drivers.areas, drivers.groups)
+        largest = drivers.retention.max(axis=(0, 1))  # (G, A or 1)
+        shape = (drivers.groups, drivers.areas)
         bound = bound * np.broadcast_to(largest, shape).ravel()
     return bool((bound > 1.0 - 1e-12).any())
+
+
+class _Rates:
+    """Leaver rates of a block of draws and the survival coefficients per age band.
+
+    ``stay[a] = (1 - rate[a]) x (1 - 1/width[a])`` is the share of band ``a`` still in
+    post and in the band a year later; ``move[a] = (1 - rate[a]) x 1/width[a]`` the
+    share that stays in post and moves up a band. Only the staff groups that a
+    retention intervention changes are recomputed each year.
+    """
+
+    def __init__(self, drivers: SupplyDrivers, rows: tuple[int, int], clip: bool) -> None:
+        self.rows, self.clip, self.areas = rows, clip, drivers.areas
+        multiplier = _rows(drivers.leaver_multiplier, *rows)
+        self.base = drivers.leaver_rate[:, np.newaxis, :] * multiplier[np.newaxis]
+        self.rate = np.minimum(self.base, 1.0) if clip else self.base.copy()
+        fraction = drivers.ageing_fraction
+        self.stay_fraction = np.append(1.0 - fraction, 1.0)[:, np.newaxis, np.newaxis]
+        self.move_fraction = fraction[:, np.newaxis, np.newaxis]
+        self.stay = np.empty_like(self.base)
+        self.move = np.empty((len(fraction), *self.base.shape[1:]))
+        self.keep = np.empty_like(self.base)
+        self._coefficients(slice(None))
+
+    def _coefficients(self, cells: slice) -> None:
+        keep = np.subtract(1.0, self.rate[:, :, cells], out=self.keep[:, :, cells])
+        np.multiply(keep, self.stay_fraction, out=self.stay[:, :, cells])
+        np.multiply(keep[:-1], self.move_fraction, out=self.move[:, :, cells])
+
+    def update(
+        self, drivers: SupplyDrivers, retention: tuple[np.ndarray, frozenset[int]], t: int
+    ) -> None:
+        """Apply year ``t``'s retention factors to the staff groups they change.
+
+        ``retention`` holds those groups and the years in which the factors change.
+        """
+        groups, years = retention
+        if drivers.retention is None or not len(groups) or t not in years:
+            return
+        factor = factor_at(drivers.retention, *self.rows, t)  # (rows, G, A or 1)
+        for g in groups:
+            cells = slice(g * self.areas, (g + 1) * self.areas)
+            rate = np.multiply(self.base[:, :, cells], factor[:, g], out=self.rate[:, :, cells])
+            if self.clip:
+                np.minimum(rate, 1.0, out=rate)
+            self._coefficients(cells)
+
+
+class _Joiners:
+    """Evaluates joiners for a block of draws, year by year.
+
+    All terms of the routes sharing an age profile are summed in order (route by
+    route, each route's baseline term first), as the reference implementation does.
+    """
+
+    def __init__(self, drivers: SupplyDrivers, rows: tuple[int, int]) -> None:
+        self.rows = rows
+        size = rows[1] - rows[0]
+        grid = (size, drivers.groups, drivers.areas)
+        self.total, self.term = np.empty(grid), np.empty(grid)
+        self.slice = np.empty((size, drivers.areas))
+        # terms constant over the years are evaluated once
+        self.constant: dict[int, np.ndarray] = {}
+        for route in (*drivers.young_routes, *drivers.general_routes):
+            for term in route:
+                if term.constant:
+                    shape = grid if term.group is None else self.slice.shape
+                    self.constant[id(term)] = term_at(term, *rows, 0, np.empty(shape))
+
+    def _value(self, term: Term, t: int) -> np.ndarray:
+        cached = self.constant.get(id(term))
+        if cached is not None:
+            return cached
+        return term_at(term, *self.rows, t, self.term if term.group is None else self.slice)
+
+    def total_at(self, routes: tuple[Route, ...], t: int) -> np.ndarray | None:
+        """Sum joiners over ``routes`` in year ``t`` as ``(rows, C)``; None if no routes."""
+        terms = [term for route in routes for term in route]
+        if not terms:
+            return None
+        for position, term in enumerate(terms):
+            value = self._value(term, t)
+            if term.group is None:
+                if position == 0:
+                    np.copyto(self.total, value)
+                else:
+                    self.total += value
+            else:
+                if position == 0:
+                    self.total.fill(0.0)
+                self.total[:, term.group] += value
+        return self.total.reshape(self.total.shape[0], -1)
 
 
 class _Chunk:
     """State and scratch buffers for a block of draws."""
 
-    def __init__(self, drivers: SupplyDrivers, start: int, stop: int) -> None:
-        size = stop - start
+    def __init__(self, drivers: SupplyDrivers, rows: tuple[int, int], clip: bool) -> None:
         ages, cells = drivers.stock.shape
-        self.start, self.stop = start, stop
-        self.state = np.empty((ages, size, cells))
+        self.state = np.empty((ages, rows[1] - rows[0], cells))
         self.state[...] = drivers.stock[:, np.newaxis, :]
-        multiplier = _rows(drivers.leaver_multiplier, start, stop)
-        self.base_rate = drivers.leaver_rate[:, np.newaxis, :] * multiplier[np.newaxis]
-        self.rate = np.empty_like(self.state)
-        self.leavers = np.empty_like(self.state)
+        self.rates = _Rates(drivers, rows, clip)
+        self.joiners = _Joiners(drivers, rows)
         self.arrivals = np.empty_like(self.state)
-        self.moved = np.empty((max(ages - 1, 0), size, cells))
-        grid = (size, drivers.areas, drivers.groups)
-        self.joiners, self.route, self.term = (np.empty(grid) for _ in range(3))
-        self.total = np.empty((size, cells))
-        self.retention = None
-        if drivers.retention is not None:
-            rows = _rows(drivers.retention, start, stop).shape[0]
-            self.retention = np.empty((rows, drivers.areas, drivers.groups))
-
-    def route_at(self, route: Route, t: int) -> np.ndarray:
-        """Evaluate one route's joiners in year ``t`` into ``self.route``."""
-        term_at(route[0], self.start, self.stop, t, self.route)
-        for term in route[1:]:
-            self.route += term_at(term, self.start, self.stop, t, self.term)
-        return self.route
-
-    def joiners_at(self, routes: tuple[Route, ...], t: int) -> np.ndarray | None:
-        """Sum joiners over ``routes`` in year ``t`` as ``(rows, C)``; None if no routes."""
-        if not routes:
-            return None
-        np.copyto(self.joiners, self.route_at(routes[0], t))
-        for route in routes[1:]:
-            self.joiners += self.route_at(route, t)
-        return self.joiners.reshape(self.joiners.shape[0], -1)
+        self.moved = np.empty((ages - 1, *self.state.shape[1:]))
+        self.leavers = np.empty(self.state.shape[1:])
+        self.total = np.empty(self.state.shape[1:])
+        # profiles spread over the block's draws make the per-year products contiguous
+        self.profiles = tuple(
+            np.ascontiguousarray(np.broadcast_to(profile[:, np.newaxis, :], self.state.shape))
+            for profile in (drivers.young_profile, drivers.general_profile)
+        )
 
 
-def _step(drivers: SupplyDrivers, chunk: _Chunk, t: int, clip: bool) -> np.ndarray:
-    """Advance one chunk by one year; return the leavers by age."""
-    rate = chunk.base_rate
-    if drivers.retention is not None and chunk.retention is not None:
-        np.copyto(chunk.retention, factor_at(drivers.retention, chunk.start, chunk.stop, t))
-        np.multiply(rate, chunk.retention.reshape(chunk.retention.shape[0], -1), out=chunk.rate)
-        rate = chunk.rate
-    if clip:
-        np.minimum(rate, 1.0, out=chunk.rate)
-        rate = chunk.rate
+def _step(
+    drivers: SupplyDrivers,
+    chunk: _Chunk,
+    t: int,
+    retention: tuple[np.ndarray, frozenset[int]],
+    with_leavers: bool,
+) -> None:
+    """Advance one block of draws by one year (leavers into ``chunk.leavers``)."""
+    rates = chunk.rates
+    rates.update(drivers, retention, t)
     state = chunk.state
-    np.multiply(state, rate, out=chunk.leavers)
-    state -= chunk.leavers
-    if state.shape[0] > 1:
-        np.multiply(state[:-1], drivers.ageing_fraction[:, np.newaxis, np.newaxis], out=chunk.moved)
-        state[:-1] -= chunk.moved
-        state[1:] += chunk.moved
-    for routes, profile in (
-        (drivers.young_routes, drivers.young_profile),
-        (drivers.general_routes, drivers.general_profile),
+    if with_leavers:
+        np.einsum("knc,knc->nc", state, rates.rate, out=chunk.leavers)
+    np.multiply(state[:-1], rates.move, out=chunk.moved)
+    state *= rates.stay
+    state[1:] += chunk.moved
+    for routes, profile in zip(
+        (drivers.young_routes, drivers.general_routes), chunk.profiles, strict=True
     ):
-        joiners = chunk.joiners_at(routes, t)
+        joiners = chunk.joiners.total_at(routes, t)
         if joiners is not None:
-            np.multiply(joiners, profile[:, np.newaxis, :], out=chunk.arrivals)
+            np.multiply(joiners, profile, out=chunk.arrivals)
             state += chunk.arrivals
-    return chunk.leavers
 
 
 def _run_chunk(
-    drivers: SupplyDrivers, start: int, stop: int, clip: bool, out: HeadcountProjection
+    drivers: SupplyDrivers,
+    rows: tuple[int, int],
+    clip: bool,
+    retention: tuple[np.ndarray, frozenset[int]],
+    out: HeadcountProjection,
 ) -> None:
-    chunk = _Chunk(drivers, start, stop)
+    start, stop = rows
+    chunk = _Chunk(drivers, rows, clip)
     # sums go to a contiguous buffer first: reducing into a strided slice is slower
     out.supply[start:stop, 0] = np.sum(chunk.state, axis=0, out=chunk.total)
     if start == 0:
         out.principal_by_age[0] = chunk.state[:, 0, :]
     for t in range(1, drivers.years + 1):
-        leavers = _step(drivers, chunk, t, clip)
+        _step(drivers, chunk, t, retention, out.leavers is not None)
         if out.leavers is not None:
-            out.leavers[start:stop, t] = np.sum(leavers, axis=0, out=chunk.total)
+            out.leavers[start:stop, t] = chunk.leavers
         out.supply[start:stop, t] = np.sum(chunk.state, axis=0, out=chunk.total)
         if start == 0:
             out.principal_by_age[t] = chunk.state[:, 0, :]
@@ -231,18 +352,16 @@ def project_headcount(
         principal_by_age=np.empty((years + 1, ages, cells)),
     )
     size = max(1, CHUNK_ELEMENTS // max(ages * cells, 1))
-    starts = range(0, total_draws, size)
+    blocks = [(start, min(start + size, total_draws)) for start in range(0, total_draws, size)]
     clip = _needs_clip(drivers)
+    retention = (_retention_groups(drivers), _retention_years(drivers))
     workers = default_workers() if workers is None else max(1, workers)
-    if workers == 1 or len(starts) == 1:
-        for start in starts:
-            _run_chunk(drivers, start, min(start + size, total_draws), clip, out)
+    if workers == 1 or len(blocks) == 1:
+        for block in blocks:
+            _run_chunk(drivers, block, clip, retention, out)
         return out
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [
-            pool.submit(_run_chunk, drivers, start, min(start + size, total_draws), clip, out)
-            for start in starts
-        ]
+        jobs = [pool.submit(_run_chunk, drivers, block, clip, retention, out) for block in blocks]
         for job in jobs:
             job.result()
     return out

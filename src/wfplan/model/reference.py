@@ -149,12 +149,12 @@ def _baseline_routes(model: _Model, d: int, a: int, g: int, t: int) -> dict[str,
     if intake_year > model.base_year:
         places = places * model.value("training_places_multiplier", g, d)
     per_place = model.training_yield(g, d, arrays["completion_rate"][g], arrays["take_up_rate"][g])
-    routes["newly_qualified"] = places * per_place * arrays["area_share"][a][g]
+    routes["newly_qualified"] = places * (per_place * arrays["area_share"][a][g])
     return routes
 
 
-def _intervention_routes(model: _Model, d: int, a: int, g: int, t: int) -> dict[str, float]:
-    added: dict[str, float] = {}
+def _intervention_routes(model: _Model, d: int, a: int, g: int, t: int) -> list[tuple[str, float]]:
+    added: list[tuple[str, float]] = []
     for index, item in model.items:
         if item.type not in COUNT_TYPES:
             continue
@@ -163,8 +163,29 @@ def _intervention_routes(model: _Model, d: int, a: int, g: int, t: int) -> dict[
         delay, per_unit = model.delay_and_yield(item, target_g, d)
         started = model.units(index, item, d, t - delay) if t - delay >= 0 else 0.0
         value = started * per_unit * model.split(item, a, target_g) if target_g == g else 0.0
-        added[route] = added[route] + value if route in added else value
+        added.append((route, value))
     return added
+
+
+def _terms(
+    model: _Model, d: int, a: int, g: int, t: int, with_interventions: bool
+) -> list[tuple[str, float]]:
+    """Joiner terms as the kernel sums them: route by route, baseline first."""
+    baseline = _baseline_routes(model, d, a, g, t)
+    added = _intervention_routes(model, d, a, g, t) if with_interventions else []
+    terms = []
+    for route in (*_YOUNG, *_GENERAL):
+        if route in baseline:
+            terms.append((route, baseline[route]))
+        terms += [(name, value) for name, value in added if name == route]
+    return terms
+
+
+def _in_order(values: list[float]) -> float:
+    total = values[0] if values else 0.0
+    for value in values[1:]:
+        total = total + value
+    return total
 
 
 def _factor(model: _Model, d: int, a: int, g: int, t: int, kind: str) -> float:
@@ -210,27 +231,27 @@ def _project_cell(
     out: dict[str, list[float]] = {"supply_hc": [sum(state)], "leavers_hc": [float("nan")]}
     by_age: list[list[float]] = []
     for t in range(1, model.horizon + 1):
-        routes = _baseline_routes(model, d, a, g, t)
-        retention = 1.0
-        if with_interventions:
-            for route, value in _intervention_routes(model, d, a, g, t).items():
-                routes[route] = routes.get(route, 0.0) + value
-            retention = _factor(model, d, a, g, t, "retention")
+        terms = _terms(model, d, a, g, t, with_interventions)
+        routes: dict[str, float] = {}
+        for route, value in terms:
+            routes[route] = routes[route] + value if route in routes else value
+        retention = _factor(model, d, a, g, t, "retention") if with_interventions else 1.0
         for route, value in routes.items():
             out.setdefault(route, [float("nan")]).append(value)
         leavers = 0.0
+        moved = []
         for k in range(ages):
             rate = min(arrays["leaver_rate"][a][g][k] * multiplier * retention, 1.0)
-            leaving = state[k] * rate
-            state[k] = state[k] - leaving
-            leavers = leavers + leaving
-        moved = [state[k] * (1.0 / width[k]) for k in range(ages - 1)]
-        for k in range(ages - 1):
-            state[k] = state[k] - moved[k]
+            leavers = leavers + state[k] * rate
+            keep = 1.0 - rate
+            ageing = 1.0 / width[k] if k < ages - 1 else 0.0
+            if k < ages - 1:
+                moved.append(state[k] * (keep * ageing))
+            state[k] = state[k] * (keep * (1.0 - ageing))
         for k in range(ages - 1):
             state[k + 1] = state[k + 1] + moved[k]
-        young = sum(routes.get(route, 0.0) for route in _YOUNG)
-        general = sum(routes.get(route, 0.0) for route in _GENERAL)
+        young = _in_order([value for route, value in terms if route in _YOUNG])
+        general = _in_order([value for route, value in terms if route in _GENERAL])
         for k in range(ages):
             state[k] = state[k] + young * arrays["newly_qualified_age_profile"][g][k]
             state[k] = state[k] + general * arrays["joiner_age_profile"][g][k]
@@ -274,7 +295,8 @@ def _cell_demand(model: _Model, d: int, a: int, g: int, t: int, interventions: b
         productivity_factor = productivity_factor * (keep - extra)
     factor = growth_factor * productivity_factor
     service = model.value("service_plan_growth", g, d) * float(t)
-    return (_demog(model, variant, t, a, g) * factor + service) * _establishment(model, a, g)
+    establishment = _establishment(model, a, g)
+    return establishment * _demog(model, variant, t, a, g) * factor + establishment * service
 
 
 def _skill_mix(model: _Model, d: int, demand: np.ndarray, cost: np.ndarray) -> None:

@@ -6,8 +6,8 @@ entry ``t`` of a flow is what happens during year t (year 0 is unused).
 Newly qualified joiners arriving in year ``y`` come from the intake of year
 ``y - duration``::
 
-    NQ[y] = places[y - duration] x m_places x min(completion x m_completion, 1)
-            x min(take_up x m_take_up, 1) x area_share
+    NQ[y] = places[y - duration] x m_places
+            x (min(completion x m_completion, 1) x min(take_up x m_take_up, 1) x area_share)
 
 where ``m_places`` (``training_places_multiplier``) applies only to intakes after
 the base year; earlier intakes are already in training.
@@ -30,6 +30,7 @@ from wfplan.model.kernel import (
     HeadcountProjection,
     Route,
     SupplyDrivers,
+    Term,
     materialise,
     project_headcount,
 )
@@ -78,7 +79,7 @@ def baseline_routes(
         ("other", "other_joiners", "other_joiners_multiplier"),
     ):
         multiplier = group_values(draws, parameter, groups)[:, np.newaxis, np.newaxis, :]
-        routes[route] = ((inputs.array(array_name)[np.newaxis, np.newaxis], multiplier),)
+        routes[route] = (Term((inputs.array(array_name)[np.newaxis, np.newaxis], multiplier)),)
     intakes = training_intakes(inputs, draws, horizon, assumptions)
     completion = inputs.array("completion_rate")
     take_up = inputs.array("take_up_rate")
@@ -86,23 +87,18 @@ def baseline_routes(
         [training_yield(draws, groups, g, completion[g], take_up[g]) for g in range(len(groups))],
         axis=-1,
     )  # (Dy, G)
-    routes["newly_qualified"] = (
-        (
-            intakes[:, :, np.newaxis, :],
-            per_place[:, np.newaxis, np.newaxis, :],
-            inputs.array("area_share")[np.newaxis, np.newaxis],
-        ),
-    )
+    per_place_by_area = per_place[:, np.newaxis, np.newaxis, :] * inputs.array("area_share")
+    routes["newly_qualified"] = (Term((intakes[:, :, np.newaxis, :], per_place_by_area)),)
     return routes
 
 
 def add_intervention_joiners(
     routes: dict[str, Route], effects: InterventionEffects
 ) -> dict[str, Route]:
-    """Routes with the intervention joiners added as one more term each."""
+    """Routes with each intervention's joiners added as one more term, in scenario order."""
     totals = dict(routes)
-    for route, added in effects.routes.items():
-        totals[route] = (*totals.get(route, ()), (added,))
+    for route, terms in effects.routes.items():
+        totals[route] = (*totals.get(route, ()), *terms)
     return totals
 
 
@@ -148,11 +144,24 @@ def supply_drivers(
     ]
 
     def cells(array: np.ndarray) -> np.ndarray:
-        selected = _take_groups(array, groups)
-        return np.ascontiguousarray(selected.reshape(*selected.shape[:-2], -1))
+        """(..., A, G) -> (..., C) with cells staff-group major, as the kernel expects."""
+        selected = np.swapaxes(_take_groups(array, groups), -1, -2)
+        return np.ascontiguousarray(selected).reshape(*selected.shape[:-2], -1)
+
+    def native(factor: np.ndarray) -> np.ndarray:
+        """(Dx, Tx, Ax, G) -> contiguous (Dx, Tx, G, Ax), the kernel's cell order."""
+        return np.ascontiguousarray(np.swapaxes(_take_groups(factor, groups), -1, -2))
 
     def subset(route: Route) -> Route:
-        return tuple(tuple(_take_groups(factor, groups) for factor in term) for term in route)
+        terms = []
+        for term in route:
+            group = term.group
+            if groups is not None and group is not None:
+                if group not in groups:
+                    continue  # zero in every selected group
+                group = int(np.flatnonzero(groups == group)[0])
+            terms.append(Term(tuple(native(factor) for factor in term.factors), group))
+        return tuple(terms)
 
     young = [name for name in ROUTES if name in routes and name in YOUNG_ROUTES]
     general = [name for name in ROUTES if name in routes and name not in YOUNG_ROUTES]
@@ -160,7 +169,7 @@ def supply_drivers(
         stock=cells(stock),
         leaver_rate=cells(leaver_rate),
         leaver_multiplier=cells(multiplier),
-        retention=None if retention is None else _take_groups(retention, groups),
+        retention=None if retention is None else native(retention),
         young_routes=tuple(subset(routes[name]) for name in young),
         general_routes=tuple(subset(routes[name]) for name in general),
         young_profile=cells(profiles[0]),
