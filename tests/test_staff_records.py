@@ -288,3 +288,28 @@ def test_old_databases_migrate_to_the_new_tables(tmp_path: Path) -> None:
         assert db.scalar("SELECT value FROM schema_meta WHERE key = 'schema_version'") == "2"
         assert db.scalar("SELECT count(*) FROM person_records") == 0
         assert db.scalar("SELECT count(*) FROM source_flags") == 0
+
+
+def test_flows_within_a_file_are_counted_in_the_ingest_log(tmp_path: Path, store) -> None:
+    extract = generate(seed=9, people=50)
+    ingest(store, [orgs_file(tmp_path), write_csv(tmp_path / "esr.csv", extract, PERIODS[:3])],
+           "v")
+    log = store.query("SELECT tables, rows FROM ingests WHERE source_file = 'esr.csv'")
+    assert log["tables"].item() == "flows,staff_in_post"
+    assert log["rows"].item() == store.scalar("SELECT count(*) FROM flows") + store.scalar(
+        "SELECT count(*) FROM staff_in_post")
+
+
+def test_a_period_without_any_change_has_no_flows(tmp_path: Path, store) -> None:
+    path = tmp_path / "same.csv"
+    path.write_text("period,person_id,org_code,staff_group,fte\n"
+                    "2024-03,a,RX1,hchs_doctors,1\n2024-06,a,RX1,hchs_doctors,1\n",
+                    encoding="utf-8")
+    report = ingest(store, [orgs_file(tmp_path), path], "v")
+    assert store.scalar("SELECT count(*) FROM flows") == 0
+    assert any("no joiners, leavers or internal moves" in w for w in report.warnings)
+    later = tmp_path / "later.csv"
+    later.write_text("period,person_id,org_code,staff_group,fte\n2024-09,a,RX1,hchs_doctors,1\n",
+                     encoding="utf-8")
+    ingest(store, [later], "v")
+    assert store.scalar("SELECT count(*) FROM flows") == 0

@@ -23,7 +23,11 @@ record-level rows never leave the store unaggregated. On ingest:
    ``person_records``, which no report, API or export reads. It is what lets a
    later extract add a period: flows for the new consecutive pair need the
    previous period's people.
-4. ``flows`` are derived for every new pair of consecutive periods. For each
+4. ``flows`` are derived for every new pair of consecutive periods: pairs
+   within the file while reading (so they are validated, checked for
+   duplicate keys and counted like any other rows), and the pair from the
+   vintage's previous period to the file's first one in :meth:`finish`, from
+   the hashed records. For each
    organisation × staff group a person is a *joiner* if present at the end and
    in no record at the start, a *leaver* if present at the start and in no
    record at the end, and an *internal* move (route ``internal``, on both the
@@ -169,6 +173,11 @@ def store_person_records(
 class _Pending:
     records: pd.DataFrame
     file: str
+    notes: list[str]
+
+
+#: The record columns flows are derived from.
+_PEOPLE = ("period", "person_id", "org_code", "staff_group", "age_band", "fte", "source_row")
 
 
 class StaffRecords(Importer):
@@ -198,17 +207,29 @@ class StaffRecords(Importer):
                           period=self._periods)
 
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
-        """Read every record, then yield staff in post per period."""
+        """Read every record; yield staff in post, then the flows between the file's periods."""
         self._pending = None
         records = _read_records(probe, match)
         if records.empty:
             return
-        self._periods = ", ".join(sorted(records["period"].unique()))
+        periods = sorted(records["period"].unique())
+        self._periods = ", ".join(periods)
         yield "staff_in_post", _staff_in_post(records)
-        self._pending = _Pending(records, probe.path.name)
+        people = records[list(_PEOPLE)]
+        pairs = list(pairwise(periods))
+        flows = [derive_flows(people, a, b) for a, b in pairs]
+        self._pending = _Pending(records, probe.path.name,
+                                 [_flow_note(f, a, b) for f, (a, b) in zip(flows, pairs,
+                                                                          strict=True)])
+        frame = pd.concat(flows, ignore_index=True) if flows else pd.DataFrame()
+        if not frame.empty:
+            # Derived rows have no file row of their own: number them after the file's rows.
+            first = int(records["source_row"].max()) + 1
+            frame.index = pd.RangeIndex(first, first + len(frame))
+            yield "flows", text_frame(frame[list(schema.table("flows").column_names)])
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
-        """Hash and keep the records, then derive flows for new consecutive periods."""
+        """Hash and keep the records; derive flows from the vintage's previous period."""
         pending, self._pending = self._pending, None
         if pending is None:
             return []
@@ -228,33 +249,34 @@ class StaffRecords(Importer):
                 f"{pending.file}: period {new[0]} is earlier than {known[-1]}, already in "
                 f"vintage {vintage!r}; load record-level extracts in date order (flows already "
                 "derived would be wrong), or load into a new vintage")
-        previous = None
-        if known:
-            previous = _stored_records(store, vintage, known[-1])
+        previous = _stored_records(store, vintage, known[-1]) if known else None
         hashes = store_person_records(store, vintage, ingest_id, SOURCE,
                                       records.rename(columns={"band": "grade"}))
-        people = records.assign(person_id=hashes)[
-            ["period", "person_id", "org_code", "staff_group", "age_band", "fte", "source_row"]]
-        if previous is not None:
-            people = pd.concat([previous, people], ignore_index=True)
-        periods = ([known[-1]] if known else []) + new
-        flows = [derive_flows(people, start, end) for start, end in pairwise(periods)]
         notes = ["record-level rows are kept only as HMAC-SHA256 hashes in the private "
                  "person_records table; raw identifiers were not stored"]
-        if not flows:
-            return [*notes, f"one period ({new[0]}): no flows yet; they are derived when the "
-                            "next period is loaded"]
-        frame = pd.concat(flows, ignore_index=True)
-        _insert_flows(store, vintage, ingest_id, pending.file, frame)
-        for start, end in pairwise(periods):
-            pair = frame[(frame["period_start"] == start) & (frame["period_end"] == end)]
-            internal = pair["route"] == "internal"
-            joiners = pair[(pair["direction"] == "joiner") & ~internal]["headcount"].sum()
-            leavers = pair[(pair["direction"] == "leaver") & ~internal]["headcount"].sum()
-            moves = pair[(pair["direction"] == "joiner") & internal]["headcount"].sum()
-            notes.append(f"flows {start} → {end}: {int(joiners):,} joiners, {int(leavers):,} "
-                         f"leavers, {int(moves):,} internal moves (organisation or staff group)")
-        return notes
+        if previous is not None:
+            first = records[records["period"] == new[0]].assign(person_id=hashes)
+            people = pd.concat([previous, first[list(_PEOPLE)]], ignore_index=True)
+            frame = derive_flows(people, known[-1], new[0])
+            if not frame.empty:
+                _insert_flows(store, vintage, ingest_id, pending.file, frame)
+            notes.append(_flow_note(frame, known[-1], new[0]))
+        elif len(new) == 1:
+            notes.append(f"one period ({new[0]}): no flows yet; they are derived when the next "
+                         "period is loaded")
+        return [*notes, *pending.notes]
+
+
+def _flow_note(pair: pd.DataFrame, start: str, end: str) -> str:
+    """Summarise the flows of one pair of periods."""
+    if pair.empty:
+        return f"flows {start} → {end}: no joiners, leavers or internal moves"
+    internal = pair["route"] == "internal"
+    joiners = pair[(pair["direction"] == "joiner") & ~internal]["headcount"].sum()
+    leavers = pair[(pair["direction"] == "leaver") & ~internal]["headcount"].sum()
+    moves = pair[(pair["direction"] == "joiner") & internal]["headcount"].sum()
+    return (f"flows {start} → {end}: {int(joiners):,} joiners, {int(leavers):,} leavers, "
+            f"{int(moves):,} internal moves (organisation or staff group)")
 
 
 def _columns(header: list[str]) -> dict[str, str] | None:
@@ -403,7 +425,7 @@ def derive_flows(people: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
 
 def _insert_flows(store: Store, vintage: str, ingest_id: int, file: str,
                   flows: pd.DataFrame) -> None:
-    """Validate the derived flows like any other rows, then insert them."""
+    """Validate flows derived across files like any other rows, then insert them."""
     orgs = set(store.query("SELECT DISTINCT org_code FROM organisations WHERE vintage = ?",
                            [vintage])["org_code"])
     areas = set(store.query("SELECT DISTINCT code FROM areas WHERE vintage = ?",
