@@ -62,13 +62,6 @@ def _over_years(array: np.ndarray, horizon: int) -> np.ndarray:
     return np.broadcast_to(array, (array.shape[0], horizon + 1, *array.shape[2:]))
 
 
-def _combine(owned: np.ndarray, other: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
-    """``ufunc(owned, other)``, in place when the result has ``owned``'s shape."""
-    if np.broadcast_shapes(owned.shape, other.shape) == owned.shape:
-        return ufunc(owned, other, out=owned)
-    return ufunc(owned, other)
-
-
 def driver_factor(
     draws: Draws, staff_groups: tuple[str, ...], horizon: int, productivity: np.ndarray | None
 ) -> np.ndarray:
@@ -82,6 +75,10 @@ def driver_factor(
     return growth_factor * _cumulative(_over_years(productivity_steps, horizon))
 
 
+#: Elements of one block of draws when filling demand (keeps the gather in cache).
+BLOCK_ELEMENTS = 1 << 18
+
+
 def funded_demand(
     inputs: ModelInputs,
     draws: Draws,
@@ -89,20 +86,45 @@ def funded_demand(
     grown: np.ndarray,
     variants: np.ndarray,
     productivity: np.ndarray | None,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(D?, T+1, A, G)`` funded demand before skill mix.
+    """``(D?, T+1, A, G)`` funded demand before skill mix (or for the staff groups ``groups``).
 
     ``grown`` is ``D0 x demog`` for every population variant, ``(V, T+1, A, G)``;
-    demand is ``grown[variant] x (1 + g)^t x P[t] + D0 x service_plan_growth x t``.
+    demand is ``grown[variant] x (1 + g)^t x P[t] + D0 x (service_plan_growth x t)``.
     """
-    groups = inputs.coords.staff_group
-    factor = driver_factor(draws, groups, horizon, productivity)
-    demand = _combine(grown[variants], factor, np.multiply)
-    service = group_values(draws, "service_plan_growth", groups)[:, np.newaxis, np.newaxis, :]
+    codes = inputs.coords.staff_group
+    factor = driver_factor(draws, codes, horizon, productivity)
+    service = group_values(draws, "service_plan_growth", codes)[:, np.newaxis, np.newaxis, :]
+    service_term = None
     if service.any():
         years = np.arange(horizon + 1, dtype=np.float64)[np.newaxis, :, np.newaxis, np.newaxis]
-        demand = _combine(demand, inputs.establishment_fte() * (service * years), np.add)
-    return demand
+        service_term = inputs.establishment_fte() * (service * years)
+    if groups is not None:
+        grown, factor = grown[..., groups], factor[..., groups]
+        service_term = None if service_term is None else service_term[..., groups]
+    return _by_blocks(grown, variants, factor, service_term)
+
+
+def _by_blocks(
+    grown: np.ndarray, variants: np.ndarray, factor: np.ndarray, service_term: np.ndarray | None
+) -> np.ndarray:
+    """``grown[variants] x factor (+ service_term)``, one block of draws at a time."""
+    addend = np.zeros((1, 1, 1, 1)) if service_term is None else service_term
+    rows = max(len(variants), factor.shape[0], addend.shape[0])
+    shape = (rows, *np.broadcast_shapes(grown.shape[1:], factor.shape[1:], addend.shape[1:]))
+    out = np.empty(shape)
+    step = max(1, BLOCK_ELEMENTS // int(np.prod(shape[1:])))
+    for start in range(0, rows, step):
+        block = slice(start, min(start + step, rows))
+
+        def pick(array: np.ndarray, block: slice = block) -> np.ndarray:
+            return array if array.shape[0] == 1 else array[block]
+
+        np.multiply(grown[pick(variants)], pick(factor), out=out[block])
+        if service_term is not None:
+            out[block] += pick(service_term)
+    return out
 
 
 def apply_skill_mix(
@@ -130,12 +152,23 @@ def apply_skill_mix(
     if not in_place or demand.shape[0] != draws:
         demand = np.array(np.broadcast_to(demand, (draws, *demand.shape[1:])))
     cost = np.zeros_like(demand) if any(move.cost_per_unit for move in moves) else None
+    # one block of draws at a time: a staff group's cells are strided, so stay in cache
+    step = max(1, BLOCK_ELEMENTS // int(np.prod(demand.shape[1:])))
+    for start in range(0, draws, step):
+        block = slice(start, min(start + step, draws))
+        _move_block(demand[block], None if cost is None else cost[block], moves, block)
+    return demand, cost
+
+
+def _move_block(
+    demand: np.ndarray, cost: np.ndarray | None, moves: list[SkillMixEffect], block: slice
+) -> None:
     for move in moves:
+        ratio = move.ratio if move.ratio.shape[0] == 1 else move.ratio[block]
         source = demand[..., move.from_group]
         moved = np.where(move.areas, move.share[:, :, np.newaxis] * source, 0.0)
         demand[..., move.from_group] = source - moved
-        ratio = move.ratio[:, np.newaxis, np.newaxis]
-        demand[..., move.to_group] = demand[..., move.to_group] + ratio * moved
+        target = demand[..., move.to_group]
+        demand[..., move.to_group] = target + ratio[:, np.newaxis, np.newaxis] * moved
         if cost is not None:
             cost[..., move.from_group] += move.cost_per_unit * moved
-    return demand, cost

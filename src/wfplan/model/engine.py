@@ -156,31 +156,60 @@ def _draw_rows(drivers: SupplyDrivers) -> int:
     return max(factor.shape[0] for factor in factors if factor is not None)
 
 
+def _with_groups(array: np.ndarray, groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return a copy of ``array`` with the staff groups ``groups`` set to ``values``."""
+    out = array.copy()
+    out[..., groups] = values
+    return out
+
+
+def _demand_groups(effects: InterventionEffects) -> tuple[np.ndarray, np.ndarray]:
+    """Staff groups whose demand productivity interventions change, and those skill mix changes."""
+    productivity = np.zeros(0, dtype=int)
+    if effects.productivity is not None:
+        productivity = np.flatnonzero((effects.productivity != 0).any(axis=(0, 1, 2)))
+    moved = [group for move in effects.skill_mix for group in (move.from_group, move.to_group)]
+    return productivity, np.union1d(productivity, np.array(moved, dtype=int))
+
+
 def _project_demand(
     inputs: ModelInputs, scenario: Scenario, draws: Draws, effects: InterventionEffects
 ) -> dict[str, Stored]:
-    """Funded demand, need, counterfactual demand and intervention costs."""
-    grown = inputs.establishment_fte() * demographic_ratio(inputs, scenario.horizon)
+    """Funded demand, need, counterfactual demand and intervention costs.
+
+    The counterfactual differs from funded demand only in the staff groups that
+    productivity and skill-mix interventions touch; only those are kept apart.
+    """
+    horizon = scenario.horizon
+    grown = inputs.establishment_fte() * demographic_ratio(inputs, horizon)
     variants = variant_index(inputs, draws)
-    base = funded_demand(inputs, draws, scenario.horizon, grown, variants, None)
-    funded = base
-    if effects.productivity is not None:
-        funded = funded_demand(
-            inputs, draws, scenario.horizon, grown, variants, effects.productivity
-        )
-    funded, skill_mix_cost = apply_skill_mix(funded, effects.skill_mix, in_place=funded is not base)
+    funded = funded_demand(inputs, draws, horizon, grown, variants, None)
+    counterfactual: Stored = funded
+    productivity_groups, touched = _demand_groups(effects)
+    skill_mix_cost = None
+    if len(touched):
+        untouched_values = funded[..., touched]
+        if effects.productivity is not None and len(productivity_groups):
+            changed = funded_demand(
+                inputs, draws, horizon, grown, variants, effects.productivity, productivity_groups
+            )
+            if changed.shape[0] > funded.shape[0]:
+                funded = np.array(np.broadcast_to(funded, (changed.shape[0], *funded.shape[1:])))
+            funded[..., productivity_groups] = changed
+        funded, skill_mix_cost = apply_skill_mix(funded, effects.skill_mix, in_place=True)
+        counterfactual = partial(_with_groups, funded, touched, untouched_values)
     unmet = group_values(draws, "unmet_need_fraction", inputs.coords.staff_group)
     need: Stored = funded
     if unmet.any():
         need = partial(np.multiply, funded, 1.0 + unmet[:, np.newaxis, np.newaxis, :])
-    shape = (1, scenario.horizon + 1, len(inputs.coords.area), len(inputs.coords.staff_group))
+    shape = (1, horizon + 1, len(inputs.coords.area), len(inputs.coords.staff_group))
     cost = np.zeros(shape) if effects.cost is None else effects.cost
     if skill_mix_cost is not None:
         cost = cost + skill_mix_cost
     return {
         "demand_funded_fte": funded,
         "demand_need_fte": need,
-        "counterfactual_demand_funded_fte": base,
+        "counterfactual_demand_funded_fte": counterfactual,
         "intervention_cost_gbp": cost,
     }
 
