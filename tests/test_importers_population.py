@@ -107,7 +107,8 @@ def test_real_uk_and_local_authorities(real_store) -> None:
     assert store.scalar("SELECT count(*) FROM population WHERE area_code LIKE 'S%' OR "
                         "area_code LIKE 'N%' OR area_code LIKE 'W%'") == 0
     assert any("left out 64 rows outside England" in w for w in report.warnings)
-    assert area_known_or_unmapped(store, "E06000001")
+    assert store.scalar("SELECT count(*) FROM areas WHERE level = 'la'") == 296
+    assert store.scalar("SELECT count(*) FROM unmapped WHERE value LIKE 'E0%'") == 0
 
 
 @pytest.mark.realdata
@@ -204,3 +205,23 @@ def test_unseen_later_editions_import_with_warnings(tmp_path: Path, store) -> No
     rate = store.query("SELECT service, age_band, activity_per_head FROM utilisation")
     assert rate.values.tolist() == [["CC", "90_plus", 12 / 1]]  # lower tier only: not E10
     assert any("left out 1 rows outside England" in w for w in report.warnings)
+
+
+def test_local_authorities_already_known_keep_their_area(tmp_path: Path, store) -> None:
+    areas = tmp_path / "areas.csv"
+    areas.write_text("code,name,level,parent_code\nE06000001,Hartlepool (lookup),la,E06000001\n",
+                     encoding="utf-8")
+    ages = ",".join(str(a) for a in range(90))
+    la = tmp_path / "la_population.csv"
+    la.write_text(f"code,name,{ages},90+\n"
+                  f"E06000001,Hartlepool,{','.join('1' for _ in range(90))},1\n"
+                  f"E06000063,Cumberland,{','.join('2' for _ in range(90))},2\n",
+                  encoding="utf-8")
+    report = ingest(store, [la, areas], "v")
+    got = store.query("SELECT code, name, coalesce(parent_code, '-') FROM areas "
+                      "WHERE level = 'la' ORDER BY 1")
+    assert got.values.tolist() == [["E06000001", "Hartlepool (lookup)", "E06000001"],
+                                   ["E06000063", "Cumberland", "-"]]
+    assert any("1 local authorities added as areas (level la); 1 were already known" in w
+               for w in report.warnings)
+    assert store.scalar("SELECT count(*) FROM unmapped") == 0

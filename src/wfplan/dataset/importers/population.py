@@ -16,7 +16,8 @@ Four files, four importers:
 - ``la_population_single_year_of_age.csv`` (``code, name, all, 0 … 89, 90+``)
   → ``population`` for each English local authority (codes ``E…``; the Welsh,
   Scottish and Northern Irish rows are left out with a note), by single year
-  of age (``0`` … ``89``) and ``90_plus``. The file has no year column: the
+  of age (``0`` … ``89``) and ``90_plus``; each authority not yet in the
+  vintage becomes an ``areas`` row (level ``la``). The file has no year column: the
   year is read from the file name (``mid-2024``, ``2024``) or, failing that, is
   :data:`LA_DEFAULT_YEAR` (the ONS mid-2023 estimates), with a note.
 - ``nhs_activity_cost_by_age_sex.csv`` (``Service, Gender, Age group, Metric,
@@ -349,11 +350,33 @@ class LocalAuthorityPopulation(_PopulationImporter):
                 self.state.notes.append(
                     f"{int(off.sum())} authorities' single years do not add up to 'all' (first "
                     f"{data.loc[off, 'code'].iloc[0]}); the single years are stored")
+        # The authorities are areas (level la) unless the vintage knows them already.
+        yield "areas", text_frame(pd.DataFrame({
+            "code": data["code"], "name": data["name"].where(data["name"] != "", data["code"]),
+            "level": "la", "parent_code": None, "valid_from": None, "valid_to": None},
+            index=data.index))
         # One chunk per year of age, so that every row keeps its file row as source row.
         for col, code in ages.items():
             yield "population", _population_frame(
                 pd.Series(year, index=data.index), data["code"],
                 pd.Series(code, index=data.index), values[col], None, data.index)
+
+
+    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
+        """Keep the vintage's own record of authorities it already knew; return notes."""
+        before = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?",
+                                  [ingest_id]))
+        store.execute(
+            "DELETE FROM areas AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
+            "SELECT 1 FROM areas AS e WHERE e.vintage = t.vintage AND e.ingest_id <> "
+            "t.ingest_id AND e.code = t.code)", [vintage, ingest_id])
+        after = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?",
+                                 [ingest_id]))
+        notes = list(self.state.notes)
+        if after:
+            notes.append(f"{after} local authorities added as areas (level la)"
+                         + (f"; {before - after} were already known" if before - after else ""))
+        return notes
 
 
 def _year_from_name(name: str) -> int | None:
