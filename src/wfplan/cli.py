@@ -150,12 +150,15 @@ def ingest(
             store.close()
         for item in report.files:
             rows = ", ".join(f"{n:,} {t}" for t, n in item.rows.items())
-            detail = f"{item.format}: {rows}" if item.status == "loaded" else item.status
+            detail = (f"{item.format}: {rows}" if item.status == "loaded"
+                      else f"{item.status} ({'; '.join(item.notes)}); nothing added")
             out.print(f"{item.path.name}: {detail}", highlight=False)
-        for line in report.warnings:
+        for line in report.notes:
+            out.print(f"note: {line}", highlight=False, soft_wrap=True)
+        for line in report.unmapped_warnings:
             err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
         out.print(f"vintage {vintage!r}: {sum(f.status == 'loaded' for f in report.files)} "
-                  f"file(s) loaded, {len(report.warnings)} warning(s)")
+                  f"file(s) loaded, {len(report.unmapped_warnings)} warning(s)")
 
     _guard(work)
 

@@ -51,16 +51,24 @@ class IngestReport:
 
     @property
     def warnings(self) -> list[str]:
-        """Return one line per unmapped value and per importer note."""
-        lines = []
-        for report in self.files:
-            lines += [
-                f"{report.path.name}: column '{u.column}': {u.value!r} matches no known code "
-                f"({u.rows} rows, first at row {u.first_row}); kept as given, counted as unmapped"
-                for u in report.unmapped
-            ]
-            lines += [f"{report.path.name}: {note}" for note in report.notes]
-        return lines
+        """Return every unmapped-value warning, then every importer note."""
+        return self.unmapped_warnings + self.notes
+
+    @property
+    def unmapped_warnings(self) -> list[str]:
+        """Return one line per unmapped value: kept as given, counted as unmapped."""
+        return [
+            f"{report.path.name}: column '{u.column}': {u.value!r} matches no known code "
+            f"({u.rows} rows, first at row {u.first_row}); kept as given, counted as unmapped"
+            for report in self.files
+            for u in report.unmapped
+        ]
+
+    @property
+    def notes(self) -> list[str]:
+        """Return the importers' findings about the files they loaded."""
+        return [f"{report.path.name}: {note}" for report in self.files
+                if report.status == "loaded" for note in report.notes]
 
 
 class IngestError(InputError):

@@ -163,6 +163,13 @@ class _Metrics:
         if vac_period is not None and not pd.isna(vac_period):
             out.append(self.run("sum(vacancy_fte) AS vacancy_fte", "vacancies",
                                 "f.period = $vp", {"vp": vac_period}))
+            # The rate's denominator counts only the organisations and staff
+            # groups that report vacancies, so partial coverage is not diluted.
+            out.append(self.run(
+                "sum(fte) AS fte_reporting_vacancies", "staff_in_post",
+                "f.period = $period AND EXISTS (SELECT 1 FROM vacancies v WHERE "
+                "v.vintage = $vintage AND v.period = $vp AND v.org_code = f.org_code "
+                "AND v.staff_group = f.staff_group)", {**p, "vp": vac_period}))
         out.append(self._flows())
         out.append(self.run(
             "sum(fte_days_lost) AS days_lost, sum(fte_days_available) AS days_available",
@@ -190,8 +197,16 @@ class _Metrics:
             "flows", "f.period_end = $period AND f.period_start = $start "
             "AND coalesce(f.route, '') <> 'internal'",
             {"period": self.period, "start": start})
-        base = self.run("sum(headcount) AS hc_start", "staff_in_post", "f.period = $start",
-                        {"start": start})
+        # Rates divide by the headcount of the organisations and staff groups
+        # that report flows for this pair of censuses, and no others.
+        reporting = ("EXISTS (SELECT 1 FROM flows x WHERE x.vintage = $vintage AND "
+                     "x.period_start = $start AND x.period_end = $period AND "
+                     "x.org_code = f.org_code AND x.staff_group = f.staff_group)")
+        base = self.run(
+            "sum(headcount) FILTER (WHERE f.period = $start) AS hc_start, "
+            "sum(headcount) FILTER (WHERE f.period = $period) AS hc_end_reporting",
+            "staff_in_post", f"f.period IN ($start, $period) AND {reporting}",
+            {"start": start, "period": self.period})
         return flows.merge(base, on="area_code", how="outer")
 
 
@@ -223,18 +238,20 @@ def current_position(store: Store, query: Query) -> pd.DataFrame:
         table = frame if table is None else table.merge(frame, on="area_code", how="outer")
     assert table is not None
     table = table.reindex(columns=[*table.columns, *(
-        c for c in ("vacancy_fte", "joiners", "leavers", "hc_start", "days_lost",
+        c for c in ("vacancy_fte", "fte_reporting_vacancies", "joiners", "leavers", "hc_start",
+                    "hc_end_reporting", "days_lost",
                     "days_available", "burnout_rate") if c not in table.columns)])
     table = table.astype({c: "Float64" for c in table.columns if c != "area_code"})
-    hc_end = table["headcount"]
+    mean_hc = (table["hc_start"] + table["hc_end_reporting"]) / 2
     out = pd.DataFrame({
         "area_code": table["area_code"],
         "headcount": table["headcount"], "fte": table["fte"],
         "fte_per_head": _ratio(table["fte"], table["headcount"]),
         "vacancy_fte": table["vacancy_fte"],
-        "vacancy_rate": _ratio(table["vacancy_fte"], table["fte"] + table["vacancy_fte"]),
-        "joiner_rate": _ratio(table["joiners"], (table["hc_start"] + hc_end) / 2),
-        "leaver_rate": _ratio(table["leavers"], (table["hc_start"] + hc_end) / 2),
+        "vacancy_rate": _ratio(table["vacancy_fte"],
+                               table["fte_reporting_vacancies"] + table["vacancy_fte"]),
+        "joiner_rate": _ratio(table["joiners"], mean_hc),
+        "leaver_rate": _ratio(table["leavers"], mean_hc),
         "stability_index": 1 - _ratio(table["leavers"], table["hc_start"]),
         "sickness_absence_rate": _ratio(table["days_lost"], table["days_available"]),
         "share_aged_55_plus": _ratio(table["hc55"], table["hc_age"]),

@@ -47,7 +47,7 @@ class TidyTemplate(Importer):
         return best
 
     def order_for(self, match: Match) -> int:
-        """Reference tables load before facts so codes are known when facts arrive."""
+        """Return the load order: reference tables before facts, so their codes are known."""
         return _ORDER.get(match.table or "", 50)
 
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
