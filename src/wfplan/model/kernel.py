@@ -41,11 +41,6 @@ class Term:
     factors: tuple[np.ndarray, ...]
     group: int | None = None
 
-    @property
-    def constant(self) -> bool:
-        """Whether the term is the same in every year."""
-        return all(factor.shape[1] == 1 for factor in self.factors)
-
 
 #: A joiner route: the sum of its terms, in order.
 Route = tuple[Term, ...]
@@ -98,24 +93,19 @@ def factor_at(factor: np.ndarray, start: int, stop: int, t: int) -> np.ndarray:
     return rows[:, 0] if factor.shape[1] == 1 else rows[:, t]
 
 
-def term_at(term: Term, start: int, stop: int, t: int, out: np.ndarray) -> np.ndarray:
-    """Evaluate a term for draws ``start:stop`` in year ``t`` into ``out``.
+def term_values(term: Term, start: int, stop: int) -> np.ndarray:
+    """Evaluate a term for draws ``start:stop`` in every year, left to right.
 
-    ``out`` is ``(rows, G, A)``, or ``(rows, A)`` for a term restricted to one group.
+    Returns an array broadcastable to ``(rows, T+1, G, A)``, or to ``(rows, T+1, A)``
+    for a term restricted to one staff group.
     """
-
-    def at(factor: np.ndarray) -> np.ndarray:
-        value = factor_at(factor, start, stop, t)
-        return value if term.group is None else value[:, term.group]
-
-    factors = term.factors
-    if len(factors) == 1:
-        np.copyto(out, at(factors[0]))
-        return out
-    np.multiply(at(factors[0]), at(factors[1]), out=out)
-    for factor in factors[2:]:
-        np.multiply(out, at(factor), out=out)
-    return out
+    factors = [_rows(factor, start, stop) for factor in term.factors]
+    if term.group is not None:
+        factors = [factor[:, :, term.group] for factor in factors]
+    value = factors[0]
+    for factor in factors[1:]:
+        value = value * factor
+    return value
 
 
 def materialise(route: Route) -> np.ndarray:
@@ -201,49 +191,42 @@ class _Rates:
 
 
 class _Joiners:
-    """Evaluates joiners for a block of draws, year by year.
+    """Joiners of a block of draws for every year, summed by age profile.
 
     All terms of the routes sharing an age profile are summed in order (route by
     route, each route's baseline term first), as the reference implementation does.
     """
 
     def __init__(self, drivers: SupplyDrivers, rows: tuple[int, int]) -> None:
-        self.rows = rows
-        size = rows[1] - rows[0]
-        grid = (size, drivers.groups, drivers.areas)
-        self.total, self.term = np.empty(grid), np.empty(grid)
-        self.slice = np.empty((size, drivers.areas))
-        # terms constant over the years are evaluated once
-        self.constant: dict[int, np.ndarray] = {}
-        for route in (*drivers.young_routes, *drivers.general_routes):
-            for term in route:
-                if term.constant:
-                    shape = grid if term.group is None else self.slice.shape
-                    self.constant[id(term)] = term_at(term, *rows, 0, np.empty(shape))
+        grid = (rows[1] - rows[0], drivers.years + 1, drivers.groups, drivers.areas)
+        self.young = self._total(drivers.young_routes, rows, grid)
+        self.general = self._total(drivers.general_routes, rows, grid)
 
-    def _value(self, term: Term, t: int) -> np.ndarray:
-        cached = self.constant.get(id(term))
-        if cached is not None:
-            return cached
-        return term_at(term, *self.rows, t, self.term if term.group is None else self.slice)
-
-    def total_at(self, routes: tuple[Route, ...], t: int) -> np.ndarray | None:
-        """Sum joiners over ``routes`` in year ``t`` as ``(rows, C)``; None if no routes."""
+    @staticmethod
+    def _total(
+        routes: tuple[Route, ...], rows: tuple[int, int], grid: tuple[int, ...]
+    ) -> np.ndarray | None:
         terms = [term for route in routes for term in route]
         if not terms:
             return None
+        total = np.empty(grid)
         for position, term in enumerate(terms):
-            value = self._value(term, t)
+            value = term_values(term, *rows)
             if term.group is None:
                 if position == 0:
-                    np.copyto(self.total, value)
+                    total[...] = value
                 else:
-                    self.total += value
+                    total += value
             else:
                 if position == 0:
-                    self.total.fill(0.0)
-                self.total[:, term.group] += value
-        return self.total.reshape(self.total.shape[0], -1)
+                    total.fill(0.0)
+                total[:, :, term.group] += value
+        return total
+
+    @staticmethod
+    def at(total: np.ndarray | None, t: int) -> np.ndarray | None:
+        """Joiners in year ``t`` as ``(rows, C)`` (a view), or None."""
+        return None if total is None else total[:, t].reshape(total.shape[0], -1)
 
 
 class _Chunk:
@@ -282,10 +265,10 @@ def _step(
     np.multiply(state[:-1], rates.move, out=chunk.moved)
     state *= rates.stay
     state[1:] += chunk.moved
-    for routes, profile in zip(
-        (drivers.young_routes, drivers.general_routes), chunk.profiles, strict=True
+    for total, profile in zip(
+        (chunk.joiners.young, chunk.joiners.general), chunk.profiles, strict=True
     ):
-        joiners = chunk.joiners.total_at(routes, t)
+        joiners = chunk.joiners.at(total, t)
         if joiners is not None:
             np.multiply(joiners, profile, out=chunk.arrivals)
             state += chunk.arrivals

@@ -185,11 +185,23 @@ def to_long(results: Results, variables: Sequence[str] | None = None) -> pd.Data
     Flows (joiners, leavers) have no row for the base year.
     """
     names = tuple(VARIABLES if variables is None else variables)
+    derived: dict[str, np.ndarray] = {}
+
+    def get(name: str) -> np.ndarray:
+        # derived variables are computed once per table (gap_fte feeds gap_pct, ...)
+        if name in results.arrays:
+            return results.values(name)
+        if name not in derived:
+            if name not in _DERIVED:
+                raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
+            derived[name] = _DERIVED[name](get)
+        return derived[name]
+
     years = np.asarray(results.years)
     n_areas, n_groups, n_stats = len(results.areas), len(results.staff_groups), len(STATISTICS)
     frames = []
     for name in names:
-        stats = draw_statistics(results.values(name), results.n_draws)  # (S, T+1, A, G)
+        stats = draw_statistics(get(name), results.n_draws)  # (S, T+1, A, G)
         first = 1 if name in FLOW_VARIABLES else 0
         ordered = np.transpose(stats[:, first:], (2, 3, 1, 0))  # (A, G, T, S)
         n_years = ordered.shape[2]

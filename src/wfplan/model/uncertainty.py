@@ -24,6 +24,8 @@ from wfplan.model.scenario import Scenario
 
 STATISTICS = ("principal", "p5", "p50", "p95")
 PERCENTILES = (5.0, 50.0, 95.0)
+#: Cells per block when taking percentiles over draws.
+PERCENTILE_BLOCK = 1024
 _DISTRIBUTIONS = (Triangular, Normal, Uniform, Choice)
 
 
@@ -127,7 +129,11 @@ def draw_statistics(values: np.ndarray, n_draws: int) -> np.ndarray:
     out[0] = values[0]
     if values.shape[0] == 1:
         out[1:] = values[0]
-    else:
-        sampled = values[1:] if n_draws > 0 else values[:1]
-        out[1:] = np.percentile(sampled, PERCENTILES, axis=0)
+        return out
+    sampled = (values[1:] if n_draws > 0 else values[:1]).reshape(values.shape[0] - 1, -1)
+    percentiles = out[1:].reshape(len(PERCENTILES), -1)
+    # a block of cells at a time, draws contiguous: much faster than along axis 0
+    for start in range(0, sampled.shape[1], PERCENTILE_BLOCK):
+        block = np.ascontiguousarray(sampled[:, start : start + PERCENTILE_BLOCK].T)
+        percentiles[:, start : start + PERCENTILE_BLOCK] = np.percentile(block, PERCENTILES, axis=1)
     return out
