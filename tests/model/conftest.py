@@ -38,6 +38,7 @@ def build_inputs(
     utilisation: Any = None,
     area_share: Any = None,
     base_year: int = 2024,
+    level: str | None = None,
 ) -> ModelInputs:
     """Inputs from scalars or arrays (broadcast to the documented shapes)."""
     coords = Coords(area=tuple(areas), staff_group=tuple(groups), age_band=tuple(ages))
@@ -92,6 +93,7 @@ def build_inputs(
         fte_per_head=coords.label("area staff_group", full(fte_per_head, (a, g))),
         vacancy_fte=coords.label("area staff_group", full(vacancy, (a, g))),
         training_duration=coords.label("staff_group", full(duration, (g,))),
+        level=level,
         completion_rate=coords.label("staff_group", full(completion, (g,))),
         take_up_rate=coords.label("staff_group", full(take_up, (g,))),
         **optional,

@@ -116,7 +116,7 @@ def test_agreement_with_every_intervention_type_ageing_and_draws(
     assert_agree(inputs, scenario)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, database=None)
 @given(
     seed=st.integers(0, 10_000),
     areas=st.integers(1, 3),
