@@ -55,6 +55,9 @@ _HEADINGS = {
     "sickness_absence_rate": "sickness %", "share_aged_55_plus": "55+ %",
     "share_non_uk": "non-UK %", "burnout_rate": "burnout %", "ethnic_minority_share": "BME %",
     "minority_headcount": "BME HC", "known_headcount": "known HC",
+    "headcount_start": "HC start", "headcount_end": "HC end", "headcount_change": "HC change",
+    "fte_start": "FTE start", "fte_end": "FTE end", "fte_change": "FTE change",
+    "fte_change_rate": "FTE change %", "staff_group": "staff group",
 }
 T = TypeVar("T")
 
@@ -276,7 +279,7 @@ def metrics(
     from wfplan.dataset.store import open_store
     from wfplan.errors import InputError
 
-    def work() -> tuple[pd.DataFrame, pd.DataFrame]:
+    def work() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         try:
             when = date.fromisoformat(period) if period else None
         except ValueError:
@@ -284,21 +287,30 @@ def metrics(
         store = open_store(db, read_only=True)
         try:
             query = m.Query(vintage, level.value, area, staff_group, when, sector)
-            return m.current_position(store, query), m.ethnic_minority_by_band(store, query)
+            return (m.current_position(store, query), m.ethnic_minority_by_band(store, query),
+                    m.net_change(store, query))
         finally:
             store.close()
 
-    position, bands = _guard(work)
+    position, bands, change = _guard(work)
     if output is OutputFormat.json:
         records = {
             "current_position": json.loads(position.to_json(orient="records", date_format="iso")),
             "ethnic_minority_by_band": json.loads(bands.to_json(orient="records")),
+            "net_change": json.loads(change.to_json(orient="records", date_format="iso")),
         }
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
         return
     _show(position, output, f"Current position, vintage {vintage!r}, level {level.value}")
     if output is OutputFormat.table and not bands.empty:
-        _show(bands, output, "Ethnic-minority share of headcount by pay band")
+        _show(bands, output, f"Ethnic-minority share of headcount by pay band, "
+              f"{bands['period'].iat[0]}")
+    if output is OutputFormat.table and not change.empty:
+        for (source, start, end), rows in change.groupby(
+                ["source", "period_start", "period_end"], sort=False):
+            shown = rows.drop(columns=["source", "period_start", "period_end", "level"])
+            _show(shown, output, f"Net change {start} → {end}: flows unavailable ({source}); "
+                  "joiners and leavers cannot be derived from this source")
 
 
 @app.command(epilog=EXIT_CODES)

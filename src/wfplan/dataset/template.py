@@ -117,6 +117,12 @@ publisher, title, period, licence, rows, warnings, notes, time.
 - `unmapped`: values that matched no code list, by ingest, table and column, with \
 their row counts. The rows themselves are kept, with the value as given.
 - `vintages`: name, created, frozen.
+- `source_flags`: importers' findings about a source, e.g. `flows_unavailable` for \
+the PCN workforce publication, whose identifiers are unique within one file only \
+(so only net change can be reported, and the gap report says why).
+- `person_records`: private. Pseudonymised (HMAC-SHA256 with a per-database salt) \
+record-level rows of ESR-style extracts, kept so that a later extract can add a \
+period and its flows. No report, export or API reads it.
 - `schema_meta`: the schema version. Opening a database from an older wfplan migrates \
 it; one from a newer wfplan is refused with a message saying to upgrade.
 """

@@ -253,9 +253,15 @@ class ChunkValidator:
         for i, (value, code) in enumerate(zip(values, codes, strict=True)):
             if value is not None and code is None:
                 unknown.setdefault(value, []).append(i)
+        if unknown:
+            # One pass over the rows for all unknown values, not one per value.
+            present = positions >= 0  # -1 marks an empty cell
+            counts = np.bincount(positions[present], minlength=len(values))
+            seen, first_at = np.unique(positions, return_index=True)
+            first = dict(zip(seen.tolist(), first_at.tolist(), strict=True))
         for value, ids in unknown.items():
-            rows = np.isin(positions, ids)
-            first_row = int(index[int(np.argmax(rows))])
+            row_count = int(counts[ids].sum())
+            first_row = int(index[min(first[i] for i in ids if i in first)])
             if col.codelist in STRICT_CODELISTS:
                 allowed = ", ".join(codelists.get(col.codelist).codes)
                 result.errors.append(Issue(self.file, first_row, col.name, value,
@@ -264,7 +270,7 @@ class ChunkValidator:
                 result.error_count += 1
             else:
                 result.unmapped.append(Unmapped(self.spec.name, col.name, value,
-                                                int(rows.sum()), first_row))
+                                                row_count, first_row))
         return [v if c is None else c for v, c in zip(values, codes, strict=True)]
 
     def _schema_problems(self, failures: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
