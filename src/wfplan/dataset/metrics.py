@@ -31,23 +31,15 @@ from typing import Any
 import pandas as pd
 
 from wfplan.dataset import codelists
+from wfplan.dataset.geography import AREA_EXPR, AREA_ROWS, LEVELS, UNMAPPED, placement_cte
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 
-LEVELS = ("england", "region", "icb", "org")
-UNMAPPED = "UNMAPPED"
 METRIC_COLUMNS = (
     "headcount", "fte", "fte_per_head", "vacancy_fte", "vacancy_rate", "joiner_rate",
     "leaver_rate", "stability_index", "sickness_absence_rate", "share_aged_55_plus",
     "share_non_uk", "burnout_rate",
 )
-_AREA_EXPR = {
-    "england": f"'{codelists.ENGLAND_CODE}'",
-    "region": f"coalesce(g.region_code, '{UNMAPPED}')",
-    "icb": f"coalesce(g.icb_code, '{UNMAPPED}')",
-    "org": "f.org_code",
-}
-
 
 
 def _nationalities(group: str) -> str:
@@ -71,27 +63,6 @@ class Query:
     staff_group: str | None = None
     period: date | None = None
     sector: str | None = None
-
-
-def _geo_cte() -> str:
-    # An organisation may have several records (reference editions, months):
-    # take the one with an ICB nearest in time to the report date ($at).
-    return """
-    WITH org AS (
-      SELECT org_code, name AS org_name, icb_code, region_code, sector
-      FROM organisations WHERE vintage = $vintage
-      QUALIFY row_number() OVER (PARTITION BY org_code ORDER BY icb_code IS NULL,
-        CASE WHEN (valid_from IS NULL OR valid_from <= $at)
-                  AND (valid_to IS NULL OR valid_to >= $at) THEN 0
-             WHEN valid_from > $at THEN date_diff('day', $at, valid_from)
-             ELSE date_diff('day', valid_to, $at) END,
-        valid_from DESC NULLS LAST, name) = 1
-    ), g AS (
-      SELECT o.org_code, o.org_name, o.icb_code, o.sector,
-             coalesce(o.region_code, a.parent_code) AS region_code
-      FROM org o LEFT JOIN areas a
-        ON a.vintage = $vintage AND a.code = o.icb_code AND a.level = 'icb'
-    )"""
 
 
 class _Metrics:
@@ -127,13 +98,9 @@ class _Metrics:
         ``area_rows`` is true, so that they never double count the
         organisations' own rows.
         """
-        area = _AREA_EXPR[self.q.level]
+        area = AREA_EXPR[self.q.level]
         conds = ["f.vintage = $vintage", where]
-        # A code that is an area but also an organisation (a CCG or ICB as employer)
-        # reports that organisation's own staff, not the whole area.
-        in_areas = ("f.org_code IN (SELECT code FROM areas WHERE vintage = $vintage) AND "
-                    "f.org_code NOT IN (SELECT org_code FROM organisations "
-                    "WHERE vintage = $vintage)")
+        in_areas = AREA_ROWS
         conds.append(in_areas if area_rows else f"NOT ({in_areas})")
         if group_filter and self.group:
             conds.append("f.staff_group = $group")
@@ -141,7 +108,7 @@ class _Metrics:
         if self.q.sector:
             conds.append("g.sector = $sector")
             params = {**params, "sector": self.q.sector}
-        sql = (f"{_geo_cte()} SELECT {area} AS area_code, {select} FROM {table} f "
+        sql = (f"{placement_cte()} SELECT {area} AS area_code, {select} FROM {table} f "
                f"LEFT JOIN g ON g.org_code = f.org_code WHERE {' AND '.join(conds)} "
                f"GROUP BY ALL")
         return self.store.query(sql, {"vintage": self.q.vintage, "at": self.period,  # type: ignore[arg-type]
