@@ -64,3 +64,16 @@ def test_metrics_and_gaps_run_on_the_real_vintage(real_db: Path) -> None:
     gaps = _wfplan("gaps", "--db", str(real_db), "--vintage", "real", "--format", "csv")
     assert gaps.returncode == 0, gaps.stderr
     assert "flows" in gaps.stdout
+
+
+def test_metrics_report_net_change_for_pcn_roles(real_db: Path) -> None:
+    as_json = _wfplan("metrics", "--db", str(real_db), "--vintage", "real", "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    change = json.loads(as_json.stdout)["net_change"]
+    pcn = [row for row in change if row["source"] == "pcn_workforce"]
+    assert pcn, "no net change reported for the PCN publication"
+    assert {str(row["period_end"])[:10] for row in pcn} == {"2021-09-30"}
+    assert any(row["role"] == "clinical_pharmacist" for row in pcn)
+    table = _wfplan("metrics", "--db", str(real_db), "--vintage", "real")
+    assert "Net change" in table.stdout
+    assert "flows unavailable" in table.stdout
