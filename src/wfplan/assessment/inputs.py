@@ -1,0 +1,191 @@
+"""Build the model's inputs from a vintage: data → :class:`~wfplan.model.ModelInputs`.
+
+:func:`build_inputs` reads the store (read-only) with SQL and hands the model
+labelled arrays for one base period, at the level asked (England, NHS region,
+ICB or organisation: detail is kept, results are aggregated afterwards).
+Where the data lacks something, a documented default is used and recorded in
+``ModelInputs.assumptions`` (name, value, reason), which the model carries into
+every result's metadata, so no default is silent. The derivations are
+described in :mod:`~wfplan.assessment.stock`, :mod:`~wfplan.assessment.flows`,
+:mod:`~wfplan.assessment.training`, :mod:`~wfplan.assessment.demography` and
+``docs/projections.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from wfplan.assessment.demography import read_demography
+from wfplan.assessment.flows import Flows, read_flows
+from wfplan.assessment.source import Assumptions, Selection, age_bands
+from wfplan.assessment.stock import Stock, base_stock, vacancies
+from wfplan.assessment.training import Training, read_training
+from wfplan.dataset import codelists
+from wfplan.dataset.geography import LEVELS
+from wfplan.dataset.store import Store
+from wfplan.errors import InputError
+from wfplan.model import Coords, LabelledArray, ModelInputs
+
+
+def resolve_period(store: Store, vintage: str, period: date | str | None = None,
+                   known_at: date | None = None) -> date:
+    """Return the base period: the census given, else the latest (up to ``known_at``).
+
+    ``period`` is a date, or ``YYYY-MM`` for the census of that month.
+    """
+    limit = known_at or date(9999, 12, 31)
+    periods = [pd.Timestamp(p).date() for p in store.query(
+        "SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? AND period <= ? "
+        "ORDER BY period", [vintage, limit])["period"]]
+    if not periods:
+        raise InputError(f"vintage {vintage!r} has no staff in post to build inputs from")
+    if period is None:
+        return periods[-1]
+    text = str(period)[:10]
+    matches = [p for p in periods if p.isoformat() == text or p.isoformat()[:7] == text]
+    if len(matches) == 1:
+        return matches[0]
+    try:
+        date.fromisoformat(text if len(text) == 10 else f"{text}-01")
+    except ValueError:
+        raise InputError(f"base period {period!r} is not a date (YYYY-MM-DD or YYYY-MM)"
+                         ) from None
+    held = ", ".join(p.isoformat() for p in periods)
+    raise InputError(f"vintage {vintage!r} has no staff in post on {text} (censuses: {held})")
+
+
+def _staff_groups(groups: Sequence[str] | None) -> tuple[str, ...] | None:
+    if groups is None:
+        return None
+    codes = []
+    for label in groups:
+        code = codelists.get("staff_group").code_for(label)
+        codes.append(code or label)
+    return tuple(dict.fromkeys(codes))
+
+
+def _check(store: Store, vintage: str, level: str, sector: str | None) -> None:
+    if level not in LEVELS:
+        raise InputError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    sectors = codelists.get("sector").codes
+    if sector is not None and sector not in sectors:
+        raise InputError(f"sector must be one of {', '.join(sectors)}, not {sector!r}")
+    store.require_vintage(vintage)
+
+
+def _joiners(flows: Flows, training: Training | None, stock: Stock,
+             assumptions: Assumptions) -> dict[str, np.ndarray]:
+    """Observed newly qualified joiners count as other joiners where there is no training."""
+    trained = training.trained if training else frozenset()
+    other = flows.joiners["other"].copy()
+    moved = []
+    for g, group in enumerate(stock.staff_groups):
+        if group not in trained and flows.joiners["newly_qualified"][:, g].any():
+            other[:, g] += flows.joiners["newly_qualified"][:, g]
+            moved.append(group)
+    if moved:
+        assumptions.add("other_joiners", "includes observed newly qualified joiners",
+                        f"no training places for staff groups {moved}: newly qualified "
+                        "joiners continue at the base-period number, as other joiners")
+    return {**flows.joiners, "other": other}
+
+
+def _training_arrays(training: Training | None, coords: Coords) -> dict[str, LabelledArray]:
+    if training is None:
+        return {}
+    return {
+        "training_places": coords.label("year staff_group", training.places,
+                                        year=training.years),
+        "training_duration": coords.label("staff_group", training.duration),
+        "completion_rate": coords.label("staff_group", training.completion),
+    }
+
+
+def build_inputs(store: Store, vintage: str, period: date | str | None = None,
+                 level: str = "england", staff_groups: Sequence[str] | None = None,
+                 sector: str | None = None, *, known_at: date | None = None,
+                 demography: bool = True) -> ModelInputs:
+    """Build :class:`~wfplan.model.ModelInputs` from a vintage.
+
+    Parameters
+    ----------
+    store, vintage
+        Where the data is.
+    period
+        Base census date (default: the latest staff-in-post period).
+    level
+        ``england``, ``region``, ``icb`` or ``org``: the model's areas.
+    staff_groups, sector
+        Only these staff groups (codes or labels) / organisations of this sector.
+    known_at
+        Use only what was known at this date (back-tests): censuses, vacancies
+        and flows up to it, education intakes and population years up to its year.
+    demography
+        Read population and utilisation (otherwise demand has no demographic driver).
+
+    Returns
+    -------
+    ModelInputs
+        Areas and staff groups with staff in post at the base period; every
+        defaulted input recorded in ``assumptions``.
+    """
+    _check(store, vintage, level, sector)
+    base = resolve_period(store, vintage, period, known_at)
+    groups = _staff_groups(staff_groups)
+    selection = Selection(store, vintage, level, base, sector, groups)
+    assumptions = Assumptions()
+    stock = base_stock(selection, assumptions)
+    if groups:
+        absent = [g for g in groups if g not in stock.staff_groups]
+        if absent:
+            raise InputError(f"staff groups {absent} have no staff in post in vintage "
+                             f"{vintage!r} on {base} (level {level})")
+    coords = Coords(area=stock.areas, staff_group=stock.staff_groups, age_band=stock.age_bands)
+    flows = read_flows(selection, stock, assumptions)
+    last_year = known_at.year if known_at else 9999
+    training = read_training(store, vintage, stock.staff_groups, last_year, assumptions)
+    joiners = _joiners(flows, training, stock, assumptions)
+    arrays: dict[str, LabelledArray] = _training_arrays(training, coords)
+    vacancy = vacancies(selection, stock, assumptions)
+    if vacancy is not None:
+        arrays["vacancy_fte"] = coords.label("area staff_group", vacancy)
+    if flows.newly_qualified_age_profile is not None:
+        arrays["newly_qualified_age_profile"] = coords.label(
+            "staff_group age_band", flows.newly_qualified_age_profile)
+    if demography:
+        arrays.update(_demography(selection, stock, coords, last_year, assumptions))
+    _, widths = age_bands()
+    return ModelInputs(
+        coords=coords, base_year=base.year,
+        age_band_width=coords.label("age_band", widths),
+        stock_hc=coords.label("area staff_group age_band", stock.headcount),
+        fte_per_head=coords.label("area staff_group", stock.fte_per_head),
+        leaver_rate=coords.label("area staff_group age_band", flows.leaver_rate),
+        joiner_age_profile=coords.label("staff_group age_band", flows.joiner_age_profile),
+        other_joiners=coords.label("area staff_group", joiners["other"]),
+        international_joiners=coords.label("area staff_group", joiners["international"]),
+        return_to_practice_joiners=coords.label("area staff_group",
+                                                joiners["return_to_practice"]),
+        **arrays, level=level, vintage=vintage, assumptions=assumptions.records)
+
+
+def _demography(selection: Selection, stock: Stock, coords: Coords, last_year: int,
+                assumptions: Assumptions) -> dict[str, LabelledArray]:
+    regions = selection.regions()
+    regions = {area: regions.get(area) for area in stock.areas}
+    found = read_demography(selection.store, selection.vintage, selection.level, regions,
+                            len(stock.staff_groups), selection.period.year, last_year,
+                            assumptions)
+    if found is None:
+        return {}
+    return {
+        "population": coords.label("variant year area population_age_band", found.population,
+                                   variant=found.variants, year=found.years,
+                                   population_age_band=found.bands),
+        "utilisation": coords.label("staff_group population_age_band", found.utilisation,
+                                    population_age_band=found.bands),
+    }

@@ -1,0 +1,145 @@
+"""Reading a vintage for the model: one selection of areas, staff groups and dates.
+
+A :class:`Selection` aggregates a fact table by area of the level and staff
+group, placing each organisation as :mod:`wfplan.dataset.geography` does (by its
+record nearest the base period). Rows reported for a whole area (national
+publications) are left out, as in the metrics, so nothing counts twice.
+:class:`Assumptions` collects the records of every input that was defaulted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wfplan.dataset import codelists
+from wfplan.dataset.geography import AREA_EXPR, AREA_ROWS, UNMAPPED, placement_cte
+from wfplan.dataset.store import Store
+
+
+@dataclass
+class Assumptions:
+    """Records ``{"name", "value", "reason"}`` of inputs that the data did not give."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, value: object, reason: str) -> None:
+        """Record one assumption (``value`` is kept JSON-friendly)."""
+        if isinstance(value, np.generic):
+            value = value.item()
+        self.records.append({"name": name, "value": value, "reason": reason})
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to read: vintage, level, base period and filters.
+
+    Attributes
+    ----------
+    store, vintage, level
+        The store, the vintage and the area level (``england``, ``region``,
+        ``icb`` or ``org``).
+    period
+        The base period (a census date); organisations are placed at it.
+    sector
+        Only organisations of this sector, when given.
+    staff_groups
+        Only these staff groups, when given.
+    """
+
+    store: Store
+    vintage: str
+    level: str
+    period: date
+    sector: str | None = None
+    staff_groups: tuple[str, ...] | None = None
+
+    def aggregate(self, select: str, table: str, where: str,
+                  params: dict[str, Any] | None = None, by: str = "") -> pd.DataFrame:
+        """Return ``area, staff_group[, by…]`` and ``select`` summed over a fact table.
+
+        ``where`` may use ``$period`` (the base period) and any name in ``params``;
+        ``by`` lists extra grouping expressions (``f.age_band AS age_band``).
+        """
+        conds = ["f.vintage = $vintage", f"NOT ({AREA_ROWS})", where]
+        values: dict[str, Any] = {"vintage": self.vintage, "at": self.period,
+                                  "period": self.period, **(params or {})}
+        if self.sector:
+            conds.append("g.sector = $sector")
+            values["sector"] = self.sector
+        if self.staff_groups:
+            conds.append("list_contains($groups, f.staff_group)")
+            values["groups"] = list(self.staff_groups)
+        extra = f", {by}" if by else ""
+        sql = (f"{placement_cte()} SELECT {AREA_EXPR[self.level]} AS area, "
+               f"f.staff_group AS staff_group{extra}, {select} FROM {table} f "
+               f"LEFT JOIN g ON g.org_code = f.org_code WHERE {' AND '.join(conds)} "
+               "GROUP BY ALL")
+        # DuckDB refuses named parameters that the statement does not use
+        used = {name: value for name, value in values.items() if f"${name}" in sql}
+        return self.store.query(sql, used)  # type: ignore[arg-type]
+
+    def regions(self) -> dict[str, str | None]:
+        """Return the NHS region of every area of the level that has staff at the base period."""
+        if self.level == "england":
+            return {codelists.ENGLAND_CODE: None}
+        frame = self.aggregate("any_value(g.region_code) AS region", "staff_in_post",
+                               "f.period = $period")
+        out: dict[str, str | None] = {}
+        for area, region in zip(frame["area"], frame["region"], strict=True):
+            if self.level == "region":
+                region = None if area == UNMAPPED else area
+            known = None if region is None or pd.isna(region) else str(region)
+            out[str(area)] = out.get(str(area)) or known
+        return out
+
+    def scalar(self, sql: str, params: list[Any]) -> Any:
+        """Return a single value, ``None`` for SQL NULL."""
+        value = self.store.scalar(sql, params)
+        return None if value is None or pd.isna(value) else value
+
+
+def age_bands() -> tuple[tuple[str, ...], np.ndarray]:
+    """Return the code list's age bands, youngest first, and their widths (last open)."""
+    rows = codelists.get("age_band").rows
+    codes = tuple(row["code"] for row in rows)
+    widths = np.array([float(row["width"]) if row["width"] else np.inf for row in rows])
+    return codes, widths
+
+
+@cache
+def _default_rows() -> tuple[dict[str, str], ...]:
+    text = files("wfplan").joinpath("data/input_defaults.csv").read_text(encoding="utf-8")
+    return tuple(csv.DictReader(io.StringIO(text)))
+
+
+def default_profile(name: str) -> tuple[np.ndarray, str]:
+    """Return a default age profile from ``data/input_defaults.csv`` and its source.
+
+    ``name`` is ``stock_age_profile`` or ``joiner_age_profile``; the profile is in
+    the order of :func:`age_bands` and sums to 1.
+    """
+    rows = {row["age_band"]: row for row in _default_rows() if row["name"] == name}
+    codes, _ = age_bands()
+    values = np.array([float(rows[code]["value"]) for code in codes])
+    return values / values.sum(), rows[codes[0]]["source"]
+
+
+def pivot(frame: pd.DataFrame, value: str, index: list[str], columns: str | None,
+          labels: dict[str, tuple[str, ...]]) -> np.ndarray:
+    """Return ``frame[value]`` as a dense array over ``labels`` (missing cells are 0)."""
+    dims = [*index, *([columns] if columns else [])]
+    if frame.empty:
+        return np.zeros(tuple(len(labels[d]) for d in dims))
+    series = frame.groupby(dims, dropna=False)[value].sum()
+    full = pd.MultiIndex.from_product([list(labels[d]) for d in dims], names=dims)
+    dense = series.reindex(full, fill_value=0.0).fillna(0.0)
+    return dense.to_numpy(dtype=np.float64).reshape(tuple(len(labels[d]) for d in dims))
