@@ -1,0 +1,192 @@
+"""Back-test: project from an earlier census and compare with a later one.
+
+:func:`backtest` builds the model's inputs from the data known at the
+``from`` census only (staff in post, vacancies and flows up to it; education
+intakes up to its year; no population projection, because demand does not
+feed back into supply), projects supply with the principal run (no
+uncertainty, no interventions, every parameter at its default), and compares
+supply FTE (and headcount, where the vintage has headcount at both censuses)
+with the actual figures at the ``to`` census, by area and staff group.
+
+Timing: the model steps a year at a time, so the supply at ``to`` is
+interpolated linearly between the two annual steps around it (``t`` =
+days between the censuses ÷ 365.25; nine months is ``t`` = 0.75).
+Organisations are placed in areas by their record nearest the ``from`` census,
+for both censuses, so the comparison is like for like.
+
+Cells (area × staff group) with staff at one census only are reported
+separately as ``appeared`` or ``disappeared`` and left out of the error
+measures:
+
+- error FTE = projected − actual;
+- absolute percentage error (APE) = |error| ÷ actual × 100;
+- MAPE = the mean APE of the compared cells (each cell counts once, so small
+  cells weigh as much as large ones), overall and by staff group;
+- WAPE = Σ|error| ÷ Σactual × 100 (FTE-weighted);
+- the same measures for the no-change forecast (actual = the ``from`` figure),
+  the benchmark a projection must beat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wfplan.assessment.inputs import build_inputs, resolve_period
+from wfplan.assessment.source import Selection
+from wfplan.dataset.store import Store
+from wfplan.errors import InputError
+from wfplan.model import ModelInputError, ModelInputs, ScenarioError, parse_scenario, run
+
+CELL_COLUMNS = (
+    "area", "staff_group", "status", "base_fte", "projected_fte", "actual_fte", "error_fte",
+    "ape", "naive_ape", "base_hc", "projected_hc", "actual_hc", "error_hc",
+)
+SUMMARY_COLUMNS = (
+    "staff_group", "cells", "base_fte", "projected_fte", "actual_fte", "error_fte",
+    "mape", "wape", "naive_mape", "naive_wape", "appeared", "appeared_fte", "disappeared",
+    "disappeared_fte",
+)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The outcome of :func:`backtest`.
+
+    Attributes
+    ----------
+    cells
+        One row per area × staff group (:data:`CELL_COLUMNS`).
+    summary
+        One row per staff group, then ``all`` (:data:`SUMMARY_COLUMNS`).
+    metadata
+        Vintage, censuses, years between them, level and the assumptions.
+    """
+
+    cells: pd.DataFrame
+    summary: pd.DataFrame
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _projected(inputs: ModelInputs, years: float) -> tuple[np.ndarray, np.ndarray]:
+    """Principal supply FTE and headcount ``[area, staff_group]`` ``years`` after the base."""
+    horizon = max(1, math.ceil(years))
+    scenario = parse_scenario({"name": "backtest", "horizon": horizon,
+                               "level": inputs.level, "draws": 0, "seed": 0})
+    try:
+        results = run(inputs, scenario, workers=1)
+    except (ScenarioError, ModelInputError) as error:
+        raise InputError(f"back-test projection: {error}") from None
+    fte = results.values("supply_fte")[0]
+    headcount = results.values("supply_hc")[0]
+    step = min(math.floor(years), horizon - 1)
+    frac = years - step
+
+    def at(values: np.ndarray) -> np.ndarray:
+        return np.asarray(values[step] + frac * (values[step + 1] - values[step]))
+
+    return at(fte), at(headcount)
+
+
+def _actual(selection: Selection, when: date) -> pd.DataFrame:
+    frame = selection.aggregate(
+        "sum(fte) AS actual_fte, sum(headcount) AS actual_hc", "staff_in_post",
+        "f.period = $when", {"when": when})
+    frame = frame.astype({"actual_fte": "float64", "actual_hc": "float64"})
+    return frame[(frame["actual_fte"].fillna(0) > 0) | (frame["actual_hc"].fillna(0) > 0)]
+
+
+def _has_headcount(selection: Selection, when: date) -> bool:
+    found = selection.scalar("SELECT count(*) FROM staff_in_post WHERE vintage = ? AND "
+                             "period = ? AND headcount IS NOT NULL", [selection.vintage, when])
+    return bool(found)
+
+
+def _cells(inputs: ModelInputs, years: float, actual: pd.DataFrame,
+           headcount: bool) -> pd.DataFrame:
+    fte, hc = _projected(inputs, years)
+    base_hc = inputs.array("stock_hc").sum(axis=2)
+    base_fte = base_hc * inputs.array("fte_per_head")
+    areas, groups = inputs.coords.area, inputs.coords.staff_group
+    index = pd.MultiIndex.from_product([areas, groups], names=["area", "staff_group"])
+    projected = pd.DataFrame({"base_fte": base_fte.ravel(), "projected_fte": fte.ravel(),
+                              "base_hc": base_hc.ravel(), "projected_hc": hc.ravel()},
+                             index=index).reset_index()
+    projected = projected[projected["base_hc"] > 0]
+    cells = projected.merge(actual, on=["area", "staff_group"], how="outer")
+    cells["status"] = np.where(cells["base_hc"].isna(), "appeared", np.where(
+        cells["actual_fte"].fillna(0) > 0, "compared", "disappeared"))
+    cells["error_fte"] = cells["projected_fte"] - cells["actual_fte"]
+    compared = cells["status"] == "compared"
+    cells["ape"] = (cells["error_fte"].abs() / cells["actual_fte"] * 100).where(compared)
+    cells["naive_ape"] = ((cells["base_fte"] - cells["actual_fte"]).abs()
+                          / cells["actual_fte"] * 100).where(compared)
+    if not headcount:
+        cells[["base_hc", "projected_hc", "actual_hc"]] = np.nan
+    cells["error_hc"] = cells["projected_hc"] - cells["actual_hc"]
+    order = {"compared": 0, "disappeared": 1, "appeared": 2}
+    cells = cells.sort_values(["status", "area", "staff_group"],
+                              key=lambda s: s.map(order) if s.name == "status" else s)
+    return cells[list(CELL_COLUMNS)].reset_index(drop=True)
+
+
+def _summary_row(group: str, cells: pd.DataFrame) -> dict[str, Any]:
+    compared = cells[cells["status"] == "compared"]
+    actual = compared["actual_fte"].sum()
+    appeared = cells[cells["status"] == "appeared"]
+    disappeared = cells[cells["status"] == "disappeared"]
+
+    def pct(total: float) -> float:
+        return float(total / actual * 100) if actual > 0 else math.nan
+
+    return {
+        "staff_group": group, "cells": len(compared),
+        "base_fte": compared["base_fte"].sum(), "projected_fte": compared["projected_fte"].sum(),
+        "actual_fte": actual, "error_fte": compared["error_fte"].sum(),
+        "mape": compared["ape"].mean(), "wape": pct(compared["error_fte"].abs().sum()),
+        "naive_mape": compared["naive_ape"].mean(),
+        "naive_wape": pct((compared["base_fte"] - compared["actual_fte"]).abs().sum()),
+        "appeared": len(appeared), "appeared_fte": appeared["actual_fte"].sum(),
+        "disappeared": len(disappeared), "disappeared_fte": disappeared["base_fte"].sum(),
+    }
+
+
+def summarise(cells: pd.DataFrame) -> pd.DataFrame:
+    """Return the error measures by staff group, then for ``all``."""
+    rows = [_summary_row(str(group), part) for group, part in cells.groupby("staff_group")]
+    rows.append(_summary_row("all", cells))
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def backtest(store: Store, vintage: str, from_period: date | str, to_period: date | str,
+             level: str = "org", staff_groups: Sequence[str] | None = None,
+             sector: str | None = None) -> Backtest:
+    """Project from ``from_period`` with the data known then; compare with ``to_period``.
+
+    See the module notes for what is compared and how.
+    """
+    store.require_vintage(vintage)
+    start = resolve_period(store, vintage, from_period)
+    end = resolve_period(store, vintage, to_period)
+    if end <= start:
+        raise InputError(f"--to {end} must be after --from {start}")
+    years = (end - start).days / 365.25
+    if years > 25:
+        raise InputError(f"{years:.1f} years between the censuses; the model projects 25 at most")
+    inputs = build_inputs(store, vintage, start, level, staff_groups, sector, known_at=start,
+                          demography=False)
+    groups = tuple(inputs.coords.staff_group)
+    wanted = tuple(staff_groups) if staff_groups else None
+    selection = Selection(store, vintage, level, start, sector, wanted)
+    headcount = _has_headcount(selection, start) and _has_headcount(selection, end)
+    cells = _cells(inputs, years, _actual(selection, end), headcount)
+    metadata = {"vintage": vintage, "from": start.isoformat(), "to": end.isoformat(),
+                "years": years, "level": level, "staff_groups": list(groups),
+                "headcount_compared": headcount, "assumptions": list(inputs.assumptions)}
+    return Backtest(cells, summarise(cells), metadata)

@@ -1,0 +1,113 @@
+"""Write projection tables: Parquet, CSV or XLSX, each with its metadata.
+
+- **Parquet**: the long table; the metadata (scenarios, vintage, seed,
+  assumptions, parameter sources, intervention sources and owners, data
+  sources) as JSON under the schema metadata key ``wfplan``.
+- **CSV**: the long table, and the metadata beside it in
+  ``<name>.metadata.json``.
+- **XLSX**: sheet ``data`` in the IAMC layout (one row per scenario, area,
+  staff group, variable, unit and statistic; one column per year, which keeps
+  an ICB-level run within Excel's row limit) and sheet ``notes`` (sources, the
+  Open Government Licence v3.0 attribution, every assumption).
+
+Parquet and CSV files are byte-identical for the same vintage, scenario files
+and seed: nothing time-dependent or machine-dependent is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from wfplan.errors import InputError
+
+SUFFIXES = (".parquet", ".csv", ".xlsx")
+LICENCE = ("Contains public sector information licensed under the Open Government Licence "
+           "v3.0 (https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/)")
+EXCEL_ROWS = 1_048_575
+_ID_COLUMNS = ["scenario", "area", "staff_group", "variable", "unit", "statistic"]
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output path before any work is done (bad suffix, missing folder)."""
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(f"{path}: write results as {', '.join(SUFFIXES)}")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: no such folder {path.parent}; create it first")
+
+
+def metadata_json(metadata: Mapping[str, Any]) -> str:
+    """Serialise metadata deterministically (sorted keys; numbers as Python floats)."""
+    return json.dumps(metadata, indent=2, sort_keys=True, default=_plain, ensure_ascii=False)
+
+
+def _plain(value: object) -> object:
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
+def write_results(table: pd.DataFrame, path: Path, metadata: Mapping[str, Any]) -> list[Path]:
+    """Write ``table`` to ``path`` (by suffix) with its metadata; return the files written."""
+    check_output(path)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
+                                               b"wfplan": metadata_json(metadata).encode()})
+        pq.write_table(arrow, path)
+        return [path]
+    if suffix == ".csv":
+        table.to_csv(path, index=False, lineterminator="\n")
+        side = path.with_name(path.stem + ".metadata.json")
+        side.write_text(metadata_json(metadata) + "\n", encoding="utf-8")
+        return [path, side]
+    _write_xlsx(table, path, metadata)
+    return [path]
+
+
+def iamc_wide(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the long table with one column per year (the IAMC layout)."""
+    wide = table.set_index([*_ID_COLUMNS, "year"])["value"].unstack("year")
+    wide.columns = [str(year) for year in wide.columns]
+    return wide.reset_index()
+
+
+def notes_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Return (section, item, text) rows for the notes sheet."""
+    rows = [("licence", "attribution", LICENCE)]
+    for source in metadata.get("data_sources", []):
+        rows.append(("data source", str(source.get("source_file")),
+                     f"{source.get('publisher')}: {source.get('title')} "
+                     f"({source.get('licence')}; sha256 {source.get('sha256')})"))
+    for run in metadata.get("scenarios", []):
+        name = run.get("scenario", {}).get("name", "")
+        rows.append(("scenario", name, f"vintage {run.get('vintage')}, base period "
+                     f"{run.get('base_period')}, level {run.get('level')}, seed "
+                     f"{run.get('seed')}, draws {run.get('draws')}"))
+        for item in run.get("parameters", []):
+            rows.append((f"parameter ({name})", item["name"],
+                         f"{item['value']} [{item['set_by']}] source: {item['source']}"))
+        for item in run.get("interventions", []):
+            rows.append((f"intervention ({name})", str(item.get("key")),
+                         f"source: {item.get('source')}; owner: {item.get('owner')}"))
+        for item in run.get("assumptions", []):
+            rows.append((f"assumption ({name})", str(item["name"]),
+                         f"{item['value']}: {item['reason']}"))
+    return rows
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, metadata: Mapping[str, Any]) -> None:
+    wide = iamc_wide(table)
+    if len(wide) > EXCEL_ROWS:
+        raise InputError(f"{path}: {len(wide):,} rows do not fit in one Excel sheet; write "
+                         ".parquet or .csv, or project at a coarser level")
+    notes = pd.DataFrame(notes_rows(metadata), columns=["section", "item", "text"])
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        wide.to_excel(writer, sheet_name="data", index=False)
+        notes.to_excel(writer, sheet_name="notes", index=False)

@@ -1,0 +1,252 @@
+"""Run scenarios on a vintage: scenario files → inputs → model → long tables.
+
+This is where the files are read (the model never reads one): a scenario
+file is parsed and validated, checked against the store (vintage, base period,
+level, staff groups), the inputs are built from the vintage
+(:func:`~wfplan.assessment.inputs.build_inputs`), the model is run, and the
+results become the IAMC long table
+``scenario, area, staff_group, variable, unit, year, statistic, value`` with
+the areas of the run's level followed by England (their sum, ratios
+recomputed). The metadata names the scenario, file hash, vintage, seed, every
+assumption, where each parameter value comes from, the source and owner of
+every intervention, and the data sources of the vintage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from wfplan.assessment.inputs import build_inputs, resolve_period
+from wfplan.assessment.outputs import LICENCE
+from wfplan.dataset import codelists
+from wfplan.dataset.store import Store
+from wfplan.errors import InputError
+from wfplan.model import (
+    ModelInputError,
+    ModelInputs,
+    Results,
+    Scenario,
+    ScenarioError,
+    aggregate,
+    load_scenario_text,
+    parameter_table,
+    parse_scenario,
+    run,
+    to_long,
+)
+
+ENGLAND = codelists.ENGLAND_CODE
+HORIZONS = (5, 10, 15)
+#: Called with a description, the scenarios done and the scenarios in all.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A validated scenario and the file it came from."""
+
+    path: Path
+    scenario: Scenario
+    sha256: str
+
+
+def read_scenario(path: Path) -> ScenarioFile:
+    """Read and validate a scenario file; a problem is an :class:`InputError` naming each field."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the scenario file ({error.strerror})") from None
+    try:
+        scenario = load_scenario_text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    except ScenarioError as error:
+        raise InputError(f"{path}: {error}") from None
+    return ScenarioFile(path, scenario, hashlib.sha256(data).hexdigest())
+
+
+def with_overrides(scenario: Scenario, **changes: Any) -> Scenario:
+    """Return the scenario with the given fields replaced (``None`` keeps a field), revalidated."""
+    given = {name: value for name, value in changes.items() if value is not None}
+    if not given:
+        return scenario
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    try:
+        return parse_scenario({**data, **given})
+    except ScenarioError as error:
+        raise InputError(str(error)) from None
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One scenario's results, long table and metadata."""
+
+    scenario: Scenario
+    results: Results
+    table: pd.DataFrame
+    metadata: dict[str, Any]
+
+
+def _parameters(scenario: Scenario) -> list[dict[str, Any]]:
+    """Where each parameter value comes from: the scenario file or the table's default."""
+    out: list[dict[str, Any]] = []
+    for spec in parameter_table():
+        if spec.kind != "parameter":
+            continue
+        values = {"": scenario.parameters.get(spec.name)}
+        for group, group_values in sorted(scenario.staff_group_parameters.items()):
+            if spec.name in group_values:
+                values[group] = group_values[spec.name]
+        for group, value in values.items():
+            if group == "" and value is None:
+                out.append({"name": spec.name, "value": spec.default, "set_by": "default",
+                            "source": spec.source})
+            elif value is not None:
+                shown = value.model_dump() if hasattr(value, "model_dump") else value
+                out.append({"name": spec.name + (f"[{group}]" if group else ""),
+                            "value": shown, "set_by": f"scenario {scenario.name}",
+                            "source": f"scenario file (parameter table: {spec.source})"})
+    return out
+
+
+def data_sources(store: Store, vintage: str) -> list[dict[str, Any]]:
+    """Return the files loaded into the vintage (no load times: outputs stay reproducible)."""
+    frame = store.query(
+        "SELECT source_file, sha256, format, publisher, title, licence, rows FROM ingests "
+        "WHERE vintage = ? ORDER BY ingest_id", [vintage])
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _long_table(results: Results) -> pd.DataFrame:
+    table = to_long(results)
+    if results.metadata.get("level") != "england":
+        england = aggregate(results, dict.fromkeys(results.areas, ENGLAND), "england")
+        table = pd.concat([table, to_long(england)], ignore_index=True)
+    return table
+
+
+def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_period: str,
+                *, draws: int | None = None, seed: int | None = None,
+                level: str | None = None) -> Projection:
+    """Run one scenario on prepared inputs and build its table and metadata."""
+    scenario = with_overrides(source.scenario, draws=draws, seed=seed, level=level)
+    try:
+        results = run(inputs, scenario)
+    except (ScenarioError, ModelInputError) as error:
+        raise InputError(f"{source.path}: {error}") from None
+    meta = dict(results.metadata)
+    metadata = {
+        "scenario": meta["scenario"], "scenario_file": source.path.name,
+        "scenario_sha256": source.sha256, "vintage": inputs.vintage,
+        "base_period": base_period, "base_year": meta["base_year"], "level": meta["level"],
+        "seed": meta["seed"], "draws": meta["draws"], "horizon": meta["horizon"],
+        "uncertain_parameters": meta["uncertain_parameters"],
+        "parameters": _parameters(scenario), "interventions": meta["interventions"],
+        "assumptions": meta["assumptions"], "wfplan_version": meta["wfplan_version"],
+    }
+    return Projection(scenario, results, _long_table(results), metadata)
+
+
+def _vintage(scenario: Scenario, vintage: str | None) -> str:
+    named = scenario.base_vintage
+    if vintage and named and vintage != named:
+        raise InputError(f"scenario {scenario.name!r} names base_vintage {named!r} but "
+                         f"--vintage is {vintage!r}")
+    chosen = vintage or named
+    if not chosen:
+        raise InputError(f"scenario {scenario.name!r} names no base_vintage: pass --vintage")
+    return chosen
+
+
+def project(store: Store, paths: Sequence[Path], *, vintage: str | None = None,
+            draws: int | None = None, seed: int | None = None, level: str | None = None,
+            progress: Progress | None = None) -> list[Projection]:
+    """Read, check and run each scenario file on its vintage; inputs are built once per need."""
+    note = progress or (lambda _text, _done, _total: None)
+    files = [read_scenario(path) for path in paths]
+    cache: dict[tuple[Any, ...], tuple[ModelInputs, str]] = {}
+    out: list[Projection] = []
+    for index, source in enumerate(files):
+        scenario = with_overrides(source.scenario, level=level)
+        chosen = _vintage(scenario, vintage)
+        store.require_vintage(chosen)
+        groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
+        key = (chosen, scenario.base_period, scenario.level, groups)
+        if key not in cache:
+            note(f"{scenario.name}: building inputs from vintage {chosen!r}", index, len(files))
+            period = resolve_period(store, chosen, scenario.base_period)
+            try:
+                built = build_inputs(store, chosen, period, scenario.level, staff_groups=groups)
+            except ModelInputError as error:
+                raise InputError(f"inputs from vintage {chosen!r}: {error}") from None
+            cache[key] = (built, period.isoformat())
+        inputs, base_period = cache[key]
+        count = scenario.draws if draws is None else draws
+        note(f"{scenario.name}: projecting {count} draws", index, len(files))
+        out.append(project_one(store, source, inputs, base_period, draws=draws, seed=seed,
+                               level=level))
+    note("done", len(files), len(files))
+    return out
+
+
+def combined(store: Store, projections: Sequence[Projection]) -> tuple[pd.DataFrame,
+                                                                        dict[str, Any]]:
+    """Return one long table of every projection and its metadata."""
+    table = pd.concat([p.table for p in projections], ignore_index=True)
+    vintages = sorted({str(p.metadata["vintage"]) for p in projections})
+    metadata = {
+        "table": "IAMC long table: scenario, area, staff_group, variable, unit, year, "
+                 "statistic, value; the areas of the run's level, then England (their sum)",
+        "licence": LICENCE,
+        "scenarios": [p.metadata for p in projections],
+        "data_sources": [dict(item, vintage=v) for v in vintages
+                         for item in data_sources(store, v)],
+    }
+    return table, metadata
+
+
+def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
+             areas: Sequence[str] | None = (ENGLAND,)) -> pd.DataFrame:
+    """Return the gap (FTE) by staff group ``years`` after the base year: P50, P5 and P95.
+
+    Columns ``scenario, area, staff_group, horizon, year, p50, p5, p95``; ``areas``
+    ``None`` keeps every area. Horizons beyond a scenario's horizon are left out.
+    """
+    gap = table[table["variable"] == "gap_fte"]
+    if areas is not None:
+        gap = gap[gap["area"].isin(list(areas))]
+    base = table.groupby("scenario")["year"].min().rename("base_year")
+    gap = gap.merge(base, left_on="scenario", right_index=True)
+    gap = gap.assign(horizon=gap["year"] - gap["base_year"])
+    gap = gap[gap["horizon"].isin(list(years)) & gap["statistic"].isin(["p5", "p50", "p95"])]
+    wide = gap.pivot_table(index=["scenario", "area", "staff_group", "horizon", "year"],
+                           columns="statistic", values="value", sort=False).reset_index()
+    wide.columns.name = None
+    order = {name: i for i, name in enumerate(dict.fromkeys(table["scenario"]))}
+    wide = wide.sort_values(["scenario", "area", "staff_group", "horizon"],
+                            key=lambda s: s.map(order) if s.name == "scenario" else s)
+    return wide[["scenario", "area", "staff_group", "horizon", "year", "p50", "p5",
+                 "p95"]].reset_index(drop=True)
+
+
+def side_by_side(heads: pd.DataFrame) -> pd.DataFrame:
+    """Return the headline with one column per scenario: rows area × staff group × horizon.
+
+    Each cell is ``(p50, p5, p95)``; a scenario without that row has ``None``.
+    """
+    triples = zip(heads["p50"], heads["p5"], heads["p95"], strict=True)
+    cells = heads.assign(cell=pd.Series(list(triples), index=heads.index, dtype=object))
+    scenarios = list(dict.fromkeys(heads["scenario"]))
+    wide = cells.pivot(index=["area", "staff_group", "horizon"], columns="scenario",
+                       values="cell")
+    wide = wide.reindex(columns=scenarios).astype(object)
+    wide = wide.where(wide.notna(), None).reset_index()
+    wide.columns.name = None
+    return wide
