@@ -10,26 +10,33 @@ Errors are printed as plain messages, never as tracebacks; set
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from wfplan import __version__
-from wfplan.errors import EXIT_UNEXPECTED, WfplanError
-
-EXIT_CODES = (
-    "Exit codes: 0 success; 1 unexpected failure; 2 bad input (nothing written); "
-    "3 database busy (another writer); 4 refused (frozen vintage, newer database)."
+from wfplan.cli_common import (
+    EXIT_CODES,
+    DbOption,
+    Level,
+    OutputFormat,
+    VintageOption,
+    err,
+    out,
+)
+from wfplan.cli_common import guard as _guard
+from wfplan.cli_projection import (
+    backtest_command,
+    project_command,
+    scenario_app,
+    show_projection_demo,
 )
 
 app = typer.Typer(
@@ -45,9 +52,10 @@ vintages_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(vintages_app, name="vintages")
+app.add_typer(scenario_app, name="scenario")
+app.command("project", epilog=EXIT_CODES)(project_command)
+app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
 _HEADINGS = {
     "area_code": "code", "area_name": "area", "headcount": "HC", "fte": "FTE",
     "fte_per_head": "FTE/head", "vacancy_fte": "vacancy FTE", "vacancy_rate": "vacancy %",
@@ -59,50 +67,6 @@ _HEADINGS = {
     "fte_start": "FTE start", "fte_end": "FTE end", "fte_change": "FTE change",
     "fte_change_rate": "FTE change %", "staff_group": "staff group",
 }
-T = TypeVar("T")
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Database file [default: $WFPLAN_DB or ./wfplan.duckdb]",
-                 show_default=False),
-]
-VintageOption = Annotated[str, typer.Option("--vintage", help="Vintage (named dataset state)")]
-
-
-class Level(StrEnum):
-    """Levels of the current-position report."""
-
-    england = "england"
-    region = "region"
-    icb = "icb"
-    org = "org"
-
-
-class OutputFormat(StrEnum):
-    """Output formats of reports."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def _guard(func: Callable[[], T]) -> T:
-    """Run ``func``; turn a user error into a message and an exit code."""
-    try:
-        return func()
-    except WfplanError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing was written by the unfinished step")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        if os.environ.get("WFPLAN_DEBUG"):
-            raise
-        err.print(f"[bold red]unexpected failure:[/] {type(exc).__name__}: {exc}\n"
-                  "This is a bug in wfplan; re-run with WFPLAN_DEBUG=1 for details.",
-                  highlight=False)
-        raise typer.Exit(EXIT_UNEXPECTED) from None
 
 
 def _version(value: bool) -> None:
@@ -318,11 +282,14 @@ def demo(
     db: DbOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo generator")] = 20240331,
 ) -> None:
-    """Build the seeded demo dataset as vintage 'demo' and print the current position.
+    """Build the seeded demo dataset as vintage 'demo', show it, and project two scenarios.
 
     The generator writes tidy files calibrated to published national figures
     and loads them through the same importer users use. If the database
-    already holds the demo vintage, it is shown as it is.
+    already holds the demo vintage, it is shown as it is. Then the baseline and
+    the Long Term Workforce Plan style scenario run on it (ICB level, 200 draws
+    each) and the England gap by staff group 5, 10 and 15 years ahead is shown
+    as P50 [P5 to P95].
     """
     from wfplan.dataset import metrics as m
     from wfplan.dataset.demo import build_demo
@@ -359,7 +326,17 @@ def demo(
     _show(england, OutputFormat.table, "Current position: England, all sectors and by sector "
           "(vintage 'demo')")
     _show(regions, OutputFormat.table, "NHS trusts by NHS region")
-    out.print("Next: 'wfplan metrics --vintage demo --level icb', or 'wfplan --help'.")
+
+    def projection() -> None:
+        store = open_store(db, read_only=True)
+        try:
+            show_projection_demo(store)
+        finally:
+            store.close()
+
+    _guard(projection)
+    out.print("Next: 'wfplan metrics --vintage demo --level icb', 'wfplan project "
+              "scenarios/baseline.toml --vintage demo', or 'wfplan --help'.")
 
 
 class GapsFormat(StrEnum):
