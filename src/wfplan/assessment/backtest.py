@@ -9,8 +9,8 @@ supply FTE (and headcount, where the vintage has headcount at both censuses)
 with the actual figures at the ``to`` census, by area and staff group.
 
 Timing: the model steps a year at a time, so the supply at ``to`` is
-interpolated linearly between the two annual steps around it (``t`` =
-days between the censuses ÷ 365.25; nine months is ``t`` = 0.75).
+interpolated linearly between the two annual steps around it (``t`` = whole
+months between the censuses ÷ 12; September 2017 to June 2018 is 0.75).
 Organisations are placed in areas by their record nearest the ``from`` census,
 for both censuses, so the comparison is like for like.
 
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from wfplan.assessment.inputs import build_inputs, resolve_period
-from wfplan.assessment.source import Selection
+from wfplan.assessment.source import Selection, years_between
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.model import ModelInputError, ModelInputs, ScenarioError, parse_scenario, run
@@ -176,7 +176,7 @@ def backtest(store: Store, vintage: str, from_period: date | str, to_period: dat
     end = resolve_period(store, vintage, to_period)
     if end <= start:
         raise InputError(f"--to {end} must be after --from {start}")
-    years = (end - start).days / 365.25
+    years = years_between(start, end)
     if years > 25:
         raise InputError(f"{years:.1f} years between the censuses; the model projects 25 at most")
     inputs = build_inputs(store, vintage, start, level, staff_groups, sector, known_at=start,

@@ -8,10 +8,11 @@ Only the organisations and staff groups that report flows for that pair count
 - **Leaver rate** ``[area, staff_group, age_band]`` = leavers ÷ reporting
   headcount at the start of the period, by the leavers' age band at the start.
   Leavers with no age band add the area's all-age rate to every band. The rate
-  is annualised as ``1 − (1 − r)^(1/years)`` and capped to [0, 1]. A band with
-  no staff at the start takes the area's all-age rate; an area that reports no
-  flows for a staff group takes the group's national rates; a staff group with
-  no flows anywhere takes the parameter table's default.
+  is annualised as ``1 − (1 − r)^(1/years)`` (years: whole months ÷ 12) and
+  capped to [0, 1]. A band with no staff at the start takes the area's all-age
+  rate; an area that reports no flows for a staff group takes the group's
+  national rates; a staff group with no flows anywhere takes the parameter
+  table's default.
 - **Joiners a year by route** ``[area, staff_group]`` = joiners ÷ years, scaled
   by the area's headcount at the base period ÷ the reporting headcount at the
   end of the flow period (1 when every organisation reports). Routes:
@@ -30,7 +31,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from wfplan.assessment.source import Assumptions, Selection, default_profile, pivot
+from wfplan.assessment.source import (
+    Assumptions,
+    Selection,
+    default_profile,
+    pivot,
+    years_between,
+)
 from wfplan.assessment.stock import Stock, headcount_at, input_default
 
 ROUTES = ("international", "return_to_practice", "newly_qualified", "other")
@@ -199,7 +206,7 @@ def read_flows(selection: Selection, stock: Stock, assumptions: Assumptions) -> 
     if pair is None:
         return _no_flows(stock, assumptions, "the vintage has no flows up to the base period")
     start, end = pair
-    years = (end - start).days / 365.25
+    years = years_between(start, end)
     params = {"start": start, "end": end}
     frame = selection.aggregate(
         "sum(headcount) AS hc", "flows",

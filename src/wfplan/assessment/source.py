@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -105,6 +105,21 @@ class Selection:
         """Return a single value, ``None`` for SQL NULL."""
         value = self.store.scalar(sql, params)
         return None if value is None or pd.isna(value) else value
+
+
+def years_between(start: date, end: date) -> float:
+    """Return the years from ``start`` to ``end``: whole months ÷ 12 between month ends.
+
+    Censuses are month ends, so September 2017 to June 2018 is 0.75 years and
+    March to March exactly 1; other dates count days ÷ 365.25.
+    """
+    if _month_end(start) and _month_end(end):
+        return ((end.year - start.year) * 12 + end.month - start.month) / 12
+    return (end - start).days / 365.25
+
+
+def _month_end(day: date) -> bool:
+    return (day + timedelta(days=1)).day == 1
 
 
 def age_bands() -> tuple[tuple[str, ...], np.ndarray]:
