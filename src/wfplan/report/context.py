@@ -1,0 +1,229 @@
+"""The report's data contract: everything the report shows, as DataFrames and plain values.
+
+The assessment layer fills a :class:`ReportData` (mostly with the helpers in
+:mod:`wfplan.report.derive`) and hands it to
+:func:`wfplan.report.render.write_report`. The report layer computes nothing
+from the store or the model itself; it only formats, charts and lays out.
+
+Each frame must have the columns listed in the matching ``*_COLUMNS`` constant
+(extra columns are allowed and are kept in ``tables.xlsx``); a missing column
+raises ``ValueError`` naming the field and the columns, when the object is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+import pandas as pd
+
+#: Provenance of every input file (from the store's ``ingests`` table).
+SOURCE_COLUMNS = ("file", "publisher", "title", "period", "licence", "sha256")
+#: The gap by staff group at each horizon (:func:`~wfplan.report.derive.headline_from_results`).
+HEADLINE_COLUMNS = (
+    "scenario", "staff_group", "horizon_years", "year", "gap_fte_p50", "gap_fte_p5",
+    "gap_fte_p95", "gap_fte_principal", "gap_pct_p50", "gap_pct_p5", "gap_pct_p95",
+    "gap_need_fte_p50", "supply_fte_p50", "demand_funded_fte_p50",
+)
+#: Current position by area (``wfplan.dataset.metrics.current_position`` output).
+POSITION_COLUMNS = (
+    "area_code", "area_name", "period", "headcount", "fte", "vacancy_fte", "vacancy_rate",
+    "leaver_rate", "sickness_absence_rate",
+)
+#: The IAMC long results (``wfplan.model.to_long``) of the headline area, every scenario.
+PROJECTION_COLUMNS = ("scenario", "area", "staff_group", "variable", "unit", "year",
+                      "statistic", "value")
+#: One row per scenario.
+SCENARIO_COLUMNS = ("scenario", "description")
+#: The gap by scenario and staff group in one year.
+COMPARISON_COLUMNS = (
+    "scenario", "staff_group", "year", "gap_fte_p50", "gap_fte_p5", "gap_fte_p95",
+    "gap_pct_p50", "supply_fte_p50", "demand_funded_fte_p50",
+)
+#: What each scenario's interventions buy and cost, by staff group.
+INTERVENTION_COLUMNS = (
+    "scenario", "staff_group", "type", "amount", "year", "cost_gbp", "fte_gap_closed_p50",
+    "fte_gap_closed_p5", "fte_gap_closed_p95", "cost_per_fte_closed_p50",
+)
+#: One row per intervention as specified in the scenario files.
+INTERVENTION_DETAIL_COLUMNS = (
+    "scenario", "name", "type", "staff_group", "area", "start_year", "amount", "ramp_years",
+    "cost_per_unit", "source", "owner",
+)
+#: The ranked data gaps (``wfplan.dataset.gaps.GapReport.ranked``).
+GAP_RANKED_COLUMNS = ("rank", "sector", "severity", "gap", "evidence")
+#: Ethnic-minority share by pay band (:func:`~wfplan.report.derive.ethnicity_from_metrics`).
+ETHNICITY_COLUMNS = ("grade", "period", "minority_headcount", "known_headcount",
+                     "ethnic_minority_share")
+#: Sickness absence and burnout by region.
+WELLBEING_COLUMNS = ("area_code", "area_name", "sickness_absence_rate", "burnout_rate")
+#: The parameter table with the setting used and whether a default was used.
+PARAMETER_COLUMNS = ("name", "kind", "unit", "default", "setting", "defaulted", "source")
+#: Every assumption recorded by the model (input or parameter left at its default).
+ASSUMPTION_COLUMNS = ("scenario", "name", "value", "reason")
+#: What changed since the previous assessment (optional).
+CHANGE_COLUMNS = ("measure", "previous", "current", "change", "reason")
+
+OGL = "Open Government Licence v3.0"
+OGL_ATTRIBUTION = ("Contains public sector information licensed under the Open Government "
+                   "Licence v3.0.")
+
+
+def _frame(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class ReportData:
+    """Everything the report shows.
+
+    Attributes
+    ----------
+    title : str
+        The report's title, e.g. ``"Health and social care workforce assessment 2026"``.
+    assessment_period : str
+        The period the assessment covers, in words (``"2025 to 2040"``).
+    vintage : str
+        The dataset vintage the assessment used.
+    package_version : str
+        The wfplan version that produced it.
+    seed : int
+        The random seed of the projection.
+    draws : int
+        Monte Carlo draws N (draw 0, the principal run, is extra).
+    created : datetime
+        When the assessment was made (shown, and written into ``tables.xlsx``).
+    base_year : int
+        Calendar year of the base census (year 0 of the projection).
+    area_name : str
+        The area the headline and the fan charts describe (``"England"``).
+    sources : DataFrame
+        :data:`SOURCE_COLUMNS`, one row per ingested file (optional ``tables``
+        column: the tables it loaded, used to name sources under each section).
+    headline : DataFrame
+        :data:`HEADLINE_COLUMNS`: the gap (FTE demand minus supply) by staff group at
+        5, 10 and 15 years for :attr:`baseline_scenario`.
+    position_region, position_icb : DataFrame
+        :data:`POSITION_COLUMNS`: staff in post, vacancies, turnover (leaver rate) and
+        sickness by NHS region and by ICB (``metrics.current_position``).
+    projections : DataFrame
+        :data:`PROJECTION_COLUMNS`: long results of the headline area for every
+        scenario (at least ``supply_fte``, ``demand_funded_fte`` and ``gap_fte``).
+    fan_staff_groups : tuple of str
+        Staff groups drawn as fan charts; empty means the four with the largest
+        base-year demand.
+    scenarios : DataFrame
+        :data:`SCENARIO_COLUMNS`, in the order the report lists them.
+    baseline_scenario : str
+        The scenario of the headline and the fan charts.
+    scenario_comparison : DataFrame
+        :data:`COMPARISON_COLUMNS`: every scenario's gap at the final year.
+    interventions : DataFrame
+        :data:`INTERVENTION_COLUMNS`: cost to the year (principal run, GBP), FTE gap
+        closed (P50, P5, P95) and cost per FTE closed (P50) by scenario and staff group.
+    intervention_details : DataFrame
+        :data:`INTERVENTION_DETAIL_COLUMNS`: each intervention with source and owner.
+    data_gaps : mapping of str to DataFrame
+        Sections of the data-gap report (``GapReport.sections()``); ``"ranked"`` is
+        required (:data:`GAP_RANKED_COLUMNS`), the others go to ``tables.xlsx``.
+    ethnicity : DataFrame
+        :data:`ETHNICITY_COLUMNS`: ethnic-minority share of headcount by pay band.
+    ethnic_minority_overall : float
+        The whole workforce's ethnic-minority share: the Model Employer goal is that
+        every band's share matches it.
+    wellbeing : DataFrame
+        :data:`WELLBEING_COLUMNS`: sickness absence rate (12 months) and staff survey
+        burnout rate by region (fractions).
+    parameters : DataFrame
+        :data:`PARAMETER_COLUMNS`: the parameter table, the setting used and a
+        ``defaulted`` flag for every input or parameter left at its default.
+    assumptions : DataFrame
+        :data:`ASSUMPTION_COLUMNS`: each assumption the model recorded.
+    bundle_name : str
+        The assessment bundle's folder name, as given to ``wfplan verify``.
+    manifest_sha256 : str
+        SHA-256 of the bundle's ``manifest.json``.
+    comparison : DataFrame, optional
+        :data:`CHANGE_COLUMNS`: what changed since :attr:`previous_assessment`.
+    previous_assessment : str, optional
+        Name of the previous assessment compared with.
+    licence : str
+        Licence of the report and its tables.
+    """
+
+    title: str
+    assessment_period: str
+    vintage: str
+    package_version: str
+    seed: int
+    draws: int
+    created: datetime
+    base_year: int
+    area_name: str = "England"
+    sources: pd.DataFrame
+    headline: pd.DataFrame
+    position_region: pd.DataFrame
+    position_icb: pd.DataFrame
+    projections: pd.DataFrame
+    fan_staff_groups: tuple[str, ...] = ()
+    scenarios: pd.DataFrame
+    baseline_scenario: str
+    scenario_comparison: pd.DataFrame
+    interventions: pd.DataFrame
+    intervention_details: pd.DataFrame = field(
+        default_factory=lambda: _frame(INTERVENTION_DETAIL_COLUMNS))
+    data_gaps: Mapping[str, pd.DataFrame]
+    ethnicity: pd.DataFrame
+    ethnic_minority_overall: float
+    wellbeing: pd.DataFrame
+    parameters: pd.DataFrame
+    assumptions: pd.DataFrame
+    bundle_name: str
+    manifest_sha256: str
+    comparison: pd.DataFrame | None = None
+    previous_assessment: str | None = None
+    licence: str = OGL
+
+    def __post_init__(self) -> None:
+        required = {
+            "sources": SOURCE_COLUMNS, "headline": HEADLINE_COLUMNS,
+            "position_region": POSITION_COLUMNS, "position_icb": POSITION_COLUMNS,
+            "projections": PROJECTION_COLUMNS, "scenarios": SCENARIO_COLUMNS,
+            "scenario_comparison": COMPARISON_COLUMNS, "interventions": INTERVENTION_COLUMNS,
+            "intervention_details": INTERVENTION_DETAIL_COLUMNS,
+            "ethnicity": ETHNICITY_COLUMNS, "wellbeing": WELLBEING_COLUMNS,
+            "parameters": PARAMETER_COLUMNS, "assumptions": ASSUMPTION_COLUMNS,
+            "comparison": CHANGE_COLUMNS,
+        }
+        for name, columns in required.items():
+            frame = getattr(self, name)
+            if frame is None:
+                continue
+            if not isinstance(frame, pd.DataFrame):
+                raise TypeError(f"ReportData.{name} must be a DataFrame, not "
+                                f"{type(frame).__name__}")
+            missing = [c for c in columns if c not in frame.columns]
+            if missing:
+                raise ValueError(f"ReportData.{name} lacks columns {missing}")
+        ranked = self.data_gaps.get("ranked")
+        if ranked is None:
+            raise ValueError("ReportData.data_gaps needs a 'ranked' section")
+        missing = [c for c in GAP_RANKED_COLUMNS if c not in ranked.columns]
+        if missing:
+            raise ValueError(f"ReportData.data_gaps['ranked'] lacks columns {missing}")
+        names = list(self.scenarios["scenario"])
+        if self.baseline_scenario not in names:
+            raise ValueError(f"ReportData.baseline_scenario {self.baseline_scenario!r} is not "
+                             f"in scenarios {names}")
+
+    @property
+    def final_year(self) -> int:
+        """The last projected year."""
+        years = self.projections["year"]
+        return int(years.max()) if len(years) else self.base_year
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Return the names of every field, in declaration order."""
+        return tuple(f.name for f in fields(cls))
