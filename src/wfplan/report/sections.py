@@ -1,0 +1,443 @@
+"""Build each section's tables, charts and key figures from a :class:`ReportData`.
+
+The template (``templates/report.html.j2``) holds the words; this module turns
+frames into numbered tables and charts, each with its source and period, in
+the order the report shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from wfplan.report import charts, derive
+from wfplan.report import format as fmt
+from wfplan.report.context import ReportData
+from wfplan.report.views import Column, Numbering, TableView, code
+
+#: Section ids and headings, in report order (the contents list).
+SECTIONS = (
+    ("summary", "Summary"),
+    ("current-position", "Current position by region and integrated care system"),
+    ("projections", "Supply and demand projections"),
+    ("scenarios", "Scenarios and interventions"),
+    ("data-gaps", "Data quality and gaps"),
+    ("equality", "Equality: ethnic-minority representation by pay band"),
+    ("wellbeing", "Wellbeing: sickness absence and burnout"),
+    ("methods", "Methods and assumptions"),
+    ("verify", "How to verify this assessment"),
+    ("changes", "What changed since the previous assessment"),
+)
+_SECTOR_NAMES = {"primary_care": "Primary care", "social_care": "Social care",
+                 "nhs_trust": "NHS trusts", "all": "All sectors"}
+
+
+class SourceLines:
+    """Source lines: which inputs a table or chart comes from."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.data = data
+
+    def dataset(self, tables: Sequence[str]) -> str:
+        """Name the input files that fed ``tables`` (titles and publishers) and the vintage."""
+        sources = self.data.sources
+        if "tables" in sources.columns:
+            wanted = set(tables)
+            used = sources[sources["tables"].fillna("").map(
+                lambda names: bool(wanted & {n.strip() for n in str(names).split(",")}))]
+        else:
+            used = sources
+        names = []
+        for _, row in used.iterrows():
+            title, publisher = str(row["title"]), str(row["publisher"])
+            names.append(title if publisher in ("", "not stated") else f"{title} ({publisher})")
+        names = list(dict.fromkeys(names))
+        listed = "; ".join(names[:4]) + (f"; and {len(names) - 4} more" if len(names) > 4
+                                         else "")
+        where = f"wfplan dataset, vintage {self.data.vintage}"
+        return f"{listed} ({where})" if listed else where
+
+    def projection(self, scenarios: Sequence[str]) -> str:
+        """Name the projection: wfplan version, scenarios, vintage, seed and draws."""
+        data = self.data
+        return (f"wfplan {data.package_version} projection ({', '.join(scenarios)} "
+                f"scenario{'s' if len(scenarios) > 1 else ''}) of dataset vintage "
+                f"{data.vintage}; seed {data.seed}, {fmt.number(data.draws)} draws")
+
+    @property
+    def projection_period(self) -> str:
+        """The projection's period in words."""
+        return f"base year {self.data.base_year}, projected to {self.data.final_year}"
+
+
+def _period(frame: pd.DataFrame, column: str = "period") -> str:
+    if column not in frame.columns or frame[column].dropna().empty:
+        return "not stated"
+    return str(max(str(v) for v in frame[column].dropna()))
+
+
+def _range_of(prefix: str) -> Any:
+    def cell(row: pd.Series) -> str:
+        return fmt.row_range(row, prefix)
+    return cell
+
+
+def _name_with_code(row: pd.Series) -> str:
+    return f"{row['area_name']} ({row['area_code']})"
+
+
+def _summary(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    headline = data.headline
+    horizons = sorted(headline["horizon_years"].unique())
+    wide = headline.pivot_table(index="staff_group", columns="horizon_years", sort=False,
+                                values=["gap_fte_p50", "gap_fte_p5", "gap_fte_p95",
+                                        "gap_pct_p50"], aggfunc="first")
+    rows = pd.DataFrame({"staff_group": wide.index})
+    columns = [Column("staff_group", "Staff group", fmt.staff_group_name)]
+    years = dict(zip(headline["horizon_years"], headline["year"], strict=False))
+    for h in horizons:
+        rows[f"h{h}"] = [fmt.value_range(wide.loc[g, ("gap_fte_p50", h)],
+                                         wide.loc[g, ("gap_fte_p5", h)],
+                                         wide.loc[g, ("gap_fte_p95", h)]) for g in wide.index]
+        columns.append(Column(f"h{h}", f"{h} years ({years[h]})", numeric=True))
+    if horizons:
+        last = horizons[-1]
+        rows["pct"] = [fmt.number(wide.loc[g, ("gap_pct_p50", last)], 1) + "%"
+                       if not fmt.is_missing(wide.loc[g, ("gap_pct_p50", last)]) else fmt.MISSING
+                       for g in wide.index]
+        columns.append(Column("pct", f"Gap as % of funded demand, {years[last]} (P50)",
+                              numeric=True))
+    period = src.projection_period
+    source = src.projection([data.baseline_scenario])
+    chart = charts.gap_range_chart(
+        headline, "chart-headline-gap",
+        f"Gap between funded demand and supply by staff group at {', '.join(map(str, horizons))}"
+        f" years ({data.baseline_scenario} scenario)",
+        category="staff_group", series="horizon_years",
+        series_label=lambda h: f"{h} years ({years.get(h, '')})",
+        category_label=fmt.staff_group_name)
+    figure = n.figure(chart, source, period)
+    table = n.table(rows, columns, "table-headline",
+                    f"Gap (FTE) by staff group, {data.baseline_scenario} scenario: P50 (P5–P95)",
+                    source, period)
+    return {"figure": figure, "table": table, "messages": _messages(data, horizons),
+            "horizons": horizons, "years": years}
+
+
+def _messages(data: ReportData, horizons: Sequence[int]) -> list[str]:
+    out: list[str] = []
+    headline = data.headline
+    if horizons:
+        last = headline[headline["horizon_years"] == horizons[-1]].dropna(subset=["gap_fte_p50"])
+        if not last.empty:
+            year = int(last["year"].iloc[0])
+            short = int((last["gap_fte_p50"] > 0).sum())
+            out.append(f"Under the {data.baseline_scenario} scenario, funded demand exceeds "
+                       f"supply in {short} of {len(last)} staff groups by {year} (P50).")
+            top = last.sort_values("gap_fte_p50", kind="stable").iloc[-1]
+            out.append(f"The largest gap in {year} is for "
+                       f"{fmt.staff_group_name(top['staff_group'])}: "
+                       f"{fmt.row_range(top, 'gap_fte')}"
+                       f" FTE, {fmt.number(top['gap_pct_p50'], 1)}% of funded demand.")
+    closed = data.interventions.dropna(subset=["fte_gap_closed_p50"])
+    if not closed.empty:
+        best = closed.sort_values("fte_gap_closed_p50", kind="stable").iloc[-1]
+        out.append(f"In the {best['scenario']} scenario, interventions close "
+                   f"{fmt.projection(best['fte_gap_closed_p50'])} FTE of the "
+                   f"{fmt.staff_group_name(best['staff_group'])} gap by {int(best['year'])}, "
+                   f"at {fmt.gbp(best['cost_gbp'])} "
+                   f"({fmt.gbp(best['cost_per_fte_closed_p50'])} per FTE closed).")
+    ranked = data.data_gaps["ranked"]
+    if not ranked.empty:
+        out.append(f"The most important gap in the data: {str(ranked.iloc[0]['gap'])[:1].lower()}"
+                   f"{str(ranked.iloc[0]['gap'])[1:]}.")
+    shares = data.ethnicity.dropna(subset=["ethnic_minority_share"])
+    if not shares.empty and not fmt.is_missing(data.ethnic_minority_overall):
+        below = int((shares["ethnic_minority_share"].astype(float)
+                     < data.ethnic_minority_overall - 1e-9).sum())
+        out.append(f"{below} of {len(shares)} pay bands are below the Model Employer goal of "
+                   f"{fmt.percent(data.ethnic_minority_overall)} ethnic-minority staff.")
+    return out
+
+
+_POSITION_COLUMNS = (
+    Column("headcount", "Staff in post (headcount)", fmt.count, numeric=True),
+    Column("fte", "Staff in post (FTE)", fmt.number, numeric=True),
+    Column("vacancy_fte", "Vacancies (FTE)", fmt.number, numeric=True),
+    Column("vacancy_rate", "Vacancy rate", fmt.percent, numeric=True),
+    Column("leaver_rate", "Leaver rate (turnover)", fmt.percent, numeric=True),
+    Column("sickness_absence_rate", "Sickness absence rate", fmt.percent, numeric=True),
+)
+_POSITION_TABLES = ("staff_in_post", "vacancies", "flows", "sickness_absence")
+
+
+def _position(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    source = src.dataset(_POSITION_TABLES)
+    region, icb = data.position_region, data.position_icb
+    period = _period(region)
+    totals = {key: pd.to_numeric(region[key], errors="coerce").sum(min_count=1)
+              for key in ("headcount", "fte", "vacancy_fte")}
+    by_region = n.table(region, [Column("area_name", "NHS region"), *_POSITION_COLUMNS],
+                        "table-position-region",
+                        f"Staff in post, vacancies, turnover and sickness by NHS region, {period}",
+                        source, period)
+    by_icb = n.table(icb, [Column(_name_with_code, "Integrated care board (code)"),
+                           *_POSITION_COLUMNS],
+                     "table-position-icb",
+                     f"Staff in post, vacancies, turnover and sickness by integrated care board, "
+                     f"{_period(icb)}", source, _period(icb), small=True)
+    return {"region": by_region, "icb": by_icb, "totals": totals, "period": period}
+
+
+def _projections(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    scenario = data.baseline_scenario
+    groups = data.fan_staff_groups or derive.largest_staff_groups(data.projections, scenario)
+    source, period = src.projection([scenario]), src.projection_period
+    figures = []
+    for index, group in enumerate(groups, start=1):
+        fan = derive.fan_from_results(data.projections, scenario, group)
+        label = fmt.staff_group_name(group)
+        chart = charts.fan_chart(fan, f"chart-fan-{index}",
+                                 f"{label}: supply and funded demand, "
+                                 f"{int(fan['year'].iloc[0])} to {int(fan['year'].iloc[-1])}",
+                                 label)
+        figures.append(n.figure(chart, source, period))
+    own = data.projections[data.projections["scenario"] == scenario]
+    base = own[(own["year"] == data.base_year) & (own["variable"] == "supply_fte")
+               & (own["statistic"] == "principal")]
+    final = derive.scenario_comparison_from_results(own)[["staff_group"]].merge(
+        base[["staff_group", "value"]].rename(columns={"value": "base_supply"}),
+        on="staff_group", how="left")
+    last = own[(own["year"] == data.final_year)
+               & own["variable"].isin(["supply_fte", "demand_funded_fte"])]
+    spread = last.pivot_table(index="staff_group", columns=["variable", "statistic"],
+                              values="value", aggfunc="first", sort=False)
+    spread.columns = [f"{pair[0]}_{pair[1]}" for pair in spread.columns]
+    final = final.merge(spread.reset_index(), on="staff_group", how="left")
+    table = n.table(final, [
+        Column("staff_group", "Staff group", fmt.staff_group_name),
+        Column("base_supply", f"Supply, {data.base_year} (FTE)", fmt.projection, numeric=True),
+        Column(_range_of("supply_fte"), f"Supply, {data.final_year} (FTE)", fmt.text,
+               numeric=True),
+        Column(_range_of("demand_funded_fte"), f"Funded demand, {data.final_year} (FTE)",
+               fmt.text, numeric=True),
+    ], "table-supply-demand",
+        f"Supply and funded demand by staff group, {scenario} scenario: P50 (P5–P95)",
+        source, period)
+    return {"figures": figures, "table": table, "scenario": scenario}
+
+
+def _scenarios(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    names = list(data.scenarios["scenario"])
+    source, period = src.projection(names), src.projection_period
+    listing = n.table(data.scenarios, [Column("scenario", "Scenario"),
+                                       Column("description", "What it assumes")],
+                      "table-scenarios", "Scenarios in this assessment",
+                      src.projection(names), period)
+    comparison = data.scenario_comparison
+    year = int(comparison["year"].max()) if len(comparison) else data.final_year
+    chart = charts.gap_range_chart(
+        comparison, "chart-scenarios", f"Gap by staff group and scenario in {year}",
+        category="staff_group", series="scenario", series_label=str,
+        category_label=fmt.staff_group_name)
+    figure = n.figure(chart, source, period)
+    wide = pd.DataFrame({"staff_group": list(dict.fromkeys(comparison["staff_group"]))})
+    columns = [Column("staff_group", "Staff group", fmt.staff_group_name)]
+    for name in names:
+        rows = comparison[comparison["scenario"] == name].set_index("staff_group")
+        wide[name] = [fmt.value_range(rows.loc[g, "gap_fte_p50"], rows.loc[g, "gap_fte_p5"],
+                                      rows.loc[g, "gap_fte_p95"]) if g in rows.index
+                      else fmt.MISSING for g in wide["staff_group"]]
+        columns.append(Column(name, f"{name} (FTE)", numeric=True))
+    by_scenario = n.table(wide, columns, "table-scenario-comparison",
+                          f"Gap by staff group and scenario in {year}: P50 (P5–P95)",
+                          source, period)
+    interventions = None
+    if len(data.interventions):
+        frame = data.interventions.copy()
+        frame["what"] = [
+            "; ".join(f"{fmt.words(t)}: {a}" for t, a in zip(str(ts).split("; "),
+                                                             str(am).split("; "), strict=False))
+            for ts, am in zip(frame["type"], frame["amount"], strict=True)]
+        interventions = n.table(frame, [
+            Column("scenario", "Scenario"),
+            Column("staff_group", "Staff group", fmt.staff_group_name),
+            Column("what", "Interventions (type: amount)"),
+            Column("cost_gbp", f"Cost to {year} (principal run)", fmt.gbp, numeric=True),
+            Column(_range_of("fte_gap_closed"), f"Gap closed in {year} (FTE)", fmt.text,
+                   numeric=True),
+            Column("cost_per_fte_closed_p50", "Cost per FTE closed (P50)", fmt.gbp,
+                   numeric=True),
+        ], "table-interventions",
+            f"What each scenario's interventions buy and cost, to {year}", source, period)
+    details = None
+    if len(data.intervention_details):
+        details = n.table(data.intervention_details, [
+            Column(lambda r: r["name"] or r["type"], "Intervention"),
+            Column("scenario", "Scenario"),
+            Column("type", "Type", fmt.words),
+            Column("staff_group", "Staff group", fmt.staff_group_name),
+            Column("start_year", "Starts", lambda v: fmt.text(v).replace(",", "")),
+            Column("amount", "Amount"),
+            Column("cost_per_unit", "Cost per unit", fmt.gbp, numeric=True),
+            Column("source", "Source"),
+            Column("owner", "Owner"),
+        ], "table-intervention-sources", "Interventions, with their sources and owners",
+            "the scenario files of this assessment", period, small=True)
+    return {"listing": listing, "figure": figure, "comparison": by_scenario,
+            "interventions": interventions, "details": details, "year": year}
+
+
+def _gaps(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    source = f"wfplan gaps report on dataset vintage {data.vintage}"
+    ranked = n.table(data.data_gaps["ranked"], [
+        Column("rank", "Rank", fmt.text, numeric=True),
+        Column("gap", "Gap"),
+        Column("sector", "Sector", lambda v: _SECTOR_NAMES.get(str(v), fmt.words(v))),
+        Column("evidence", "Evidence"),
+        Column("severity", "Severity (0 to 100)", lambda v: fmt.number(v, 1), numeric=True),
+    ], "table-gaps-ranked", "The most important gaps in the data, primary and social care first",
+        source, f"vintage {data.vintage}")
+    coverage = None
+    frame = data.data_gaps.get("coverage")
+    if frame is not None and len(frame):
+        coverage = n.table(frame, [
+            Column(lambda r: f"{fmt.words(r['table'])}: "
+                   f"{_SECTOR_NAMES.get(str(r['sector']), fmt.words(r['sector']))}",
+                   "Table and sector"),
+            Column("rows", "Rows", fmt.number, numeric=True),
+            Column("periods", "Periods", fmt.number, numeric=True),
+            Column("last_period", "Latest period", fmt.text),
+            Column(lambda r: f"{fmt.text(r['icbs_with_data'])} of {fmt.text(r['icbs_total'])}",
+                   "ICBs with data", fmt.text, numeric=True),
+        ], "table-gaps-coverage", "Coverage of the dataset by table and sector", source,
+            f"vintage {data.vintage}", small=True)
+    return {"ranked": ranked, "coverage": coverage,
+            "other": [k for k in data.data_gaps if k not in ("ranked", "coverage")]}
+
+
+def _equality(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    frame = data.ethnicity.copy()
+    period = _period(frame)
+    source = src.dataset(["staff_in_post"])
+    goal = data.ethnic_minority_overall
+    figure = None
+    if len(frame.dropna(subset=["ethnic_minority_share"])):
+        chart = charts.ethnicity_chart(frame, goal, "chart-ethnicity",
+                                       f"Ethnic-minority share of staff by pay band against the "
+                                       f"Model Employer goal, {period}")
+        figure = n.figure(chart, source, period)
+    share = frame["ethnic_minority_share"].astype(float)
+    frame["against"] = ["n/a" if pd.isna(v) else ("Below goal" if v < goal - 1e-9
+                                                  else "At or above goal") for v in share]
+    frame["difference"] = share - goal
+    table = n.table(frame, [
+        Column("grade", "Pay band", fmt.grade_name),
+        Column("minority_headcount", "Ethnic-minority staff (headcount)", fmt.count, numeric=True),
+        Column("known_headcount", "Staff with known ethnicity (headcount)", fmt.count,
+               numeric=True),
+        Column("ethnic_minority_share", "Ethnic-minority share", fmt.percent, numeric=True),
+        Column("difference", "Difference from goal", fmt.percent_points, numeric=True),
+        Column("against", "Against the goal"),
+    ], "table-ethnicity", f"Ethnic-minority share of staff by pay band, {period}", source, period)
+    return {"figure": figure, "table": table, "goal": goal, "period": period}
+
+
+def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    frame = data.wellbeing
+    period = _period(data.position_region)
+    source = src.dataset(["sickness_absence", "staff_survey"])
+    periods = f"sickness absence: 12 months to {period}; burnout: latest NHS Staff Survey year"
+    figure = None
+    if len(frame):
+        chart = charts.wellbeing_chart(frame, "chart-wellbeing",
+                                       "Sickness absence rate and staff reporting burnout by "
+                                       "NHS region")
+        figure = n.figure(chart, source, periods)
+    table = n.table(frame, [
+        Column("area_name", "NHS region"),
+        Column("sickness_absence_rate", "Sickness absence rate", fmt.percent, numeric=True),
+        Column("burnout_rate", "Staff reporting burnout", fmt.percent, numeric=True),
+    ], "table-wellbeing", "Sickness absence and burnout by NHS region", source, periods)
+    return {"figure": figure, "table": table}
+
+
+def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+    params = data.parameters
+    defaulted = int(params["defaulted"].astype(bool).sum())
+    table = n.table(params, [
+        Column(lambda r: code(r["name"]) + (
+            f'<span class="wf-cell-note">{fmt.escape_html(r["description"])}</span>'
+            if "description" in r and isinstance(r["description"], str) else ""),
+            "Parameter or input", fmt.text, html=True),
+        Column("kind", "Kind"),
+        Column("unit", "Unit"),
+        Column("setting", "Setting in this assessment"),
+        Column(lambda r: '<span class="wf-flag">Yes: default used</span>'
+               + (f'<span class="wf-cell-note">{fmt.escape_html(r["defaulted_in"])}</span>'
+                  if str(r.get("defaulted_in") or "") else "")
+               if bool(r["defaulted"]) else "No", "Defaulted?", fmt.text, html=True),
+        Column("source", "Source of the value or default"),
+    ], "table-parameters", "Methods and assumptions: every parameter and input of the model",
+        "wfplan parameter table (src/wfplan/model/parameters.csv) and the scenario files",
+        f"assessment of vintage {data.vintage}", small=True)
+    merged = data.assumptions.astype(str).groupby(["name", "value", "reason"], sort=False)[
+        "scenario"].agg(", ".join).reset_index()
+    assumptions = n.table(merged, [
+        Column("name", "Assumption", lambda v: code(v), html=True),
+        Column("scenario", "Scenarios"),
+        Column("value", "Value used"),
+        Column("reason", "Why"),
+    ], "table-assumptions", "Every assumption the model recorded, by scenario",
+        src.projection(list(data.scenarios["scenario"])), src.projection_period, small=True)
+    sources = n.table(data.sources, [
+        Column("file", "File"),
+        Column("title", "Title"),
+        Column("publisher", "Publisher"),
+        Column("period", "Period"),
+        Column("licence", "Licence"),
+        Column("sha256", "SHA-256", lambda v: f'<span class="wf-hash">{fmt.escape_html(v)}'
+               "</span>", html=True),
+    ], "table-sources", "Data sources: every file loaded into the dataset vintage",
+        f"wfplan ingest log, vintage {data.vintage}", f"vintage {data.vintage}", small=True)
+    return {"parameters": table, "assumptions": assumptions, "sources": sources,
+            "defaulted": defaulted}
+
+
+def _changes(data: ReportData, n: Numbering, src: SourceLines) -> TableView | None:
+    if data.comparison is None:
+        return None
+    return n.table(data.comparison, [
+        Column("measure", "Measure"),
+        Column("previous", f"Previous ({data.previous_assessment or 'previous assessment'})"),
+        Column("current", "This assessment"),
+        Column("change", "Change"),
+        Column("reason", "Attributed to"),
+    ], "table-changes", "What changed since the previous assessment",
+        f"wfplan compare of {data.previous_assessment or 'the previous assessment'} and "
+        f"{data.bundle_name}", src.projection_period)
+
+
+def build_sections(data: ReportData, numbering: Numbering) -> dict[str, Any]:
+    """Return every section's content, numbering tables and figures in report order."""
+    src = SourceLines(data)
+    contents = [(sid, title) for sid, title in SECTIONS
+                if sid != "changes" or data.comparison is not None]
+    created = data.created
+    out: dict[str, Any] = {
+        "contents": contents, "titles": dict(SECTIONS),
+        "created_day": f"{created.day} {created:%B %Y}",
+        "created_full": f"{created.day} {created:%B %Y, %H:%M} {created.tzname() or ''}".strip(),
+    }
+    out["summary"] = _summary(data, numbering, src)
+    out["position"] = _position(data, numbering, src)
+    out["projections"] = _projections(data, numbering, src)
+    out["scenarios"] = _scenarios(data, numbering, src)
+    out["gaps"] = _gaps(data, numbering, src)
+    out["equality"] = _equality(data, numbering, src)
+    out["wellbeing"] = _wellbeing(data, numbering, src)
+    out["methods"] = _methods(data, numbering, src)
+    out["changes"] = _changes(data, numbering, src)
+    return out

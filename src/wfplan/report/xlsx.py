@@ -1,0 +1,217 @@
+"""``tables.xlsx``: one formatted sheet per report table, and a notes sheet.
+
+Every sheet has one header row (bold, frozen, filterable), number formats by
+column (counts and FTE with thousands separators, rates as percentages, costs
+in pounds) and column widths fitted to the content. Counts from 1 to 4 are
+written as ``*`` (NHS Digital disclosure control). The ``notes`` sheet comes
+first: what the workbook is, the licence, and each sheet's source and period,
+followed by every input file with its publisher, period, licence and SHA-256.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from wfplan.report import format as fmt
+from wfplan.report.context import OGL_ATTRIBUTION, ReportData
+from wfplan.report.sections import SourceLines
+
+HEADER_FILL = PatternFill("solid", fgColor="005EB8")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+#: Columns written as counts, with 1 to 4 suppressed.
+COUNT_COLUMNS = frozenset({"headcount", "minority_headcount", "known_headcount"})
+MAX_WIDTH = 60
+
+
+def _number_format(column: str) -> str | None:
+    name = column.lower()
+    if name in ("year", "horizon_years", "start_year", "rank", "periods", "ramp_years") or \
+            name.endswith("_year"):
+        return "0"
+    if name.startswith("gap_pct") or name == "severity":
+        return "0.0"
+    if "cost" in name or name.endswith("_gbp"):
+        return '"£"#,##0'
+    if name.endswith("_rate") or "share" in name or name in ("difference", "stability_index",
+                                                            "value_fraction"):
+        return "0.0%"
+    if name == "fte_per_head":
+        return "0.00"
+    if name in COUNT_COLUMNS or name.endswith("_fte") or "fte_" in name or name in (
+            "fte", "rows", "supply", "demand", "value") or name.endswith(("_p5", "_p50", "_p95",
+                                                                          "_principal")):
+        return "#,##0"
+    return None
+
+
+def _cell(value: Any, column: str) -> Any:
+    if isinstance(value, list | tuple | set | dict):
+        return ", ".join(map(str, value))
+    if fmt.is_missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if column in COUNT_COLUMNS and isinstance(value, int | float) and \
+            0 < abs(value) < fmt.SMALLEST_SHOWN:
+        return fmt.SUPPRESSED
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+def _write_frame(sheet: Worksheet, frame: pd.DataFrame) -> None:
+    columns = [str(c) for c in frame.columns]
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for record in frame.itertuples(index=False, name=None):
+        sheet.append([_cell(v, c) for v, c in zip(record, columns, strict=True)])
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        number_format = _number_format(column)
+        sample = frame.iloc[:300, index - 1]
+        width = max([len(column) + 2, *(len(fmt.text(v)) + 2 for v in sample)])
+        sheet.column_dimensions[letter].width = min(width, MAX_WIDTH)
+        wrap = width > MAX_WIDTH
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            if number_format and isinstance(cell.value, int | float):
+                cell.number_format = number_format
+            if wrap:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+    if len(frame):
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
+    """Return (sheet name, frame, description, source, period) for every table."""
+    src = SourceLines(data)
+    scenarios = list(data.scenarios["scenario"])
+    proj, proj_period = src.projection(scenarios), src.projection_period
+    position = src.dataset(("staff_in_post", "vacancies", "flows", "sickness_absence"))
+    vintage = f"vintage {data.vintage}"
+    out = [
+        ("headline", data.headline, "Gap (FTE) by staff group at 5, 10 and 15 years",
+         src.projection([data.baseline_scenario]), proj_period),
+        ("position_region", data.position_region, "Current position by NHS region", position,
+         _latest(data.position_region)),
+        ("position_icb", data.position_icb, "Current position by integrated care board",
+         position, _latest(data.position_icb)),
+        ("projections", data.projections, "Long results (IAMC): every scenario, staff group, "
+         "variable, year and statistic", proj, proj_period),
+        ("scenarios", data.scenarios, "Scenarios", proj, proj_period),
+        ("scenario_comparison", data.scenario_comparison, "Gap by scenario and staff group",
+         proj, proj_period),
+        ("interventions", data.interventions, "What each scenario's interventions buy and cost",
+         proj, proj_period),
+        ("intervention_details", data.intervention_details,
+         "Interventions with source and owner", "scenario files", proj_period),
+    ]
+    for name, frame in data.data_gaps.items():
+        out.append((f"gaps_{name}"[:31], frame, f"Data gaps: {name.replace('_', ' ')}",
+                    f"wfplan gaps report, {vintage}", vintage))
+    out += [
+        ("ethnicity", data.ethnicity, "Ethnic-minority share by pay band against the Model "
+         f"Employer goal ({fmt.percent(data.ethnic_minority_overall)})",
+         src.dataset(("staff_in_post",)), _latest(data.ethnicity)),
+        ("wellbeing", data.wellbeing, "Sickness absence and burnout by NHS region",
+         src.dataset(("sickness_absence", "staff_survey")),
+         f"12 months to {_latest(data.position_region)}; latest staff survey"),
+        ("parameters", data.parameters, "Methods: every parameter and input, with defaults "
+         "flagged", "wfplan parameter table and scenario files", vintage),
+        ("assumptions", data.assumptions, "Every assumption the model recorded", proj,
+         proj_period),
+        ("sources", data.sources, "Every input file with its SHA-256", "wfplan ingest log",
+         vintage),
+    ]
+    if data.comparison is not None:
+        out.append(("changes", data.comparison, "What changed since "
+                    f"{data.previous_assessment or 'the previous assessment'}",
+                    "wfplan compare", proj_period))
+    return out
+
+
+def _latest(frame: pd.DataFrame) -> str:
+    if "period" not in frame.columns or frame["period"].dropna().empty:
+        return "not stated"
+    return str(max(str(v) for v in frame["period"].dropna()))
+
+
+def _notes(sheet: Worksheet, data: ReportData,
+           sheets: Iterable[tuple[str, pd.DataFrame, str, str, str]]) -> None:
+    sheet.append([data.title])
+    sheet["A1"].font = TITLE_FONT
+    facts = [
+        ("Assessment period", data.assessment_period), ("Area", data.area_name),
+        ("Dataset vintage", data.vintage), ("Base year", data.base_year),
+        ("Produced by", f"wfplan {data.package_version}"),
+        ("Created", data.created.isoformat(timespec="seconds")),
+        ("Seed and draws", f"seed {data.seed}, {data.draws:,} draws"),
+        ("Assessment bundle", data.bundle_name),
+        ("Manifest SHA-256", data.manifest_sha256),
+        ("Licence", f"{data.licence}. {OGL_ATTRIBUTION}"),
+        ("FTE basis", "Full-time equivalent on a 37.5-hour week"),
+        ("Disclosure control", "Counts from 1 to 4 are shown as * (NHS Digital practice)"),
+        ("Ranges", "P50 is the median of the draws; P5 and P95 bound nine in ten draws; "
+                   "principal is draw 0, every parameter at its central value"),
+    ]
+    sheet.append([])
+    for key, value in facts:
+        sheet.append([key, value])
+        sheet.cell(sheet.max_row, 1).font = BOLD
+    sheet.append([])
+    sheet.append(["Sheet", "Contents", "Source", "Period", "Licence"])
+    for cell in sheet[sheet.max_row]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    for name, _frame, description, source, period in sheets:
+        sheet.append([name, description, source, period, data.licence])
+    sheet.append([])
+    sheet.append(["Input files", "Title", "Publisher", "Period", "Licence", "SHA-256"])
+    for cell in sheet[sheet.max_row]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    for _, row in data.sources.iterrows():
+        sheet.append([_cell(row[c], c) for c in ("file", "title", "publisher", "period",
+                                                 "licence", "sha256")])
+    for letter, width in zip("ABCDEF", (28, 60, 50, 30, 30, 66), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def write_xlsx(data: ReportData, path: Path) -> Path:
+    """Write ``tables.xlsx`` (a notes sheet, then one sheet per table) and return its path."""
+    workbook = Workbook()
+    notes = workbook.active
+    assert notes is not None
+    notes.title = "notes"
+    sheets = _sheets(data)
+    _notes(notes, data, sheets)
+    for name, frame, *_ in sheets:
+        _write_frame(workbook.create_sheet(name), frame)
+    created = data.created.astimezone(UTC).replace(tzinfo=None) if data.created.tzinfo \
+        else data.created
+    workbook.properties.creator = f"wfplan {data.package_version}"
+    workbook.properties.title = data.title
+    workbook.properties.created = created
+    workbook.properties.modified = created
+    workbook.save(path)
+    return path
