@@ -53,6 +53,10 @@ class Store(ABC):
         """Run a read query and return its rows as a DataFrame."""
 
     @abstractmethod
+    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a read query and return its rows as an Arrow table (types kept exactly)."""
+
+    @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run a statement that returns nothing."""
 
@@ -262,6 +266,10 @@ class DuckDBStore(Store):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a read query and return its rows as a DataFrame."""
         return self.con.execute(sql, params).df() if params else self.con.execute(sql).df()
+
+    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a read query and return its rows as an Arrow table (types kept exactly)."""
+        return self.con.sql(sql, params=params).to_arrow_table()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run a statement that returns nothing."""

@@ -1,0 +1,79 @@
+"""The assessment configuration file (TOML), validated with pydantic.
+
+Example (``examples/assessment-demo.toml``)::
+
+    title = "Health and social care workforce assessment 2026 (demo data)"
+    period = "2026"
+    vintage = "demo"
+    scenarios = ["../scenarios/baseline.toml", "../scenarios/ltwp.toml"]
+    horizon = 15
+    draws = 1000
+    seed = 20260401
+    level = "region"
+
+The configuration's vintage, base period, horizon, level, draws and seed apply
+to every scenario, so that all of an assessment's projections are comparable.
+Scenario paths are relative to the configuration file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from wfplan.errors import InputError
+
+
+class AssessmentConfig(BaseModel):
+    """What an assessment runs: on which data, which scenarios, how many draws."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, description="Title of the published assessment")
+    period: str = Field(min_length=1, description="The assessment period, e.g. '2026'")
+    vintage: str = Field(min_length=1, description="Dataset vintage (frozen for publication)")
+    base_period: date | None = Field(
+        None, description="Base census date; default: the vintage's latest staff in post")
+    scenarios: list[str] = Field(min_length=1, description="Scenario TOML files; the first "
+                                 "is the baseline of the headline figures")
+    horizon: int = Field(15, ge=1, le=25, description="Years projected")
+    draws: int = Field(1000, ge=0, le=100_000, description="Monte Carlo draws")
+    seed: int = Field(ge=0, description="Random seed of every scenario")
+    level: Literal["england", "region", "icb"] = Field(
+        "region", description="Level the model runs at; results are also summed to England")
+    sector: str | None = Field(None, description="Only one sector's organisations")
+
+
+def load_config(path: Path) -> AssessmentConfig:
+    """Read and validate an assessment configuration file.
+
+    Raises
+    ------
+    InputError
+        Naming the file and every problem (field and rule).
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return AssessmentConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors()]
+        raise InputError(f"{path}: invalid assessment configuration:\n" + "\n".join(lines)) \
+            from None
+
+
+def scenario_paths(config: AssessmentConfig, config_path: Path) -> list[Path]:
+    """Return the scenario files, resolved relative to the configuration file."""
+    paths = [(config_path.parent / name).resolve() for name in config.scenarios]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(f"{config_path}: scenario file(s) not found: {', '.join(missing)}")
+    return paths
