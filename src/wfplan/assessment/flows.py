@@ -18,7 +18,8 @@ Only the organisations and staff groups that report flows for that pair count
   end of the flow period (1 when every organisation reports). Routes:
   ``international``, ``return_to_practice``, ``newly_qualified`` and the rest
   (``other_nhs``, ``other``, not reported) as other joiners. A staff group with
-  no flows anywhere gets other joiners equal to its leavers (stock held steady).
+  no flows anywhere gets other joiners equal to its leavers (stock held steady,
+  so it gets no training route either: see :mod:`~wfplan.assessment.inputs`).
 - **Joiner age profiles** ``[staff_group, age_band]``: national, from joiners with
   an age band (newly qualified apart); else the default profile.
 """
@@ -54,6 +55,8 @@ class Flows:
     joiners: dict[str, np.ndarray]
     joiner_age_profile: np.ndarray
     newly_qualified_age_profile: np.ndarray | None
+    #: Staff groups with no flows at all, whose joiners replace their leavers.
+    steady: frozenset[str] = frozenset()
 
 
 def flow_period(selection: Selection) -> tuple[date, date] | None:
@@ -183,12 +186,13 @@ def _no_flows(stock: Stock, assumptions: Assumptions, reason: str) -> Flows:
     joiners = dict.fromkeys(ROUTES, zeros)
     joiners["other"] = (stock.headcount * rate).sum(axis=2)
     groups = len(stock.staff_groups)
-    return Flows(rate, joiners, np.broadcast_to(profile, (groups, len(profile))).copy(), None)
+    return Flows(rate, joiners, np.broadcast_to(profile, (groups, len(profile))).copy(), None,
+                 frozenset(stock.staff_groups))
 
 
 def _steady_groups(flows: Flows, stock: Stock, frame: pd.DataFrame,
-                   assumptions: Assumptions) -> None:
-    """Let other joiners replace leavers in staff groups with no flows at all."""
+                   assumptions: Assumptions) -> frozenset[str]:
+    """Let other joiners replace leavers in staff groups with no flows at all; return them."""
     present = set(frame["staff_group"])
     missing = [group for group in stock.staff_groups if group not in present]
     for group in missing:
@@ -198,6 +202,7 @@ def _steady_groups(flows: Flows, stock: Stock, frame: pd.DataFrame,
         assumptions.add("other_joiners", "leavers (stock held steady)",
                         f"no flows for staff groups {missing}: other joiners a year = leavers "
                         "a year")
+    return frozenset(missing)
 
 
 def read_flows(selection: Selection, stock: Stock, assumptions: Assumptions) -> Flows:
@@ -224,7 +229,8 @@ def read_flows(selection: Selection, stock: Stock, assumptions: Assumptions) -> 
     joiners = _joiners(frame, stock, scale, years, assumptions)
     general, qualified = _profiles(frame, stock, assumptions)
     flows = Flows(rates, joiners, general, qualified)
-    _steady_groups(flows, stock, frame, assumptions)
+    steady = _steady_groups(flows, stock, frame, assumptions)
+    flows = Flows(rates, joiners, general, qualified, steady)
     if end != selection.period:
         assumptions.add("flow period", f"{start.isoformat()} to {end.isoformat()}",
                         "the latest flow period ending on or before the base period")

@@ -14,6 +14,7 @@ described in :mod:`~wfplan.assessment.stock`, :mod:`~wfplan.assessment.flows`,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -94,6 +95,20 @@ def _joiners(flows: Flows, training: Training | None, stock: Stock,
     return {**flows.joiners, "other": other}
 
 
+def _without(training: Training | None, steady: frozenset[str],
+             assumptions: Assumptions) -> Training | None:
+    """Drop the training route of staff groups held steady (their joiners replace leavers)."""
+    if training is None or not steady & training.trained:
+        return training
+    dropped = sorted(steady & training.trained)
+    keep = np.array([group not in steady for group in training.groups], dtype=float)
+    assumptions.add("training_places", 0.0,
+                    f"no flows for staff groups {dropped}: their stock is held steady (joiners "
+                    "replace leavers), so their education places are not added on top")
+    return replace(training, places=training.places * keep,
+                   trained=training.trained - steady)
+
+
 def _training_arrays(training: Training | None, coords: Coords) -> dict[str, LabelledArray]:
     if training is None:
         return {}
@@ -147,7 +162,8 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
     coords = Coords(area=stock.areas, staff_group=stock.staff_groups, age_band=stock.age_bands)
     flows = read_flows(selection, stock, assumptions)
     last_year = known_at.year if known_at else 9999
-    training = read_training(store, vintage, stock.staff_groups, last_year, assumptions)
+    training = _without(read_training(store, vintage, stock.staff_groups, last_year,
+                                      assumptions), flows.steady, assumptions)
     joiners = _joiners(flows, training, stock, assumptions)
     arrays: dict[str, LabelledArray] = _training_arrays(training, coords)
     vacancy = vacancies(selection, stock, assumptions)

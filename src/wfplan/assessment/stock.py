@@ -105,8 +105,13 @@ def _fte_per_head(frame: pd.DataFrame, labels: dict[str, tuple[str, ...]],
     national = np.divide(national_fte, national_hc, out=np.full_like(national_fte, default),
                          where=national_hc > 0)
     ratio = np.divide(fte, hc, out=np.broadcast_to(national, hc.shape).copy(), where=hc > 0)
-    # FTE per head must be positive for the model; a cell of 0 FTE keeps the fallback
-    ratio = np.where((hc > 0) & (fte <= 0), np.broadcast_to(national, hc.shape), ratio)
+    # FTE per head must be at least 0.01 for the model; a cell of 0 FTE keeps the fallback
+    no_fte = (hc > 0) & (fte <= 0)
+    ratio = np.where(no_fte, np.broadcast_to(national, hc.shape), ratio)
+    if no_fte.any():
+        assumptions.add("fte_per_head", "staff group's national FTE per head",
+                        f"{int(no_fte.sum())} area x staff group cells have headcount but 0 FTE; "
+                        "the model needs FTE per head of at least 0.01")
     staffed = pivot(frame, "hc_only", index, None, labels) + pivot(frame, "fte_only", index,
                                                                     None, labels) > 0
     fallback = (hc <= 0) & staffed

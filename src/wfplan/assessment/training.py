@@ -41,6 +41,8 @@ class Training:
 
     Attributes
     ----------
+    groups
+        The staff groups, in the order of the arrays.
     years
         Intake calendar years of ``places`` (consecutive).
     places
@@ -51,6 +53,7 @@ class Training:
         Staff groups with education rows.
     """
 
+    groups: tuple[str, ...]
     years: tuple[int, ...]
     places: np.ndarray
     duration: np.ndarray
@@ -102,7 +105,7 @@ def read_training(store: Store, vintage: str, groups: tuple[str, ...], last_year
                                     input_default("training_duration"))
     _record(assumptions, trained, no_rate, no_length, duration)
     whole = np.clip(np.floor(duration + 0.5), 0, 15)
-    return Training(years, places, whole, np.clip(completion, 0.0, 1.0), trained)
+    return Training(groups, years, places, whole, np.clip(completion, 0.0, 1.0), trained)
 
 
 def _record(assumptions: Assumptions, trained: frozenset[str], no_rate: list[str],

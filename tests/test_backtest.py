@@ -1,0 +1,154 @@
+"""Back-tests: project from an earlier census with the data known then; compare with a later one.
+
+The hand-made vintage checks the arithmetic; the real HCHS (September 2017 →
+June 2018, organisation × staff group) and PCN (March 2020 → September 2021)
+series check it on published data and give the figures in docs/backtest.md.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import handmade_vintage as hv
+from wfplan.assessment.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest
+from wfplan.assessment.inputs import build_inputs
+from wfplan.dataset.ingest import ingest
+from wfplan.dataset.store import DuckDBStore
+from wfplan.errors import InputError
+from wfplan.model import parse_scenario, run
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+HCHS = (DATA / "nhs_workforce_by_org"
+        / "hchs_staff_by_staff_group_nationality_org_2017-09_2018-06.csv")
+PCN = DATA / "pcn_workforce"
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
+    folder = tmp_path_factory.mktemp("hand")
+    with DuckDBStore(folder / "hand.duckdb") as building:
+        hv.build(building, folder)
+    with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
+        yield store
+
+
+def test_cells_and_interpolation(hand: DuckDBStore) -> None:
+    result = backtest(hand, hv.VINTAGE, hv.BASE, hv.LATER, level="org")
+    assert list(result.cells.columns) == list(CELL_COLUMNS)
+    assert list(result.summary.columns) == list(SUMMARY_COLUMNS)
+    assert result.metadata["years"] == 0.25
+    cells = result.cells.set_index(["area", "staff_group"])
+    assert cells.loc[("REE", hv.N), "status"] == "appeared"
+    assert cells.loc[("RBB", hv.D), "status"] == "disappeared"
+    # the projection a quarter of a year on, by hand from the same inputs
+    inputs = build_inputs(hand, hv.VINTAGE, hv.BASE, "org", known_at=date(2024, 3, 31),
+                          demography=False)
+    results = run(inputs, parse_scenario({"name": "x", "horizon": 1, "level": "org"}))
+    fte = results.values("supply_fte")[0]
+    raa = inputs.coords.area.index("RAA"), inputs.coords.staff_group.index(hv.N)
+    expected = fte[0][raa] + 0.25 * (fte[1][raa] - fte[0][raa])
+    row = cells.loc[("RAA", hv.N)]
+    assert row["projected_fte"] == pytest.approx(expected, rel=1e-12)
+    assert row["actual_fte"] == 37 + 8
+    assert row["error_fte"] == pytest.approx(expected - 45)
+    assert row["ape"] == pytest.approx(abs(expected - 45) / 45 * 100)
+    assert row["naive_ape"] == pytest.approx(abs(44 - 45) / 45 * 100)
+    assert row["actual_hc"] == 51
+
+
+def test_summary_measures(hand: DuckDBStore) -> None:
+    result = backtest(hand, hv.VINTAGE, hv.BASE, hv.LATER, level="icb")
+    compared = result.cells[result.cells["status"] == "compared"]
+    overall = result.summary.set_index("staff_group").loc["all"]
+    assert overall["cells"] == len(compared)
+    assert overall["mape"] == pytest.approx(compared["ape"].mean())
+    assert overall["wape"] == pytest.approx(compared["error_fte"].abs().sum()
+                                            / compared["actual_fte"].sum() * 100)
+    assert overall["error_fte"] == pytest.approx(compared["error_fte"].sum())
+    assert overall["appeared"] + overall["disappeared"] == (
+        len(result.cells) - len(compared))
+    groups = result.summary["staff_group"].tolist()
+    assert groups[-1] == "all"
+    assert groups[:-1] == sorted(groups[:-1])
+
+
+def test_the_projection_uses_only_what_was_known(hand: DuckDBStore) -> None:
+    result = backtest(hand, hv.VINTAGE, hv.START, hv.BASE, level="england")
+    names = {item["name"] for item in result.metadata["assumptions"]}
+    assert "other_joiners" in names  # no flows end by March 2023: stock held steady
+    compared = result.cells[result.cells["status"] == "compared"]
+    np.testing.assert_allclose(compared["projected_fte"], compared["base_fte"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    (hv.BASE, hv.START, "must be after"),
+    (hv.BASE, "2025-01-31", "no staff in post on 2025-01-31"),
+])
+def test_bad_periods(hand: DuckDBStore, start: str, end: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        backtest(hand, hv.VINTAGE, start, end)
+
+
+# -- the real series -----------------------------------------------------------------------
+
+
+def real(path: Path) -> Path:
+    """Return a path under ../shared/data; fail in CI and skip elsewhere if it is missing."""
+    if not path.exists():
+        message = f"real data not found at {path}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
+    hchs = real(HCHS)
+    pcn = sorted(real(PCN).glob("*Individual_Level.csv"))
+    assert len(pcn) == 7
+    path = tmp_path_factory.mktemp("real") / "real.duckdb"
+    with DuckDBStore(path) as building:
+        ingest(building, [hchs], "hchs")
+        ingest(building, pcn, "pcn")
+    with DuckDBStore(path, read_only=True) as store:
+        yield store
+
+
+@pytest.mark.realdata
+def test_hchs_by_organisation_september_2017_to_june_2018(real_store: DuckDBStore) -> None:
+    result = backtest(real_store, "hchs", "2017-09", "2018-06", level="org")
+    assert result.metadata["years"] == 0.75
+    assert not result.metadata["headcount_compared"]  # the publication gives FTE only
+    overall = result.summary.set_index("staff_group").loc["all"]
+    # every FTE is in a compared, appeared or disappeared cell (README totals)
+    assert overall["base_fte"] + overall["disappeared_fte"] == pytest.approx(1_052_963, abs=1)
+    assert overall["actual_fte"] + overall["appeared_fte"] == pytest.approx(1_061_617, abs=1)
+    # no flows in the publication: the projection holds each cell steady, so it is the
+    # no-change forecast (docs/backtest.md reports the figures)
+    assert overall["mape"] == pytest.approx(overall["naive_mape"])
+    assert 0 < overall["wape"] < overall["mape"] < 100
+    assert overall["cells"] > 3000
+    assert math.isfinite(overall["mape"])
+
+
+@pytest.mark.realdata
+def test_pcn_by_icb_march_2020_to_september_2021(real_store: DuckDBStore) -> None:
+    result = backtest(real_store, "pcn", "2020-03", "2021-09", level="icb")
+    assert result.metadata["years"] == 1.5
+    overall = result.summary.set_index("staff_group").loc["all"]
+    assert overall["actual_fte"] + overall["appeared_fte"] == pytest.approx(8_415.0, abs=0.1)
+    # ARRS-funded growth: the projection from March 2020 misses almost all of it
+    assert overall["error_fte"] < -5_000
+    assert overall["mape"] > 50
+    england = backtest(real_store, "pcn", "2020-03", "2021-09", level="england")
+    total = england.summary.set_index("staff_group").loc["all"]
+    assert total["base_fte"] == pytest.approx(343.9, abs=0.1)
+    assert total["actual_fte"] == pytest.approx(8_415.0, abs=0.1)
