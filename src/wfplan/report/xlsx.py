@@ -50,6 +50,8 @@ def _number_format(column: str) -> str | None:
         return "0.0%"
     if name == "fte_per_head":
         return "0.00"
+    if name in ("principal", "p5", "p50", "p95"):
+        return "#,##0.0"
     if name in COUNT_COLUMNS or name.endswith("_fte") or "fte_" in name or name in (
             "fte", "rows", "supply", "demand", "value") or name.endswith(("_p5", "_p50", "_p95",
                                                                           "_principal")):
@@ -115,8 +117,8 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
          _latest(data.position_region)),
         ("position_icb", data.position_icb, "Current position by integrated care board",
          position, _latest(data.position_icb)),
-        ("projections", data.projections, "Long results (IAMC): every scenario, staff group, "
-         "variable, year and statistic", proj, proj_period),
+        ("projections", _projections_wide(data.projections), "Supply, demand and gap by "
+         "scenario, staff group and year: principal run, P5, P50 and P95", proj, proj_period),
         ("scenarios", data.scenarios, "Scenarios", proj, proj_period),
         ("scenario_comparison", data.scenario_comparison, "Gap by scenario and staff group",
          proj, proj_period),
@@ -147,6 +149,16 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
                     f"{data.previous_assessment or 'the previous assessment'}",
                     "wfplan compare", proj_period))
     return out
+
+
+def _projections_wide(long_df: pd.DataFrame) -> pd.DataFrame:
+    """Return the long results with one column per statistic (the data behind the charts)."""
+    keys = ["scenario", "area", "staff_group", "variable", "unit", "year"]
+    wide = long_df.pivot_table(index=keys, columns="statistic", values="value",
+                               aggfunc="first", sort=False).reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    stats = [s for s in ("principal", "p5", "p50", "p95") if s in wide.columns]
+    return wide[[*keys, *stats]]
 
 
 def _latest(frame: pd.DataFrame) -> str:

