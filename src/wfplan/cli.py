@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from wfplan import __version__
+from wfplan.cli_assessment import assess_command, compare_command, verify_command
 from wfplan.cli_common import (
     EXIT_CODES,
     DbOption,
@@ -55,6 +56,9 @@ app.add_typer(vintages_app, name="vintages")
 app.add_typer(scenario_app, name="scenario")
 app.command("project", epilog=EXIT_CODES)(project_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
+app.command("assess", epilog=EXIT_CODES)(assess_command)
+app.command("verify", epilog=EXIT_CODES)(verify_command)
+app.command("compare", epilog=EXIT_CODES)(compare_command)
 
 _HEADINGS = {
     "area_code": "code", "area_name": "area", "headcount": "HC", "fte": "FTE",

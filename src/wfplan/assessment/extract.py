@@ -64,6 +64,9 @@ def load_extracts(folder: Path, vintage: str) -> DuckDBStore:
         If an extract is missing or unreadable.
     """
     store = DuckDBStore(":memory:")
+    # One thread: parallel aggregation adds floating-point numbers in varying
+    # order, and an assessment must give the same figures on every re-run.
+    store.execute("SET threads = 1")
     with store.transaction():
         store.execute("INSERT INTO vintages (name, created_at, frozen) VALUES "
                       "(?, current_timestamp, TRUE)", [vintage])

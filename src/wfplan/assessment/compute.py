@@ -1,0 +1,100 @@
+"""Compute an assessment from a store: every projection and every published table.
+
+:func:`compute` is the one function both ``wfplan assess`` and ``wfplan verify``
+call, always on an in-memory store loaded from the bundle's input extracts, so
+that an assessment and its verification compute from exactly the same data with
+exactly the same code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from wfplan.assessment.config import AssessmentConfig
+from wfplan.assessment.inputs import build_inputs
+from wfplan.assessment.project import Projection, ScenarioFile, project_one, with_overrides
+from wfplan.dataset.gaps import gap_report
+from wfplan.dataset.metrics import Query, current_position, ethnic_minority_by_band
+from wfplan.dataset.store import Store
+from wfplan.errors import InputError
+from wfplan.model import ModelInputError, ModelInputs
+
+#: Called with a description of the step under way.
+Step = Callable[[str], None]
+#: Columns that identify a figure of the results table.
+RESULT_KEYS = ["scenario", "area", "staff_group", "variable", "unit", "year", "statistic"]
+
+
+@dataclass
+class Computed:
+    """What an assessment computes: the long results, the tables and the metadata."""
+
+    results: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    projections: list[Projection]
+
+
+def run_scenarios(store: Store, config: AssessmentConfig, files: Sequence[ScenarioFile],
+                  vintage: str, base_period: date, *, draws: int | None = None,
+                  step: Step | None = None) -> list[Projection]:
+    """Run every scenario on the vintage with the configuration's shared settings.
+
+    The configuration's vintage, base period, horizon, level, draws and seed
+    replace each scenario's own, so every projection of an assessment is
+    comparable. ``draws`` overrides the configuration's (0 for principal runs only).
+    """
+    note = step or (lambda _text: None)
+    inputs_by_groups: dict[Any, ModelInputs] = {}
+    out = []
+    for source in files:
+        scenario = with_overrides(source.scenario, base_vintage=vintage,
+                                  base_period=base_period.isoformat(), horizon=config.horizon,
+                                  level=config.level)
+        groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
+        if groups not in inputs_by_groups:
+            note(f"building model inputs for {scenario.name}")
+            try:
+                inputs_by_groups[groups] = build_inputs(store, vintage, base_period,
+                                                        config.level, staff_groups=groups,
+                                                        sector=config.sector)
+            except ModelInputError as error:
+                raise InputError(f"inputs from vintage {vintage!r}: {error}") from None
+        note(f"projecting {scenario.name}")
+        fixed = ScenarioFile(source.path, scenario, source.sha256)
+        out.append(project_one(store, fixed, inputs_by_groups[groups], base_period.isoformat(),
+                               draws=config.draws if draws is None else draws,
+                               seed=config.seed, level=config.level))
+    return out
+
+
+def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the results in a fixed order with a fresh index (for files and comparison)."""
+    return frame.sort_values(RESULT_KEYS, kind="stable").reset_index(drop=True)
+
+
+def current_tables(store: Store, vintage: str, base_period: date) -> dict[str, pd.DataFrame]:
+    """Return the current-position tables the report publishes, at the base period."""
+    tables = {
+        "position_region": current_position(store, Query(vintage, "region", period=base_period)),
+        "position_icb": current_position(store, Query(vintage, "icb", period=base_period)),
+        "ethnicity_by_band": ethnic_minority_by_band(store, Query(vintage, period=base_period)),
+    }
+    for name, frame in gap_report(store, vintage).sections().items():
+        tables[f"gaps_{name}"] = frame
+    return tables
+
+
+def compute(store: Store, config: AssessmentConfig, files: Sequence[ScenarioFile],
+            base_period: date, *, step: Step | None = None) -> Computed:
+    """Compute every projection and table of an assessment from ``store``."""
+    projections = run_scenarios(store, config, files, config.vintage, base_period, step=step)
+    results = sort_results(pd.concat([p.table for p in projections], ignore_index=True))
+    if step:
+        step("computing the current position and the data gaps")
+    tables = current_tables(store, config.vintage, base_period)
+    return Computed(results, tables, projections)

@@ -1,0 +1,66 @@
+"""Fill the report's data contract from a computed assessment."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from wfplan import __version__
+from wfplan.assessment.compute import Computed
+from wfplan.assessment.config import AssessmentConfig
+from wfplan.assessment.project import ScenarioFile
+from wfplan.dataset import codelists
+from wfplan.report import derive
+from wfplan.report.context import ReportData
+
+
+def report_data(config: AssessmentConfig, base: date, computed: Computed,
+                provenance: pd.DataFrame, files: list[ScenarioFile], *, bundle_name: str,
+                core_sha256: str, previous: Path | None = None) -> ReportData:
+    """Return the :class:`ReportData` of an assessment (England headline, regional position)."""
+    england = computed.results[computed.results["area"] == codelists.ENGLAND_CODE]
+    metadata = {p.scenario.name: dict(p.results.metadata) for p in computed.projections}
+    baseline = files[0].scenario.name
+    parameters, assumptions = derive.methods_from_metadata(metadata)
+    bands, overall = derive.ethnicity_from_metrics(computed.tables["ethnicity_by_band"])
+    scenarios = pd.DataFrame([
+        {"scenario": f.scenario.name, "description": " ".join(f.scenario.description.split())}
+        for f in files])
+    gaps = {name.removeprefix("gaps_"): frame for name, frame in computed.tables.items()
+            if name.startswith("gaps_")}
+    region = computed.tables["position_region"]
+    return ReportData(
+        title=config.title,
+        assessment_period=f"{config.period}: projections {base.year} to "
+                          f"{base.year + config.horizon}",
+        vintage=config.vintage, package_version=__version__, seed=config.seed,
+        draws=config.draws, created=datetime.now(UTC), base_year=base.year,
+        area_name="England", sources=derive.sources_from_ingests(provenance),
+        headline=derive.headline_from_results(england, base.year, scenario=baseline),
+        position_region=region, position_icb=computed.tables["position_icb"],
+        projections=derive.projection_frame(england), scenarios=scenarios,
+        baseline_scenario=baseline,
+        scenario_comparison=derive.scenario_comparison_from_results(england),
+        interventions=derive.interventions_from_results(england, metadata),
+        intervention_details=derive.intervention_details_from_metadata(metadata),
+        data_gaps=gaps, ethnicity=bands, ethnic_minority_overall=overall,
+        wellbeing=derive.wellbeing_from_position(region), parameters=parameters,
+        assumptions=assumptions, bundle_name=bundle_name, manifest_sha256=core_sha256,
+        comparison=_change_rows(computed.tables.get("comparison")),
+        previous_assessment=previous.name if previous is not None else None,
+    )
+
+
+def _change_rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Turn ``compare_bundles`` output into the report's what-changed rows."""
+    if table is None:
+        return None
+    rows = [{
+        "measure": f"{r.scenario}: {r.staff_group} gap, {r.horizon_years} years on (FTE)",
+        "previous": r.old_gap_fte, "current": r.new_gap_fte, "change": r.change_fte,
+        "reason": f"new data {r.data_effect_fte:+,.0f} FTE; changed assumptions "
+                  f"{r.assumptions_effect_fte:+,.0f} FTE",
+    } for r in table.itertuples(index=False)]
+    return pd.DataFrame(rows, columns=["measure", "previous", "current", "change", "reason"])

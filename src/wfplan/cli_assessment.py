@@ -1,0 +1,136 @@
+"""The assessment commands: ``wfplan assess``, ``wfplan verify`` and ``wfplan compare``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wfplan.cli_common import DbOption, OutputFormat, err, guard, out
+from wfplan.errors import EXIT_REFUSED
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                    console=err, transient=True)
+
+
+def assess_command(
+    config: Annotated[Path, typer.Argument(help="Assessment configuration (TOML)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to create (new)")],
+    previous: Annotated[Path | None, typer.Option(
+        help="An earlier assessment bundle: the report explains the change from it")] = None,
+    db: DbOption = None,
+) -> None:
+    """Run an assessment and write its bundle: inputs, scenarios, results, report, manifest.
+
+    The bundle holds everything needed to re-run it: 'wfplan verify DIR' checks
+    every hash and recomputes every figure without the database.
+    """
+    from wfplan.assessment.bundle import Bundle, assess
+    from wfplan.dataset.store import open_store
+
+    def work() -> Bundle:
+        store = open_store(db, read_only=True)
+        try:
+            with _progress() as bar:
+                task = bar.add_task("starting", total=None)
+                return assess(store, config, out_dir, previous=previous,
+                              step=lambda text: bar.update(task, description=text))
+        finally:
+            store.close()
+
+    bundle = guard(work)
+    out.print(f"wrote assessment bundle {bundle.path} in {bundle.seconds:.1f} s")
+    out.print(f"  report: {bundle.path / 'report.html'} and {bundle.path / 'report.pdf'}")
+    out.print(f"  core digest (inputs, scenarios, results): {bundle.core_sha256}")
+    out.print(f"  check it with: wfplan verify {bundle.path}")
+
+
+def verify_command(
+    bundle: Annotated[Path, typer.Argument(help="Assessment bundle folder")],
+) -> None:
+    """Re-run an assessment from its bundle alone and check every hash and figure.
+
+    Needs no database and no network. Exits 0 only when every file matches its
+    manifest hash and every recomputed figure matches the bundle: exactly on
+    the platform that wrote it, within a relative 1e-9 on any other. Any
+    difference exits 4 and is named.
+    """
+    from wfplan.assessment.verify import Verdict, verify
+    from wfplan.errors import InputError
+
+    def work() -> Verdict:
+        if not bundle.is_dir():
+            raise InputError(f"{bundle}: no such bundle folder")
+        with _progress() as bar:
+            task = bar.add_task("checking hashes", total=None)
+            return verify(bundle, step=lambda text: bar.update(task, description=text))
+
+    verdict = guard(work)
+    checked = ", ".join(f"{n:,} {what}" for what, n in verdict.checked.items())
+    mode = ("exactly (same platform)" if verdict.exact
+            else "within a relative 1e-9 (another platform)")
+    if verdict.ok:
+        out.print(f"[bold green]VERIFIED[/]: {bundle} re-runs to the same figures, {mode}; "
+                  f"checked {checked}.")
+        return
+    out.print(f"[bold red]NOT VERIFIED[/]: {bundle}: {len(verdict.findings)} difference(s) "
+              f"(figures compared {mode}; checked {checked}):")
+    for finding in verdict.findings[:100]:
+        out.print(f"  - {finding}", highlight=False, soft_wrap=True)
+    if len(verdict.findings) > 100:
+        out.print(f"  ... and {len(verdict.findings) - 100} more")
+    raise typer.Exit(EXIT_REFUSED)
+
+
+def compare_command(
+    old: Annotated[Path, typer.Argument(help="The earlier assessment bundle")],
+    new: Annotated[Path, typer.Argument(help="The later assessment bundle")],
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
+        OutputFormat.table),
+) -> None:
+    """Explain the change in the headline gap between two assessments: data or assumptions.
+
+    Cross-runs each scenario on the other assessment's data and splits the change
+    in the England gap (principal run, by staff group, 5, 10 and 15 years on)
+    into the part due to new data and the part due to changed assumptions; the
+    two parts add up to the total change.
+    """
+    from wfplan.assessment.compare import compare_bundles
+
+    def work() -> pd.DataFrame:
+        with _progress() as bar:
+            task = bar.add_task("cross-running the scenarios", total=None)
+            return compare_bundles(old, new, step=lambda t: bar.update(task, description=t))
+
+    table = guard(work)
+    if output is OutputFormat.csv:
+        sys.stdout.write(table.to_csv(index=False))
+        return
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(json.loads(table.to_json(orient="records")), indent=2)
+                         + "\n")
+        return
+    shown = Table(title=f"Change in the England gap (FTE, principal run): {old.name} → "
+                        f"{new.name}", title_justify="left")
+    for column, heading in (("scenario", "scenario"), ("staff_group", "staff group"),
+                            ("horizon_years", "years on"), ("old_gap_fte", "old gap"),
+                            ("new_gap_fte", "new gap"), ("change_fte", "change"),
+                            ("data_effect_fte", "due to data"),
+                            ("assumptions_effect_fte", "due to assumptions")):
+        shown.add_column(heading, justify="left" if column in ("scenario", "staff_group")
+                         else "right")
+    for row in table.to_dict("records"):
+        shown.add_row(str(row["scenario"]), str(row["staff_group"]), str(row["horizon_years"]),
+                      *(f"{row[c]:+,.0f}" if c.endswith("effect_fte") or c == "change_fte"
+                        else f"{row[c]:,.0f}" for c in ("old_gap_fte", "new_gap_fte",
+                                                        "change_fte", "data_effect_fte",
+                                                        "assumptions_effect_fte")))
+    out.print(shown)
