@@ -235,6 +235,9 @@ def test_numbers_are_formatted_with_ranges_and_separators(built: dict[str, Any])
     central, _, bracket = fmt.row_range(row, "gap_fte").partition(" (")
     assert f'{central} <span class="wf-nowrap">({bracket}</span>' in html
     assert re.search(r"\d{1,3},\d{3} <span class=\"wf-nowrap\">\(\d{1,3},\d{3}\u2013\d", html)
+    # only numeric ranges are kept on one line; text in brackets still wraps
+    for kept in re.findall(r'<span class="wf-nowrap">(.*?)</span>', html):
+        assert re.fullmatch(r"\([\d,.\u2212\u2013 to]+\)", kept), kept
     region = data.position_region.iloc[0]
     assert f"{int(region['headcount']):,}" in html
     assert fmt.percent(region["vacancy_rate"]) in html

@@ -310,8 +310,10 @@ def ethnicity_chart(frame: pd.DataFrame, overall: float, chart_id: str, title: s
                 height=0.68, linewidth=1)
         for yi, share in zip(y, shares, strict=True):
             ax.annotate(fmt.number(share, 1) + "%", (share, yi), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize=8.5)
-        ax.axvline(goal, color=TEXT, linestyle=(0, (5, 3)), linewidth=1.3)
+                        textcoords="offset points", va="center", fontsize=8.5, zorder=4,
+                        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white",
+                              "edgecolor": "none"})
+        ax.axvline(goal, color=TEXT, linestyle=(0, (5, 3)), linewidth=1.3, zorder=3)
         ax.annotate(f"Model Employer goal: {fmt.number(goal, 1)}% (whole workforce)",
                     (goal, -0.6), xytext=(4, 0), textcoords="offset points", ha="left",
                     va="bottom", fontsize=8.5, fontweight="bold")

@@ -73,7 +73,7 @@ class Numbering:
             for column in columns:
                 raw = column.key(record) if callable(column.key) else record.get(column.key)
                 shown = column.formatter(raw)
-                cell: dict[str, Any] = {"html": _cell_html(shown, column.html)}
+                cell: dict[str, Any] = {"html": _cell_html(shown, column.html, column.numeric)}
                 if column.numeric:
                     cell["format"] = "numeric"
                 cells.append(cell)
@@ -88,12 +88,12 @@ class Numbering:
         return FigureView(chart, source, period, self.figures)
 
 
-def _cell_html(shown: str, is_html: bool) -> Markup:
-    """Return a cell's markup; a range in brackets is kept on one line."""
+def _cell_html(shown: str, is_html: bool, numeric: bool) -> Markup:
+    """Return a cell's markup; in a numeric cell a range in brackets is kept on one line."""
     if is_html:
         return Markup(shown)  # noqa: S704 - built by this package from escaped parts
     central, bracket, rest = str(shown).partition(" (")
-    if not bracket:
+    if not (bracket and numeric):
         return escape(shown)
     return escape(central) + Markup(' <span class="wf-nowrap">(') + escape(rest) + Markup(
         "</span>")
