@@ -102,7 +102,8 @@ def test_project_prints_the_headline_and_writes_the_table(kit: Kit, db: Path,
     result = kit.cli("project", scenario(tmp_path), "--db", db, "--out", out)
     assert result.exit_code == 0, result.output
     text = kit.plain(result.stdout)
-    assert "England: gap FTE = funded demand - supply" in text
+    assert "England: gap FTE by staff group, P50 [P5 to P95], scenario 'base'" in text
+    assert "gap = funded demand - supply, FTE (negative: supply above demand)" in text
     assert "2029 (+5 y) 2034 (+10 y) 2039 (+15 y)" in text
     assert "nurses_health_visitors" in text
     assert "assumption(s) recorded" in text

@@ -233,3 +233,12 @@ def test_organisations_add_up_to_icbs_with_regional_demography(no_flows: DuckDBS
     for name in ("supply_hc", "supply_fte", "demand_funded_fte", "gap_fte", "leavers_hc"):
         np.testing.assert_allclose(summed.values(name)[:, :, order],
                                    icb_results.values(name), rtol=1e-10, atol=1e-9)
+
+
+def test_runs_too_large_for_a_table_are_refused(hand: DuckDBStore, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import wfplan.assessment.project as project_module
+
+    monkeypatch.setattr(project_module, "MAX_ROWS", 1_000)
+    with pytest.raises(InputError, match="would make a table of about 13,824 rows"):
+        project(hand, [scenario_file(tmp_path)])

@@ -64,11 +64,12 @@ def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Tab
     from wfplan.assessment.project import side_by_side
 
     scenarios = list(dict.fromkeys(heads["scenario"]))
-    note = "gap FTE = funded demand - supply (negative: supply above demand); P50 [P5 to P95]"
+    note = "gap = funded demand - supply, FTE (negative: supply above demand)"
     if len(scenarios) == 1:
         years = heads.drop_duplicates("horizon")[["horizon", "year"]].to_numpy()
-        table = Table(title=f"{area_name}: {note}, scenario {scenarios[0]!r}",
-                      title_justify="left")
+        table = Table(title=f"{area_name}: gap FTE by staff group, P50 [P5 to P95], "
+                      f"scenario {scenarios[0]!r}", title_justify="left", caption=note,
+                      caption_justify="left")
         table.add_column("staff group")
         for horizon, year in years:
             table.add_column(f"{year} (+{horizon} y)", justify="right")
@@ -82,8 +83,8 @@ def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Tab
     for key, rows in wide.groupby("horizon", sort=True):
         horizon = int(str(key))
         year = int(heads.loc[heads["horizon"] == horizon, "year"].iloc[0])
-        table = Table(title=f"{area_name} in {year} (+{horizon} years): {note}",
-                      title_justify="left")
+        table = Table(title=f"{area_name} in {year} (+{horizon} years): gap FTE, P50 [P5 to "
+                      "P95]", title_justify="left", caption=note, caption_justify="left")
         table.add_column("staff group")
         for name in scenarios:
             table.add_column(name, justify="right")

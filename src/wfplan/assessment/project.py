@@ -15,6 +15,7 @@ every intervention, and the data sources of the vintage.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,7 @@ def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_pe
                 level: str | None = None) -> Projection:
     """Run one scenario on prepared inputs and build its table and metadata."""
     scenario = with_overrides(source.scenario, draws=draws, seed=seed, level=level)
+    check_size(inputs, scenario)
     try:
         results = run(inputs, scenario)
     except (ScenarioError, ModelInputError) as error:
@@ -152,6 +154,37 @@ def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_pe
         "assumptions": meta["assumptions"], "wfplan_version": meta["wfplan_version"],
     }
     return Projection(scenario, results, _long_table(results), metadata)
+
+
+#: Rows of the long table above which a run is refused (a planner's file, not a dump).
+MAX_ROWS = 25_000_000
+#: Share of the machine's memory a run may plan to use.
+MEMORY_SHARE = 0.5
+
+
+def check_size(inputs: ModelInputs, scenario: Scenario) -> None:
+    """Refuse a run whose table or arrays would not fit, before it starts.
+
+    The long table has about 4 statistics x 18 variables per area (plus England),
+    staff group and year; the model's peak memory is about five stored variables
+    of draws x years x areas x staff groups (docs/model.md).
+    """
+    areas, groups = len(inputs.coords.area), len(inputs.coords.staff_group)
+    cells = (areas + 1) * groups * (scenario.horizon + 1)
+    rows = cells * 4 * 18
+    advice = "use a coarser --level, fewer staff groups in the scenario, or fewer --draws"
+    if rows > MAX_ROWS:
+        raise InputError(f"scenario {scenario.name!r}: {areas:,} areas x {groups} staff groups "
+                         f"would make a table of about {rows:,} rows; {advice}")
+    peak = 5 * 8 * (scenario.draws + 1) * cells
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return
+    if peak > MEMORY_SHARE * memory:
+        raise InputError(f"scenario {scenario.name!r}: {scenario.draws:,} draws over {areas:,} "
+                         f"areas and {groups} staff groups need about {peak / 2**30:.1f} GiB "
+                         f"of memory; this machine has {memory / 2**30:.1f} GiB; {advice}")
 
 
 def _vintage(scenario: Scenario, vintage: str | None) -> str:
