@@ -159,6 +159,21 @@ def test_scenarios_are_checked_against_the_store(hand: DuckDBStore, tmp_path: Pa
         project(hand, [scenario_file(tmp_path, **changes)], **kwargs)
 
 
+def test_scenario_names_must_differ(hand: DuckDBStore, tmp_path: Path) -> None:
+    first = scenario_file(tmp_path)
+    (tmp_path / "copy").mkdir()
+    second = scenario_file(tmp_path / "copy")
+    with pytest.raises(InputError, match=r"several scenario files are named \['base'\]"):
+        project(hand, [first, second])
+
+
+def test_a_short_horizon_is_shown_at_its_last_year(hand: DuckDBStore, tmp_path: Path) -> None:
+    [short] = project(hand, [scenario_file(tmp_path, horizon="3")], draws=0)
+    heads = headline(short.table)
+    assert heads["horizon"].drop_duplicates().tolist() == [3]
+    assert heads["year"].drop_duplicates().tolist() == [2027]
+
+
 def test_a_scenario_that_does_not_fit_the_inputs(hand: DuckDBStore, tmp_path: Path) -> None:
     bad = RETENTION.replace("start_year = 2026", "start_year = 2024")
     with pytest.raises(InputError, match=r"interventions\[0\].start_year: must be after"):

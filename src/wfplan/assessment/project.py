@@ -204,6 +204,11 @@ def project(store: Store, paths: Sequence[Path], *, vintage: str | None = None,
     """Read, check and run each scenario file on its vintage; inputs are built once per need."""
     note = progress or (lambda _text, _done, _total: None)
     files = [read_scenario(path) for path in paths]
+    names = [source.scenario.name for source in files]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InputError(f"several scenario files are named {repeated}: each scenario needs "
+                         "its own name to be told apart in the results")
     cache: dict[tuple[Any, ...], tuple[ModelInputs, str]] = {}
     out: list[Projection] = []
     for index, source in enumerate(files):
@@ -250,15 +255,21 @@ def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
     """Return the gap (FTE) by staff group ``years`` after the base year: P50, P5 and P95.
 
     Columns ``scenario, area, staff_group, horizon, year, p50, p5, p95``; ``areas``
-    ``None`` keeps every area. Horizons beyond a scenario's horizon are left out.
+    ``None`` keeps every area. Horizons beyond a scenario's horizon are left out; a
+    scenario shorter than all of them is shown at its last year.
     """
-    gap = table[table["variable"] == "gap_fte"]
+    gap = table[(table["variable"] == "gap_fte") & table["statistic"].isin(["p5", "p50", "p95"])]
     if areas is not None:
         gap = gap[gap["area"].isin(list(areas))]
-    base = table.groupby("scenario")["year"].min().rename("base_year")
-    gap = gap.merge(base, left_on="scenario", right_index=True)
-    gap = gap.assign(horizon=gap["year"] - gap["base_year"])
-    gap = gap[gap["horizon"].isin(list(years)) & gap["statistic"].isin(["p5", "p50", "p95"])]
+    span = table.groupby("scenario")["year"].agg(["min", "max"])
+    gap = gap.assign(horizon=gap["year"] - gap["scenario"].map(span["min"]))
+    last = gap["year"] == gap["scenario"].map(span["max"])
+    wanted = gap["horizon"].isin(list(years))
+    short = ~gap["scenario"].map(wanted.groupby(gap["scenario"]).any())
+    gap = gap[wanted | (short & last)]
+    if gap.empty:
+        return pd.DataFrame(columns=["scenario", "area", "staff_group", "horizon", "year", "p50",
+                                     "p5", "p95"])
     wide = gap.pivot_table(index=["scenario", "area", "staff_group", "horizon", "year"],
                            columns="statistic", values="value", sort=False).reset_index()
     wide.columns.name = None
