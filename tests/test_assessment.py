@@ -1,0 +1,176 @@
+"""Assessment bundles: assess, verify (also moved, with no database), tampering, compare."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from wfplan.assessment.bundle import assess
+from wfplan.assessment.compare import compare_bundles
+from wfplan.assessment.verify import verify
+from wfplan.dataset.demo import build_demo
+from wfplan.dataset.store import DuckDBStore
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "wfplan" / "data"
+
+
+def _config(folder: Path, name: str, vintage: str, scenarios: list[Path], draws: int = 20) -> Path:
+    listed = ", ".join(json.dumps(str(p)) for p in scenarios)
+    path = folder / f"{name}.toml"
+    path.write_text(f'title = "Test assessment {name}"\nperiod = "2026"\nvintage = "{vintage}"\n'
+                    f"scenarios = [{listed}]\nhorizon = 15\ndraws = {draws}\nseed = 7\n"
+                    'level = "region"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two demo vintages (different seeds), a changed scenario, and two bundles."""
+    folder = tmp_path_factory.mktemp("assessment")
+    db = folder / "demo.duckdb"
+    with DuckDBStore(db) as store:
+        build_demo(store, vintage="demo", workdir=folder / "files1")
+        build_demo(store, vintage="demo2", seed=99, workdir=folder / "files2")
+    baseline, ltwp = DATA / "demo_baseline.toml", DATA / "demo_ltwp.toml"
+    changed = folder / "changed" / "baseline.toml"
+    changed.parent.mkdir()
+    changed.write_text(baseline.read_text(encoding="utf-8").replace(
+        "[parameters]", "[parameters]\nproductivity_growth = 0.01", 1), encoding="utf-8")
+    first = _config(folder, "first", "demo", [baseline, ltwp])
+    second = _config(folder, "second", "demo2", [changed, ltwp])
+    with DuckDBStore(db, read_only=True) as store:
+        assess(store, first, folder / "bundle-2026")
+        assess(store, second, folder / "bundle-2028", previous=folder / "bundle-2026")
+    return {"folder": folder, "db": db, "old": folder / "bundle-2026",
+            "new": folder / "bundle-2028"}
+
+
+def test_a_fresh_bundle_verifies(world: dict[str, Path]) -> None:
+    verdict = verify(world["old"])
+    assert verdict.ok, [str(f) for f in verdict.findings]
+    assert verdict.exact
+    assert verdict.checked["result figures"] > 10_000
+    for name in ("manifest.json", "report.html", "report.pdf", "tables.xlsx",
+                 "results.parquet", "assessment.toml", "inputs/staff_in_post.parquet",
+                 "scenarios/demo_baseline.toml"):
+        assert (world["old"] / name).is_file(), name
+
+
+def test_a_moved_bundle_verifies_without_any_database(world: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere" / "published"
+    shutil.copytree(world["old"], moved)
+    env = {**os.environ, "WFPLAN_DB": str(tmp_path / "no-such.duckdb")}
+    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "verify", str(moved)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "VERIFIED" in result.stdout
+    assert not (tmp_path / "no-such.duckdb").exists()
+    assert not (tmp_path / "wfplan.duckdb").exists()
+
+
+def _tampered(world: dict[str, Path], tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(world["old"], copy)
+    return copy
+
+
+def _edit_number(path: Path, column: str, index: int) -> None:
+    table = pq.read_table(path)
+    values = table.column(column).to_pylist()
+    index = next(i for i in range(index, len(values)) if values[i] is not None)
+    values[index] = values[index] + 1
+    position = table.schema.get_field_index(column)
+    pq.write_table(table.set_column(position, column,
+                                    pa.array(values, type=table.schema.field(column).type)), path)
+
+
+def _problems(bundle: Path) -> str:
+    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "verify", str(bundle)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "NOT VERIFIED" in result.stdout
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_editing_one_number_in_an_input_fails_naming_it(world: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    bundle = _tampered(world, tmp_path)
+    _edit_number(bundle / "inputs" / "staff_in_post.parquet", "headcount", 0)
+    shown = _problems(bundle)
+    assert "inputs/staff_in_post.parquet: changed" in shown
+
+
+def test_editing_one_result_fails_naming_the_figure(world: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    bundle = _tampered(world, tmp_path)
+    _edit_number(bundle / "results.parquet", "value", 5)
+    shown = _problems(bundle)
+    assert "results.parquet: changed" in shown
+    assert "in the bundle but" in shown and "when re-run" in shown
+
+
+def test_deleting_a_file_fails_naming_it(world: dict[str, Path], tmp_path: Path) -> None:
+    bundle = _tampered(world, tmp_path)
+    (bundle / "report.pdf").unlink()
+    assert "report.pdf: missing" in _problems(bundle)
+
+
+def test_editing_the_manifest_fails_naming_it(world: dict[str, Path], tmp_path: Path) -> None:
+    bundle = _tampered(world, tmp_path)
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest["seed"] = manifest["seed"] + 1
+    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert "manifest.json: its content does not match its own hash" in _problems(bundle)
+
+
+def test_changing_a_scenario_parameter_fails_naming_it(world: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    bundle = _tampered(world, tmp_path)
+    scenario = bundle / "scenarios" / "demo_ltwp.toml"
+    text = scenario.read_text(encoding="utf-8")
+    changed = text.replace("amount = 5000", "amount = 6000", 1)
+    assert changed != text
+    scenario.write_text(changed, encoding="utf-8")
+    shown = _problems(bundle)
+    assert "scenarios/demo_ltwp.toml: changed" in shown
+    assert "scenario=ltwp" in shown
+
+
+def test_compare_splits_the_change_into_data_and_assumptions(world: dict[str, Path]) -> None:
+    table = compare_bundles(world["old"], world["new"])
+    assert not table.empty
+    assert set(table["scenario"]) == {"baseline", "ltwp"}
+    total = table["data_effect_fte"] + table["assumptions_effect_fte"]
+    assert (total - table["change_fte"]).abs().max() <= 1e-6 * table["change_fte"].abs().max()
+    baseline = table[table["scenario"] == "baseline"]
+    assert baseline["data_effect_fte"].abs().max() > 0
+    assert baseline["assumptions_effect_fte"].abs().max() > 0
+    ltwp = table[table["scenario"] == "ltwp"]
+    assert ltwp["assumptions_effect_fte"].abs().max() == pytest.approx(0, abs=1e-6)
+
+
+def test_assess_previous_puts_the_comparison_in_the_report(world: dict[str, Path]) -> None:
+    comparison = pq.read_table(world["new"] / "tables" / "comparison.parquet").to_pandas()
+    assert len(comparison) > 0
+    html = (world["new"] / "report.html").read_text(encoding="utf-8")
+    assert "bundle-2026" in html
+    assert "changed assumptions" in html
+    assert verify(world["new"]).ok
+
+
+def test_an_existing_bundle_is_never_overwritten(world: dict[str, Path]) -> None:
+    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "assess",
+                             str(world["folder"] / "first.toml"), "--out", str(world["old"]),
+                             "--db", str(world["db"])], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 2
+    assert "never overwritten" in result.stderr
