@@ -330,17 +330,19 @@ def demo(
     _show(england, OutputFormat.table, "Current position: England, all sectors and by sector "
           "(vintage 'demo')")
     _show(regions, OutputFormat.table, "NHS trusts by NHS region")
-
-    def projection() -> None:
-        store = open_store(db, read_only=True)
-        try:
-            show_projection_demo(store)
-        finally:
-            store.close()
-
-    _guard(projection)
+    _guard(lambda: _demo_projection(db))
     out.print("Next: 'wfplan metrics --vintage demo --level icb', 'wfplan project "
               "scenarios/baseline.toml --vintage demo', or 'wfplan --help'.")
+
+
+def _demo_projection(db: Path | None) -> None:
+    from wfplan.dataset.store import open_store
+
+    store = open_store(db, read_only=True)
+    try:
+        show_projection_demo(store)
+    finally:
+        store.close()
 
 
 class GapsFormat(StrEnum):

@@ -233,7 +233,10 @@ def backtest_command(
         finally:
             store.close()
 
-    result = guard(work)
+    _print_backtest(guard(work), output, vintage)
+
+
+def _print_backtest(result: Any, output: OutputFormat, vintage: str) -> None:
     if output is OutputFormat.csv:
         sys.stdout.write(result.cells.to_csv(index=False, lineterminator="\n"))
         return

@@ -174,9 +174,16 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
             "staff_group age_band", flows.newly_qualified_age_profile)
     if demography:
         arrays.update(_demography(selection, stock, coords, last_year, assumptions))
+    return _model_inputs(selection, stock, flows, joiners, arrays, assumptions)
+
+
+def _model_inputs(selection: Selection, stock: Stock, flows: Flows,
+                  joiners: dict[str, np.ndarray], arrays: dict[str, LabelledArray],
+                  assumptions: Assumptions) -> ModelInputs:
+    coords = Coords(area=stock.areas, staff_group=stock.staff_groups, age_band=stock.age_bands)
     _, widths = age_bands()
     return ModelInputs(
-        coords=coords, base_year=base.year,
+        coords=coords, base_year=selection.period.year,
         age_band_width=coords.label("age_band", widths),
         stock_hc=coords.label("area staff_group age_band", stock.headcount),
         fte_per_head=coords.label("area staff_group", stock.fte_per_head),
@@ -186,7 +193,8 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
         international_joiners=coords.label("area staff_group", joiners["international"]),
         return_to_practice_joiners=coords.label("area staff_group",
                                                 joiners["return_to_practice"]),
-        **arrays, level=level, vintage=vintage, assumptions=assumptions.records)
+        **arrays, level=selection.level, vintage=selection.vintage,
+        assumptions=assumptions.records)
 
 
 def _demography(selection: Selection, stock: Stock, coords: Coords, last_year: int,
