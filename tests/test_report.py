@@ -338,6 +338,17 @@ def test_pdf_pages_are_a4_and_not_blank(built: dict[str, Any]) -> None:
     assert f"Page 2 of {len(pages)}" in _page_text(pdf, 2)
 
 
+def test_pdf_text_stays_inside_the_page_margins(built: dict[str, Any]) -> None:
+    require_tool("pdftotext")
+    boxes = subprocess.run(["pdftotext", "-bbox", str(built["paths"]["pdf"]), "-"],
+                           check=True, capture_output=True, text=True).stdout
+    width = float(re.findall(r'<page width="([\d.]+)"', boxes)[0])
+    right = [float(x) for x in re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)"',
+                                          boxes)]
+    assert len(right) > 1000
+    assert max(right) <= width - 16 / 25.4 * 72 + 1  # 16 mm right margin
+
+
 def test_pdf_chart_pages_hold_the_charts(built: dict[str, Any]) -> None:
     """Compare with the same PDF whose charts are emptied (same size, so same pages)."""
     pdf = built["paths"]["pdf"]

@@ -189,12 +189,12 @@ def describe_value(value: Any) -> str:
                    f"(central {value.get('central')})"
         keys = {"triangular": ("low", "mode", "high"), "normal": ("mean", "sd"),
                 "uniform": ("low", "high")}.get(dist, tuple(k for k in value if k != "dist"))
-        parts = " / ".join(f"{value[k]:g}" if isinstance(value[k], int | float) else str(value[k])
-                           for k in keys if k in value)
+        parts = " / ".join(f"{value[k]:,.10g}" if isinstance(value[k], int | float)
+                           else str(value[k]) for k in keys if k in value)
         names = "/".join(k for k in keys if k in value)
         return f"{dist} ({names}) {parts}"
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.10g}"
     return str(value)
 
 
