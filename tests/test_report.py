@@ -275,6 +275,15 @@ def test_comparison_section_appears_when_given(built: dict[str, Any]) -> None:
     assert '<h2 id="changes">What changed since the previous assessment</h2>' in html
     assert "Previous (wfplan-2024)" in html
     assert "data: leaver rates" in html
+    numeric = pd.DataFrame([{"measure": "Midwives gap (FTE)", "previous": 10234.0,
+                             "current": 9123.4, "change": -1110.6, "reason": "assumptions"},
+                            {"measure": "GPs gap (FTE)", "previous": 500.0, "current": 812.0,
+                             "change": 312.0, "reason": "data"}])
+    html = render_html(replace(built["data"], comparison=numeric))
+    assert "10,200" in html
+    assert "9,120" in html
+    assert "\u22121,110" in html
+    assert "+312" in html
 
 
 # --- determinism ------------------------------------------------------------------------------

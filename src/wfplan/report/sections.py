@@ -406,14 +406,30 @@ def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]
             "defaulted": defaulted}
 
 
+def _figure_or_text(value: Any) -> str:
+    """Format a number as a projected figure; pass text through as given."""
+    if isinstance(value, str):
+        return value
+    return fmt.projection(value)
+
+
+def _signed(value: Any) -> str:
+    """Format a change with its sign (``+8,400``, ``−1,200``); text as given."""
+    shown = _figure_or_text(value)
+    if isinstance(value, int | float) and not fmt.is_missing(value) and float(value) > 0:
+        return "+" + shown
+    return shown
+
+
 def _changes(data: ReportData, n: Numbering, src: SourceLines) -> TableView | None:
     if data.comparison is None:
         return None
     return n.table(data.comparison, [
         Column("measure", "Measure"),
-        Column("previous", f"Previous ({data.previous_assessment or 'previous assessment'})"),
-        Column("current", "This assessment"),
-        Column("change", "Change"),
+        Column("previous", f"Previous ({data.previous_assessment or 'previous assessment'})",
+               _figure_or_text, numeric=True),
+        Column("current", "This assessment", _figure_or_text, numeric=True),
+        Column("change", "Change", _signed, numeric=True),
         Column("reason", "Attributed to"),
     ], "table-changes", "What changed since the previous assessment",
         f"wfplan compare of {data.previous_assessment or 'the previous assessment'} and "
