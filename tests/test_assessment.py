@@ -115,7 +115,8 @@ def test_editing_one_result_fails_naming_the_figure(world: dict[str, Path],
     _edit_number(bundle / "results.parquet", "value", 5)
     shown = _problems(bundle)
     assert "results.parquet: changed" in shown
-    assert "in the bundle but" in shown and "when re-run" in shown
+    assert "in the bundle but" in shown
+    assert "when re-run" in shown
 
 
 def test_deleting_a_file_fails_naming_it(world: dict[str, Path], tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def _self_hash(content: Mapping[str, Any]) -> str:
 
 def environment() -> dict[str, Any]:
     """Return the versions and platform that produced (or re-run) a bundle."""
-    deps = {}
+    deps: dict[str, str | None] = {}
     for name in KEY_DEPENDENCIES:
         try:
             deps[name] = version(name)

@@ -143,7 +143,9 @@ class ReportData:
     bundle_name : str
         The assessment bundle's folder name, as given to ``wfplan verify``.
     manifest_sha256 : str
-        SHA-256 of the bundle's ``manifest.json``.
+        The bundle's core digest (``core_sha256`` in ``manifest.json``): the SHA-256
+        over the hashes of its inputs, scenarios, configuration and results. (The
+        report cannot quote the hash of the manifest that hashes the report.)
     comparison : DataFrame, optional
         :data:`CHANGE_COLUMNS`: what changed since :attr:`previous_assessment`.
     previous_assessment : str, optional
