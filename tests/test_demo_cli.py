@@ -18,6 +18,13 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = runner.invoke(app, ["demo", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "built vintage 'demo'" in result.output
+    bundle = db.parent / "wfplan-demo-assessment"
+    assert f"assessment bundle: {bundle}" in result.output
+    assert "VERIFIED by re-running it" in result.output
+    assert f"report: {bundle / 'report.html'}" in result.output
+    assert f"report (PDF): {bundle / 'report.pdf'}" in result.output
+    assert (bundle / "report.pdf").stat().st_size > 10_000
+    assert (bundle / "manifest.json").is_file()
     return db
 
 
@@ -52,3 +59,4 @@ def test_demo_a_second_time_shows_the_existing_vintage(demo_db: Path) -> None:
     result = runner.invoke(app, ["demo", "--db", str(demo_db)])
     assert result.exit_code == 0, result.output
     assert "already exists" in result.output
+    assert "VERIFIED by re-running it" in result.output

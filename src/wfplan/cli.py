@@ -37,7 +37,6 @@ from wfplan.cli_projection import (
     backtest_command,
     project_command,
     scenario_app,
-    show_projection_demo,
 )
 
 app = typer.Typer(
@@ -286,14 +285,16 @@ def demo(
     db: DbOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo generator")] = 20240331,
 ) -> None:
-    """Build the seeded demo dataset as vintage 'demo', show it, and project two scenarios.
+    """Build the demo dataset, show it, run and verify an assessment of two scenarios.
 
     The generator writes tidy files calibrated to published national figures
-    and loads them through the same importer users use. If the database
-    already holds the demo vintage, it is shown as it is. Then the baseline and
-    the Long Term Workforce Plan style scenario run on it (ICB level, 200 draws
-    each) and the England gap by staff group 5, 10 and 15 years ahead is shown
-    as P50 [P5 to P95].
+    and loads them through the same importer users use (vintage 'demo'; if the
+    database already holds it, it is shown as it is). Then an assessment of the
+    baseline and the Long Term Workforce Plan style scenario (NHS regions summed
+    to England, 200 draws each) is written as a bundle beside the database,
+    'wfplan-demo-assessment', with its HTML and PDF report; the England gap by
+    staff group 5, 10 and 15 years ahead is shown as P50 [P5 to P95]; and the
+    bundle is verified by re-running it from the bundle alone.
     """
     from wfplan.dataset import metrics as m
     from wfplan.dataset.demo import build_demo
@@ -330,19 +331,56 @@ def demo(
     _show(england, OutputFormat.table, "Current position: England, all sectors and by sector "
           "(vintage 'demo')")
     _show(regions, OutputFormat.table, "NHS trusts by NHS region")
-    _guard(lambda: _demo_projection(db))
+    _guard(lambda: _demo_assessment(db))
     out.print("Next: 'wfplan metrics --vintage demo --level icb', 'wfplan project "
-              "scenarios/baseline.toml --vintage demo', or 'wfplan --help'.")
+              "scenarios/baseline.toml --vintage demo', 'wfplan verify "
+              "wfplan-demo-assessment', or 'wfplan --help'.")
 
 
-def _demo_projection(db: Path | None) -> None:
-    from wfplan.dataset.store import open_store
+def _demo_assessment(db: Path | None) -> None:
+    """Write (or re-check) the demo's assessment bundle, show its headline and verify it."""
+    from importlib.resources import as_file, files
 
-    store = open_store(db, read_only=True)
-    try:
-        show_projection_demo(store)
-    finally:
-        store.close()
+    import pyarrow.parquet as pq
+
+    from wfplan.assessment.bundle import RESULTS_FILE, assess
+    from wfplan.assessment.project import headline
+    from wfplan.assessment.verify import verify
+    from wfplan.cli_projection import headline_tables
+    from wfplan.dataset.store import default_db_path, open_store
+
+    bundle = default_db_path(db).resolve().parent / "wfplan-demo-assessment"
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("assessing", total=None)
+        if bundle.exists():
+            out.print(f"assessment bundle {bundle} already exists; verifying it")
+        else:
+            store = open_store(db, read_only=True)
+            try:
+                with as_file(files("wfplan").joinpath("data")) as folder:
+                    assess(store, folder / "demo_assessment.toml", bundle,
+                           step=lambda text: bar.update(task, description=text))
+            finally:
+                store.close()
+        results = pq.read_table(bundle / RESULTS_FILE).to_pandas()
+        bar.update(task, description="verifying the bundle (a full re-run)")
+        verdict = verify(bundle, step=lambda text: bar.update(task, description=text))
+    for shown in headline_tables(headline(results)):
+        out.print(shown)
+    draws = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["draws"]
+    out.print(f"Baseline and Long Term Workforce Plan style scenarios, NHS regions summed to "
+              f"England, with {draws} draws each (src/wfplan/data/demo_assessment.toml).",
+              highlight=False)
+    state = "[green]VERIFIED[/]" if verdict.ok else "[red]NOT VERIFIED[/]"
+    out.print(f"assessment bundle: {bundle} — {state} by re-running it from the bundle alone")
+    for finding in verdict.findings[:20]:
+        out.print(f"  - {finding}", highlight=False)
+    out.print(f"report: {bundle / 'report.html'}")
+    out.print(f"report (PDF): {bundle / 'report.pdf'}")
+    out.print(f"tables: {bundle / 'tables.xlsx'}")
+    if not verdict.ok:
+        raise typer.Exit(4)
 
 
 class GapsFormat(StrEnum):
