@@ -77,3 +77,15 @@ def test_metrics_report_net_change_for_pcn_roles(real_db: Path) -> None:
     table = _wfplan("metrics", "--db", str(real_db), "--vintage", "real")
     assert "Net change" in table.stdout
     assert "flows unavailable" in table.stdout
+
+
+def test_metrics_say_when_the_latest_census_misses_sectors(real_db: Path) -> None:
+    result = _wfplan("metrics", "--db", str(real_db), "--vintage", "real", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert "does not cover every sector" in result.stderr
+    assert "nhs_trust 2018-06-30" in result.stderr
+    older = _wfplan("metrics", "--db", str(real_db), "--vintage", "real", "--format", "json",
+                    "--period", "2018-06-30", "--sector", "nhs_trust")
+    assert older.returncode == 0, older.stderr
+    england = json.loads(older.stdout)["current_position"][0]
+    assert england["fte"] > 900_000

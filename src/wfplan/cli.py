@@ -246,7 +246,7 @@ def metrics(
     from wfplan.dataset.store import open_store
     from wfplan.errors import InputError
 
-    def work() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    def work() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         try:
             when = date.fromisoformat(period) if period else None
         except ValueError:
@@ -255,11 +255,18 @@ def metrics(
         try:
             query = m.Query(vintage, level.value, area, staff_group, when, sector)
             return (m.current_position(store, query), m.ethnic_minority_by_band(store, query),
-                    m.net_change(store, query))
+                    m.net_change(store, query), m.latest_by_sector(store, vintage))
         finally:
             store.close()
 
-    position, bands, change = _guard(work)
+    position, bands, change, latest = _guard(work)
+    if period is None and sector is None and latest["period"].nunique() > 1:
+        census = str(position["period"].iat[0]) if not position.empty else "the latest census"
+        others = "; ".join(f"{r['sector']} {r['period']}" for r in latest.to_dict("records")
+                           if r["period"] != census)
+        err.print(f"note: the latest census, {census}, does not cover every sector; the other "
+                  f"sectors' latest: {others}. Use --period (and --sector) to report on them.",
+                  highlight=False, soft_wrap=True)
     if output is OutputFormat.json:
         records = {
             "current_position": json.loads(position.to_json(orient="records", date_format="iso")),

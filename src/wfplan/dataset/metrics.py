@@ -385,3 +385,20 @@ def net_change(store: Store, query: Query) -> pd.DataFrame:
         out = out[out["area_code"].str.upper() == query.area.upper()]
     out = out.sort_values(["source", "area_code", "staff_group", "role"], na_position="first")
     return out[list(NET_CHANGE_COLUMNS)].reset_index(drop=True)
+
+
+def latest_by_sector(store: Store, vintage: str) -> pd.DataFrame:
+    """Return each sector's latest staff-in-post period (``sector, period``).
+
+    A vintage that mixes sources can hold a recent census for one sector and an
+    older one for another; the report of the latest period then covers only the
+    first. Rows reported for England as a whole are left out.
+    """
+    frame = store.query(
+        "SELECT coalesce(o.sector, 'unmapped') AS sector, max(f.period) AS period "
+        "FROM staff_in_post f LEFT JOIN (SELECT org_code, max(sector) AS sector "
+        "FROM organisations WHERE vintage = ? GROUP BY org_code) o USING (org_code) "
+        "WHERE f.vintage = ? AND f.org_code NOT IN (SELECT code FROM areas WHERE vintage = ? "
+        "AND level = 'england') GROUP BY 1 ORDER BY 1", [vintage, vintage, vintage])
+    frame["period"] = [pd.Timestamp(p).date().isoformat() for p in frame["period"]]
+    return frame
