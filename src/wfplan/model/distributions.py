@@ -16,6 +16,7 @@ midpoint, or the ``central`` option.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from statistics import NormalDist
 from typing import Annotated, Literal
 
@@ -26,22 +27,22 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 MIN_TRUNCATED_MASS = 1e-3
 
 
-class _Distribution(BaseModel):
+class _Distribution(BaseModel, ABC):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @abstractmethod
     def bounds(self) -> tuple[float, float]:
         """Smallest and largest value the distribution can take."""
-        raise NotImplementedError
 
+    @abstractmethod
     def central(self) -> float | str:
         """Value used by the principal run (draw 0)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sample(
         self, rng: np.random.Generator, size: int, limits: tuple[float, float]
     ) -> np.ndarray:
         """Draw ``size`` values; ``limits`` is the parameter's allowed range."""
-        raise NotImplementedError
 
 
 class Triangular(_Distribution):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import codecs
 import re
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,9 +416,9 @@ class PublicationImporter(Importer):
     def reset(self) -> None:
         """Forget what the previous file taught (called before each file is read)."""
 
+    @abstractmethod
     def rows(self, frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
         """Turn one chunk (canonical column names, text) into tidy chunks."""
-        raise NotImplementedError
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
         """Drop rows repeated from another file; return the file's notes."""

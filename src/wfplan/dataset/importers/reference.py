@@ -28,6 +28,7 @@ the note says how many.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
@@ -83,9 +84,9 @@ class _WholeFile(PublicationImporter):
             self.parts = []
             yield from self.whole(frame)
 
+    @abstractmethod
     def whole(self, frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
         """Turn the whole file (canonical column names, text) into tidy chunks."""
-        raise NotImplementedError
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
         """Keep rows another file already gave; return the notes."""
