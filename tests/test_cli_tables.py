@@ -192,7 +192,7 @@ def test_project_outputs_have_no_none_dict_reprs_or_float_noise(kit: Kit, hand_d
     notes = "\n".join(" | ".join(str(c) for c in row if c is not None)
                       for row in sheet.iter_rows(values_only=True))
     assert "leaver_rate_multiplier | normal (mean 1, sd 0.05) [scenario noted]" in notes
-    for bad in ("None", "{", "'dist'", "nan"):
+    for bad in ("None", "{", "'dist'", "nan", "['"):
         assert bad not in notes, bad
     assert not re.search(r"\d\.\d{11,}", notes)
     values = [row["value"] for row in _csv_rows((tmp_path / "r.csv").read_text())]

@@ -84,14 +84,17 @@ def plain_text(value: object) -> str:
     """Return a value as a reader would write it: no ``None``, dict reprs or float noise.
 
     A distribution ``{"dist": "normal", "mean": 1.0, "sd": 0.05}`` is
-    ``normal (mean 1, sd 0.05)``; a number keeps 10 significant digits.
+    ``normal (mean 1, sd 0.05)``; a number keeps 6 significant digits (whole
+    numbers from a million up).
     """
     if value is None or (isinstance(value, float) and value != value):
         return "not stated"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return f"{value:.10g}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
     if isinstance(value, Mapping):
         fields = {k: v for k, v in value.items() if v is not None}
         kind = fields.pop("dist", None)
