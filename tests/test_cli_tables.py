@@ -222,6 +222,7 @@ def test_numbers_are_never_shown_as_minus_zero() -> None:
     assert fixed(-0.04, 1) == "0.0"
     assert fixed(-0.4, sign=True) == "0"
     assert fixed(-1.4, sign=True) == "-1"
+    assert fixed(float("nan")) == "n/a"
     assert format_cell(-1e-17, "share_not_reported") == "0.0%"
     assert format_cell(-0.01, "severity") == "0.0"
 
@@ -236,3 +237,15 @@ def test_verify_names_a_difference_with_just_enough_digits() -> None:
                                 ["key"], exact=True)
     assert "[" not in str(columns)
     assert "key, value in the bundle, key, v when re-run" in str(columns)
+
+
+def test_split_tables_share_the_columns_evenly() -> None:
+    from wfplan.cli_display import layout
+
+    columns = [Column("area", key=True), *(Column(f"m{i}", right=True) for i in range(13))]
+    rows = [["England", *(["1,234,567.8"] * 13)]]
+    parts = layout(columns, rows, 80)
+    counts = [len(part) - 1 for part in parts]  # the area is in every part
+    assert sum(counts) == 13
+    assert max(counts) - min(counts) <= 1
+    assert all(part[0][0] == 0 for part in parts)

@@ -140,6 +140,8 @@ def guard(func: Callable[[], T]) -> T:
     """Run ``func``; turn a user error into a message and an exit code."""
     try:
         return func()
+    except typer.Exit:
+        raise  # a command's own exit code (e.g. 4 for a bundle that does not verify)
     except WfplanError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None

@@ -70,7 +70,12 @@ def missing(value: object) -> bool:
 
 
 def fixed(value: float, digits: int = 0, *, sign: bool = False) -> str:
-    """Format a number with thousands separators and ``digits`` decimals, never ``-0``."""
+    """Format a number with thousands separators and ``digits`` decimals, never ``-0``.
+
+    A missing number is ``n/a``.
+    """
+    if missing(value):
+        return "n/a"
     text = f"{value:{'+' if sign else ''},.{digits}f}"
     return text.lstrip("+-") if not text.strip("+-0.,") else text
 
@@ -140,6 +145,40 @@ def _widen(widths: dict[int, int], bounds: Sequence[tuple[int, int]], spare: int
         widths[j] += 1
 
 
+def _balanced(items: list[int], sizes: list[int], room: int) -> list[list[int]]:
+    """Split ``items`` in order into the fewest parts of at most ``room``, evenly.
+
+    Among the splits into the fewest parts, the one with the least sum of
+    squared part sizes: the parts come out about equal, not full ones and a
+    last one holding a single column. An item bigger than ``room`` is a part
+    of its own.
+    """
+    if not items:
+        return [[]]
+    n = len(items)
+    start = [0] * (n + 1)
+    for i, size in enumerate(sizes):
+        start[i + 1] = start[i] + size
+
+    def fits(i: int, j: int) -> bool:
+        return j - i == 1 or start[j] - start[i] <= room
+
+    inf = (n + 1, float("inf"))
+    best: list[tuple[int, float]] = [(0, 0.0), *[inf] * n]
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(j):
+            if best[i] != inf and fits(i, j):
+                trial = (best[i][0] + 1, best[i][1] + (start[j] - start[i]) ** 2)
+                if trial < best[j]:
+                    best[j], cut[j] = trial, i
+    parts, j = [], n
+    while j > 0:
+        parts.append(items[cut[j]:j])
+        j = cut[j]
+    return parts[::-1]
+
+
 def _frame(widths: Sequence[int]) -> int:
     return sum(widths) + 3 * len(widths) + 1
 
@@ -157,19 +196,9 @@ def layout(columns: Sequence[Column], rows: Sequence[Sequence[str]],
     if _frame([b[1] for b in bounds]) <= width:
         return [[(i, b[1]) for i, b in enumerate(bounds)]]
     keys = [i for i, c in enumerate(columns) if c.key]
-    parts: list[list[int]] = []
-    current: list[int] = []
-    for i, column in enumerate(columns):
-        if column.key:
-            continue
-        trial = sorted({*keys, *current, i})
-        if current and _frame([bounds[j][0] for j in trial]) > width:
-            parts.append(current)
-            current = [i]
-        else:
-            current.append(i)
-    if current or not parts:
-        parts.append(current)
+    rest = [i for i, c in enumerate(columns) if not c.key]
+    room = width - _frame([bounds[j][0] for j in keys])
+    parts = _balanced(rest, [bounds[j][0] + 3 for j in rest], room)
     out = []
     for part in parts:
         chosen = sorted({*keys, *part})
