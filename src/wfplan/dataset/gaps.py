@@ -545,7 +545,8 @@ COLUMN_HEADINGS = {
     "period": "Period", "share_not_reported": "Share not reported", "share_unknown":
     "Share unknown", "area_level_rows": "Area-level rows", "column": "Column",
     "values": "Values", "share_of_rows": "Share of rows", "newest_period": "Newest period",
-    "months_behind": "Months behind", "stale": "Stale", "source": "Source", "flag": "Finding",
+    "months_behind": "Months behind", "stale": "Stale", "source": "Source",
+    "publication": "Publication", "flag": "Finding",
     "detail": "Detail",
 }
 
