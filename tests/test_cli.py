@@ -121,3 +121,16 @@ def test_unexpected_failure_is_exit_1_without_traceback(kit: Kit, tmp_path: Path
     assert "unexpected failure: ZeroDivisionError: a bug" in text
     assert "WFPLAN_DEBUG=1" in text
     assert "Traceback" not in result.output
+
+
+def test_a_commands_own_exit_code_is_not_reported_as_a_bug(capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    from wfplan.cli_common import guard
+
+    def refuse() -> None:
+        raise typer.Exit(4)  # e.g. 'wfplan demo' when its bundle does not verify
+
+    with pytest.raises(typer.Exit) as raised:
+        guard(refuse)
+    assert raised.value.exit_code == 4
+    assert "unexpected failure" not in capsys.readouterr().err

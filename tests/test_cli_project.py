@@ -103,7 +103,7 @@ def test_project_prints_the_headline_and_writes_the_table(kit: Kit, db: Path,
     assert "England: gap FTE by staff group, P50 [P5 to P95], scenario 'base'" in text
     assert "gap = funded demand - supply, FTE (negative: supply above demand)" in text
     assert "2029 (+5 y) 2034 (+10 y) 2039 (+15 y)" in text
-    assert "nurses_health_visitors" in text
+    assert "Nurses & health visitors" in text
     assert "assumption(s) recorded" in text
     assert f"wrote {out}" in text
     table = pd.read_parquet(out)
@@ -160,7 +160,7 @@ def test_organisations_and_icbs_give_the_same_england(kit: Kit, db: Path,
 def test_project_refuses_bad_input_before_running(kit: Kit, db: Path, tmp_path: Path) -> None:
     cases = [
         (("--out", tmp_path / "r.txt"), "write results as .parquet, .csv, .xlsx"),
-        (("--vintage", "other"), "names base_vintage 'hand' but --vintage is 'other'"),
+        (("--vintage", "other"), "no vintage named 'other' (vintages: hand, plain)"),
         (("--db", tmp_path / "missing.duckdb"), "no database at"),
     ]
     for extra, message in cases:

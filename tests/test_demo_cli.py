@@ -1,6 +1,14 @@
-"""`wfplan demo` end to end through the CLI, then `wfplan metrics` on its vintage."""
+"""`wfplan demo` end to end through the CLI, run in an empty folder, then the commands a
+new user types next, with no --db and no --vintage."""
 
+import csv
+import io
 import json
+import os
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,12 +18,21 @@ from wfplan.cli import app
 from wfplan.dataset import codelists
 
 runner = CliRunner()
+OUTPUT: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    result = runner.invoke(app, ["demo", "--db", str(db)])
+    """``wfplan demo`` with no options in an empty folder: ./wfplan.duckdb and the bundle."""
+    folder = tmp_path_factory.mktemp("demo").resolve()
+    here = Path.cwd()
+    os.chdir(folder)
+    try:
+        result = runner.invoke(app, ["demo"], env={"WFPLAN_DB": None})
+    finally:
+        os.chdir(here)
+    OUTPUT["demo"] = result.output
+    db = folder / "wfplan.duckdb"
     assert result.exit_code == 0, result.output
     assert "built vintage 'demo'" in result.output
     bundle = db.parent / "wfplan-demo-assessment"
@@ -55,8 +72,84 @@ def test_icbs_sum_to_their_regions(demo_db: Path) -> None:
         assert fte == pytest.approx(region["fte"], rel=1e-12)
 
 
-def test_demo_a_second_time_shows_the_existing_vintage(demo_db: Path) -> None:
-    result = runner.invoke(app, ["demo", "--db", str(demo_db)])
+def _csv(args: list[str], db: Path) -> list[dict[str, str]]:
+    result = runner.invoke(app, [*args, "--db", str(db), "--vintage", "demo", "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert "already exists" in result.output
-    assert "VERIFIED by re-running it" in result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def test_demo_a_second_time_in_80_columns_shows_every_number_whole(demo_db: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "WFPLAN_DB"}
+    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "demo"], cwd=demo_db.parent,
+                            env={**env, "COLUMNS": "80"}, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "already exists" in result.stdout
+    assert "VERIFIED by re-running it" in result.stdout
+    assert not re.search(r"[\d,.]…", result.stdout)  # no number cut short ("3,…")
+    drawn = [line for line in result.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert drawn
+    assert max(len(line) for line in drawn) <= 80
+    numbers = set(re.findall(r"-?\d[\d,]*(?:\.\d+)?", result.stdout))
+    england = _csv(["metrics"], demo_db)
+    regions = _csv(["metrics", "--level", "region", "--sector", "nhs_trust"], demo_db)
+    for row in england + regions:
+        for column, digits in (("headcount", 0), ("fte", 1), ("vacancy_fte", 1)):
+            value = float(row[column])  # CSV keeps 12 digits: allow for the last one
+            shown = {f"{value + d:,.{digits}f}" for d in (-1e-6, 0, 1e-6)}
+            assert shown & numbers, (row["area_code"], column, value)
+    assert "England: NHS trusts" in " ".join(result.stdout.split())
+
+
+def _next(output: str) -> list[str]:
+    hint = " ".join(output.split()).split("Next: ", 1)[1]
+    return re.findall(r"'(wfplan [^']+)'", hint)
+
+
+def test_the_demo_hint_names_commands_that_work_as_typed(demo_db: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    commands = _next(OUTPUT["demo"])
+    assert commands == ["wfplan metrics --level icb", "wfplan gaps",
+                        "wfplan project baseline --draws 50", "wfplan verify "
+                        "wfplan-demo-assessment", "wfplan --help"]
+    monkeypatch.chdir(demo_db.parent)
+    monkeypatch.delenv("WFPLAN_DB", raising=False)
+    for command in commands[:3]:
+        result = runner.invoke(app, shlex.split(command)[1:])
+        assert result.exit_code == 0, (command, result.output)
+        assert "using vintage 'demo' (the only one in wfplan.duckdb)" in result.stderr
+    assert (demo_db.parent / "wfplan-demo-assessment" / "manifest.json").is_file()
+
+
+def test_after_the_demo_region_metrics_need_no_vintage(demo_db: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(demo_db.parent)
+    monkeypatch.delenv("WFPLAN_DB", raising=False)
+    regions = json.loads(runner.invoke(app, ["metrics", "--level", "region", "--format",
+                                             "json"]).stdout)["current_position"]
+    england = json.loads(runner.invoke(app, ["metrics", "--format", "json"]).stdout)[
+        "current_position"]
+    assert [r["area_code"] for r in regions] == sorted(codelists.get("region").codes)
+    assert sum(r["headcount"] for r in regions) == england[0]["headcount"]
+    assert sum(r["fte"] for r in regions) == pytest.approx(england[0]["fte"], rel=1e-9)
+
+
+def test_after_the_demo_gaps_need_no_vintage_and_show_no_minus_zero(
+        demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(demo_db.parent)
+    monkeypatch.delenv("WFPLAN_DB", raising=False)
+    result = runner.invoke(app, ["gaps"])
+    assert result.exit_code == 0, result.output
+    assert "Data gaps in vintage 'demo'; newest workforce period: 2025-03-31" in result.stdout
+    assert "-0.0" not in result.stdout
+    assert "staff_survey.parquet (tidy template)" in " ".join(result.stdout.split())
+
+
+def test_comparing_a_bundle_with_itself_says_no_change_in_one_line(demo_db: Path) -> None:
+    bundle = demo_db.parent / "wfplan-demo-assessment"
+    result = runner.invoke(app, ["compare", str(bundle), str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) == 1
+    assert result.stdout.startswith("No change: the England gap of every scenario, staff "
+                                    "group and horizon (principal run) is the same")
+    assert result.stdout.rstrip().endswith("exactly.")

@@ -6,6 +6,7 @@ import dataclasses
 import html.parser
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -121,26 +122,31 @@ def test_stale_unmapped_and_findings(known) -> None:
     stale = report.stale[report.stale["sector"] == "primary_care"]
     assert stale["months_behind"].tolist() == [24, 24]
     assert stale["stale"].all()
-    assert set(stale["source"]) == {"Primary Care Networks workforce, individual level",
-                                    "tidy staff_in_post template"}
+    assert set(stale["source"]) == {
+        "Primary Care Networks workforce, individual level – NHS Digital (NHS England)",
+        "staff_in_post.csv (tidy template)"}
     assert not row(report.stale, table="staff_in_post", sector="nhs_trust")["stale"]
     unmapped = row(report.unmapped, table="staff_in_post", column="staff_group")
     assert (unmapped["values"], unmapped["rows"], unmapped["examples"]) == \
         (1, 1, "Mystery group")
     finding = row(report.findings, source="pcn_workforce")
+    assert finding["publication"] == ("Primary Care Networks workforce, individual level – "
+                                      "NHS Digital (NHS England)")
     assert finding["sector"] == "primary_care"
     assert finding["detail"].startswith("flows unavailable: identifiers not stable")
 
 
-def test_ranked_list_puts_primary_and_social_care_first(known) -> None:
+def test_ranked_gaps_sort_by_severity_primary_and_social_care_first_among_equals(known) -> None:
     _, report = known
     ranked = report.ranked
     assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+    assert ranked["severity"].is_monotonic_decreasing
     first = ranked.iloc[0]
     assert (first["sector"], first["gap"]) == ("social_care", "No staff in post for social care")
-    sectors = ranked["sector"].tolist()
-    last_care = max(i for i, s in enumerate(sectors) if s in ("primary_care", "social_care"))
-    assert all(s in ("primary_care", "social_care") for s in sectors[:last_care + 1])
+    care = {"primary_care": 0, "social_care": 0}
+    for severity, rows in ranked.groupby("severity"):
+        order = [care.get(s, 1 if s == "nhs_trust" else 2) for s in rows["sector"]]
+        assert order == sorted(order), severity
     gaps = " | ".join(ranked["gap"])
     assert "Joiners and leavers cannot be measured for primary care" in gaps
     assert "No vacancy figures for primary care" in gaps
@@ -224,6 +230,27 @@ def test_cli_formats(known, fmt: str) -> None:
         text = " ".join(result.stdout.split())
         assert "Most important gaps" in text
         assert "No staff in post for social care" in text
+
+
+def test_gaps_table_shows_the_rows_without_coverage(known) -> None:
+    db, _ = known
+    result = CliRunner().invoke(app, ["gaps", "--db", str(db), "--vintage", "known"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(re.sub(r"[\u2500-\u257f]", " ", result.stdout).split())
+    assert "staff_in_post Social care 0 0 n/a n/a 0" in text
+    assert "sickness_absence NHS trusts 0 0" in text
+
+
+def test_newest_workforce_period_does_not_count_education(tmp_path: Path) -> None:
+    import handmade_vintage as hv
+
+    with DuckDBStore(tmp_path / "h.duckdb") as store:
+        hv.build(store, tmp_path)
+        report = gap_report(store, hv.VINTAGE)
+    education = row(report.coverage, table="education", sector="nhs_trust")
+    assert education["last_period"] == "2024-07-31"  # academic year 2023/24
+    assert report.newest_period.isoformat() == hv.LATER  # 2024-06-30, the latest census
+    assert "education" in set(report.stale["table"])
 
 
 def test_cli_unknown_vintage_is_bad_input(known) -> None:

@@ -147,7 +147,7 @@ def test_overrides_and_inputs_are_shared(hand: DuckDBStore, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("changes", "kwargs", "message"), [
-    ({}, {"vintage": "other"}, "names base_vintage 'hand' but --vintage is 'other'"),
+    ({}, {"vintage": "other"}, "no vintage named 'other'"),  # --vintage wins over base_vintage
     ({"base_vintage": '"nope"'}, {}, "no vintage named 'nope'"),
     ({"base_period": '"2020-01-31"'}, {}, "no staff in post on 2020-01-31"),
     ({"staff_groups": '["midwives"]'}, {}, "no staff in post"),

@@ -83,7 +83,7 @@ def test_metrics_say_when_the_latest_census_misses_sectors(real_db: Path) -> Non
     result = _wfplan("metrics", "--db", str(real_db), "--vintage", "real", "--format", "csv")
     assert result.returncode == 0, result.stderr
     assert "does not cover every sector" in result.stderr
-    assert "nhs_trust 2018-06-30" in result.stderr
+    assert "NHS trusts 2018-06-30" in result.stderr
     older = _wfplan("metrics", "--db", str(real_db), "--vintage", "real", "--format", "json",
                     "--period", "2018-06-30", "--sector", "nhs_trust")
     assert older.returncode == 0, older.stderr

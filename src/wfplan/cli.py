@@ -10,8 +10,8 @@ Errors are printed as plain messages, never as tracebacks; set
 from __future__ import annotations
 
 import json
+import shlex
 import sys
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +19,6 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from wfplan import __version__
 from wfplan.cli_assessment import assess_command, compare_command, verify_command
@@ -28,11 +27,24 @@ from wfplan.cli_common import (
     DbOption,
     Level,
     OutputFormat,
+    PeriodOption,
     VintageOption,
+    WriteVintageOption,
+    census,
     err,
     out,
+    read_vintage,
 )
 from wfplan.cli_common import guard as _guard
+from wfplan.cli_display import (
+    Column,
+    csv_text,
+    frame_table,
+    metrics_table,
+    name_of,
+    print_table,
+    tidy_json,
+)
 from wfplan.cli_projection import (
     backtest_command,
     project_command,
@@ -59,19 +71,6 @@ app.command("assess", epilog=EXIT_CODES)(assess_command)
 app.command("verify", epilog=EXIT_CODES)(verify_command)
 app.command("compare", epilog=EXIT_CODES)(compare_command)
 
-_HEADINGS = {
-    "area_code": "code", "area_name": "area", "headcount": "HC", "fte": "FTE",
-    "fte_per_head": "FTE/head", "vacancy_fte": "vacancy FTE", "vacancy_rate": "vacancy %",
-    "joiner_rate": "joiner %", "leaver_rate": "leaver %", "stability_index": "stability %",
-    "sickness_absence_rate": "sickness %", "share_aged_55_plus": "55+ %",
-    "share_non_uk": "non-UK %", "burnout_rate": "burnout %", "ethnic_minority_share": "BME %",
-    "minority_headcount": "BME HC", "known_headcount": "known HC",
-    "headcount_start": "HC start", "headcount_end": "HC end", "headcount_change": "HC change",
-    "fte_start": "FTE start", "fte_end": "FTE end", "fte_change": "FTE change",
-    "fte_change_rate": "FTE change %", "staff_group": "staff group",
-}
-
-
 def _version(value: bool) -> None:
     if value:
         out.print(f"wfplan {__version__}")
@@ -89,7 +88,7 @@ def _root(
 @app.command(epilog=EXIT_CODES)
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or Parquet files", exists=False)],
-    vintage: VintageOption = "default",
+    vintage: WriteVintageOption = "default",
     db: DbOption = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files")] = "utf-8",
 ) -> None:
@@ -167,12 +166,14 @@ def vintages_list(ctx: typer.Context, db: DbOption = None) -> None:
     if frame.empty:
         out.print("no vintages yet: load data with 'wfplan ingest' or 'wfplan demo'")
         return
-    table = Table("vintage", "state", "created (UTC)", "ingests", "rows")
+    rows = []
     for row in frame.to_dict("records"):
         state = f"frozen {row['frozen_at']:%Y-%m-%d}" if row["frozen"] else "open"
-        table.add_row(str(row["name"]), state, f"{row['created_at']:%Y-%m-%d %H:%M}",
-                      str(row["ingests"]), f"{row['rows']:,}")
-    out.print(table)
+        rows.append([str(row["name"]), state, f"{row['created_at']:%Y-%m-%d %H:%M}",
+                     f"{row['ingests']:,}", f"{row['rows']:,}"])
+    print_table(out, "Vintages", [Column("vintage", key=True), Column("state"),
+                                  Column("created (UTC)"), Column("ingests", right=True),
+                                  Column("rows", right=True)], rows)
 
 
 @vintages_app.command("freeze", epilog=EXIT_CODES)
@@ -193,98 +194,73 @@ def vintages_freeze(
     out.print(f"vintage {name!r} is frozen")
 
 
-def _show(frame: pd.DataFrame, fmt: OutputFormat, title: str) -> None:
-    if fmt is OutputFormat.csv:
-        sys.stdout.write(frame.to_csv(index=False, na_rep="n/a"))
-    elif fmt is OutputFormat.json:
-        records = json.loads(frame.to_json(orient="records", date_format="iso"))
-        sys.stdout.write(json.dumps(records, indent=2) + "\n")
-    else:
-        table = Table(title=title, title_justify="left")
-        columns = [c for c in frame.columns if c != "level"]
-        for col in columns:
-            table.add_column(_HEADINGS.get(col, col.replace("_", " ")), justify="right" if col
-                             not in ("area_code", "area_name", "grade", "period") else "left")
-        for row in frame[columns].itertuples(index=False):
-            table.add_row(*(_cell(v, c) for v, c in zip(row, columns, strict=True)))
-        out.print(table)
-
-
-def _cell(value: object, column: str) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return "n/a"
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        heading = _HEADINGS.get(column, "")
-        if heading.endswith("%"):
-            return f"{100 * value:.1f}"
-        if column == "fte_per_head":
-            return f"{value:.2f}"
-        return f"{value:,.1f}" if column.endswith("fte") else f"{value:,.0f}"
-    return str(value)
-
-
 @app.command(epilog=EXIT_CODES)
 def metrics(
     level: Annotated[Level, typer.Option(help="Level of the areas")] = Level.england,
     area: Annotated[str | None, typer.Option(help="One area or organisation code")] = None,
     staff_group: Annotated[str | None, typer.Option(help="Staff group code or label")] = None,
-    period: Annotated[str | None, typer.Option(help="Census date YYYY-MM-DD [default: latest]")
-                      ] = None,
+    period: PeriodOption = None,
     sector: Annotated[str | None, typer.Option(
         help="Only one sector: nhs_trust, primary_care, social_care, commissioner, other")] = None,
-    vintage: VintageOption = "default",
+    vintage: VintageOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
         OutputFormat.table),
     db: DbOption = None,
 ) -> None:
     """Report the current position: staff in post, vacancies, turnover, sickness, diversity.
 
-    Each metric is n/a where the data does not support it, never 0. The
-    ethnic-minority share by pay band follows in a second table.
+    Each metric is n/a where the data does not support it, never 0 (empty in
+    CSV, null in JSON). The ethnic-minority share by pay band follows in a
+    second table. Tables too wide for the terminal are split, repeating the area.
     """
     from wfplan.dataset import metrics as m
     from wfplan.dataset.store import open_store
-    from wfplan.errors import InputError
 
-    def work() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        try:
-            when = date.fromisoformat(period) if period else None
-        except ValueError:
-            raise InputError(f"--period {period!r} is not a date (YYYY-MM-DD)") from None
+    def work() -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         store = open_store(db, read_only=True)
         try:
-            query = m.Query(vintage, level.value, area, staff_group, when, sector)
-            return (m.current_position(store, query), m.ethnic_minority_by_band(store, query),
-                    m.net_change(store, query), m.latest_by_sector(store, vintage))
+            chosen = read_vintage(store, vintage)
+            when = census(store, chosen, period) if period else None
+            query = m.Query(chosen, level.value, area, staff_group, when, sector)
+            return (chosen, m.current_position(store, query), m.ethnic_minority_by_band(
+                store, query), m.net_change(store, query), m.latest_by_sector(store, chosen))
         finally:
             store.close()
 
-    position, bands, change, latest = _guard(work)
+    chosen, position, bands, change, latest = _guard(work)
     if period is None and sector is None and latest["period"].nunique() > 1:
-        census = str(position["period"].iat[0]) if not position.empty else "the latest census"
-        others = "; ".join(f"{r['sector']} {r['period']}" for r in latest.to_dict("records")
-                           if r["period"] != census)
-        err.print(f"note: the latest census, {census}, does not cover every sector; the other "
-                  f"sectors' latest: {others}. Use --period (and --sector) to report on them.",
-                  highlight=False, soft_wrap=True)
+        census_day = str(position["period"].iat[0]) if not position.empty else "the latest census"
+        others = "; ".join(f"{name_of('sector', r['sector'])} {r['period']}"
+                           for r in latest.to_dict("records") if r["period"] != census_day)
+        err.print(f"note: the latest census, {census_day}, does not cover every sector; the "
+                  f"other sectors' latest: {others}. Use --period (and --sector) to report on "
+                  "them.", highlight=False, soft_wrap=True)
     if output is OutputFormat.json:
         records = {
-            "current_position": json.loads(position.to_json(orient="records", date_format="iso")),
-            "ethnic_minority_by_band": json.loads(bands.to_json(orient="records")),
-            "net_change": json.loads(change.to_json(orient="records", date_format="iso")),
+            "current_position": _records(position),
+            "ethnic_minority_by_band": _records(bands),
+            "net_change": _records(change),
         }
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
         return
-    _show(position, output, f"Current position, vintage {vintage!r}, level {level.value}")
-    if output is OutputFormat.table and not bands.empty:
-        _show(bands, output, f"Ethnic-minority share of headcount by pay band, "
-              f"{bands['period'].iat[0]}")
-    if output is OutputFormat.table and not change.empty:
-        for (source, start, end), rows in change.groupby(
-                ["source", "period_start", "period_end"], sort=False):
-            shown = rows.drop(columns=["source", "period_start", "period_end", "level"])
-            _show(shown, output, f"Net change {start} → {end}: flows unavailable ({source}); "
-                  "joiners and leavers cannot be derived from this source")
+    if output is OutputFormat.csv:
+        sys.stdout.write(csv_text(position))
+        return
+    metrics_table(out, position, f"Current position, vintage {chosen!r}, level {level.value}")
+    if not bands.empty:
+        metrics_table(out, bands, f"Ethnic-minority share of headcount by pay band, "
+                      f"{bands['period'].iat[0]}")
+    for (source, start, end), rows in change.groupby(
+            ["source", "period_start", "period_end"], sort=False):
+        shown = rows.drop(columns=["source", "period_start", "period_end"])
+        metrics_table(out, shown, f"Net change {start} → {end}: flows unavailable ({source}); "
+                      "joiners and leavers cannot be derived from this source")
+
+
+def _records(frame: pd.DataFrame) -> Any:
+    """Return a frame as JSON-ready records, numbers rounded (:func:`tidy_json`)."""
+    return tidy_json(json.loads(frame.to_json(orient="records", date_format="iso",
+                                              double_precision=15)))
 
 
 @app.command(epilog=EXIT_CODES)
@@ -307,7 +283,7 @@ def demo(
     from wfplan.dataset.demo import build_demo
     from wfplan.dataset.store import default_db_path, open_store
 
-    def work() -> tuple[pd.DataFrame, pd.DataFrame]:
+    def work() -> tuple[pd.DataFrame, pd.DataFrame, bool]:
         store = open_store(db)
         try:
             if store.vintage_exists("demo"):
@@ -326,22 +302,32 @@ def demo(
             sectors = []
             for sector in ("nhs_trust", "primary_care", "social_care"):
                 row = m.current_position(store, m.Query("demo", "england", sector=sector))
-                sectors.append(row.assign(area_name=f"England: {sector.replace('_', ' ')}"))
+                sectors.append(row.assign(area_name=f"England: {name_of('sector', sector)}"))
             england = pd.concat(
                 [m.current_position(store, m.Query("demo", "england")), *sectors])
             regions = m.current_position(store, m.Query("demo", "region", sector="nhs_trust"))
-            return england, regions
+            return england, regions, store.resolve_vintage(None).name == "demo"
         finally:
             store.close()
 
-    england, regions = _guard(work)
-    _show(england, OutputFormat.table, "Current position: England, all sectors and by sector "
-          "(vintage 'demo')")
-    _show(regions, OutputFormat.table, "NHS trusts by NHS region")
+    england, regions, by_default = _guard(work)
+    metrics_table(out, england, "Current position: England, all sectors and by sector "
+                  "(vintage 'demo')")
+    metrics_table(out, regions, "NHS trusts by NHS region")
     _guard(lambda: _demo_assessment(db))
-    out.print("Next: 'wfplan metrics --vintage demo --level icb', 'wfplan project "
-              "scenarios/baseline.toml --vintage demo', 'wfplan verify "
-              "wfplan-demo-assessment', or 'wfplan --help'.")
+    out.print(_next_hint(db, by_default), highlight=False, soft_wrap=True)
+
+
+def _next_hint(db: Path | None, by_default: bool) -> str:
+    """Return the demo's closing hint: commands that work as typed, from the same folder."""
+    from wfplan.dataset.store import default_db_path
+
+    extra = (f" --db {shlex.quote(str(db))}" if db else "") + (
+        "" if by_default else " --vintage demo")
+    bundle = shlex.quote(str(default_db_path(db).parent / "wfplan-demo-assessment"))
+    return (f"Next: 'wfplan metrics --level icb{extra}', 'wfplan gaps{extra}', "
+            f"'wfplan project baseline --draws 50{extra}', 'wfplan verify {bundle}', "
+            "or 'wfplan --help'.")
 
 
 def _demo_assessment(db: Path | None) -> None:
@@ -400,7 +386,7 @@ class GapsFormat(StrEnum):
 
 @app.command(epilog=EXIT_CODES)
 def gaps(
-    vintage: VintageOption = "default",
+    vintage: VintageOption = None,
     output: Annotated[GapsFormat, typer.Option("--format", help="Output format: table, csv "
                                                "(one long table) or html (one page)")] = (
         GapsFormat.table),
@@ -414,8 +400,8 @@ def gaps(
     regions, ICBs and periods have data; which organisations in the reference
     data have none; which dimensions (age, ethnicity, vacancies, flows…) are
     not reported; unmapped codes; stale sources; importers' findings. It ends
-    with the most important gaps, primary and social care first. Everything
-    is computed from the vintage's rows.
+    with the most important gaps, by severity. Everything is computed from the
+    vintage's rows.
     """
     from wfplan.dataset.gaps import COLUMN_HEADINGS, format_cell, gap_report, render_html
     from wfplan.dataset.store import open_store
@@ -423,7 +409,7 @@ def gaps(
     def work() -> Any:
         store = open_store(db, read_only=True)
         try:
-            return gap_report(store, vintage, stale_months=stale_months)
+            return gap_report(store, read_vintage(store, vintage), stale_months=stale_months)
         finally:
             store.close()
 
@@ -432,29 +418,22 @@ def gaps(
         sys.stdout.write(render_html(report))
         return
     if output is GapsFormat.csv:
-        sys.stdout.write(report.to_long().to_csv(index=False))
+        sys.stdout.write(csv_text(report.to_long()))
         return
     titles = {
         "coverage": "Coverage by table and sector", "missing_organisations":
         "Organisations expected but without data", "dimensions":
         "Dimensions not reported (share of FTE at the latest period)", "stale":
         "Latest period by source", "unmapped": "Unmapped codes", "findings":
-        "Findings about sources", "ranked": "Most important gaps (primary and social care "
-        "first)"}
-    out.print(f"Data gaps in vintage {vintage!r}; newest workforce period: "
-              f"{report.newest_period or 'none'}", highlight=False)
+        "Findings about sources", "ranked": "Most important gaps, by severity"}
+    newest = report.newest_period.isoformat() if report.newest_period else "none"
+    out.print(f"Data gaps in vintage {report.vintage!r}; newest workforce period: {newest}",
+              highlight=False)
     for name, frame in report.sections().items():
-        if name == "coverage":
-            frame = frame[frame["rows"] > 0]
         if frame.empty:
             out.print(f"{titles[name]}: none", highlight=False)
             continue
-        table = Table(title=titles[name], title_justify="left")
-        for col in frame.columns:
-            table.add_column(COLUMN_HEADINGS.get(col, col), overflow="fold")
-        for row in frame.itertuples(index=False):
-            table.add_row(*(format_cell(v, c) for v, c in zip(row, frame.columns, strict=True)))
-        out.print(table)
+        frame_table(out, frame, titles[name], COLUMN_HEADINGS, format_cell)
 
 
 def main() -> None:

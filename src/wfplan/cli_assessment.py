@@ -10,9 +10,9 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from wfplan.cli_common import DbOption, OutputFormat, err, guard, out
+from wfplan.cli_display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.errors import EXIT_REFUSED
 
 
@@ -112,25 +112,28 @@ def compare_command(
 
     table = guard(work)
     if output is OutputFormat.csv:
-        sys.stdout.write(table.to_csv(index=False))
+        sys.stdout.write(csv_text(table))
         return
     if output is OutputFormat.json:
-        sys.stdout.write(json.dumps(json.loads(table.to_json(orient="records")), indent=2)
-                         + "\n")
+        records = json.loads(table.to_json(orient="records", double_precision=15))
+        sys.stdout.write(json.dumps(tidy_json(records), indent=2) + "\n")
         return
-    shown = Table(title=f"Change in the England gap (FTE, principal run): {old.name} → "
-                        f"{new.name}", title_justify="left")
-    for column, heading in (("scenario", "scenario"), ("staff_group", "staff group"),
-                            ("horizon_years", "years on"), ("old_gap_fte", "old gap"),
-                            ("new_gap_fte", "new gap"), ("change_fte", "change"),
-                            ("data_effect_fte", "due to data"),
-                            ("assumptions_effect_fte", "due to assumptions")):
-        shown.add_column(heading, justify="left" if column in ("scenario", "staff_group")
-                         else "right")
-    for row in table.to_dict("records"):
-        shown.add_row(str(row["scenario"]), str(row["staff_group"]), str(row["horizon_years"]),
-                      *(f"{row[c]:+,.0f}" if c.endswith("effect_fte") or c == "change_fte"
-                        else f"{row[c]:,.0f}" for c in ("old_gap_fte", "new_gap_fte",
-                                                        "change_fte", "data_effect_fte",
-                                                        "assumptions_effect_fte")))
-    out.print(shown)
+    largest = float(table["change_fte"].abs().max()) if not table.empty else 0.0
+    if largest < 0.5:
+        exactly = "exactly" if largest == 0 else f"to the nearest FTE (at most {largest:.2g})"
+        out.print(f"No change: the England gap of every scenario, staff group and horizon "
+                  f"(principal run) is the same in {old.name} and {new.name}, {exactly}.",
+                  highlight=False)
+        return
+    figures = ("old_gap_fte", "new_gap_fte", "change_fte", "data_effect_fte",
+               "assumptions_effect_fte")
+    columns = [Column("scenario", key=True), Column("staff group", key=True),
+               Column("years on", right=True, key=True), Column("old gap", right=True),
+               Column("new gap", right=True), Column("change", right=True),
+               Column("due to data", right=True), Column("due to assumptions", right=True)]
+    rows = [[str(row["scenario"]), name_of("staff_group", row["staff_group"]),
+             str(row["horizon_years"]),
+             *(fixed(row[c], sign=c not in ("old_gap_fte", "new_gap_fte")) for c in figures)]
+            for row in table.to_dict("records")]
+    print_table(out, f"Change in the England gap (FTE, principal run): {old.name} → "
+                f"{new.name}", columns, rows)

@@ -6,33 +6,79 @@ own modules (:mod:`wfplan.cli_projection`) without importing the app itself.
 
 from __future__ import annotations
 
+import calendar
 import os
-import sys
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import pandas as pd
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
-from wfplan.errors import EXIT_UNEXPECTED, WfplanError
+from wfplan.dataset.store import Store
+from wfplan.errors import EXIT_UNEXPECTED, InputError, WfplanError
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 unexpected failure; 2 bad input (nothing written); "
     "3 database busy (another writer); 4 refused (frozen vintage, newer database)."
 )
 
-out = Console(width=None if sys.stdout.isatty() else 200)
+#: Width of standard output when it is not a terminal and $COLUMNS is not set.
+PIPED_WIDTH = 200
+
+
+class _Stdout(Console):
+    """Standard output: $COLUMNS if set, else the terminal's width, else 200 columns.
+
+    The width is read at each print, not once at import, so that a command run
+    in-process (tests, a notebook) with $COLUMNS set is laid out for it.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        """Return the console's size, its width as above."""
+        found = Console.size.fget(self)  # type: ignore[attr-defined]
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return ConsoleDimensions(int(columns), found.height)
+        return found if self.is_terminal else ConsoleDimensions(PIPED_WIDTH, found.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+out = _Stdout()
 err = Console(stderr=True)
 T = TypeVar("T")
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="Database file [default: $WFPLAN_DB or ./wfplan.duckdb]",
+    typer.Option("--db", help="Database file (default: $WFPLAN_DB, else ./wfplan.duckdb)",
                  show_default=False),
 ]
-VintageOption = Annotated[str, typer.Option("--vintage", help="Vintage (named dataset state)")]
+VINTAGE_DEFAULT = ("(default: the only vintage in the database; if there are several, the one "
+                   "loaded most recently; the choice is printed on stderr)")
+VintageOption = Annotated[
+    str | None,
+    typer.Option("--vintage", help=f"Vintage (named dataset state) to read {VINTAGE_DEFAULT}",
+                 show_default=False),
+]
+#: ``wfplan ingest`` writes into a vintage named by the user, or 'default': never into
+#: one chosen from the database's vintages (the demo's, say).
+WriteVintageOption = Annotated[
+    str,
+    typer.Option("--vintage", help="Vintage to load into, created if new (default: 'default', "
+                 "whatever vintages the database holds)", show_default=False),
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option("--period", help="Census: YYYY-MM (that month's census, its last day) or "
+                 "YYYY-MM-DD (default: the latest)", show_default=False),
+]
 
 
 class Level(StrEnum):
@@ -52,10 +98,50 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+def read_vintage(store: Store, name: str | None) -> str:
+    """Return the vintage to read (:meth:`Store.resolve_vintage`); say which if defaulted."""
+    choice = store.resolve_vintage(name)
+    if choice.note:
+        err.print(choice.note, highlight=False, markup=False, soft_wrap=True)
+    return choice.name
+
+
+def census(store: Store, vintage: str, text: str, option: str = "--period") -> date:
+    """Return the staff-in-post census that ``text`` names, or say which censuses exist.
+
+    ``YYYY-MM`` is that month's census: the dataset stores census months as
+    their last day.
+
+    Raises
+    ------
+    InputError
+        If ``text`` is not a date, or the vintage has no staff in post then.
+    """
+    try:
+        if len(text) == 7:
+            year, month = (int(part) for part in text.split("-"))
+            when = date(year, month, calendar.monthrange(year, month)[1])
+        else:
+            when = date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date: give YYYY-MM (that month's "
+                         "census) or YYYY-MM-DD") from None
+    held = [pd.Timestamp(p).date() for p in store.query(
+        "SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? ORDER BY period",
+        [vintage])["period"]]
+    if when not in held:
+        listed = ", ".join(p.isoformat() for p in held) or "none"
+        raise InputError(f"{option} {text}: vintage {vintage!r} has no staff in post on "
+                         f"{when.isoformat()}; periods with data: {listed}")
+    return when
+
+
 def guard(func: Callable[[], T]) -> T:
     """Run ``func``; turn a user error into a message and an exit code."""
     try:
         return func()
+    except typer.Exit:
+        raise  # a command's own exit code (e.g. 4 for a bundle that does not verify)
     except WfplanError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None

@@ -1,7 +1,7 @@
 """The projection commands: ``wfplan scenario``, ``wfplan project`` and ``wfplan backtest``.
 
 They are registered on the app by :mod:`wfplan.cli`; ``wfplan demo`` also uses
-:func:`show_projection_demo` to run the two demo scenarios.
+:func:`headline_tables` to show its assessment's headline.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import math
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
-from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +19,18 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from wfplan.cli_common import EXIT_CODES, DbOption, Level, OutputFormat, err, guard, out
+from wfplan.cli_common import (
+    EXIT_CODES,
+    DbOption,
+    Level,
+    OutputFormat,
+    VintageOption,
+    err,
+    guard,
+    out,
+    read_vintage,
+)
+from wfplan.cli_display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.dataset.store import Store
 
 scenario_app = typer.Typer(
@@ -28,7 +38,7 @@ scenario_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-DEMO_SCENARIOS = ("demo_baseline.toml", "demo_ltwp.toml")
+SHIPPED_HELP = "the name of a shipped scenario (baseline, ltwp)"
 
 
 @scenario_app.command("schema", epilog=EXIT_CODES)
@@ -41,9 +51,13 @@ def scenario_schema() -> None:
 
 @scenario_app.command("check", epilog=EXIT_CODES)
 def scenario_check(
-    file: Annotated[Path, typer.Argument(help="Scenario file (TOML)")],
+    file: Annotated[Path, typer.Argument(help=f"Scenario file (TOML), or {SHIPPED_HELP}")],
 ) -> None:
-    """Validate a scenario file: every problem is listed with its field and rule (exit 2)."""
+    """Validate a scenario file: every problem is listed with its field and rule (exit 2).
+
+    A bare name such as 'baseline' that is no file here is the scenario shipped
+    with wfplan.
+    """
     from wfplan.assessment.project import read_scenario
 
     source = guard(lambda: read_scenario(file))
@@ -56,7 +70,7 @@ def scenario_check(
 
 
 def _cell(p50: float, p5: float, p95: float) -> str:
-    return f"{p50:,.0f} [{p5:,.0f} to {p95:,.0f}]"
+    return f"{fixed(p50)} [{fixed(p5)} to {fixed(p95)}]"
 
 
 def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Table]:
@@ -97,7 +111,11 @@ def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Tab
 
 def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
                    draws: int | None, seed: int | None, level: str | None) -> Any:
-    """Run scenario files with a Rich progress bar (one step per scenario) on stderr."""
+    """Run scenario files with a Rich progress bar (one step per scenario) on stderr.
+
+    Which vintage each scenario runs on, when the user did not name it, is
+    printed on stderr.
+    """
     from wfplan.assessment.project import project
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
@@ -108,31 +126,37 @@ def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
             bar.update(task, description=text, completed=done, total=total)
 
         return project(store, paths, vintage=vintage, draws=draws, seed=seed, level=level,
-                       progress=progress)
+                       progress=progress, tell=lambda text: err.print(
+                           text, highlight=False, markup=False, soft_wrap=True))
 
 
 def project_command(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (TOML); several "
-                                                    "are compared side by side")],
-    draws: Annotated[int | None, typer.Option(help="Monte Carlo draws [default: the "
-                                              "scenario's]", min=0)] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed [default: the scenario's]",
+    scenarios: Annotated[list[Path], typer.Argument(
+        help=f"Scenario files (TOML), or {SHIPPED_HELP}; several are compared side by side")],
+    draws: Annotated[int | None, typer.Option(help="Monte Carlo draws (default: the "
+                                              "scenario's)", min=0)] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's)",
                                              min=0)] = None,
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Write the long table: .parquet, .csv (metadata beside it) or .xlsx")
     ] = None,
     vintage: Annotated[str | None, typer.Option(
-        help="Vintage [default: the scenario's base_vintage]")] = None,
-    level: Annotated[Level | None, typer.Option(help="Area level [default: the "
-                                                "scenario's]")] = None,
+        help="Vintage to run on, whatever the scenarios name (default: each scenario's "
+        "base_vintage; for a scenario without one, the only vintage in the database, or if "
+        "there are several the one loaded most recently; the choice is printed on stderr)",
+        show_default=False)] = None,
+    level: Annotated[Level | None, typer.Option(help="Area level (default: the "
+                                                "scenario's)")] = None,
     db: DbOption = None,
 ) -> None:
-    """Project supply, demand and the gap for scenario files on a vintage.
+    """Project supply, demand and the gap for scenarios on a vintage.
 
-    Builds the model's inputs from the vintage (every default recorded as an
-    assumption in the output's metadata), runs each scenario and prints the
-    England gap by staff group 5, 10 and 15 years ahead as P50 [P5 to P95]. The
-    output table has the areas of the level and England (their sum).
+    Scenarios are files, or the names of those shipped with wfplan ('wfplan
+    project baseline', 'wfplan project baseline ltwp'). Builds the model's
+    inputs from the vintage (every default recorded as an assumption in the
+    output's metadata), runs each scenario and prints the England gap by staff
+    group 5, 10 and 15 years ahead as P50 [P5 to P95]. The output table has the
+    areas of the level and England (their sum).
     """
     from wfplan.assessment.outputs import check_output, write_results
     from wfplan.assessment.project import combined, headline
@@ -153,6 +177,7 @@ def project_command(
         return headline(table), written, assumptions
 
     heads, written, assumptions = guard(work)
+    heads = heads.assign(staff_group=[name_of("staff_group", g) for g in heads["staff_group"]])
     for table in headline_tables(heads):
         out.print(table)
     out.print(f"{assumptions} assumption(s) recorded in the results' metadata "
@@ -160,25 +185,6 @@ def project_command(
               highlight=False)
     if written:
         out.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
-
-
-def show_projection_demo(store: Store) -> None:
-    """Run the baseline and the LTWP-style demo scenarios on vintage 'demo' and print the gap."""
-    from wfplan.assessment.project import combined, headline
-
-    folder = files("wfplan").joinpath("data")
-    with as_file(folder.joinpath(DEMO_SCENARIOS[0])) as first, \
-            as_file(folder.joinpath(DEMO_SCENARIOS[1])) as second:
-        runs = run_projection(store, [first, second], vintage="demo", draws=None, seed=None,
-                              level=None)
-    table, _ = combined(store, runs)
-    for shown in headline_tables(headline(table)):
-        out.print(shown)
-    draws = runs[0].metadata["draws"]
-    out.print(f"Projections at ICB level with {draws} draws each (a quick demo; the scenario "
-              "files in scenarios/ use 1,000). Write the full table with 'wfplan project "
-              "scenarios/baseline.toml --vintage demo --out results.parquet' (the demo "
-              "copies differ: see src/wfplan/data/demo_*.toml).", highlight=False)
 
 
 class BacktestFormat(StrEnum):
@@ -202,14 +208,16 @@ def _number(value: object, column: str) -> str:
         return "n/a"
     if column in ("cells", "appeared", "disappeared"):
         return f"{int(value):,}"  # type: ignore[call-overload]
-    return f"{value:,.1f}" if "mape" in column or "wape" in column else f"{value:,.0f}"
+    return fixed(float(value),  # type: ignore[arg-type]
+                 1 if "mape" in column or "wape" in column else 0)
 
 
 def backtest_command(
-    vintage: Annotated[str, typer.Option("--vintage", help="Vintage holding both censuses")],
     from_period: Annotated[str, typer.Option("--from", help="Census to project from "
                                              "(YYYY-MM-DD or YYYY-MM)")],
-    to_period: Annotated[str, typer.Option("--to", help="Later census to compare with")],
+    to_period: Annotated[str, typer.Option("--to", help="Later census to compare with "
+                                           "(YYYY-MM-DD or YYYY-MM)")],
+    vintage: VintageOption = None,
     level: Annotated[Level, typer.Option(help="Area level")] = Level.org,
     output: Annotated[OutputFormat, typer.Option("--format", help="table (summary), csv "
                                                  "(every cell) or json (both)")] = (
@@ -226,36 +234,36 @@ def backtest_command(
     from wfplan.assessment.backtest import backtest
     from wfplan.dataset.store import open_store
 
-    def work() -> Any:
+    def work() -> tuple[Any, str]:
         store = open_store(db, read_only=True)
         try:
-            return backtest(store, vintage, from_period, to_period, level=level.value)
+            chosen = read_vintage(store, vintage)
+            return backtest(store, chosen, from_period, to_period, level=level.value), chosen
         finally:
             store.close()
 
-    _print_backtest(guard(work), output, vintage)
+    _print_backtest(*guard(work), output)
 
 
-def _print_backtest(result: Any, output: OutputFormat, vintage: str) -> None:
+def _print_backtest(result: Any, vintage: str, output: OutputFormat) -> None:
     if output is OutputFormat.csv:
-        sys.stdout.write(result.cells.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.write(csv_text(result.cells))
         return
     if output is OutputFormat.json:
         payload = {"metadata": result.metadata,
-                   "summary": json.loads(result.summary.to_json(orient="records")),
-                   "cells": json.loads(result.cells.to_json(orient="records"))}
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+                   "summary": json.loads(result.summary.to_json(orient="records",
+                                                                double_precision=15)),
+                   "cells": json.loads(result.cells.to_json(orient="records",
+                                                            double_precision=15))}
+        sys.stdout.write(json.dumps(tidy_json(payload), indent=2, default=str) + "\n")
         return
     meta = result.metadata
-    table = Table(title=f"Back-test of vintage {vintage!r}: {meta['from']} → {meta['to']} "
-                  f"({meta['years']:.2f} years), level {meta['level']}; supply FTE",
-                  title_justify="left")
-    for column, heading in _BACKTEST_HEADINGS.items():
-        table.add_column(heading, justify="left" if column == "staff_group" else "right")
-    for row in result.summary.to_dict("records"):
-        table.add_row(*(str(row[c]) if c == "staff_group" else _number(row[c], c)
-                        for c in _BACKTEST_HEADINGS))
-    out.print(table)
+    columns = [Column(heading, right=column != "staff_group", key=column == "staff_group")
+               for column, heading in _BACKTEST_HEADINGS.items()]
+    rows = [[name_of("staff_group", row[c]) if c == "staff_group" else _number(row[c], c)
+             for c in _BACKTEST_HEADINGS] for row in result.summary.to_dict("records")]
+    print_table(out, f"Back-test of vintage {vintage!r}: {meta['from']} → {meta['to']} "
+                f"({meta['years']:.2f} years), level {meta['level']}; supply FTE", columns, rows)
     out.print(f"{len(meta['assumptions'])} assumption(s) used (see --format json); MAPE is "
               "the mean absolute % error over compared area x staff group cells.",
               highlight=False)

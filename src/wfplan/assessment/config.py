@@ -13,7 +13,8 @@ Example (``examples/assessment-demo.toml``)::
 
 The configuration's vintage, base period, horizon, level, draws and seed apply
 to every scenario, so that all of an assessment's projections are comparable.
-Scenario paths are relative to the configuration file.
+Scenario paths are relative to the configuration file; a bare name such as
+``"baseline"`` that is no file there is the scenario shipped with wfplan.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ class AssessmentConfig(BaseModel):
     vintage: str = Field(min_length=1, description="Dataset vintage (frozen for publication)")
     base_period: date | None = Field(
         None, description="Base census date; default: the vintage's latest staff in post")
-    scenarios: list[str] = Field(min_length=1, description="Scenario TOML files; the first "
-                                 "is the baseline of the headline figures")
+    scenarios: list[str] = Field(min_length=1, description="Scenario TOML files, or the names "
+                                 "of shipped scenarios (baseline, ltwp); the first is the "
+                                 "baseline of the headline figures")
     horizon: int = Field(15, ge=1, le=25, description="Years projected")
     draws: int = Field(1000, ge=0, le=100_000, description="Monte Carlo draws")
     seed: int = Field(ge=0, description="Random seed of every scenario")
@@ -71,8 +73,20 @@ def load_config(path: Path) -> AssessmentConfig:
 
 
 def scenario_paths(config: AssessmentConfig, config_path: Path) -> list[Path]:
-    """Return the scenario files, resolved relative to the configuration file."""
-    paths = [(config_path.parent / name).resolve() for name in config.scenarios]
+    """Return the scenario files, relative to the configuration file.
+
+    A bare name that is no file there (``baseline``, ``ltwp.toml``) is the
+    scenario of that name shipped with wfplan.
+    """
+    from wfplan.assessment.project import shipped_scenarios
+
+    shipped = shipped_scenarios()
+    paths = []
+    for name in config.scenarios:
+        local = config_path.parent / name
+        ship = (shipped.get(Path(name).name.removesuffix(".toml"))
+                if Path(name).parent == Path(".") else None)
+        paths.append((ship if ship is not None and not local.is_file() else local).resolve())
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise InputError(f"{config_path}: scenario file(s) not found: {', '.join(missing)}")

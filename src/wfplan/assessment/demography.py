@@ -156,7 +156,7 @@ def read_demography(store: Store, vintage: str, level: str, regions: dict[str, s
     missing = sorted({code for code in wanted.values() if code not in band_sets})
     if missing:
         assumptions.add("population", "England's population",
-                        f"no population rows for {missing}: those areas use England's")
+                        f"no population rows for {', '.join(missing)}: those areas use England's")
         wanted = {area: code if code in band_sets else ENGLAND for area, code in wanted.items()}
     used = sorted(set(wanted.values()))
     utilisation = _utilisation(store, vintage)

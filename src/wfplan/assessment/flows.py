@@ -109,7 +109,7 @@ def _leaver_rates(frame: pd.DataFrame, start: np.ndarray, stock: Stock, years: f
     default = input_default("leaver_rate")
     if missing:
         assumptions.add("leaver_rate", default,
-                        f"no flows for staff groups {missing}: parameter table default")
+                        f"no flows for staff groups {', '.join(missing)}: parameter table default")
     return _annual(np.nan_to_num(rate, nan=default), years)
 
 
@@ -160,7 +160,7 @@ def _profiles(frame: pd.DataFrame, stock: Stock,
                if np.isnan(row).all()]
     if missing:
         assumptions.add("joiner_age_profile", "default profile (data/input_defaults.csv)",
-                        f"no joiners by age band for staff groups {missing} ({source})")
+                        f"no joiners by age band for staff groups {', '.join(missing)} ({source})")
     general = np.where(np.isnan(general), default[np.newaxis], general)
     qualified = _profile(frame, stock, ["newly_qualified"])
     if np.isnan(qualified).all():
@@ -169,7 +169,8 @@ def _profiles(frame: pd.DataFrame, stock: Stock,
                if np.isnan(row).all()]
     if lacking:
         assumptions.add("newly_qualified_age_profile", "joiner_age_profile",
-                        f"no newly qualified joiners by age band for staff groups {lacking}")
+                        f"no newly qualified joiners by age band for staff groups "
+                        f"{', '.join(lacking)}")
     return general, np.where(np.isnan(qualified), general, qualified)
 
 
@@ -200,7 +201,8 @@ def _steady_groups(flows: Flows, stock: Stock, frame: pd.DataFrame,
         flows.joiners["other"][:, g] = (stock.headcount[:, g] * flows.leaver_rate[:, g]).sum(1)
     if missing:
         assumptions.add("other_joiners", "leavers (stock held steady)",
-                        f"no flows for staff groups {missing}: other joiners a year = leavers "
+                        f"no flows for staff groups {', '.join(missing)}: other joiners a year = "
+                        "leavers "
                         "a year")
     return frozenset(missing)
 

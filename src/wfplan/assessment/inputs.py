@@ -90,7 +90,7 @@ def _joiners(flows: Flows, training: Training | None, stock: Stock,
             moved.append(group)
     if moved:
         assumptions.add("other_joiners", "includes observed newly qualified joiners",
-                        f"no training places for staff groups {moved}: newly qualified "
+                        f"no training places for staff groups {', '.join(moved)}: newly qualified "
                         "joiners continue at the base-period number, as other joiners")
     return {**flows.joiners, "other": other}
 
@@ -103,7 +103,8 @@ def _without(training: Training | None, steady: frozenset[str],
     dropped = sorted(steady & training.trained)
     keep = np.array([group not in steady for group in training.groups], dtype=float)
     assumptions.add("training_places", 0.0,
-                    f"no flows for staff groups {dropped}: their stock is held steady (joiners "
+                    f"no flows for staff groups {', '.join(dropped)}: their stock is held steady "
+                    "(joiners "
                     "replace leavers), so their education places are not added on top")
     return replace(training, places=training.places * keep,
                    trained=training.trained - steady)

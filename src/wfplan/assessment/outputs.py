@@ -31,6 +31,8 @@ SUFFIXES = (".parquet", ".csv", ".xlsx")
 LICENCE = ("Contains public sector information licensed under the Open Government Licence "
            "v3.0 (https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/)")
 EXCEL_ROWS = 1_048_575
+#: CSV numbers: 12 significant digits, enough for every figure, without float noise.
+CSV_FLOAT = "%.12g"
 _ID_COLUMNS = ["scenario", "area", "staff_group", "variable", "unit", "statistic"]
 
 
@@ -63,7 +65,7 @@ def write_results(table: pd.DataFrame, path: Path, metadata: Mapping[str, Any]) 
         pq.write_table(arrow, path)
         return [path]
     if suffix == ".csv":
-        table.to_csv(path, index=False, lineterminator="\n")
+        table.to_csv(path, index=False, lineterminator="\n", float_format=CSV_FLOAT)
         side = path.with_name(path.stem + ".metadata.json")
         side.write_text(metadata_json(metadata) + "\n", encoding="utf-8")
         return [path, side]
@@ -78,27 +80,56 @@ def iamc_wide(table: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
+def plain_text(value: object) -> str:
+    """Return a value as a reader would write it: no ``None``, dict reprs or float noise.
+
+    A distribution ``{"dist": "normal", "mean": 1.0, "sd": 0.05}`` is
+    ``normal (mean 1, sd 0.05)``; a number keeps 6 significant digits (whole
+    numbers from a million up).
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return "not stated"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
+    if isinstance(value, Mapping):
+        fields = {k: v for k, v in value.items() if v is not None}
+        kind = fields.pop("dist", None)
+        inner = ", ".join(f"{k} {plain_text(v)}" for k, v in fields.items())
+        return f"{kind} ({inner})" if kind else inner
+    if isinstance(value, list | tuple):
+        return ", ".join(plain_text(v) for v in value)
+    return str(value)
+
+
 def notes_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """Return (section, item, text) rows for the notes sheet."""
+    """Return (section, item, text) rows for the notes sheet (see :func:`plain_text`)."""
+    text = plain_text
     rows = [("licence", "attribution", LICENCE)]
     for source in metadata.get("data_sources", []):
-        rows.append(("data source", str(source.get("source_file")),
-                     f"{source.get('publisher')}: {source.get('title')} "
-                     f"({source.get('licence')}; sha256 {source.get('sha256')})"))
+        named = ": ".join(str(source[k]) for k in ("publisher", "title") if source.get(k))
+        rows.append(("data source", text(source.get("source_file")),
+                     f"{named or 'publication not stated'} (licence "
+                     f"{text(source.get('licence'))}; sha256 {text(source.get('sha256'))})"))
     for run in metadata.get("scenarios", []):
-        name = run.get("scenario", {}).get("name", "")
-        rows.append(("scenario", name, f"vintage {run.get('vintage')}, base period "
-                     f"{run.get('base_period')}, level {run.get('level')}, seed "
-                     f"{run.get('seed')}, draws {run.get('draws')}"))
+        name = text(run.get("scenario", {}).get("name", ""))
+        rows.append(("scenario", name, f"vintage {text(run.get('vintage'))}, base period "
+                     f"{text(run.get('base_period'))}, level {text(run.get('level'))}, seed "
+                     f"{text(run.get('seed'))}, draws {text(run.get('draws'))}"))
         for item in run.get("parameters", []):
-            rows.append((f"parameter ({name})", item["name"],
-                         f"{item['value']} [{item['set_by']}] source: {item['source']}"))
+            rows.append((f"parameter ({name})", text(item["name"]),
+                         f"{text(item['value'])} [{text(item['set_by'])}] source: "
+                         f"{text(item['source'])}"))
         for item in run.get("interventions", []):
-            rows.append((f"intervention ({name})", str(item.get("key")),
-                         f"source: {item.get('source')}; owner: {item.get('owner')}"))
+            rows.append((f"intervention ({name})", text(item.get("key")),
+                         f"source: {text(item.get('source'))}; owner: "
+                         f"{text(item.get('owner'))}"))
         for item in run.get("assumptions", []):
-            rows.append((f"assumption ({name})", str(item["name"]),
-                         f"{item['value']}: {item['reason']}"))
+            rows.append((f"assumption ({name})", text(item["name"]),
+                         f"{text(item['value'])}: {text(item['reason'])}"))
     return rows
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,43 @@ class ScenarioFile:
     sha256: str
 
 
-def read_scenario(path: Path) -> ScenarioFile:
-    """Read and validate a scenario file; a problem is an :class:`InputError` naming each field."""
+#: Where the shipped scenarios live in the package (identical to the repository's scenarios/).
+SHIPPED_SCENARIOS = ("data", "scenarios")
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Return the scenarios shipped with wfplan by name (``baseline``, ``ltwp``)."""
+    folder = resources.files("wfplan").joinpath(*SHIPPED_SCENARIOS)
+    return {entry.name.removesuffix(".toml"): Path(str(entry))
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".toml")}
+
+
+def find_scenario(ref: str | os.PathLike[str]) -> Path:
+    """Return the scenario file ``ref`` names: a path, else a shipped scenario's name.
+
+    A file that exists wins; otherwise a bare name (``baseline`` or
+    ``baseline.toml``, no folder) is a shipped scenario. Anything else is
+    returned as given, for :func:`read_scenario` to report.
+    """
+    path = Path(ref)
+    if path.exists() or path.parent != Path("."):
+        return path
+    return shipped_scenarios().get(path.name.removesuffix(".toml"), path)
+
+
+def read_scenario(path: str | os.PathLike[str]) -> ScenarioFile:
+    """Read and validate a scenario file (a path or a shipped scenario's name).
+
+    A problem is an :class:`InputError` naming each field.
+    """
+    path = find_scenario(path)
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InputError(f"{path}: cannot read the scenario file ({error.strerror})") from None
+        shipped = ", ".join(shipped_scenarios())
+        raise InputError(f"{path}: cannot read the scenario file ({error.strerror}); "
+                         f"shipped scenarios, named without a folder: {shipped}") from None
     try:
         scenario = load_scenario_text(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -187,22 +219,43 @@ def check_size(inputs: ModelInputs, scenario: Scenario) -> None:
                          f"of memory; this machine has {memory / 2**30:.1f} GiB; {advice}")
 
 
-def _vintage(scenario: Scenario, vintage: str | None) -> str:
+def _vintage(store: Store, scenario: Scenario, vintage: str | None,
+             tell: Callable[[str], None]) -> str:
+    """Return the vintage to run on: ``vintage``, else base_vintage, else the store's default."""
     named = scenario.base_vintage
-    if vintage and named and vintage != named:
-        raise InputError(f"scenario {scenario.name!r} names base_vintage {named!r} but "
-                         f"--vintage is {vintage!r}")
-    chosen = vintage or named
-    if not chosen:
-        raise InputError(f"scenario {scenario.name!r} names no base_vintage: pass --vintage")
-    return chosen
+    if vintage:
+        if named and vintage != named:
+            tell(f"scenario {scenario.name!r} names base_vintage {named!r}; running it on "
+                 f"--vintage {vintage!r}")
+        return vintage
+    if named:
+        return named
+    choice = store.resolve_vintage(None)
+    if choice.note:
+        tell(choice.note)
+    return choice.name
 
 
-def project(store: Store, paths: Sequence[Path], *, vintage: str | None = None,
-            draws: int | None = None, seed: int | None = None, level: str | None = None,
-            progress: Progress | None = None) -> list[Projection]:
-    """Read, check and run each scenario file on its vintage; inputs are built once per need."""
+def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
+            vintage: str | None = None, draws: int | None = None, seed: int | None = None,
+            level: str | None = None, progress: Progress | None = None,
+            tell: Callable[[str], None] | None = None) -> list[Projection]:
+    """Read, check and run each scenario on its vintage; inputs are built once per need.
+
+    ``paths`` are scenario files or shipped scenarios' names. The vintage is
+    ``vintage`` if given, else the scenario's ``base_vintage``, else the
+    store's default (:meth:`Store.resolve_vintage`); ``tell`` hears which,
+    when it was not named, and when ``vintage`` overrides a base_vintage.
+    """
     note = progress or (lambda _text, _done, _total: None)
+    told: list[str] = []
+
+    def once(text: str) -> None:
+        if text not in told:
+            told.append(text)
+            if tell:
+                tell(text)
+
     files = [read_scenario(path) for path in paths]
     names = [source.scenario.name for source in files]
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -213,8 +266,11 @@ def project(store: Store, paths: Sequence[Path], *, vintage: str | None = None,
     out: list[Projection] = []
     for index, source in enumerate(files):
         scenario = with_overrides(source.scenario, level=level)
-        chosen = _vintage(scenario, vintage)
+        chosen = _vintage(store, scenario, vintage, once)
         store.require_vintage(chosen)
+        if scenario.base_vintage not in (None, chosen):
+            source = replace(source, scenario=with_overrides(source.scenario,
+                                                             base_vintage=chosen))
         groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
         key = (chosen, scenario.base_period, scenario.level, groups)
         if key not in cache:

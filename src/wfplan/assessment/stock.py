@@ -153,8 +153,8 @@ def _age_profile(by_age: np.ndarray, groups: tuple[str, ...],
     missing = [g for g, s in zip(groups, sums[:, 0], strict=True) if s <= 0]
     if missing:
         assumptions.add("stock_age_profile", "default profile (data/input_defaults.csv)",
-                        f"no staff in post by age band for staff groups {missing}: their "
-                        f"headcount is shared out by age with the default profile ({source})")
+                        f"no staff in post by age band for staff groups {', '.join(missing)}: "
+                        f"their headcount is shared out by age with the default profile ({source})")
     return profile
 
 

@@ -97,7 +97,8 @@ def read_training(store: Store, vintage: str, groups: tuple[str, ...], last_year
     untrained = [g for g in groups if g not in trained]
     if untrained:
         assumptions.add("training_places", 0.0,
-                        f"no education rows for staff groups {untrained}: no training route; "
+                        f"no education rows for staff groups {', '.join(untrained)}: no "
+                        "training route; "
                         "their observed newly qualified joiners count as other joiners")
     completion, no_rate = _weighted(frame, "completed", "completion_base", groups,
                                     input_default("completion_rate"))

@@ -49,10 +49,20 @@ def _read(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas()
 
 
-def _shown(value: object) -> str:
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
+def _shown(stored: object, fresh: object) -> tuple[str, str]:
+    """Show two differing values: numbers with just enough digits to tell them apart."""
+    a, b = (v.item() if isinstance(v, np.generic) else v for v in (stored, fresh))
+    if isinstance(a, int | float) and isinstance(b, int | float) and a == a and b == b:
+        for digits in range(6, 18):
+            x, y = f"{a:,.{digits}g}", f"{b:,.{digits}g}"
+            if x != y:
+                return x, y
+    return _plain(a), _plain(b)
+
+
+def _plain(value: object) -> str:
+    missing = value is None or value is pd.NA or value is pd.NaT or value != value
+    return "missing" if missing else repr(value)
 
 
 def _key_text(row: pd.Series, keys: Sequence[str]) -> str:
@@ -63,7 +73,8 @@ def compare_frames(name: str, stored: pd.DataFrame, fresh: pd.DataFrame,
                    keys: Sequence[str], *, exact: bool) -> list[Finding]:
     """Compare a stored table with its recomputation; name each differing figure."""
     if list(stored.columns) != list(fresh.columns):
-        return [Finding(name, f"columns differ: {list(stored.columns)} != {list(fresh.columns)}")]
+        return [Finding(name, f"columns differ: {', '.join(map(str, stored.columns))} in the "
+                              f"bundle, {', '.join(map(str, fresh.columns))} when re-run")]
     if len(stored) != len(fresh):
         return [Finding(name, f"{len(stored)} rows, but the re-run gives {len(fresh)}")]
     findings = []
@@ -79,8 +90,9 @@ def compare_frames(name: str, stored: pd.DataFrame, fresh: pd.DataFrame,
             same = ((a.astype(str) == b.astype(str)) | (a.isna() & b.isna())).to_numpy()
         for index in np.flatnonzero(~same)[:MAX_SHOWN]:
             where = _key_text(stored.iloc[index], keys) or f"row {index + 1}"
-            findings.append(Finding(name, f"{where}: {column} is {_shown(a.iloc[index])} in "
-                                          f"the bundle but {_shown(b.iloc[index])} when re-run"))
+            was, now = _shown(a.iloc[index], b.iloc[index])
+            findings.append(Finding(name, f"{where}: {column} is {was} in the bundle but {now} "
+                                          "when re-run"))
     return findings
 
 

@@ -39,9 +39,9 @@ from wfplan.dataset.store import Store
 
 #: The sectors the report always covers, in the order it lists them.
 SECTORS = ("primary_care", "social_care", "nhs_trust")
-SECTOR_NAMES = {"primary_care": "Primary care", "social_care": "Social care",
-                "nhs_trust": "NHS trusts", "all": "All sectors", "unknown": "Sector unknown",
-                "commissioner": "Commissioners", "other": "Other"}
+#: Sector names from the code list (``enums.csv``), and the report's two other values.
+SECTOR_NAMES = {**{r["code"]: r["name"] for r in codelists.get("sector").rows},
+                "all": "All sectors", "unknown": "Sector unknown"}
 #: A table is stale when its latest period is more than this many months before the newest.
 STALE_MONTHS = 12
 #: How many gaps the ranked list shows.
@@ -58,12 +58,20 @@ EXPECTED = {
 
 @dataclass(frozen=True)
 class _Fact:
+    """A fact table: how to read its period and place its rows.
+
+    ``workforce`` tables (staff, vacancies, flows, sickness, survey) set the
+    vintage's newest workforce period; ``dated`` tables are in the stale
+    section (education is dated, but its academic years end after the census).
+    """
+
     name: str
     period: str | None
     org: bool
     staff_group: bool
     area: str | None = None
     workforce: bool = True
+    dated: bool = True
 
 
 FACTS = (
@@ -73,10 +81,10 @@ FACTS = (
     _Fact("sickness_absence", "f.period", org=True, staff_group=True),
     _Fact("staff_survey", "make_date(f.year, 12, 31)", org=True, staff_group=False),
     _Fact("education", "make_date(try_cast(left(f.academic_year, 4) AS INTEGER) + 1, 7, 31)",
-          org=False, staff_group=True, area="region"),
+          org=False, staff_group=True, area="region", workforce=False),
     _Fact("population", "make_date(f.year, 6, 30)", org=False, staff_group=False,
-          area="area_code", workforce=False),
-    _Fact("utilisation", None, org=False, staff_group=False, workforce=False),
+          area="area_code", workforce=False, dated=False),
+    _Fact("utilisation", None, org=False, staff_group=False, workforce=False, dated=False),
 )
 
 
@@ -291,7 +299,8 @@ class _Gaps:
                 covered = sum(w for o, w in weights.items() if o in orgs.get(sector, set()))
                 share = _share(covered, total)
                 out.append({"sector": sector, "dimension": dim, "period": _day(period),
-                            "share_not_reported": None if share is None else 1 - share,
+                            "share_not_reported": None if share is None
+                            else max(0.0, 1 - share),
                             "share_unknown": None, "area_level_rows": 0})
         return pd.DataFrame(out)
 
@@ -324,12 +333,10 @@ class _Gaps:
     def stale(self) -> pd.DataFrame:
         columns = ["table", "sector", "source", "last_period", "newest_period",
                    "months_behind", "stale"]
-        titles = {int(r["ingest_id"]): str(r["title"] or r["source_file"]) for r in _records(
-            self.store.query("SELECT ingest_id, title, source_file FROM ingests "
-                             "WHERE vintage = ?", [self.vintage]))}
+        titles = self.publications()
         out: dict[tuple[str, str, str], Any] = {}
         for fact in FACTS:
-            if not fact.workforce:
+            if not fact.dated:
                 continue
             for row in _records(self.q(_rows_sql(
                     fact, "g_sector AS sector, ingest_id, max(g_period) AS last") +
@@ -346,10 +353,17 @@ class _Gaps:
                          "stale": behind is not None and behind > self.stale_months})
         return pd.DataFrame(rows, columns=columns)
 
+    def publications(self) -> dict[int, str]:
+        """Return each ingest's publication name: title and publisher, or the file's name."""
+        return {int(r["ingest_id"]): publication_name(r) for r in _records(self.store.query(
+            "SELECT ingest_id, title, publisher, source_file, format FROM ingests "
+            "WHERE vintage = ?", [self.vintage]))}
+
     def findings(self) -> pd.DataFrame:
-        columns = ["source", "sector", "flag", "period", "detail"]
+        columns = ["source", "publication", "sector", "flag", "period", "detail"]
+        names = self.publications()
         flags = _records(self.store.query(
-            "SELECT source, flag, period, detail FROM source_flags "
+            "SELECT source, ingest_id, flag, period, detail FROM source_flags "
             "WHERE vintage = ? AND flag = 'flows_unavailable' "
             "QUALIFY row_number() OVER (PARTITION BY source, flag "
             "ORDER BY ingest_id DESC) = 1 ORDER BY source", [self.vintage]))
@@ -363,6 +377,7 @@ class _Gaps:
                 + " GROUP BY ALL ORDER BY n DESC, sector"))
             flag["sector"] = found[0]["sector"] if found else "all"
             flag["period"] = _day(flag["period"])
+            flag["publication"] = names.get(int(flag.pop("ingest_id")), str(flag["source"]))
         return pd.DataFrame(flags, columns=columns)
 
     def totals(self) -> dict[str, int]:
@@ -373,7 +388,7 @@ class _Gaps:
 def rank(coverage: pd.DataFrame, missing: pd.DataFrame, dimensions: pd.DataFrame,
          unmapped: pd.DataFrame, stale: pd.DataFrame, findings: pd.DataFrame,
          top: int = TOP_GAPS) -> pd.DataFrame:
-    """Return the most important gaps: primary and social care first, then by severity.
+    """Return the most important gaps, by severity; primary and social care first among equals.
 
     Severity (0–100) is a fixed score per kind of gap, scaled by its extent:
     no staff in post at all 100; flows unavailable (an importer's finding) 85;
@@ -468,7 +483,7 @@ def rank(coverage: pd.DataFrame, missing: pd.DataFrame, dimensions: pd.DataFrame
             f"{item['values']:,} value(s) on {item['rows']:,} rows ({share:.1%}), e.g. "
             f"{item['examples']}")
     priority = {"primary_care": 0, "social_care": 0, "nhs_trust": 1}
-    gaps.sort(key=lambda g: (priority.get(g["sector"], 2), -g["severity"]))
+    gaps.sort(key=lambda g: (-g["severity"], priority.get(g["sector"], 2)))
     ranked = [{"rank": i, **g} for i, g in enumerate(gaps[:top], start=1)]
     return pd.DataFrame(ranked, columns=["rank", "sector", "severity", "gap", "evidence"])
 
@@ -530,7 +545,8 @@ COLUMN_HEADINGS = {
     "period": "Period", "share_not_reported": "Share not reported", "share_unknown":
     "Share unknown", "area_level_rows": "Area-level rows", "column": "Column",
     "values": "Values", "share_of_rows": "Share of rows", "newest_period": "Newest period",
-    "months_behind": "Months behind", "stale": "Stale", "source": "Source", "flag": "Finding",
+    "months_behind": "Months behind", "stale": "Stale", "source": "Source",
+    "publication": "Publication", "flag": "Finding",
     "detail": "Detail",
 }
 
@@ -542,14 +558,36 @@ def format_cell(value: object, column: str = "") -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if column.startswith("share") and isinstance(value, int | float):
-        return f"{100 * float(value):.1f}%"
+        return _fixed(100 * float(value)) + "%"
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        return _fixed(value)
     if isinstance(value, int):
         return f"{value:,}"
     if column == "sector":
         return SECTOR_NAMES.get(str(value), str(value))
     return str(value)
+
+
+def _fixed(value: float) -> str:
+    """Return ``value`` to one decimal with separators; never ``-0.0``."""
+    text = f"{value:,.1f}"
+    return text.removeprefix("-") if text in ("-0.0",) else text
+
+
+def publication_name(ingest: dict[str, Any]) -> str:
+    """Return a source's name from its ingest-log row: "title – publisher", or its file.
+
+    A tidy template has no publication of its own, so its file is named first.
+    """
+    title, publisher = ingest.get("title"), ingest.get("publisher")
+    title = None if _missing(title) else str(title)
+    publisher = None if _missing(publisher) else str(publisher)
+    source_file = str(ingest.get("source_file") or "")
+    if not title:
+        return source_file or "unknown source"
+    if ingest.get("format") == "tidy":
+        return f"{source_file} (tidy template)" if source_file else title
+    return f"{title} – {publisher}" if publisher and publisher not in title else title
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

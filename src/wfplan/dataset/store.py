@@ -15,6 +15,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -39,6 +40,24 @@ def default_db_path(db: str | os.PathLike[str] | None = None) -> Path:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class VintageChoice:
+    """The vintage a command reads, and why (see :meth:`Store.resolve_vintage`).
+
+    Attributes
+    ----------
+    name : str
+        The vintage.
+    note : str or None
+        ``None`` when the user named the vintage; otherwise one line saying which
+        vintage was chosen and why, e.g. ``using vintage 'demo' (the only one in
+        wfplan.duckdb)``.
+    """
+
+    name: str
+    note: str | None
 
 
 class Store(ABC):
@@ -91,6 +110,39 @@ class Store(ABC):
     def vintage_exists(self, name: str) -> bool:
         """Return whether a vintage exists."""
         return bool(self.scalar("SELECT count(*) FROM vintages WHERE name = ?", [name]))
+
+    def location(self) -> str:
+        """Return where the data is, for messages (the database file of a file store)."""
+        return "the database"
+
+    def resolve_vintage(self, name: str | None) -> VintageChoice:
+        """Return the vintage to read: ``name`` if given, else the default one.
+
+        The default is the only vintage if there is one; otherwise the one
+        loaded most recently (its latest ingest, or its creation if it has no
+        ingest). The choice says why it was made, so that a command can tell
+        the user which vintage it reads.
+
+        Raises
+        ------
+        InputError
+            If ``name`` is not a vintage, or there is no vintage at all.
+        """
+        if name is not None:
+            self.require_vintage(name)
+            return VintageChoice(name, None)
+        frame = self.query(
+            "SELECT v.name FROM vintages v LEFT JOIN (SELECT vintage, max(loaded_at) AS loaded "
+            f"FROM ingests WHERE format <> '{CODELIST_INGEST_FORMAT}' GROUP BY vintage) i "
+            "ON i.vintage = v.name ORDER BY coalesce(i.loaded, v.created_at) DESC, "
+            "v.created_at DESC, v.name DESC")
+        if frame.empty:
+            raise InputError(f"no vintages in {self.location()} yet: load data with "
+                             "'wfplan ingest' or 'wfplan demo'")
+        chosen = str(frame["name"].iat[0])
+        why = ("the only one" if len(frame) == 1
+               else f"the most recently loaded of {len(frame)}; choose another with --vintage")
+        return VintageChoice(chosen, f"using vintage {chosen!r} ({why} in {self.location()})")
 
     def require_vintage(self, name: str) -> None:
         """Raise a clear error if a vintage does not exist."""
@@ -256,6 +308,10 @@ class DuckDBStore(Store):
     def close(self) -> None:
         """Close the connection (and release the write lock)."""
         self.con.close()
+
+    def location(self) -> str:
+        """Return the database file, for messages."""
+        return str(self.path)
 
     def __enter__(self) -> DuckDBStore:
         return self

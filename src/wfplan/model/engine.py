@@ -67,7 +67,7 @@ def default_assumptions(scenario: Scenario, staff_groups: tuple[str, ...]) -> li
         ]
         if not unset:
             continue
-        scope = "" if len(unset) == len(staff_groups) else f" for staff groups {unset}"
+        scope = "" if len(unset) == len(staff_groups) else f" for staff groups {', '.join(unset)}"
         records.append(
             {
                 "name": spec.name,
