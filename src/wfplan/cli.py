@@ -104,8 +104,8 @@ def ingest(
     codes are warnings; their rows are kept and counted as unmapped. Rows that
     fail a plausibility check (a period in the future, a census date that is not
     a month end, FTE above headcount x 1.05, an ambiguous dd/mm/yyyy date) are
-    kept and warned about, one line per file, column and check. See
-    docs/dataset.md for every table's columns and checks.
+    kept and warned about, one line per file, column and check. 'wfplan template
+    TABLE' documents every column's rules and checks (also in docs/dataset.md).
     """
     from wfplan.dataset.ingest import ingest as run_ingest
     from wfplan.dataset.store import open_store
