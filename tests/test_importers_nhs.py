@@ -198,7 +198,7 @@ def test_the_workbook_alone_reads_every_row(store: DuckDBStore) -> None:
 def placed(store: DuckDBStore, at: str) -> pd.DataFrame:
     """Return every organisation of the vintage as reports place it at a date."""
     return store.query(geography.placement_cte() + " SELECT * FROM g",
-                       {"vintage": "real", "at": at}).set_index("org_code")  # type: ignore[arg-type]
+                       {"vintage": "real", "at": at}).set_index("org_code")
 
 
 def described_by(store: DuckDBStore, code: str) -> set[str]:

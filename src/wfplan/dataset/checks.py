@@ -125,7 +125,7 @@ class DayFirstDates:
             return None, None
         value, row = self.ambiguous
         day, month, year = (int(p) for p in value.split("/"))
-        read = date(year, month, day).strftime("%-d %B %Y")
+        read = f"{day} {date(year, month, day):%B %Y}"
         if self.day_first is not None:
             other, other_row = self.day_first
             return None, (f"{self.ambiguous_rows:,} dd/mm/yyyy date(s) such as {value!r} "
@@ -229,14 +229,14 @@ class Plausibility:
         return [name for name, filled in self.filled.items() if not filled]
 
 
-def unfilled_optional(table: str, columns: list[str]) -> Finding:
-    """Return the warning for optional measure columns still empty once the file is loaded.
+def unfilled_optional(table: str, column: str) -> Finding:
+    """Return the warning for an optional measure column still empty once the file is loaded.
 
     An importer may fill a measure after the rows are loaded (rates per head
     of a population), so the store, not the chunks, is asked.
     """
-    return Finding(table, ", ".join(columns), None, "is empty in every row; loaded as not "
-                   "reported", "an optional measure may be left out", 0, None)
+    return Finding(table, column, None, "is empty in every row; loaded as not reported",
+                   "an optional measure may be left out", 0, None)
 
 
 def _counts(positions: np.ndarray, size: int, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:

@@ -189,9 +189,7 @@ class _Ingest:
             counts = ", ".join(f"count({c}) AS {c}" for c in columns)
             filled = self.store.query(f"SELECT {counts} FROM {table} WHERE ingest_id = ?",
                                       [ingest_id])
-            empty = [c for c in columns if not filled[c].to_numpy()[0]]
-            if empty:
-                found.append(unfilled_optional(table, empty))
+            found += [unfilled_optional(table, c) for c in columns if not filled[c].to_numpy()[0]]
         return found
 
     def _locate(self, report: FileReport, first_error: int, ingest_id: int) -> None:
