@@ -136,6 +136,30 @@ def test_merged_headcount_and_fte_header_cells_are_refused(kit: Kit, base_db: Pa
     assert "empty cell at E2: merged header cells" in message
 
 
+def test_values_under_a_merged_optional_header_cell_are_refused(kit: Kit, base_db: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["period", "org_code", "staff_group", "age_band", "sex", "headcount", "fte"])
+    sheet.append(["2024-03", "RBB", "managers", "25_29", "female", 12, 10.5])
+    sheet.merge_cells("D1:E1")
+    path = kit.tmp_path / "merged.xlsx"
+    book.save(path)
+    message = kit.refused(base_db, path)
+    assert ("merged.xlsx, row 1 (spreadsheet row 2), column E: value 'female': has no name in "
+            "the header") in message
+
+
+def test_an_empty_unnamed_column_of_a_workbook_is_no_error(kit: Kit, base_db: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["period", "org_code", "staff_group", "headcount", "fte", None, "note"])
+    sheet.append(["2024-03", "RBB", "managers", 12, 10.5])
+    path = kit.tmp_path / "notes.xlsx"
+    book.save(path)
+    result = kit.loaded(base_db, path, extra=("--ignore-extra-columns",))
+    assert "notes.xlsx: tidy: 1 staff_in_post" in kit.plain(result.stdout)
+
+
 def test_a_required_measure_empty_in_every_row_is_refused(kit: Kit, base_db: Path) -> None:
     path = kit.sip_file("no_fte.csv", ["2024-03,RBB,managers,25_29,female,3,",
                                        "2024-03,RBB,managers,30_34,female,4, "])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -362,13 +362,20 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+def unnamed_column(position: int) -> str:
+    """Return the name :func:`read_xlsx` gives a column read by position (0 = column A)."""
+    return f"\0{position}"
+
+
 def read_xlsx(
-    path: Path, sheet: str, columns: list[str], *, chunk_rows: int | None = None
+    path: Path, sheet: str, columns: list[str], *, chunk_rows: int | None = None,
+    unnamed: Sequence[int] = (),
 ) -> Iterator[pd.DataFrame]:
     """Yield one sheet as chunks of text columns, indexed by data row number.
 
     The header is the first row that :func:`probe` found; ``columns`` picks
-    the raw header cells to keep.
+    the raw header cells to keep, and ``unnamed`` the positions of header cells
+    to read as well (empty ones), named by :func:`unnamed_column`.
     """
     chunk_rows = chunk_rows or CHUNK_ROWS
     book = _open_workbook(path)
@@ -382,7 +389,8 @@ def read_xlsx(
                 break
         if header is None:
             return
-        keep = [header.index(c) for c in columns]
+        keep = [header.index(c) for c in columns] + list(unnamed)
+        columns = columns + [unnamed_column(i) for i in unnamed]
         buffer: list[list[str | None]] = []
         next_row = 1
         for row in rows:

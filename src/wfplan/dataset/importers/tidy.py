@@ -77,13 +77,40 @@ class TidyTemplate(Importer):
         elif probe.kind == "parquet":
             source = readers.read_parquet(probe.path, columns)
         else:
-            source = readers.read_xlsx(probe.path, match.sheet, columns)
+            blank = [i for i, c in enumerate(raw) if not readers.normalise_column(c)]
+            source = _named_only(probe, match, readers.read_xlsx(
+                probe.path, match.sheet, columns, unnamed=blank), blank)
         for chunk in source:
             yield match.table, chunk.rename(columns=rename)
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """Tidy files carry no provenance of their own."""
         return Provenance(title=f"tidy {match.table} template")
+
+
+def _named_only(probe: FileProbe, match: Match, chunks: Iterator[pd.DataFrame],
+                blank: list[int]) -> Iterator[pd.DataFrame]:
+    """Yield the chunks without the unnamed columns; refuse a value in one of them.
+
+    Merged header cells keep only the first cell's name: the values under the
+    others would otherwise be left out without a word.
+    """
+    from openpyxl.utils import get_column_letter
+
+    names = [readers.unnamed_column(i) for i in blank]
+    for chunk in chunks:
+        for position, name in zip(blank, names, strict=True):
+            filled = chunk[name].dropna()
+            if filled.empty:
+                continue
+            row = int(filled.index[0])
+            where = readers.row_places(probe, {row}, match.sheet)[row]
+            raise InputError(
+                f"{probe.path.name}, {where}, column {get_column_letter(position + 1)}: value "
+                f"{filled.iloc[0]!r}: has no name in the header (rule: every column with "
+                "values is named in the header; merged header cells keep only the first "
+                "cell's name, so unmerge them and name every column)")
+        yield chunk.drop(columns=names)
 
 
 def _missing(spec: schema.TableSpec, probe: FileProbe, sheet: str) -> list[str]:
