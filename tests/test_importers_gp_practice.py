@@ -104,7 +104,8 @@ def test_practices_already_known_keep_their_record(tmp_path: Path, store) -> Non
                                     ["Z99999", "GP practice Z99999", "Atlantis"]]
     assert ("organisations", "icb_code", "Atlantis") in set(map(tuple, store.query(
         "SELECT table_name, column_name, value FROM unmapped").values.tolist()))
-    assert any("1 practices were already in the vintage" in w for w in report.warnings)
+    assert any("1 organisation(s) named in this file are described by reference data"
+               in w for w in report.warnings)
     assert store.scalar("SELECT count(*) FROM ingests WHERE format LIKE 'heec%' "
                         "AND rows = 13") == 1  # 1 new practice + 2 × 6 cells
 

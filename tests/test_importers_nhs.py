@@ -17,10 +17,11 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from wfplan.dataset import metrics
+from wfplan.dataset import geography, metrics
 from wfplan.dataset.importers._publication import month_of
 from wfplan.dataset.importers.hchs import sector_of
 from wfplan.dataset.ingest import IngestReport, ingest
@@ -194,20 +195,35 @@ def test_the_workbook_alone_reads_every_row(store: DuckDBStore) -> None:
     assert not report.files[0].unmapped
 
 
+def placed(store: DuckDBStore, at: str) -> pd.DataFrame:
+    """Return every organisation of the vintage as reports place it at a date."""
+    return store.query(geography.placement_cte() + " SELECT * FROM g",
+                       {"vintage": "real", "at": at}).set_index("org_code")
+
+
+def described_by(store: DuckDBStore, code: str) -> set[str]:
+    """Return the formats of the files whose organisations rows describe a code."""
+    return set(store.query("SELECT DISTINCT i.format FROM organisations o JOIN ingests i "
+                           "USING (ingest_id) WHERE o.vintage = 'real' AND o.org_code = ?",
+                           [code])["format"])
+
+
 @pytest.mark.realdata
 def test_hchs_organisations_are_named_typed_and_placed(everything) -> None:
     store, _ = everything
-    orgs = store.query(
-        "SELECT o.org_code, o.name, o.sector, o.icb_code, o.region_code FROM organisations o "
-        "JOIN ingests i USING (ingest_id) WHERE o.vintage = 'real' AND i.source_file = ? "
-        "AND o.valid_from = '2017-09-30'", [hchs_ingest(store)]).set_index("org_code")
-    assert len(orgs) == len({r["Organisation code"] for r in rows_of(
-        real("nhs_workforce_by_org", HCHS_CSV)) if r["Month"] == "2017-SEP"})
+    codes = {r["Organisation code"] for r in rows_of(real("nhs_workforce_by_org", HCHS_CSV))
+             if r["Month"] == "2017-SEP"}
+    orgs = placed(store, "2017-09-30").loc[sorted(codes)]
+    assert len(orgs) == len(codes) == 431
     assert orgs.loc["00D", "sector"] == "commissioner"
     assert orgs.loc["00D", ["icb_code", "region_code"]].tolist() == ["QHM", "Y63"]  # CCG → ICB
+    # A trust the ODS etr file describes is described by it, not by the HCHS file.
+    assert "nhs_digital:hchs_nationality" not in described_by(store, "RWG")
     assert orgs.loc["RWG", "sector"] == "nhs_trust"
-    assert orgs.loc["RWG", ["icb_code", "region_code"]].tolist() == ["QM7", "Y61"]  # ODS etr
+    assert orgs.loc["RWG", ["icb_code", "region_code"]].tolist() == ["QM7", "Y61"]
+    assert (orgs["org_name"] != orgs.index).all()
     assert orgs["icb_code"].notna().mean() > 0.99
+    assert described_by(store, "00D") == {"nhs_digital:hchs_nationality"}
 
 
 @pytest.mark.realdata
@@ -248,11 +264,10 @@ def test_sickness_days_equal_the_file_sums_each_month(everything) -> None:
 @pytest.mark.realdata
 def test_sickness_organisations_carry_ics_and_region_but_not_qzz(everything) -> None:
     store, _ = everything
-    orgs = store.query(
-        "SELECT o.org_code, o.sector, o.icb_code, o.region_code FROM organisations o JOIN "
-        "ingests i USING (ingest_id) WHERE o.vintage = 'real' AND i.source_file = "
-        "'nhs_sickness_absence_2025-03.csv'").set_index("org_code")
-    assert len(orgs) == 280
+    codes = {r["ORG_CODE"] for r in rows_of(real("nhs_sickness_absence",
+                                                 "nhs_sickness_absence_2025-03.csv"))}
+    orgs = placed(store, "2025-03-31").loc[sorted(codes)]
+    assert len(orgs) == len(codes) == 280
     assert orgs.loc["X24", ["sector", "icb_code", "region_code"]].isna().tolist() == [
         False, True, True]  # NHS England: QZZ, not an ICB
     assert orgs.loc["0AR", "sector"] == "other"
@@ -260,6 +275,9 @@ def test_sickness_organisations_carry_ics_and_region_but_not_qzz(everything) -> 
     assert orgs.loc["R0A", ["sector", "icb_code", "region_code"]].tolist() == [
         "nhs_trust", "QOP", "Y62"]
     assert "QZZ" not in set(orgs["icb_code"].dropna()) | set(orgs["region_code"].dropna())
+    # Organisations the reference data describes keep that description.
+    assert "nhs_digital:sickness_absence" not in described_by(store, "R0A")
+    assert described_by(store, "X24") == {"nhs_digital:sickness_absence"}
 
 
 # -- Ethnicity facts and figures -----------------------------------------------------

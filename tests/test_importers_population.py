@@ -222,6 +222,7 @@ def test_local_authorities_already_known_keep_their_area(tmp_path: Path, store) 
                       "WHERE level = 'la' ORDER BY 1")
     assert got.values.tolist() == [["E06000001", "Hartlepool (lookup)", "E06000001"],
                                    ["E06000063", "Cumberland", "-"]]
-    assert any("1 local authorities added as areas (level la); 1 were already known" in w
-               for w in report.warnings)
+    assert any("1 area(s) named in this file are described by reference data in the vintage"
+               in w for w in report.warnings)
+    assert any("1 local authorities added as areas (level la)" in w for w in report.warnings)
     assert store.scalar("SELECT count(*) FROM unmapped") == 0

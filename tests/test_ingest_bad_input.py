@@ -29,7 +29,7 @@ def test_negative_fte_on_third_row_names_file_row_and_column(kit: Kit, base_db: 
     lines[2] = lines[2].rsplit(",", 1)[0] + ",-2.5"
     bad = kit.sip_file("negative_fte.csv", lines)
     message = kit.refused(base_db, bad)
-    assert "negative_fte.csv, row 3, column 'fte'" in message
+    assert "negative_fte.csv, row 3 (line 4), column 'fte'" in message
     assert "'-2.5'" in message
     assert "fte ≥ 0" in message
     assert "1 error in the input" in message
@@ -61,7 +61,7 @@ def test_truncated_last_line(kit: Kit, base_db: Path, tmp_path: Path) -> None:
     lines[-1] = lines[-1][:20]
     bad = kit.sip_file("truncated.csv", lines)
     message = kit.refused(base_db, bad)
-    assert "truncated.csv: row 4: expected 7 fields" in message
+    assert "truncated.csv: row 4 (line 5): expected 7 fields" in message
     assert "found 3" in message
     assert "truncated last line" in message
 
@@ -70,7 +70,7 @@ def test_row_with_too_many_fields(kit: Kit, base_db: Path, tmp_path: Path) -> No
     lines = kit.sip_lines(4, org="RBB")
     lines[1] += ",extra"
     message = kit.refused(base_db, kit.sip_file("wide.csv", lines))
-    assert "wide.csv: row 2: expected 7 fields" in message
+    assert "wide.csv: row 2 (line 3): expected 7 fields" in message
     assert "found 8" in message
 
 
@@ -117,8 +117,10 @@ def test_text_in_numeric_columns(kit: Kit, base_db: Path, tmp_path: Path) -> Non
     lines[0] = lines[0].rsplit(",", 2)[0] + ",ten,9.5"
     lines[1] = lines[1].rsplit(",", 1)[0] + ",nine and a half"
     message = kit.refused(base_db, kit.sip_file("text.csv", lines))
-    assert "text.csv, row 1, column 'headcount': value 'ten': must be a whole number" in message
-    assert "text.csv, row 2, column 'fte': value 'nine and a half': must be a number" in message
+    assert ("text.csv, row 1 (line 2), column 'headcount': value 'ten': must be a whole number"
+            in message)
+    assert ("text.csv, row 2 (line 3), column 'fte': value 'nine and a half': must be a number"
+            in message)
     assert "2 errors in the input" in message
 
 
@@ -126,7 +128,7 @@ def test_fractional_headcount(kit: Kit, base_db: Path, tmp_path: Path) -> None:
     lines = kit.sip_lines(2, org="RBB")
     lines[1] = lines[1].rsplit(",", 2)[0] + ",10.5,9.5"
     message = kit.refused(base_db, kit.sip_file("half.csv", lines))
-    assert "half.csv, row 2, column 'headcount': value '10.5'" in message
+    assert "half.csv, row 2 (line 3), column 'headcount': value '10.5'" in message
     assert "whole number" in message
 
 
@@ -135,7 +137,8 @@ def test_headcount_too_large_to_store_exactly(kit: Kit, base_db: Path, value: st
     lines = kit.sip_lines(2, org="RBB")
     lines[1] = lines[1].rsplit(",", 2)[0] + f",{value},1"
     message = kit.refused(base_db, kit.sip_file("huge.csv", lines))
-    assert f"huge.csv, row 2, column 'headcount': value '{value}': must be at most" in message
+    assert (f"huge.csv, row 2 (line 3), column 'headcount': value '{value}': must be at most"
+            in message)
     assert "Traceback" not in message
 
 
@@ -144,7 +147,7 @@ def test_non_finite_measure_is_refused(kit: Kit, base_db: Path, tmp_path: Path, 
     lines = kit.sip_lines(2, org="RBB")
     lines[1] = lines[1].rsplit(",", 1)[0] + f",{value}"
     message = kit.refused(base_db, kit.sip_file("inf.csv", lines))
-    assert f"inf.csv, row 2, column 'fte': value '{value}': must be a number" in message
+    assert f"inf.csv, row 2 (line 3), column 'fte': value '{value}': must be a number" in message
     assert "1 error in the input" in message
 
 
@@ -155,17 +158,18 @@ def test_bad_dates_and_missing_required_cells(kit: Kit, base_db: Path, tmp_path:
     lines[2] = "soon" + lines[2][7:]
     lines[3] = "2024-03,RBB,,25_29,female,1,1"
     message = kit.refused(base_db, kit.sip_file("dates.csv", lines))
-    assert "dates.csv, row 1, column 'period': value '2024-13': must be a valid date" in message
-    assert "dates.csv, row 2, column 'period'" in message
-    assert "dates.csv, row 3, column 'period': value 'soon'" in message
-    assert "dates.csv, row 4, column 'staff_group': is required but empty" in message
+    assert ("dates.csv, row 1 (line 2), column 'period': value '2024-13': must be a valid date"
+            in message)
+    assert "dates.csv, row 2 (line 3), column 'period'" in message
+    assert "dates.csv, row 3 (line 4), column 'period': value 'soon'" in message
+    assert "dates.csv, row 4 (line 5), column 'staff_group': is required but empty" in message
 
 
 def test_strict_codelist_value_is_an_error(kit: Kit, base_db: Path, tmp_path: Path) -> None:
     orgs = kit.org_csv(tmp_path / "orgs_bad_sector.csv",
                    [("RGG", "Trust G", "Acute", "hospital", "QMJ", "Y56")])
     message = kit.refused(base_db, orgs)
-    assert "orgs_bad_sector.csv, row 1, column 'sector': value 'hospital'" in message
+    assert "orgs_bad_sector.csv, row 1 (line 2), column 'sector': value 'hospital'" in message
     assert "nhs_trust" in message
 
 
@@ -173,8 +177,8 @@ def test_at_most_50_errors_are_listed(kit: Kit, base_db: Path, tmp_path: Path) -
     lines = [line.rsplit(",", 1)[0] + ",-1" for line in kit.sip_lines(73, org="RBB")]
     message = kit.refused(base_db, kit.sip_file("many.csv", lines))
     assert "73 errors in the input" in message
-    assert "many.csv, row 50, column 'fte'" in message
-    assert "many.csv, row 51," not in message
+    assert "many.csv, row 50 (line 51), column 'fte'" in message
+    assert "many.csv, row 51 " not in message
     assert "... and 23 more errors" in message
 
 
@@ -188,8 +192,8 @@ def test_errors_in_two_files_are_all_reported_and_nothing_written(kit: Kit, base
     message = kit.refused(base_db, good,
                       kit.write(tmp_path / "one.csv", "\n".join([kit.SIP_HEADER, *one])),
                       kit.write(tmp_path / "two.csv", "\n".join([kit.SIP_HEADER, *two])))
-    assert "one.csv, row 1, column 'fte'" in message
-    assert "two.csv, row 2, column 'headcount'" in message
+    assert "one.csv, row 1 (line 2), column 'fte'" in message
+    assert "two.csv, row 2 (line 3), column 'headcount'" in message
     assert "2 errors in the input" in message
 
 
@@ -200,9 +204,9 @@ def test_duplicate_key_within_one_file(kit: Kit, base_db: Path, tmp_path: Path) 
     lines = kit.sip_lines(4, org="RBB")
     lines.append(lines[1].rsplit(",", 2)[0] + ",99,99")
     message = kit.refused(base_db, kit.sip_file("dupes.csv", lines))
-    assert "dupes.csv, row 5: duplicate key" in message
+    assert "dupes.csv, row 5 (line 6): duplicate key" in message
     assert "org_code=RBB" in message
-    assert "dupes.csv row 2 and dupes.csv row 5" in message
+    assert "dupes.csv row 2 (line 3) and dupes.csv row 5 (line 6)" in message
 
 
 def test_duplicate_key_across_two_chunks(kit: Kit, base_db: Path, tmp_path: Path,
@@ -220,7 +224,7 @@ def test_duplicate_key_across_two_chunks(kit: Kit, base_db: Path, tmp_path: Path
         store.close()
     assert calls == [4, 8, 11], "the file must really be read in several chunks"
     message = kit.refused(base_db, bad)
-    assert "chunks.csv row 1 and chunks.csv row 11" in message
+    assert "chunks.csv row 1 (line 2) and chunks.csv row 11 (line 12)" in message
 
 
 def test_duplicate_key_across_two_files_in_one_call(kit: Kit, base_db: Path,
@@ -228,7 +232,7 @@ def test_duplicate_key_across_two_files_in_one_call(kit: Kit, base_db: Path,
     one = kit.sip_csv(tmp_path / "one.csv", 3, org="RBB")
     two = kit.sip_file("two.csv", kit.sip_lines(3, org="RBB")[2:])
     message = kit.refused(base_db, one, two)
-    assert "one.csv row 3 and two.csv row 1" in message
+    assert "one.csv row 3 (line 4) and two.csv row 1 (line 2)" in message
 
 
 def test_duplicate_key_with_a_file_loaded_earlier(kit: Kit, base_db: Path, tmp_path: Path) -> None:
@@ -236,16 +240,16 @@ def test_duplicate_key_with_a_file_loaded_earlier(kit: Kit, base_db: Path, tmp_p
     again = kit.write(tmp_path / "again.csv",
                   "\n".join([kit.SIP_HEADER, *kit.sip_lines(1, org="RBB"), kit.sip_lines(7)[6]]))
     message = kit.refused(base_db, again)
-    assert "base.csv row 7 and again.csv row 2" in message
+    assert "base.csv row 7 and again.csv row 2 (line 3)" in message
     # The same rows in another vintage are fine.
     kit.loaded(base_db, again, extra=("--vintage", "other"))
 
 
 def test_null_dimensions_take_part_in_the_key(kit: Kit, base_db: Path, tmp_path: Path) -> None:
-    text = "\n".join(["period,org_code,staff_group,headcount",
-                      "2024-03,RBB,managers,5", "2024-03,RBB,managers,6"])
+    text = "\n".join(["period,org_code,staff_group,headcount,fte",
+                      "2024-03,RBB,managers,5,5", "2024-03,RBB,managers,6,6"])
     message = kit.refused(base_db, kit.write(tmp_path / "null_dims.csv", text))
-    assert "null_dims.csv row 1 and null_dims.csv row 2" in message
+    assert "null_dims.csv row 1 (line 2) and null_dims.csv row 2 (line 3)" in message
 
 
 # -- warnings and markers, which do write ---------------------------------------------
@@ -257,7 +261,7 @@ def test_unknown_organisation_is_a_warning_and_counted_as_unmapped(kit: Kit, bas
     result = kit.loaded(base_db, kit.sip_file("unknown.csv", lines))
     warning = kit.plain(result.stderr)
     assert "warning: unknown.csv: column 'org_code': 'ZZZ9' matches no known code" in warning
-    assert "2 rows, first at row 4" in warning
+    assert "2 rows, first at row 4 (line 5)" in warning
     unmapped = kit.read_back(base_db, "SELECT table_name, column_name, value, rows FROM unmapped")
     assert unmapped.to_dict("records") == [
         {"table_name": "staff_in_post", "column_name": "org_code", "value": "ZZZ9", "rows": 2}]
@@ -305,10 +309,12 @@ def test_suppression_markers_are_null_and_flagged_never_zero(kit: Kit, base_db: 
 
 
 def test_empty_measure_is_null_but_not_suppressed(kit: Kit, base_db: Path, tmp_path: Path) -> None:
-    text = "\n".join([kit.SIP_HEADER, "2024-03,RBB,managers,25_29,female,3,"])
+    text = "\n".join([kit.SIP_HEADER, "2024-03,RBB,managers,25_29,female,3,",
+                      "2024-03,RBB,managers,30_34,female,3,2.5"])
     kit.loaded(base_db, kit.write(tmp_path / "blank_fte.csv", text))
-    row = kit.read_back(base_db, "SELECT fte, suppressed FROM staff_in_post WHERE org_code = 'RBB'")
-    assert row["fte"].isna().all()
+    row = kit.read_back(base_db, "SELECT fte, suppressed FROM staff_in_post WHERE org_code = 'RBB' "
+                                 "ORDER BY source_row")
+    assert row["fte"].isna().tolist() == [True, False]
     assert not row["suppressed"].any()
 
 
@@ -400,7 +406,7 @@ def test_misplaced_commas_are_not_thousands_separators(kit: Kit, base_db: Path,
                                                        tmp_path: Path) -> None:
     text = "\n".join([kit.SIP_HEADER, '2024-03,RBB,managers,25_29,female,"12,34",1'])
     message = kit.refused(base_db, kit.write(tmp_path / "commas.csv", text))
-    assert "commas.csv, row 1, column 'headcount': value '12,34'" in message
+    assert "commas.csv, row 1 (line 2), column 'headcount': value '12,34'" in message
 
 
 def test_parquet_file_loads(kit: Kit, base_db: Path, tmp_path: Path) -> None:

@@ -71,7 +71,16 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[k] for k in KEYS)
 
 
-rows_strategy = st.lists(valid_row(), min_size=1, max_size=30, unique_by=_key)
+def _with_measures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill the first row's headcount and FTE when no row has one: each column is required."""
+    for column, value in (("headcount", 1), ("fte", 1.0)):
+        if all(row[column] is None for row in rows):
+            rows[0][column] = value
+    return rows
+
+
+rows_strategy = st.lists(valid_row(), min_size=1, max_size=30, unique_by=_key).map(
+    _with_measures)
 
 junk = st.one_of(
     st.text(max_size=12),

@@ -33,7 +33,8 @@ def test_xlsx_template_has_an_empty_sheet_and_a_columns_sheet(kit: Kit, tmp_path
         docs = list(book["columns"].iter_rows(values_only=True))
     finally:
         book.close()
-    assert docs[0] == ("column", "type", "required", "unit", "allowed values", "description")
+    assert docs[0] == ("column", "type", "required", "unit", "allowed values", "checks",
+                       "description")
     assert [row[0] for row in docs[1:]] == list(schema.table("staff_in_post").column_names)
     fte = next(row for row in docs if row[0] == "fte")
     assert fte[1] == "number"
@@ -144,3 +145,26 @@ def test_column_docs_cover_every_column_of_every_table() -> None:
         required = dict(zip(docs["column"], docs["required"], strict=True))
         for column in spec.columns:
             assert required[column.name].startswith("yes" if column.required else "no")
+
+
+def test_template_documents_each_plausibility_check(kit: Kit, tmp_path: Path) -> None:
+    out = tmp_path / "sip.xlsx"
+    assert kit.cli("template", "staff_in_post", "--out", out).exit_code == 0
+    book = openpyxl.load_workbook(out, read_only=True)
+    try:
+        docs = {row[0]: row for row in book["columns"].iter_rows(values_only=True)}
+    finally:
+        book.close()
+    checks = docs["column"].index("checks")
+    assert "warning: a date after the day of the ingest" in docs["period"][checks]
+    assert "warning: a date that is not a month's last day" in docs["period"][checks]
+    assert "warning: FTE above headcount × 1.05" in docs["fte"][checks]
+    assert "the 5% allows for rounded FTE" in docs["fte"][checks]
+    assert docs["fte"][docs["column"].index("required")].startswith("yes")
+    markdown = column_docs("staff_in_post")
+    assert "dd/mm/yyyy" in markdown.loc[markdown["column"] == "period", "type"].item()
+    doc = (tmp_path / "sip.md")
+    kit.cli("template", "staff_in_post", "--out", tmp_path / "sip.csv")
+    text = doc.read_text(encoding="utf-8")
+    assert "01/02/2025" in text
+    assert "--ignore-extra-columns" in text

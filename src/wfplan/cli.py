@@ -91,12 +91,20 @@ def ingest(
     vintage: WriteVintageOption = "default",
     db: DbOption = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files")] = "utf-8",
+    ignore_extra_columns: Annotated[bool, typer.Option(
+        "--ignore-extra-columns",
+        help="Load a tidy file that has columns its table lacks, without them (a warning); "
+             "by default such a file is refused, listing the columns")] = False,
 ) -> None:
     """Load files into a vintage: detect each format, validate every row, write in one go.
 
     One call is one transaction: if any file has an error, nothing is written.
     A file already loaded into the vintage (same SHA-256) is skipped. Unknown
-    codes are warnings; their rows are kept and counted as unmapped.
+    codes are warnings; their rows are kept and counted as unmapped. Rows that
+    fail a plausibility check (a period in the future, a census date that is not
+    a month end, FTE above headcount x 1.05, an ambiguous dd/mm/yyyy date) are
+    kept and warned about, one line per file, column and check. 'wfplan template
+    TABLE' documents every column's rules and checks (also in docs/dataset.md).
     """
     from wfplan.dataset.ingest import ingest as run_ingest
     from wfplan.dataset.store import open_store
@@ -114,7 +122,8 @@ def ingest(
                         tasks[path] = bar.add_task(path.name, total=None)
                     bar.update(tasks[path], completed=rows)
 
-                report = run_ingest(store, files, vintage, encoding=encoding, progress=progress)
+                report = run_ingest(store, files, vintage, encoding=encoding, progress=progress,
+                                    ignore_extra_columns=ignore_extra_columns)
         finally:
             store.close()
         for item in report.files:
@@ -124,10 +133,11 @@ def ingest(
             out.print(f"{item.path.name}: {detail}", highlight=False)
         for line in report.notes:
             out.print(f"note: {line}", highlight=False, soft_wrap=True)
-        for line in report.unmapped_warnings:
+        warnings = report.unmapped_warnings + report.check_warnings
+        for line in warnings:
             err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
         out.print(f"vintage {vintage!r}: {sum(f.status == 'loaded' for f in report.files)} "
-                  f"file(s) loaded, {len(report.unmapped_warnings)} warning(s)")
+                  f"file(s) loaded, {len(warnings)} warning(s)")
 
     _guard(work)
 

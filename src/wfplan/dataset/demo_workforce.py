@@ -170,6 +170,28 @@ def finish(rng: np.random.Generator, cohort: Cohort, joiners: Mapping[str, np.nd
     cohort.stock1 = stock1
 
 
+def at_most_full_time(fte_per_head: np.ndarray, stock: np.ndarray, total: float) -> np.ndarray:
+    """Return FTE per head with no cell above 1.0 and the same FTE in all, where possible.
+
+    A person's FTE is at most 1.0 (the ingest warns about FTE above headcount
+    x 1.05), so cells above it are capped and the FTE they lose is spread over
+    the other cells in proportion.
+    """
+    if not (fte_per_head > 1.0).any():
+        return fte_per_head
+    full = np.minimum(np.broadcast_to(fte_per_head, stock.shape).astype(np.float64), 1.0)
+    for _ in range(full.size):
+        free = full < 1.0
+        free_fte = float((stock * full * free).sum())
+        if free_fte <= 0:
+            break
+        full = np.where(free, full * (total - float((stock * ~free).sum())) / free_fte, full)
+        if not (full > 1.0).any():
+            break
+        full = np.minimum(full, 1.0)
+    return full
+
+
 def run(rng: np.random.Generator, cohort: Cohort) -> Cohort:
     """Simulate a cohort: first census, leavers, ageing, joiners, second census.
 
@@ -182,7 +204,8 @@ def run(rng: np.random.Generator, cohort: Cohort) -> Cohort:
     start(rng, cohort)
     raw_fte = float((cohort.stock0 * cohort.fte_per_head).sum())
     if raw_fte > 0:
-        cohort.fte_per_head = cohort.fte_per_head * (cohort.fte0 / raw_fte)
+        cohort.fte_per_head = at_most_full_time(
+            cohort.fte_per_head * (cohort.fte0 / raw_fte), cohort.stock0, cohort.fte0)
     needed = max(0, cohort.headcount1 - int(cohort.survivors.sum()))
     weight = cohort.headcount0.astype(np.float64)
     joiners: dict[str, np.ndarray] = {}

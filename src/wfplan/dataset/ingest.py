@@ -5,84 +5,38 @@ validated chunk by chunk and loaded; if any file has an error, nothing is
 written and :class:`IngestError` lists the first 50 problems and counts the
 rest. A file already loaded into the vintage (same SHA-256) is skipped.
 Unknown codes are warnings: the rows are kept with the value as given and the
-value is counted in the ``unmapped`` table.
+value is counted in the ``unmapped`` table. Rows that fail a plausibility check
+(:mod:`wfplan.dataset.checks`) are kept and counted in one warning per file,
+column and check. Reference data wins over the organisations and areas that
+fact files name (:mod:`wfplan.dataset.importers.precedence`). Every message
+says where a row is for a reader of the file: ``row 3 (line 4)`` in a CSV
+file, ``row 3 (spreadsheet row 5)`` in a workbook.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset import readers, schema
-from wfplan.dataset.importers import detect
+from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
+from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
+from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
 from wfplan.dataset.store import Store
 from wfplan.dataset.validate import ChunkValidator, Issue, Unmapped
 from wfplan.errors import InputError
 
-MAX_ERRORS_SHOWN = 50
+__all__ = ["FileReport", "IngestError", "IngestReport", "ProgressCallback", "ingest",
+           "sha256_file"]
 
 #: Called with (file, rows read so far) as an ingest goes.
 ProgressCallback = Callable[[Path, int], None]
-
-
-@dataclass
-class FileReport:
-    """What happened to one file."""
-
-    path: Path
-    status: str
-    format: str = ""
-    rows: dict[str, int] = field(default_factory=dict)
-    unmapped: list[Unmapped] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class IngestReport:
-    """What one ingest call did."""
-
-    vintage: str
-    files: list[FileReport] = field(default_factory=list)
-
-    @property
-    def warnings(self) -> list[str]:
-        """Return every unmapped-value warning, then every importer note."""
-        return self.unmapped_warnings + self.notes
-
-    @property
-    def unmapped_warnings(self) -> list[str]:
-        """Return one line per unmapped value: kept as given, counted as unmapped."""
-        return [
-            f"{report.path.name}: column '{u.column}': {u.value!r} matches no known code "
-            f"({u.rows} rows, first at row {u.first_row}); kept as given, counted as unmapped"
-            for report in self.files
-            for u in report.unmapped
-        ]
-
-    @property
-    def notes(self) -> list[str]:
-        """Return the importers' findings about the files they loaded."""
-        return [f"{report.path.name}: {note}" for report in self.files
-                if report.status == "loaded" for note in report.notes]
-
-
-class IngestError(InputError):
-    """The files break rules; nothing was written."""
-
-    def __init__(self, errors: list[Issue], total: int) -> None:
-        self.errors = errors
-        self.total = total
-        lines = [str(e) for e in errors[:MAX_ERRORS_SHOWN]]
-        if total > len(lines):
-            lines.append(f"... and {total - len(lines)} more errors")
-        lines.append("Nothing was written: the database is as it was before this ingest.")
-        super().__init__(f"{total} error{'s' if total != 1 else ''} in the input:\n" +
-                         "\n".join(lines))
 
 
 def sha256_file(path: Path) -> str:
@@ -97,13 +51,19 @@ def sha256_file(path: Path) -> str:
 class _Ingest:
     """The state of one ingest call, inside its transaction."""
 
-    def __init__(self, store: Store, vintage: str, progress: ProgressCallback | None) -> None:
+    def __init__(self, store: Store, vintage: str, progress: ProgressCallback | None,
+                 ignore_extra_columns: bool = False) -> None:
         self.store = store
         self.vintage = vintage
         self.progress = progress
+        self.ignore_extra_columns = ignore_extra_columns
         self.errors: list[Issue] = []
         self.error_count = 0
         self.touched: set[str] = set()
+        #: Per ingest id of this call: where the file's data rows are, for a reader.
+        self.places: dict[int, Callable[[set[int]], dict[int, str]]] = {}
+        #: Optional measure columns the file being read has but left empty, by table.
+        self.unfilled: dict[str, list[str]] = {}
         areas = set(store.query(
             "SELECT DISTINCT code FROM areas WHERE vintage = ?", [vintage])["code"])
         orgs = set(store.query(
@@ -119,17 +79,54 @@ class _Ingest:
         self.errors.extend(issues[: max(room, 0)])
 
     def load(self, probe: readers.FileProbe, match: Match, sha: str) -> FileReport:
+        """Read, validate and insert one file; finish and record it if all went well."""
         report = FileReport(probe.path, "loaded", format=f"{match.importer.name}")
+        first_error = len(self.errors)
         ingest_id = self.store.next_ingest_id()
+        self.places[ingest_id] = lambda rows: readers.row_places(
+            probe, rows, match.sheet, match.headerless)
+        read = self._header_ok(probe, match, report) and self._read(probe, match, report,
+                                                                    ingest_id)
+        self._locate(report, first_error, ingest_id)
+        if read and not self.error_count:
+            self._finish(probe, match, sha, ingest_id, report)
+        return report
+
+    def _header_ok(self, probe: readers.FileProbe, match: Match, report: FileReport) -> bool:
+        """Report the rules the header breaks; return whether the file can be read."""
+        name = probe.path.name
+        issues = [Issue(name, None, None, None, rule) for rule in match.errors]
+        if match.unknown and self.ignore_extra_columns:
+            report.findings.append(Finding(
+                match.table or "", None, None, "column(s) " + ", ".join(map(repr, match.unknown))
+                + f" are not columns of {match.table} and were not read", "a tidy file has only "
+                "its table's columns; --ignore-extra-columns loads it without the others",
+                0, None))
+        elif match.unknown:
+            issues.append(Issue(name, None, None, None, (
+                f"has column(s) {', '.join(map(repr, match.unknown))} that {match.table} does "
+                f"not have (rule: a {match.table} file has only the columns "
+                f"{', '.join(schema.table(match.table or '').column_names)}); remove them, or "
+                "pass --ignore-extra-columns to load the file without them")))
+        self.add_errors(issues)
+        return not issues
+
+    def _read(self, probe: readers.FileProbe, match: Match, report: FileReport,
+              ingest_id: int) -> bool:
+        """Validate and insert the file's chunks; return whether it had any rows."""
         validators: dict[str, ChunkValidator] = {}
+        self.unfilled = {}
         unmapped: dict[tuple[str, str, str], Unmapped] = {}
-        rows_read = 0
+        dates = DayFirstDates()
+        rows_read = unnamed = 0
         for table, chunk in match.importer.chunks(probe, match):
-            spec = schema.table(table)
-            validator = validators.setdefault(
-                table, ChunkValidator(spec, probe.path.name, self.known))
-            result = validator.validate(chunk)
             rows_read += len(chunk)
+            if precedence.is_by_product(match.importer, table):
+                chunk, dropped = precedence.without_unnamed(table, chunk)
+                unnamed += dropped
+            validator = validators.setdefault(table, ChunkValidator(
+                schema.table(table), probe.path.name, self.known, dates))
+            result = validator.validate(chunk)
             self.add_errors(result.errors, result.error_count)
             for item in result.unmapped:
                 key = (item.table, item.column, item.value)
@@ -146,21 +143,68 @@ class _Ingest:
         if rows_read == 0:
             self.add_errors([Issue(probe.path.name, None, None, None,
                                    "has a header but no data rows (rule: at least one row)")])
-            return report
+            return False
+        for table, validator in validators.items():
+            issues, findings = validator.finish()
+            self.add_errors(issues)
+            report.findings += findings
+            self.unfilled[table] = [c for c in validator.checks.unfilled()
+                                    if not validator.spec.column(c).required]
+        report.findings += match.importer.findings()
         report.unmapped = list(unmapped.values())
-        if not self.error_count:
-            report.notes += match.importer.finish(self.store, ingest_id, self.vintage)
-            # finish() may have set rows aside (e.g. figures repeated from another file).
-            report.rows = {table: int(self.store.scalar(
-                f"SELECT count(*) FROM {table} WHERE ingest_id = ?", [ingest_id]))
-                for table in report.rows}
-            self._record(probe, match, sha, ingest_id, report)
-        return report
+        self._day_first(dates, report, ingest_id)
+        if unnamed:
+            report.notes.append(
+                f"{unnamed:,} organisation or area row(s) give only a code, no name: not added "
+                "to the reference tables (their figures are kept, counted as unmapped); load "
+                "reference data, e.g. the ODS file, to describe them")
+        return True
 
-    def _insert(self, table: str, frame: object, ingest_id: int) -> None:
-        import pandas as pd
+    def _day_first(self, dates: DayFirstDates, report: FileReport, ingest_id: int) -> None:
+        finding, note = dates.outcome(lambda row: self.places[ingest_id]({row})[row])
+        if finding is not None:
+            report.findings.append(finding)
+        if note is not None:
+            report.notes.append(note)
 
-        assert isinstance(frame, pd.DataFrame)
+    def _finish(self, probe: readers.FileProbe, match: Match, sha: str, ingest_id: int,
+                report: FileReport) -> None:
+        """Let reference data win, run the importer's finish, and record the ingest."""
+        report.notes += precedence.settle(self.store, self.vintage, ingest_id, match.importer,
+                                          set(report.rows))
+        report.notes += match.importer.finish(self.store, ingest_id, self.vintage)
+        # finish() may have set rows aside (e.g. figures repeated from another file).
+        report.rows = {table: int(self.store.scalar(
+            f"SELECT count(*) FROM {table} WHERE ingest_id = ?", [ingest_id]))
+            for table in report.rows}
+        report.findings += self._still_empty(ingest_id)
+        self._record(probe, match, sha, ingest_id, report)
+
+    def _still_empty(self, ingest_id: int) -> list[Finding]:
+        """Return a warning per table whose optional measures the file left empty in every row."""
+        found = []
+        for table, columns in self.unfilled.items():
+            if not columns:
+                continue
+            counts = ", ".join(f"count({c}) AS {c}" for c in columns)
+            filled = self.store.query(f"SELECT {counts} FROM {table} WHERE ingest_id = ?",
+                                      [ingest_id])
+            found += [unfilled_optional(table, c) for c in columns if not filled[c].to_numpy()[0]]
+        return found
+
+    def _locate(self, report: FileReport, first_error: int, ingest_id: int) -> None:
+        """Say where this file's errors and warnings are, as its reader would find them."""
+        rows = {i.row for i in self.errors[first_error:] if i.row is not None}
+        rows |= {u.first_row for u in report.unmapped}
+        rows |= {f.first_row for f in report.findings if f.first_row is not None}
+        if not rows:
+            return
+        report.places = self.places[ingest_id](rows)
+        self.errors[first_error:] = [
+            replace(i, place=report.places[i.row]) if i.row is not None else i
+            for i in self.errors[first_error:]]
+
+    def _insert(self, table: str, frame: pd.DataFrame, ingest_id: int) -> None:
         frame = frame.assign(vintage=self.vintage, ingest_id=ingest_id)
         self.store.insert(table, pa.Table.from_pandas(frame, preserve_index=False))
         self.touched.add(table)
@@ -173,12 +217,14 @@ class _Ingest:
     def _record(self, probe: readers.FileProbe, match: Match, sha: str, ingest_id: int,
                 report: FileReport) -> None:
         source = match.importer.provenance(probe, match)
+        warnings = [f"warning: {line}" for line in report.finding_lines()]
         self.store.record_ingest(
             ingest_id=ingest_id, vintage=self.vintage, source_file=str(probe.path.name),
             sha256=sha, format=report.format, tables=",".join(sorted(report.rows)),
             publisher=source.publisher, title=source.title, period=source.period,
             licence=source.licence, rows=sum(report.rows.values()),
-            warnings=len(report.unmapped), notes="\n".join(report.notes) or None,
+            warnings=len(report.unmapped) + len(report.findings),
+            notes="\n".join(warnings + report.notes) or None,
         )
         for item in report.unmapped:
             self.store.execute(
@@ -217,17 +263,30 @@ class _Ingest:
             if dupes.empty:
                 continue
             names = self._file_names(files, {int(i) for ids in dupes["ingests"] for i in ids})
+            where = self._places_of(dupes)
             issues = []
             for row in dupes.to_dict("records"):
                 key = ", ".join(f"{k}={row[k]}" for k in spec.key_columns if row[k] is not None)
-                places = [(names[int(i)], int(r))
+                places = [(int(i), int(r))
                           for i, r in zip(row["ingests"], row["source_rows"], strict=True)]
+                last = places[-1]
                 issues.append(Issue(
-                    places[-1][0], places[-1][1], None, None,
+                    names[last[0]], last[1], None, None,
                     f"duplicate key ({key}) in {table}: {int(row['n'])} rows share it, at "
-                    + " and ".join(f"{f} row {r}" for f, r in places)
-                    + f" (rule: unique key {keys})"))
+                    + " and ".join(f"{names[i]} {where.get((i, r), f'row {r}')}"
+                                   for i, r in places)
+                    + f" (rule: unique key {keys})", place=where.get(last)))
             self.add_errors(issues, int(dupes["total"].to_numpy()[0]))
+
+    def _places_of(self, dupes: pd.DataFrame) -> dict[tuple[int, int], str]:
+        """Return where the duplicate rows of this call's files are, by (ingest, row)."""
+        rows: dict[int, set[int]] = {}
+        for ids, numbers in zip(dupes["ingests"], dupes["source_rows"], strict=True):
+            for i, r in zip(ids, numbers, strict=True):
+                if int(i) in self.places:
+                    rows.setdefault(int(i), set()).add(int(r))
+        return {(i, r): text for i, wanted in rows.items()
+                for r, text in self.places[i](wanted).items()}
 
     def _file_names(self, files: dict[int, str], ingest_ids: set[int]) -> dict[int, str]:
         """Return the file name of each ingest id: this call's files, else the ingest log's."""
@@ -249,6 +308,7 @@ def ingest(
     *,
     encoding: str = "utf-8",
     progress: ProgressCallback | None = None,
+    ignore_extra_columns: bool = False,
 ) -> IngestReport:
     """Ingest files into a vintage in one transaction.
 
@@ -264,6 +324,9 @@ def ingest(
         The text encoding of CSV files.
     progress : callable, optional
         Called with (file, rows read so far).
+    ignore_extra_columns : bool
+        Load a tidy file with columns its table does not have, without them (a
+        warning) instead of refusing it (an error listing them).
 
     Returns
     -------
@@ -286,7 +349,7 @@ def ingest(
     probes.sort(key=lambda item: item[0])
     with store.transaction():
         store.ensure_writable_vintage(vintage)
-        state = _Ingest(store, vintage, progress)
+        state = _Ingest(store, vintage, progress, ignore_extra_columns)
         ids: dict[int, str] = {}
         for _, probe, match in probes:
             sha = sha256_file(probe.path)

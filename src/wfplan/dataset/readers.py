@@ -8,14 +8,16 @@ reported with its row and column.
 
 Structural problems (an empty file, a broken encoding, a row with the wrong
 number of fields) raise :class:`~wfplan.errors.InputError` naming the file
-and the row.
+and the row. :func:`row_places` says where a data row is for a reader of the
+file: ``row 3 (line 4)`` in a CSV file, ``row 3 (spreadsheet row 5)`` in a
+workbook whose header is on row 2.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,8 @@ class FileProbe:
     headers: dict[str, list[str]] = field(default_factory=dict)
     """Raw header cells by sheet name (``""`` for CSV and Parquet)."""
     encoding: str = "utf-8"
+    header_rows: dict[str, int] = field(default_factory=dict)
+    """The spreadsheet row number of each XLSX sheet's header (1 = the first row)."""
 
     def normalised(self, sheet: str = "") -> list[str]:
         """Return the normalised header of one sheet."""
@@ -84,8 +88,42 @@ def probe(path: Path, encoding: str = "utf-8") -> FileProbe:
     elif kind == "parquet":
         found.headers[""] = list(pq.ParquetFile(path).schema_arrow.names)
     else:
-        for sheet, header in _xlsx_headers(path).items():
+        for sheet, (header, row) in _xlsx_headers(path).items():
             found.headers[sheet] = header
+            found.header_rows[sheet] = row
+    return found
+
+
+def row_places(probe: FileProbe, rows: set[int], sheet: str = "",
+               headerless: bool = False) -> dict[int, str]:
+    """Return where each data row is, as a reader of the file would find it.
+
+    A CSV row gets its line number (blank lines, which are not rows, are
+    counted); an XLSX row its spreadsheet row number. A Parquet file has no
+    other numbering. The CSV file is read only as far as the last row asked for.
+    """
+    if probe.kind == "xlsx" and sheet in probe.header_rows:
+        top = probe.header_rows[sheet]
+        return {r: f"row {r} (spreadsheet row {top + r})" for r in rows}
+    if probe.kind != "csv" or not rows:
+        return {r: f"row {r}" for r in rows}
+    lines = _data_lines(probe.path, max(rows), headerless)
+    return {r: f"row {r} (line {lines[r]})" if r in lines else f"row {r}" for r in rows}
+
+
+def _data_lines(path: Path, last: int, headerless: bool) -> dict[int, int]:
+    """Return the line number of each data row up to ``last``: blank lines are not rows."""
+    found: dict[int, int] = {}
+    row = 0 if headerless else -1  # the header is row 0
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            if not raw.strip(b"\r\n"):
+                continue
+            row += 1
+            if row >= 1:
+                found[row] = line
+            if row >= last:
+                break
     return found
 
 
@@ -206,7 +244,7 @@ def _text_type(arrow_type: pa.DataType) -> Any:
 
 def _bad_row_error(path: Path, row: pacsv.InvalidRow, header: list[str]) -> InputError:
     number = row.number if row.number is not None else _find_line(path, row.text)
-    where = f"row {number - 1}" if number else "a row"
+    where = f"row {number - 1} (line {number})" if number else "a row"
     return InputError(
         f"{path}: {where}: expected {row.expected_columns} fields "
         f"({', '.join(header)}) but found {row.actual_columns} "
@@ -228,7 +266,7 @@ def _csv_error(path: Path, encoding: str, exc: Exception) -> InputError:
     message = str(exc)
     if "UTF8" in message or "utf-8" in message.lower() or "decode" in message.lower():
         line, byte = _first_invalid_utf8(path)
-        where = f"row {line - 1}" if line and line > 1 else "the header"
+        where = f"row {line - 1} (line {line})" if line and line > 1 else "the header"
         guess = " It looks like Windows-1252 (cp1252) text." if byte is not None else ""
         return InputError(
             f"{path}: {where}: the text is not valid {encoding.upper()} "
@@ -293,19 +331,21 @@ def _open_workbook(path: Path) -> Any:
         raise InputError(f"{path}: not a readable XLSX workbook: {exc}") from None
 
 
-def _xlsx_headers(path: Path, scan_rows: int = 30) -> dict[str, list[str]]:
-    """Return, per sheet, the first row that looks like a header (≥2 text cells)."""
+def _xlsx_headers(path: Path, scan_rows: int = 30) -> dict[str, tuple[list[str], int]]:
+    """Return, per sheet, the first row that looks like a header (≥2 text cells), and its row."""
     book = _open_workbook(path)
     try:
-        headers: dict[str, list[str]] = {}
+        headers: dict[str, tuple[list[str], int]] = {}
         for sheet in book.worksheets:
-            for row in sheet.iter_rows(max_row=scan_rows, values_only=True):
+            # Read-only sheets yield every row from the first, empty ones included.
+            for number, row in enumerate(sheet.iter_rows(max_row=scan_rows, values_only=True),
+                                         start=1):
                 cells = [c for c in row if c not in (None, "")]
                 if len(cells) >= 2 and all(isinstance(c, str) for c in cells):
-                    headers[sheet.title] = [_cell_text(c) or "" for c in row]
+                    headers[sheet.title] = ([_cell_text(c) or "" for c in row], number)
                     break
             else:
-                headers[sheet.title] = []
+                headers[sheet.title] = ([], 0)
         return headers
     finally:
         book.close()
@@ -322,13 +362,20 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+def unnamed_column(position: int) -> str:
+    """Return the name :func:`read_xlsx` gives a column read by position (0 = column A)."""
+    return f"\0{position}"
+
+
 def read_xlsx(
-    path: Path, sheet: str, columns: list[str], *, chunk_rows: int | None = None
+    path: Path, sheet: str, columns: list[str], *, chunk_rows: int | None = None,
+    unnamed: Sequence[int] = (),
 ) -> Iterator[pd.DataFrame]:
     """Yield one sheet as chunks of text columns, indexed by data row number.
 
     The header is the first row that :func:`probe` found; ``columns`` picks
-    the raw header cells to keep.
+    the raw header cells to keep, and ``unnamed`` the positions of header cells
+    to read as well (empty ones), named by :func:`unnamed_column`.
     """
     chunk_rows = chunk_rows or CHUNK_ROWS
     book = _open_workbook(path)
@@ -342,7 +389,8 @@ def read_xlsx(
                 break
         if header is None:
             return
-        keep = [header.index(c) for c in columns]
+        keep = [header.index(c) for c in columns] + list(unnamed)
+        columns = columns + [unnamed_column(i) for i in unnamed]
         buffer: list[list[str | None]] = []
         next_row = 1
         for row in rows:

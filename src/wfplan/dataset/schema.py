@@ -2,8 +2,17 @@
 
 ``tables.csv`` lists every column of every tidy table with its type, role
 (key, attribute or measure), whether it is required, the code list its values
-come from, its allowed range, unit and description. The same table drives the
-database DDL, validation, the ingest templates and the documentation.
+come from, its allowed range, unit, plausibility checks and description. The
+same table drives the database DDL, validation, the ingest templates and the
+documentation.
+
+``required`` means, for a key or attribute, that every cell must be filled;
+for a measure, that a tidy file must have the column and that it may not be
+empty in every row (single cells may be empty or suppressed).
+
+``checks`` names plausibility checks (:data:`CHECKS`), separated by spaces. A
+row that fails one is loaded and counted in a warning; a check written with a
+trailing ``!`` (``month_end!``) is an error instead.
 """
 
 from __future__ import annotations
@@ -22,6 +31,30 @@ LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
 
 SQL_TYPES = {"text": "VARCHAR", "date": "DATE", "integer": "BIGINT", "double": "DOUBLE"}
 
+#: The plausibility checks a column of ``tables.csv`` may name, with what each means.
+CHECKS = {
+    "not_future": "a date after the day of the ingest",
+    "month_end": "a date that is not the last day of a month",
+    "fte_per_head": "FTE above headcount × 1.05",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One plausibility check of a column: its name and whether failing it is an error."""
+
+    name: str
+    error: bool = False
+
+    @classmethod
+    def parse(cls, token: str) -> Check:
+        """Return the check a ``tables.csv`` token names (``month_end`` or ``month_end!``)."""
+        name = token.rstrip("!")
+        if name not in CHECKS:
+            raise ValueError(f"tables.csv: unknown check {token!r}; checks are "
+                             + ", ".join(CHECKS))
+        return cls(name, error=token.endswith("!"))
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -37,6 +70,7 @@ class ColumnSpec:
     max: float | None
     unit: str
     description: str
+    checks: tuple[Check, ...] = ()
 
     @property
     def sql_type(self) -> str:
@@ -71,6 +105,11 @@ class TableSpec:
         """Return the columns a file must have."""
         return tuple(c.name for c in self.columns if c.required)
 
+    @property
+    def required_keys(self) -> tuple[str, ...]:
+        """Return the required columns that are not measures: what identifies the table."""
+        return tuple(c.name for c in self.columns if c.required and c.role != "measure")
+
     def column(self, name: str) -> ColumnSpec:
         """Return one column's spec."""
         for col in self.columns:
@@ -102,6 +141,7 @@ def tables() -> dict[str, TableSpec]:
                     max=_number(row["max"]),
                     unit=row["unit"],
                     description=row["description"],
+                    checks=tuple(Check.parse(t) for t in row["checks"].split()),
                 )
             )
     return {name: TableSpec(name, tuple(cols)) for name, cols in by_table.items()}

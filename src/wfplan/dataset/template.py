@@ -7,26 +7,48 @@ from pathlib import Path
 import pandas as pd
 
 from wfplan.dataset import codelists, schema
+from wfplan.dataset.checks import DAY_FIRST_DOC, document
 from wfplan.errors import InputError
 
-_TYPE_WORDS = {"text": "text", "date": "date (YYYY-MM-DD or YYYY-MM)",
+_TYPE_WORDS = {"text": "text", "date": "date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)",
                "integer": "whole number", "double": "number"}
+_RULES = (
+    "Column names are matched whatever their case or spacing. A column not listed here is an "
+    "error naming it (`wfplan ingest --ignore-extra-columns` loads the file without it, with a "
+    "warning). A required measure column must be in the file and filled in at least one row; "
+    "a single cell may be empty (not reported) or suppressed.",
+    "Dates: YYYY-MM means that month's last day; " + DAY_FIRST_DOC + ".",
+    "Checks: a row that fails a warning check is loaded as given and counted in one warning "
+    "per file, column and check (how many rows, and the first); a row that fails an error "
+    "check stops the ingest.",
+    "Messages name the file, the row as a reader of the file finds it (`row 3 (line 4)` in a "
+    "CSV file, `row 3 (spreadsheet row 5)` in a workbook), the column, the value and the rule.",
+)
 
 
 def column_docs(table: str) -> pd.DataFrame:
-    """Return one row per column of a table: type, required, unit, allowed values, description."""
+    """Return one row per column of a table: type, required, unit, allowed values, checks, text."""
     spec = schema.table(table)
     rows = []
     for col in spec.columns:
         rows.append({
             "column": col.name,
             "type": _TYPE_WORDS[col.type],
-            "required": "yes" if col.required else "no (empty = all / not reported)",
+            "required": _required(col),
             "unit": col.unit,
             "allowed values": _allowed(col),
+            "checks": "; ".join(document(c) for c in col.checks),
             "description": col.description,
         })
     return pd.DataFrame(rows)
+
+
+def _required(col: schema.ColumnSpec) -> str:
+    if not col.required:
+        return "no (empty = all / not reported)"
+    if col.role == "measure":
+        return "yes (the column; filled in at least one row)"
+    return "yes"
 
 
 def _allowed(col: schema.ColumnSpec) -> str:
@@ -46,12 +68,12 @@ def _allowed(col: schema.ColumnSpec) -> str:
     return "; ".join(parts)
 
 
-def markdown(table: str) -> str:
-    """Return the Markdown documentation of a table's template."""
+def markdown(table: str, rules: bool = True) -> str:
+    """Return the Markdown documentation of a table's template (with the rules of every file)."""
     docs = column_docs(table)
     lines = [f"# wfplan tidy template: `{table}`", "",
-             "One row per combination of the key columns. Column names are matched "
-             "whatever their case or spacing.", "",
+             "One row per combination of the key columns." + (" " + " ".join(_RULES)
+                                                               if rules else ""), "",
              "| " + " | ".join(docs.columns) + " |",
              "|" + "---|" * len(docs.columns)]
     for row in docs.itertuples(index=False):
@@ -113,7 +135,8 @@ as an ingest of its own.
 ## Store tables besides the tidy tables
 
 - `ingests`: one row per loaded file: vintage, file name, SHA-256, format, tables, \
-publisher, title, period, licence, rows, warnings, notes, time.
+publisher, title, period, licence, rows, warnings (unmapped values and plausibility \
+findings), notes (the findings, then the importer's notes), time.
 - `unmapped`: values that matched no code list, by ingest, table and column, with \
 their row counts. The rows themselves are kept, with the value as given.
 - `vintages`: name, created, frozen.
@@ -130,9 +153,11 @@ it; one from a newer wfplan is refused with a message saying to upgrade.
 
 def dataset_docs() -> str:
     """Return ``docs/dataset.md``: the intro and every table's column documentation."""
-    parts = [_DATASET_INTRO]
+    rules = "\n".join(f"- {rule}" for rule in _RULES)
+    parts = [_DATASET_INTRO, f"## Rules for every tidy file\n\n{rules}\n"]
     for table in schema.tables():
-        parts.append(markdown(table).replace(f"# wfplan tidy template: `{table}`", f"## `{table}`"))
+        parts.append(markdown(table, rules=False).replace(
+            f"# wfplan tidy template: `{table}`", f"## `{table}`"))
     return "\n".join(parts)
 
 

@@ -4,13 +4,16 @@
 :mod:`wfplan.dataset.readers`) and returns it typed, with every problem as an
 :class:`Issue` naming the file, row, column, value and rule.
 
-Each cell is typed by rules of wfplan's own, the same for every file: a number
-is written in decimal (``1234``, ``-2.5``, ``1e3``, ``1,234``), a date as
-``YYYY-MM-DD``, ``YYYY-MM`` (that month's last day) or ``dd/mm/yyyy``. A cell
-that breaks its type is one error; it never also counts as empty or out of
-range. Pandera then checks the typed chunk against the schema built from
-``tables.csv``: types, required cells, ranges, whole numbers. Labels are mapped
-onto codes through the code lists.
+Each cell is typed by rules of wfplan's own, the same for every file
+(:mod:`wfplan.dataset.cells`): a number is written in decimal (``1234``,
+``-2.5``, ``1e3``, ``1,234``), a date as ``YYYY-MM-DD``, ``YYYY-MM`` (that
+month's last day) or ``dd/mm/yyyy``. A cell that breaks its type is one error;
+it never also counts as empty or out of range. Pandera then checks the typed
+chunk against the schema built from ``tables.csv``: types, required cells,
+ranges, whole numbers. Labels are mapped onto codes through the code lists.
+The plausibility checks of ``tables.csv`` (:mod:`wfplan.dataset.checks`) run
+on the same chunk; :meth:`ChunkValidator.finish` then reports, for the whole
+file, a measure column empty in every row and the warnings of every chunk.
 
 Key and date columns hold few distinct values, so their cleaning, date
 parsing and code mapping run once per distinct value of the chunk. Duplicate
@@ -20,10 +23,8 @@ because a chunk cannot see the rows of other chunks or earlier files.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -34,10 +35,23 @@ import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from wfplan.dataset import codelists
+from wfplan.dataset.cells import (
+    SUPPRESSION_MARKERS,
+    Typed,
+    absent,
+    arrow_text,
+    as_dates,
+    clean,
+    numbers,
+    parse_date,
+    unsuppress,
+)
+from wfplan.dataset.checks import DayFirstDates, Finding, Plausibility
 from wfplan.dataset.schema import ColumnSpec, TableSpec
 
-#: Publication markers for a suppressed or unavailable figure; stored as NULL.
-SUPPRESSION_MARKERS = ("*", "-", "..", ":", "x", "[c]", "[x]", "[z]")
+__all__ = ["SUPPRESSION_MARKERS", "ChunkResult", "ChunkValidator", "Issue", "Unmapped",
+           "pandera_schema"]
+
 #: Code lists whose values drive logic: an unknown value is an error, not a warning.
 STRICT_CODELISTS = frozenset({"area_level", "sector", "direction", "route"})
 #: Code lists whose known values come from the store rather than the package.
@@ -47,15 +61,10 @@ MAX_ISSUES = 50
 
 #: The largest whole number a double holds exactly; integer cells are parsed as doubles.
 _EXACT_INTEGER = 2**53
-_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
-_TEXT = pd.StringDtype("pyarrow")
-_PANDERA_DTYPES: dict[str, Any] = {"text": _TEXT, "date": "datetime64[ns]", "integer": "float64",
-                   "double": "float64"}
-_TYPE_WORDS = {"date": "a valid date (YYYY-MM-DD or YYYY-MM)", "integer": "a whole number",
+_PANDERA_DTYPES: dict[str, Any] = {"text": pd.StringDtype("pyarrow"), "date": "datetime64[ns]",
+                                   "integer": "float64", "double": "float64"}
+_TYPE_WORDS = {"date": "a valid date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)",
+               "integer": "a whole number",
                "double": "a number", "text": "text"}
 
 
@@ -69,11 +78,13 @@ class Issue:
     value: str | None
     rule: str
     severity: str = "error"
+    place: str | None = None
+    """Where the row is, for a reader: ``row 3 (line 4)`` or ``row 3 (spreadsheet row 5)``."""
 
     def __str__(self) -> str:
         where = [self.file]
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(self.place or f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
         value = "" if self.value is None else f"value {self.value!r}: "
@@ -137,31 +148,6 @@ def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=spec.name)
 
 
-@dataclass
-class _Typed:
-    """One column of a chunk: typed values, cells that broke the type, and the cleaned text.
-
-    The text is either one string per row (``text``) or, for columns handled once
-    per distinct value, the distinct values and each row's position among them.
-    """
-
-    values: pd.Series
-    bad: np.ndarray
-    text: pyarrow.Array | None = None
-    distinct: list[str | None] | None = None
-    positions: np.ndarray | None = None
-
-    def cell(self, position: int) -> str | None:
-        """Return the cleaned text of the cell at a position of the chunk."""
-        if self.text is not None:
-            value = self.text[position].as_py()
-            return None if value is None else str(value)
-        assert self.distinct is not None
-        assert self.positions is not None
-        at = int(self.positions[position])
-        return None if at < 0 else self.distinct[at]
-
-
 class ChunkValidator:
     """Validate and type the chunks of one file for one tidy table.
 
@@ -173,33 +159,48 @@ class ChunkValidator:
         The file name, for messages.
     known : mapping of str to set of str
         Known codes for the code lists held in the store (``organisation``, ``area``).
+    dates : DayFirstDates, optional
+        The file's ``dd/mm/yyyy`` dates, shared by the validators of every table of a file.
     """
 
-    def __init__(self, spec: TableSpec, file: str, known: Mapping[str, set[str]]) -> None:
+    def __init__(self, spec: TableSpec, file: str, known: Mapping[str, set[str]],
+                 dates: DayFirstDates | None = None) -> None:
         self.spec = spec
         self.file = file
         self.known = known
         self.schema = pandera_schema(spec)
+        self.checks = Plausibility(spec, dates or DayFirstDates())
+        self._flagged: list[pd.DataFrame] = []
+
+    def finish(self) -> tuple[list[Issue], list[Finding]]:
+        """Return the file-level errors and the warnings of every chunk validated."""
+        errors, findings = self.checks.finish()
+        return [Issue(self.file, None, column, None, rule) for column, rule in errors], findings
 
     def validate(self, chunk: pd.DataFrame) -> ChunkResult:
         """Validate one chunk of text columns indexed by data row number."""
         result = ChunkResult(frame=None)
         index = chunk.index
         suppressed = np.zeros(len(chunk), dtype=bool)
-        typed: dict[str, _Typed] = {}
+        typed: dict[str, Typed] = {}
+        self._flagged = []
         for col in self.spec.columns:
             if col.name not in chunk.columns:
-                typed[col.name] = _absent(col, index)
+                typed[col.name] = absent(col, index)
                 continue
-            text = _arrow_text(chunk[col.name])
+            text = arrow_text(chunk[col.name])
             if col.role == "measure":
-                text, marked = _unsuppress(text)
+                text, marked = unsuppress(text)
                 suppressed |= marked
-                typed[col.name] = _numbers(text, index)
+                self.checks.measure(col.name, len(text) - text.null_count, int(marked.sum()))
+                typed[col.name] = numbers(text, index)
             else:
                 typed[col.name] = self._by_value(col, text, index, result)
         frame = pd.DataFrame({name: t.values for name, t in typed.items()}, index=index)
         problems = [_type_problems(self.spec, name, t, index) for name, t in typed.items()]
+        problems += self._flagged
+        problems.append(self.checks.per_head(
+            {name: t.values for name, t in typed.items() if name in chunk.columns}, index))
         try:
             frame = self.schema.validate(frame, lazy=True)
         except SchemaErrors as exc:
@@ -211,32 +212,33 @@ class ChunkValidator:
             if col.type == "integer":
                 frame[col.name] = frame[col.name].astype("Int64")
             elif col.type == "date":
-                frame[col.name] = _as_dates(frame[col.name])
+                frame[col.name] = as_dates(frame[col.name])
         frame["suppressed"] = suppressed
         frame["source_row"] = index.to_numpy(dtype=np.int64)
         result.frame = frame
         return result
 
     def _by_value(self, col: ColumnSpec, text: pyarrow.Array, index: pd.Index,
-                  result: ChunkResult) -> _Typed:
+                  result: ChunkResult) -> Typed:
         """Clean, parse and map a key or attribute column once per distinct value."""
         encoded = text.dictionary_encode()
         positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        cleaned = [_clean(v) for v in encoded.dictionary.to_pylist()]
+        cleaned = [clean(v) for v in encoded.dictionary.to_pylist()]
         bad_values: list[int] = []
         if col.type == "date":
-            days = [_parse_date(v) for v in cleaned]
+            days = [parse_date(v) for v in cleaned]
             bad_values = [i for i, (v, d) in enumerate(zip(cleaned, days, strict=True))
                           if v is not None and d is None]
             lookup = np.array([*days, None], dtype="datetime64[ns]")
             values = pd.Series(lookup[positions], index=index)
+            self._flagged.append(self.checks.date_column(col, cleaned, days, positions, index))
         else:
             codes = (self._map_codes(col, cleaned, positions, index, result) if col.codelist
                      else cleaned)
             mapped = pc.take(pyarrow.array(codes, type=pyarrow.string()), encoded.indices)
             values = pd.Series(pd.arrays.ArrowStringArray(mapped), index=index)
         bad = np.isin(positions, bad_values) if bad_values else np.zeros(len(index), dtype=bool)
-        return _Typed(values, bad, distinct=cleaned, positions=positions)
+        return Typed(values, bad, distinct=cleaned, positions=positions)
 
     def _map_codes(self, col: ColumnSpec, values: list[str | None], positions: np.ndarray,
                    index: pd.Index, result: ChunkResult) -> list[str | None]:
@@ -293,7 +295,7 @@ class ChunkValidator:
             return f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})"
         return check
 
-    def _report(self, problems: list[pd.DataFrame], typed: dict[str, _Typed], index: pd.Index,
+    def _report(self, problems: list[pd.DataFrame], typed: dict[str, Typed], index: pd.Index,
                 result: ChunkResult) -> None:
         """Add the problems to the result, in row order, without counting a cell twice."""
         found = pd.concat([p for p in problems if not p.empty] or [_no_problems()],
@@ -325,7 +327,7 @@ def _no_problems() -> pd.DataFrame:
                          "column": pd.Series(dtype=object), "rule": pd.Series(dtype=object)})
 
 
-def _type_problems(spec: TableSpec, name: str, typed: _Typed, index: pd.Index) -> pd.DataFrame:
+def _type_problems(spec: TableSpec, name: str, typed: Typed, index: pd.Index) -> pd.DataFrame:
     """Return one problem per cell of a column that broke its type."""
     if not typed.bad.any():
         return _no_problems()
@@ -339,99 +341,3 @@ def _type_problems(spec: TableSpec, name: str, typed: _Typed, index: pd.Index) -
     })
 
 
-def _arrow_text(column: pd.Series) -> pyarrow.Array:
-    """Return a column as one Arrow string array (nulls for missing cells)."""
-    text = pyarrow.array(column.astype(_TEXT))
-    if isinstance(text, pyarrow.ChunkedArray):
-        text = text.combine_chunks()
-    return text if text.type == pyarrow.string() else text.cast(pyarrow.string())
-
-
-def _absent(col: ColumnSpec, index: pd.Index) -> _Typed:
-    """Return a column the file does not have: every cell empty."""
-    nulls = pyarrow.nulls(len(index), pyarrow.string())
-    empty: pd.Series
-    if col.type == "text":
-        empty = pd.Series(pd.arrays.ArrowStringArray(nulls), index=index)
-    elif col.type == "date":
-        empty = pd.Series(np.full(len(index), np.datetime64("NaT", "ns")), index=index)
-    else:
-        empty = pd.Series(np.full(len(index), np.nan), index=index)
-    return _Typed(empty, np.zeros(len(index), dtype=bool), text=nulls)
-
-
-def _clean(value: str | None) -> str | None:
-    """Return a cell without surrounding spaces; an empty cell is ``None``."""
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
-def _parse_date(value: str | None) -> np.datetime64 | None:
-    """Return a date cell as a day, or ``None`` if empty or not a date.
-
-    ``YYYY-MM`` is that month's last day (a census date); ``dd/mm/yyyy`` is read
-    day first, as UK publications write it; a midnight time is allowed.
-    """
-    if value is None:
-        return None
-    if month := _YEAR_MONTH.match(value):
-        year, number = int(month[1]), int(month[2])
-        if not 1 <= number <= 12:
-            return None
-        first_of_next = date(year + number // 12, number % 12 + 1, 1)
-        return np.datetime64(first_of_next, "D") - np.timedelta64(1, "D")
-    if dmy := _DMY.match(value):
-        value = f"{dmy[3]}-{dmy[2]}-{dmy[1]}"
-    iso = _ISO_DATE.match(value)
-    if iso is None:
-        return None
-    try:
-        return np.datetime64(date.fromisoformat(iso[1]), "D")
-    except ValueError:
-        return None
-
-
-def _unsuppress(text: pyarrow.Array) -> tuple[pyarrow.Array, np.ndarray]:
-    """Return measure text trimmed, with markers as NULL, and no thousands commas.
-
-    Also returns which rows held a suppression marker.
-    """
-    text = pc.utf8_trim_whitespace(text)
-    text = pc.if_else(pc.equal(text, ""), pyarrow.scalar(None, pyarrow.string()), text)
-    marked_cells = pc.is_in(text, value_set=pyarrow.array(SUPPRESSION_MARKERS))
-    marked = marked_cells.fill_null(False).to_numpy(zero_copy_only=False)
-    if marked.any():
-        text = pc.if_else(marked_cells, pyarrow.scalar(None, pyarrow.string()), text)
-    if pc.any(pc.match_substring(text, ",")).as_py():
-        thousands = pc.match_substring_regex(text, _THOUSANDS).fill_null(False)
-        text = pc.if_else(thousands, pc.replace_substring(text, ",", ""), text)
-    return text, marked
-
-
-def _numbers(text: pyarrow.Array, index: pd.Index) -> _Typed:
-    """Parse a measure column; cells that are not finite decimal numbers are flagged."""
-    null = pyarrow.scalar(None, pyarrow.string())
-    try:
-        numbers = pc.cast(text, pyarrow.float64())
-        ok = pc.all(pc.is_finite(numbers)).as_py() is not False
-    except pyarrow.ArrowInvalid:
-        ok = False
-    if ok:
-        bad = np.zeros(len(text), dtype=bool)
-    else:
-        syntax = pc.match_substring_regex(text, _NUMBER)
-        numbers = pc.cast(pc.if_else(syntax, text, null), pyarrow.float64())
-        finite = pc.is_finite(numbers)
-        bad = pc.and_(pc.is_valid(text), pc.invert(finite.fill_null(False)))
-        bad = bad.fill_null(True).to_numpy(zero_copy_only=False)
-        numbers = pc.if_else(finite, numbers, pyarrow.scalar(None, pyarrow.float64()))
-    values = numbers.to_numpy(zero_copy_only=False)
-    return _Typed(pd.Series(values, index=index, dtype="float64"), bad, text=text)
-
-
-def _as_dates(values: pd.Series) -> pd.Series:
-    """Return datetime64 days as Arrow ``date32`` (a DATE in the store, no time part)."""
-    days = pyarrow.array(values, from_pandas=True).cast(pyarrow.date32())
-    return pd.Series(pd.arrays.ArrowExtensionArray(days), index=values.index)

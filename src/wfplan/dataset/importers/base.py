@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from wfplan.dataset.checks import Finding
 from wfplan.dataset.readers import FileProbe
 from wfplan.errors import InputError
 
@@ -35,6 +36,13 @@ class Match:
     table: str | None = None
     score: float = 1.0
     notes: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    """Header cells the importer does not know: an error, or not read with
+    ``--ignore-extra-columns``."""
+    errors: list[str] = field(default_factory=list)
+    """Rules the file breaks as a whole (e.g. a required column missing); nothing is read."""
+    headerless: bool = False
+    """The file has no header row: its first line is data row 1."""
 
 
 class Importer(ABC):
@@ -46,6 +54,10 @@ class Importer(ABC):
     description: str
     #: Lower runs first within one ingest call (reference data before facts).
     order: int = 50
+    #: The reference tables (``organisations``, ``areas``) this format is the reference
+    #: for. Rows a format writes to a reference table it is not the reference for (the
+    #: organisations a fact file names) only fill what the reference data lacks.
+    reference_for: frozenset[str] = frozenset()
 
     @abstractmethod
     def match(self, probe: FileProbe) -> Match | None:
@@ -63,8 +75,19 @@ class Importer(ABC):
         """Return the load order of a matched file (lower loads first)."""
         return self.order
 
+    def describes(self, table: str) -> bool:
+        """Return whether this format is the reference for a reference table."""
+        return table in self.reference_for
+
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
         """Run after the file's rows are loaded (in the same transaction); return notes."""
+        return []
+
+    def findings(self) -> list[Finding]:
+        """Return warnings about the file read last that only the importer could see.
+
+        For example, ``dd/mm/yyyy`` dates it turned into ISO dates itself.
+        """
         return []
 
 

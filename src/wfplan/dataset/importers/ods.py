@@ -85,6 +85,7 @@ class OdsTrusts(Importer):
     description = ("NHS England ODS organisation file in the etr layout, no header: code, name, "
                    "region, ICB, 5 address lines, postcode, open date, close date, …")
     order = 20
+    reference_for = frozenset({"organisations"})
 
     def __init__(self) -> None:
         self.state = FileState(Path())
@@ -100,7 +101,7 @@ class OdsTrusts(Importer):
         if (_CODE.match(cells[0]) and cells[1] and _REGION.match(cells[2])
                 and _ICB.match(cells[3]) and re.fullmatch(r"\d{8}", cells[10])
                 and _DATE.match(cells[11])):
-            return Match(self, table="organisations", score=3.0)
+            return Match(self, table="organisations", score=3.0, headerless=True)
         return None
 
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:

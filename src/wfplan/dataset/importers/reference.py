@@ -62,6 +62,7 @@ class _WholeFile(PublicationImporter):
 
     order = 10
     tables: ClassVar[tuple[str, ...]] = ("areas",)
+    reference_for = frozenset({"areas", "organisations"})
 
     def __init__(self) -> None:
         super().__init__()

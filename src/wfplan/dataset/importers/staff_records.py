@@ -61,6 +61,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset import readers, schema
+from wfplan.dataset.checks import DayFirstDates, Finding
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
     MISSING_VALUES,
@@ -193,12 +194,15 @@ class StaffRecords(Importer):
     def __init__(self) -> None:
         self._pending: _Pending | None = None
         self._periods: str | None = None
+        self._findings: list[Finding] = []
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match a header with every required template column (or an alias)."""
         for sheet in probe.headers:
             if _columns([column_key(c) for c in probe.headers[sheet]]) is not None:
-                return Match(self, sheet=sheet, table="staff_in_post", score=4.0)
+                # Above a tidy staff_in_post header with extra columns (6–7): the
+                # person_id column makes this the staff_records template.
+                return Match(self, sheet=sheet, table="staff_in_post", score=9.0)
         return None
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
@@ -206,27 +210,39 @@ class StaffRecords(Importer):
         return Provenance(title="record-level staff extract (staff_records template)",
                           period=self._periods)
 
+    def findings(self) -> list[Finding]:
+        """Return the warning about the file's ambiguous ``dd/mm/yyyy`` periods, if any."""
+        return self._findings
+
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
         """Read every record; yield staff in post, then the flows between the file's periods."""
         self._pending = None
         records = _read_records(probe, match)
+        finding, note = records.attrs["day_first"].outcome(
+            lambda row: readers.row_places(probe, {row}, match.sheet)[row])
+        self._findings = [finding] if finding else []
         if records.empty:
             return
         periods = sorted(records["period"].unique())
         self._periods = ", ".join(periods)
-        yield "staff_in_post", _staff_in_post(records)
+        # A file without an FTE column gives no FTE (not an FTE empty in every row).
+        given = "fte" in (_columns([column_key(c) for c in probe.headers[match.sheet]]) or {})
+        unread = [] if given else ["fte"]
+        yield "staff_in_post", _staff_in_post(records).drop(columns=unread)
         people = records[list(_PEOPLE)]
         pairs = list(pairwise(periods))
         flows = [derive_flows(people, a, b) for a, b in pairs]
         self._pending = _Pending(records, probe.path.name,
                                  [_flow_note(f, a, b) for f, (a, b) in zip(flows, pairs,
-                                                                          strict=True)])
+                                                                          strict=True)]
+                                 + ([note] if note else []))
         frame = pd.concat(flows, ignore_index=True) if flows else pd.DataFrame()
         if not frame.empty:
             # Derived rows have no file row of their own: number them after the file's rows.
             first = int(records["source_row"].max()) + 1
             frame.index = pd.RangeIndex(first, first + len(frame))
-            yield "flows", text_frame(frame[list(schema.table("flows").column_names)])
+            yield "flows", text_frame(frame[list(schema.table("flows").column_names)]
+                                      .drop(columns=unread))
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
         """Hash and keep the records; derive flows from the vintage's previous period."""
@@ -321,6 +337,7 @@ def _read_records(probe: FileProbe, match: Match) -> pd.DataFrame:
                              f"is required but empty ({int(empty.sum())} rows) (rule: required)")
     out = pd.DataFrame(index=data.index)
     out["period"] = _iso_periods(data["period"], name)
+    out.attrs["day_first"] = _day_first(data["period"])
     out["person_id"] = data["person_id"]
     out["org_code"] = data["org_code"].str.upper()
     for col, codelist in _CODELIST.items():
@@ -336,6 +353,15 @@ def _read_records(probe: FileProbe, match: Match) -> pd.DataFrame:
         out["fte"] = np.nan
     out["source_row"] = out.index.astype(int)
     return out
+
+
+def _day_first(text: pd.Series) -> DayFirstDates:
+    """Return what the file's ``dd/mm/yyyy`` periods say about the order of day and month."""
+    dates = DayFirstDates()
+    stats = pd.DataFrame({"value": text.to_numpy(), "row": text.index}).groupby("value")["row"]
+    counts = stats.agg(["size", "min"])
+    dates.add(list(counts.index), counts["size"].to_numpy(), counts["min"].to_numpy(), "period")
+    return dates
 
 
 def _iso_periods(text: pd.Series, file: str) -> pd.Series:

@@ -2,7 +2,10 @@
 
 Column names match whatever their case or spacing. A CSV or Parquet file, or
 an XLSX sheet (preferably named after the table), whose header holds every
-required column of a table and nothing outside it, is that table.
+required key column of a table and one of its measures, is that table, even
+if a publication importer could read it too. A column the table does not have
+is an error listing it (or, with ``--ignore-extra-columns``, a warning: the
+column is not read); so is a required measure column the header lacks.
 """
 
 from __future__ import annotations
@@ -27,23 +30,33 @@ class TidyTemplate(Importer):
         "wfplan tidy template (CSV, XLSX or Parquet) for one table: "
         + ", ".join(schema.tables())
     )
+    reference_for = frozenset({"areas", "organisations"})
 
     def match(self, probe: FileProbe) -> Match | None:
-        """Match the sheet and table whose columns the header holds."""
+        """Match the sheet and table whose required key columns and a measure the header holds.
+
+        A header made only of one table's own column names is the strongest
+        evidence there is (score above 10). One with columns the table lacks
+        still is that table (score above 6): it beats every publication format,
+        so that an extra column is reported rather than read by another format.
+        """
         best: Match | None = None
         for sheet in probe.headers:
             header = set(probe.normalised(sheet)) - {""}
             for spec in schema.tables().values():
                 columns = set(spec.column_names)
-                if not set(spec.required_columns) <= header or not header <= columns:
+                if not set(spec.required_keys) <= header:
                     continue
                 if not header & set(spec.measure_columns) and spec.measure_columns:
                     continue
-                # A header made only of one table's own column names is the
-                # strongest evidence there is: it beats any publication format.
-                score = 10 + len(header) / len(columns) + (0.5 if sheet == spec.name else 0)
+                unknown = header - columns
+                score = ((6 if unknown else 10) + len(header & columns) / len(columns)
+                         + (0.5 if sheet == spec.name else 0))
                 if best is None or score > best.score:
-                    best = Match(self, sheet=sheet, table=spec.name, score=score)
+                    best = Match(self, sheet=sheet, table=spec.name, score=score,
+                                 unknown=[c for c in probe.headers[sheet]
+                                          if readers.normalise_column(c) in unknown],
+                                 errors=_missing(spec, probe, sheet))
         return best
 
     def order_for(self, match: Match) -> int:
@@ -54,7 +67,8 @@ class TidyTemplate(Importer):
         """Yield the file's rows, renamed to the table's columns."""
         assert match.table is not None
         raw = probe.headers[match.sheet]
-        rename = {c: readers.normalise_column(c) for c in raw if readers.normalise_column(c)}
+        rename = {c: readers.normalise_column(c) for c in raw
+                  if readers.normalise_column(c) and c not in match.unknown}
         columns = list(rename)
         if len(set(rename.values())) < len(rename):
             raise InputError(f"{probe.path}: the header names a column twice: {raw}")
@@ -63,11 +77,63 @@ class TidyTemplate(Importer):
         elif probe.kind == "parquet":
             source = readers.read_parquet(probe.path, columns)
         else:
-            source = readers.read_xlsx(probe.path, match.sheet, columns)
+            blank = [i for i, c in enumerate(raw) if not readers.normalise_column(c)]
+            source = _named_only(probe, match, readers.read_xlsx(
+                probe.path, match.sheet, columns, unnamed=blank), blank)
         for chunk in source:
             yield match.table, chunk.rename(columns=rename)
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """Tidy files carry no provenance of their own."""
         return Provenance(title=f"tidy {match.table} template")
+
+
+def _named_only(probe: FileProbe, match: Match, chunks: Iterator[pd.DataFrame],
+                blank: list[int]) -> Iterator[pd.DataFrame]:
+    """Yield the chunks without the unnamed columns; refuse a value in one of them.
+
+    Merged header cells keep only the first cell's name: the values under the
+    others would otherwise be left out without a word.
+    """
+    from openpyxl.utils import get_column_letter
+
+    names = [readers.unnamed_column(i) for i in blank]
+    for chunk in chunks:
+        for position, name in zip(blank, names, strict=True):
+            filled = chunk[name].dropna()
+            if filled.empty:
+                continue
+            row = int(filled.index[0])
+            where = readers.row_places(probe, {row}, match.sheet)[row]
+            raise InputError(
+                f"{probe.path.name}, {where}, column {get_column_letter(position + 1)}: value "
+                f"{filled.iloc[0]!r}: has no name in the header (rule: every column with "
+                "values is named in the header; merged header cells keep only the first "
+                "cell's name, so unmerge them and name every column)")
+        yield chunk.drop(columns=names)
+
+
+def _missing(spec: schema.TableSpec, probe: FileProbe, sheet: str) -> list[str]:
+    """Return an error naming the required columns the header lacks, if any."""
+    raw = probe.headers[sheet]
+    header = {readers.normalise_column(c) for c in raw}
+    missing = [c for c in spec.required_columns if c not in header]
+    if not missing:
+        return []
+    blank = [i for i, c in enumerate(raw) if not readers.normalise_column(c)]
+    hint = ""
+    if blank and probe.kind == "xlsx":
+        from openpyxl.utils import get_column_letter
+
+        cells = ", ".join(f"{get_column_letter(i + 1)}{probe.header_rows.get(sheet, 1)}"
+                          for i in blank[:3])
+        hint = (f"; the header has an empty cell at {cells}: merged header cells keep only "
+                "the first cell's name, so unmerge them and name every column")
+    elif blank:
+        hint = "; the header has an empty name in field " + ", ".join(
+            str(i + 1) for i in blank[:3])
+    return [f"has no column {', '.join(map(repr, missing))} (rule: a {spec.name} file has "
+            f"the columns {', '.join(spec.required_columns)}){hint}"]
+
+
 IMPORTERS: list[Importer] = [TidyTemplate()]
