@@ -87,6 +87,23 @@ def test_the_projection_uses_only_what_was_known(hand: DuckDBStore) -> None:
     np.testing.assert_allclose(compared["projected_fte"], compared["base_fte"], rtol=1e-12)
 
 
+def test_an_intake_starting_after_the_from_census_is_not_used(tmp_path: Path) -> None:
+    # From the March 2024 census: the 2024/25 intake starts in September 2024, after it.
+    # Its 10,000 places (one-year courses) would arrive within the first projected year.
+    known = [("2022/23", "U1", "BSc Nursing", hv.N, "Y56", 100, 0.8, 1.0),
+             ("2023/24", "U1", "BSc Nursing", hv.N, "Y56", 120, 0.8, 1.0)]
+    later = ("2024/25", "U1", "BSc Nursing", hv.N, "Y56", 10_000, 0.8, 1.0)
+    with DuckDBStore(tmp_path / "t.duckdb") as store:
+        hv.build_with_education(store, tmp_path / "known", "known", known)
+        hv.build_with_education(store, tmp_path / "later", "later", [*known, later])
+        results = {name: backtest(store, name, hv.BASE, hv.LATER, level="england")
+                   for name in ("known", "later")}
+    cells = {name: r.cells.set_index("staff_group") for name, r in results.items()}
+    assert cells["later"].loc[hv.N, "projected_fte"] == pytest.approx(
+        cells["known"].loc[hv.N, "projected_fte"], rel=1e-12)
+    assert results["later"].summary.equals(results["known"].summary)
+
+
 @pytest.mark.parametrize(("start", "end", "message"), [
     (hv.BASE, hv.START, "must be after"),
     (hv.BASE, "2025-01-31", "no staff in post on 2025-01-31"),

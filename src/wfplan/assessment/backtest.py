@@ -2,7 +2,8 @@
 
 :func:`backtest` builds the model's inputs from the data known at the
 ``from`` census only (staff in post, vacancies and flows up to it; education
-intakes up to its year; no population projection, because demand does not
+intakes that had started by it, an academic year starting on 1 September; no
+population projection, because demand does not
 feed back into supply), projects supply with the principal run (no
 uncertainty, no interventions, every parameter at its default), and compares
 supply FTE (and headcount, where the vintage has headcount at both censuses)
