@@ -243,10 +243,11 @@ def metrics(
     ethnic-minority share by pay band follows in a second table.
     """
     from wfplan.dataset import metrics as m
+    from wfplan.dataset.metrics_coverage import coverage_table
     from wfplan.dataset.store import open_store
     from wfplan.errors import InputError
 
-    def work() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    def work() -> tuple[pd.DataFrame, ...]:
         try:
             when = date.fromisoformat(period) if period else None
         except ValueError:
@@ -254,12 +255,13 @@ def metrics(
         store = open_store(db, read_only=True)
         try:
             query = m.Query(vintage, level.value, area, staff_group, when, sector)
-            return (m.current_position(store, query), m.ethnic_minority_by_band(store, query),
-                    m.net_change(store, query), m.latest_by_sector(store, vintage))
+            return (*m.position_with_coverage(store, query),
+                    m.ethnic_minority_by_band(store, query), m.net_change(store, query),
+                    m.latest_by_sector(store, vintage))
         finally:
             store.close()
 
-    position, bands, change, latest = _guard(work)
+    position, coverage, bands, change, latest = _guard(work)
     if period is None and sector is None and latest["period"].nunique() > 1:
         census = str(position["period"].iat[0]) if not position.empty else "the latest census"
         others = "; ".join(f"{r['sector']} {r['period']}" for r in latest.to_dict("records")
@@ -272,10 +274,13 @@ def metrics(
             "current_position": json.loads(position.to_json(orient="records", date_format="iso")),
             "ethnic_minority_by_band": json.loads(bands.to_json(orient="records")),
             "net_change": json.loads(change.to_json(orient="records", date_format="iso")),
+            "coverage": json.loads(coverage.to_json(orient="records")),
         }
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
         return
     _show(position, output, f"Current position, vintage {vintage!r}, level {level.value}")
+    if output is OutputFormat.table:
+        _show(coverage_table(coverage), output, "What each figure covers: sectors and period")
     if output is OutputFormat.table and not bands.empty:
         _show(bands, output, f"Ethnic-minority share of headcount by pay band, "
               f"{bands['period'].iat[0]}")
