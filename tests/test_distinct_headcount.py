@@ -143,3 +143,21 @@ def test_no_identifiers_reach_the_distinct_table(db: Path) -> None:
     assert "person_hash" not in columns
     assert "person_id" not in columns
     assert levels == set(distinct.LEVELS)
+
+
+def test_an_assessment_extract_carries_the_distinct_counts(db: Path, tmp_path: Path) -> None:
+    from datetime import date
+
+    from wfplan.assessment.extract import extract, load_extracts
+
+    with DuckDBStore(db, read_only=True) as store:
+        counts = extract(store, "v", date(2021, 6, 30), tmp_path / "inputs")
+    assert counts["distinct_headcount"] > 0  # June only: cut at the base period
+    memory = load_extracts(tmp_path / "inputs", "v")
+    try:
+        england = current_position(memory, Query("v", "england")).iloc[0]
+    finally:
+        memory.close()
+    assert (england["period"], england["headcount"]) == ("2021-06-30", 1)
+    (tmp_path / "inputs" / "distinct_headcount.parquet").unlink()  # a bundle from before
+    load_extracts(tmp_path / "inputs", "v").close()
