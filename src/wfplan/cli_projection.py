@@ -236,7 +236,28 @@ def backtest_command(
     _print_backtest(guard(work), output, vintage)
 
 
+def _no_flows_caption(meta: dict[str, Any]) -> str | None:
+    """Say when the projection is the no-change forecast because there are no flows."""
+    if meta.get("equals_no_change"):
+        return (f"No flows up to {meta['from']}: every staff group is held steady (joiners "
+                "replace leavers), so the projection IS the no-change forecast and its MAPE "
+                "equals the no-change MAPE.")
+    still = meta.get("no_flows_staff_groups") or []
+    if still:
+        return (f"No flows up to {meta['from']} for {', '.join(still)}: their projection is "
+                "the no-change forecast.")
+    return None
+
+
+def _warn_comparability(meta: dict[str, Any]) -> None:
+    """Print, as warnings, why the comparison is not like for like."""
+    for line in meta.get("comparability", {}).get("warnings", []):
+        err.print(f"[yellow]warning:[/] not like for like: {line}", highlight=False,
+                  soft_wrap=True)
+
+
 def _print_backtest(result: Any, output: OutputFormat, vintage: str) -> None:
+    _warn_comparability(result.metadata)
     if output is OutputFormat.csv:
         sys.stdout.write(result.cells.to_csv(index=False, lineterminator="\n"))
         return
@@ -249,7 +270,8 @@ def _print_backtest(result: Any, output: OutputFormat, vintage: str) -> None:
     meta = result.metadata
     table = Table(title=f"Back-test of vintage {vintage!r}: {meta['from']} → {meta['to']} "
                   f"({meta['years']:.2f} years), level {meta['level']}; supply FTE",
-                  title_justify="left")
+                  title_justify="left", caption=_no_flows_caption(meta),
+                  caption_justify="left")
     for column, heading in _BACKTEST_HEADINGS.items():
         table.add_column(heading, justify="left" if column == "staff_group" else "right")
     for row in result.summary.to_dict("records"):
