@@ -149,6 +149,8 @@ def test_real_uk_and_local_authorities(real_store) -> None:
     assert uk["persons"].iloc[0] == pytest.approx(67_600_000)
     assert set(uk["variant"]) == {"principal"}
     assert set(uk["age_band"]) == {"all"}
+    assert store.scalar("SELECT count(*) FROM unmapped WHERE value = 'K02000001'") == 0
+    assert store.scalar("SELECT level FROM areas WHERE code = 'K02000001'") == "uk"
     raw = pd.read_csv(real(FILES[2]))
     english = raw[raw["code"].str.startswith("E")]
     la = store.query("SELECT count(DISTINCT area_code) AS n, count(*) AS rows, "

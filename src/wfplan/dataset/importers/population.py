@@ -18,7 +18,8 @@ Four files, four importers:
   everyone above its lower bound (``80_89`` holds 80+), so it is stored as
   ``80_plus``.
 - ``uk_population_2022_2030.csv`` (``year, population_millions``) →
-  ``population`` for the UK (``K02000001``), all ages, variant ``principal``.
+  ``population`` for the UK (``K02000001``, also an ``areas`` row of level
+  ``uk``), all ages, variant ``principal``.
 - ``la_population_single_year_of_age.csv`` (``code, name, all, 0 … 89, 90+``)
   → ``population`` for each English local authority (codes ``E…``; the Welsh,
   Scottish and Northern Irish rows are left out with a note), by single year
@@ -343,9 +344,17 @@ class UkPopulation(_PopulationImporter):
         millions, _ = parse_numbers(data["millions"], probe.path.name, "population_millions")
         year = pd.to_numeric(data["year"], errors="coerce")
         self.state.period = f"{int(year.min())}–{int(year.max())}"
+        yield "areas", text_frame(pd.DataFrame({
+            "code": [UK], "name": ["United Kingdom"], "level": ["uk"], "parent_code": [None],
+            "valid_from": [None], "valid_to": [None]}, index=data.index[:1]))
         yield "population", _population_frame(
             data["year"], pd.Series(UK, index=data.index), pd.Series("all", index=data.index),
             millions * 1_000_000, "principal", data.index)
+
+    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
+        """Keep the vintage's own record of the UK if it had one; return the notes."""
+        _drop_known_areas(store, vintage, ingest_id)
+        return list(self.state.notes)
 
 
 class LocalAuthorityPopulation(_PopulationImporter):
