@@ -239,8 +239,10 @@ def metrics(
 ) -> None:
     """Report the current position: staff in post, vacancies, turnover, sickness, diversity.
 
-    Each metric is n/a where the data does not support it, never 0. The
-    ethnic-minority share by pay band follows in a second table.
+    Each metric is n/a where the data does not support it, never 0. A table of
+    what each figure covers (sectors, period, why n/a) follows; JSON has it
+    under "coverage". The ethnic-minority share by pay band follows in a further
+    table.
     """
     from wfplan.dataset import metrics as m
     from wfplan.dataset.metrics_coverage import coverage_table
