@@ -124,3 +124,16 @@ def files(folder: Path) -> list[Path]:
 def build(store: Store, folder: Path) -> None:
     """Load the hand-made vintage into ``store``."""
     ingest(store, files(folder), VINTAGE)
+
+
+EDUCATION_COLUMNS = ["academic_year", "provider", "programme", "staff_group", "region",
+                     "places", "completion_rate", "duration_years"]
+
+
+def build_with_education(store: Store, folder: Path, vintage: str,
+                         education: list[tuple[object, ...]]) -> None:
+    """Load the hand-made vintage as ``vintage`` with its education rows replaced."""
+    folder.mkdir()
+    written = files(folder)
+    _csv(folder / "education.csv", education, EDUCATION_COLUMNS)
+    ingest(store, written, vintage)

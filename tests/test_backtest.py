@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -24,10 +25,14 @@ from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 from wfplan.model import parse_scenario, run
 
+if TYPE_CHECKING:
+    from conftest import Kit
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HCHS = (DATA / "nhs_workforce_by_org"
         / "hchs_staff_by_staff_group_nationality_org_2017-09_2018-06.csv")
 PCN = DATA / "pcn_workforce"
+ETR = DATA / "reference" / "etr_2022-03_nhsx.csv"
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +92,73 @@ def test_the_projection_uses_only_what_was_known(hand: DuckDBStore) -> None:
     np.testing.assert_allclose(compared["projected_fte"], compared["base_fte"], rtol=1e-12)
 
 
+def test_an_intake_starting_after_the_from_census_is_not_used(tmp_path: Path) -> None:
+    # From the March 2024 census: the 2024/25 intake starts in September 2024, after it.
+    # Its 10,000 places (one-year courses) would arrive within the first projected year.
+    known = [("2022/23", "U1", "BSc Nursing", hv.N, "Y56", 100, 0.8, 1.0),
+             ("2023/24", "U1", "BSc Nursing", hv.N, "Y56", 120, 0.8, 1.0)]
+    later = ("2024/25", "U1", "BSc Nursing", hv.N, "Y56", 10_000, 0.8, 1.0)
+    with DuckDBStore(tmp_path / "t.duckdb") as store:
+        hv.build_with_education(store, tmp_path / "known", "known", known)
+        hv.build_with_education(store, tmp_path / "later", "later", [*known, later])
+        results = {name: backtest(store, name, hv.BASE, hv.LATER, level="england")
+                   for name in ("known", "later")}
+    cells = {name: r.cells.set_index("staff_group") for name, r in results.items()}
+    assert cells["later"].loc[hv.N, "projected_fte"] == pytest.approx(
+        cells["known"].loc[hv.N, "projected_fte"], rel=1e-12)
+    assert results["later"].summary.equals(results["known"].summary)
+
+
+@pytest.fixture(scope="module")
+def hand_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made vintage in a closed database file, for the command line."""
+    folder = tmp_path_factory.mktemp("hand_cli")
+    with DuckDBStore(folder / "hand.duckdb") as building:
+        hv.build(building, folder)
+    return folder / "hand.duckdb"
+
+
+def test_a_projection_with_no_flows_says_in_its_table_it_is_the_no_change_forecast(
+        hand: DuckDBStore, hand_db: Path, kit: Kit) -> None:
+    early = backtest(hand, hv.VINTAGE, hv.START, hv.BASE, level="england")
+    assert early.metadata["equals_no_change"]  # no flows end by March 2023
+    assert early.metadata["no_flows_staff_groups"] == [hv.D, hv.M, hv.N]
+    later = backtest(hand, hv.VINTAGE, hv.BASE, hv.LATER, level="england")
+    assert not later.metadata["equals_no_change"]
+    assert later.metadata["no_flows_staff_groups"] == [hv.M]  # managers report no flows
+    table = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--from", hv.START,
+                    "--to", hv.BASE, "--level", "england")
+    assert table.exit_code == 0, table.output
+    assert "the projection IS the no-change forecast" in kit.plain(table.stdout)
+    partial = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--from", hv.BASE,
+                      "--to", hv.LATER, "--level", "england")
+    assert f"No flows up to {hv.BASE} for {hv.M}: their projection is the no-change " \
+        "forecast" in kit.plain(partial.stdout)
+
+
+def test_a_comparison_that_is_not_like_for_like_is_warned(hand: DuckDBStore, hand_db: Path,
+                                                          kit: Kit) -> None:
+    same = backtest(hand, hv.VINTAGE, hv.START, hv.BASE, level="england")
+    assert same.metadata["comparability"]["like_for_like"]  # the same four organisations
+    # June 2024: REE appears, and neither it nor ZZ9 has a reference record
+    moved = backtest(hand, hv.VINTAGE, hv.BASE, hv.LATER, level="icb")
+    found = moved.metadata["comparability"]
+    assert not found["like_for_like"]
+    assert (found["organisations_from_only"], found["organisations_to_only"]) == (0, 1)
+    assert found["fte_to_only"] == 3
+    assert found["organisations_placed_at_neither"] == 2
+    result = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--from", hv.BASE,
+                     "--to", hv.LATER, "--level", "icb")
+    assert result.exit_code == 0, result.output
+    warned = kit.plain(result.stderr)
+    assert ("warning: not like for like: 1 organisation(s) have staff on 2024-06-30 only "
+            "(3 FTE)") in warned
+    assert "2 organisation(s) with staff have no reference record valid at either census" in warned
+    quiet = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--from", hv.START,
+                    "--to", hv.BASE, "--level", "england")
+    assert "not like for like" not in quiet.stderr
+
+
 @pytest.mark.parametrize(("start", "end", "message"), [
     (hv.BASE, hv.START, "must be after"),
     (hv.BASE, "2025-01-31", "no staff in post on 2025-01-31"),
@@ -116,7 +188,7 @@ def real_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore
     assert len(pcn) == 7
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
     with DuckDBStore(path) as building:
-        ingest(building, [hchs], "hchs")
+        ingest(building, [hchs, real(ETR)], "hchs")
         ingest(building, pcn, "pcn")
     with DuckDBStore(path, read_only=True) as store:
         yield store
@@ -137,6 +209,25 @@ def test_hchs_by_organisation_september_2017_to_june_2018(real_store: DuckDBStor
     assert 0 < overall["wape"] < overall["mape"] < 100
     assert overall["cells"] > 3000
     assert math.isfinite(overall["mape"])
+
+
+@pytest.mark.realdata
+def test_hchs_by_region_with_the_2022_ods_edition_is_not_like_for_like(
+        real_store: DuckDBStore) -> None:
+    result = backtest(real_store, "hchs", "2017-09", "2018-06", level="region")
+    assert result.metadata["equals_no_change"]
+    found = result.metadata["comparability"]
+    assert not found["like_for_like"]
+    # counted from the files with pandas: 24 organisations (33,153 FTE) report in
+    # September 2017 only and 7 (19,032 FTE) in June 2018 only; 225 organisations with
+    # staff (CCGs, and trusts closed before March 2022) are not in the 2022 ODS edition;
+    # R0A opened on 1 October 2017, between the censuses.
+    assert (found["organisations_from_only"], found["organisations_to_only"]) == (24, 7)
+    assert found["fte_from_only"] == pytest.approx(33_152.8, abs=0.1)
+    assert found["fte_to_only"] == pytest.approx(19_032.1, abs=0.1)
+    assert found["organisations_placed_at_neither"] == 225
+    assert found["organisations_placed_at_one_census"] == 1
+    assert any("98,512 FTE on 2017-09-30, 67,540 on 2018-06-30" in w for w in found["warnings"])
 
 
 @pytest.mark.realdata

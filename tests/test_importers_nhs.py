@@ -365,11 +365,17 @@ def test_staff_survey_rates_become_proportions_with_their_base(everything) -> No
 
 
 @pytest.mark.realdata
-def test_burnout_rate_reaches_the_metrics(everything) -> None:
+def test_burnout_rate_is_na_for_censuses_the_staff_survey_does_not_cover(everything) -> None:
+    # The surveys are 2021-2023; the trusts' censuses September 2017 and June 2018.
     store, _ = everything
-    position = metrics.current_position(store, metrics.Query("real", level="region"))
-    rates = position.set_index("area_code")["burnout_rate"]
-    assert rates.loc["Y56"] == pytest.approx(0.3, abs=0.1)
+    for period in (date(2017, 9, 30), date(2018, 6, 30)):
+        position, covered = metrics.position_with_coverage(
+            store, metrics.Query("real", level="region", period=period))
+        assert position["fte"].notna().any()
+        assert position["burnout_rate"].isna().all()
+        note = covered.set_index("metric").at["burnout_rate", "note"]
+        assert f"no staff survey for the census {period:%Y-%m}" in note
+        assert note.endswith("the vintage has 2021, 2022, 2023")
 
 
 # -- unseen later editions: altered copies of the real files ----------------------------

@@ -254,6 +254,36 @@ def test_real_mapping_flows_and_finding(real_store) -> None:
 
 
 @pytest.mark.realdata
+def test_real_headcount_counts_each_person_once_at_every_level(real_store) -> None:
+    from datetime import date
+
+    from wfplan.dataset.metrics import Query, current_position
+
+    store, report = real_store
+    march = date(2021, 3, 31)
+    cells = store.scalar("SELECT sum(headcount) FROM staff_in_post WHERE period = ?", [march])
+    assert cells == 6_911  # a person in several PCN × role cells is in each
+    # Distinct identifiers by level, counted from the file with pandas:
+    # PCNs 6,908, ICBs 6,860 (one person in two ICBs), regions 6,859, England 6,859.
+    for level, people in (("org", 6_908), ("icb", 6_860), ("region", 6_859),
+                          ("england", 6_859)):
+        position = current_position(store, Query("real", level, period=march))
+        assert position["headcount"].sum() == people, level
+    england = current_position(store, Query("real", period=march)).iloc[0]
+    assert round(england["fte"], 1) == 5_571.4  # README: every record's FTE
+    # FTE per head over the same people: 5,102.6 FTE of identified records ÷ 6,859
+    assert england["fte_per_head"] == pytest.approx(5_102.6276 / 6_859, abs=1e-6)
+    groups = {g: current_position(store, Query("real", staff_group=g, period=march))
+              ["headcount"].iat[0] for g in ("pc_direct_patient_care", "pc_directors",
+                                             "pc_admin")}
+    assert groups == {"pc_direct_patient_care": 5_318, "pc_directors": 618, "pc_admin": 926}
+    september = current_position(store, Query("real")).iloc[0]
+    assert september["headcount"] == 9_615  # README 9,616 counts the literal 'NULL'
+    assert any("census 2021-03: 6,859 distinct people in England (6,911 if each cell's "
+               "headcount were added up)" in n for n in report.warnings)
+
+
+@pytest.mark.realdata
 def test_unseen_later_edition_imports_with_warnings(tmp_path: Path, store) -> None:
     source = real_files()[-1]
     text = source.read_bytes().decode("cp1252").splitlines()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wfplan.dataset.importers.population import age_code
+from wfplan.dataset import codelists
+from wfplan.dataset.importers.population import ONS_REGIONS, age_code
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
@@ -88,6 +89,59 @@ def test_real_regions_nhs_regions_and_england(real_store) -> None:
 
 
 @pytest.mark.realdata
+def test_real_ons_region_codes_are_known_areas_mapped_to_nhs_regions(real_store) -> None:
+    store, report = real_store
+    assert store.scalar("SELECT count(*) FROM unmapped WHERE value LIKE 'E12%'") == 0
+    assert not any("E12000" in w and "matches no known code" in w for w in report.warnings)
+    regions = store.query("SELECT code, name, parent_code FROM areas WHERE level = "
+                          "'ons_region' ORDER BY code")
+    assert regions["code"].tolist() == [f"E1200000{i}" for i in range(1, 10)]
+    assert set(regions["parent_code"]) == {"E92000001"}
+    note = next(w for w in report.warnings if "mapped to NHS England regions" in w)
+    assert "one-to-one Y56 = E12000007, Y58 = E12000009" in note
+    assert "Y60 = E12000004 + E12000005" in note
+    for approximate in ("Y63 ≈ E12000001 + E12000003", "Y62 ≈ E12000002", "Y61 ≈ E12000006",
+                        "Y59 ≈ E12000008"):
+        assert approximate in note
+
+
+@pytest.mark.realdata
+def test_the_ons_region_code_list_matches_the_gp_practice_region_mapping() -> None:
+    # NHS Digital's practice → CCG → commissioning region mapping of January 2022 shows the
+    # boundary areas the code list names: each is in the NHS region the list says.
+    mapping = pd.read_csv(real("../reference/gp-reg-pat-prac-map_2022-01.csv"), dtype=str)
+    regions = mapping.groupby("CCG_NAME")["COMM_REGION_CODE"].agg(set)
+    assert regions["NHS Bedfordshire, Luton and Milton Keynes CCG"] == {"Y61"}  # MK: ONS SE
+    assert regions["NHS North Cumbria CCG"] == {"Y63"}  # ONS North West
+    assert regions["NHS Tameside and Glossop CCG"] == {"Y62"}  # Glossop: ONS East Midlands
+    assert regions["NHS Bassetlaw CCG"] == {"Y63"}  # ONS East Midlands
+    ons = pd.DataFrame(codelists.get("ons_region").rows).set_index("code")
+    assert set(ons["nhs_region_code"]) == set(codelists.get("region").codes)
+    assert ons.loc[["E12000007", "E12000009"], "correspondence"].tolist() == ["one_to_one"] * 2
+    assert ons.loc[["E12000002", "E12000006", "E12000008"], "correspondence"].eq(
+        "approximate").all()
+    assert ons["source"].str.len().gt(0).all()
+
+
+def test_ons_regions_from_two_regional_files_are_one_area_each(tmp_path: Path, store) -> None:
+    lines = ["region,age_band,year,population_thousands"]
+    for _code, name in ONS_REGIONS.values():
+        lines += [f"{name},0_9,2029,1", f"{name},80_89,2029,2"]
+    first = tmp_path / "ons_region_population_by_age_2024_2029.csv"
+    first.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second = tmp_path / "ons_region_population_by_age_2024_2030.csv"
+    second.write_text("\n".join(lines).replace(",2029,", ",2030,") + "\n", encoding="utf-8")
+    ingest(store, [first], "v")
+    report = ingest(store, [second], "v")
+    assert store.scalar("SELECT count(*) FROM areas WHERE level = 'ons_region'") == 9
+    assert store.scalar("SELECT count(*) FROM unmapped") == 0
+    assert report.unmapped_warnings == []
+    london = store.query("SELECT area_code, sum(persons) AS p FROM population WHERE year = "
+                         "2030 AND area_code IN ('E12000007', 'Y56') GROUP BY 1 ORDER BY 1")
+    assert london["p"].tolist() == [3000.0, 3000.0]  # one-to-one: the same area
+
+
+@pytest.mark.realdata
 def test_real_uk_and_local_authorities(real_store) -> None:
     store, report = real_store
     uk = store.query("SELECT year, persons, variant, age_band FROM population WHERE "
@@ -95,6 +149,8 @@ def test_real_uk_and_local_authorities(real_store) -> None:
     assert uk["persons"].iloc[0] == pytest.approx(67_600_000)
     assert set(uk["variant"]) == {"principal"}
     assert set(uk["age_band"]) == {"all"}
+    assert store.scalar("SELECT count(*) FROM unmapped WHERE value = 'K02000001'") == 0
+    assert store.scalar("SELECT level FROM areas WHERE code = 'K02000001'") == "uk"
     raw = pd.read_csv(real(FILES[2]))
     english = raw[raw["code"].str.startswith("E")]
     la = store.query("SELECT count(DISTINCT area_code) AS n, count(*) AS rows, "

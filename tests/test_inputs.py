@@ -113,7 +113,8 @@ def test_vacancies_training_and_population(icb: ModelInputs) -> None:
     assert _at(icb, "vacancy_fte", "QMJ", hv.N) == 3.5  # 2023-12, not June 2024
     assert _at(icb, "vacancy_fte", "QJK", hv.N) == 2.0
     assert icb.training_places is not None
-    assert icb.training_places.coords["year"] == (2022, 2023)
+    # a March census: 2022/23 starts in the census year to March 2023, 2023/24 in 2024
+    assert icb.training_places.coords["year"] == (2023, 2024)
     assert icb.training_places.sel(staff_group=hv.N).values.tolist() == [150, 120]
     assert icb.training_places.sel(staff_group=hv.D).values.tolist() == [0, 0]
     assert icb.training_duration.sel(staff_group=hv.N).values == 3  # 860 / 270, rounded
@@ -176,8 +177,8 @@ def test_known_at_uses_only_earlier_data(hand: DuckDBStore) -> None:
     assert early.leaver_rate.values == pytest.approx(np.full(early.leaver_rate.shape, 0.1))
     assert "population" in names
     assert "other_joiners" in names
-    # intakes starting up to the census's calendar year: 2022/23 and 2023/24
-    assert early.training_places.coords["year"] == (2022, 2023)
+    # only intakes started by the census: 2022/23 (September 2022), not 2023/24
+    assert early.training_places.coords["year"] == (2023,)
 
 
 def test_the_latest_census_is_the_default_period(hand: DuckDBStore) -> None:

@@ -151,8 +151,10 @@ def _expected(tables: dict[str, pd.DataFrame], level: str) -> pd.DataFrame:
                                                    strict=True)], index=frame.index)
 
     fte_or_hc = now["fte"].fillna(now["headcount"])
+    both = now["fte"].notna() & now["headcount"].notna()
     known_nat = now["nationality"].notna() & (now["nationality"] != "unknown")
     staff = by_area(now, headcount=now["headcount"], fte=now["fte"],
+                    fte_both=now["fte"].where(both, 0), hc_both=now["headcount"].where(both, 0),
                     hc55=now["headcount"].where(now["age_band"].isin(["55_59", "60_64",
                                                                        "65_plus"]), 0),
                     hc_age=now["headcount"].where(now["age_band"].notna(), 0),
@@ -180,7 +182,7 @@ def _expected(tables: dict[str, pd.DataFrame], level: str) -> pd.DataFrame:
     mean_hc = (staff["hc_start"] + staff["hc_end"]) / 2
     return pd.DataFrame({
         "headcount": staff["headcount"], "fte": staff["fte"],
-        "fte_per_head": staff["fte"] / staff["headcount"],
+        "fte_per_head": staff["fte_both"] / staff["hc_both"],  # rows with both only
         "vacancy_fte": staff["vacancy_fte"],
         "vacancy_rate": staff["vacancy_fte"] / (staff["fte_vac"] + staff["vacancy_fte"]),
         "joiner_rate": staff["joiners"] / mean_hc, "leaver_rate": staff["leavers"] / mean_hc,

@@ -89,3 +89,34 @@ def test_metrics_say_when_the_latest_census_misses_sectors(real_db: Path) -> Non
     assert older.returncode == 0, older.stderr
     england = json.loads(older.stdout)["current_position"][0]
     assert england["fte"] > 900_000
+
+
+def test_the_default_england_view_shows_each_figures_coverage(real_db: Path) -> None:
+    # The latest census is primary care's; the trusts' sickness and survey do not cover it.
+    result = _wfplan("metrics", "--db", str(real_db), "--vintage", "real", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    england = data["current_position"][0]
+    assert england["headcount"] > 0
+    assert england["sickness_absence_rate"] is None
+    assert england["burnout_rate"] is None
+    coverage = {item["metric"]: item for item in data["coverage"]}
+    assert coverage["headcount"]["sectors"] == ["primary_care"]
+    assert coverage["headcount"]["period"] == england["period"]
+    for figure in ("sickness_absence_rate", "burnout_rate"):
+        assert "nhs_trust" in coverage[figure]["sectors"]
+        assert "Primary care only" in coverage[figure]["note"]
+    trusts = _wfplan("metrics", "--db", str(real_db), "--vintage", "real", "--format", "json",
+                     "--period", "2017-09-30", "--sector", "nhs_trust")
+    burnout = {item["metric"]: item for item in json.loads(trusts.stdout)["coverage"]}[
+        "burnout_rate"]
+    assert "no staff survey for the census 2017-09" in burnout["note"]
+
+
+def test_ons_region_and_uk_codes_are_not_unknown(real_db: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(real_db), read_only=True) as con:
+        found = con.execute("SELECT count(*) FROM unmapped WHERE value LIKE 'E12%' "
+                            "OR value = 'K02000001'").fetchone()
+    assert found == (0,)

@@ -220,24 +220,29 @@ def metrics(
     """Report the current position: staff in post, vacancies, turnover, sickness, diversity.
 
     Each metric is n/a where the data does not support it, never 0 (empty in
-    CSV, null in JSON). The ethnic-minority share by pay band follows in a
-    second table. Tables too wide for the terminal are split, repeating the area.
+    CSV, null in JSON). A table of what each figure covers (sectors, period,
+    why n/a) follows; JSON has it under "coverage". The ethnic-minority share by
+    pay band follows in a further table. Tables too wide for the terminal are
+    split, repeating the area.
     """
     from wfplan.dataset import metrics as m
+    from wfplan.dataset.metrics_coverage import coverage_table
     from wfplan.dataset.store import open_store
 
-    def work() -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    def work() -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                        pd.DataFrame]:
         store = open_store(db, read_only=True)
         try:
             chosen = read_vintage(store, vintage)
             when = census(store, chosen, period) if period else None
             query = m.Query(chosen, level.value, area, staff_group, when, sector)
-            return (chosen, m.current_position(store, query), m.ethnic_minority_by_band(
-                store, query), m.net_change(store, query), m.latest_by_sector(store, chosen))
+            return (chosen, *m.position_with_coverage(store, query),
+                    m.ethnic_minority_by_band(store, query), m.net_change(store, query),
+                    m.latest_by_sector(store, chosen))
         finally:
             store.close()
 
-    chosen, position, bands, change, latest = _guard(work)
+    chosen, position, coverage, bands, change, latest = _guard(work)
     if period is None and sector is None and latest["period"].nunique() > 1:
         census_day = str(position["period"].iat[0]) if not position.empty else "the latest census"
         others = "; ".join(f"{name_of('sector', r['sector'])} {r['period']}"
@@ -250,6 +255,7 @@ def metrics(
             "current_position": _records(position),
             "ethnic_minority_by_band": _records(bands),
             "net_change": _records(change),
+            "coverage": _records(coverage),
         }
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
         return
@@ -257,6 +263,7 @@ def metrics(
         sys.stdout.write(csv_text(position))
         return
     metrics_table(out, position, f"Current position, vintage {chosen!r}, level {level.value}")
+    metrics_table(out, coverage_table(coverage), "What each figure covers: sectors and period")
     if not bands.empty:
         metrics_table(out, bands, f"Ethnic-minority share of headcount by pay band, "
                       f"{bands['period'].iat[0]}")

@@ -245,7 +245,28 @@ def backtest_command(
     _print_backtest(*guard(work), output)
 
 
+def _no_flows_caption(meta: dict[str, Any]) -> str | None:
+    """Say when the projection is the no-change forecast because there are no flows."""
+    if meta.get("equals_no_change"):
+        return (f"No flows up to {meta['from']}: every staff group is held steady (joiners "
+                "replace leavers), so the projection IS the no-change forecast and its MAPE "
+                "equals the no-change MAPE.")
+    still = meta.get("no_flows_staff_groups") or []
+    if still:
+        return (f"No flows up to {meta['from']} for {', '.join(still)}: their projection is "
+                "the no-change forecast.")
+    return None
+
+
+def _warn_comparability(meta: dict[str, Any]) -> None:
+    """Print, as warnings, why the comparison is not like for like."""
+    for line in meta.get("comparability", {}).get("warnings", []):
+        err.print(f"[yellow]warning:[/] not like for like: {line}", highlight=False,
+                  soft_wrap=True)
+
+
 def _print_backtest(result: Any, vintage: str, output: OutputFormat) -> None:
+    _warn_comparability(result.metadata)
     if output is OutputFormat.csv:
         sys.stdout.write(csv_text(result.cells))
         return
@@ -263,7 +284,8 @@ def _print_backtest(result: Any, vintage: str, output: OutputFormat) -> None:
     rows = [[name_of("staff_group", row[c]) if c == "staff_group" else _number(row[c], c)
              for c in _BACKTEST_HEADINGS] for row in result.summary.to_dict("records")]
     print_table(out, f"Back-test of vintage {vintage!r}: {meta['from']} → {meta['to']} "
-                f"({meta['years']:.2f} years), level {meta['level']}; supply FTE", columns, rows)
+                f"({meta['years']:.2f} years), level {meta['level']}; supply FTE", columns, rows,
+                caption=_no_flows_caption(meta))
     out.print(f"{len(meta['assumptions'])} assumption(s) used (see --format json); MAPE is "
               "the mean absolute % error over compared area x staff group cells.",
               highlight=False)

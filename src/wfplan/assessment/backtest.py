@@ -2,7 +2,8 @@
 
 :func:`backtest` builds the model's inputs from the data known at the
 ``from`` census only (staff in post, vacancies and flows up to it; education
-intakes up to its year; no population projection, because demand does not
+intakes that had started by it, an academic year starting on 1 September; no
+population projection, because demand does not
 feed back into supply), projects supply with the principal run (no
 uncertainty, no interventions, every parameter at its default), and compares
 supply FTE (and headcount, where the vintage has headcount at both censuses)
@@ -25,19 +26,33 @@ measures:
 - WAPE = Σ|error| ÷ Σactual × 100 (FTE-weighted);
 - the same measures for the no-change forecast (actual = the ``from`` figure),
   the benchmark a projection must beat.
+
+Two findings go into the metadata, and ``wfplan backtest`` prints them:
+
+- ``no_flows_staff_groups``: staff groups with no flows up to the ``from``
+  census. Their stock is held steady (joiners replace leavers), so their
+  projection *is* the no-change forecast; ``equals_no_change`` when that holds
+  for every staff group.
+- ``comparability``: whether the comparison is like for like. It is not when
+  organisations have staff at one census only (openings, closures, mergers:
+  their staff move between cells without any flow) or, at ICB and region level,
+  when organisations are placed in an area at one census and not the other, or
+  at neither (no reference record valid then, such as trusts that closed before
+  the reference edition loaded: their staff count as ``UNMAPPED``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from wfplan.assessment.flows import flow_period
 from wfplan.assessment.inputs import build_inputs, resolve_period
 from wfplan.assessment.source import Selection, years_between
 from wfplan.dataset.store import Store
@@ -186,7 +201,95 @@ def backtest(store: Store, vintage: str, from_period: date | str, to_period: dat
     selection = Selection(store, vintage, level, start, sector, wanted)
     headcount = _has_headcount(selection, start) and _has_headcount(selection, end)
     cells = _cells(inputs, years, _actual(selection, end), headcount)
+    still = _without_flows(selection, groups)
     metadata = {"vintage": vintage, "from": start.isoformat(), "to": end.isoformat(),
                 "years": years, "level": level, "staff_groups": list(groups),
-                "headcount_compared": headcount, "assumptions": list(inputs.assumptions)}
+                "headcount_compared": headcount, "no_flows_staff_groups": still,
+                "equals_no_change": bool(groups) and len(still) == len(groups),
+                "comparability": comparability(selection, end),
+                "assumptions": list(inputs.assumptions)}
     return Backtest(cells, summarise(cells), metadata)
+
+
+def _without_flows(selection: Selection, groups: tuple[str, ...]) -> list[str]:
+    """Return the staff groups with no flows up to the base census (held steady)."""
+    pair = flow_period(selection)
+    if pair is None:
+        return list(groups)
+    found = selection.aggregate(
+        "count(*) AS n", "flows", "f.period_start = $start AND f.period_end = $end AND "
+        "coalesce(f.route, '') <> 'internal'", {"start": pair[0], "end": pair[1]})
+    present = set(found["staff_group"])
+    return [g for g in groups if g not in present]
+
+
+def comparability(selection: Selection, end: date) -> dict[str, Any]:
+    """Say whether the organisations behind the two censuses are the same, and placed alike.
+
+    Returns
+    -------
+    dict
+        ``like_for_like`` and ``warnings`` (sentences), with the counts behind
+        them: organisations (and their FTE) with staff at one census only, and,
+        at ICB and region level, placed in an area at one census only or at
+        neither.
+    """
+    start = selection.period
+    orgs = replace(selection, level="org")
+    staff = orgs.aggregate(
+        "sum(coalesce(fte, headcount)) FILTER (WHERE f.period = $start) AS at_start, "
+        "sum(coalesce(fte, headcount)) FILTER (WHERE f.period = $end) AS at_end",
+        "staff_in_post", "f.period IN ($start, $end)", {"start": start, "end": end})
+    staff = staff.groupby("area")[["at_start", "at_end"]].sum(min_count=1).astype("float64")
+    placed = _placed(selection, start, end).reindex(staff.index, fill_value=False)
+    out: dict[str, Any] = {"warnings": []}
+    before, after = staff["at_start"].fillna(0) > 0, staff["at_end"].fillna(0) > 0
+    only = {"from": before & ~after, "to": after & ~before}
+    for key, mask in only.items():
+        out[f"organisations_{key}_only"] = int(mask.sum())
+        out[f"fte_{key}_only"] = float(staff.loc[mask, f"at_{'start' if key == 'from' else 'end'}"]
+                                       .sum())
+    parts = [f"{out[f'organisations_{key}_only']} organisation(s) have staff on {day} only "
+             f"({out[f'fte_{key}_only']:,.0f} FTE)"
+             for key, day in (("from", start), ("to", end)) if only[key].any()]
+    if parts:
+        out["warnings"].append(
+            " and ".join(parts) + ": openings, closures and mergers move staff between cells "
+            "without flows" + (" (their cells are counted apart, as appeared or disappeared)"
+                               if selection.level == "org" else ""))
+    if selection.level in ("icb", "region"):
+        out.update(_placement_warnings(staff, placed, start, end, out["warnings"]))
+    out["like_for_like"] = not out["warnings"]
+    return out
+
+
+def _placed(selection: Selection, start: date, end: date) -> pd.DataFrame:
+    """Whether each organisation has a reference record placing it in an area at each census."""
+    valid = ("(valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?) "
+             "AND (icb_code IS NOT NULL OR region_code IS NOT NULL)")
+    frame = selection.store.query(
+        f"SELECT org_code, bool_or({valid}) AS at_start, bool_or({valid}) AS at_end "
+        "FROM organisations WHERE vintage = ? GROUP BY org_code",
+        [start, start, end, end, selection.vintage])
+    return frame.set_index("org_code")[["at_start", "at_end"]].astype(bool)
+
+
+def _placement_warnings(staff: pd.DataFrame, placed: pd.DataFrame, start: date, end: date,
+                        warnings: list[str]) -> dict[str, Any]:
+    present = (staff["at_start"].fillna(0) > 0) | (staff["at_end"].fillna(0) > 0)
+    one = present & (placed["at_start"] != placed["at_end"])
+    neither = present & ~placed["at_start"] & ~placed["at_end"]
+    if one.any():
+        warnings.append(
+            f"{int(one.sum())} organisation(s) with staff are placed in an area by a reference "
+            f"record valid on one census and not the other ({start} or {end}): both censuses "
+            f"place them as on {start}")
+    if neither.any():
+        warnings.append(
+            f"{int(neither.sum())} organisation(s) with staff have no reference record valid "
+            f"at either census (e.g. trusts closed before the reference edition loaded; "
+            f"{staff.loc[neither, 'at_start'].sum():,.0f} FTE on {start}, "
+            f"{staff.loc[neither, 'at_end'].sum():,.0f} on {end}): placed by their nearest "
+            "record if any, else counted as UNMAPPED")
+    return {"organisations_placed_at_one_census": int(one.sum()),
+            "organisations_placed_at_neither": int(neither.sum())}

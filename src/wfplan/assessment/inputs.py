@@ -139,7 +139,8 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
         Only these staff groups (codes or labels) / organisations of this sector.
     known_at
         Use only what was known at this date (back-tests): censuses, vacancies
-        and flows up to it, education intakes and population years up to its year.
+        and flows up to it, education intakes that started by it, and population
+        years up to its year.
     demography
         Read population and utilisation (otherwise demand has no demographic driver).
 
@@ -163,8 +164,8 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
     coords = Coords(area=stock.areas, staff_group=stock.staff_groups, age_band=stock.age_bands)
     flows = read_flows(selection, stock, assumptions)
     last_year = known_at.year if known_at else 9999
-    training = _without(read_training(store, vintage, stock.staff_groups, last_year,
-                                      assumptions), flows.steady, assumptions)
+    training = _without(read_training(store, vintage, stock.staff_groups, base, assumptions,
+                                      known_at), flows.steady, assumptions)
     joiners = _joiners(flows, training, stock, assumptions)
     arrays: dict[str, LabelledArray] = _training_arrays(training, coords)
     vacancy = vacancies(selection, stock, assumptions)

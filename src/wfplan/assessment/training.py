@@ -1,18 +1,36 @@
 """Training places, duration and completion from the ``education`` table.
 
 National, by staff group: places (or starters where places are not given) are
-summed over providers and regions for each academic year, whose first calendar
-year is the intake year (``2024/25`` → 2024). Completion rate and duration are
-means weighted by places; the model needs whole years, so the duration is
-rounded half up. Years missing inside the series repeat the year before; the
-model holds places flat outside it. Staff groups with no education rows get no
-training route (0 places) and that is recorded: their newly qualified joiners
-observed in the flows are then counted with the other joiners instead.
+summed over providers and regions for each academic year. Completion rate and
+duration are means weighted by places; the model needs whole years, so the
+duration is rounded half up. Years missing inside the series repeat the year
+before; the model holds places flat outside it. Staff groups with no education
+rows get no training route (0 places) and that is recorded: their newly
+qualified joiners observed in the flows are then counted with the other joiners
+instead.
+
+Academic years and census years
+-------------------------------
+The model steps from census to census: its year ``y`` is the twelve months
+ending on the census date in calendar year ``y``, and ``NQ[y] = places[y - d]``.
+An academic year ``Y/Y+1`` starts on 1 September ``Y``, so its intake is dated
+to the census year whose twelve months contain that day
+(:func:`intake_census_year`): ``Y`` for a census from September to December,
+``Y + 1`` for a census from January to August. Completers of a ``d``-year
+course finish in the summer of ``Y + d`` and join from September ``Y + d``; they
+then first count at the census of year ``intake + d``: with a March census
+``2024/25`` is census year 2025 and a 3-year course's completers arrive by
+March 2028 (after finishing in summer 2027), not March 2027; with a September
+census ``2024/25`` is 2024 and they arrive by September 2027.
+
+When only what was known at a date may be used (``known_at``, back-tests),
+intakes that start after that date are left out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -21,18 +39,54 @@ from wfplan.assessment.source import Assumptions
 from wfplan.assessment.stock import input_default
 from wfplan.dataset.store import Store
 
+#: The day an academic year starts: ``Y/Y+1`` starts on 1 September ``Y``.
+ACADEMIC_YEAR_START = (9, 1)
+
 _SQL = """
-SELECT staff_group, year, sum(n) AS places,
+SELECT staff_group, start + $offset AS year, sum(n) AS places,
        sum(completion_rate * n) FILTER (WHERE completion_rate IS NOT NULL) AS completed,
        sum(n) FILTER (WHERE completion_rate IS NOT NULL) AS completion_base,
        sum(duration_years * n) FILTER (WHERE duration_years IS NOT NULL) AS duration,
        sum(n) FILTER (WHERE duration_years IS NOT NULL) AS duration_base
 FROM (SELECT staff_group, completion_rate, duration_years, coalesce(places, starters) AS n,
-             TRY_CAST(regexp_extract(academic_year, '^([0-9]{4})', 1) AS INTEGER) AS year
-      FROM education WHERE vintage = ?)
-WHERE year IS NOT NULL AND n IS NOT NULL AND year <= ?
+             TRY_CAST(regexp_extract(academic_year, '^([0-9]{4})', 1) AS INTEGER) AS start
+      FROM education WHERE vintage = $vintage)
+WHERE start IS NOT NULL AND n IS NOT NULL AND start <= $last_start
 GROUP BY ALL
 """
+
+
+def _starts_by(day: date) -> bool:
+    """Whether the academic year of ``day``'s calendar year has started on ``day``."""
+    return (day.month, day.day) >= ACADEMIC_YEAR_START
+
+
+def intake_census_year(start_year: int, census: date) -> int:
+    """Return the census year of the intake of academic year ``start_year/start_year+1``.
+
+    The census year ``y`` is the twelve months ending on the census's month and
+    day in calendar year ``y``; the intake counts in the one that contains its
+    first day, 1 September ``start_year``.
+
+    Parameters
+    ----------
+    start_year
+        The academic year's first calendar year (2024 for ``2024/25``).
+    census
+        A census date; only its month and day matter.
+
+    Returns
+    -------
+    int
+        ``start_year`` for a census from 1 September to 31 December, else
+        ``start_year + 1``.
+    """
+    return start_year if _starts_by(census) else start_year + 1
+
+
+def last_known_start(known_at: date) -> int:
+    """Return the first calendar year of the latest academic year started by ``known_at``."""
+    return known_at.year if _starts_by(known_at) else known_at.year - 1
 
 
 @dataclass(frozen=True)
@@ -77,15 +131,39 @@ def _weighted(frame: pd.DataFrame, value: str, base: str, groups: tuple[str, ...
     return np.array(out, dtype=np.float64), missing
 
 
-def read_training(store: Store, vintage: str, groups: tuple[str, ...], last_year: int,
-                  assumptions: Assumptions) -> Training | None:
-    """Return the training route of ``groups`` from intakes up to ``last_year``, if any."""
-    frame = store.query(_SQL, [vintage, last_year])
+def read_training(store: Store, vintage: str, groups: tuple[str, ...], census: date,
+                  assumptions: Assumptions, known_at: date | None = None) -> Training | None:
+    """Return the training route of ``groups``, if any, by census year of intake.
+
+    Parameters
+    ----------
+    store, vintage
+        Where the ``education`` rows are.
+    groups
+        The staff groups of the model, in order.
+    census
+        The base census: academic years are dated to its census years
+        (:func:`intake_census_year`).
+    assumptions
+        Where defaults are recorded.
+    known_at
+        Leave out intakes that start after this date (back-tests).
+    """
+    offset = intake_census_year(0, census)
+    last_start = last_known_start(known_at) if known_at else 9999
+    frame = store.query(_SQL, {"vintage": vintage, "offset": offset,  # type: ignore[arg-type]
+                               "last_start": last_start})
     frame = frame[frame["staff_group"].isin(groups) & (frame["places"] > 0)]
     if frame.empty:
         return None
     frame = frame.astype({c: "float64" for c in frame.columns if c not in ("staff_group",
                                                                              "year")})
+    assumptions.add(
+        "training_places years", f"academic year Y/Y+1 -> census year Y+{offset}",
+        f"an academic year starts on 1 September; with a census on {census:%d %B} its "
+        f"intake counts in the census year {'it starts in' if offset == 0 else 'after'} "
+        "(docs/model.md)" + ("" if known_at is None else
+                             f"; intakes starting after {known_at.isoformat()} left out"))
     first, last = int(frame["year"].min()), int(frame["year"].max())
     years = tuple(range(first, last + 1))
     table = frame.pivot_table(index="year", columns="staff_group", values="places",

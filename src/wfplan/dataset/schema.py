@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 
 #: Bump when the database layout changes, and add a migration in ``store.py``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
@@ -240,4 +240,28 @@ META_DDL_V2 = (
   fte DOUBLE
 )""",
 )
-META_DDL = META_DDL + META_DDL_V2
+
+#: Tables added in schema version 3 (also part of :data:`META_DDL`).
+#: ``distinct_headcount`` holds, for sources whose records identify people (the
+#: PCN workforce publication), the number of distinct people at each level of
+#: aggregation (organisation, ICB, region, England), by staff group and role,
+#: with the FTE of their records. It is computed at ingest from the hashed
+#: identifiers (:mod:`wfplan.dataset.distinct`) and holds no identifiers.
+#: ``staff_group`` and ``role`` NULL mean all staff groups and all roles;
+#: ``sector`` is the sector of everyone counted, NULL when they span several.
+META_DDL_V3 = (
+    """CREATE TABLE IF NOT EXISTS distinct_headcount (
+  vintage VARCHAR NOT NULL,
+  ingest_id BIGINT NOT NULL,
+  source VARCHAR NOT NULL,
+  period DATE NOT NULL,
+  level VARCHAR NOT NULL,
+  area_code VARCHAR NOT NULL,
+  sector VARCHAR,
+  staff_group VARCHAR,
+  role VARCHAR,
+  headcount BIGINT NOT NULL,
+  fte DOUBLE
+)""",
+)
+META_DDL = META_DDL + META_DDL_V2 + META_DDL_V3

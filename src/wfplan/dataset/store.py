@@ -263,8 +263,18 @@ def _add_source_flags_and_person_records(store: Store) -> None:
         store.execute(ddl)
 
 
+def _add_distinct_headcount(store: Store) -> None:
+    """Version 2 → 3: add ``distinct_headcount``, counted from the person records kept."""
+    from wfplan.dataset import distinct
+
+    for ddl in schema.META_DDL_V3:
+        store.execute(ddl)
+    distinct.backfill(store)
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
-MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records}
+MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
+                                    2: _add_distinct_headcount}
 
 
 class DuckDBStore(Store):

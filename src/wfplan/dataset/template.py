@@ -146,6 +146,11 @@ the PCN workforce publication, whose identifiers are unique within one file only
 - `person_records`: private. Pseudonymised (HMAC-SHA256 with a per-database salt) \
 record-level rows of ESR-style extracts, kept so that a later extract can add a \
 period and its flows. No report, export or API reads it.
+- `distinct_headcount`: for files whose records identify people (the PCN \
+workforce publication), the number of distinct people at organisation, ICB, region \
+and England level, by staff group and role, with their FTE: counts only, made at \
+ingest from the hashed identifiers, so that a person on several records counts \
+once in every total.
 - `schema_meta`: the schema version. Opening a database from an older wfplan migrates \
 it; one from a newer wfplan is refused with a message saying to upgrade.
 """

@@ -349,7 +349,8 @@ def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, An
     frame = data.wellbeing
     period = _period(data.position_region)
     source = src.dataset(["sickness_absence", "staff_survey"])
-    periods = f"sickness absence: 12 months to {period}; burnout: latest NHS Staff Survey year"
+    periods = (f"sickness absence: 12 months to {period}; burnout: the NHS Staff Survey "
+               "whose fieldwork began in the 12 months to that census (else the year before)")
     figure = None
     if len(frame):
         chart = charts.wellbeing_chart(frame, "chart-wellbeing",

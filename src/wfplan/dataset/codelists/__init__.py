@@ -17,6 +17,7 @@ from importlib import resources
 
 CODELIST_FILES = {
     "region": "regions.csv",
+    "ons_region": "ons_regions.csv",
     "icb": "icbs.csv",
     "staff_group": "staff_groups.csv",
     "staff_group_aggregate": "staff_group_aggregates.csv",

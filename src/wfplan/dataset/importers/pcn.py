@@ -20,6 +20,11 @@ What is loaded
   census month, so that the 7 quarterly files never share a key.
 - ``areas``: the PCNs (level ``pcn``, parent the sub-ICB location) and the
   sub-ICB locations (level ``sub_icb``, parent the ICB), keyed the same way.
+- ``distinct_headcount``: the distinct identifiers of each census at PCN, ICB,
+  region and England level, by staff group and role, with their records' FTE
+  (:mod:`wfplan.dataset.distinct`), because a person with records in several
+  cells is in each cell's headcount (6,911 cells' headcount against 6,859
+  people in March 2021).
 
 Flows
 -----
@@ -337,22 +342,27 @@ class PcnWorkforce(Importer):
                 "period": identified["period"].to_numpy(),
                 "person": identified["person"].to_numpy(),
                 "org_code": identified["pcn"].to_numpy(),
+                "staff_group": identified["staff_group_code"].to_numpy(),
                 "role": identified["role_code"].to_numpy(),
+                "fte": identified["fte_value"].to_numpy(),
             }),
             notes=notes,
         )
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
-        """Keep hashed identifiers, check consecutive censuses, record: no flows."""
+        """Keep hashed identifiers, count distinct people, check consecutive censuses."""
         pending, self._pending = self._pending, None
         if pending is None:
             return []
+        from wfplan.dataset import distinct
         from wfplan.dataset.importers.staff_records import store_person_records
 
         store_person_records(store, vintage, ingest_id, SOURCE, pending.records.rename(
             columns={"person": "person_id"}))
+        counted = distinct.record(store, vintage, ingest_id)
         periods = sorted(set(pending.records["period"]))
-        return [*pending.notes, *check_identifier_stability(store, vintage, ingest_id, periods)]
+        return [*pending.notes, *counted,
+                *check_identifier_stability(store, vintage, ingest_id, periods)]
 
 
 def _periods(data: pd.DataFrame, file: str) -> pd.Series:

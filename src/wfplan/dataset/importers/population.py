@@ -4,15 +4,22 @@ Four files, four importers:
 
 - ``ons_region_population_by_age_2022_2028.csv`` (``region, age_band, year,
   population_thousands``): the 9 English ONS regions in ten-year bands →
-  ``population`` for each ONS region (``E12…``), each NHS England region
+  ``population`` for each ONS region (``E12…``, also an ``areas`` row of level
+  ``ons_region`` unless the vintage has it already), each NHS England region
   (``Y56…``, sums of ONS regions, see :data:`NHS_REGIONS`) and England
-  (``E92000001``). Persons = thousands × 1,000. Years up to
+  (``E92000001``). The ONS regions and their NHS regions are in the code list
+  ``ons_regions.csv``: London and the South West are the same areas as NHS
+  London and South West; NHS Midlands is the East and West Midlands together
+  (since 1 July 2022); the other four NHS regions differ from any union of ONS
+  regions (Milton Keynes, North Cumbria), so their sums are approximations,
+  and the ingest says so. Persons = thousands × 1,000. Years up to
   :data:`LAST_ESTIMATE_YEAR` are mid-year estimates (variant NULL); later years
   are the principal projection (variant ``principal``). The highest band holds
   everyone above its lower bound (``80_89`` holds 80+), so it is stored as
   ``80_plus``.
 - ``uk_population_2022_2030.csv`` (``year, population_millions``) →
-  ``population`` for the UK (``K02000001``), all ages, variant ``principal``.
+  ``population`` for the UK (``K02000001``, also an ``areas`` row of level
+  ``uk``), all ages, variant ``principal``.
 - ``la_population_single_year_of_age.csv`` (``code, name, all, 0 … 89, 90+``)
   → ``population`` for each English local authority (codes ``E…``; the Welsh,
   Scottish and Northern Irish rows are left out with a note), by single year
@@ -74,28 +81,6 @@ LAST_ESTIMATE_YEAR = 2023
 #: The year of the local-authority file when its name gives none (ONS mid-2023 estimates).
 LA_DEFAULT_YEAR = 2023
 
-#: ONS region (as named in the file, normalised) → ONS code and name.
-ONS_REGIONS = {
-    "north_east": ("E12000001", "North East"),
-    "north_west": ("E12000002", "North West"),
-    "yorkshire_and_the_humber": ("E12000003", "Yorkshire and The Humber"),
-    "east_midlands": ("E12000004", "East Midlands"),
-    "west_midlands": ("E12000005", "West Midlands"),
-    "east": ("E12000006", "East of England"),
-    "london": ("E12000007", "London"),
-    "south_east": ("E12000008", "South East"),
-    "south_west": ("E12000009", "South West"),
-}
-#: NHS England region → the ONS regions it approximately covers (a few boundary areas differ).
-NHS_REGIONS = {
-    "Y56": ("E12000007",),
-    "Y58": ("E12000009",),
-    "Y59": ("E12000008",),
-    "Y60": ("E12000004", "E12000005"),
-    "Y61": ("E12000006",),
-    "Y62": ("E12000002",),
-    "Y63": ("E12000001", "E12000003"),
-}
 _LOWER_TIER = ("E06", "E07", "E08", "E09")
 _BAND = re.compile(r"^(\d+)\s*(?:_|-|to)\s*(\d+)(?:\s*years?)?$")
 _OPEN = re.compile(r"^(\d+)\s*(?:\+|_plus|plus|years? or (?:older|over)|and over)$")
@@ -107,6 +92,34 @@ def region_key(name: str) -> str:
     key = re.sub(r"[^a-z]+", "_", name.casefold()).strip("_")
     key = key.replace("yorkshire_and_humber", "yorkshire_and_the_humber")
     return "east" if key in ("east_of_england", "eastern") else key
+
+
+#: ONS region (as named in the file, normalised) → ONS code and name (code list ``ons_region``).
+ONS_REGIONS = {region_key(row["name"]): (row["code"], row["name"])
+               for row in codelists.get("ons_region").rows}
+#: NHS England region → the ONS regions it is made of, or approximately made of.
+NHS_REGIONS = {
+    nhs: tuple(r["code"] for r in codelists.get("ons_region").rows if r["nhs_region_code"] == nhs)
+    for nhs in dict.fromkeys(r["nhs_region_code"] for r in codelists.get("ons_region").rows)
+}
+
+
+def correspondence_note() -> str:
+    """Say which NHS-region sums of ONS regions are exact and which are approximate."""
+    rows = codelists.get("ons_region").rows
+    parts: dict[str, list[str]] = {"one_to_one": [], "union": [], "approximate": []}
+    for nhs, members in NHS_REGIONS.items():
+        kinds = {r["correspondence"] for r in rows if r["nhs_region_code"] == nhs}
+        kind = "approximate" if "approximate" in kinds else kinds.pop()
+        parts[kind].append(f"{nhs} {'≈' if kind == 'approximate' else '='} "
+                           f"{' + '.join(members)}")
+    return (
+        "ONS regions are mapped to NHS England regions (code list ons_regions.csv): "
+        f"one-to-one {', '.join(parts['one_to_one'])}; the same area as two ONS regions "
+        f"since 1 July 2022 {', '.join(parts['union'])}; not one-to-one, so these NHS-region "
+        f"populations are approximate: {', '.join(parts['approximate'])} (Milton Keynes, in "
+        "the ONS South East, is in NHS East of England; North Cumbria, in the ONS North West, "
+        "is in NHS North East and Yorkshire)")
 
 
 def age_code(label: str) -> str | None:
@@ -249,11 +262,15 @@ class RegionPopulation(_PopulationImporter):
         self.state.period = f"{int(year.min())}–{int(year.max())}"
         persons = thousands * 1000
         area = code.where(code.notna(), data["region"])
+        if code.notna().any():
+            yield "areas", _ons_region_areas(code)
         yield "population", _population_frame(year.astype(int), area, ages, persons, variant,
                                               data.index)
         rows = pd.DataFrame({"year": year.astype(int), "code": code, "age": ages,
                              "persons": persons, "variant": variant.fillna(""),
                              "row": data.index}).dropna(subset=["code"])
+        if not rows.empty:
+            self.state.notes.append(correspondence_note())
         nhs = []
         for code_nhs, members in NHS_REGIONS.items():
             part = rows[rows["code"].isin(members)].groupby(
@@ -271,6 +288,35 @@ class RegionPopulation(_PopulationImporter):
             yield "population", _population_frame(
                 total["year"], total["area"], total["age"], total["persons"],
                 total["variant"].replace("", None), pd.Index(total["row"].astype(int)))
+
+
+    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
+        """Keep the vintage's own record of ONS regions it already knew; return the notes."""
+        _drop_known_areas(store, vintage, ingest_id)
+        return list(self.state.notes)
+
+
+def _ons_region_areas(code: pd.Series) -> pd.DataFrame:
+    """Return the ONS regions in the file as areas (level ``ons_region``), at their first row."""
+    first = code.dropna().drop_duplicates()
+    names = dict(ONS_REGIONS.values())
+    return text_frame(pd.DataFrame({
+        "code": first, "name": first.map(names), "level": "ons_region", "parent_code": ENGLAND,
+        "valid_from": None, "valid_to": None}, index=first.index))
+
+
+def _drop_known_areas(store: Store, vintage: str, ingest_id: int) -> tuple[int, int]:
+    """Drop this ingest's areas whose code the vintage knew from another ingest.
+
+    Returns the number of this ingest's areas before and after.
+    """
+    before = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?", [ingest_id]))
+    store.execute(
+        "DELETE FROM areas AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
+        "SELECT 1 FROM areas AS e WHERE e.vintage = t.vintage AND e.ingest_id <> "
+        "t.ingest_id AND e.code = t.code)", [vintage, ingest_id])
+    after = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?", [ingest_id]))
+    return before, after
 
 
 def _open_top(band: str, top: str | None) -> str:
@@ -298,9 +344,17 @@ class UkPopulation(_PopulationImporter):
         millions, _ = parse_numbers(data["millions"], probe.path.name, "population_millions")
         year = pd.to_numeric(data["year"], errors="coerce")
         self.state.period = f"{int(year.min())}–{int(year.max())}"
+        yield "areas", text_frame(pd.DataFrame({
+            "code": [UK], "name": ["United Kingdom"], "level": ["uk"], "parent_code": [None],
+            "valid_from": [None], "valid_to": [None]}, index=data.index[:1]))
         yield "population", _population_frame(
             data["year"], pd.Series(UK, index=data.index), pd.Series("all", index=data.index),
             millions * 1_000_000, "principal", data.index)
+
+    def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
+        """Keep the vintage's own record of the UK if it had one; return the notes."""
+        _drop_known_areas(store, vintage, ingest_id)
+        return list(self.state.notes)
 
 
 class LocalAuthorityPopulation(_PopulationImporter):
@@ -364,14 +418,7 @@ class LocalAuthorityPopulation(_PopulationImporter):
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
         """Keep the vintage's own record of authorities it already knew; return notes."""
-        before = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?",
-                                  [ingest_id]))
-        store.execute(
-            "DELETE FROM areas AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
-            "SELECT 1 FROM areas AS e WHERE e.vintage = t.vintage AND e.ingest_id <> "
-            "t.ingest_id AND e.code = t.code)", [vintage, ingest_id])
-        after = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?",
-                                 [ingest_id]))
+        before, after = _drop_known_areas(store, vintage, ingest_id)
         notes = list(self.state.notes)
         if after:
             notes.append(f"{after} local authorities added as areas (level la)"
