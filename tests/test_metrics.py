@@ -269,19 +269,21 @@ def test_no_vacancy_data_is_na_not_zero(vintages: tuple[Path, dict[str, dict]]) 
         assert report["headcount"].notna().any()
 
 
-def test_csv_output_prints_n_a(kit: Kit, vintages: tuple[Path, dict[str, dict]]) -> None:
+def test_csv_output_leaves_missing_figures_empty(kit: Kit,
+                                                 vintages: tuple[Path, dict[str, dict]]) -> None:
     db, _ = vintages
     result = kit.cli("metrics", "--db", db, "--vintage", "novac", "--level", "region",
                      "--format", "csv")
     assert result.exit_code == 0, result.output
+    assert "n/a" not in result.stdout
     frame = pd.read_csv(io.StringIO(result.stdout), keep_default_na=False)
     assert len(frame) == 8
-    assert set(frame["vacancy_rate"]) == {"n/a"}
-    assert set(frame["vacancy_fte"]) == {"n/a"}
+    assert set(frame["vacancy_rate"]) == {""}
+    assert set(frame["vacancy_fte"]) == {""}
     south_east = frame[frame["area_code"] == "Y59"].iloc[0]
-    assert south_east["headcount"] == "n/a"
+    assert south_east["headcount"] == ""
     london = frame[frame["area_code"] == "Y56"].iloc[0]
-    assert london["headcount"] != "n/a"
+    assert float(london["headcount"]) > 0
 
 
 def test_table_output_shows_n_a(kit: Kit, vintages: tuple[Path, dict[str, dict]]) -> None:
