@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 from markupsafe import escape
 
+from wfplan.model.aggregate import ALL_STAFF_GROUPS, SECTOR_TOTAL_PREFIX, is_total
+
 #: Shown in place of a count from 1 to 4.
 SUPPRESSED = "*"
 #: Shown for a missing value.
@@ -147,9 +149,22 @@ def _names(list_name: str) -> dict[str, str]:
         return {}
 
 
-def staff_group_name(code: Any) -> str:
-    """Return a staff group's published name (``Nurses & health visitors``), else the code."""
+def sector_name(code: Any) -> str:
+    """Return a sector's name (``NHS trusts``, ``Primary care``), else the code in words."""
     key = str(code)
+    return _names("sector").get(key, key.replace("_", " ").capitalize())
+
+
+def staff_group_name(code: Any) -> str:
+    """Return a staff group's published name (``Nurses & health visitors``), else the code.
+
+    England's totals read ``All staff groups`` and ``Primary care: all staff groups``.
+    """
+    key = str(code)
+    if key == ALL_STAFF_GROUPS:
+        return "All staff groups"
+    if is_total(key):
+        return f"{sector_name(key.removeprefix(SECTOR_TOTAL_PREFIX))}: all staff groups"
     names = {**_names("staff_group_aggregate"), **_names("staff_group")}
     return names.get(key, key.replace("_", " ").capitalize())
 
