@@ -1,5 +1,8 @@
-"""The terminal headline of ``wfplan project`` and ``wfplan demo``: England's totals first,
-staff groups by name, and every figure whole in an 80- or 120-column terminal."""
+"""The terminal headline of ``wfplan project`` and ``wfplan demo``.
+
+England's totals come first, staff groups are shown by name, and every figure is
+whole in an 80- or 120-column terminal.
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from wfplan.dataset import codelists
+from wfplan.model.aggregate import ALL_STAFF_GROUPS, is_total, sector_total
 from wfplan.model.parameters import parameter_table
+from wfplan.report import format as fmt
 from wfplan.report.context import (
     ASSUMPTION_COLUMNS,
     COMPARISON_COLUMNS,
@@ -30,7 +33,8 @@ from wfplan.report.context import (
 #: Variables the report reads from the long results.
 PROJECTION_VARIABLES = (
     "supply_fte", "demand_funded_fte", "demand_need_fte", "gap_fte", "gap_need_fte",
-    "gap_pct", "intervention_cost_gbp", "gap_closed_fte", "cost_per_fte_gap_closed",
+    "gap_pct", "intervention_cost_gbp", "counterfactual_gap_fte", "gap_closed_fte",
+    "cost_per_fte_gap_closed",
 )
 STATISTIC_ORDER = ("principal", "p5", "p50", "p95")
 
@@ -72,6 +76,28 @@ def _in_order(frame: pd.DataFrame, column: str, order: Iterable[Any]) -> pd.Seri
     return frame[column].map(position)
 
 
+def staff_group_order(codes: Iterable[Any]) -> list[str]:
+    """Return staff-group codes in reading order: England's totals, then the code list's.
+
+    The total over every staff group comes first, then each sector's subtotal
+    (NHS trusts, primary care, social care), then the staff groups in the order
+    of the staff-group code list (NHS trust groups, then primary and social
+    care); codes not in the list follow in the order given.
+    """
+    given = [str(c) for c in dict.fromkeys(codes)]
+    known = [ALL_STAFF_GROUPS, *(sector_total(s) for s in codelists.get("sector").codes),
+             *codelists.get("staff_group").codes]
+    rank = {code: i for i, code in enumerate(known)}
+    return sorted(given, key=lambda c: (rank.get(c, len(known)), given.index(c)))
+
+
+def split_totals(frame: pd.DataFrame, column: str = "staff_group",
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a frame into its staff-group rows and its totals' rows (``all_*``)."""
+    totals = frame[column].map(lambda code: is_total(str(code))).astype(bool)
+    return (frame[~totals].reset_index(drop=True), frame[totals].reset_index(drop=True))
+
+
 def projection_frame(long_df: pd.DataFrame, *, area: str | None = None) -> pd.DataFrame:
     """Return the long results of one area restricted to :data:`PROJECTION_VARIABLES`.
 
@@ -102,8 +128,10 @@ def headline_from_results(long_df: pd.DataFrame, base_year: int,
     -------
     DataFrame
         :data:`~wfplan.report.context.HEADLINE_COLUMNS`, one row per staff group
-        and horizon, staff groups in the results' order. Gaps are FTE (demand
-        minus supply: positive is a shortfall); ``gap_pct`` is % of funded demand.
+        and horizon, in :func:`staff_group_order` (England's totals first, when the
+        results have them: :func:`split_totals` separates them). Gaps are FTE
+        (demand minus supply: positive is a shortfall); ``gap_pct`` is % of funded
+        demand.
     """
     rows = select_area(long_df, area)
     chosen = _one(rows["scenario"], "scenario", scenario)
@@ -112,7 +140,8 @@ def headline_from_results(long_df: pd.DataFrame, base_year: int,
     variables = ("gap_fte", "gap_pct", "gap_need_fte", "supply_fte", "demand_funded_fte")
     wide = _wide(rows, variables, years)
     wide["horizon_years"] = wide["year"] - base_year
-    wide = wide.assign(_group=_in_order(wide, "staff_group", rows["staff_group"]))
+    wide = wide.assign(_group=_in_order(wide, "staff_group",
+                                        staff_group_order(rows["staff_group"])))
     wide = wide.sort_values(["_group", "horizon_years"]).drop(columns="_group")
     return wide[list(HEADLINE_COLUMNS)].reset_index(drop=True)
 
@@ -124,15 +153,15 @@ def scenario_comparison_from_results(long_df: pd.DataFrame, year: int | None = N
     Returns
     -------
     DataFrame
-        :data:`~wfplan.report.context.COMPARISON_COLUMNS`, scenarios and staff
-        groups in the results' order.
+        :data:`~wfplan.report.context.COMPARISON_COLUMNS`, scenarios in the
+        results' order, staff groups (and totals) in :func:`staff_group_order`.
     """
     rows = select_area(long_df, area)
     when = int(rows["year"].max()) if year is None else year
     variables = ("gap_fte", "gap_pct", "supply_fte", "demand_funded_fte")
     wide = _wide(rows, variables, [when])
     wide = wide.assign(_s=_in_order(wide, "scenario", rows["scenario"]),
-                       _g=_in_order(wide, "staff_group", rows["staff_group"]))
+                       _g=_in_order(wide, "staff_group", staff_group_order(rows["staff_group"])))
     wide = wide.sort_values(["_s", "_g"]).drop(columns=["_s", "_g"])
     return wide[list(COMPARISON_COLUMNS)].reset_index(drop=True)
 
@@ -158,9 +187,13 @@ def fan_from_results(long_df: pd.DataFrame, scenario: str, staff_group: str, *,
 
 
 def largest_staff_groups(long_df: pd.DataFrame, scenario: str, count: int = 4) -> tuple[str, ...]:
-    """Return the ``count`` staff groups with the largest base-year funded demand (principal)."""
+    """Return the ``count`` staff groups with the largest base-year funded demand (principal).
+
+    England's totals are not staff groups and are left out.
+    """
     rows = long_df[(long_df["scenario"] == scenario) & (long_df["variable"] == "demand_funded_fte")
-                   & (long_df["statistic"] == "principal")]
+                   & (long_df["statistic"] == "principal")
+                   & ~long_df["staff_group"].map(lambda code: is_total(str(code))).astype(bool)]
     if rows.empty:
         return ()
     first = rows[rows["year"] == rows["year"].min()]
@@ -181,21 +214,22 @@ def _intervention_groups(spec: Mapping[str, Any], groups: Sequence[str]) -> list
 
 
 def describe_value(value: Any) -> str:
-    """Describe a parameter value or distribution in words, e.g. ``triangular 0.4 / 0.5 / 0.7``."""
+    """Describe a parameter value or distribution in words, e.g. ``triangular 0.4 / 0.5 / 0.7``.
+
+    Numbers are rounded for reading (:func:`wfplan.report.format.readable`);
+    the exact values are in the bundle's ``metadata.json``.
+    """
     if isinstance(value, Mapping) and "dist" in value:
         dist = str(value["dist"])
         if dist == "choice":
-            return f"choice of {', '.join(map(str, value.get('options', [])))} " \
-                   f"(central {value.get('central')})"
+            return f"choice of {fmt.readable(value.get('options', []))} " \
+                   f"(central {fmt.readable(value.get('central'))})"
         keys = {"triangular": ("low", "mode", "high"), "normal": ("mean", "sd"),
                 "uniform": ("low", "high")}.get(dist, tuple(k for k in value if k != "dist"))
-        parts = " / ".join(f"{value[k]:,.10g}" if isinstance(value[k], int | float)
-                           else str(value[k]) for k in keys if k in value)
+        parts = " / ".join(fmt.readable(value[k]) for k in keys if k in value)
         names = "/".join(k for k in keys if k in value)
         return f"{dist} ({names}) {parts}"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.10g}"
-    return str(value)
+    return fmt.readable(value)
 
 
 def intervention_details_from_metadata(
@@ -248,7 +282,10 @@ def interventions_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Map
         :data:`~wfplan.report.context.INTERVENTION_COLUMNS`: ``cost_gbp`` is the
         principal run's intervention cost summed to ``year``; ``fte_gap_closed``
         the gap closed in ``year`` (P50, P5, P95); ``cost_per_fte_closed_p50`` the
-        P50 of cumulative cost ÷ gap closed.
+        P50 of cumulative cost ÷ gap closed; ``counterfactual_gap_fte`` the gap of
+        the same draws without the interventions and ``gap_fte`` the gap with them
+        (each P50, P5, P95). Each is a percentile of its own draws: the P50 of the
+        gap closed is not the difference of the two gaps' P50s.
     """
     rows = select_area(long_df, area)
     when = int(rows["year"].max()) if year is None else year
@@ -256,12 +293,13 @@ def interventions_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Map
     for scenario, meta in metadata.items():
         specs = meta.get("scenario", {}).get("interventions", [])
         own = rows[rows["scenario"] == scenario]
-        groups = list(dict.fromkeys(own["staff_group"]))
+        groups = [g for g in dict.fromkeys(own["staff_group"]) if not is_total(str(g))]
         touched: dict[str, list[Mapping[str, Any]]] = {}
         for spec in specs:
             for group in _intervention_groups(spec, groups):
                 touched.setdefault(group, []).append(spec)
-        wide = _wide(own, ("gap_closed_fte", "cost_per_fte_gap_closed"), [when])
+        wide = _wide(own, ("gap_closed_fte", "cost_per_fte_gap_closed", "gap_fte",
+                           "counterfactual_gap_fte"), [when])
         wide = wide.set_index("staff_group")
         cost = own[(own["variable"] == "intervention_cost_gbp")
                    & (own["statistic"] == "principal") & (own["year"] <= when)]
@@ -281,6 +319,9 @@ def interventions_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Map
                 "fte_gap_closed_p5": get("gap_closed_fte_p5"),
                 "fte_gap_closed_p95": get("gap_closed_fte_p95"),
                 "cost_per_fte_closed_p50": get("cost_per_fte_gap_closed_p50"),
+                **{f"{name}_{stat}": get(f"{name}_{stat}")
+                   for name in ("counterfactual_gap_fte", "gap_fte")
+                   for stat in ("p50", "p5", "p95")},
                 "interventions": "; ".join(str(s.get("name") or s.get("type"))
                                            for s in group_specs),
             })
@@ -322,16 +363,27 @@ def wellbeing_from_position(position: pd.DataFrame) -> pd.DataFrame:
     return position[list(WELLBEING_COLUMNS)].reset_index(drop=True)
 
 
+#: Shown for provenance a file did not record (a user's tidy template file records none).
+NOT_RECORDED = "not stated in the file"
+
+
 def sources_from_ingests(ingests: pd.DataFrame) -> pd.DataFrame:
     """Return provenance rows from the store's ``ingests`` table.
 
-    Columns :data:`~wfplan.report.context.SOURCE_COLUMNS` and ``tables``; a
-    missing publisher or licence reads "not stated".
+    Columns :data:`~wfplan.report.context.SOURCE_COLUMNS` and ``tables``: the
+    publisher, title, period and licence each file's importer recorded (the
+    demo generator's files record the publishers they are calibrated to). What
+    a file did not record reads :data:`NOT_RECORDED`; a missing title reads as
+    the file's format.
     """
     renamed = ingests.rename(columns={"source_file": "file"})
     out = pd.DataFrame({column: renamed.get(column) for column in (*SOURCE_COLUMNS, "tables")})
-    for column in ("publisher", "licence", "title", "period"):
-        out[column] = out[column].astype(object).where(out[column].notna(), "not stated")
+    formats = renamed.get("format", pd.Series([None] * len(renamed), index=renamed.index))
+    titles = [str(f) if isinstance(f, str) and f else NOT_RECORDED for f in formats]
+    out["title"] = out["title"].astype(object).where(out["title"].notna(),
+                                                     pd.Series(titles, index=out.index))
+    for column in ("publisher", "licence", "period"):
+        out[column] = out[column].astype(object).where(out[column].notna(), NOT_RECORDED)
     return out.reset_index(drop=True)
 
 

@@ -9,9 +9,11 @@ one decimal place, a true minus sign, missing values as ``n/a`` and counts from
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from markupsafe import escape
 
@@ -124,6 +126,43 @@ def row_range(row: Any, prefix: str, formatter: Any = projection) -> str:
     """Format ``row[prefix_p50]`` with its P5–P95 range (see :func:`value_range`)."""
     return value_range(row[f"{prefix}_p50"], row[f"{prefix}_p5"], row[f"{prefix}_p95"],
                        formatter)
+
+
+def readable(value: Any, digits: int = 3) -> str:
+    """Format a setting or assumption for reading: no reprs, no float noise.
+
+    Whole numbers stay whole (thousands separators from 10,000, so years read
+    ``2026``); other numbers are rounded to ``digits`` significant figures
+    (``0.795``); a run of three or more consecutive whole numbers reads
+    ``2025 to 2039``; other lists are joined with commas and mappings read
+    ``key: value; ...``.
+    """
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {readable(item, digits)}" for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+        whole = [v for v in items if isinstance(v, int) and not isinstance(v, bool)]
+        if len(items) >= 3 and len(whole) == len(items) and whole == list(
+                range(whole[0], whole[0] + len(whole))):
+            return f"{whole[0]} to {whole[-1]}"
+        return ", ".join(readable(item, digits) for item in items)
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text(value)
+    number_ = float(value)
+    if not math.isfinite(number_):
+        return MISSING
+    if abs(number_) < 1e-9:
+        return "0"
+    if number_.is_integer():
+        whole_number = int(number_)
+        return _signed(f"{whole_number:,}" if abs(whole_number) >= 10_000 else str(whole_number))
+    shown = np.format_float_positional(number_, precision=digits, unique=False,
+                                       fractional=False, trim="-")
+    if abs(number_) >= 10_000:
+        shown = f"{float(shown):,.0f}"
+    return _signed(shown)
 
 
 def text(value: Any) -> str:
