@@ -210,6 +210,10 @@ def _notes(sheet: Worksheet, data: ReportData,
         ("Disclosure control", "Counts from 1 to 4 are shown as * (NHS Digital practice)"),
         ("Ranges", "P50 is the median of the draws; P5 and P95 bound nine in ten draws; "
                    "principal is draw 0, every parameter at its central value"),
+        ("Totals", "all_staff_groups and all_<sector> are summed within each draw before "
+                   "their percentiles are taken (percentiles do not add up)"),
+        ("Scenarios", "; ".join(f"{data.scenario_title(name)} ({name})"
+                                for name in data.scenarios["scenario"])),
     ]
     sheet.append([])
     for key, value in facts:
