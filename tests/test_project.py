@@ -160,7 +160,10 @@ def test_headline_and_side_by_side(two: list, hand: DuckDBStore) -> None:
                      & (table["year"] == 2034) & (table["statistic"] == "p50")]["value"]
     assert row["p50"] == expected.iloc[0]
     assert list(dict.fromkeys(heads["staff_group"])) == [
-        "all_staff_groups", "all_nhs_trust", hv.D, hv.M, hv.N]  # totals first, then model order
+        "all_staff_groups", "all_nhs_trust", hv.D, hv.N, hv.M]  # totals, then the code list
+    # a bundle's results are sorted by code (all_nhs_trust < all_staff_groups): same order
+    by_code = headline(table.sort_values(["staff_group", "year"], kind="stable"))
+    assert list(dict.fromkeys(by_code["staff_group"])) == list(dict.fromkeys(heads["staff_group"]))
     wide = side_by_side(heads)
     assert list(wide.columns) == ["area", "staff_group", "horizon", "base", "plan"]
     assert len(wide) == (2 + 3) * 3

@@ -42,7 +42,8 @@ from wfplan.model import (
     run,
     to_long,
 )
-from wfplan.model.aggregate import is_total, staff_group_totals, sum_staff_groups
+from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
+from wfplan.report.derive import staff_group_order
 
 ENGLAND = codelists.ENGLAND_CODE
 HORIZONS = (5, 10, 15)
@@ -275,7 +276,8 @@ def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
     ``None`` keeps every area. Horizons beyond a scenario's horizon are left out; a
     scenario shorter than all of them is shown at its last year. England's totals
     (``all_staff_groups``, then each sector's ``all_<sector>``) come first, then the
-    staff groups in the table's order.
+    staff groups in the staff-group code list's order
+    (:func:`wfplan.report.derive.staff_group_order`).
     """
     gap = table[(table["variable"] == "gap_fte") & table["statistic"].isin(["p5", "p50", "p95"])]
     if areas is not None:
@@ -293,8 +295,7 @@ def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
                            columns="statistic", values="value", sort=False).reset_index()
     wide.columns.name = None
     order = {name: i for i, name in enumerate(dict.fromkeys(table["scenario"]))}
-    groups = list(dict.fromkeys(table["staff_group"]))
-    rank = {g: i + (0 if is_total(g) else len(groups)) for i, g in enumerate(groups)}
+    rank = {g: i for i, g in enumerate(staff_group_order(table["staff_group"]))}
     keys = {"scenario": order, "staff_group": rank}
     wide = wide.sort_values(["scenario", "area", "staff_group", "horizon"],
                             key=lambda s: s.map(keys[str(s.name)]) if s.name in keys else s)
