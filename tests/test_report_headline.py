@@ -17,8 +17,9 @@ import pytest
 from wfplan.report import context, derive, gap_chart, messages
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
-from wfplan.report.html import stylesheet
+from wfplan.report.html import _environment, stylesheet
 from wfplan.report.pdf import write_pdf
+from wfplan.report.views import Column, Numbering
 
 N = "nurses_health_visitors"
 
@@ -185,14 +186,14 @@ def _page(body: str, tmp: Path, name: str) -> list[str]:
 
 
 def _table(rows: int) -> str:
-    body = "".join(f'<tr class="nhsuk-table__row"><th class="nhsuk-table__header" '
-                   f'scope="row">Row {i:03d}</th><td class="nhsuk-table__cell">{i}</td></tr>'
-                   for i in range(1, rows + 1))
-    return ('<div class="wf-table-wrap"><table class="nhsuk-table"><caption '
-            'class="nhsuk-table__caption">Table 1. Long</caption><thead class="nhsuk-table__head">'
-            '<tr><th scope="col">Label</th><th scope="col">Value</th></tr></thead>'
-            f'<tbody class="nhsuk-table__body">{body}</tbody></table></div>'
-            '<p class="wf-source"><span>Source: here.</span><span>Licence.</span></p>')
+    """A table as the report's table macro writes it (a short one is kept together)."""
+    views = Numbering().table(pd.DataFrame({"label": [f"Row {i:03d}" for i in range(1, rows + 1)],
+                                            "value": range(1, rows + 1)}),
+                              [Column("label", "Label"), Column("value", "Value", numeric=True)],
+                              "table-long", "Long", "here", "now")
+    return _environment().from_string(
+        '{% from "macros.html.j2" import table with context %}{{ table(t) }}').render(
+        t=views, data={"licence": "Licence"}, attribution="Licence.")
 
 
 def test_a_split_table_never_leaves_one_row_alone_on_a_page(tmp_path: Path) -> None:
@@ -203,6 +204,17 @@ def test_a_split_table_never_leaves_one_row_alone_on_a_page(tmp_path: Path) -> N
     assert sum(counts) == fit + 1
     assert min(c for c in counts if c) >= 3, counts
     assert "Source: here." in pages[-1]
+
+
+def test_a_short_table_that_fills_a_page_takes_its_source_line_with_it(tmp_path: Path) -> None:
+    paragraphs = [f"<p>Paragraph {i} with enough words to take a line of the page.</p>"
+                  for i in range(200)]
+    room = _page("".join(paragraphs), tmp_path, "filler")[0].count("Paragraph ")
+    for cut in range(room - 40, room - 20, 3):  # the table ends at or near the foot of the page
+        pages = _page("".join(paragraphs[:cut]) + _table(12), tmp_path, f"short-{cut}")
+        where = [i for i, page in enumerate(pages) if "Row 001" in page]
+        assert "Source: here." in pages[where[0]], cut
+        assert "Row 012" in pages[where[0]], cut
 
 
 def test_a_heading_stays_with_the_paragraph_and_table_after_it(tmp_path: Path) -> None:

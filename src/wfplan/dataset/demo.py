@@ -224,8 +224,8 @@ def write_table(path: Path, table: str, rows: Rows) -> int:
     return arrow.num_rows
 
 
-#: The calibration figures (name prefixes in ``data/demo_calibration.csv``) each file is
-#: tuned to; files not listed are tuned to wfplan assumptions only.
+#: The calibration figures (name prefixes in ``data/demo_calibration.csv``, which cites each
+#: figure's source) each file is tuned to; files not listed rest on wfplan assumptions only.
 CALIBRATED_BY = {
     "organisations": ("pc.practices",),
     "staff_in_post": ("nhs.fte", "nhs.headcount", "nhs.staff_group_fte_2017",
@@ -246,9 +246,8 @@ PUBLISHERS = ("NHS Digital", "NHS England", "Skills for Care", "ONS", "UCAS",
               "gov.uk Ethnicity facts and figures", "Nuffield Trust",
               "Department of Health and Social Care", "Office for Students",
               "Health Education England", "Health Equity Evidence Centre")
-DEMO_LICENCE = ("synthetic data made by wfplan (MIT licence); the published figures it is "
-                "calibrated to are cited in wfplan/data/demo_calibration.csv")
-_PERIOD_COLUMNS = ("period", "period_end", "year", "academic_year")
+DEMO_LICENCE = "MIT (synthetic data made by wfplan)"
+_PERIOD_COLUMNS = ("period", "period_start", "period_end", "year", "academic_year")
 
 
 def calibration_publishers(table: str) -> list[str]:
@@ -267,12 +266,9 @@ def provenance(table: str, arrow: pa.Table) -> dict[str, str]:
     publishers = calibration_publishers(table)
     publisher = ("wfplan demo generator (calibrated to " + ", ".join(publishers) + ")"
                  if publishers else "wfplan demo generator (wfplan assumptions only)")
-    out = {"publisher": publisher, "licence": DEMO_LICENCE,
-           "title": f"demo {table.replace('_', ' ')} (synthetic)"}
-    for column in _PERIOD_COLUMNS:
-        if column in arrow.column_names:
-            values = sorted({str(v) for v in arrow.column(column).to_pylist() if v is not None})
-            if values:
-                out["period"] = values[0] if len(values) == 1 else f"{values[0]} to {values[-1]}"
-            break
-    return out
+    values = sorted({str(v) for column in _PERIOD_COLUMNS if column in arrow.column_names
+                     for v in arrow.column(column).to_pylist() if v is not None})
+    period = (f"as at {CENSUS_DATES[-1]}" if not values else values[0] if len(values) == 1
+              else f"{values[0]} to {values[-1]}")
+    return {"publisher": publisher, "licence": DEMO_LICENCE, "period": period,
+            "title": f"demo {table.replace('_', ' ')} (synthetic)"}

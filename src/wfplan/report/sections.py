@@ -53,8 +53,11 @@ class SourceLines:
         names = []
         for _, row in used.iterrows():
             title, publisher = str(row["title"]), str(row["publisher"])
-            names.append(title if publisher in ("", derive.NOT_RECORDED)
-                         else f"{title} ({publisher})")
+            if publisher in ("", derive.NOT_RECORDED):
+                names.append(title)
+            else:
+                names.append(f"{title}, {publisher}" if "(" in publisher
+                             else f"{title} ({publisher})")
         names = list(dict.fromkeys(names))
         listed = "; ".join(names[:4]) + (f"; and {len(names) - 4} more" if len(names) > 4
                                          else "")
