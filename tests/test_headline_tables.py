@@ -71,6 +71,19 @@ def test_every_figure_of_the_headline_appears_whole(width: int,
     assert not odd, odd[:10]  # no figure is shown broken into pieces
 
 
+def test_the_same_tables_print_whole_at_80_then_use_the_width_of_120() -> None:
+    heads = _heads(("baseline",))
+    heads = heads[heads["staff_group"].isin(TOTALS)]
+    tables = headline_tables(heads)
+    narrow, wide = (Console(width=w, file=io.StringIO(), record=True) for w in (80, 120))
+    for console in (narrow, wide):
+        for table in tables:
+            console.print(table)
+    ranges = re.compile(r"\(-?[\d,]+ to -?[\d,]+\)")
+    assert len(ranges.findall(narrow.export_text())) < len(heads)  # some wrap at 80
+    assert len(ranges.findall(wide.export_text())) == len(heads)  # none at 120
+
+
 def test_england_total_and_sector_subtotals_come_first_by_name() -> None:
     text = _render(_heads(("baseline",)), 120)
     first = text.index("England: total gap FTE, all staff groups and by sector")

@@ -96,6 +96,8 @@ class _FittedTable(Table):
         words = max((len(w) for cell in label.cells for w in str(cell).split()), default=1)
         available = options.max_width - 3 * len(self.columns) - 1
         spare = available - words
+        for column in numbers:
+            column.max_width = None  # a table printed before, to a narrower console
         if numbers and sum(natural) > spare:
             share = max(spare // len(numbers), 1)
             for column, floor, full in zip(numbers, floors, natural, strict=True):
