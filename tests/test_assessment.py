@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -117,6 +118,32 @@ def test_editing_one_result_fails_naming_the_figure(world: dict[str, Path],
     assert "results.parquet: changed" in shown
     assert "in the bundle but" in shown
     assert "when re-run" in shown
+
+
+def test_results_carry_england_totals_that_verify_recomputes(world: dict[str, Path],
+                                                             tmp_path: Path) -> None:
+    results = pq.read_table(world["old"] / "results.parquet").to_pandas()
+    totals = results[results["staff_group"].str.startswith("all_")]
+    assert set(totals["staff_group"]) == {"all_staff_groups", "all_nhs_trust",
+                                          "all_primary_care", "all_social_care"}
+    assert set(totals["area"]) == {"E92000001"}
+    gap = totals[(totals["variable"] == "gap_fte") & (totals["statistic"] == "principal")]
+    groups = results[(results["area"] == "E92000001") & (results["variable"] == "gap_fte")
+                     & (results["statistic"] == "principal")
+                     & ~results["staff_group"].str.startswith("all_")]
+    by_year = groups.groupby(["scenario", "year"])["value"].sum()
+    everyone = gap[gap["staff_group"] == "all_staff_groups"].set_index(["scenario", "year"])
+    pd.testing.assert_series_equal(everyone["value"].sort_index(), by_year.sort_index(),
+                                   check_names=False, rtol=1e-12)
+    report = (world["old"] / "report.html").read_text(encoding="utf-8")
+    first = report[report.index("<table"):]
+    assert "Table 1. England total gap (FTE), all staff groups and by sector" in \
+        first[:first.index("</caption>")]
+    bundle = _tampered(world, tmp_path)
+    index = int(results.index[(results["staff_group"] == "all_social_care")][0])
+    _edit_number(bundle / "results.parquet", "value", index)
+    shown = _problems(bundle)
+    assert "staff_group=all_social_care" in shown
 
 
 def test_deleting_a_file_fails_naming_it(world: dict[str, Path], tmp_path: Path) -> None:

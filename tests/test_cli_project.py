@@ -100,7 +100,9 @@ def test_project_prints_the_headline_and_writes_the_table(kit: Kit, db: Path,
     result = kit.cli("project", scenario(tmp_path), "--db", db, "--out", out)
     assert result.exit_code == 0, result.output
     text = kit.plain(result.stdout)
-    assert "England: gap FTE by staff group, P50 [P5 to P95], scenario 'base'" in text
+    assert text.index("England: total gap FTE, all staff groups and by sector") < text.index(
+        "England: gap FTE by staff group, P50 (P5 to P95), scenario 'base'")
+    assert "All staff groups" in text
     assert "gap = funded demand - supply, FTE (negative: supply above demand)" in text
     assert "2029 (+5 y) 2034 (+10 y) 2039 (+15 y)" in text
     assert "Nurses & health visitors" in text
@@ -197,6 +199,8 @@ def test_demo_projects_the_two_scenarios(kit: Kit, tmp_path: Path) -> None:
     result = kit.cli("demo", "--db", db)
     assert result.exit_code == 0, result.output
     text = kit.plain(result.stdout)
+    assert text.index("England: total gap FTE, all staff groups and by sector") < text.index(
+        "England in 2030 (+5 years)")
     for year, horizon in ((2030, 5), (2035, 10), (2040, 15)):
         assert f"England in {year} (+{horizon} years)" in text
     assert "staff group baseline ltwp" in text

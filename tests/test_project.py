@@ -84,10 +84,43 @@ def test_the_long_table_has_the_level_and_england(two: list) -> None:
     assert list(dict.fromkeys(table["area"])) == ["QJK", "QMJ", "UNMAPPED", "E92000001"]
     assert table["year"].min() == 2024
     assert table["year"].max() == 2039
-    supply = table[(table["variable"] == "supply_fte") & (table["statistic"] == "principal")]
+    supply = table[(table["variable"] == "supply_fte") & (table["statistic"] == "principal")
+                   & table["staff_group"].isin([hv.N, hv.D, hv.M])]
     by_level = supply.groupby([supply["area"] == "E92000001", "staff_group", "year"])["value"]
     sums = by_level.sum().unstack(0)
     np.testing.assert_allclose(sums[True], sums[False], rtol=1e-12)
+
+
+def test_england_totals_are_summed_within_each_draw_before_percentiles(two: list) -> None:
+    """The all-staff and sector totals: percentiles of per-draw sums, not sums of percentiles."""
+    plan = two[1]
+    table = plan.table
+    totals = table[table["staff_group"].isin(["all_staff_groups", "all_nhs_trust"])]
+    assert set(totals["area"]) == {"E92000001"}
+    assert list(dict.fromkeys(table["staff_group"]))[-2:] == ["all_staff_groups",
+                                                              "all_nhs_trust"]
+    gap = plan.results.values("demand_funded_fte") - plan.results.values("supply_fte")
+    per_draw = gap.sum(axis=(2, 3))[1:]  # draws 1..N: every area and staff group summed
+    year = 2034 - plan.results.base_year
+    wanted = np.percentile(per_draw[:, year], [5, 50, 95])
+    got = totals[(totals["staff_group"] == "all_staff_groups") & (totals["year"] == 2034)
+                 & (totals["variable"] == "gap_fte")].set_index("statistic")["value"]
+    np.testing.assert_allclose(got[["p5", "p50", "p95"]].to_numpy(), wanted, rtol=1e-9)
+    groups = table[(table["area"] == "E92000001") & (table["variable"] == "gap_fte")
+                   & (table["year"] == 2034) & table["staff_group"].isin([hv.N, hv.D, hv.M])]
+    principal = groups[groups["statistic"] == "principal"]["value"].sum()
+    assert got["principal"] == pytest.approx(principal, rel=1e-12)
+    # every staff group of the hand vintage is an NHS trust group: the sector total is the total
+    nhs = totals[totals["staff_group"] == "all_nhs_trust"]["value"].to_numpy()
+    np.testing.assert_allclose(nhs, totals[totals["staff_group"] == "all_staff_groups"][
+        "value"].to_numpy(), rtol=1e-12)
+    # ratios are recomputed from the sums
+    pct = totals[(totals["staff_group"] == "all_staff_groups") & (totals["year"] == 2034)
+                 & (totals["variable"] == "gap_pct") & (totals["statistic"] == "principal")]
+    demand = table[(table["area"] == "E92000001") & (table["variable"] == "demand_funded_fte")
+                   & (table["year"] == 2034) & (table["statistic"] == "principal")
+                   & (table["staff_group"] == "all_staff_groups")]["value"].iloc[0]
+    assert pct["value"].iloc[0] == pytest.approx(100 * got["principal"] / demand, rel=1e-12)
 
 
 def test_metadata_names_every_source_and_assumption(two: list, hand: DuckDBStore) -> None:
@@ -126,9 +159,14 @@ def test_headline_and_side_by_side(two: list, hand: DuckDBStore) -> None:
                      & (table["variable"] == "gap_fte") & (table["staff_group"] == hv.N)
                      & (table["year"] == 2034) & (table["statistic"] == "p50")]["value"]
     assert row["p50"] == expected.iloc[0]
+    assert list(dict.fromkeys(heads["staff_group"])) == [
+        "all_staff_groups", "all_nhs_trust", hv.D, hv.N, hv.M]  # totals, then the code list
+    # a bundle's results are sorted by code (all_nhs_trust < all_staff_groups): same order
+    by_code = headline(table.sort_values(["staff_group", "year"], kind="stable"))
+    assert list(dict.fromkeys(by_code["staff_group"])) == list(dict.fromkeys(heads["staff_group"]))
     wide = side_by_side(heads)
     assert list(wide.columns) == ["area", "staff_group", "horizon", "base", "plan"]
-    assert len(wide) == 3 * 3
+    assert len(wide) == (2 + 3) * 3
     # retention keeps more nurses, so the plan's gap is smaller
     nurses = wide[(wide["staff_group"] == hv.N) & (wide["horizon"] == 10)].iloc[0]
     assert nurses["plan"][0] < nurses["base"][0]

@@ -28,6 +28,7 @@ from PIL import Image
 from wfplan.report import (
     ReportData,
     charts,
+    gap_chart,
     headline_from_results,
     interventions_from_results,
     methods_from_metadata,
@@ -39,6 +40,7 @@ from wfplan.report.example import example_report_data
 from wfplan.report.html import render_html
 from wfplan.report.pdf import write_pdf
 from wfplan.report.sections import SECTIONS
+from wfplan.report.xlsx import write_xlsx
 
 OGL = "Open Government Licence v3.0"
 
@@ -291,15 +293,15 @@ def test_comparison_section_appears_when_given(built: dict[str, Any]) -> None:
 
 def test_same_data_gives_identical_svg_and_html(built: dict[str, Any]) -> None:
     data = built["data"]
-    first = charts.gap_range_chart(data.headline, "c", "Gap", category="staff_group",
-                                   series="horizon_years")
-    again = charts.gap_range_chart(data.headline.copy(), "c", "Gap", category="staff_group",
-                                   series="horizon_years")
+    first = gap_chart.gap_range_chart(data.headline, "c", "Gap", category="staff_group",
+                                      series="horizon_years")
+    again = gap_chart.gap_range_chart(data.headline.copy(), "c", "Gap", category="staff_group",
+                                      series="horizon_years")
     assert first.svg == again.svg
     assert render_html(data) == built["html"]
     changed = data.headline.assign(gap_fte_p50=data.headline["gap_fte_p50"] + 1000)
-    other = charts.gap_range_chart(changed, "c", "Gap", category="staff_group",
-                                   series="horizon_years")
+    other = gap_chart.gap_range_chart(changed, "c", "Gap", category="staff_group",
+                                      series="horizon_years")
     assert other.svg != first.svg
 
 
@@ -406,6 +408,241 @@ def test_xlsx_has_a_notes_sheet_and_one_formatted_sheet_per_table(built: dict[st
         assert file in notes
     for sheet in book.sheetnames[1:]:
         assert sheet in notes
+
+
+# --- the headline, key messages, sources, charts and pages (issue 8, part 5) -------------------
+
+
+class Texts(HTMLParser):
+    """Collect each table's caption and cell texts (by id) and the key messages."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: dict[str, dict[str, Any]] = {}
+        self.messages: list[str] = []
+        self._table: dict[str, Any] | None = None
+        self._cell: list[str] | None = None
+        self._in_messages = False
+        self._message: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "table":
+            self._table = {"caption": "", "rows": []}
+            self.tables[str(attr.get("id"))] = self._table
+        if self._table is not None and tag == "tr":
+            self._table["rows"].append([])
+        if self._table is not None and tag in ("th", "td", "caption"):
+            self._cell = []
+        if tag == "div" and "wf-key-messages" in str(attr.get("class")):
+            self._in_messages = True
+        if self._in_messages and tag == "li":
+            self._message = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._table is not None and self._cell is not None and tag in ("th", "td", "caption"):
+            text = " ".join("".join(self._cell).split())
+            if tag == "caption":
+                self._table["caption"] = text
+            else:
+                self._table["rows"][-1].append(text)
+            self._cell = None
+        if tag == "table":
+            self._table = None
+        if self._message is not None and tag == "li":
+            self.messages.append(" ".join("".join(self._message).split()))
+            self._message = None
+        if tag == "ul" and self._in_messages:
+            self._in_messages = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._message is not None:
+            self._message.append(data)
+
+
+@pytest.fixture(scope="module")
+def texts(built: dict[str, Any]) -> Texts:
+    parser = Texts()
+    parser.feed(built["html"])
+    return parser
+
+
+def test_the_first_table_is_the_england_total_gap_with_its_range(texts: Texts,
+                                                                  built: dict[str, Any]) -> None:
+    first = next(iter(texts.tables.values()))
+    assert first["caption"].startswith("Table 1. England total gap (FTE), all staff groups and "
+                                       "by sector, Baseline scenario: P50 (P5–P95)")
+    head, *rows = first["rows"]
+    assert head[1:4] == ["5 years (2029)", "10 years (2034)", "15 years (2039)"]
+    assert [row[0] for row in rows] == ["All staff groups", "NHS trusts: all staff groups",
+                                        "Primary care: all staff groups",
+                                        "Social care: all staff groups"]
+    for row in rows:
+        for cell in row[1:4]:
+            assert re.fullmatch(r"[−\d,]+ \([−\d,]+(–| to )[−\d,]+\)", cell), cell
+    data = built["data"]
+    total = data.totals[(data.totals["staff_group"] == "all_staff_groups")
+                        & (data.totals["horizon_years"] == 15)].iloc[0]
+    assert rows[0][3] == fmt.row_range(total, "gap_fte")
+    pdf = built["paths"]["pdf"]
+    page = next(n for n in range(1, 6) if "Table 1." in _page_text(pdf, n))
+    assert "Table 1. England total gap (FTE)" in " ".join(_page_text(pdf, page).split())
+
+
+FIGURE = re.compile(r"£[\d,.]+(?: million| billion)?|(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?%?")
+COUNT = re.compile(r"(\d+) of (\d+) (staff groups|pay bands)")
+
+
+def test_every_figure_of_the_key_messages_is_in_the_tables(texts: Texts,
+                                                           built: dict[str, Any]) -> None:
+    tables = " ".join(t["caption"] + " " + " ".join(c for r in t["rows"] for c in r)
+                      for t in texts.tables.values())
+    assert len(texts.messages) >= 6
+    for message in texts.messages:
+        for figure in FIGURE.findall(COUNT.sub("", message)):
+            if re.fullmatch(r"(19|20)\d\d", figure):
+                continue  # a year
+            assert figure in tables, (figure, message)
+    # counts agree with the tables they count
+    headline = texts.tables["table-headline"]["rows"][1:]
+    short = sum(not row[3].startswith("−") and row[3].split(" ")[0] != "0" for row in headline)
+    counts = [COUNT.search(m) for m in texts.messages]
+    staff = next(c for c in counts if c and c.group(3) == "staff groups")
+    assert (int(staff.group(1)), int(staff.group(2))) == (short, len(headline))
+
+
+def test_key_messages_never_contradict_the_tables(texts: Texts, built: dict[str, Any]) -> None:
+    data = built["data"]
+    total = data.totals[(data.totals["staff_group"] == "all_staff_groups")
+                        & (data.totals["horizon_years"] == 15)].iloc[0]
+    message = next(m for m in texts.messages if "total gap across all staff groups" in m)
+    assert ("a shortfall at the P50" in message or "a shortfall across" in message) == (
+        total["gap_fte_p50"] > 0)
+    said = next(m for m in texts.messages if "interventions" in m)
+    before, after = re.search(r"from ([−\d,]+) to ([−\d,]+) FTE", said).groups()
+    row = next(r for r in texts.tables["table-interventions"]["rows"][1:]
+               if r[3].startswith(before + " ") and r[4].startswith(after + " "))
+    without = float(row[3].split(" ")[0].replace("−", "-").replace(",", ""))
+    if without < 0:
+        assert "surplus" in said
+        assert "close" not in said
+    else:
+        assert " gap " in said
+
+
+def test_sources_name_each_publisher_from_the_ingest_provenance(built: dict[str, Any],
+                                                                texts: Texts) -> None:
+    sources = built["data"].sources
+    assert "not stated" not in set(sources["publisher"])
+    demo = sources[sources["file"].str.endswith(".parquet")].set_index("file")
+    assert demo["publisher"].str.startswith("wfplan demo generator (calibrated to ").sum() >= 8
+    staff = demo.loc["staff_in_post.parquet"]
+    assert "NHS Digital" in staff["publisher"]
+    assert "Skills for Care" in staff["publisher"]
+    assert staff["period"] == "2024-03-31 to 2025-03-31"
+    assert demo.loc["population.parquet", "publisher"] == \
+        "wfplan demo generator (calibrated to ONS)"
+    rows = texts.tables["table-sources"]["rows"][1:]
+    assert any(r[2].startswith("wfplan demo generator (calibrated to NHS Digital") for r in rows)
+
+
+def test_scenarios_are_shown_by_their_titles(texts: Texts, built: dict[str, Any]) -> None:
+    comparison = texts.tables["table-scenario-comparison"]["rows"][0]
+    assert comparison[1:] == ["Baseline (FTE)", "Baseline with interventions (FTE)"]
+    interventions = texts.tables["table-interventions"]["rows"][1:]
+    assert {row[0] for row in interventions} == {"Baseline with interventions"}
+    assert "Baseline with interventions: P50" not in built["html"]  # legends use titles only
+    svg = re.search(r'<svg id="chart-scenarios".*?</svg>', built["html"], flags=re.DOTALL)
+    assert svg
+    assert "Baseline with interventions" in svg.group(0)
+
+
+def test_fan_charts_legends_match_their_styles_and_say_the_base_year_is_observed(
+        built: dict[str, Any]) -> None:
+    svg = re.search(r'<svg id="chart-fan-1".*?</svg>', built["html"], flags=re.DOTALL)
+    assert svg
+    year = built["data"].base_year
+    for label in ("Demand (funded): P50", "Demand (funded): principal run",
+                  "Demand (funded): P5 to P95", "Supply: P50", "Supply: principal run",
+                  "Supply: P5 to P95", f"{year}: observed (census)"):
+        assert label in svg.group(0), label
+    assert "P50 (median)" not in svg.group(0)  # no grey key standing for coloured lines
+    assert "observed rather than projected" in svg.group(0)
+    assert f"The first year, {year}, is the census: it is observed" in built["html"]
+
+
+def _body_lines(page: str, title: str) -> list[str]:
+    lines = [" ".join(line.split()) for line in page.splitlines() if line.strip()]
+    return [line for line in lines if not re.fullmatch(r"Page \d+ of \d+", line)
+            and line != title]
+
+
+def test_pdf_has_no_orphaned_headings_captions_or_source_lines(built: dict[str, Any],
+                                                               outline: Outline) -> None:
+    tool = require_tool("pdftotext")
+    pdf, title = built["paths"]["pdf"], built["data"].title
+    pages = subprocess.run([tool, str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")[:-1]
+    headings = {text for level, text in outline.headings if level in (2, 3)}
+    for number, page in enumerate(pages, start=1):
+        lines = _body_lines(page, title)
+        assert lines, f"page {number} is empty"
+        assert lines[-1] not in headings, f"page {number} ends with a heading: {lines[-1]}"
+        for line in lines[-2:]:
+            assert not re.match(r"(Table|Figure) \d+\.", line), f"page {number}: {line}"
+        alone = [line for line in lines if not line.startswith(("Source:", "Contains public",
+                                                                "Licence v3.0"))]
+        assert alone, f"page {number} holds only a source line"
+
+
+def test_pdf_breaks_identifiers_only_between_their_parts(built: dict[str, Any]) -> None:
+    require_tool("pdftotext")
+    data = built["data"]
+    names = {*data.parameters["name"], *data.assumptions["name"], *data.sources["file"],
+             *data.intervention_details["name"]}
+    words = subprocess.run(["pdftotext", str(built["paths"]["pdf"]), "-"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    for word, following in itertools.pairwise(words):
+        for name in names:
+            joined = word + following
+            if len(word) >= 3 and word != name and name.startswith(word) and (
+                    name.startswith(joined) or joined.startswith(name)):
+                assert word[-1] in "_./]", (word, following, name)
+    hashes = [w for w in words if re.fullmatch(r"[0-9a-f]{6,64}", w)]
+    assert hashes
+    assert all(len(w) % 8 == 0 for w in hashes), [w for w in hashes if len(w) % 8]
+
+
+def test_xlsx_has_no_none_reprs_negative_zero_or_float_noise(built: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    data = built["data"]
+    region = data.position_region.copy()
+    region.loc[region.index[0], "vacancy_rate"] = -1e-17
+    region.loc[region.index[1], "fte"] = 363613.46000006964
+    assumptions = pd.concat([data.assumptions, pd.DataFrame([
+        {"scenario": "baseline", "name": "odd", "value": {"dist": "normal", "mean": 1.0},
+         "reason": None}])], ignore_index=True)
+    sources = data.sources.copy()
+    sources.loc[sources.index[0], "licence"] = None
+    path = write_xlsx(replace(data, position_region=region, assumptions=assumptions,
+                              sources=sources), tmp_path / "tables.xlsx")
+    book = load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                value, where = cell.value, f"{sheet.title}!{cell.coordinate}"
+                if isinstance(value, str):
+                    assert not re.search(r"\bNone\b|\{'|\bnan\b|-0\.0%|\d\.\d{7,}", value), \
+                        (where, value)
+                elif isinstance(value, float):
+                    assert value == float(f"{value:.12g}"), (where, value)  # no float noise
+                    if "%" in cell.number_format:
+                        assert not (value < 0 and round(value * 100, 1) == 0), (where, value)
+    noisy = book["position_region"]
+    column = [c.value for c in noisy[1]].index("fte") + 1
+    assert noisy.cell(3, column).value == 363613.46
 
 
 # --- helpers on small hand-made frames ------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -69,44 +70,127 @@ def scenario_check(
               f"{scenario.seed}", highlight=False, soft_wrap=True)
 
 
+def _figure(value: float) -> str:
+    """Format a projected FTE figure: 3 significant figures, ASCII minus, never -0."""
+    from wfplan.report.format import round_significant
+
+    text = f"{round_significant(float(value)):,.0f}"
+    return "0" if text == "-0" else text
+
+
 def _cell(p50: float, p5: float, p95: float) -> str:
-    return f"{fixed(p50)} [{fixed(p5)} to {fixed(p95)}]"
+    """Return the P50 and, on the next line, its P5 to P95 range (a narrow cell)."""
+    if any(isinstance(v, float) and math.isnan(v) for v in (p50, p5, p95)):
+        return "n/a"
+    return f"{_figure(p50)}\n({_figure(p5)} to {_figure(p95)})"
+
+
+_NOTE = ("gap = funded demand - supply, FTE (negative: supply above demand); P50 with the "
+         "P5 to P95 range below it, rounded to 3 significant figures")
+_TOTALS_NOTE = ("Totals are summed within each draw before percentiles are taken (a total's "
+                "range is not the sum of the groups' ranges); a surplus in one staff group "
+                "offsets a gap in another.")
+
+
+class _FittedTable(Table):
+    """A table that narrows its number columns to fit the console, never inside a word.
+
+    Rich, left alone, squeezes every column evenly when a table is too wide and
+    then cuts words (``3,…``). Here the number columns are first narrowed, to no
+    less than their longest number, so that the label column keeps its longest
+    word and Rich wraps each cell between words: every figure stays whole.
+    """
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Set the number columns' widths for this console, then render as usual."""
+        label, *numbers = self.columns
+        lines = [[line for cell in c.cells for line in str(cell).splitlines()] for c in numbers]
+        natural = [max((len(x) for x in col), default=1) for col in lines]
+        floors = [max((len(w) for x in col for w in x.split()), default=1) for col in lines]
+        words = max((len(w) for cell in label.cells for w in str(cell).split()), default=1)
+        available = options.max_width - 3 * len(self.columns) - 1
+        spare = available - words
+        for column in numbers:
+            column.max_width = None  # a table printed before, to a narrower console
+        if numbers and sum(natural) > spare:
+            share = max(spare // len(numbers), 1)
+            for column, floor, full in zip(numbers, floors, natural, strict=True):
+                column.max_width = min(full, max(floor, share))
+        label.min_width = words
+        yield from super().__rich_console__(console, options)
+
+
+def _table(title: str, first: str, columns: Sequence[str], caption: str) -> Table:
+    table = _FittedTable(title=title, title_justify="left", caption=caption,
+                         caption_justify="left")
+    table.add_column(first)
+    for heading in columns:
+        table.add_column(heading, justify="right")
+    return table
+
+
+def _one_scenario(heads: pd.DataFrame, area_name: str, name: str) -> list[Table]:
+    from wfplan.model.aggregate import is_total
+    from wfplan.report.format import staff_group_name
+
+    years = heads.drop_duplicates("horizon")[["horizon", "year"]].to_numpy()
+    columns = [f"{year} (+{horizon} y)" for horizon, year in years]
+    totals = _table(f"{area_name}: total gap FTE, all staff groups and by sector, P50 "
+                    f"(P5 to P95), scenario {name!r}", "total", columns,
+                    f"{_NOTE}. {_TOTALS_NOTE}")
+    groups = _table(f"{area_name}: gap FTE by staff group, P50 (P5 to P95), scenario "
+                    f"{name!r}", "staff group", columns, _NOTE)
+    for group, rows in heads.groupby("staff_group", sort=False):
+        cells = {r["horizon"]: _cell(r["p50"], r["p5"], r["p95"])
+                 for r in rows.to_dict("records")}
+        target = totals if is_total(str(group)) else groups
+        target.add_row(staff_group_name(group), *(cells.get(h, "") for h, _ in years))
+    return [t for t in (totals, groups) if t.row_count]
+
+
+def _side_by_side(heads: pd.DataFrame, area_name: str) -> list[Table]:
+    from wfplan.assessment.project import side_by_side
+    from wfplan.model.aggregate import is_total
+    from wfplan.report.format import staff_group_name
+
+    scenarios = list(dict.fromkeys(heads["scenario"]))
+    wide = side_by_side(heads)
+    order = {g: i for i, g in enumerate(dict.fromkeys(heads["staff_group"]))}
+    wide = wide.sort_values(["horizon", "staff_group"], kind="stable",
+                            key=lambda s: s.map(order) if s.name == "staff_group" else s)
+    years = dict(zip(heads["horizon"], heads["year"], strict=False))
+    totals = _table(f"{area_name}: total gap FTE, all staff groups and by sector, P50 (P5 to "
+                    "P95)", "total", scenarios, f"{_NOTE}. {_TOTALS_NOTE}")
+    tables = [totals]
+    for key, rows in wide.groupby("horizon", sort=True):
+        horizon = int(str(key))
+        table = _table(f"{area_name} in {years[horizon]} (+{horizon} years): gap FTE by staff "
+                       "group, P50 (P5 to P95)", "staff group", scenarios, _NOTE)
+        if totals.row_count:
+            totals.add_section()
+        totals.add_row(f"{years[horizon]} (+{horizon} years)", *([""] * len(scenarios)),
+                       style="bold")
+        for values in rows.to_dict("records"):
+            cells = ["" if values[n] is None else _cell(*values[n]) for n in scenarios]
+            name = staff_group_name(values["staff_group"])
+            (totals if is_total(str(values["staff_group"])) else table).add_row(name, *cells)
+        tables.append(table)
+    return [t for t in tables if t.row_count]
 
 
 def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Table]:
-    """Return Rich tables of the gap: one scenario by horizon, or several side by side."""
-    from wfplan.assessment.project import side_by_side
+    """Return Rich tables of the gap: England's totals first, then each staff group.
 
+    ``heads`` is :func:`wfplan.assessment.project.headline` output. With one
+    scenario the columns are the horizons; with several, the totals table has a
+    section per horizon and each staff-group table one column per scenario. Each
+    cell holds the P50 and, below it, the P5 to P95 range, so the numbers fit an
+    80-column terminal whole (Rich wraps between the numbers, never inside one).
+    """
     scenarios = list(dict.fromkeys(heads["scenario"]))
-    note = "gap = funded demand - supply, FTE (negative: supply above demand)"
     if len(scenarios) == 1:
-        years = heads.drop_duplicates("horizon")[["horizon", "year"]].to_numpy()
-        table = Table(title=f"{area_name}: gap FTE by staff group, P50 [P5 to P95], "
-                      f"scenario {scenarios[0]!r}", title_justify="left", caption=note,
-                      caption_justify="left")
-        table.add_column("staff group")
-        for horizon, year in years:
-            table.add_column(f"{year} (+{horizon} y)", justify="right")
-        for group, rows in heads.groupby("staff_group", sort=True):
-            cells = {r["horizon"]: _cell(r["p50"], r["p5"], r["p95"])
-                     for r in rows.to_dict("records")}
-            table.add_row(str(group), *(cells.get(h, "") for h, _ in years))
-        return [table]
-    wide = side_by_side(heads)
-    tables = []
-    for key, rows in wide.groupby("horizon", sort=True):
-        horizon = int(str(key))
-        year = int(heads.loc[heads["horizon"] == horizon, "year"].iloc[0])
-        table = Table(title=f"{area_name} in {year} (+{horizon} years): gap FTE, P50 [P5 to "
-                      "P95]", title_justify="left", caption=note, caption_justify="left")
-        table.add_column("staff group")
-        for name in scenarios:
-            table.add_column(name, justify="right")
-        for values in rows.to_dict("records"):
-            table.add_row(str(values["staff_group"]), *(
-                "" if values[n] is None else _cell(*values[n]) for n in scenarios))
-        tables.append(table)
-    return tables
+        return _one_scenario(heads, area_name, scenarios[0])
+    return _side_by_side(heads, area_name)
 
 
 def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
@@ -177,7 +261,6 @@ def project_command(
         return headline(table), written, assumptions
 
     heads, written, assumptions = guard(work)
-    heads = heads.assign(staff_group=[name_of("staff_group", g) for g in heads["staff_group"]])
     for table in headline_tables(heads):
         out.print(table)
     out.print(f"{assumptions} assumption(s) recorded in the results' metadata "

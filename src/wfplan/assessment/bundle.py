@@ -6,7 +6,8 @@ A bundle is a folder::
     assessment.toml     the configuration, with the base period fixed and scenario paths local
     inputs/*.parquet    the vintage's rows the assessment read (never record-level data)
     scenarios/*.toml    the scenario files
-    results.parquet     the long IAMC results of every scenario
+    results.parquet     the long IAMC results of every scenario (areas, England, and
+                        England's all-staff and sector totals, summed within each draw)
     tables/*.parquet    the current position, ethnicity by band, data gaps (and comparison)
     metadata.json       each projection's parameters, interventions and assumptions
     tables.xlsx, report.html, report.pdf

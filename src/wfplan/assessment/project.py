@@ -7,7 +7,8 @@ level, staff groups), the inputs are built from the vintage
 results become the IAMC long table
 ``scenario, area, staff_group, variable, unit, year, statistic, value`` with
 the areas of the run's level followed by England (their sum, ratios
-recomputed). The metadata names the scenario, file hash, vintage, seed, every
+recomputed) and England's totals over staff groups (every group, each sector),
+summed within each draw. The metadata names the scenario, file hash, vintage, seed, every
 assumption, where each parameter value comes from, the source and owner of
 every intervention, and the data sources of the vintage.
 """
@@ -42,6 +43,8 @@ from wfplan.model import (
     run,
     to_long,
 )
+from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
+from wfplan.report.derive import staff_group_order
 
 ENGLAND = codelists.ENGLAND_CODE
 HORIZONS = (5, 10, 15)
@@ -157,12 +160,25 @@ def data_sources(store: Store, vintage: str) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
+def _sectors() -> dict[str, str]:
+    """Staff group code -> sector code, from the staff-group code list."""
+    return {row["code"]: row["sector"] for row in codelists.get("staff_group").rows}
+
+
 def _long_table(results: Results) -> pd.DataFrame:
-    table = to_long(results)
+    """Return the long table: the run's areas, England, then England's staff-group totals.
+
+    The totals (every staff group, and each sector) are summed within each draw
+    before their percentiles are taken (:func:`~wfplan.model.aggregate.sum_staff_groups`).
+    """
+    parts = [to_long(results)]
+    england = results
     if results.metadata.get("level") != "england":
         england = aggregate(results, dict.fromkeys(results.areas, ENGLAND), "england")
-        table = pd.concat([table, to_long(england)], ignore_index=True)
-    return table
+        parts.append(to_long(england))
+    totals = staff_group_totals(england.staff_groups, _sectors())
+    parts.append(to_long(sum_staff_groups(england, totals)))
+    return pd.concat(parts, ignore_index=True)
 
 
 def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_period: str,
@@ -297,7 +313,9 @@ def combined(store: Store, projections: Sequence[Projection]) -> tuple[pd.DataFr
     vintages = sorted({str(p.metadata["vintage"]) for p in projections})
     metadata = {
         "table": "IAMC long table: scenario, area, staff_group, variable, unit, year, "
-                 "statistic, value; the areas of the run's level, then England (their sum)",
+                 "statistic, value; the areas of the run's level, then England (their sum), "
+                 "then England's totals over staff groups (all_staff_groups and all_<sector>"
+                 "), summed within each draw before percentiles are taken",
         "licence": LICENCE,
         "scenarios": [p.metadata for p in projections],
         "data_sources": [dict(item, vintage=v) for v in vintages
@@ -312,7 +330,10 @@ def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
 
     Columns ``scenario, area, staff_group, horizon, year, p50, p5, p95``; ``areas``
     ``None`` keeps every area. Horizons beyond a scenario's horizon are left out; a
-    scenario shorter than all of them is shown at its last year.
+    scenario shorter than all of them is shown at its last year. England's totals
+    (``all_staff_groups``, then each sector's ``all_<sector>``) come first, then the
+    staff groups in the staff-group code list's order
+    (:func:`wfplan.report.derive.staff_group_order`).
     """
     gap = table[(table["variable"] == "gap_fte") & table["statistic"].isin(["p5", "p50", "p95"])]
     if areas is not None:
@@ -330,8 +351,10 @@ def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
                            columns="statistic", values="value", sort=False).reset_index()
     wide.columns.name = None
     order = {name: i for i, name in enumerate(dict.fromkeys(table["scenario"]))}
+    rank = {g: i for i, g in enumerate(staff_group_order(table["staff_group"]))}
+    keys = {"scenario": order, "staff_group": rank}
     wide = wide.sort_values(["scenario", "area", "staff_group", "horizon"],
-                            key=lambda s: s.map(order) if s.name == "scenario" else s)
+                            key=lambda s: s.map(keys[str(s.name)]) if s.name in keys else s)
     return wide[["scenario", "area", "staff_group", "horizon", "year", "p50", "p5",
                  "p95"]].reset_index(drop=True)
 

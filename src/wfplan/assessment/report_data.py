@@ -13,21 +13,29 @@ from wfplan.assessment.config import AssessmentConfig
 from wfplan.assessment.project import ScenarioFile
 from wfplan.dataset import codelists
 from wfplan.report import derive
+from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
 
 
 def report_data(config: AssessmentConfig, base: date, computed: Computed,
                 provenance: pd.DataFrame, files: list[ScenarioFile], *, bundle_name: str,
                 core_sha256: str, previous: Path | None = None) -> ReportData:
-    """Return the :class:`ReportData` of an assessment (England headline, regional position)."""
+    """Return the :class:`ReportData` of an assessment (England headline, regional position).
+
+    The England totals (every staff group, each sector) are rows of the
+    assessment's results, summed within each draw when the scenarios ran; the
+    report takes them from there, so ``wfplan verify`` checks them too.
+    """
     england = computed.results[computed.results["area"] == codelists.ENGLAND_CODE]
     metadata = {p.scenario.name: dict(p.results.metadata) for p in computed.projections}
     baseline = files[0].scenario.name
     parameters, assumptions = derive.methods_from_metadata(metadata)
     bands, overall = derive.ethnicity_from_metrics(computed.tables["ethnicity_by_band"])
     scenarios = pd.DataFrame([
-        {"scenario": f.scenario.name, "description": " ".join(f.scenario.description.split())}
-        for f in files])
+        {"scenario": f.scenario.name, "title": f.scenario.title or f.scenario.name,
+         "description": " ".join(f.scenario.description.split())} for f in files])
+    groups, totals = derive.split_totals(
+        derive.headline_from_results(england, base.year, scenario=baseline))
     gaps = {name.removeprefix("gaps_"): frame for name, frame in computed.tables.items()
             if name.startswith("gaps_")}
     region = computed.tables["position_region"]
@@ -38,7 +46,7 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         vintage=config.vintage, package_version=__version__, seed=config.seed,
         draws=config.draws, created=datetime.now(UTC), base_year=base.year,
         area_name="England", sources=derive.sources_from_ingests(provenance),
-        headline=derive.headline_from_results(england, base.year, scenario=baseline),
+        totals=totals, headline=groups,
         position_region=region, position_icb=computed.tables["position_icb"],
         projections=derive.projection_frame(england), scenarios=scenarios,
         baseline_scenario=baseline,
@@ -58,7 +66,8 @@ def _change_rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
     if table is None:
         return None
     rows = [{
-        "measure": f"{r.scenario}: {r.staff_group} gap, {r.horizon_years} years on (FTE)",
+        "measure": f"{r.scenario}: {fmt.staff_group_name(r.staff_group)} gap, "
+                   f"{r.horizon_years} years on (FTE)",
         "previous": r.old_gap_fte, "current": r.new_gap_fte, "change": r.change_fte,
         "reason": f"new data {r.data_effect_fte:+,.0f} FTE; changed assumptions "
                   f"{r.assumptions_effect_fte:+,.0f} FTE",

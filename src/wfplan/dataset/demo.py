@@ -51,6 +51,7 @@ nationally per staff group, as do moves between practices and PCNs.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,6 +76,7 @@ from wfplan.dataset.demo_context import (
 from wfplan.dataset.demo_nhs import build_cohorts, staff_groups
 from wfplan.dataset.demo_places import Places, areas_rows, make_places, organisations_rows
 from wfplan.dataset.demo_workforce import Cohort, Rows, flow_rows, run, stock_rows
+from wfplan.dataset.importers.tidy import PROVENANCE_KEY
 from wfplan.dataset.ingest import IngestReport, ingest
 from wfplan.dataset.store import Store
 
@@ -208,8 +210,65 @@ def _vacancies(rows: Rows, rng: np.random.Generator, cal: Calibration, places: P
 
 
 def write_table(path: Path, table: str, rows: Rows) -> int:
-    """Write one table's rows as a tidy Parquet file typed by ``tables.csv``; return rows."""
+    """Write one table's rows as a tidy Parquet file typed by ``tables.csv``; return rows.
+
+    The file carries its provenance (:func:`provenance`) in its Parquet metadata
+    under :data:`~wfplan.dataset.importers.tidy.PROVENANCE_KEY`, which the tidy
+    importer records in the ingest log.
+    """
     types = {col.name: _ARROW_TYPES[col.type] for col in schema.table(table).columns}
     arrow = rows.to_arrow(types)
+    record = json.dumps(provenance(table, arrow), sort_keys=True).encode()
+    arrow = arrow.replace_schema_metadata({PROVENANCE_KEY.encode(): record})
     pq.write_table(arrow, path, compression="zstd")
     return arrow.num_rows
+
+
+#: The calibration figures (name prefixes in ``data/demo_calibration.csv``, which cites each
+#: figure's source) each file is tuned to; files not listed rest on wfplan assumptions only.
+CALIBRATED_BY = {
+    "organisations": ("pc.practices",),
+    "staff_in_post": ("nhs.fte", "nhs.headcount", "nhs.staff_group_fte_2017",
+                      "nhs.nationality_share", "nhs.grade_share", "nhs.minority_",
+                      "nhs.ethnicity_unknown", "pc.fte", "pc.headcount", "pc.practices",
+                      "asc.filled_posts", "asc.staff_group_share"),
+    "flows": ("nhs.leaver_rate", "asc.turnover", "asc.international_recruits",
+              "asc.filled_posts_growth"),
+    "vacancies": ("nhs.vacancy_fte", "asc.vacancies"),
+    "sickness_absence": ("nhs.sickness_rate",),
+    "staff_survey": ("survey.",),
+    "population": ("pop.",),
+    "utilisation": ("util.",),
+    "education": ("edu.",),
+}
+#: Publishers named in the calibration sources, as the ingest log names them.
+PUBLISHERS = ("NHS Digital", "NHS England", "Skills for Care", "ONS", "UCAS",
+              "gov.uk Ethnicity facts and figures", "Nuffield Trust",
+              "Department of Health and Social Care", "Office for Students",
+              "Health Education England", "Health Equity Evidence Centre")
+DEMO_LICENCE = "MIT (synthetic data made by wfplan)"
+_PERIOD_COLUMNS = ("period", "period_start", "period_end", "year", "academic_year")
+
+
+def calibration_publishers(table: str) -> list[str]:
+    """Return the publishers of the published figures a demo file is calibrated to."""
+    prefixes = CALIBRATED_BY.get(table)
+    found: list[str] = []
+    for name, source in load().sources.items():
+        if prefixes and name.startswith(prefixes):
+            named = sorted((source.find(p), p) for p in PUBLISHERS if p in source)
+            found += [p for _, p in named]
+    return list(dict.fromkeys(found))
+
+
+def provenance(table: str, arrow: pa.Table) -> dict[str, str]:
+    """Return the publisher, title, period and licence a demo file records about itself."""
+    publishers = calibration_publishers(table)
+    publisher = ("wfplan demo generator (calibrated to " + ", ".join(publishers) + ")"
+                 if publishers else "wfplan demo generator (wfplan assumptions only)")
+    values = sorted({str(v) for column in _PERIOD_COLUMNS if column in arrow.column_names
+                     for v in arrow.column(column).to_pylist() if v is not None})
+    period = (f"as at {CENSUS_DATES[-1]}" if not values else values[0] if len(values) == 1
+              else f"{values[0]} to {values[-1]}")
+    return {"publisher": publisher, "licence": DEMO_LICENCE, "period": period,
+            "title": f"demo {table.replace('_', ' ')} (synthetic)"}

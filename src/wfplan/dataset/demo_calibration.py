@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -23,9 +23,13 @@ CALIBRATION_FILE = "data/demo_calibration.csv"
 
 @dataclass(frozen=True)
 class Calibration:
-    """Calibration figures by name."""
+    """Calibration figures by name, and the source of each.
+
+    A source is a named publication or ``wfplan assumption``.
+    """
 
     values: Mapping[str, float]
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> float:
         """Return one figure, or raise a ``KeyError`` naming the file."""
@@ -77,5 +81,6 @@ class Calibration:
 def load() -> Calibration:
     """Read the packaged calibration file."""
     text = resources.files("wfplan").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
-    rows = csv.DictReader(io.StringIO(text, newline=""))
-    return Calibration({row["name"]: float(row["value"]) for row in rows})
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    return Calibration({row["name"]: float(row["value"]) for row in rows},
+                       {row["name"]: row["source"] for row in rows})

@@ -1,20 +1,25 @@
-"""Aggregate results from a finer area level to a coarser one (org -> ICB -> region -> England).
+"""Aggregate results: areas to a coarser level, and staff groups to totals.
 
-Stored variables are additive (stocks, flows, FTE, costs) and are summed; gaps,
-percentages and rates are derived from the sums when asked for, so they are
-recomputed at the coarser level rather than averaged.
+Areas go from organisation to ICB, region and England; staff groups to the
+total over every staff group and each sector's subtotal.
+
+Stored variables are additive (stocks, flows, FTE, costs) and are summed within
+each draw; gaps, percentages and rates are derived from the sums when asked for,
+so they are recomputed at the coarser level rather than averaged, and the
+percentiles of a sum are taken across the draws of the sum (percentiles do not
+add up).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from wfplan.model.results import Results, Stored
 
 
-def _sum_areas(array: np.ndarray, groups: list[list[int]], axis: int) -> np.ndarray:
+def _sum_groups_of(array: np.ndarray, groups: list[list[int]], axis: int) -> np.ndarray:
     parts = [np.take(array, members, axis=axis).sum(axis=axis) for members in groups]
     return np.stack(parts, axis=axis)
 
@@ -51,7 +56,7 @@ def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = 
         array = results.values(name)
         # arrays shared between variables (e.g. need == funded) are summed once
         if id(array) not in summed:
-            summed[id(array)] = _sum_areas(array, members, axis=2)
+            summed[id(array)] = _sum_groups_of(array, members, axis=2)
         arrays[name] = summed[id(array)]
     metadata = dict(results.metadata)
     metadata["aggregation"] = [
@@ -67,6 +72,100 @@ def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = 
         age_bands=results.age_bands,
         n_draws=results.n_draws,
         arrays=arrays,
-        principal_by_age=_sum_areas(results.principal_by_age, members, axis=1),
+        principal_by_age=_sum_groups_of(results.principal_by_age, members, axis=1),
+        metadata=metadata,
+    )
+
+
+#: Staff-group code of the total over every staff group (England all-staff total).
+ALL_STAFF_GROUPS = "all_staff_groups"
+#: Prefix of a sector subtotal's staff-group code (``all_nhs_trust``, ``all_primary_care``...).
+SECTOR_TOTAL_PREFIX = "all_"
+
+
+def sector_total(sector: str) -> str:
+    """Return the staff-group code of a sector's subtotal, e.g. ``all_primary_care``."""
+    return SECTOR_TOTAL_PREFIX + sector
+
+
+def is_total(staff_group: str) -> bool:
+    """Return whether a staff-group code is a total made by :func:`sum_staff_groups`."""
+    return str(staff_group).startswith(SECTOR_TOTAL_PREFIX)
+
+
+def staff_group_totals(staff_groups: Sequence[str], sector_of: Mapping[str, str],
+                       ) -> dict[str, tuple[str, ...]]:
+    """Return the totals to make: every staff group, then each sector that has one.
+
+    Parameters
+    ----------
+    staff_groups
+        The staff groups of the results, in order.
+    sector_of
+        Staff group code -> sector code (from the staff-group code list). A group
+        with no sector counts in the all-staff total only.
+
+    Returns
+    -------
+    dict
+        Total code -> member staff groups: :data:`ALL_STAFF_GROUPS` first, then
+        ``all_<sector>`` for each sector with a staff group in the results, in the
+        order the sectors first appear in ``sector_of``.
+    """
+    totals = {ALL_STAFF_GROUPS: tuple(staff_groups)}
+    for sector in dict.fromkeys(sector_of.values()):
+        members = tuple(g for g in staff_groups if sector_of.get(g) == sector)
+        if sector and members:
+            totals[sector_total(sector)] = members
+    return totals
+
+
+def sum_staff_groups(results: Results, totals: Mapping[str, Sequence[str]]) -> Results:
+    """Sum staff groups within each draw into totals (all staff, a sector...).
+
+    Percentiles do not add up: a total's P5 is not the sum of its groups' P5. So
+    the stored (additive) variables are summed draw by draw here, and the
+    percentiles of a total are taken afterwards, across the draws of the sums.
+    Gaps, percentages and costs per FTE are derived from the sums, so a surplus
+    in one staff group offsets a shortfall in another.
+
+    Parameters
+    ----------
+    results
+        Results with the member staff groups.
+    totals
+        Total code -> the staff groups it sums (see :func:`staff_group_totals`).
+
+    Returns
+    -------
+    Results
+        One "staff group" per total, in the order given; areas and draws unchanged.
+    """
+    index = {group: i for i, group in enumerate(results.staff_groups)}
+    members = []
+    for code, groups in totals.items():
+        unknown = [g for g in groups if g not in index]
+        if unknown or not groups:
+            raise ValueError(f"total {code!r} names staff groups {unknown or '(none)'} "
+                             f"that are not in the results {results.staff_groups}")
+        members.append([index[g] for g in groups])
+    summed: dict[int, np.ndarray] = {}
+    arrays: dict[str, Stored] = {}
+    for name in results.arrays:
+        array = results.values(name)
+        if id(array) not in summed:
+            summed[id(array)] = _sum_groups_of(array, members, axis=3)
+        arrays[name] = summed[id(array)]
+    metadata = dict(results.metadata)
+    metadata["staff_group_totals"] = {code: list(groups) for code, groups in totals.items()}
+    return Results(
+        scenario=results.scenario,
+        base_year=results.base_year,
+        areas=results.areas,
+        staff_groups=tuple(totals),
+        age_bands=results.age_bands,
+        n_draws=results.n_draws,
+        arrays=arrays,
+        principal_by_age=_sum_groups_of(results.principal_by_age, members, axis=2),
         metadata=metadata,
     )

@@ -56,6 +56,10 @@ def _joiners(get: Callable[[str], np.ndarray]) -> np.ndarray:
     return total
 
 
+def _counterfactual_gap(get: Callable[[str], np.ndarray]) -> np.ndarray:
+    return get("counterfactual_demand_funded_fte") - get("counterfactual_supply_fte")
+
+
 def _gap_closed(get: Callable[[str], np.ndarray]) -> np.ndarray:
     counterfactual = get("counterfactual_demand_funded_fte") - get("counterfactual_supply_fte")
     return counterfactual - (get("demand_funded_fte") - get("supply_fte"))
@@ -77,6 +81,7 @@ _DERIVED: dict[str, Callable[[Callable[[str], np.ndarray]], np.ndarray]] = {
     "implied_vacancy_rate": lambda get: _ratio(
         np.maximum(get("gap_fte"), 0.0), get("demand_funded_fte")
     ),
+    "counterfactual_gap_fte": _counterfactual_gap,
     "gap_closed_fte": _gap_closed,
     "cost_per_fte_gap_closed": _cost_per_fte,
 }
@@ -96,6 +101,7 @@ VARIABLES = (
     "intervention_cost_gbp",
     "counterfactual_supply_fte",
     "counterfactual_demand_funded_fte",
+    "counterfactual_gap_fte",
     "gap_closed_fte",
     "cost_per_fte_gap_closed",
 )

@@ -88,8 +88,9 @@ class Scenario(BaseModel):
 
     Attributes
     ----------
-    name, description
-        Identifier (letters, digits, ``_ . -``) and free text.
+    name, title, description
+        Identifier (letters, digits, ``_ . -``); the title reports show (the name if
+        empty); free text.
     base_vintage, base_period
         The dataset vintage and census period the inputs come from (recorded).
     horizon
@@ -110,6 +111,7 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    title: str = Field(default="", max_length=80)
     description: str = ""
     base_vintage: str | None = None
     base_period: str | None = None

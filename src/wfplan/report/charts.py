@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -128,84 +128,42 @@ def _percent_axis(value: float, _pos: Any = None) -> str:
     return fmt.number(value) + "%"
 
 
-def gap_range_chart(frame: pd.DataFrame, chart_id: str, title: str, *, category: str,
-                    series: str, series_label: Any = str, category_label: Any = str,
-                    value: str = "gap_fte") -> Chart:
-    """Draw a dot-and-range chart: P50 as a marker and P5–P95 as a line, per category and series.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        One row per category and series with ``<value>_p50``, ``_p5`` and ``_p95``.
-    chart_id, title : str
-        The chart's id (unique in the page) and title.
-    category, series : str
-        Columns for the rows of the chart (staff groups) and the marked series
-        (horizons or scenarios), each kept in first-appearance order.
-    series_label, category_label : callable
-        Turn a series or category value into its label.
-    value : str
-        The variable prefix (``gap_fte``).
-    """
-    with mpl.rc_context(_rc(chart_id)):
-        categories = list(dict.fromkeys(frame[category]))
-        series_values = list(dict.fromkeys(frame[series]))
-        fig = _figure(0.9 + 0.34 * len(categories) * max(1.0, len(series_values) / 3))
-        ax = fig.add_subplot()
-        n = len(series_values)
-        offsets = np.linspace(-0.28, 0.28, n) if n > 1 else np.zeros(1)
-        handles = []
-        for index, key in enumerate(series_values):
-            colour, marker = SERIES_STYLES[index % len(SERIES_STYLES)]
-            rows = frame[frame[series] == key].set_index(category).reindex(categories)
-            y = np.arange(len(categories)) + offsets[index]
-            ax.hlines(y, rows[f"{value}_p5"], rows[f"{value}_p95"], color=colour, linewidth=2.2)
-            ax.plot(rows[f"{value}_p50"], y, linestyle="none", marker=marker, markersize=7,
-                    markerfacecolor=colour, markeredgecolor=TEXT, markeredgewidth=0.7)
-            handles.append(Line2D([], [], color=colour, marker=marker, markersize=7,
-                                  markeredgecolor=TEXT, markeredgewidth=0.7, linewidth=2.2,
-                                  label=f"{series_label(key)}: P50 (line: P5 to P95)"))
-        ax.axvline(0, color=TEXT, linewidth=1.0)
-        ax.set_yticks(np.arange(len(categories)), [category_label(c) for c in categories])
-        ax.invert_yaxis()
-        ax.set_ylim(len(categories) - 0.5, -0.5)
-        ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-        ax.xaxis.set_major_locator(MaxNLocator(6))
-        ax.grid(axis="x")
-        ax.grid(axis="y", visible=False)
-        ax.spines["left"].set_visible(False)
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel("Gap in FTE: demand minus supply (above 0 = shortfall, below 0 = surplus)")
-        fig.legend(handles=handles, loc="outside upper left", ncols=min(n, 3),
-                   handlelength=2.2, columnspacing=1.2)
-        alt = _range_alt(frame, categories, series_values, category, series, series_label,
-                         category_label, value)
-        return _render(fig, chart_id, title, alt)
-
-
-def _range_alt(frame: pd.DataFrame, categories: Sequence[Any], series_values: Sequence[Any],
-               category: str, series: str, series_label: Any, category_label: Any,
-               value: str) -> str:
-    last = series_values[-1]
-    rows = frame[frame[series] == last].dropna(subset=[f"{value}_p50"])
-    text = (f"Dot and range chart of the gap in FTE for {len(categories)} staff groups, "
-            f"one marker per {series.replace('_', ' ')} "
-            f"({', '.join(str(series_label(s)) for s in series_values)}).")
-    if not rows.empty:
-        ordered = rows.sort_values(f"{value}_p50", kind="stable")
-        top, low = ordered.iloc[-1], ordered.iloc[0]
-        text += (f" For {series_label(last)}, the largest gap is "
-                 f"{category_label(top[category])} at "
-                 f"{fmt.row_range(top, value)}"
-                 f" FTE and the smallest {category_label(low[category])} at "
-                 f"{fmt.row_range(low, value)}"
-                 f" FTE (P50, with P5 to P95 in brackets).")
-    return text + " The figures are in the table that follows."
-
-
 def _end_label(ax: Any, x: float, y: float, text: str, colour: str, nudge: float) -> None:
     ax.annotate(text, (x, y), xytext=(6, nudge), textcoords="offset points", va="center",
                 ha="left", color=colour, fontsize=8.5, fontweight="bold")
+
+
+#: How each fan is drawn: variable, label, colour, marker, hatch of its range.
+FAN_STYLES = (("demand_funded_fte", "Demand (funded)", NHS_DARK_PINK, "s", None),
+              ("supply_fte", "Supply", NHS_BLUE, "o", "////"))
+PRINCIPAL_DASH = (0, (4, 2.5))
+NEED_DOTS = (0, (1, 1.5))
+BAND_ALPHA = 0.16
+
+
+def _fan_handles(need_differs: bool, base_year: int) -> list[Any]:
+    """Legend entries drawn exactly as the fans are: one column for demand, one for supply."""
+    columns = []
+    for _variable, label, colour, marker, hatch in FAN_STYLES:
+        rgb = to_rgb(colour)
+        band = Patch(facecolor=(*rgb, BAND_ALPHA), edgecolor=(*rgb, 0.7) if hatch else "none",
+                     hatch=hatch, linewidth=0, label=f"{label}: P5 to P95")
+        columns.append([
+            Line2D([], [], color=colour, linewidth=2, marker=marker, markersize=4.5,
+                   label=f"{label}: P50"),
+            Line2D([], [], color=colour, linewidth=1.0, linestyle=PRINCIPAL_DASH,
+                   label=f"{label}: principal run"),
+            band])
+    columns[0].append(
+        Line2D([], [], color=NHS_DARK_PINK, linewidth=1.4, linestyle=NEED_DOTS,
+               label="Need: P50") if need_differs else
+        Line2D([], [], linestyle="none", marker="o", markersize=5.5, markerfacecolor="white",
+               markeredgecolor=TEXT, label=f"{base_year}: observed (census)"))
+    if need_differs:
+        columns[1].append(Line2D([], [], linestyle="none", marker="o", markersize=5.5,
+                                 markerfacecolor="white", markeredgecolor=TEXT,
+                                 label=f"{base_year}: observed (census)"))
+    return [handle for column in columns for handle in column]
 
 
 def fan_chart(fan: pd.DataFrame, chart_id: str, title: str, group_label: str) -> Chart:
@@ -213,65 +171,58 @@ def fan_chart(fan: pd.DataFrame, chart_id: str, title: str, group_label: str) ->
 
     ``fan`` is :func:`wfplan.report.derive.fan_from_results` output. Need (funded
     demand plus unmet need) is drawn dotted where it differs from funded demand.
+    The base year is the census: observed, not projected, so the ranges start
+    at zero width there; it is marked with an open circle and the legend says so.
     """
     with mpl.rc_context(_rc(chart_id)):
         years = fan["year"].to_numpy()
-        fig = _figure(3.0, HALF_WIDTH_IN)
+        fig = _figure(3.2, HALF_WIDTH_IN)
         ax = fig.add_subplot()
-        styles = (("demand_funded_fte", "Demand", NHS_DARK_PINK, "s", None),
-                  ("supply_fte", "Supply", NHS_BLUE, "o", "////"))
         ends = []
         mark_every = max(1, len(years) // 5)
-        for variable, label, colour, marker, hatch in styles:
+        for variable, label, colour, marker, hatch in FAN_STYLES:
             low, high = fan[f"{variable}_p5"], fan[f"{variable}_p95"]
-            ax.fill_between(years, low, high, color=colour, alpha=0.16, linewidth=0)
+            ax.fill_between(years, low, high, color=colour, alpha=BAND_ALPHA, linewidth=0)
             if hatch:
                 ax.fill_between(years, low, high, facecolor="none", edgecolor=colour,
                                 hatch=hatch, linewidth=0, alpha=0.45)
             ax.plot(years, fan[f"{variable}_p50"], color=colour, linewidth=2, marker=marker,
-                    markevery=mark_every, markersize=4.5)
+                    markevery=(mark_every, mark_every), markersize=4.5)
             ax.plot(years, fan[f"{variable}_principal"], color=colour, linewidth=1.0,
-                    linestyle=(0, (4, 2.5)))
-            ends.append((float(fan[f"{variable}_p50"].iloc[-1]), label, colour))
+                    linestyle=PRINCIPAL_DASH)
+            ax.plot(years[:1], fan[f"{variable}_p50"].iloc[:1], linestyle="none", marker="o",
+                    markersize=5.5, markerfacecolor="white", markeredgecolor=TEXT, zorder=5)
+            ends.append((float(fan[f"{variable}_p50"].iloc[-1]), label.split(" (")[0], colour))
         need_differs = not np.allclose(fan["demand_need_fte_p50"], fan["demand_funded_fte_p50"],
                                        equal_nan=True)
         if need_differs:
             ax.plot(years, fan["demand_need_fte_p50"], color=NHS_DARK_PINK, linewidth=1.4,
-                    linestyle=(0, (1, 1.5)))
+                    linestyle=NEED_DOTS)
             ends.append((float(fan["demand_need_fte_p50"].iloc[-1]), "Need", NHS_DARK_PINK))
-        span = float(np.nanmax(fan.filter(like="_p95").to_numpy()) -
-                     np.nanmin(fan.filter(like="_p5").to_numpy())) or 1.0
-        ends.sort()
-        for index, (y, label, colour) in enumerate(ends):
-            nudge = 0.0
-            if index and abs(y - ends[index - 1][0]) < 0.08 * span:
-                nudge = 8.0
-            _end_label(ax, years[-1], y, label, colour, nudge)
+        _end_labels(ax, fan, ends, years)
         first, last = int(years[0]), int(years[-1])
-        ax.set_xlim(first, last + max(1.0, 0.22 * (last - first)))
+        ax.set_xlim(first - 0.4, last + max(1.0, 0.22 * (last - first)))
         ax.set_xticks(list(range(first, last + 1, 5)))
         ax.spines["bottom"].set_bounds(first, last)
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.grid(axis="y")
         ax.set_ylabel("FTE")
-        handles = [
-            Line2D([], [], color=NHS_DARK_GREY, linewidth=2, label="P50 (median)"),
-            Line2D([], [], color=NHS_DARK_GREY, linewidth=1.0, linestyle=(0, (4, 2.5)),
-                   label="Principal run"),
-            Patch(facecolor=NHS_MID_GREY, alpha=0.3, label="P5 to P95 range"),
-            Line2D([], [], color=NHS_DARK_PINK, marker="s", linewidth=2,
-                   label="Demand (funded)"),
-            Line2D([], [], color=NHS_BLUE, marker="o", linewidth=2,
-                   label="Supply (hatched range)"),
-        ]
-        if need_differs:
-            handles.append(Line2D([], [], color=NHS_DARK_PINK, linewidth=1.4,
-                                  linestyle=(0, (1, 1.5)), label="Need (dotted)"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=2, handlelength=2.2,
-                   fontsize=7.5, columnspacing=1.0)
-        alt = _fan_alt(fan, group_label)
-        return _render(fig, chart_id, title, alt)
+        fig.legend(handles=_fan_handles(need_differs, first), loc="outside lower center",
+                   ncols=2, handlelength=2.2, fontsize=7, columnspacing=1.0)
+        return _render(fig, chart_id, title, _fan_alt(fan, group_label))
+
+
+def _end_labels(ax: Any, fan: pd.DataFrame, ends: list[tuple[float, str, str]],
+                years: np.ndarray) -> None:
+    span = float(np.nanmax(fan.filter(like="_p95").to_numpy()) -
+                 np.nanmin(fan.filter(like="_p5").to_numpy())) or 1.0
+    ends.sort()
+    for index, (y, label, colour) in enumerate(ends):
+        nudge = 0.0
+        if index and abs(y - ends[index - 1][0]) < 0.08 * span:
+            nudge = 8.0
+        _end_label(ax, years[-1], y, label, colour, nudge)
 
 
 def _fan_alt(fan: pd.DataFrame, group_label: str) -> str:
@@ -287,7 +238,8 @@ def _fan_alt(fan: pd.DataFrame, group_label: str) -> str:
             f"{describe('demand_funded_fte', 'Funded demand')}; "
             f"{describe('supply_fte', 'supply')} (P50, with P5 to P95 in brackets). "
             f"Shaded bands show the P5 to P95 range, solid lines the P50 and dashed lines "
-            f"the principal run.")
+            f"the principal run. {y0} is the census, observed rather than projected, so the "
+            f"ranges start there with no width.")
 
 
 def ethnicity_chart(frame: pd.DataFrame, overall: float, chart_id: str, title: str) -> Chart:

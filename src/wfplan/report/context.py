@@ -34,8 +34,8 @@ POSITION_COLUMNS = (
 #: The IAMC long results (``wfplan.model.to_long``) of the headline area, every scenario.
 PROJECTION_COLUMNS = ("scenario", "area", "staff_group", "variable", "unit", "year",
                       "statistic", "value")
-#: One row per scenario.
-SCENARIO_COLUMNS = ("scenario", "description")
+#: One row per scenario: its name (identifier), title (as the report shows it) and description.
+SCENARIO_COLUMNS = ("scenario", "title", "description")
 #: The gap by scenario and staff group in one year.
 COMPARISON_COLUMNS = (
     "scenario", "staff_group", "year", "gap_fte_p50", "gap_fte_p5", "gap_fte_p95",
@@ -45,6 +45,8 @@ COMPARISON_COLUMNS = (
 INTERVENTION_COLUMNS = (
     "scenario", "staff_group", "type", "amount", "year", "cost_gbp", "fte_gap_closed_p50",
     "fte_gap_closed_p5", "fte_gap_closed_p95", "cost_per_fte_closed_p50",
+    "counterfactual_gap_fte_p50", "counterfactual_gap_fte_p5", "counterfactual_gap_fte_p95",
+    "gap_fte_p50", "gap_fte_p5", "gap_fte_p95",
 )
 #: One row per intervention as specified in the scenario files.
 INTERVENTION_DETAIL_COLUMNS = (
@@ -101,6 +103,12 @@ class ReportData:
     sources : DataFrame
         :data:`SOURCE_COLUMNS`, one row per ingested file (optional ``tables``
         column: the tables it loaded, used to name sources under each section).
+    totals : DataFrame
+        :data:`HEADLINE_COLUMNS`: the England total gap over every staff group
+        (``all_staff_groups``) and each sector's (``all_nhs_trust``,
+        ``all_primary_care``, ``all_social_care``) at 5, 10 and 15 years for
+        :attr:`baseline_scenario`: the report's first table. Each total is summed
+        within each draw before its percentiles are taken.
     headline : DataFrame
         :data:`HEADLINE_COLUMNS`: the gap (FTE demand minus supply) by staff group at
         5, 10 and 15 years for :attr:`baseline_scenario`.
@@ -114,14 +122,17 @@ class ReportData:
         Staff groups drawn as fan charts; empty means the four with the largest
         base-year demand.
     scenarios : DataFrame
-        :data:`SCENARIO_COLUMNS`, in the order the report lists them.
+        :data:`SCENARIO_COLUMNS`, in the order the report lists them; the report
+        shows each scenario by its title.
     baseline_scenario : str
         The scenario of the headline and the fan charts.
     scenario_comparison : DataFrame
-        :data:`COMPARISON_COLUMNS`: every scenario's gap at the final year.
+        :data:`COMPARISON_COLUMNS`: every scenario's gap at the final year (England's
+        totals first, when given).
     interventions : DataFrame
         :data:`INTERVENTION_COLUMNS`: cost to the year (principal run, GBP), FTE gap
-        closed (P50, P5, P95) and cost per FTE closed (P50) by scenario and staff group.
+        closed (P50, P5, P95), cost per FTE closed (P50), and the gap without and with
+        the interventions (P50, P5, P95) by scenario and staff group.
     intervention_details : DataFrame
         :data:`INTERVENTION_DETAIL_COLUMNS`: each intervention with source and owner.
     data_gaps : mapping of str to DataFrame
@@ -164,6 +175,7 @@ class ReportData:
     base_year: int
     area_name: str = "England"
     sources: pd.DataFrame
+    totals: pd.DataFrame
     headline: pd.DataFrame
     position_region: pd.DataFrame
     position_icb: pd.DataFrame
@@ -189,7 +201,8 @@ class ReportData:
 
     def __post_init__(self) -> None:
         required = {
-            "sources": SOURCE_COLUMNS, "headline": HEADLINE_COLUMNS,
+            "sources": SOURCE_COLUMNS, "totals": HEADLINE_COLUMNS,
+            "headline": HEADLINE_COLUMNS,
             "position_region": POSITION_COLUMNS, "position_icb": POSITION_COLUMNS,
             "projections": PROJECTION_COLUMNS, "scenarios": SCENARIO_COLUMNS,
             "scenario_comparison": COMPARISON_COLUMNS, "interventions": INTERVENTION_COLUMNS,
@@ -218,6 +231,12 @@ class ReportData:
         if self.baseline_scenario not in names:
             raise ValueError(f"ReportData.baseline_scenario {self.baseline_scenario!r} is not "
                              f"in scenarios {names}")
+
+    def scenario_title(self, name: str) -> str:
+        """Return the title a scenario is shown by (its name if it has none)."""
+        rows = self.scenarios[self.scenarios["scenario"] == name]
+        title = rows["title"].iloc[0] if len(rows) else ""
+        return str(title) if isinstance(title, str) and title.strip() else str(name)
 
     @property
     def final_year(self) -> int:

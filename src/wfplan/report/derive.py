@@ -4,7 +4,9 @@ The assessment layer calls these and puts what they return into
 :class:`~wfplan.report.context.ReportData`. None of them reads a file or the
 store. Percentiles are never added up: the long results must already be at the
 area the report describes (aggregate the model's ``Results`` to England with
-``wfplan.model.aggregate`` before ``to_long``), so each helper picks one area.
+``wfplan.model.aggregate`` before ``to_long``), so each helper picks one area, and
+England's totals over staff groups (``all_staff_groups``, ``all_<sector>``) are rows
+of the results, summed within each draw by ``wfplan.model.aggregate.sum_staff_groups``.
 """
 
 from __future__ import annotations
@@ -14,23 +16,50 @@ from typing import Any
 
 import pandas as pd
 
-from wfplan.model.parameters import parameter_table
+from wfplan.dataset import codelists
+from wfplan.model.aggregate import ALL_STAFF_GROUPS, is_total, sector_total
 from wfplan.report.context import (
-    ASSUMPTION_COLUMNS,
     COMPARISON_COLUMNS,
     HEADLINE_COLUMNS,
     INTERVENTION_COLUMNS,
     INTERVENTION_DETAIL_COLUMNS,
-    PARAMETER_COLUMNS,
     PROJECTION_COLUMNS,
-    SOURCE_COLUMNS,
     WELLBEING_COLUMNS,
 )
+from wfplan.report.methods import (
+    NOT_RECORDED,
+    describe_value,
+    methods_from_metadata,
+    sources_from_ingests,
+)
+
+#: The methods-section helpers live in :mod:`wfplan.report.methods` and are re-exported here.
+__all__ = [
+    "NOT_RECORDED",
+    "PROJECTION_VARIABLES",
+    "STATISTIC_ORDER",
+    "describe_value",
+    "ethnicity_from_metrics",
+    "fan_from_results",
+    "headline_from_results",
+    "intervention_details_from_metadata",
+    "interventions_from_results",
+    "largest_staff_groups",
+    "methods_from_metadata",
+    "projection_frame",
+    "scenario_comparison_from_results",
+    "select_area",
+    "sources_from_ingests",
+    "split_totals",
+    "staff_group_order",
+    "wellbeing_from_position",
+]
 
 #: Variables the report reads from the long results.
 PROJECTION_VARIABLES = (
     "supply_fte", "demand_funded_fte", "demand_need_fte", "gap_fte", "gap_need_fte",
-    "gap_pct", "intervention_cost_gbp", "gap_closed_fte", "cost_per_fte_gap_closed",
+    "gap_pct", "intervention_cost_gbp", "counterfactual_gap_fte", "gap_closed_fte",
+    "cost_per_fte_gap_closed",
 )
 STATISTIC_ORDER = ("principal", "p5", "p50", "p95")
 
@@ -72,6 +101,28 @@ def _in_order(frame: pd.DataFrame, column: str, order: Iterable[Any]) -> pd.Seri
     return frame[column].map(position)
 
 
+def staff_group_order(codes: Iterable[Any]) -> list[str]:
+    """Return staff-group codes in reading order: England's totals, then the code list's.
+
+    The total over every staff group comes first, then each sector's subtotal
+    (NHS trusts, primary care, social care), then the staff groups in the order
+    of the staff-group code list (NHS trust groups, then primary and social
+    care); codes not in the list follow in the order given.
+    """
+    given = [str(c) for c in dict.fromkeys(codes)]
+    known = [ALL_STAFF_GROUPS, *(sector_total(s) for s in codelists.get("sector").codes),
+             *codelists.get("staff_group").codes]
+    rank = {code: i for i, code in enumerate(known)}
+    return sorted(given, key=lambda c: (rank.get(c, len(known)), given.index(c)))
+
+
+def split_totals(frame: pd.DataFrame, column: str = "staff_group",
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a frame into its staff-group rows and its totals' rows (``all_*``)."""
+    totals = frame[column].map(lambda code: is_total(str(code))).astype(bool)
+    return (frame[~totals].reset_index(drop=True), frame[totals].reset_index(drop=True))
+
+
 def projection_frame(long_df: pd.DataFrame, *, area: str | None = None) -> pd.DataFrame:
     """Return the long results of one area restricted to :data:`PROJECTION_VARIABLES`.
 
@@ -102,8 +153,10 @@ def headline_from_results(long_df: pd.DataFrame, base_year: int,
     -------
     DataFrame
         :data:`~wfplan.report.context.HEADLINE_COLUMNS`, one row per staff group
-        and horizon, staff groups in the results' order. Gaps are FTE (demand
-        minus supply: positive is a shortfall); ``gap_pct`` is % of funded demand.
+        and horizon, in :func:`staff_group_order` (England's totals first, when the
+        results have them: :func:`split_totals` separates them). Gaps are FTE
+        (demand minus supply: positive is a shortfall); ``gap_pct`` is % of funded
+        demand.
     """
     rows = select_area(long_df, area)
     chosen = _one(rows["scenario"], "scenario", scenario)
@@ -112,7 +165,8 @@ def headline_from_results(long_df: pd.DataFrame, base_year: int,
     variables = ("gap_fte", "gap_pct", "gap_need_fte", "supply_fte", "demand_funded_fte")
     wide = _wide(rows, variables, years)
     wide["horizon_years"] = wide["year"] - base_year
-    wide = wide.assign(_group=_in_order(wide, "staff_group", rows["staff_group"]))
+    wide = wide.assign(_group=_in_order(wide, "staff_group",
+                                        staff_group_order(rows["staff_group"])))
     wide = wide.sort_values(["_group", "horizon_years"]).drop(columns="_group")
     return wide[list(HEADLINE_COLUMNS)].reset_index(drop=True)
 
@@ -124,15 +178,15 @@ def scenario_comparison_from_results(long_df: pd.DataFrame, year: int | None = N
     Returns
     -------
     DataFrame
-        :data:`~wfplan.report.context.COMPARISON_COLUMNS`, scenarios and staff
-        groups in the results' order.
+        :data:`~wfplan.report.context.COMPARISON_COLUMNS`, scenarios in the
+        results' order, staff groups (and totals) in :func:`staff_group_order`.
     """
     rows = select_area(long_df, area)
     when = int(rows["year"].max()) if year is None else year
     variables = ("gap_fte", "gap_pct", "supply_fte", "demand_funded_fte")
     wide = _wide(rows, variables, [when])
     wide = wide.assign(_s=_in_order(wide, "scenario", rows["scenario"]),
-                       _g=_in_order(wide, "staff_group", rows["staff_group"]))
+                       _g=_in_order(wide, "staff_group", staff_group_order(rows["staff_group"])))
     wide = wide.sort_values(["_s", "_g"]).drop(columns=["_s", "_g"])
     return wide[list(COMPARISON_COLUMNS)].reset_index(drop=True)
 
@@ -158,9 +212,13 @@ def fan_from_results(long_df: pd.DataFrame, scenario: str, staff_group: str, *,
 
 
 def largest_staff_groups(long_df: pd.DataFrame, scenario: str, count: int = 4) -> tuple[str, ...]:
-    """Return the ``count`` staff groups with the largest base-year funded demand (principal)."""
+    """Return the ``count`` staff groups with the largest base-year funded demand (principal).
+
+    England's totals are not staff groups and are left out.
+    """
     rows = long_df[(long_df["scenario"] == scenario) & (long_df["variable"] == "demand_funded_fte")
-                   & (long_df["statistic"] == "principal")]
+                   & (long_df["statistic"] == "principal")
+                   & ~long_df["staff_group"].map(lambda code: is_total(str(code))).astype(bool)]
     if rows.empty:
         return ()
     first = rows[rows["year"] == rows["year"].min()]
@@ -178,24 +236,6 @@ def _intervention_groups(spec: Mapping[str, Any], groups: Sequence[str]) -> list
         elif group:
             out.append(str(group))
     return list(dict.fromkeys(out))
-
-
-def describe_value(value: Any) -> str:
-    """Describe a parameter value or distribution in words, e.g. ``triangular 0.4 / 0.5 / 0.7``."""
-    if isinstance(value, Mapping) and "dist" in value:
-        dist = str(value["dist"])
-        if dist == "choice":
-            return f"choice of {', '.join(map(str, value.get('options', [])))} " \
-                   f"(central {value.get('central')})"
-        keys = {"triangular": ("low", "mode", "high"), "normal": ("mean", "sd"),
-                "uniform": ("low", "high")}.get(dist, tuple(k for k in value if k != "dist"))
-        parts = " / ".join(f"{value[k]:,.10g}" if isinstance(value[k], int | float)
-                           else str(value[k]) for k in keys if k in value)
-        names = "/".join(k for k in keys if k in value)
-        return f"{dist} ({names}) {parts}"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.10g}"
-    return str(value)
 
 
 def intervention_details_from_metadata(
@@ -248,7 +288,10 @@ def interventions_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Map
         :data:`~wfplan.report.context.INTERVENTION_COLUMNS`: ``cost_gbp`` is the
         principal run's intervention cost summed to ``year``; ``fte_gap_closed``
         the gap closed in ``year`` (P50, P5, P95); ``cost_per_fte_closed_p50`` the
-        P50 of cumulative cost ÷ gap closed.
+        P50 of cumulative cost ÷ gap closed; ``counterfactual_gap_fte`` the gap of
+        the same draws without the interventions and ``gap_fte`` the gap with them
+        (each P50, P5, P95). Each is a percentile of its own draws: the P50 of the
+        gap closed is not the difference of the two gaps' P50s.
     """
     rows = select_area(long_df, area)
     when = int(rows["year"].max()) if year is None else year
@@ -256,12 +299,13 @@ def interventions_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Map
     for scenario, meta in metadata.items():
         specs = meta.get("scenario", {}).get("interventions", [])
         own = rows[rows["scenario"] == scenario]
-        groups = list(dict.fromkeys(own["staff_group"]))
+        groups = [g for g in dict.fromkeys(own["staff_group"]) if not is_total(str(g))]
         touched: dict[str, list[Mapping[str, Any]]] = {}
         for spec in specs:
             for group in _intervention_groups(spec, groups):
                 touched.setdefault(group, []).append(spec)
-        wide = _wide(own, ("gap_closed_fte", "cost_per_fte_gap_closed"), [when])
+        wide = _wide(own, ("gap_closed_fte", "cost_per_fte_gap_closed", "gap_fte",
+                           "counterfactual_gap_fte"), [when])
         wide = wide.set_index("staff_group")
         cost = own[(own["variable"] == "intervention_cost_gbp")
                    & (own["statistic"] == "principal") & (own["year"] <= when)]
@@ -281,6 +325,9 @@ def interventions_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Map
                 "fte_gap_closed_p5": get("gap_closed_fte_p5"),
                 "fte_gap_closed_p95": get("gap_closed_fte_p95"),
                 "cost_per_fte_closed_p50": get("cost_per_fte_gap_closed_p50"),
+                **{f"{name}_{stat}": get(f"{name}_{stat}")
+                   for name in ("counterfactual_gap_fte", "gap_fte")
+                   for stat in ("p50", "p5", "p95")},
                 "interventions": "; ".join(str(s.get("name") or s.get("type"))
                                            for s in group_specs),
             })
@@ -320,83 +367,3 @@ def ethnicity_from_metrics(frame: pd.DataFrame, *, area: str | None = None,
 def wellbeing_from_position(position: pd.DataFrame) -> pd.DataFrame:
     """Return sickness absence and burnout rates by area from a current-position frame."""
     return position[list(WELLBEING_COLUMNS)].reset_index(drop=True)
-
-
-def sources_from_ingests(ingests: pd.DataFrame) -> pd.DataFrame:
-    """Return provenance rows from the store's ``ingests`` table.
-
-    Columns :data:`~wfplan.report.context.SOURCE_COLUMNS` and ``tables``; a
-    missing publisher or licence reads "not stated".
-    """
-    renamed = ingests.rename(columns={"source_file": "file"})
-    out = pd.DataFrame({column: renamed.get(column) for column in (*SOURCE_COLUMNS, "tables")})
-    for column in ("publisher", "licence", "title", "period"):
-        out[column] = out[column].astype(object).where(out[column].notna(), "not stated")
-    return out.reset_index(drop=True)
-
-
-def _settings(metadata: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
-    settings: dict[str, list[str]] = {}
-    many = len(metadata) > 1
-    for scenario, meta in metadata.items():
-        spec = meta.get("scenario", {})
-        prefix = f"{scenario}: " if many else ""
-        for name, value in spec.get("parameters", {}).items():
-            settings.setdefault(name, []).append(prefix + describe_value(value))
-        for group, params in spec.get("staff_group_parameters", {}).items():
-            for name, value in params.items():
-                settings.setdefault(name, []).append(
-                    f"{prefix}{group}: {describe_value(value)}")
-    return settings
-
-
-def methods_from_metadata(metadata: Mapping[str, Mapping[str, Any]],
-                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the methods table (from the parameter table) and the assumptions list.
-
-    Parameters
-    ----------
-    metadata : mapping
-        Scenario name to ``Results.metadata`` (``scenario`` and ``assumptions``).
-
-    Returns
-    -------
-    (DataFrame, DataFrame)
-        :data:`~wfplan.report.context.PARAMETER_COLUMNS` for every parameter and
-        input of the parameter table, ``defaulted`` true where any scenario left it
-        at its table default (``defaulted_in`` names them); and
-        :data:`~wfplan.report.context.ASSUMPTION_COLUMNS`, one row per recorded
-        assumption of each scenario.
-    """
-    assumptions = [
-        {"scenario": scenario, "name": str(item.get("name")),
-         "value": describe_value(item.get("value")), "reason": str(item.get("reason", ""))}
-        for scenario, meta in metadata.items() for item in meta.get("assumptions", [])
-    ]
-    defaulted_in: dict[str, list[str]] = {}
-    for item in assumptions:
-        defaulted_in.setdefault(item["name"], []).append(item["scenario"])
-    settings = _settings(metadata)
-    rows = []
-    for spec in parameter_table():
-        if spec.kind == "variable":
-            continue
-        scenarios = list(dict.fromkeys(defaulted_in.get(spec.name, [])))
-        if spec.name in settings:
-            setting = "; ".join(settings[spec.name])
-            if scenarios:
-                setting += "; default elsewhere"
-        elif scenarios:
-            setting = f"default ({spec.default})"
-        elif spec.kind == "input":
-            setting = "from the dataset"
-        else:
-            setting = f"default ({spec.default})"
-        rows.append({
-            "name": spec.name, "kind": spec.kind, "unit": spec.unit, "default": spec.default,
-            "setting": setting, "defaulted": bool(scenarios),
-            "defaulted_in": ", ".join(scenarios), "description": spec.description,
-            "source": spec.source,
-        })
-    parameters = pd.DataFrame(rows, columns=[*PARAMETER_COLUMNS, "defaulted_in", "description"])
-    return parameters, pd.DataFrame(assumptions, columns=list(ASSUMPTION_COLUMNS))

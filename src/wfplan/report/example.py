@@ -25,12 +25,17 @@ from wfplan.dataset.gaps import gap_report
 from wfplan.dataset.metrics import Query, current_position, ethnic_minority_by_band
 from wfplan.dataset.store import DuckDBStore
 from wfplan.model import aggregate, load_scenario_text, run, to_long
+from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
 from wfplan.model.synthetic import synthetic_inputs
 from wfplan.report import derive
 from wfplan.report.context import ReportData
 
+#: Staff group -> sector (the code list), for the England totals.
+SECTORS = {row["code"]: row["sector"] for row in codelists.get("staff_group").rows}
+
 BASELINE = """
 name = "baseline"
+title = "Baseline"
 description = "Observed leaver rates and joiners continue; demand grows with the population."
 horizon = 15
 level = "icb"
@@ -46,6 +51,7 @@ weights = [0.5, 0.25, 0.25], central = "principal" }
 """
 
 INTERVENTIONS = BASELINE.replace('name = "baseline"', 'name = "interventions"').replace(
+    'title = "Baseline"', 'title = "Baseline with interventions"').replace(
     "description = \"Observed leaver rates and joiners continue; demand grows with the "
     "population.\"",
     "description = \"Baseline plus more nursing training places, better nurse retention and "
@@ -114,23 +120,27 @@ def example_report_data(workdir: Path, *, draws: int = 200, staff_groups: int = 
     longs, metadata = [], {}
     for text in (BASELINE, INTERVENTIONS):
         scenario = load_scenario_text(text.replace("DRAWS", str(draws)))
-        results = run(inputs, scenario)
-        longs.append(to_long(aggregate(results, england, level="england")))
+        results = aggregate(run(inputs, scenario), england, level="england")
+        summed = sum_staff_groups(results, staff_group_totals(results.staff_groups, SECTORS))
+        longs += [to_long(results), to_long(summed)]
         metadata[scenario.name] = results.metadata
     long = pd.concat(longs, ignore_index=True)
     base_year = inputs.base_year
     parameters, assumptions = derive.methods_from_metadata(metadata)
     band_frame, overall = derive.ethnicity_from_metrics(ethnicity)
     scenarios = pd.DataFrame([
-        {"scenario": name, "description": " ".join(str(meta["scenario"]["description"]).split())}
+        {"scenario": name, "title": meta["scenario"].get("title") or name,
+         "description": " ".join(str(meta["scenario"]["description"]).split())}
         for name, meta in metadata.items()])
+    groups, totals = derive.split_totals(
+        derive.headline_from_results(long, base_year, scenario="baseline"))
     return ReportData(
         title="Health and social care workforce assessment: example",
         assessment_period=f"{base_year} to {base_year + 15}", vintage="demo",
         package_version=__version__, seed=20240601, draws=draws,
         created=datetime(2026, 3, 31, 9, 0, tzinfo=UTC), base_year=base_year,
         area_name="England", sources=derive.sources_from_ingests(ingests),
-        headline=derive.headline_from_results(long, base_year, scenario="baseline"),
+        totals=totals, headline=groups,
         position_region=region, position_icb=icb,
         projections=derive.projection_frame(long), scenarios=scenarios,
         baseline_scenario="baseline",

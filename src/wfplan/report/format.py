@@ -9,11 +9,15 @@ one decimal place, a true minus sign, missing values as ``n/a`` and counts from
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from markupsafe import escape
+
+from wfplan.model.aggregate import ALL_STAFF_GROUPS, SECTOR_TOTAL_PREFIX, is_total
 
 #: Shown in place of a count from 1 to 4.
 SUPPRESSED = "*"
@@ -124,6 +128,43 @@ def row_range(row: Any, prefix: str, formatter: Any = projection) -> str:
                        formatter)
 
 
+def readable(value: Any, digits: int = 3) -> str:
+    """Format a setting or assumption for reading: no reprs, no float noise.
+
+    Whole numbers stay whole (thousands separators from 10,000, so years read
+    ``2026``); other numbers are rounded to ``digits`` significant figures
+    (``0.795``); a run of three or more consecutive whole numbers reads
+    ``2025 to 2039``; other lists are joined with commas and mappings read
+    ``key: value; ...``.
+    """
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {readable(item, digits)}" for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+        whole = [v for v in items if isinstance(v, int) and not isinstance(v, bool)]
+        if len(items) >= 3 and len(whole) == len(items) and whole == list(
+                range(whole[0], whole[0] + len(whole))):
+            return f"{whole[0]} to {whole[-1]}"
+        return ", ".join(readable(item, digits) for item in items)
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text(value)
+    number_ = float(value)
+    if not math.isfinite(number_):
+        return MISSING
+    if abs(number_) < 1e-9:
+        return "0"
+    if number_.is_integer():
+        whole_number = int(number_)
+        return _signed(f"{whole_number:,}" if abs(whole_number) >= 10_000 else str(whole_number))
+    shown = np.format_float_positional(number_, precision=digits, unique=False,
+                                       fractional=False, trim="-")
+    if abs(number_) >= 10_000:
+        shown = f"{float(shown):,.0f}"
+    return _signed(shown)
+
+
 def text(value: Any) -> str:
     """Format any cell as text: missing as ``n/a``, booleans as yes/no, numbers with separators."""
     if is_missing(value):
@@ -147,9 +188,22 @@ def _names(list_name: str) -> dict[str, str]:
         return {}
 
 
-def staff_group_name(code: Any) -> str:
-    """Return a staff group's published name (``Nurses & health visitors``), else the code."""
+def sector_name(code: Any) -> str:
+    """Return a sector's name (``NHS trusts``, ``Primary care``), else the code in words."""
     key = str(code)
+    return _names("sector").get(key, key.replace("_", " ").capitalize())
+
+
+def staff_group_name(code: Any) -> str:
+    """Return a staff group's published name (``Nurses & health visitors``), else the code.
+
+    England's totals read ``All staff groups`` and ``Primary care: all staff groups``.
+    """
+    key = str(code)
+    if key == ALL_STAFF_GROUPS:
+        return "All staff groups"
+    if is_total(key):
+        return f"{sector_name(key.removeprefix(SECTOR_TOTAL_PREFIX))}: all staff groups"
     names = {**_names("staff_group_aggregate"), **_names("staff_group")}
     return names.get(key, key.replace("_", " ").capitalize())
 

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from wfplan.report import format as fmt
 from wfplan.report.context import OGL_ATTRIBUTION, ReportData
 from wfplan.report.sections import build_sections
-from wfplan.report.views import Numbering
+from wfplan.report.views import Numbering, hash_html
 
 
 def _environment() -> Environment:
@@ -29,6 +29,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True)
     env.filters["number"] = fmt.number
     env.filters["percent"] = fmt.percent
+    env.filters["digest"] = lambda value: Markup(hash_html(value))  # noqa: S704 - escaped
     return env
 
 

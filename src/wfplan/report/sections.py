@@ -12,10 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from wfplan.report import charts, derive
+from wfplan.report import charts, derive, gap_chart
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
-from wfplan.report.views import Column, Numbering, TableView, code
+from wfplan.report.summary import summary
+from wfplan.report.views import Column, Numbering, TableView, code, hash_html
 
 #: Section ids and headings, in report order (the contents list).
 SECTIONS = (
@@ -52,7 +53,11 @@ class SourceLines:
         names = []
         for _, row in used.iterrows():
             title, publisher = str(row["title"]), str(row["publisher"])
-            names.append(title if publisher in ("", "not stated") else f"{title} ({publisher})")
+            if publisher in ("", derive.NOT_RECORDED):
+                names.append(title)
+            else:
+                names.append(f"{title}, {publisher}" if "(" in publisher
+                             else f"{title} ({publisher})")
         names = list(dict.fromkeys(names))
         listed = "; ".join(names[:4]) + (f"; and {len(names) - 4} more" if len(names) > 4
                                          else "")
@@ -60,9 +65,10 @@ class SourceLines:
         return f"{listed} ({where})" if listed else where
 
     def projection(self, scenarios: Sequence[str]) -> str:
-        """Name the projection: wfplan version, scenarios, vintage, seed and draws."""
+        """Name the projection: wfplan version, scenarios (by title), vintage, seed, draws."""
         data = self.data
-        return (f"wfplan {data.package_version} projection ({', '.join(scenarios)} "
+        titles = ", ".join(data.scenario_title(name) for name in scenarios)
+        return (f"wfplan {data.package_version} projection ({titles} "
                 f"scenario{'s' if len(scenarios) > 1 else ''}) of dataset vintage "
                 f"{data.vintage}; seed {data.seed}, {fmt.number(data.draws)} draws")
 
@@ -86,80 +92,6 @@ def _range_of(prefix: str) -> Any:
 
 def _name_with_code(row: pd.Series) -> str:
     return f"{row['area_name']} ({row['area_code']})"
-
-
-def _summary(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
-    headline = data.headline
-    horizons = sorted(headline["horizon_years"].unique())
-    wide = headline.pivot_table(index="staff_group", columns="horizon_years", sort=False,
-                                values=["gap_fte_p50", "gap_fte_p5", "gap_fte_p95",
-                                        "gap_pct_p50"], aggfunc="first")
-    rows = pd.DataFrame({"staff_group": wide.index})
-    columns = [Column("staff_group", "Staff group", fmt.staff_group_name)]
-    years = dict(zip(headline["horizon_years"], headline["year"], strict=False))
-    for h in horizons:
-        rows[f"h{h}"] = [fmt.value_range(wide.loc[g, ("gap_fte_p50", h)],
-                                         wide.loc[g, ("gap_fte_p5", h)],
-                                         wide.loc[g, ("gap_fte_p95", h)]) for g in wide.index]
-        columns.append(Column(f"h{h}", f"{h} years ({years[h]})", numeric=True))
-    if horizons:
-        last = horizons[-1]
-        rows["pct"] = [fmt.number(wide.loc[g, ("gap_pct_p50", last)], 1) + "%"
-                       if not fmt.is_missing(wide.loc[g, ("gap_pct_p50", last)]) else fmt.MISSING
-                       for g in wide.index]
-        columns.append(Column("pct", f"Gap as % of funded demand, {years[last]} (P50)",
-                              numeric=True))
-    period = src.projection_period
-    source = src.projection([data.baseline_scenario])
-    chart = charts.gap_range_chart(
-        headline, "chart-headline-gap",
-        f"Gap between funded demand and supply by staff group at {', '.join(map(str, horizons))}"
-        f" years ({data.baseline_scenario} scenario)",
-        category="staff_group", series="horizon_years",
-        series_label=lambda h: f"{h} years ({years.get(h, '')})",
-        category_label=fmt.staff_group_name)
-    figure = n.figure(chart, source, period)
-    table = n.table(rows, columns, "table-headline",
-                    f"Gap (FTE) by staff group, {data.baseline_scenario} scenario: P50 (P5–P95)",
-                    source, period)
-    return {"figure": figure, "table": table, "messages": _messages(data, horizons),
-            "horizons": horizons, "years": years}
-
-
-def _messages(data: ReportData, horizons: Sequence[int]) -> list[str]:
-    out: list[str] = []
-    headline = data.headline
-    if horizons:
-        last = headline[headline["horizon_years"] == horizons[-1]].dropna(subset=["gap_fte_p50"])
-        if not last.empty:
-            year = int(last["year"].iloc[0])
-            short = int((last["gap_fte_p50"] > 0).sum())
-            out.append(f"Under the {data.baseline_scenario} scenario, funded demand exceeds "
-                       f"supply in {short} of {len(last)} staff groups by {year} (P50).")
-            top = last.sort_values("gap_fte_p50", kind="stable").iloc[-1]
-            out.append(f"The largest gap in {year} is for "
-                       f"{fmt.staff_group_name(top['staff_group'])}: "
-                       f"{fmt.row_range(top, 'gap_fte')}"
-                       f" FTE, {fmt.number(top['gap_pct_p50'], 1)}% of funded demand.")
-    closed = data.interventions.dropna(subset=["fte_gap_closed_p50"])
-    if not closed.empty:
-        best = closed.sort_values("fte_gap_closed_p50", kind="stable").iloc[-1]
-        out.append(f"In the {best['scenario']} scenario, interventions close "
-                   f"{fmt.projection(best['fte_gap_closed_p50'])} FTE of the "
-                   f"{fmt.staff_group_name(best['staff_group'])} gap by {int(best['year'])}, "
-                   f"at {fmt.gbp(best['cost_gbp'])} "
-                   f"({fmt.gbp(best['cost_per_fte_closed_p50'])} per FTE closed).")
-    ranked = data.data_gaps["ranked"]
-    if not ranked.empty:
-        out.append(f"The most important gap in the data: {str(ranked.iloc[0]['gap'])[:1].lower()}"
-                   f"{str(ranked.iloc[0]['gap'])[1:]}.")
-    shares = data.ethnicity.dropna(subset=["ethnic_minority_share"])
-    if not shares.empty and not fmt.is_missing(data.ethnic_minority_overall):
-        below = int((shares["ethnic_minority_share"].astype(float)
-                     < data.ethnic_minority_overall - 1e-9).sum())
-        out.append(f"{below} of {len(shares)} pay bands are below the Model Employer goal of "
-                   f"{fmt.percent(data.ethnic_minority_overall)} ethnic-minority staff.")
-    return out
 
 
 _POSITION_COLUMNS = (
@@ -224,70 +156,86 @@ def _projections(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, 
         Column(_range_of("demand_funded_fte"), f"Funded demand, {data.final_year} (FTE)",
                fmt.text, numeric=True),
     ], "table-supply-demand",
-        f"Supply and funded demand by staff group, {scenario} scenario: P50 (P5–P95)",
+        f"Supply and funded demand by staff group, {data.scenario_title(scenario)} scenario: "
+        "P50 (P5–P95)",
         source, period)
-    return {"figures": figures, "table": table, "scenario": scenario}
+    return {"figures": figures, "table": table, "scenario": data.scenario_title(scenario)}
 
 
 def _scenarios(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
     names = list(data.scenarios["scenario"])
     source, period = src.projection(names), src.projection_period
-    listing = n.table(data.scenarios, [Column("scenario", "Scenario"),
+    listing = n.table(data.scenarios, [Column("title", "Scenario"),
+                                       Column("scenario", "Name in the bundle",
+                                              lambda v: code(v), html=True),
                                        Column("description", "What it assumes")],
                       "table-scenarios", "Scenarios in this assessment",
                       src.projection(names), period)
     comparison = data.scenario_comparison
     year = int(comparison["year"].max()) if len(comparison) else data.final_year
-    chart = charts.gap_range_chart(
-        comparison, "chart-scenarios", f"Gap by staff group and scenario in {year}",
-        category="staff_group", series="scenario", series_label=str,
+    groups, _ = derive.split_totals(comparison)
+    chart = gap_chart.gap_range_chart(
+        groups, "chart-scenarios",
+        f"Gap by staff group and scenario in {year}, each staff group on its own scale",
+        category="staff_group", series="scenario", series_label=data.scenario_title,
         category_label=fmt.staff_group_name)
     figure = n.figure(chart, source, period)
     wide = pd.DataFrame({"staff_group": list(dict.fromkeys(comparison["staff_group"]))})
-    columns = [Column("staff_group", "Staff group", fmt.staff_group_name)]
+    columns = [Column("staff_group", "Staff group or total", fmt.staff_group_name)]
     for name in names:
         rows = comparison[comparison["scenario"] == name].set_index("staff_group")
         wide[name] = [fmt.value_range(rows.loc[g, "gap_fte_p50"], rows.loc[g, "gap_fte_p5"],
                                       rows.loc[g, "gap_fte_p95"]) if g in rows.index
                       else fmt.MISSING for g in wide["staff_group"]]
-        columns.append(Column(name, f"{name} (FTE)", numeric=True))
+        columns.append(Column(name, f"{data.scenario_title(name)} (FTE)", numeric=True))
     by_scenario = n.table(wide, columns, "table-scenario-comparison",
                           f"Gap by staff group and scenario in {year}: P50 (P5–P95)",
                           source, period)
-    interventions = None
-    if len(data.interventions):
-        frame = data.interventions.copy()
-        frame["what"] = [
-            "; ".join(f"{fmt.words(t)}: {a}" for t, a in zip(str(ts).split("; "),
-                                                             str(am).split("; "), strict=False))
-            for ts, am in zip(frame["type"], frame["amount"], strict=True)]
-        interventions = n.table(frame, [
-            Column("scenario", "Scenario"),
-            Column("staff_group", "Staff group", fmt.staff_group_name),
-            Column("what", "Interventions (type: amount)"),
-            Column("cost_gbp", f"Cost to {year} (principal run)", fmt.gbp, numeric=True),
-            Column(_range_of("fte_gap_closed"), f"Gap closed in {year} (FTE)", fmt.text,
-                   numeric=True),
-            Column("cost_per_fte_closed_p50", "Cost per FTE closed (P50)", fmt.gbp,
-                   numeric=True),
-        ], "table-interventions",
-            f"What each scenario's interventions buy and cost, to {year}", source, period)
-    details = None
-    if len(data.intervention_details):
-        details = n.table(data.intervention_details, [
-            Column(lambda r: r["name"] or r["type"], "Intervention"),
-            Column("scenario", "Scenario"),
-            Column("type", "Type", fmt.words),
-            Column("staff_group", "Staff group", fmt.staff_group_name),
-            Column("start_year", "Starts", lambda v: fmt.text(v).replace(",", "")),
-            Column("amount", "Amount"),
-            Column("cost_per_unit", "Cost per unit", fmt.gbp, numeric=True),
-            Column("source", "Source"),
-            Column("owner", "Owner"),
-        ], "table-intervention-sources", "Interventions, with their sources and owners",
-            "the scenario files of this assessment", period, small=True)
     return {"listing": listing, "figure": figure, "comparison": by_scenario,
-            "interventions": interventions, "details": details, "year": year}
+            "interventions": _interventions(data, n, source, period, year),
+            "details": _intervention_details(data, n, period), "year": year}
+
+
+def _interventions(data: ReportData, n: Numbering, source: str, period: str,
+                   year: int) -> TableView | None:
+    if not len(data.interventions):
+        return None
+    return n.table(data.interventions, [
+        Column("scenario", "Scenario", data.scenario_title),
+        Column("staff_group", "Staff group", fmt.staff_group_name),
+        Column(lambda r: "; ".join(fmt.words(i) for i in str(r["interventions"]).split("; ")),
+               "Interventions"),
+        Column(_range_of("counterfactual_gap_fte"), f"Gap in {year} without them (FTE)",
+               fmt.text, numeric=True),
+        Column(_range_of("gap_fte"), f"Gap in {year} with them (FTE)", fmt.text, numeric=True),
+        Column(_range_of("fte_gap_closed"), f"Gap closed in {year} (FTE)", fmt.text,
+               numeric=True),
+        Column("cost_gbp", f"Cost to {year} (principal run)", fmt.gbp, numeric=True),
+        Column("cost_per_fte_closed_p50", "Cost per FTE closed (P50)", fmt.gbp, numeric=True),
+    ], "table-interventions", f"What each scenario's interventions buy and cost, to {year}",
+        source, period, notes=[
+            "Without and with: the gap of the same simulations without the scenario's "
+            "interventions and with them; below zero is a surplus, and interventions that "
+            "act on a surplus widen it. Each range is taken over its own simulations, so the "
+            "P50 of the gap closed is not exactly the difference of the two P50s."],
+        small=True)
+
+
+def _intervention_details(data: ReportData, n: Numbering, period: str) -> TableView | None:
+    if not len(data.intervention_details):
+        return None
+    return n.table(data.intervention_details, [
+        Column(lambda r: code(r["name"] or r["type"]), "Intervention", fmt.text, html=True),
+        Column("scenario", "Scenario", data.scenario_title),
+        Column("type", "Type", fmt.words),
+        Column("staff_group", "Staff group", fmt.staff_group_name),
+        Column("start_year", "Starts", lambda v: fmt.text(v).replace(",", "")),
+        Column("amount", "Amount"),
+        Column("cost_per_unit", "Cost per unit", fmt.gbp, numeric=True),
+        Column("source", "Source"),
+        Column("owner", "Owner"),
+    ], "table-intervention-sources", "Interventions, with their sources and owners",
+        "the scenario files of this assessment", period, small=True)
 
 
 def _gaps(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
@@ -341,7 +289,8 @@ def _equality(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any
         Column("ethnic_minority_share", "Ethnic-minority share", fmt.percent, numeric=True),
         Column("difference", "Difference from goal", fmt.percent_points, numeric=True),
         Column("against", "Against the goal"),
-    ], "table-ethnicity", f"Ethnic-minority share of staff by pay band, {period}", source, period)
+    ], "table-ethnicity", f"Ethnic-minority share of staff by pay band against the Model "
+       f"Employer goal of {fmt.percent(goal)}, {period}", source, period)
     return {"figure": figure, "table": table, "goal": goal, "period": period}
 
 
@@ -365,6 +314,14 @@ def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, An
     return {"figure": figure, "table": table}
 
 
+def _titles(data: ReportData, names: Any) -> str:
+    """Turn a comma-separated list of scenario names into their titles ("all scenarios")."""
+    given = [name.strip() for name in str(names).split(",") if name.strip()]
+    if len(data.scenarios) > 1 and set(given) == set(data.scenarios["scenario"]):
+        return "all scenarios"
+    return "; ".join(data.scenario_title(name) for name in given)
+
+
 def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
     params = data.parameters
     defaulted = int(params["defaulted"].astype(bool).sum())
@@ -377,7 +334,8 @@ def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]
         Column("unit", "Unit"),
         Column("setting", "Setting in this assessment"),
         Column(lambda r: '<span class="wf-flag">Yes: default used</span>'
-               + (f'<span class="wf-cell-note">{fmt.escape_html(r["defaulted_in"])}</span>'
+               + (f'<span class="wf-cell-note">{fmt.escape_html(_titles(data, r["defaulted_in"]))}'
+                  "</span>"
                   if str(r.get("defaulted_in") or "") else "")
                if bool(r["defaulted"]) else "No", "Defaulted?", fmt.text, html=True),
         Column("source", "Source of the value or default"),
@@ -386,6 +344,7 @@ def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]
         f"assessment of vintage {data.vintage}", small=True)
     merged = data.assumptions.astype(str).groupby(["name", "value", "reason"], sort=False)[
         "scenario"].agg(", ".join).reset_index()
+    merged["scenario"] = [_titles(data, names) for names in merged["scenario"]]
     assumptions = n.table(merged, [
         Column("name", "Assumption", lambda v: code(v), html=True),
         Column("scenario", "Scenarios"),
@@ -394,13 +353,12 @@ def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]
     ], "table-assumptions", "Every assumption the model recorded, by scenario",
         src.projection(list(data.scenarios["scenario"])), src.projection_period, small=True)
     sources = n.table(data.sources, [
-        Column("file", "File"),
+        Column("file", "File", lambda v: code(v), html=True),
         Column("title", "Title"),
         Column("publisher", "Publisher"),
         Column("period", "Period"),
         Column("licence", "Licence"),
-        Column("sha256", "SHA-256", lambda v: f'<span class="wf-hash">{fmt.escape_html(v)}'
-               "</span>", html=True),
+        Column("sha256", "SHA-256", hash_html, html=True),
     ], "table-sources", "Data sources: every file loaded into the dataset vintage",
         f"wfplan ingest log, vintage {data.vintage}", f"vintage {data.vintage}", small=True)
     return {"parameters": table, "assumptions": assumptions, "sources": sources,
@@ -448,7 +406,7 @@ def build_sections(data: ReportData, numbering: Numbering) -> dict[str, Any]:
         "created_day": f"{created.day} {created:%B %Y}",
         "created_full": f"{created.day} {created:%B %Y, %H:%M} {created.tzname() or ''}".strip(),
     }
-    out["summary"] = _summary(data, numbering, src)
+    out["summary"] = summary(data, numbering, src)
     out["position"] = _position(data, numbering, src)
     out["projections"] = _projections(data, numbering, src)
     out["scenarios"] = _scenarios(data, numbering, src)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,21 @@ def _cell_html(shown: str, is_html: bool, numeric: bool) -> Markup:
         "</span>")
 
 
+_BREAK_AFTER = re.compile(r"([_./\]])")
+
+
 def code(text: Any) -> str:
-    """Return ``text`` escaped in ``<code>``, breakable after underscores (for HTML cells)."""
-    return "<code>" + str(escape(str(text))).replace("_", "_<wbr>") + "</code>"
+    """Return ``text`` escaped in ``<code>``, breakable only after ``_ . / ]`` (for HTML cells).
+
+    Identifiers (parameter names, file names) then wrap between their parts and
+    never inside a word (the stylesheet stops other breaks inside ``code``).
+    """
+    escaped = str(escape(str(text)))
+    return '<code class="wf-id">' + _BREAK_AFTER.sub(r"\1<wbr>", escaped) + "</code>"
+
+
+def hash_html(digest: Any) -> str:
+    """Return a hex digest in blocks of eight, breakable only between blocks."""
+    text = str(escape(str(digest)))
+    blocks = [text[i:i + 8] for i in range(0, len(text), 8)]
+    return '<span class="wf-hash">' + "<wbr>".join(blocks) + "</span>"

@@ -59,9 +59,26 @@ def _number_format(column: str) -> str | None:
     return None
 
 
+#: Significant digits a number keeps in the workbook: enough for any figure, none of the
+#: float noise of binary arithmetic (363613.46000006964 is written 363613.46).
+DIGITS = 12
+
+
+def _places(number_format: str | None) -> int:
+    """Return the decimal places a number format shows (percentages count two more)."""
+    if not number_format:
+        return 12
+    decimals = len(number_format.split(".")[1].rstrip("%")) if "." in number_format else 0
+    return decimals + (2 if number_format.endswith("%") else 0)
+
+
 def _cell(value: Any, column: str) -> Any:
+    """Return a cell's value: numbers as numbers (no noise, no -0), text without reprs.
+
+    A missing value is an empty cell (never the text ``None``).
+    """
     if isinstance(value, list | tuple | set | dict):
-        return ", ".join(map(str, value))
+        return fmt.readable(value)
     if fmt.is_missing(value):
         return None
     if isinstance(value, np.generic):
@@ -74,7 +91,10 @@ def _cell(value: Any, column: str) -> Any:
     if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        clean = float(f"{value:.{DIGITS}g}")
+        return 0.0 if clean == 0 else clean  # never -0.0 (shown as -0.0%)
     return str(value)
 
 
@@ -93,9 +113,12 @@ def _write_frame(sheet: Worksheet, frame: pd.DataFrame) -> None:
         width = max([len(column) + 2, *(len(fmt.text(v)) + 2 for v in sample)])
         sheet.column_dimensions[letter].width = min(width, MAX_WIDTH)
         wrap = width > MAX_WIDTH
+        places = _places(number_format)
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
             if number_format and isinstance(cell.value, int | float):
                 cell.number_format = number_format
+                if cell.value < 0 and round(cell.value, places) == 0:
+                    cell.value = 0.0  # shown as 0, never as -0 or -0.0%
             if wrap:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
@@ -111,6 +134,9 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
     position = src.dataset(("staff_in_post", "vacancies", "flows", "sickness_absence"))
     vintage = f"vintage {data.vintage}"
     out = [
+        ("totals", data.totals, f"{data.area_name} total gap (FTE), all staff groups and by "
+         "sector, at 5, 10 and 15 years (summed within each draw before percentiles)",
+         src.projection([data.baseline_scenario]), proj_period),
         ("headline", data.headline, "Gap (FTE) by staff group at 5, 10 and 15 years",
          src.projection([data.baseline_scenario]), proj_period),
         ("position_region", data.position_region, "Current position by NHS region", position,
@@ -184,6 +210,10 @@ def _notes(sheet: Worksheet, data: ReportData,
         ("Disclosure control", "Counts from 1 to 4 are shown as * (NHS Digital practice)"),
         ("Ranges", "P50 is the median of the draws; P5 and P95 bound nine in ten draws; "
                    "principal is draw 0, every parameter at its central value"),
+        ("Totals", "all_staff_groups and all_<sector> are summed within each draw before "
+                   "their percentiles are taken (percentiles do not add up)"),
+        ("Scenarios", "; ".join(f"{data.scenario_title(name)} ({name})"
+                                for name in data.scenarios["scenario"])),
     ]
     sheet.append([])
     for key, value in facts:

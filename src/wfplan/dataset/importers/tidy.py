@@ -10,9 +10,11 @@ column is not read); so is a required measure column the header lacks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from wfplan.dataset import readers, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
@@ -20,6 +22,9 @@ from wfplan.dataset.readers import FileProbe
 from wfplan.errors import InputError
 
 _ORDER = {"areas": 10, "organisations": 20}
+#: Parquet schema metadata key of a tidy file's own provenance (JSON: publisher, title,
+#: period, licence).
+PROVENANCE_KEY = "wfplan.provenance"
 
 
 class TidyTemplate(Importer):
@@ -84,8 +89,25 @@ class TidyTemplate(Importer):
             yield match.table, chunk.rename(columns=rename)
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
-        """Tidy files carry no provenance of their own."""
-        return Provenance(title=f"tidy {match.table} template")
+        """Return the provenance a tidy Parquet file records, else only the template's title.
+
+        A Parquet file may name its publisher, title, period and licence as JSON
+        under the schema metadata key :data:`PROVENANCE_KEY` (the demo generator's
+        files do); CSV and XLSX tidy files carry none.
+        """
+        title = f"tidy {match.table} template"
+        if probe.kind != "parquet":
+            return Provenance(title=title)
+        raw = (pq.read_schema(probe.path).metadata or {}).get(PROVENANCE_KEY.encode())
+        try:
+            given = json.loads(raw) if raw else {}
+        except ValueError:
+            given = {}
+        if not isinstance(given, dict):
+            given = {}
+        fields = {key: str(given[key]) for key in ("publisher", "title", "period", "licence")
+                  if given.get(key)}
+        return Provenance(**{"title": title, **fields})
 
 
 def _named_only(probe: FileProbe, match: Match, chunks: Iterator[pd.DataFrame],
