@@ -1,7 +1,10 @@
 """`wfplan demo` end to end through the CLI, then `wfplan metrics` on its vintage."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -9,13 +12,15 @@ from typer.testing import CliRunner
 from wfplan.cli import app
 from wfplan.dataset import codelists
 
+if TYPE_CHECKING:
+    from conftest import DemoRun
+
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    result = runner.invoke(app, ["demo", "--db", str(db)])
+def demo_db(demo_command: DemoRun) -> Path:
+    db, result = demo_command.db, demo_command.result  # `wfplan demo --db DB`, once a session
     assert result.exit_code == 0, result.output
     assert "built vintage 'demo'" in result.output
     bundle = db.parent / "wfplan-demo-assessment"
@@ -55,8 +60,9 @@ def test_icbs_sum_to_their_regions(demo_db: Path) -> None:
         assert fte == pytest.approx(region["fte"], rel=1e-12)
 
 
-def test_demo_a_second_time_shows_the_existing_vintage(demo_db: Path) -> None:
-    result = runner.invoke(app, ["demo", "--db", str(demo_db)])
+def test_demo_a_second_time_shows_the_existing_vintage(demo_db: Path,
+                                                       demo_command_copy: Path) -> None:
+    result = runner.invoke(app, ["demo", "--db", str(demo_command_copy)])
     assert result.exit_code == 0, result.output
     assert "already exists" in result.output
     assert "VERIFIED by re-running it" in result.output
