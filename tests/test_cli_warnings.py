@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import openpyxl
 import pytest
+import typer
 
 from wfplan.cli_common import guard
 
@@ -83,3 +85,20 @@ def test_a_library_deprecation_warning_under_warnings_as_errors_is_shown_not_a_b
     # openpyxl points the warning at its caller, here guard itself
     assert shown == ["warning: Call to deprecated function get_sheet_names (Use "
                      "wb.sheetnames). (DeprecationWarning at wfplan.cli_common)"]
+
+
+def test_a_warning_a_filter_inside_the_command_makes_an_error_is_not_called_a_bug(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def strict() -> list[str]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # as a library may, around its own work
+            return openpyxl.Workbook().get_sheet_names()
+
+    with pytest.raises(typer.Exit) as stopped:
+        guard(strict)
+    assert stopped.value.exit_code == 1
+    shown = capsys.readouterr().err
+    assert "bug in wfplan" not in shown
+    assert "Call to deprecated function get_sheet_names" in shown
+    assert "(DeprecationWarning at openpyxl.compat)" in shown
+    assert "A warnings filter made this warning an error" in shown

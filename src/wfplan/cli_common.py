@@ -58,12 +58,12 @@ class OutputFormat(StrEnum):
 def guard(func: Callable[[], T]) -> T:
     """Run ``func``; turn a user error into a message and an exit code.
 
-    A warning from a library wfplan uses (a deprecation in WeasyPrint, a note
-    from openpyxl about a workbook) is shown as one line on stderr and the
-    command goes on, also where the warning filters say ``error``
-    (``PYTHONWARNINGS=error``, a test run with warnings as errors): a library's
-    warning is not a failure of the command. Warnings the filters ignore stay
-    hidden.
+    A warning (a deprecation in WeasyPrint, a note from openpyxl about a
+    workbook, wfplan's own :class:`~wfplan.report.pdf.FontWarning`) is shown as
+    one line on stderr and the command goes on, also where the warning filters
+    say ``error`` (``PYTHONWARNINGS=error``, a test run with warnings as
+    errors): a warning is not a failure of the command, nor a bug in wfplan.
+    Warnings the filters ignore stay hidden.
     """
     with warnings.catch_warnings():
         _show_errors_as_warnings()
@@ -81,9 +81,9 @@ def guard(func: Callable[[], T]) -> T:
             raised_in = traceback.extract_tb(exc.__traceback__)[-1].filename
             origin = _origin(raised_in)
             err.print(f"[bold red]unexpected failure:[/] {escape(_one_line(exc))} "
-                      f"({type(exc).__name__} at {origin}, raised as an error)\n"
-                      "A library wfplan uses stopped with a warning; re-run with "
-                      "WFPLAN_DEBUG=1 for details.", highlight=False)
+                      f"({type(exc).__name__} at {origin})\n"
+                      "A warnings filter made this warning an error, which stopped the "
+                      "command; re-run with WFPLAN_DEBUG=1 for details.", highlight=False)
             raise typer.Exit(EXIT_UNEXPECTED) from None
         except Exception as exc:
             if os.environ.get("WFPLAN_DEBUG"):
