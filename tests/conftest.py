@@ -1,14 +1,27 @@
-"""Shared helpers for the dataset tests: real files and real DuckDB databases in tmp_path.
+"""Shared helpers for the tests: real files and real DuckDB databases in tmp_path.
 
 The helpers reach tests through the ``kit`` fixture rather than imports, because a
 ``conftest`` module is not reliably importable by name when several test folders
 have their own.
+
+What is slow to build is built once per session, at the end of this file: the demo
+vintage (``demo_vintage``), one run of ``wfplan demo`` with its assessment bundle
+(``demo_command``) and the vintage of every real publication (``real_vintage``).
+Tests that only read them open the databases read-only; tests that write use a copy
+(``demo_vintage_copy``, ``demo_command_copy``, ``DemoBuild.copy``). Each is checked
+at the end of the session to be unchanged. Paths under ../shared/data come from
+``shared_data.real`` (tests/shared_data.py, importable by name).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +29,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
+import shared_data
+from wfplan.dataset.ingest import IngestReport
 from wfplan.dataset.store import DuckDBStore
 
 SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
@@ -194,3 +209,120 @@ def base_db(tmp_path: Path) -> Path:
     finally:
         opened.close()
     return path
+
+
+# -- built once per session ------------------------------------------------------------------
+
+
+def _digest(*paths: Path) -> str:
+    """Return one SHA-256 of the files (folders: every file in them), to see a change."""
+    digest = hashlib.sha256()
+    for path in paths:
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                digest.update(str(file.relative_to(path.parent)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _unchanged(before: str, *paths: Path, name: str) -> None:
+    if _digest(*paths) != before:
+        pytest.fail(f"a test changed the shared {name} ({paths[0]}): tests that write must "
+                    "use a copy")
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    """The demo vintage, built by ``build_demo`` (vintage 'demo', default seed) for the session.
+
+    Open ``db`` read-only (``DuckDBStore(db, read_only=True)``); write only to a
+    :meth:`copy`. ``files`` holds the generator's files, ``report`` the ingest report.
+    """
+
+    db: Path
+    files: Path
+    report: IngestReport
+
+    def copy(self, path: Path) -> Path:
+        """Copy the database to ``path`` (its folder is created) and return the copy."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copyfile(self.db, path))
+
+
+@pytest.fixture(scope="session")
+def demo_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBuild]:
+    """The demo vintage, built once for the whole session (read it read-only)."""
+    from wfplan.dataset.demo import build_demo
+
+    root = tmp_path_factory.mktemp("demo-vintage")
+    db = root / "demo.duckdb"
+    with DuckDBStore(db) as store:
+        report = build_demo(store, workdir=root / "files")
+    before = _digest(db)
+    yield DemoBuild(db=db, files=root / "files", report=report)
+    _unchanged(before, db, name="demo vintage")
+
+
+@pytest.fixture
+def demo_vintage_copy(demo_vintage: DemoBuild, tmp_path: Path) -> Path:
+    """A writable copy of the demo database, in tmp_path."""
+    return demo_vintage.copy(tmp_path / "demo.duckdb")
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One run of ``wfplan demo`` (no options) in an empty folder: the database, bundle, output."""
+
+    db: Path
+    bundle: Path
+    result: Result
+
+
+@pytest.fixture(scope="session")
+def demo_command(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    """``wfplan demo`` run once for the session: it builds the demo, assesses and verifies it.
+
+    Read the database read-only and leave the bundle as it is; to run commands that
+    write, use ``demo_command_copy``.
+    """
+    folder = tmp_path_factory.mktemp("demo-command").resolve()
+    db = folder / "wfplan.duckdb"
+    with pytest.MonkeyPatch.context() as patch:  # as a new user runs it: no options
+        patch.chdir(folder)
+        patch.delenv("WFPLAN_DB", raising=False)
+        result = Kit.cli("demo")
+    bundle = db.parent / "wfplan-demo-assessment"
+    before = _digest(db, bundle) if bundle.is_dir() else ""
+    yield DemoRun(db=db, bundle=bundle, result=result)
+    if before:
+        _unchanged(before, db, bundle, name="demo command's database and bundle")
+
+
+@pytest.fixture
+def demo_command_copy(demo_command: DemoRun, tmp_path: Path) -> Path:
+    """A writable copy of the demo command's database, with its bundle beside it."""
+    shutil.copytree(demo_command.bundle, tmp_path / demo_command.bundle.name)
+    return Path(shutil.copyfile(demo_command.db, tmp_path / demo_command.db.name))
+
+
+@dataclass(frozen=True)
+class RealVintage:
+    """Every real publication loaded into vintage 'real' by ``wfplan ingest``, in a subprocess."""
+
+    db: Path
+    files: list[Path]
+    result: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="session")
+def real_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealVintage]:
+    """The vintage of every real file, built once for the session (read it read-only)."""
+    files = shared_data.data_files()
+    db = tmp_path_factory.mktemp("real-vintage") / "real.duckdb"
+    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "ingest", "--db", str(db),
+                             "--vintage", "real", *map(str, files)], capture_output=True,
+                            text=True, check=False, timeout=600)
+    before = _digest(db) if db.exists() else ""
+    yield RealVintage(db=db, files=files, result=result)
+    if before:
+        _unchanged(before, db, name="real vintage")

@@ -1,11 +1,14 @@
 """Assessment bundles: assess, verify (also moved, with no database), tampering, compare."""
 
+from __future__ import annotations
+
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -17,6 +20,9 @@ from wfplan.assessment.compare import compare_bundles
 from wfplan.assessment.verify import verify
 from wfplan.dataset.demo import build_demo
 from wfplan.dataset.store import DuckDBStore
+
+if TYPE_CHECKING:
+    from conftest import DemoBuild
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "wfplan" / "data"
@@ -32,12 +38,11 @@ def _config(folder: Path, name: str, vintage: str, scenarios: list[Path], draws:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def world(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two demo vintages (different seeds), a changed scenario, and two bundles."""
     folder = tmp_path_factory.mktemp("assessment")
-    db = folder / "demo.duckdb"
+    db = demo_vintage.copy(folder / "demo.duckdb")  # vintage 'demo'
     with DuckDBStore(db) as store:
-        build_demo(store, vintage="demo", workdir=folder / "files1")
         build_demo(store, vintage="demo2", seed=99, workdir=folder / "files2")
     baseline, ltwp = DATA / "demo_baseline.toml", DATA / "demo_ltwp.toml"
     changed = folder / "changed" / "baseline.toml"

@@ -8,7 +8,6 @@ series check it on published data and give the figures in docs/backtest.md.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 import handmade_vintage as hv
+from shared_data import real
 from wfplan.assessment.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest
 from wfplan.assessment.inputs import build_inputs
 from wfplan.dataset.ingest import ingest
@@ -28,11 +28,9 @@ from wfplan.model import parse_scenario, run
 if TYPE_CHECKING:
     from conftest import Kit
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-HCHS = (DATA / "nhs_workforce_by_org"
-        / "hchs_staff_by_staff_group_nationality_org_2017-09_2018-06.csv")
-PCN = DATA / "pcn_workforce"
-ETR = DATA / "reference" / "etr_2022-03_nhsx.csv"
+HCHS = ("nhs_workforce_by_org", "hchs_staff_by_staff_group_nationality_org_2017-09_2018-06.csv")
+PCN = "pcn_workforce"
+ETR = ("reference", "etr_2022-03_nhsx.csv")
 
 
 @pytest.fixture(scope="module")
@@ -171,24 +169,14 @@ def test_bad_periods(hand: DuckDBStore, start: str, end: str, message: str) -> N
 # -- the real series -----------------------------------------------------------------------
 
 
-def real(path: Path) -> Path:
-    """Return a path under ../shared/data; fail in CI and skip elsewhere if it is missing."""
-    if not path.exists():
-        message = f"real data not found at {path}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    hchs = real(HCHS)
+    hchs = real(*HCHS)
     pcn = sorted(real(PCN).glob("*Individual_Level.csv"))
     assert len(pcn) == 7
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
     with DuckDBStore(path) as building:
-        ingest(building, [hchs, real(ETR)], "hchs")
+        ingest(building, [hchs, real(*ETR)], "hchs")
         ingest(building, pcn, "pcn")
     with DuckDBStore(path, read_only=True) as store:
         yield store

@@ -16,7 +16,7 @@ from wfplan.dataset.store import DuckDBStore
 from wfplan.model import load_scenario_text
 
 if TYPE_CHECKING:
-    from conftest import Kit
+    from conftest import DemoRun, Kit
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = """
@@ -194,9 +194,9 @@ def test_backtest_formats(kit: Kit, db: Path) -> None:
     assert "must be after" in kit.plain(wrong.stderr)
 
 
-def test_demo_projects_the_two_scenarios(kit: Kit, tmp_path: Path) -> None:
-    db = tmp_path / "demo.duckdb"
-    result = kit.cli("demo", "--db", db)
+def test_demo_projects_the_two_scenarios(kit: Kit, tmp_path: Path,
+                                         demo_command: DemoRun) -> None:
+    db, result = demo_command.db, demo_command.result
     assert result.exit_code == 0, result.output
     text = kit.plain(result.stdout)
     assert text.index("England: total gap FTE, all staff groups and by sector") < text.index(

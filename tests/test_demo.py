@@ -1,7 +1,8 @@
 """The seeded demo dataset: determinism, completeness, calibration and flow consistency.
 
-The demo is built once per module into a real DuckDB store (through the same
-ingest users run); a second build with the same seed checks determinism.
+The demo is built once per session into a real DuckDB store (through the same
+ingest users run; conftest's ``demo_vintage``) and read here read-only; a second
+build with the same seed checks determinism.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.demo import DEFAULT_SEED, build_demo, write_demo_files
 from wfplan.dataset.demo_calibration import load
-from wfplan.dataset.store import open_store
+from wfplan.dataset.store import DuckDBStore, open_store
 
 V = "demo"
 FACT_TABLES = ("staff_in_post", "vacancies", "flows", "sickness_absence", "staff_survey",
@@ -23,11 +24,9 @@ FACT_TABLES = ("staff_in_post", "vacancies", "flows", "sickness_absence", "staff
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    store = open_store(root / "demo.duckdb")
-    report = build_demo(store, workdir=root / "files")
-    yield store, report, root
+def built(demo_vintage):
+    store = DuckDBStore(demo_vintage.db, read_only=True)
+    yield store, demo_vintage.report, demo_vintage.files.parent
     store.close()
 
 

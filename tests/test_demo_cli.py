@@ -1,6 +1,8 @@
 """`wfplan demo` end to end through the CLI, run in an empty folder, then the commands a
 new user types next, with no --db and no --vintage."""
 
+from __future__ import annotations
+
 import csv
 import io
 import json
@@ -10,6 +12,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -17,22 +20,18 @@ from typer.testing import CliRunner
 from wfplan.cli import app
 from wfplan.dataset import codelists
 
+if TYPE_CHECKING:
+    from conftest import DemoRun
+
 runner = CliRunner()
 OUTPUT: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``wfplan demo`` with no options in an empty folder: ./wfplan.duckdb and the bundle."""
-    folder = tmp_path_factory.mktemp("demo").resolve()
-    here = Path.cwd()
-    os.chdir(folder)
-    try:
-        result = runner.invoke(app, ["demo"], env={"WFPLAN_DB": None})
-    finally:
-        os.chdir(here)
+def demo_db(demo_command: DemoRun) -> Path:
+    """``wfplan demo`` with no options in an empty folder (once a session): ./wfplan.duckdb."""
+    db, result = demo_command.db, demo_command.result
     OUTPUT["demo"] = result.output
-    db = folder / "wfplan.duckdb"
     assert result.exit_code == 0, result.output
     assert "built vintage 'demo'" in result.output
     bundle = db.parent / "wfplan-demo-assessment"
@@ -78,9 +77,11 @@ def _csv(args: list[str], db: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
-def test_demo_a_second_time_in_80_columns_shows_every_number_whole(demo_db: Path) -> None:
+def test_demo_a_second_time_in_80_columns_shows_every_number_whole(
+        demo_db: Path, demo_command_copy: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "WFPLAN_DB"}
-    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "demo"], cwd=demo_db.parent,
+    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "demo"],
+                            cwd=demo_command_copy.parent,
                             env={**env, "COLUMNS": "80"}, capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import html.parser
-import importlib.util
-import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from shared_data import real
 from wfplan.cli import app
 from wfplan.dataset.gaps import GapReport, gap_report, rank, render_html
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 
+if TYPE_CHECKING:
+    from conftest import DemoBuild
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 
 ORGS = """org_code,name,org_type,sector,icb_code,region_code
 R1,Trust One,Acute,nhs_trust,QWE,Y56
@@ -274,15 +276,6 @@ def test_an_empty_vintage_reports_everything_missing(tmp_path: Path) -> None:
 # -- the real data and the demo --------------------------------------------------------
 
 
-def real(*parts: str) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {path}")
-        pytest.skip(f"real data not available at {path}")
-    return path
-
-
 @pytest.mark.realdata
 def test_gap_report_on_real_data(tmp_path: Path) -> None:
     pcn = sorted(real("pcn_workforce").glob("*Individual_Level.csv"))[-2:]
@@ -305,15 +298,8 @@ def test_gap_report_on_real_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_gap_report_on_the_demo(tmp_path: Path) -> None:
-    if importlib.util.find_spec("wfplan.dataset.demo") is None:
-        if os.environ.get("CI"):
-            pytest.fail("wfplan.dataset.demo is missing")
-        pytest.skip("the demo generator is not written yet")
-    from wfplan.dataset.demo import build_demo
-
-    with DuckDBStore(tmp_path / "demo.duckdb") as store:
-        build_demo(store, vintage="demo", workdir=tmp_path / "demo")
+def test_gap_report_on_the_demo(demo_vintage: DemoBuild) -> None:
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
         report = gap_report(store, "demo")
     assert report.newest_period is not None
     covered = report.coverage[(report.coverage["table"] == "staff_in_post")]

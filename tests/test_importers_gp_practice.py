@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from shared_data import real
 from wfplan.dataset.importers.gp_practice import icb_code
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
-GP = ROOT.parent / "shared" / "data" / "gp_practice_workforce" / \
-    "heec_gp_workforce_practice_year_derived.csv"
 HEADER = ('"Practice.Code","Year","ICB_NAME","TOTAL_PATIENTS","TOTAL_GP_EXTGL_FTE",'
           '"TOTAL_LOCUUM_TRN_FTE","TOTAL_NURSES_FTE","TOTAL_DPC_FTE","TOTAL_ADMIN_FTE",'
           '"TOTAL_GP_SEN_PTNR_FTE","TOTAL_GP_PTNR_PROV_FTE","TOTAL_N_NURSE_PTNR_FTE",'
@@ -25,11 +23,7 @@ HEADER = ('"Practice.Code","Year","ICB_NAME","TOTAL_PATIENTS","TOTAL_GP_EXTGL_FT
 
 
 def real_file() -> Path:
-    if not GP.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {GP}")
-        pytest.skip(f"real data not available at {GP}")
-    return GP
+    return real("gp_practice_workforce", "heec_gp_workforce_practice_year_derived.csv")
 
 
 def line(code: str, year: str, icb: str, gp: str, locum: str, nurses: str, dpc: str,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -21,13 +20,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from shared_data import real
 from wfplan.dataset import geography, metrics
 from wfplan.dataset.importers._publication import month_of
 from wfplan.dataset.importers.hchs import sector_of
 from wfplan.dataset.ingest import IngestReport, ingest
 from wfplan.dataset.store import DuckDBStore
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 HCHS_CSV = "hchs_staff_by_staff_group_nationality_org_2017-09_2018-06.csv"
 HCHS_XLSX = ("hchs-staff-by-staff-group-nationality-and-organisation-september-2017-and-"
              "june-2018_ah2324.xlsx")
@@ -47,17 +46,6 @@ SEPTEMBER_2017 = {
     "support_ambulance": 14_731, "senior_managers": 10_282, "unknown_classification": 4_478,
 }
 MINORITY = {"Asian", "Black", "Chinese", "Mixed", "Other"}
-
-
-def real(*parts: str) -> Path:
-    """Return a path under ../shared/data; fail in CI and skip elsewhere if it is missing."""
-    path = DATA.joinpath(*parts)
-    if not path.exists():
-        message = f"real data not found at {path.resolve()}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def real_files() -> list[Path]:

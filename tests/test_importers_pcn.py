@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from shared_data import missing, real
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-PCN_DIR = DATA / "pcn_workforce"
 
 # README table: census, rows, FTE, identifiers, PCNs.
 README = {
@@ -31,11 +29,10 @@ HEADER = ("Data_source,CENSUS_YEAR,CENSUS_MONTH,PCN_CODE,PCN_NAME,SUB_ICB_CODE,S
 
 
 def real_files() -> list[Path]:
-    files = sorted(PCN_DIR.glob("*Individual_Level.csv"))
+    folder = real("pcn_workforce")
+    files = sorted(folder.glob("*Individual_Level.csv"))
     if len(files) != 7:
-        if os.environ.get("CI"):
-            pytest.fail(f"the real PCN files are missing from {PCN_DIR}")
-        pytest.skip(f"real data not available at {PCN_DIR}")
+        missing(f"the real PCN files are missing from {folder}")
     return files
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import shared_data
 from wfplan.dataset import codelists
 from wfplan.dataset.importers.population import ONS_REGIONS, age_code
 from wfplan.dataset.ingest import ingest
@@ -15,18 +15,12 @@ from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
-POP = ROOT.parent / "shared" / "data" / "population"
 FILES = ("ons_region_population_by_age_2022_2028.csv", "uk_population_2022_2030.csv",
          "la_population_single_year_of_age.csv", "nhs_activity_cost_by_age_sex.csv")
 
 
 def real(name: str) -> Path:
-    path = POP / name
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data missing: {path}")
-        pytest.skip(f"real data not available at {path}")
-    return path
+    return shared_data.real("population", name)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ the repository; "unseen edition" tests write altered copies to ``tmp_path``.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import shared_data
 from wfplan.dataset import metrics
 from wfplan.dataset.importers.ods import _chain, _Record, edition_of
 from wfplan.dataset.ingest import IngestReport, ingest
 from wfplan.dataset.store import DuckDBStore
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 ETR_2022 = "etr_2022-03_nhsx.csv"
 ETR_2026 = "etr_2026_riyaburman.csv"
 GP_MAP = "gp-reg-pat-prac-map_2022-01.csv"
@@ -33,13 +32,7 @@ NEW_ICBS = {"Z9B2Z", "D7T5G", "S9B9J", "S0E4D", "S1Y5D", "T6Y0W"}
 
 def real(name: str) -> Path:
     """Return a reference file; fail in CI and skip elsewhere if it is missing."""
-    path = DATA / "reference" / name
-    if not path.exists():
-        message = f"real data not found at {path.resolve()}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return shared_data.real("reference", name)
 
 
 def rows_of(path: Path) -> list[list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +21,9 @@ from wfplan.assessment.source import years_between
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 from wfplan.model import ModelInputs
+
+if TYPE_CHECKING:
+    from conftest import DemoBuild
 
 AGES = ("under_25", "25_29", "30_34", "35_39", "40_44", "45_49", "50_54", "55_59", "60_64",
         "65_plus")
@@ -229,13 +233,8 @@ def test_common_age_bands() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    from wfplan.dataset.demo import build_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with DuckDBStore(path) as building:
-        build_demo(building)
-    with DuckDBStore(path, read_only=True) as store:
+def demo(demo_vintage: DemoBuild) -> Iterator[DuckDBStore]:
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
         yield store
 
 

@@ -5,32 +5,20 @@ manifest and data profile describe files rather than hold data, so they are
 left out. Runs in CI; skipped locally only when the data is missing.
 """
 
+from __future__ import annotations
+
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-NOT_DATA = {"download_manifest_ml20g2l.csv", "profile_of_nhs_workforce_statistics_2025-03_csv.json",
-            "README.md"}
-FOLDERS = ("gp_practice_workforce", "nhs_sickness_absence", "nhs_workforce_by_org",
-           "nhs_workforce_ethnicity", "pcn_workforce", "population", "reference", "staff_survey")
+if TYPE_CHECKING:
+    from conftest import RealVintage
 
 pytestmark = pytest.mark.realdata
-
-
-def _files() -> list[Path]:
-    if not DATA.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"real data not found at {DATA.resolve()}")
-        pytest.skip(f"real data not found at {DATA.resolve()}")
-    found = sorted(p for folder in FOLDERS for p in (DATA / folder).iterdir()
-                   if p.is_file() and p.name not in NOT_DATA)
-    assert {p.parent.name for p in found} == set(FOLDERS)
-    return found
 
 
 def _wfplan(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,10 +27,9 @@ def _wfplan(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("all") / "real.duckdb"
-    files = _files()
-    result = _wfplan("ingest", "--db", str(db), "--vintage", "real", *map(str, files))
+def real_db(real_vintage: RealVintage) -> Path:
+    # `wfplan ingest --db DB --vintage real FILE...` of every file, once a session
+    db, files, result = real_vintage.db, real_vintage.files, real_vintage.result
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert f"{len(files)} file(s) loaded" in result.stdout

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from wfplan.report.pdf import write_pdf
 from wfplan.report.sections import SECTIONS
 from wfplan.report.xlsx import write_xlsx
 
+if TYPE_CHECKING:
+    from conftest import DemoBuild
+
 OGL = "Open Government Licence v3.0"
 
 
@@ -56,9 +59,10 @@ def require_tool(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def built(demo_vintage: DemoBuild,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("report")
-    data = example_report_data(root / "work", draws=100)
+    data = example_report_data(root / "work", draws=100, demo_db=demo_vintage.db)
     paths = write_report(data, root / "out")
     return {"data": data, "paths": paths, "html": paths["html"].read_text(encoding="utf-8"),
            "root": root}

@@ -19,12 +19,15 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from wfplan.report.example import example_report_data
 from wfplan.report.html import render_html
+
+if TYPE_CHECKING:
+    from conftest import DemoBuild
 
 CHROMIUM = os.environ.get("WFPLAN_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = Path(os.environ.get("WFPLAN_AXE_JS") or Path(
@@ -40,9 +43,9 @@ def missing(message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def page_file(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("report-a11y")
-    data = example_report_data(root / "work", draws=50)
+    data = example_report_data(root / "work", draws=50, demo_db=demo_vintage.db)
     path = root / "report.html"
     path.write_text(render_html(data), encoding="utf-8")
     return path

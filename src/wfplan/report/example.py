@@ -92,7 +92,7 @@ owner = "example owner"
 
 
 def example_report_data(workdir: Path, *, draws: int = 200, staff_groups: int = 20,
-                        areas: int = 42) -> ReportData:
+                        areas: int = 42, demo_db: Path | None = None) -> ReportData:
     """Build a realistic :class:`ReportData` (demo vintage plus a synthetic projection).
 
     Parameters
@@ -103,11 +103,17 @@ def example_report_data(workdir: Path, *, draws: int = 200, staff_groups: int = 
         Monte Carlo draws of each scenario.
     staff_groups, areas : int
         Size of the synthetic model inputs (areas are summed to England).
+    demo_db : Path, optional
+        A database that holds the demo vintage already (opened read-only);
+        by default the demo is built into ``workdir``.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    store = DuckDBStore(workdir / "demo.duckdb")
+    if demo_db is None:
+        demo_db = workdir / "demo.duckdb"
+        with DuckDBStore(demo_db) as building:
+            build_demo(building, vintage="demo", workdir=workdir / "files")
+    store = DuckDBStore(demo_db, read_only=True)
     try:
-        build_demo(store, vintage="demo", workdir=workdir / "files")
         region = current_position(store, Query("demo", level="region"))
         icb = current_position(store, Query("demo", level="icb"))
         ethnicity = ethnic_minority_by_band(store, Query("demo"))

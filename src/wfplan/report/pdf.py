@@ -4,13 +4,27 @@ The PDF is made from exactly the HTML page (its print styles give A4 pages,
 page numbers and no awkward breaks inside tables and charts), so both show the
 same charts and numbers. WeasyPrint is given a URL fetcher that allows only
 ``data:`` URLs: the page needs nothing else, and nothing is fetched.
+
+The report's typeface is Arial, or Liberation Sans, which has Arial's metrics
+(Debian package ``fonts-liberation``). Where neither is installed, fontconfig
+gives WeasyPrint another font, whose other widths move the line and page
+breaks and can change the page count: :func:`write_pdf` then warns
+(:class:`FontWarning`), naming the fonts the PDF was set in.
 """
 
 from __future__ import annotations
 
+import warnings
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+
+#: The report's typeface (``font-family`` in report.css and pdf.css).
+TYPEFACES = frozenset({"Arial", "Liberation Sans"})
+
+
+class FontWarning(UserWarning):
+    """``report.pdf`` was set in another font: the report's typeface is not installed."""
 
 
 def _paged_css() -> str:
@@ -44,4 +58,17 @@ def write_pdf(html: str, path: Path, *, title: str | None = None) -> Path:
     if title:
         document.metadata.title = title
     document.write_pdf(path, pdf_tags=True)
+    _warn_if_set_in_another_font(document, path)
     return path
+
+
+def _warn_if_set_in_another_font(document: Any, path: Path) -> None:
+    """Warn when no text of ``document`` is in the report's typeface (fonts missing)."""
+    used = sorted({str(font.family) for font in document.fonts.values()})
+    if used and not TYPEFACES.intersection(used):
+        warnings.warn(
+            f"{path.name} is set in {', '.join(used)}: neither Arial nor Liberation Sans "
+            "(the report's typeface) is installed, so its line and page breaks (and perhaps "
+            "its page count) differ from the report set in that typeface; install the "
+            "fonts-liberation package (apt-get install fonts-liberation)", FontWarning,
+            stacklevel=2)
