@@ -13,6 +13,7 @@ import pytest
 
 from wfplan.dataset.importers.staff_records import template_docs
 from wfplan.dataset.ingest import ingest
+from wfplan.dataset.schema import SCHEMA_VERSION
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 
@@ -283,10 +284,13 @@ def test_old_databases_migrate_to_the_new_tables(tmp_path: Path) -> None:
     with DuckDBStore(path) as db:
         db.execute("DROP TABLE source_flags")
         db.execute("DROP TABLE person_records")
+        db.execute("DROP TABLE distinct_headcount")
         db.execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
     with DuckDBStore(path) as db:
-        assert db.scalar("SELECT value FROM schema_meta WHERE key = 'schema_version'") == "2"
+        assert db.scalar("SELECT value FROM schema_meta WHERE key = 'schema_version'") == str(
+            SCHEMA_VERSION)
         assert db.scalar("SELECT count(*) FROM person_records") == 0
+        assert db.scalar("SELECT count(*) FROM distinct_headcount") == 0
         assert db.scalar("SELECT count(*) FROM source_flags") == 0
 
 
