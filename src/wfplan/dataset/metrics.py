@@ -179,7 +179,7 @@ def ethnic_minority_by_band(store: Store, query: Query) -> pd.DataFrame:
         "f.period = $period AND f.grade IS NOT NULL AND f.ethnicity IS NOT NULL",
         {"period": when}, area_rows=bool(national) and query.level == "england")
     if frame.empty:
-        return pd.DataFrame(columns=["area_code", "grade", "minority_headcount",
+        return pd.DataFrame(columns=["area_code", "period", "grade", "minority_headcount",
                                      "known_headcount", "ethnic_minority_share"])
     frame.insert(1, "period", pd.Timestamp(when).date().isoformat())
     frame = frame.rename(columns={"minority": "minority_headcount", "known": "known_headcount"})
