@@ -31,8 +31,11 @@ SECTIONS = (
     ("verify", "How to verify this assessment"),
     ("changes", "What changed since the previous assessment"),
 )
-_SECTOR_NAMES = {"primary_care": "Primary care", "social_care": "Social care",
-                 "nhs_trust": "NHS trusts", "all": "All sectors"}
+
+
+def _sector(code: object) -> str:
+    """Return a sector's name from the code list (``all`` is every sector)."""
+    return "All sectors" if str(code) == "all" else fmt.sector_name(code)
 
 
 class SourceLines:
@@ -243,17 +246,18 @@ def _gaps(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
     ranked = n.table(data.data_gaps["ranked"], [
         Column("rank", "Rank", fmt.text, numeric=True),
         Column("gap", "Gap"),
-        Column("sector", "Sector", lambda v: _SECTOR_NAMES.get(str(v), fmt.words(v))),
+        Column("sector", "Sector", _sector),
         Column("evidence", "Evidence"),
         Column("severity", "Severity (0 to 100)", lambda v: fmt.number(v, 1), numeric=True),
-    ], "table-gaps-ranked", "The most important gaps in the data, primary and social care first",
+    ], "table-gaps-ranked", "The most important gaps in the data, by severity (primary and "
+        "social care first among equals)",
         source, f"vintage {data.vintage}")
     coverage = None
     frame = data.data_gaps.get("coverage")
     if frame is not None and len(frame):
         coverage = n.table(frame, [
             Column(lambda r: f"{fmt.words(r['table'])}: "
-                   f"{_SECTOR_NAMES.get(str(r['sector']), fmt.words(r['sector']))}",
+                   f"{_sector(r['sector'])}",
                    "Table and sector"),
             Column("rows", "Rows", fmt.number, numeric=True),
             Column("periods", "Periods", fmt.number, numeric=True),
