@@ -1,0 +1,114 @@
+"""The bad-input corpus: every kind of bad input wfplan has met, with its expected outcome.
+
+Each folder of ``tests/corpus/`` is one kind of bad input. Its ``case.toml`` says:
+
+``description``
+    What is wrong with the input, in a sentence.
+``files``
+    The input files, in the folder (default: every file but ``case.toml``, sorted).
+``setup``
+    ``"organisations"`` (default) loads the kit's four organisations into the vintage
+    first, so that their codes are known; ``"none"`` starts from an empty database.
+``args``
+    Extra arguments after the files (default ``["--vintage", "corpus"]``).
+``exit_code``
+    The exit code expected (2 bad input, 3 busy, 4 refused; never 1).
+``messages``
+    Pieces of text the error output must hold (white space collapsed), e.g. the
+    file, the row, the column and the rule.
+
+Every case runs ``wfplan ingest`` through the CLI in this process, and checks: the
+exit code; the messages; no traceback, no "Exception ignored" and no "bug in
+wfplan" anywhere in the output; and every table of the database byte for byte
+as it was before (a content digest, not only row counts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from wfplan.cli import app
+from wfplan.dataset.store import DuckDBStore
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CASES = sorted(p for p in CORPUS.iterdir() if (p / "case.toml").is_file())
+ORGANISATIONS = ("org_code,name,org_type,sector,icb_code,region_code\n"
+                 "RAA,Trust A,Acute,nhs_trust,QMJ,Y56\n"
+                 "RBB,Trust B,Acute,nhs_trust,QMJ,Y56\n"
+                 "RCC,Trust C,Mental Health,nhs_trust,QKK,Y56\n"
+                 "RDD,Trust D,Acute,nhs_trust,QJK,Y58\n")
+#: Text that must never reach a user, whatever the input.
+FORBIDDEN = ("Traceback", "Exception ignored", "bug in wfplan")
+
+
+def _case(folder: Path) -> dict[str, Any]:
+    with (folder / "case.toml").open("rb") as handle:
+        case = tomllib.load(handle)
+    case.setdefault("files", sorted(p.name for p in folder.iterdir()
+                                    if p.is_file() and p.name != "case.toml"))
+    case.setdefault("setup", "organisations")
+    case.setdefault("args", ["--vintage", "corpus"])
+    return case
+
+
+def content_digest(db: Path) -> str:
+    """Return a SHA-256 over every row of every table of a database file (read-only)."""
+    digest = hashlib.sha256()
+    with DuckDBStore(db, read_only=True) as store:
+        tables = store.query("SELECT table_name FROM information_schema.tables "
+                             "ORDER BY table_name")["table_name"]
+        for table in tables:
+            rows = store.query_arrow(f'SELECT * FROM "{table}" ORDER BY ALL')
+            digest.update(table.encode())
+            digest.update(str(rows.to_pylist()).encode())
+    return digest.hexdigest()
+
+
+def _database(tmp_path: Path, setup: str) -> Path:
+    db = tmp_path / "corpus.duckdb"
+    if setup == "organisations":
+        orgs = tmp_path / "organisations.csv"
+        orgs.write_text(ORGANISATIONS, encoding="utf-8")
+        result = CliRunner().invoke(app, ["ingest", str(orgs), "--db", str(db),
+                                          "--vintage", "corpus"])
+        assert result.exit_code == 0, result.output
+    elif setup == "none":
+        DuckDBStore(db).close()
+    else:
+        raise AssertionError(f"unknown setup {setup!r}")
+    return db
+
+
+def test_the_corpus_holds_every_kind_named() -> None:
+    assert CASES, "tests/corpus/ holds no case"
+    for folder in CASES:
+        case = _case(folder)
+        assert case.get("description"), folder.name
+        assert case.get("exit_code") in (2, 3, 4), folder.name
+        assert case.get("messages"), folder.name
+        for name in case["files"]:
+            assert (folder / name).is_file(), (folder.name, name)
+
+
+@pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
+def test_bad_input_is_refused_cleanly_and_changes_nothing(folder: Path, tmp_path: Path) -> None:
+    case = _case(folder)
+    db = _database(tmp_path, case["setup"])
+    before = content_digest(db)
+    files = [str(folder / name) for name in case["files"]]
+    result = CliRunner().invoke(app, ["ingest", *files, "--db", str(db), *case["args"]])
+    output = result.stdout + result.stderr
+    for forbidden in FORBIDDEN:
+        assert forbidden not in output, output
+    assert result.exit_code == case["exit_code"], output
+    shown = re.sub(r"\s+", " ", result.stderr)
+    for message in case["messages"]:
+        assert re.sub(r"\s+", " ", message) in shown, (message, shown)
+    assert content_digest(db) == before, "the refused ingest changed the database"
