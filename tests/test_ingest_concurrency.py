@@ -1,8 +1,11 @@
-"""Real processes: a killed ingest leaves the database as it was; a second writer is told to wait.
+"""Real processes: a killed ingest leaves the database as it was; a busy database is explained.
 
 These tests run ``wfplan`` as separate processes against a real database file,
 because a lock held by another process, or a process killed mid-transaction,
-cannot be imitated inside one process.
+cannot be imitated inside one process. The corpus (tests/corpus/) runs ingest in
+one process, so its busy-database cases are here: a holder reading or writing
+the file, the message naming it, and ``--wait`` retrying until it lets go or
+giving up.
 """
 
 from __future__ import annotations
@@ -38,43 +41,161 @@ def run_wfplan(*args: object) -> subprocess.CompletedProcess[str]:
                           timeout=PATIENCE_S, stdin=subprocess.DEVNULL)
 
 
+#: A stand-in for a wfplan command that holds a database: a script named ``wfplan``, so
+#: that its command line reads like the console script's (``python .../bin/wfplan ARGS``).
+#: It opens ``--db`` for writing, or read-only if $HOLD is 'read', until stdin closes.
+#: It runs in the test's tmp_path, so that ``--db base.duckdb`` names ``base_db``.
+HOLDER = """import os, sys
+from wfplan.dataset.store import DuckDBStore
+store = DuckDBStore(sys.argv[sys.argv.index("--db") + 1], read_only=os.environ["HOLD"] == "read")
+print("holding", flush=True)
+sys.stdin.read()
+store.close()
+"""
+
+
+class Holder:
+    """Start processes that hold a database file; stop them all at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.script = folder / "holder" / "wfplan"
+        self.script.parent.mkdir()
+        self.script.write_text(HOLDER)
+        self.running: list[subprocess.Popen[str]] = []
+
+    def __call__(self, mode: str, *args: object) -> subprocess.Popen[str]:
+        """Hold the file named by ``--db`` in ``args``, to 'read' or 'write', until released."""
+        process = subprocess.Popen([sys.executable, str(self.script), *map(str, args)],
+                                   text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env={**os.environ, "HOLD": mode},
+                                   cwd=self.script.parent.parent)
+        self.running.append(process)
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.strip() == "holding", process.stderr.read() if process.stderr else line
+        return process
+
+    @staticmethod
+    def release(process: subprocess.Popen[str]) -> None:
+        """Let the file go and wait for the holder to end."""
+        if process.poll() is None:
+            process.communicate("", timeout=PATIENCE_S)
+        assert process.returncode == 0
+
+
 @pytest.fixture
-def holder(base_db: Path) -> Iterator[subprocess.Popen[str]]:
-    """A process that holds ``base_db`` open for writing until it is stopped."""
-    code = ("import sys, time\n"
-            "from wfplan.dataset.store import DuckDBStore\n"
-            "store = DuckDBStore(sys.argv[1])\n"
-            "print('holding', flush=True)\n"
-            "sys.stdin.read()\n"
-            "store.close()\n")
-    process = subprocess.Popen([sys.executable, "-c", code, str(base_db)], text=True,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.strip() == "holding", process.stderr.read() if process.stderr else line
-    yield process
-    if process.poll() is None:
-        process.communicate("", timeout=PATIENCE_S)
+def hold(tmp_path: Path) -> Iterator[Holder]:
+    """Start holders of a database file (``hold('write', 'ingest', '--db', db)``)."""
+    holder = Holder(tmp_path)
+    yield holder
+    for process in holder.running:
+        Holder.release(process)
 
 
-def test_second_writer_is_told_the_database_is_busy(kit: Kit, base_db: Path,
-                                                    holder: subprocess.Popen[str]) -> None:
+def test_second_writer_is_told_which_process_is_writing(kit: Kit, base_db: Path,
+                                                        hold: Holder) -> None:
+    writer = hold("write", "ingest", "big.csv", "--db", "base.duckdb")
     second = run_wfplan("ingest", kit.sip_csv(kit.tmp_path / "more.csv", 3, org="RBB"),
                         "--db", base_db)
     assert second.returncode == 3, second.stderr
-    assert "database is busy" in second.stderr
-    assert "another wfplan process is writing" in second.stderr
+    said = " ".join(second.stderr.split())
+    assert (f"database is busy: another process (pid {writer.pid}, `wfplan ingest big.csv "
+            f"--db base.duckdb`) is writing to {base_db}") in said
+    assert "--wait SECONDS" in said
     assert "Traceback" not in second.stderr + second.stdout
     freeze = run_wfplan("vintages", "freeze", "default", "--db", base_db)
     assert freeze.returncode == 3
-    assert "database is busy" in freeze.stderr
-    holder.communicate("", timeout=PATIENCE_S)
-    assert holder.returncode == 0
+    assert f"(pid {writer.pid}, `wfplan ingest" in freeze.stderr
+    hold.release(writer)
     after = run_wfplan("ingest", kit.tmp_path / "more.csv", "--db", base_db)
     assert after.returncode == 0, after.stderr
     count = kit.read_back(base_db, "SELECT count(*) AS n FROM staff_in_post")
     assert count["n"].iat[0] == 23
+
+
+def test_a_writer_blocked_by_a_reader_is_told_the_database_is_being_read(
+        kit: Kit, base_db: Path, hold: Holder) -> None:
+    before = kit.db_snapshot(base_db)
+    reader = hold("read", "assess", "plan.toml", "--out", "bundle", "--db", "base.duckdb")
+    writer = run_wfplan("ingest", kit.sip_csv(kit.tmp_path / "more.csv", 3, org="RBB"),
+                        "--db", base_db)
+    assert writer.returncode == 3, writer.stderr
+    said = " ".join(writer.stderr.split())
+    assert (f"database is busy: another process (pid {reader.pid}, `wfplan assess plan.toml "
+            f"--out bundle --db base.duckdb`) is reading {base_db}; a write needs it to "
+            "finish") in said
+    assert "writing" not in said
+    # Readers share the file: a second reader opens it while the first holds it.
+    listed = run_wfplan("vintages", "--db", base_db)
+    assert listed.returncode == 0, listed.stderr
+    hold.release(reader)
+    assert kit.db_snapshot(base_db) == before
+
+
+def test_a_reader_blocked_by_a_writer_is_told_the_database_is_being_written(
+        base_db: Path, hold: Holder) -> None:
+    writer = hold("write", "demo", "--db", "base.duckdb")
+    reader = run_wfplan("metrics", "--db", base_db)
+    assert reader.returncode == 3, reader.stderr
+    assert (f"another process (pid {writer.pid}, `wfplan demo --db base.duckdb`) is writing to "
+            f"{base_db}") in " ".join(reader.stderr.split())
+
+
+def test_a_holder_command_line_with_brackets_is_shown_as_it_is(kit: Kit, base_db: Path,
+                                                                hold: Holder) -> None:
+    hold("write", "ingest", "[/tmp]/[bold]staff.csv", "--db", "base.duckdb")
+    second = run_wfplan("ingest", kit.sip_csv(kit.tmp_path / "more.csv", 3), "--db", base_db)
+    assert second.returncode == 3, second.stderr
+    assert "Traceback" not in second.stderr
+    assert "`wfplan ingest '[/tmp]/[bold]staff.csv' --db" in " ".join(second.stderr.split())
+
+
+def test_wait_retries_until_the_holder_lets_go(kit: Kit, base_db: Path, hold: Holder) -> None:
+    writer = hold("write", "ingest", "big.csv", "--db", "base.duckdb")
+    second = subprocess.Popen(
+        wfplan("ingest", kit.sip_csv(kit.tmp_path / "more.csv", 3, org="RBB"), "--db", base_db,
+               "--wait", 60),
+        text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert second.stderr is not None
+    first = second.stderr.readline()  # the second process has found the file held
+    assert first.startswith("waiting for the database (up to 60 s): another process "
+                            f"(pid {writer.pid}, `wfplan ingest big.csv"), first
+    hold.release(writer)
+    _, rest = second.communicate(timeout=PATIENCE_S)
+    assert second.returncode == 0, first + rest
+    count = kit.read_back(base_db, "SELECT count(*) AS n FROM staff_in_post")
+    assert count["n"].iat[0] == 23
+
+
+def test_wait_gives_up_with_exit_3_and_the_busy_message(kit: Kit, base_db: Path,
+                                                        hold: Holder) -> None:
+    before = kit.db_snapshot(base_db)
+    reader = hold("read", "assess", "plan.toml", "--out", "bundle", "--db", "base.duckdb")
+    writer = run_wfplan("ingest", kit.sip_csv(kit.tmp_path / "more.csv", 3, org="RBB"),
+                        "--db", base_db, "--wait", 1)
+    assert writer.returncode == 3, writer.stderr
+    said = " ".join(writer.stderr.split())
+    holder = (f"another process (pid {reader.pid}, `wfplan assess plan.toml --out bundle "
+              f"--db base.duckdb`) is reading {base_db}; a write needs it to finish")
+    assert f"waiting for the database (up to 1 s): {holder}" in said
+    assert f"error: database is busy: {holder}." in said
+    assert "Traceback" not in said
+    # The group's --wait reaches its subcommand.
+    freeze = run_wfplan("vintages", "--wait", 1, "freeze", "default", "--db", base_db)
+    assert freeze.returncode == 3, freeze.stderr
+    assert "waiting for the database (up to 1 s)" in freeze.stderr
+    hold.release(reader)
+    assert kit.db_snapshot(base_db) == before
+
+
+@pytest.mark.parametrize("command", [
+    ["ingest"], ["vintages"], ["vintages", "freeze"], ["metrics"], ["gaps"], ["project"],
+    ["backtest"], ["assess"], ["demo"]])
+def test_every_command_that_opens_the_database_offers_wait(kit: Kit,
+                                                           command: list[str]) -> None:
+    shown = kit.cli(*command, "--help")
+    assert shown.exit_code == 0, shown.output
+    assert "--wait" in shown.output
 
 
 @pytest.fixture(scope="module")

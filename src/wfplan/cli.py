@@ -29,6 +29,7 @@ from wfplan.cli_common import (
     OutputFormat,
     PeriodOption,
     VintageOption,
+    WaitOption,
     WriteVintageOption,
     census,
     err,
@@ -90,6 +91,7 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or Parquet files", exists=False)],
     vintage: WriteVintageOption = "default",
     db: DbOption = None,
+    wait: WaitOption = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files")] = "utf-8",
     ignore_extra_columns: Annotated[bool, typer.Option(
         "--ignore-extra-columns",
@@ -159,7 +161,7 @@ def template(
 
 
 @vintages_app.callback(invoke_without_command=True)
-def vintages_list(ctx: typer.Context, db: DbOption = None) -> None:
+def vintages_list(ctx: typer.Context, db: DbOption = None, wait: WaitOption = None) -> None:
     """List the vintages with their state, ingests and rows."""
     if ctx.invoked_subcommand:
         return
@@ -188,7 +190,8 @@ def vintages_list(ctx: typer.Context, db: DbOption = None) -> None:
 
 @vintages_app.command("freeze", epilog=EXIT_CODES)
 def vintages_freeze(
-    name: Annotated[str, typer.Argument(help="Vintage to freeze")], db: DbOption = None
+    name: Annotated[str, typer.Argument(help="Vintage to freeze")], db: DbOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Freeze a vintage: it stays readable and refuses every further write."""
     from wfplan.dataset.store import open_store
@@ -216,6 +219,7 @@ def metrics(
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
         OutputFormat.table),
     db: DbOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Report the current position: staff in post, vacancies, turnover, sickness, diversity.
 
@@ -283,6 +287,7 @@ def _records(frame: pd.DataFrame) -> Any:
 @app.command(epilog=EXIT_CODES)
 def demo(
     db: DbOption = None,
+    wait: WaitOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo generator")] = 20240331,
 ) -> None:
     """Build the demo dataset, show it, run and verify an assessment of two scenarios.
@@ -410,6 +415,7 @@ def gaps(
     stale_months: Annotated[int, typer.Option(help="Months behind the newest data after "
                                               "which a source is stale")] = 12,
     db: DbOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Report what the dataset lacks: coverage, missing organisations, dimensions, staleness.
 

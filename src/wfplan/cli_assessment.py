@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wfplan.cli_common import DbOption, OutputFormat, err, guard, out
+from wfplan.cli_common import DbOption, OutputFormat, WaitOption, err, guard, out
 from wfplan.cli_display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.errors import EXIT_REFUSED
 
@@ -27,6 +27,7 @@ def assess_command(
     previous: Annotated[Path | None, typer.Option(
         help="An earlier assessment bundle: the report explains the change from it")] = None,
     db: DbOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Run an assessment and write its bundle: inputs, scenarios, results, report, manifest.
 

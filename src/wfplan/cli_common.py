@@ -22,12 +22,13 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
+from wfplan.dataset.busy import BUSY_WAIT, BusyWait
 from wfplan.dataset.store import Store
 from wfplan.errors import EXIT_UNEXPECTED, InputError, WfplanError
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 unexpected failure; 2 bad input (nothing written); "
-    "3 database busy (another writer); 4 refused (frozen vintage, newer database)."
+    "3 database busy (another process holds it); 4 refused (frozen vintage, newer database)."
 )
 
 #: Width of standard output when it is not a terminal and $COLUMNS is not set.
@@ -77,6 +78,34 @@ WriteVintageOption = Annotated[
     str,
     typer.Option("--vintage", help="Vintage to load into, created if new (default: 'default', "
                  "whatever vintages the database holds)", show_default=False),
+]
+
+#: Where ``--wait`` keeps its value for the subcommands of a group (``ctx.meta``).
+_WAIT_KEY = "wfplan.wait"
+
+
+def _wait_for_busy(ctx: typer.Context, seconds: float | None) -> float | None:
+    """Make every open of the database in this command retry for ``seconds`` (``--wait``).
+
+    ``wfplan vintages --wait 5 freeze NAME`` works too: a subcommand without its
+    own ``--wait`` keeps its group's (``ctx.meta`` is shared by both).
+    """
+    chosen = seconds if seconds is not None else ctx.meta.get(_WAIT_KEY, 0.0)
+    ctx.meta[_WAIT_KEY] = chosen
+    token = BUSY_WAIT.set(BusyWait(chosen, _say_waiting))
+    ctx.call_on_close(lambda: BUSY_WAIT.reset(token))
+    return seconds
+
+
+def _say_waiting(line: str) -> None:
+    err.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+WaitOption = Annotated[
+    float | None,
+    typer.Option("--wait", min=0, metavar="SECONDS", callback=_wait_for_busy,
+                 help="If another process holds the database, retry for up to SECONDS "
+                 "before giving up with exit 3 (default: give up at once)", show_default=False),
 ]
 PeriodOption = Annotated[
     str | None,
@@ -157,7 +186,7 @@ def guard(func: Callable[[], T]) -> T:
         except typer.Exit:
             raise  # a command's own exit code (e.g. 4 for a bundle that does not verify)
         except WfplanError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted: nothing was written by the unfinished step")

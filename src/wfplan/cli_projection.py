@@ -26,6 +26,7 @@ from wfplan.cli_common import (
     Level,
     OutputFormat,
     VintageOption,
+    WaitOption,
     err,
     guard,
     out,
@@ -232,6 +233,7 @@ def project_command(
     level: Annotated[Level | None, typer.Option(help="Area level (default: the "
                                                 "scenario's)")] = None,
     db: DbOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Project supply, demand and the gap for scenarios on a vintage.
 
@@ -306,6 +308,7 @@ def backtest_command(
                                                  "(every cell) or json (both)")] = (
         OutputFormat.table),
     db: DbOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Back-test: project from one census with only the data known then; compare with a later one.
 

@@ -26,7 +26,8 @@ import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset import codelists, schema
-from wfplan.errors import InputError, RefusedError, SchemaVersionError, StoreBusyError
+from wfplan.dataset.busy import BUSY_WAIT, BusyWait, busy_error, retry_while_busy
+from wfplan.errors import InputError, RefusedError, SchemaVersionError
 
 DEFAULT_DB = "wfplan.duckdb"
 DB_ENV = "WFPLAN_DB"
@@ -300,10 +301,7 @@ class DuckDBStore(Store):
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
-                raise StoreBusyError(
-                    f"database is busy: another wfplan process is writing to {self.path}. "
-                    "Wait for it to finish, then try again."
-                ) from None
+                raise busy_error(self.path, str(exc), read_only=read_only) from None
             raise InputError(f"cannot open database {self.path}: {exc}") from None
         except duckdb.Error as exc:
             raise InputError(f"{self.path} is not a wfplan database: {exc}") from None
@@ -447,6 +445,20 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def open_store(db: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Store:
-    """Open the store named by ``db`` (or ``$WFPLAN_DB``, or ``./wfplan.duckdb``)."""
-    return DuckDBStore(default_db_path(db), read_only=read_only)
+def open_store(db: str | os.PathLike[str] | None = None, *, read_only: bool = False,
+               wait: BusyWait | None = None) -> Store:
+    """Open the store named by ``db`` (or ``$WFPLAN_DB``, or ``./wfplan.duckdb``).
+
+    While another process holds the file, the open is retried for
+    ``wait.seconds`` (default: :data:`~wfplan.dataset.busy.BUSY_WAIT`, which
+    the CLI's ``--wait`` sets; otherwise no retry).
+
+    Raises
+    ------
+    StoreBusyError
+        If the file is still held when the wait is over; the message says which
+        process holds it and whether it reads or writes.
+    """
+    path = default_db_path(db)
+    return retry_while_busy(lambda: DuckDBStore(path, read_only=read_only),
+                            wait or BUSY_WAIT.get())
