@@ -208,6 +208,7 @@ def _notes(sheet: Worksheet, data: ReportData,
         ("Licence", f"{data.licence}. {OGL_ATTRIBUTION}"),
         ("FTE basis", "Full-time equivalent on a 37.5-hour week"),
         ("Disclosure control", "Counts from 1 to 4 are shown as * (NHS Digital practice)"),
+        ("Bundle inputs", data.disclosure or "not stated"),
         ("Ranges", "P50 is the median of the draws; P5 and P95 bound nine in ten draws; "
                    "principal is draw 0, every parameter at its central value"),
         ("Totals", "all_staff_groups and all_<sector> are summed within each draw before "
