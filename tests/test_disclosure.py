@@ -8,7 +8,6 @@ is refused. The demo's bundles are in tests/test_assessment.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 
@@ -37,7 +36,7 @@ BASE = pd.Timestamp(hv.LATER).date()
 
 
 @pytest.fixture(scope="module")
-def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-made vintage's database, a scenario and an assessment configuration."""
     folder = tmp_path_factory.mktemp("disclosure")
     with DuckDBStore(folder / "hand.duckdb") as store:
@@ -49,7 +48,7 @@ def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         f'title = "Hand"\nperiod = "2026"\nvintage = "{hv.VINTAGE}"\n'
         f'scenarios = ["{folder / "steady.toml"}"]\nhorizon = 5\ndraws = 5\nseed = 7\n'
         'level = "region"\n', encoding="utf-8")
-    yield folder
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +188,8 @@ def test_assess_public_refuses_when_control_would_leave_the_run_meaningless(
     assert result.exit_code == 4, result.output
     shown = " ".join(result.stderr.split())
     assert "a public bundle would be meaningless" in shown
-    assert "flows" in shown and "staff_in_post" in shown
+    assert "flows" in shown
+    assert "staff_in_post" in shown
     assert "of its people (more than 5%)" in shown
     assert "without --public" in shown
     assert not out.exists()
