@@ -225,3 +225,66 @@ def test_a_vintage_without_ethnicity_data_is_assessed_and_verifies(tmp_path: Pat
     verdict = verify(tmp_path / "bundle")
     assert verdict.ok, [str(f) for f in verdict.findings]
     assert (tmp_path / "bundle" / "report.pdf").stat().st_size > 10_000
+
+
+def test_the_demo_bundle_is_marked_restricted_for_its_small_cells(world: dict[str, Path]) -> None:
+    from wfplan.assessment.extract import disclosure_of
+
+    manifest = json.loads((world["old"] / "manifest.json").read_text(encoding="utf-8"))
+    small = disclosure_of(world["old"] / "inputs")
+    assert manifest["disclosure"]["status"] == "restricted"
+    assert manifest["disclosure"]["small_cells_before_control"] == small
+    assert small["staff_in_post"] > 0
+    assert small["flows"] > 0
+    report = (world["old"] / "report.html").read_text(encoding="utf-8")
+    assert "restricted: for accredited verifiers" in report
+
+
+def test_assess_public_on_the_demo_writes_a_bundle_without_small_cells_that_verifies(
+        world: dict[str, Path]) -> None:
+    from wfplan.assessment.extract import disclosure_of
+
+    bundle = world["folder"] / "bundle-public"
+    with DuckDBStore(world["db"], read_only=True) as store:
+        assess(store, world["folder"] / "first.toml", bundle, public=True)
+    assert disclosure_of(bundle / "inputs") == {}
+    staff = pq.read_table(bundle / "inputs" / "staff_in_post.parquet").to_pandas()
+    assert (staff["headcount"].dropna() % 5 == 0).all()
+    marked = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["disclosure"]
+    assert marked["status"] == "public"
+    assert marked["control_applied"]
+    assert marked["controlled"]["staff_in_post"]["cells_suppressed"] > 0
+    assert "public: disclosure control applied" in (bundle / "report.html").read_text(
+        encoding="utf-8")
+    verdict = verify(bundle)
+    assert verdict.ok, [str(f) for f in verdict.findings]
+    assert verdict.exact
+
+
+def test_the_demo_from_aggregated_extracts_gives_the_figures_of_its_organisations_rows(
+        world: dict[str, Path], tmp_path: Path) -> None:
+    """Aggregation changes no figure; FTE sums may differ in the last bits (addition order)."""
+    from wfplan.assessment.compute import RESULT_KEYS, compute
+    from wfplan.assessment.config import load_config, scenario_paths
+    from wfplan.assessment.extract import extract, load_extracts, vintage_rows
+    from wfplan.assessment.project import read_scenario
+    from wfplan.assessment.verify import compare_frames
+
+    config = load_config(world["folder"] / "first.toml").model_copy(update={"draws": 5})
+    files = [read_scenario(p) for p in scenario_paths(config, world["folder"] / "first.toml")]
+    base = pd.Timestamp("2025-03-31").date()
+    with DuckDBStore(world["db"], read_only=True) as store:
+        rows = vintage_rows(store, "demo", base)
+        extract(store, "demo", base, tmp_path / "inputs")
+    aggregated = load_extracts(tmp_path / "inputs", "demo")
+    try:
+        before, after = compute(rows, config, files, base), compute(aggregated, config, files,
+                                                                    base)
+    finally:
+        rows.close()
+        aggregated.close()
+    assert compare_frames("results", before.results, after.results, RESULT_KEYS,
+                          exact=False) == []
+    for name, frame in before.tables.items():
+        found = compare_frames(name, frame, after.tables[name], [], exact=False)
+        assert found == [], [str(f) for f in found]

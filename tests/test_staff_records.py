@@ -11,12 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from wfplan.dataset import pseudonym
 from wfplan.dataset.importers.staff_records import template_docs
-from wfplan.dataset.ingest import ingest
+from wfplan.dataset.ingest import IngestReport
+from wfplan.dataset.ingest import ingest as run_ingest
 from wfplan.dataset.schema import SCHEMA_VERSION
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 
+#: The test series' pseudonym key (a real one comes from 'wfplan keys pseudonym').
+KEY = pseudonym.PseudonymKey(bytes(range(1, 33)), "test key")
 ORGS = ("RX1", "RX2", "RX3")
 GROUPS = ("nurses_health_visitors", "hchs_doctors", "support_doctors_nurses_midwives")
 BANDS = ("band_2", "band_5", "band_6", "band_7")
@@ -24,6 +28,12 @@ AGES = ("under_25", "25_29", "35_39", "50_54", "60_64")
 PERIODS = ("2023-03", "2023-06", "2023-09", "2023-12")
 COLUMNS = ["period", "person_id", "org_code", "staff_group", "role", "band", "age_band", "sex",
            "ethnicity", "fte"]
+
+
+def ingest(store: DuckDBStore, paths: list[Path], vintage: str,
+           key: pseudonym.PseudonymKey | None = KEY) -> IngestReport:
+    """Ingest with the test series' pseudonym key."""
+    return run_ingest(store, paths, vintage, pseudonym_key=key)
 
 
 @dataclass
@@ -182,15 +192,15 @@ def test_raw_identifiers_never_reach_the_database(tmp_path: Path, store) -> None
         hits = store.scalar(f'SELECT count(*) FROM "{table}" WHERE "{column}" LIKE ?',
                             ["%ESR-PERSON-%"])
         assert hits == 0, (table, column)
-    salt = store.scalar("SELECT value FROM schema_meta WHERE key = 'person_salt'")
-    assert salt is not None
-    assert len(salt) == 64
+    assert store.scalar("SELECT count(*) FROM schema_meta WHERE key = 'person_salt'") == 0
     hashes = store.query("SELECT DISTINCT person_hash FROM person_records")["person_hash"]
     assert hashes.str.fullmatch(r"[0-9a-f]{64}").all()
     store.execute("CHECKPOINT")
     store.close()
     for path in tmp_path.glob("w.duckdb*"):
         assert b"ESR-PERSON-" not in path.read_bytes(), path
+        assert KEY.secret.hex().encode() not in path.read_bytes(), path
+        assert KEY.secret not in path.read_bytes(), path
     # The byte search would find the identifiers had they been stored: a control.
     with DuckDBStore(tmp_path / "control.duckdb") as control:
         control.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, all_varchar = true)",
@@ -204,9 +214,9 @@ def test_a_later_extract_adds_a_period_and_its_flows(tmp_path: Path, store) -> N
     first = write_csv(tmp_path / "esr_h1.csv", extract, PERIODS[:2])
     later = write_csv(tmp_path / "esr_q3.csv", extract, PERIODS[2:3])
     ingest(store, [orgs_file(tmp_path), first], "v")
-    salt = store.scalar("SELECT value FROM schema_meta WHERE key = 'person_salt'")
     report = ingest(store, [later], "v")
-    assert store.scalar("SELECT value FROM schema_meta WHERE key = 'person_salt'") == salt
+    assert store.scalar("SELECT fingerprint FROM pseudonym_keys WHERE vintage = 'v'") == (
+        KEY.fingerprint)
     truth = Counter({k: v for k, v in extract.truth.items() if k[1] != "2023-12"})
     assert db_flows(store) == truth
     assert_conservation(store)

@@ -46,6 +46,7 @@ from wfplan.cli_display import (
     print_table,
     tidy_json,
 )
+from wfplan.cli_keys import keys_app
 from wfplan.cli_projection import (
     backtest_command,
     project_command,
@@ -66,6 +67,7 @@ vintages_app = typer.Typer(
 )
 app.add_typer(vintages_app, name="vintages")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(keys_app, name="keys")
 app.command("project", epilog=EXIT_CODES)(project_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 app.command("assess", epilog=EXIT_CODES)(assess_command)
@@ -97,6 +99,10 @@ def ingest(
         "--ignore-extra-columns",
         help="Load a tidy file that has columns its table lacks, without them (a warning); "
              "by default such a file is refused, listing the columns")] = False,
+    pseudonym_key: Annotated[Path | None, typer.Option(
+        "--pseudonym-key", help="Key file the person identifiers of record-level extracts "
+        "(staff_records) are hashed with, kept apart from the data (default: the key in "
+        "$WFPLAN_PSEUDONYM_KEY); make one with 'wfplan keys pseudonym'")] = None,
 ) -> None:
     """Load files into a vintage: detect each format, validate every row, write in one go.
 
@@ -108,10 +114,12 @@ def ingest(
     kept and warned about, one line per file, column and check. 'wfplan template
     TABLE' documents every column's rules and checks (also in docs/dataset.md).
     """
+    from wfplan.dataset import pseudonym
     from wfplan.dataset.ingest import ingest as run_ingest
     from wfplan.dataset.store import open_store
 
     def work() -> None:
+        key = pseudonym.resolve(pseudonym_key)
         store = open_store(db)
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
@@ -125,7 +133,8 @@ def ingest(
                     bar.update(tasks[path], completed=rows)
 
                 report = run_ingest(store, files, vintage, encoding=encoding, progress=progress,
-                                    ignore_extra_columns=ignore_extra_columns)
+                                    ignore_extra_columns=ignore_extra_columns,
+                                    pseudonym_key=key)
         finally:
             store.close()
         for item in report.files:

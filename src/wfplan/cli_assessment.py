@@ -27,12 +27,19 @@ def assess_command(
     previous: Annotated[Path | None, typer.Option(
         help="An earlier assessment bundle: the report explains the change from it")] = None,
     db: DbOption = None,
+    public: Annotated[bool, typer.Option(
+        "--public", help="Apply disclosure control to the inputs before computing (counts of "
+        "1 to 4 people suppressed, others rounded to 5), so that the bundle can be published; "
+        "refused if that would leave the run meaningless")] = False,
     wait: WaitOption = None,
 ) -> None:
     """Run an assessment and write its bundle: inputs, scenarios, results, report, manifest.
 
     The bundle holds everything needed to re-run it: 'wfplan verify DIR' checks
-    every hash and recomputes every figure without the database.
+    every hash and recomputes every figure without the database. Its inputs are
+    the vintage's data aggregated to ICB level; a bundle whose inputs still hold
+    counts of 1 to 4 people is marked restricted (for accredited verifiers) in
+    its manifest and report, unless --public applies disclosure control first.
     """
     from wfplan.assessment.bundle import Bundle, assess
     from wfplan.dataset.store import open_store
@@ -42,7 +49,7 @@ def assess_command(
         try:
             with _progress() as bar:
                 task = bar.add_task("starting", total=None)
-                return assess(store, config, out_dir, previous=previous,
+                return assess(store, config, out_dir, previous=previous, public=public,
                               step=lambda text: bar.update(task, description=text))
         finally:
             store.close()
@@ -51,6 +58,7 @@ def assess_command(
     out.print(f"wrote assessment bundle {bundle.path} in {bundle.seconds:.1f} s")
     out.print(f"  report: {bundle.path / 'report.html'} and {bundle.path / 'report.pdf'}")
     out.print(f"  core digest (inputs, scenarios, results): {bundle.core_sha256}")
+    out.print(f"  disclosure: {bundle.disclosure}", highlight=False, soft_wrap=True)
     out.print(f"  check it with: wfplan verify {bundle.path}")
 
 

@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.text import Text
 
 from wfplan.dataset import codelists
+from wfplan.spreadsheet import csv_safe
 
 #: Significant digits kept in CSV and JSON numbers: enough for any figure the
 #: data holds (FTE to two decimals up to the billions), few enough to drop the
@@ -275,7 +276,11 @@ def frame_table(console: Console, frame: pd.DataFrame, title: str,
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """Return a frame as CSV: numbers without float noise, missing values empty."""
+    """Return a frame as CSV: numbers without float noise, missing values empty.
+
+    Text a spreadsheet would run as a formula (starting ``= + - @``, a tab or a
+    carriage return) gets a leading single quote (:func:`wfplan.spreadsheet.csv_safe`).
+    """
     out = pd.DataFrame({column: [_csv_cell(v) for v in frame[column].astype(object)]
                         for column in frame.columns}, columns=frame.columns)
     return out.to_csv(index=False, lineterminator="\n")
@@ -287,7 +292,7 @@ def _csv_cell(value: object) -> object:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return str(number(float(value) if not isinstance(value, numbers.Integral)
                           else int(value)))
-    return value
+    return csv_safe(value)
 
 
 def tidy_json(value: Any) -> Any:

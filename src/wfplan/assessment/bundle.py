@@ -56,6 +56,8 @@ class Bundle:
     path: Path
     seconds: float
     core_sha256: str
+    #: The bundle's disclosure status, as the report states it.
+    disclosure: str = ""
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -119,7 +121,7 @@ def _fresh(out: Path) -> None:
 
 
 def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None = None,
-           step: Step | None = None) -> Bundle:
+           step: Step | None = None, public: bool = False) -> Bundle:
     """Run the assessment described by ``config_path`` and write its bundle to ``out``.
 
     Parameters
@@ -134,6 +136,10 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
         An earlier bundle: the report then explains the change in the headline gap.
     step : callable, optional
         Called with a description of each step.
+    public : bool
+        Apply disclosure control to the inputs before computing, so that the bundle
+        can be published (:func:`wfplan.assessment.extract.disclose`); without it,
+        a bundle whose inputs hold small cells is marked restricted.
     """
     started = time.perf_counter()
     note = step or (lambda _text: None)
@@ -146,7 +152,7 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         note(f"extracting the inputs from vintage {config.vintage!r}")
-        extract(store, config.vintage, base, work / "inputs")
+        disclosure = extract(store, config.vintage, base, work / "inputs", public=public)
         local = _copy_scenarios(paths, work / "scenarios")
         (work / CONFIG_FILE).write_text(config_text(config, base, local), encoding="utf-8")
         bundle_config = load_config(work / CONFIG_FILE)
@@ -172,10 +178,11 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
 
         write_report(report_data(bundle_config, base, computed, provenance, files,
                                  bundle_name=out.name, core_sha256=core,
-                                 previous=previous), work)
+                                 previous=previous, disclosure=disclosure.text()), work)
         seconds = time.perf_counter() - started
-        write_manifest(work, _manifest_fields(bundle_config, base, files, provenance, core,
-                                              seconds))
+        write_manifest(work, {**_manifest_fields(bundle_config, base, files, provenance, core,
+                                                 seconds),
+                              "disclosure": disclosure.manifest()})
         if out.exists():
             out.rmdir()
         work.chmod(0o755)
@@ -183,7 +190,7 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return Bundle(out, seconds, core)
+    return Bundle(out, seconds, core, disclosure.text())
 
 
 def _manifest_fields(config: AssessmentConfig, base: date, files: list[ScenarioFile],

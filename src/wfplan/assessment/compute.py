@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from wfplan.assessment.config import AssessmentConfig
+from wfplan.assessment.extract import carried_gaps
 from wfplan.assessment.inputs import build_inputs
 from wfplan.assessment.project import Projection, ScenarioFile, project_one, with_overrides
 from wfplan.dataset.gaps import gap_report
@@ -78,13 +79,19 @@ def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def current_tables(store: Store, vintage: str, base_period: date) -> dict[str, pd.DataFrame]:
-    """Return the current-position tables the report publishes, at the base period."""
+    """Return the current-position tables the report publishes, at the base period.
+
+    The data gaps are those carried by the extracts (computed from the vintage's
+    rows at extraction), else computed from the store.
+    """
     tables = {
         "position_region": current_position(store, Query(vintage, "region", period=base_period)),
         "position_icb": current_position(store, Query(vintage, "icb", period=base_period)),
         "ethnicity_by_band": ethnic_minority_by_band(store, Query(vintage, period=base_period)),
     }
-    for name, frame in gap_report(store, vintage).sections().items():
+    gaps = carried_gaps(store)
+    for name, frame in (gaps if gaps is not None else gap_report(store, vintage).sections()
+                        ).items():
         tables[f"gaps_{name}"] = frame
     return tables
 

@@ -11,7 +11,9 @@
   Open Government Licence v3.0 attribution, every assumption).
 
 Parquet and CSV files are byte-identical for the same vintage, scenario files
-and seed: nothing time-dependent or machine-dependent is written.
+and seed: nothing time-dependent or machine-dependent is written. Text that a
+spreadsheet would run as a formula is escaped in CSV and written as text in
+XLSX (:mod:`wfplan.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wfplan.errors import InputError
+from wfplan.spreadsheet import csv_safe, text_cells
 
 SUFFIXES = (".parquet", ".csv", ".xlsx")
 LICENCE = ("Contains public sector information licensed under the Open Government Licence "
@@ -65,7 +68,11 @@ def write_results(table: pd.DataFrame, path: Path, metadata: Mapping[str, Any]) 
         pq.write_table(arrow, path)
         return [path]
     if suffix == ".csv":
-        table.to_csv(path, index=False, lineterminator="\n", float_format=CSV_FLOAT)
+        safe = table.copy()
+        for column in safe.columns:
+            if not pd.api.types.is_numeric_dtype(safe[column]):
+                safe[column] = safe[column].map(csv_safe)
+        safe.to_csv(path, index=False, lineterminator="\n", float_format=CSV_FLOAT)
         side = path.with_name(path.stem + ".metadata.json")
         side.write_text(metadata_json(metadata) + "\n", encoding="utf-8")
         return [path, side]
@@ -142,3 +149,4 @@ def _write_xlsx(table: pd.DataFrame, path: Path, metadata: Mapping[str, Any]) ->
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         wide.to_excel(writer, sheet_name="data", index=False)
         notes.to_excel(writer, sheet_name="notes", index=False)
+        text_cells(writer.book)

@@ -19,7 +19,8 @@ from wfplan.report.context import ReportData
 
 def report_data(config: AssessmentConfig, base: date, computed: Computed,
                 provenance: pd.DataFrame, files: list[ScenarioFile], *, bundle_name: str,
-                core_sha256: str, previous: Path | None = None) -> ReportData:
+                core_sha256: str, previous: Path | None = None,
+                disclosure: str | None = None) -> ReportData:
     """Return the :class:`ReportData` of an assessment (England headline, regional position).
 
     The England totals (every staff group, each sector) are rows of the
@@ -58,6 +59,7 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         assumptions=assumptions, bundle_name=bundle_name, manifest_sha256=core_sha256,
         comparison=_change_rows(computed.tables.get("comparison")),
         previous_assessment=previous.name if previous is not None else None,
+        disclosure=disclosure,
     )
 
 

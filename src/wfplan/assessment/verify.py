@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from wfplan.assessment.bundle import CONFIG_FILE, RESULTS_FILE, core_digest
 from wfplan.assessment.compute import RESULT_KEYS, Computed, Step, compute
 from wfplan.assessment.config import load_config
-from wfplan.assessment.extract import load_extracts
+from wfplan.assessment.extract import disclosure_of, load_extracts
 from wfplan.assessment.manifest import Finding, check_files, platform_key, read_manifest
 from wfplan.assessment.project import read_scenario
 from wfplan.errors import WfplanError
@@ -108,6 +108,25 @@ def _recompute(bundle: Path, step: Step | None) -> Computed:
         store.close()
 
 
+def _disclosure(bundle: Path, manifest: dict[str, object]) -> list[Finding]:
+    """Check the manifest's disclosure status against the small cells of the inputs."""
+    field = manifest.get("disclosure")
+    claimed = field.get("status") if isinstance(field, dict) else None
+    if claimed is None:
+        return []  # a bundle made before bundles were marked
+    try:
+        small = disclosure_of(bundle / "inputs")
+    except OSError:
+        return []  # an unreadable extract is reported by the re-run
+    if claimed == "public" and small:
+        listed = ", ".join(f"{n:,} in {t}" for t, n in sorted(small.items()))
+        return [Finding("manifest.json", f"disclosure status is 'public' but the input "
+                                         f"extracts hold counts of 1 to 4 people ({listed})")]
+    if claimed not in ("public", "restricted"):
+        return [Finding("manifest.json", f"unknown disclosure status {claimed!r}")]
+    return []
+
+
 def verify(bundle: Path, *, step: Step | None = None) -> Verdict:
     """Verify an assessment bundle: hashes, then a full re-run compared figure by figure."""
     verdict = Verdict(bundle)
@@ -122,6 +141,7 @@ def verify(bundle: Path, *, step: Step | None = None) -> Verdict:
         verdict.findings.append(Finding("manifest.json", "core_sha256 does not match the "
                                                          "hashes of the inputs and results"))
     verdict.exact = manifest.get("environment", {}).get("platform") == platform_key()
+    verdict.findings += _disclosure(bundle, manifest)
     try:
         fresh = _recompute(bundle, step)
     except WfplanError as error:

@@ -23,11 +23,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from wfplan.dataset import readers, schema
+from wfplan.dataset import pseudonym, readers, schema
 from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
 from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
+from wfplan.dataset.pseudonym import PseudonymKey
 from wfplan.dataset.store import Store
 from wfplan.dataset.validate import ChunkValidator, Issue, Unmapped
 from wfplan.errors import InputError
@@ -309,6 +310,7 @@ def ingest(
     encoding: str = "utf-8",
     progress: ProgressCallback | None = None,
     ignore_extra_columns: bool = False,
+    pseudonym_key: PseudonymKey | None = None,
 ) -> IngestReport:
     """Ingest files into a vintage in one transaction.
 
@@ -327,6 +329,9 @@ def ingest(
     ignore_extra_columns : bool
         Load a tidy file with columns its table does not have, without them (a
         warning) instead of refusing it (an error listing them).
+    pseudonym_key : PseudonymKey, optional
+        The key record-level identifiers are hashed with (``staff_records``
+        extracts need one; it is never stored: :mod:`wfplan.dataset.pseudonym`).
 
     Returns
     -------
@@ -347,7 +352,7 @@ def ingest(
         match = detect(probe)
         probes.append((match.importer.order_for(match), probe, match))
     probes.sort(key=lambda item: item[0])
-    with store.transaction():
+    with store.transaction(), pseudonym.using(pseudonym_key):
         store.ensure_writable_vintage(vintage)
         state = _Ingest(store, vintage, progress, ignore_extra_columns)
         ids: dict[int, str] = {}

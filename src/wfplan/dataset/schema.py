@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 
 #: Bump when the database layout changes, and add a migration in ``store.py``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
@@ -212,8 +212,10 @@ META_DDL: tuple[str, ...] = (
 #: ``source_flags`` holds importers' findings about a source (e.g. "flows
 #: unavailable: identifiers not stable") for the data-gap report.
 #: ``person_records`` is private: pseudonymised (HMAC-SHA256) record-level rows
-#: kept only so that flows can be derived when a later extract adds a period;
-#: no report, API or export reads it.
+#: kept only so that flows can be derived when a later extract adds a period
+#: (and distinct people counted): no report, API or export reads it. Since
+#: schema 4 it holds only what that needs (no grade, sex or ethnicity), and the
+#: key of its hashes is never in the database (:mod:`wfplan.dataset.pseudonym`).
 META_DDL_V2 = (
     """CREATE TABLE IF NOT EXISTS source_flags (
   vintage VARCHAR NOT NULL,
@@ -233,10 +235,7 @@ META_DDL_V2 = (
   org_code VARCHAR,
   staff_group VARCHAR,
   role VARCHAR,
-  grade VARCHAR,
   age_band VARCHAR,
-  sex VARCHAR,
-  ethnicity VARCHAR,
   fte DOUBLE
 )""",
 )
@@ -264,4 +263,17 @@ META_DDL_V3 = (
   fte DOUBLE
 )""",
 )
-META_DDL = META_DDL + META_DDL_V2 + META_DDL_V3
+#: Tables added in schema version 4 (also part of :data:`META_DDL`).
+#: ``pseudonym_keys`` holds, per vintage and record-level source, the fingerprint
+#: of the key its person identifiers were hashed with (never the key: see
+#: :mod:`wfplan.dataset.pseudonym`), so that another key is refused.
+META_DDL_V4 = (
+    """CREATE TABLE IF NOT EXISTS pseudonym_keys (
+  vintage VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
+  fingerprint VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (vintage, source)
+)""",
+)
+META_DDL = META_DDL + META_DDL_V2 + META_DDL_V3 + META_DDL_V4

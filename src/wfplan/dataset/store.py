@@ -273,9 +273,38 @@ def _add_distinct_headcount(store: Store) -> None:
     distinct.backfill(store)
 
 
+#: The ``schema_meta`` key under which schemas 2 and 3 kept the pseudonym salt.
+LEGACY_SALT_KEY = "person_salt"
+
+
+def _pseudonym_key_outside(store: Store) -> None:
+    """Version 3 → 4: the pseudonym key leaves the database; person records keep less.
+
+    Schemas 2 and 3 kept the HMAC salt of the person identifiers in the same
+    file (``schema_meta.person_salt``), so anyone with the file could recover
+    every identifier by hashing the candidates. The salt is deleted, and with it
+    every person record hashed under it (they could never be linked to records
+    hashed with a key from outside). The counts derived from them
+    (``distinct_headcount``, ``flows``) stay. A later staff_records extract into a
+    vintage whose person records were deleted is refused (load the series again,
+    with a key, into a new vintage). The columns flow derivation never needed
+    (grade, sex, ethnicity) are dropped. The file is then rewritten (see
+    :meth:`DuckDBStore._compact`), so no deleted byte stays in it.
+    """
+    store.execute("DELETE FROM schema_meta WHERE key = ?", [LEGACY_SALT_KEY])
+    store.execute("DELETE FROM person_records")
+    for column in ("grade", "sex", "ethnicity"):
+        store.execute(f"ALTER TABLE person_records DROP COLUMN IF EXISTS {column}")
+    for ddl in schema.META_DDL_V4:
+        store.execute(ddl)
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
 MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
-                                    2: _add_distinct_headcount}
+                                    2: _add_distinct_headcount,
+                                    3: _pseudonym_key_outside}
+#: Migrations that delete secrets: the file is rewritten after them.
+COMPACTING = frozenset({3})
 
 
 class DuckDBStore(Store):
@@ -425,6 +454,7 @@ class DuckDBStore(Store):
                 f"{schema.SCHEMA_VERSION}. Open it once for writing (e.g. 'wfplan vintages "
                 "--db FILE') to migrate it, after taking a backup."
             )
+        start = version
         with self.transaction():
             while version < schema.SCHEMA_VERSION:
                 step = MIGRATIONS.get(version)
@@ -438,6 +468,34 @@ class DuckDBStore(Store):
             self.execute(
                 "UPDATE schema_meta SET value = ? WHERE key = 'schema_version'", [str(version)]
             )
+        if COMPACTING & set(range(start, version)):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rewrite the database file, so that no deleted row stays in its free blocks.
+
+        DuckDB leaves deleted rows' bytes in the file until their blocks are
+        reused; a deleted secret would still be in it. The database is copied
+        into a new file, which replaces the old one.
+        """
+        if str(self.path) == ":memory:":
+            return
+        fresh = self.path.with_name(self.path.name + ".compacting")
+        fresh.unlink(missing_ok=True)
+        name = self.scalar("SELECT current_database()")
+        self.con.execute(f"ATTACH '{_literal(fresh)}' AS wfplan_compacted")
+        self.con.execute(f'COPY FROM DATABASE "{name}" TO wfplan_compacted')
+        self.con.execute("DETACH wfplan_compacted")
+        self.con.close()
+        os.replace(fresh, self.path)
+        # a write-ahead log left by the old file must never be replayed on the new one
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+        self.con = duckdb.connect(str(self.path))
+
+
+def _literal(path: Path) -> str:
+    """Return a path for an SQL string literal."""
+    return str(path).replace("'", "''")
 
 
 def _quote(name: str) -> str:

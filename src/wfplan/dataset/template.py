@@ -143,9 +143,12 @@ their row counts. The rows themselves are kept, with the value as given.
 - `source_flags`: importers' findings about a source, e.g. `flows_unavailable` for \
 the PCN workforce publication, whose identifiers are unique within one file only \
 (so only net change can be reported, and the gap report says why).
-- `person_records`: private. Pseudonymised (HMAC-SHA256 with a per-database salt) \
-record-level rows of ESR-style extracts, kept so that a later extract can add a \
-period and its flows. No report, export or API reads it.
+- `person_records`: private. Pseudonymised (HMAC-SHA256 under a key kept outside \
+the database) record-level rows of ESR-style extracts, only what flows need, kept \
+so that a later extract can add a period and its flows. No report, export or API \
+reads it.
+- `pseudonym_keys`: the fingerprint (never the key) of the pseudonym key each \
+vintage's record-level identifiers were hashed with, so that another key is refused.
 - `distinct_headcount`: for files whose records identify people (the PCN \
 workforce publication), the number of distinct people at organisation, ICB, region \
 and England level, by staff group and role, with their FTE: counts only, made at \

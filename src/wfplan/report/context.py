@@ -163,6 +163,9 @@ class ReportData:
         Name of the previous assessment compared with.
     licence : str
         Licence of the report and its tables.
+    disclosure : str, optional
+        The bundle's disclosure status (``restricted: for accredited verifiers…``
+        or ``public: …``), from :class:`wfplan.dataset.disclosure.Disclosure`.
     """
 
     title: str
@@ -198,6 +201,7 @@ class ReportData:
     comparison: pd.DataFrame | None = None
     previous_assessment: str | None = None
     licence: str = OGL
+    disclosure: str | None = None
 
     def __post_init__(self) -> None:
         required = {

@@ -6,6 +6,7 @@ in pounds) and column widths fitted to the content. Counts from 1 to 4 are
 written as ``*`` (NHS Digital disclosure control). The ``notes`` sheet comes
 first: what the workbook is, the licence, and each sheet's source and period,
 followed by every input file with its publisher, period, licence and SHA-256.
+Every text cell is text, never a formula (:mod:`wfplan.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from wfplan.report import format as fmt
 from wfplan.report.context import OGL_ATTRIBUTION, ReportData
 from wfplan.report.sections import SourceLines
+from wfplan.spreadsheet import text_cells
 
 HEADER_FILL = PatternFill("solid", fgColor="005EB8")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -208,6 +210,7 @@ def _notes(sheet: Worksheet, data: ReportData,
         ("Licence", f"{data.licence}. {OGL_ATTRIBUTION}"),
         ("FTE basis", "Full-time equivalent on a 37.5-hour week"),
         ("Disclosure control", "Counts from 1 to 4 are shown as * (NHS Digital practice)"),
+        ("Bundle inputs", data.disclosure or "not stated"),
         ("Ranges", "P50 is the median of the draws; P5 and P95 bound nine in ten draws; "
                    "principal is draw 0, every parameter at its central value"),
         ("Totals", "all_staff_groups and all_<sector> are summed within each draw before "
@@ -255,5 +258,6 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
     workbook.properties.title = data.title
     workbook.properties.created = created
     workbook.properties.modified = created
+    text_cells(workbook)  # text from the data (codes, names) is never a live formula
     workbook.save(path)
     return path

@@ -30,7 +30,8 @@ Flows
 -----
 ``UNIQUE_IDENTIFIER`` is unique within one publication only. When the rows are
 loaded, :meth:`PcnWorkforce.finish` keeps each census's identifiers, HMAC-hashed
-with the database's secret salt, in the private ``person_records`` table and
+with the public open-data key (they are printed in the open publication, so
+there is nothing to keep secret), in the private ``person_records`` table and
 checks every pair of consecutive censuses in the vintage: of the identifiers
 present in both, how many keep the same PCN and role. (June → September 2021:
 4 of 1,793.) The conclusion, "flows unavailable: identifiers not stable", goes
@@ -356,9 +357,11 @@ class PcnWorkforce(Importer):
             return []
         from wfplan.dataset import distinct
         from wfplan.dataset.importers.staff_records import store_person_records
+        from wfplan.dataset.pseudonym import OPEN_DATA_KEY
 
+        # The publication prints its identifiers openly: their hashes need no secret key.
         store_person_records(store, vintage, ingest_id, SOURCE, pending.records.rename(
-            columns={"person": "person_id"}))
+            columns={"person": "person_id"}), OPEN_DATA_KEY)
         counted = distinct.record(store, vintage, ingest_id)
         periods = sorted(set(pending.records["period"]))
         return [*pending.notes, *counted,

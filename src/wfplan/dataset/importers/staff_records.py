@@ -17,12 +17,15 @@ record-level rows never leave the store unaggregated. On ingest:
    their main record (largest FTE; ties go to the first record in the file),
    so that headcounts add up to the distinct people of the organisation and
    staff group.
-3. :meth:`StaffRecords.finish` hashes ``person_id`` with HMAC-SHA256 under a
-   per-database secret salt (``schema_meta`` key ``person_salt``, created once,
-   never printed) and keeps the hashed records in the private table
-   ``person_records``, which no report, API or export reads. It is what lets a
-   later extract add a period: flows for the new consecutive pair need the
-   previous period's people.
+3. :meth:`StaffRecords.finish` hashes ``person_id`` with HMAC-SHA256 under the
+   user's **pseudonym key** (``--pseudonym-key FILE`` or
+   ``$WFPLAN_PSEUDONYM_KEY``: :mod:`wfplan.dataset.pseudonym`), which is never
+   stored with the data, and keeps the hashed records in the private table
+   ``person_records`` (period, hash, organisation, staff group, age band and
+   FTE: what flows need), which no report, API or export reads. It is what lets
+   a later extract add a period: flows for the new consecutive pair need the
+   previous period's people, so the same key is required for every extract of a
+   vintage (the database keeps only the key's fingerprint to check it).
 4. ``flows`` are derived for every new pair of consecutive periods: pairs
    within the file while reading (so they are validated, checked for
    duplicate keys and counted like any other rows), and the pair from the
@@ -42,15 +45,16 @@ record-level rows never leave the store unaggregated. On ingest:
 
 Rules: each period's records come from one file, and a file adds periods after
 those already in the vintage (load extracts in date order); otherwise the
-ingest stops with a message, because flows already derived would be wrong.
+ingest stops with a message, because flows already derived would be wrong. A
+file is refused too when the vintage holds earlier staff_records periods whose
+person records are gone (deleted, or hashed under the salt older versions kept
+in the database, which the upgrade to schema 4 deleted): flows from them cannot
+be derived.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -60,7 +64,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from wfplan.dataset import readers, schema
+from wfplan.dataset import pseudonym, readers, schema
 from wfplan.dataset.checks import DayFirstDates, Finding
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
@@ -81,7 +85,6 @@ if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
 SOURCE = "staff_records"
-SALT_KEY = "person_salt"
 
 #: The template's columns: name, required, aliases (normalised), description.
 TEMPLATE_COLUMNS: tuple[tuple[str, bool, tuple[str, ...], str], ...] = (
@@ -117,41 +120,22 @@ def template_docs() -> pd.DataFrame:
 
 # -- Pseudonymisation ---------------------------------------------------------------
 
-
-def person_salt(store: Store) -> bytes:
-    """Return the database's secret salt for person identifiers, creating it once.
-
-    The salt lives in ``schema_meta`` under ``person_salt``; it is never
-    printed or exported.
-    """
-    value = store.scalar("SELECT value FROM schema_meta WHERE key = ?", [SALT_KEY])
-    if value is None:
-        value = secrets.token_hex(32)
-        store.execute("INSERT INTO schema_meta VALUES (?, ?)", [SALT_KEY, value])
-    return bytes.fromhex(str(value))
-
-
-def hash_identifiers(salt: bytes, source: str, ids: pd.Series) -> pd.Series:
-    """Return HMAC-SHA256(salt, source + NUL + id) in hex for each identifier."""
-    unique = pd.unique(ids.astype(str))
-    digests = {
-        value: hmac.new(salt, f"{source}\0{value}".encode(), hashlib.sha256).hexdigest()
-        for value in unique
-    }
-    return ids.astype(str).map(digests)
+#: What ``person_records`` keeps of a record: what flows and distinct counts need.
+RECORD_COLUMNS = ("org_code", "staff_group", "role", "age_band")
 
 
 def store_person_records(
-    store: Store, vintage: str, ingest_id: int, source: str, records: pd.DataFrame
+    store: Store, vintage: str, ingest_id: int, source: str, records: pd.DataFrame,
+    key: pseudonym.PseudonymKey,
 ) -> pd.Series:
-    """Hash ``person_id`` and append the records to the private ``person_records`` table.
+    """Hash ``person_id`` with ``key`` and append the records to the private ``person_records``.
 
     ``records`` has ``period`` (``YYYY-MM`` or ISO date) and ``person_id``, and
-    any of ``org_code, staff_group, role, grade, age_band, sex, ethnicity, fte``.
-    The raw identifiers never reach the database. Returns the hashes, aligned
-    with ``records``.
+    any of :data:`RECORD_COLUMNS` and ``fte``; nothing else is kept. The raw
+    identifiers and the key never reach the database. Returns the hashes,
+    aligned with ``records``.
     """
-    hashes = hash_identifiers(person_salt(store), source, records["person_id"])
+    hashes = key.hash(source, records["person_id"])
     out = pd.DataFrame({
         "vintage": vintage,
         "ingest_id": ingest_id,
@@ -159,12 +143,23 @@ def store_person_records(
         "period": records["period"].map(period_date),
         "person_hash": hashes,
     }, index=records.index)
-    for col in ("org_code", "staff_group", "role", "grade", "age_band", "sex", "ethnicity"):
+    for col in RECORD_COLUMNS:
         out[col] = records[col].astype(object).where(records[col].notna(), None) \
             if col in records else None
     out["fte"] = records["fte"].astype(float) if "fte" in records else np.nan
     store.insert("person_records", pa.Table.from_pandas(out, preserve_index=False))
     return hashes
+
+
+def _gone(store: Store, vintage: str, ingest_id: int) -> list[str]:
+    """Return the vintage's earlier staff_records periods whose person records are gone."""
+    frame = store.query(
+        "SELECT DISTINCT strftime(period, '%Y-%m-%d') AS period FROM staff_in_post "
+        "WHERE vintage = ? AND ingest_id <> ? AND ingest_id IN (SELECT ingest_id FROM ingests "
+        "WHERE vintage = ? AND format = ?) AND period NOT IN (SELECT period FROM "
+        "person_records WHERE vintage = ? AND source = ?) ORDER BY 1",
+        [vintage, ingest_id, vintage, SOURCE, vintage, SOURCE])
+    return [str(p) for p in frame["period"]]
 
 
 # -- The importer -------------------------------------------------------------------
@@ -249,6 +244,17 @@ class StaffRecords(Importer):
         pending, self._pending = self._pending, None
         if pending is None:
             return []
+        key = pseudonym.required(pending.file)
+        gone = _gone(store, vintage, ingest_id)
+        if gone:
+            raise InputError(
+                f"{pending.file}: vintage {vintage!r} holds staff_records periods "
+                f"({', '.join(gone)}) whose person records are gone (deleted, or hashed with "
+                "the salt that wfplan before schema 4 kept in the database, which the upgrade "
+                "deleted because it made the pseudonyms reversible), so flows from them "
+                "cannot be derived; load every extract of the series again, with a pseudonym "
+                "key, into a new vintage")
+        pseudonym.check_series(store, vintage, SOURCE, key)
         records = pending.records
         new = sorted(records["period"].unique())
         known = store.query(
@@ -267,9 +273,10 @@ class StaffRecords(Importer):
                 "derived would be wrong), or load into a new vintage")
         previous = _stored_records(store, vintage, known[-1]) if known else None
         hashes = store_person_records(store, vintage, ingest_id, SOURCE,
-                                      records.rename(columns={"band": "grade"}))
-        notes = ["record-level rows are kept only as HMAC-SHA256 hashes in the private "
-                 "person_records table; raw identifiers were not stored"]
+                                      records.drop(columns=["role"]), key)
+        notes = ["record-level rows are kept only as HMAC-SHA256 hashes (under the pseudonym "
+                 f"key with fingerprint {key.fingerprint[:16]}…, which is not stored) in the "
+                 "private person_records table; raw identifiers were not stored"]
         if previous is not None:
             first = records[records["period"] == new[0]].assign(person_id=hashes)
             people = pd.concat([previous, first[list(_PEOPLE)]], ignore_index=True)
