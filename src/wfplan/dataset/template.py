@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from wfplan.dataset import codelists, schema
+from wfplan.dataset.cells import DATE_RANGE_DOC
 from wfplan.dataset.checks import DAY_FIRST_DOC, document
 from wfplan.errors import InputError
 
@@ -17,7 +18,8 @@ _RULES = (
     "error naming it (`wfplan ingest --ignore-extra-columns` loads the file without it, with a "
     "warning). A required measure column must be in the file and filled in at least one row; "
     "a single cell may be empty (not reported) or suppressed.",
-    "Dates: YYYY-MM means that month's last day; " + DAY_FIRST_DOC + ".",
+    "Dates: YYYY-MM means that month's last day; " + DAY_FIRST_DOC + "; " + DATE_RANGE_DOC
+    + ".",
     "Checks: a row that fails a warning check is loaded as given and counted in one warning "
     "per file, column and check (how many rows, and the first); a row that fails an error "
     "check stops the ingest.",

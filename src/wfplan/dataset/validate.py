@@ -36,12 +36,15 @@ from pandera.errors import SchemaErrors
 
 from wfplan.dataset import codelists
 from wfplan.dataset.cells import (
+    DATE_RANGE_RULE,
+    DATE_TYPE,
     SUPPRESSION_MARKERS,
     Typed,
     absent,
     arrow_text,
-    as_dates,
     clean,
+    dates,
+    in_range,
     numbers,
     parse_date,
     unsuppress,
@@ -61,7 +64,10 @@ MAX_ISSUES = 50
 
 #: The largest whole number a double holds exactly; integer cells are parsed as doubles.
 _EXACT_INTEGER = 2**53
-_PANDERA_DTYPES: dict[str, Any] = {"text": pd.StringDtype("pyarrow"), "date": "datetime64[ns]",
+#: Dates are Arrow days (``date32``) throughout: a nanosecond ``datetime64`` holds only the
+#: years 1677 to 2262 and wraps around silently outside them.
+_PANDERA_DTYPES: dict[str, Any] = {"text": pd.StringDtype("pyarrow"),
+                                   "date": pd.ArrowDtype(DATE_TYPE),
                                    "integer": "float64", "double": "float64"}
 _TYPE_WORDS = {"date": "a valid date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)",
                "integer": "a whole number",
@@ -211,8 +217,6 @@ class ChunkValidator:
         for col in self.spec.columns:
             if col.type == "integer":
                 frame[col.name] = frame[col.name].astype("Int64")
-            elif col.type == "date":
-                frame[col.name] = as_dates(frame[col.name])
         frame["suppressed"] = suppressed
         frame["source_row"] = index.to_numpy(dtype=np.int64)
         result.frame = frame
@@ -229,8 +233,12 @@ class ChunkValidator:
             days = [parse_date(v) for v in cleaned]
             bad_values = [i for i, (v, d) in enumerate(zip(cleaned, days, strict=True))
                           if v is not None and d is None]
-            lookup = np.array([*days, None], dtype="datetime64[ns]")
-            values = pd.Series(lookup[positions], index=index)
+            far = {i for i, d in enumerate(days) if d is not None and not in_range(d)}
+            if far:  # refused, and left out of the checks: one message per cell
+                self._flagged.append(_problems(index.to_numpy()[np.isin(positions, list(far))],
+                                               self.spec, col.name, DATE_RANGE_RULE))
+                days = [None if i in far else d for i, d in enumerate(days)]
+            values = dates(days, encoded.indices, index)
             self._flagged.append(self.checks.date_column(col, cleaned, days, positions, index))
         else:
             codes = (self._map_codes(col, cleaned, positions, index, result) if col.codelist
@@ -332,12 +340,17 @@ def _type_problems(spec: TableSpec, name: str, typed: Typed, index: pd.Index) ->
     if not typed.bad.any():
         return _no_problems()
     col = spec.column(name)
-    rows = index.to_numpy()[typed.bad]
+    return _problems(index.to_numpy()[typed.bad], spec, name,
+                     f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})")
+
+
+def _problems(rows: np.ndarray, spec: TableSpec, name: str, rule: str) -> pd.DataFrame:
+    """Return one problem per row, in one column, breaking one rule."""
     return pd.DataFrame({
         "row": rows.astype("float64"),
         "order": float(spec.column_names.index(name)),
         "column": name,
-        "rule": f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})",
+        "rule": rule,
     })
 
 

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from wfplan.dataset import codelists, readers
+from wfplan.dataset.cells import in_range, parse_date
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.readers import FileProbe
 from wfplan.dataset.validate import SUPPRESSION_MARKERS
@@ -201,12 +202,15 @@ def to_codes(text: pd.Series, codelist: str) -> pd.Series:
 
 
 def period_date(period: str) -> date:
-    """Return the census date of a period: ``YYYY-MM`` means the month's last day."""
-    text = str(period)
-    if len(text) == 7:
-        first = date(int(text[:4]), int(text[5:7]), 1)
-        return (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
-    return date.fromisoformat(text[:10])
+    """Return the census date of a period: ``YYYY-MM`` means the month's last day.
+
+    Read by the rules of every tidy date cell (:func:`wfplan.dataset.cells.parse_date`),
+    never through a nanosecond timestamp; the periods given have passed validation.
+    """
+    day = parse_date(str(period)[:10])
+    if day is None or not in_range(day):
+        raise ValueError(f"not a census date: {period!r}")
+    return date.fromisoformat(str(day))
 
 
 def month_start(period: str) -> str:

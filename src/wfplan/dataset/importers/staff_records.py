@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,6 +60,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset import readers, schema
+from wfplan.dataset.cells import DATE_RANGE_RULE, clean, in_range, parse_date
 from wfplan.dataset.checks import DayFirstDates, Finding
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
@@ -102,8 +102,6 @@ TEMPLATE_COLUMNS: tuple[tuple[str, bool, tuple[str, ...], str], ...] = (
 _DIMENSIONS = ("role", "band", "age_band", "sex", "ethnicity")
 _CODELIST = {"staff_group": "staff_group", "role": "role", "band": "grade",
              "age_band": "age_band", "sex": "sex", "ethnicity": "ethnicity"}
-_YM = re.compile(r"^\d{4}-\d{2}$")
-_DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 
 
 def template_docs() -> pd.DataFrame:
@@ -365,17 +363,20 @@ def _day_first(text: pd.Series) -> DayFirstDates:
 
 
 def _iso_periods(text: pd.Series, file: str) -> pd.Series:
-    """Return census dates as ISO text; ``YYYY-MM`` means the month's last day."""
-    iso = text.str.replace(_DMY, r"\3-\2-\1", regex=True)
-    month = iso.str.fullmatch(_YM)
-    iso = iso.where(~month, iso + "-01")
-    dates = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
-    dates = dates.where(~month, dates + pd.offsets.MonthEnd(0))
-    if dates.isna().any():
-        row = int(text.index[dates.isna()][0])
-        raise InputError(f"{file}: row {row}, column 'period': value {text[row]!r}: must be a "
-                         "date (YYYY-MM, YYYY-MM-DD or dd/mm/yyyy) (rule: type date)")
-    return dates.dt.strftime("%Y-%m-%d")
+    """Return census dates as ISO text, read by the rules of every tidy date cell.
+
+    ``YYYY-MM`` means the month's last day, ``dd/mm/yyyy`` is day first, and a
+    date outside :data:`~wfplan.dataset.cells.FIRST_DATE` to ``LAST_DATE`` is
+    refused (:func:`wfplan.dataset.cells.parse_date`, :func:`~wfplan.dataset.cells.in_range`).
+    """
+    days = {value: parse_date(clean(value)) for value in text.unique()}
+    for value, day in days.items():
+        if day is None or not in_range(day):
+            row = int(text.index[text == value][0])
+            rule = ("must be a date (YYYY-MM, YYYY-MM-DD or dd/mm/yyyy) (rule: type date)"
+                    if day is None else DATE_RANGE_RULE)
+            raise InputError(f"{file}: row {row}, column 'period': value {value!r}: {rule}")
+    return text.map({value: str(day) for value, day in days.items()})
 
 
 def _main_records(records: pd.DataFrame) -> pd.Series:
