@@ -16,8 +16,10 @@ _TYPE_WORDS = {"text": "text", "date": "date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)
 _RULES = (
     "Column names are matched whatever their case or spacing. A column not listed here is an "
     "error naming it (`wfplan ingest --ignore-extra-columns` loads the file without it, with a "
-    "warning). A required measure column must be in the file and filled in at least one row; "
-    "a single cell may be empty (not reported) or suppressed.",
+    "warning). A column named twice (`fte,fte`, or `FTE` and `fte`) is an error naming both "
+    "places, since which one holds the figures would be a guess. A required measure column "
+    "must be in the file and filled in at least one row; a single cell may be empty (not "
+    "reported) or suppressed.",
     "Dates: YYYY-MM means that month's last day; " + DAY_FIRST_DOC + "; " + DATE_RANGE_DOC
     + ".",
     "Checks: a row that fails a warning check is loaded as given and counted in one warning "

@@ -59,6 +59,7 @@ import pandas as pd
 from wfplan.dataset import codelists, readers
 from wfplan.dataset.cells import in_range, parse_date
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.headers import duplicate_errors
 from wfplan.dataset.readers import FileProbe
 from wfplan.dataset.validate import SUPPRESSION_MARKERS
 from wfplan.errors import InputError
@@ -166,6 +167,15 @@ def find_columns(
             return None
         found[field] = hit
     return found
+
+
+def header_errors(probe: FileProbe, read: Iterable[str]) -> list[str]:
+    """Return an error for each column read (a :func:`column_key`) that the header repeats.
+
+    A publication CSV read by pandas would otherwise keep the first and rename
+    the second (``FTE.1``), leaving it unread without a word.
+    """
+    return duplicate_errors(probe, "", read, column_key)
 
 
 def parse_numbers(text: pd.Series, file: str, column: str) -> tuple[pd.Series, pd.Series]:
@@ -287,9 +297,11 @@ class PcnWorkforce(Importer):
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match a CSV whose header has the individual-level PCN columns."""
-        if probe.kind != "csv" or find_columns(probe, _COLUMNS) is None:
+        cols = find_columns(probe, _COLUMNS) if probe.kind == "csv" else None
+        if cols is None:
             return None
-        return Match(self, table="staff_in_post", score=5.0)
+        read = [*cols.values(), *(find_columns(probe, _OPTIONAL) or {}).values()]
+        return Match(self, table="staff_in_post", score=5.0, errors=header_errors(probe, read))
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """NHS Digital, OGL v3.0; the period is read back from the loaded censuses."""

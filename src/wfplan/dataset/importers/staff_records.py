@@ -63,6 +63,7 @@ from wfplan.dataset import readers, schema
 from wfplan.dataset.cells import DATE_RANGE_RULE, clean, in_range, parse_date
 from wfplan.dataset.checks import DayFirstDates, Finding
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.headers import duplicate_errors
 from wfplan.dataset.importers.pcn import (
     MISSING_VALUES,
     column_key,
@@ -197,10 +198,12 @@ class StaffRecords(Importer):
     def match(self, probe: FileProbe) -> Match | None:
         """Match a header with every required template column (or an alias)."""
         for sheet in probe.headers:
-            if _columns([column_key(c) for c in probe.headers[sheet]]) is not None:
+            found = _columns([column_key(c) for c in probe.headers[sheet]])
+            if found is not None:
                 # Above a tidy staff_in_post header with extra columns (6–7): the
                 # person_id column makes this the staff_records template.
-                return Match(self, sheet=sheet, table="staff_in_post", score=9.0)
+                return Match(self, sheet=sheet, table="staff_in_post", score=9.0,
+                             errors=duplicate_errors(probe, sheet, found.values(), column_key))
         return None
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
