@@ -36,6 +36,7 @@ CHECKS = {
     "not_future": "a date after the day of the ingest",
     "month_end": "a date that is not the last day of a month",
     "fte_per_head": "FTE above headcount × 1.05",
+    "strip_controls": "a name holding control characters (removed, or refused with !)",
 }
 
 

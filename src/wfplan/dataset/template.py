@@ -8,7 +8,7 @@ import pandas as pd
 
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.cells import DATE_RANGE_DOC
-from wfplan.dataset.checks import DAY_FIRST_DOC, document
+from wfplan.dataset.checks import CONTROL_DOC, DAY_FIRST_DOC, document
 from wfplan.errors import InputError
 
 _TYPE_WORDS = {"text": "text", "date": "date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)",
@@ -22,6 +22,7 @@ _RULES = (
     "reported) or suppressed.",
     "Dates: YYYY-MM means that month's last day; " + DAY_FIRST_DOC + "; " + DATE_RANGE_DOC
     + ".",
+    "Text: " + CONTROL_DOC + ".",
     "Checks: a row that fails a warning check is loaded as given and counted in one warning "
     "per file, column and check (how many rows, and the first); a row that fails an error "
     "check stops the ingest.",

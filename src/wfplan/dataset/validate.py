@@ -227,7 +227,11 @@ class ChunkValidator:
         """Clean, parse and map a key or attribute column once per distinct value."""
         encoded = text.dictionary_encode()
         positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        cleaned = [clean(v) for v in encoded.dictionary.to_pylist()]
+        dictionary = encoded.dictionary
+        if col.type == "text":
+            dictionary, refused = self.checks.controls(col, dictionary, positions, index)
+            self._flagged.append(refused)
+        cleaned = [clean(v) for v in dictionary.to_pylist()]
         bad_values: list[int] = []
         if col.type == "date":
             days = [parse_date(v) for v in cleaned]
