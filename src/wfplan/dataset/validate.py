@@ -205,8 +205,9 @@ class ChunkValidator:
         frame = pd.DataFrame({name: t.values for name, t in typed.items()}, index=index)
         problems = [_type_problems(self.spec, name, t, index) for name, t in typed.items()]
         problems += self._flagged
-        problems.append(self.checks.per_head(
-            {name: t.values for name, t in typed.items() if name in chunk.columns}, index))
+        given = {name: t.values for name, t in typed.items() if name in chunk.columns}
+        problems.append(self.checks.per_head(given, index))
+        problems.append(self.checks.pairs(given, index))
         try:
             frame = self.schema.validate(frame, lazy=True)
         except SchemaErrors as exc:
