@@ -7,8 +7,10 @@
 Each cell is typed by rules of wfplan's own, the same for every file
 (:mod:`wfplan.dataset.cells`): a number is written in decimal (``1234``,
 ``-2.5``, ``1e3``, ``1,234``), a date as ``YYYY-MM-DD``, ``YYYY-MM`` (that
-month's last day) or ``dd/mm/yyyy``. A cell that breaks its type is one error;
-it never also counts as empty or out of range. Pandera then checks the typed
+month's last day) or ``dd/mm/yyyy``, between 1948 and 2100, and held as a day
+(Arrow ``date32``) whatever its year; text holds no control characters in a
+code, and a name has them removed with a warning. A cell that breaks its type
+is one error; it never also counts as empty or out of range. Pandera then checks the typed
 chunk against the schema built from ``tables.csv``: types, required cells,
 ranges, whole numbers. Labels are mapped onto codes through the code lists.
 The plausibility checks of ``tables.csv`` (:mod:`wfplan.dataset.checks`) run
