@@ -93,8 +93,8 @@ def _valid_cell(column: schema.ColumnSpec) -> str:
         return codelists.ENGLAND_CODE
     if column.codelist:
         return codelists.get(column.codelist).codes[0]
-    if column.type == "date":
-        return "2024-03-31"
+    if column.type == "date":  # a flow's period_start is before its period_end
+        return "2023-03-31" if column.name == "period_start" else "2024-03-31"
     if column.type in ("integer", "double"):
         low = column.min if column.min is not None else 0
         high = column.max if column.max is not None else low + 10

@@ -60,12 +60,22 @@ def resolve_period(store: Store, vintage: str, period: date | str | None = None,
 
 
 def _staff_groups(groups: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Return the codes of the staff groups asked for; refuse one the code list lacks.
+
+    A staff-group value outside the code list is never a model dimension, even
+    when asked for by name: its rows are kept in the dataset, as unmapped.
+    """
     if groups is None:
         return None
     codes = []
     for label in groups:
         code = codelists.get("staff_group").code_for(label)
-        codes.append(code or label)
+        if code is None:
+            raise InputError(
+                f"staff group {label!r} is not in the staff-group code list, so it is never "
+                "projected (rows that give it are kept in the dataset, as unmapped values); "
+                "staff groups are: " + ", ".join(codelists.get("staff_group").codes))
+        codes.append(code)
     return tuple(dict.fromkeys(codes))
 
 

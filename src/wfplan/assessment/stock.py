@@ -12,6 +12,13 @@
 - **Vacancy FTE** ``[area, staff_group]``: at the latest vacancy period on or
   before the base period; 0 where an area and staff group report none.
 
+The staff groups are those of the staff-group code list with staff in post.
+Rows whose staff-group code is not in the code list (a value that matched no
+code at ingest, kept as given and counted as unmapped) stay in the dataset but
+are never a model dimension: they are left out, each such code recorded as an
+assumption with the FTE and headcount left out. Giving the rows a code or
+publication label of the code list, and loading them again, brings them in.
+
 Every fallback is recorded as an assumption, with how many cells it touched.
 """
 
@@ -25,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from wfplan.assessment.source import Assumptions, Selection, age_bands, default_profile, pivot
+from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
 from wfplan.errors import InputError
 from wfplan.model import parameter_table
@@ -37,6 +45,8 @@ _STOCK_SELECT = (
     "count(*) FILTER (WHERE suppressed) AS suppressed"
 )
 _MEASURES = ("hc_both", "fte_both", "hc_only", "fte_only", "suppressed")
+#: The most staff-group codes outside the code list recorded one by one; the rest in one record.
+_LISTED = 10
 
 
 def input_default(name: str) -> float:
@@ -158,6 +168,34 @@ def _age_profile(by_age: np.ndarray, groups: tuple[str, ...],
     return profile
 
 
+def _known_groups(frame: pd.DataFrame, selection: Selection,
+                  assumptions: Assumptions) -> pd.DataFrame:
+    """Return the rows of the code list's staff groups; record each other code left out."""
+    known = frame["staff_group"].isin(codelists.get("staff_group").codes)
+    if known.all():
+        return frame
+    left = frame[~known].assign(
+        fte=lambda f: f["fte_both"] + f["fte_only"], hc=lambda f: f["hc_both"] + f["hc_only"]
+    ).groupby("staff_group")[["fte", "hc"]].sum().sort_values("fte", ascending=False)
+    when = selection.period.isoformat()
+    for code, row in left.head(_LISTED).iterrows():
+        assumptions.add(
+            f"staff group {code!r} left out", round(float(row["fte"]), 1),
+            f"{row['hc']:,.0f} headcount and {row['fte']:,.1f} FTE of staff in post at {when} "
+            f"have staff-group code {code!r}, which is not in the staff-group code list: they "
+            "stay in the dataset and the unmapped values, but are not projected (value: the "
+            "FTE left out); give them a code or publication label of the code list and load "
+            "them again to include them")
+    if len(left) > _LISTED:
+        rest = left.iloc[_LISTED:]
+        assumptions.add(
+            "staff groups left out", round(float(rest["fte"].sum()), 1),
+            f"{len(rest)} more staff-group codes not in the code list "
+            f"({', '.join(map(repr, rest.index[:5]))}, …) hold {rest['hc'].sum():,.0f} headcount "
+            f"and {rest['fte'].sum():,.1f} FTE at {when}: left out, as above")
+    return frame[known]
+
+
 def base_stock(selection: Selection, assumptions: Assumptions) -> Stock:
     """Read staff in post at the selection's base period; see the module notes."""
     frame = read_stock(selection, selection.period)
@@ -165,6 +203,13 @@ def base_stock(selection: Selection, assumptions: Assumptions) -> Stock:
     if frame.empty:
         raise InputError(f"vintage {selection.vintage!r} has no staff in post on "
                          f"{selection.period} for the selection")
+    unknown = sorted(set(frame["staff_group"]) - set(codelists.get("staff_group").codes))
+    frame = _known_groups(frame, selection, assumptions)
+    if frame.empty:
+        raise InputError(f"vintage {selection.vintage!r} has staff in post on "
+                         f"{selection.period} only under staff-group codes that are not in "
+                         f"the code list ({', '.join(map(repr, unknown))}); give the rows a "
+                         "code or publication label of the code list and load them again")
     bands, _ = age_bands()
     labels = {"area": _ordered(frame["area"]), "staff_group": _ordered(frame["staff_group"]),
               "age_band": bands}

@@ -6,9 +6,17 @@ people, a ``dd/mm/yyyy`` date that reads both ways. ``tables.csv`` names the
 checks of each column (:data:`wfplan.dataset.schema.CHECKS`). A row that fails
 a check is loaded as given and counted in one :class:`Finding` per file,
 column and check (how many rows, the first of them), shown in the ingest
-summary; a check written with a trailing ``!`` is an error instead.
+summary; a check written with a trailing ``!`` is an error instead. Some checks compare
+two columns of a row (:data:`PAIRS`): a flow's ``period_end`` after its
+``period_start``, sickness days lost at most the days available.
 
-The checks run once per distinct value (dates) or as one vectorised
+Control characters (NUL, tab, line breaks, U+0000–U+001F and U+007F–U+009F)
+are refused in every text column: a code with an invisible character in it
+would be a new code, a new organisation. Name columns with the check
+``strip_controls`` have them removed instead (a tab or line break becomes a
+space), with a warning; ``strip_controls!`` refuses them there too.
+
+The checks run once per distinct value (dates, text) or as one vectorised
 comparison per chunk (FTE against headcount), so they cost little.
 """
 
@@ -21,6 +29,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 
 from wfplan.dataset.schema import Check, ColumnSpec, TableSpec
 
@@ -33,6 +43,12 @@ from wfplan.dataset.schema import Check, ColumnSpec, TableSpec
 FTE_PER_HEAD_TOLERANCE = 1.05
 
 _DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+#: Control characters: C0 (NUL, tab, line breaks …), DEL and C1 (RE2 syntax, for pyarrow).
+CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_SPACING = r"[\t\n\r\v\f]+"
+#: What a code holding a control character is told.
+CONTROL_RULE = ("holds a control character (rule: no control characters in codes: a code with "
+                "an invisible character is a different code, e.g. a new organisation)")
 
 #: What each check says about a failing value, and the rule it states.
 RULES = {
@@ -43,7 +59,22 @@ RULES = {
     "fte_per_head": ("FTE {fte:g} is more than headcount {headcount:g} × "
                      f"{FTE_PER_HEAD_TOLERANCE:g}",
                      f"fte_per_head: FTE ≤ headcount × {FTE_PER_HEAD_TOLERANCE:g}"),
+    "strip_controls": ("holds control characters; they were removed (a tab or line break "
+                       "became a space)", "strip_controls: a name holds no control characters"),
+    "period_order": ("is not after period_start {other}",
+                     "period_order: a flow runs from period_start to a later period_end"),
+    "lost_within_available": ("is more than fte_days_available {other}",
+                              "lost_within_available: FTE days lost ≤ FTE days available, a "
+                              "sickness absence rate of at most 100%"),
 }
+#: Checks that compare a cell with another column of its row: the other column, and the
+#: comparison that a plausible row passes (cell, other) → bool.
+PAIRS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
+    "period_order": ("period_start", np.greater),
+    "lost_within_available": ("fte_days_available", np.less_equal),
+}
+#: The failing rows of a check whose message gives the other column's value.
+_SHOWN = 50
 
 
 #: How the documentation states each check (``wfplan template`` and docs/dataset.md).
@@ -54,7 +85,19 @@ DOCS = {
     "fte_per_head": f"FTE above headcount × {FTE_PER_HEAD_TOLERANCE:g} (a person's FTE is "
                     "normally at most 1.0; the 5% allows for rounded FTE and a few contracts "
                     "above 37.5 hours; more usually means swapped columns or hours typed as FTE)",
+    "period_order": "a period_end on or before period_start (a flow runs from one census to a "
+                    "later one; swapped columns?)",
+    "lost_within_available": "FTE days lost above FTE days available (a sickness absence rate "
+                             "above 100%; swapped columns?)",
+    "strip_controls": "a name holding control characters (NUL, tab, line breaks, U+0000–U+001F, "
+                      "U+007F–U+009F): they are removed, a tab or line break becoming a space "
+                      "(as an error check, the row is refused)",
 }
+#: The rule for control characters, which applies to every text column.
+CONTROL_DOC = ("text holds no control characters (NUL, tab, line breaks, U+0000–U+001F, "
+               "U+007F–U+009F): in a code, where one would make a different code (a new "
+               "organisation), the row is refused; a name column with the check "
+               "strip_controls has them removed, with a warning")
 #: The rule for ``dd/mm/yyyy`` dates, which applies to every date column.
 DAY_FIRST_DOC = ("dd/mm/yyyy is read day first, as UK publications write it; a date that reads "
                  "both ways (01/02/2025) is a warning once per file, or a note when the file's "
@@ -178,6 +221,30 @@ class Plausibility:
                 today=str(self.today)), rule, int(counts[bad].sum()), int(first[at])))
         return pd.concat(errors, ignore_index=True) if errors else _no_rows()
 
+    def controls(self, col: ColumnSpec, values: pyarrow.Array, positions: np.ndarray,
+                 index: pd.Index) -> tuple[pyarrow.Array, pd.DataFrame]:
+        """Check a text column's distinct values for control characters.
+
+        Returns the values (without their control characters, in a column whose
+        ``strip_controls`` check is a warning) and the rows refused.
+        """
+        found = pc.match_substring_regex(pc.utf8_trim_whitespace(values), CONTROL)
+        if not pc.any(found).as_py():
+            return values, _no_rows()
+        bad = np.flatnonzero(found.fill_null(False).to_numpy(zero_copy_only=False))
+        check = next((c for c in col.checks if c.name == "strip_controls"), None)
+        if check is None or check.error:
+            rule = CONTROL_RULE if check is None else _rule("strip_controls")
+            rows = index.to_numpy()[np.isin(positions, bad)]
+            return values, _rows(rows, self.spec, col.name, rule)
+        counts, first = _counts(positions, len(values), index)
+        at = int(bad[np.argmin(first[bad])])
+        text, rule = RULES["strip_controls"]
+        self._add(Finding(self.spec.name, col.name, values[at].as_py(), text, rule,
+                          int(counts[bad].sum()), int(first[at])))
+        spaced = pc.replace_substring_regex(values, _SPACING, " ")
+        return pc.replace_substring_regex(spaced, CONTROL, ""), _no_rows()
+
     def _fails(self, check: str, stamps: np.ndarray) -> np.ndarray:
         known = ~np.isnat(stamps)
         if check == "not_future":
@@ -208,6 +275,36 @@ class Plausibility:
         self._add(Finding(self.spec.name, "fte", f"{fte[at]:g}", text.format(
             fte=fte[at], headcount=heads[at]), rule, int(bad.sum()), int(index[at])))
         return _no_rows()
+
+    def pairs(self, values: dict[str, pd.Series], index: pd.Index) -> pd.DataFrame:
+        """Compare cells with another column of their row (:data:`PAIRS`).
+
+        Returns the rows failing an error check; a warning check is counted in a
+        finding. A row with either cell empty passes.
+        """
+        found = [_no_rows()]
+        for col in self.spec.columns:
+            for check in (c for c in col.checks if c.name in PAIRS):
+                other, holds = PAIRS[check.name]
+                if col.name not in values or other not in values:
+                    continue
+                mine, theirs = _comparable(values[col.name]), _comparable(values[other])
+                with np.errstate(invalid="ignore"):
+                    bad = ~holds(mine, theirs) & ~np.isnan(mine) & ~np.isnan(theirs)
+                if not bad.any():
+                    continue
+                rows = np.flatnonzero(bad)
+                text, rule = RULES[check.name]
+                shown = [text.format(other=_shown(values[other].iloc[r])) for r in rows[:_SHOWN]]
+                if check.error:
+                    rules = [f"{t} (rule: {rule})" for t in shown]
+                    unshown = f"{text.replace(' {other}', '')} (rule: {rule})"
+                    rules += [unshown] * (len(rows) - len(shown))
+                    found.append(_rows(index.to_numpy()[rows], self.spec, col.name, rules))
+                    continue
+                self._add(Finding(self.spec.name, col.name, _shown(values[col.name].iloc[rows[0]]),
+                                  shown[0], rule, len(rows), int(index[rows[0]])))
+        return pd.concat(found, ignore_index=True)
 
     def _add(self, finding: Finding) -> None:
         key = (str(finding.column), finding.rule)
@@ -253,10 +350,27 @@ def _rule(check: str, today: np.datetime64 | None = None) -> str:
     text, rule = RULES[check]
     if check == "fte_per_head":
         text = f"FTE is more than headcount × {FTE_PER_HEAD_TOLERANCE:g}"
+    elif check == "strip_controls":
+        text = "holds control characters"
     return f"{text.format(today=str(today))} (rule: {rule})"
 
 
-def _rows(rows: np.ndarray, spec: TableSpec, column: str, rule: str) -> pd.DataFrame:
+def _comparable(values: pd.Series) -> np.ndarray:
+    """Return a column as floats (dates as days since 1970), NaN where empty."""
+    if isinstance(values.dtype, pd.ArrowDtype) and pyarrow.types.is_date(
+            values.dtype.pyarrow_dtype):
+        days = pyarrow.array(values.array).cast(pyarrow.int32()).cast(pyarrow.float64())
+        return days.fill_null(np.nan).to_numpy(zero_copy_only=False)
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _shown(value: object) -> str:
+    """Return a cell's value as a message shows it: ``2024-03-31``, ``250``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _rows(rows: np.ndarray, spec: TableSpec, column: str,
+          rule: str | list[str]) -> pd.DataFrame:
     return pd.DataFrame({"row": rows.astype("float64"),
                          "order": float(spec.column_names.index(column)),
                          "column": column, "rule": rule})

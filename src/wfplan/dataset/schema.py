@@ -36,6 +36,9 @@ CHECKS = {
     "not_future": "a date after the day of the ingest",
     "month_end": "a date that is not the last day of a month",
     "fte_per_head": "FTE above headcount × 1.05",
+    "strip_controls": "a name holding control characters (removed, or refused with !)",
+    "period_order": "a period_end on or before period_start",
+    "lost_within_available": "FTE days lost above FTE days available",
 }
 
 

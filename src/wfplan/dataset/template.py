@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from wfplan.dataset import codelists, schema
-from wfplan.dataset.checks import DAY_FIRST_DOC, document
+from wfplan.dataset.cells import DATE_RANGE_DOC
+from wfplan.dataset.checks import CONTROL_DOC, DAY_FIRST_DOC, document
 from wfplan.errors import InputError
 
 _TYPE_WORDS = {"text": "text", "date": "date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)",
@@ -15,9 +16,13 @@ _TYPE_WORDS = {"text": "text", "date": "date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)
 _RULES = (
     "Column names are matched whatever their case or spacing. A column not listed here is an "
     "error naming it (`wfplan ingest --ignore-extra-columns` loads the file without it, with a "
-    "warning). A required measure column must be in the file and filled in at least one row; "
-    "a single cell may be empty (not reported) or suppressed.",
-    "Dates: YYYY-MM means that month's last day; " + DAY_FIRST_DOC + ".",
+    "warning). A column named twice (`fte,fte`, or `FTE` and `fte`) is an error naming both "
+    "places, since which one holds the figures would be a guess. A required measure column "
+    "must be in the file and filled in at least one row; a single cell may be empty (not "
+    "reported) or suppressed.",
+    "Dates: YYYY-MM means that month's last day; " + DAY_FIRST_DOC + "; " + DATE_RANGE_DOC
+    + ".",
+    "Text: " + CONTROL_DOC + ".",
     "Checks: a row that fails a warning check is loaded as given and counted in one warning "
     "per file, column and check (how many rows, and the first); a row that fails an error "
     "check stops the ingest.",

@@ -7,8 +7,10 @@
 Each cell is typed by rules of wfplan's own, the same for every file
 (:mod:`wfplan.dataset.cells`): a number is written in decimal (``1234``,
 ``-2.5``, ``1e3``, ``1,234``), a date as ``YYYY-MM-DD``, ``YYYY-MM`` (that
-month's last day) or ``dd/mm/yyyy``. A cell that breaks its type is one error;
-it never also counts as empty or out of range. Pandera then checks the typed
+month's last day) or ``dd/mm/yyyy``, between 1948 and 2100, and held as a day
+(Arrow ``date32``) whatever its year; text holds no control characters in a
+code, and a name has them removed with a warning. A cell that breaks its type
+is one error; it never also counts as empty or out of range. Pandera then checks the typed
 chunk against the schema built from ``tables.csv``: types, required cells,
 ranges, whole numbers. Labels are mapped onto codes through the code lists.
 The plausibility checks of ``tables.csv`` (:mod:`wfplan.dataset.checks`) run
@@ -36,12 +38,15 @@ from pandera.errors import SchemaErrors
 
 from wfplan.dataset import codelists
 from wfplan.dataset.cells import (
+    DATE_RANGE_RULE,
+    DATE_TYPE,
     SUPPRESSION_MARKERS,
     Typed,
     absent,
     arrow_text,
-    as_dates,
     clean,
+    dates,
+    in_range,
     numbers,
     parse_date,
     unsuppress,
@@ -61,7 +66,10 @@ MAX_ISSUES = 50
 
 #: The largest whole number a double holds exactly; integer cells are parsed as doubles.
 _EXACT_INTEGER = 2**53
-_PANDERA_DTYPES: dict[str, Any] = {"text": pd.StringDtype("pyarrow"), "date": "datetime64[ns]",
+#: Dates are Arrow days (``date32``) throughout: a nanosecond ``datetime64`` holds only the
+#: years 1677 to 2262 and wraps around silently outside them.
+_PANDERA_DTYPES: dict[str, Any] = {"text": pd.StringDtype("pyarrow"),
+                                   "date": pd.ArrowDtype(DATE_TYPE),
                                    "integer": "float64", "double": "float64"}
 _TYPE_WORDS = {"date": "a valid date (YYYY-MM-DD, YYYY-MM or dd/mm/yyyy)",
                "integer": "a whole number",
@@ -199,8 +207,9 @@ class ChunkValidator:
         frame = pd.DataFrame({name: t.values for name, t in typed.items()}, index=index)
         problems = [_type_problems(self.spec, name, t, index) for name, t in typed.items()]
         problems += self._flagged
-        problems.append(self.checks.per_head(
-            {name: t.values for name, t in typed.items() if name in chunk.columns}, index))
+        given = {name: t.values for name, t in typed.items() if name in chunk.columns}
+        problems.append(self.checks.per_head(given, index))
+        problems.append(self.checks.pairs(given, index))
         try:
             frame = self.schema.validate(frame, lazy=True)
         except SchemaErrors as exc:
@@ -211,8 +220,6 @@ class ChunkValidator:
         for col in self.spec.columns:
             if col.type == "integer":
                 frame[col.name] = frame[col.name].astype("Int64")
-            elif col.type == "date":
-                frame[col.name] = as_dates(frame[col.name])
         frame["suppressed"] = suppressed
         frame["source_row"] = index.to_numpy(dtype=np.int64)
         result.frame = frame
@@ -223,14 +230,22 @@ class ChunkValidator:
         """Clean, parse and map a key or attribute column once per distinct value."""
         encoded = text.dictionary_encode()
         positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        cleaned = [clean(v) for v in encoded.dictionary.to_pylist()]
+        dictionary = encoded.dictionary
+        if col.type == "text":
+            dictionary, refused = self.checks.controls(col, dictionary, positions, index)
+            self._flagged.append(refused)
+        cleaned = [clean(v) for v in dictionary.to_pylist()]
         bad_values: list[int] = []
         if col.type == "date":
             days = [parse_date(v) for v in cleaned]
             bad_values = [i for i, (v, d) in enumerate(zip(cleaned, days, strict=True))
                           if v is not None and d is None]
-            lookup = np.array([*days, None], dtype="datetime64[ns]")
-            values = pd.Series(lookup[positions], index=index)
+            far = {i for i, d in enumerate(days) if d is not None and not in_range(d)}
+            if far:  # refused, and left out of the checks: one message per cell
+                self._flagged.append(_problems(index.to_numpy()[np.isin(positions, list(far))],
+                                               self.spec, col.name, DATE_RANGE_RULE))
+                days = [None if i in far else d for i, d in enumerate(days)]
+            values = dates(days, encoded.indices, index)
             self._flagged.append(self.checks.date_column(col, cleaned, days, positions, index))
         else:
             codes = (self._map_codes(col, cleaned, positions, index, result) if col.codelist
@@ -332,12 +347,17 @@ def _type_problems(spec: TableSpec, name: str, typed: Typed, index: pd.Index) ->
     if not typed.bad.any():
         return _no_problems()
     col = spec.column(name)
-    rows = index.to_numpy()[typed.bad]
+    return _problems(index.to_numpy()[typed.bad], spec, name,
+                     f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})")
+
+
+def _problems(rows: np.ndarray, spec: TableSpec, name: str, rule: str) -> pd.DataFrame:
+    """Return one problem per row, in one column, breaking one rule."""
     return pd.DataFrame({
         "row": rows.astype("float64"),
         "order": float(spec.column_names.index(name)),
         "column": name,
-        "rule": f"must be {_TYPE_WORDS[col.type]} (rule: type {col.type})",
+        "rule": rule,
     })
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from wfplan.dataset import readers, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.headers import duplicate_errors, unread_note
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
@@ -377,7 +378,11 @@ class PublicationImporter(Importer):
         return True
 
     def match(self, probe: FileProbe) -> Match | None:
-        """Match the sheet whose header holds every required column of the layout."""
+        """Match the sheet whose header holds every required column of the layout.
+
+        A header that names a column the importer reads more than once is
+        matched with an error naming the places (nothing is read).
+        """
         best: Match | None = None
         for sheet, header in probe.headers.items():
             columns = self.layout.resolve(header)
@@ -385,8 +390,16 @@ class PublicationImporter(Importer):
                 continue
             score = 2.0 + 0.1 * len(columns) + (0.5 if sheet in self.sheets else 0.0)
             if best is None or score > best.score:
-                best = Match(self, sheet=sheet, table=self.table, score=score)
+                best = Match(self, sheet=sheet, table=self.table, score=score,
+                             errors=self.header_errors(probe, sheet))
         return best
+
+    def header_errors(self, probe: FileProbe, sheet: str) -> list[str]:
+        """Return an error for each column read that the sheet's header names more than once."""
+        header = probe.headers[sheet]
+        columns = self.layout_for(header).resolve(header) or {}
+        return duplicate_errors(probe, sheet, [column_key(c) for c in columns.values()],
+                                column_key)
 
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
         """Yield ``(table, chunk)`` pairs of tidy text columns, indexed by source row."""
@@ -399,7 +412,8 @@ class PublicationImporter(Importer):
         known = {column_key(c) for c in layout.ignored}
         ignored = [c for c in unused_columns(header, columns) if column_key(c) not in known]
         if ignored:
-            self.state.note("columns not read: " + ", ".join(ignored))
+            self.state.note("columns not read: " + unread_note(probe, match.sheet, ignored,
+                                                               column_key))
         raw = list(dict.fromkeys(columns.values()))
         for chunk in read_columns(probe, match.sheet, raw, self.state):
             frame = clean(chunk, self.state)

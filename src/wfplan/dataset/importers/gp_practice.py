@@ -65,11 +65,13 @@ import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.headers import unread_note
 from wfplan.dataset.importers.pcn import (
     OGL,
     column_key,
     detect_encoding,
     find_columns,
+    header_errors,
     parse_numbers,
     read_all,
     text_frame,
@@ -145,9 +147,11 @@ class GpPracticeWorkforce(Importer):
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match a CSV with the practice code, year and the TOTAL_* workforce columns."""
-        if probe.kind != "csv" or find_columns(probe, _COLUMNS) is None:
+        cols = find_columns(probe, _COLUMNS) if probe.kind == "csv" else None
+        if cols is None:
             return None
-        return Match(self, table="staff_in_post", score=3.0)
+        return Match(self, table="staff_in_post", score=3.0,
+                     errors=header_errors(probe, cols.values()))
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """NHS Digital figures averaged by HEEC; OGL v3.0."""
@@ -166,7 +170,8 @@ class GpPracticeWorkforce(Importer):
         others = [c for c in header if c and c not in cols.values() and c not in
                   _READ_BUT_UNUSED]
         if others:
-            self.state.notes.append("columns not read: " + ", ".join(others))
+            self.state.notes.append("columns not read: "
+                                    + unread_note(probe, "", others, column_key))
         data = read_all(probe.path, detect_encoding(probe.path, probe.encoding), cols.values())
         data = data.rename(columns={v: k for k, v in cols.items()})
         blank = (data[["practice", "year"]] == "").any(axis=1)

@@ -58,7 +58,9 @@ import numpy as np
 import pandas as pd
 
 from wfplan.dataset import codelists, readers
+from wfplan.dataset.cells import in_range, parse_date
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.headers import duplicate_errors
 from wfplan.dataset.readers import FileProbe
 from wfplan.dataset.validate import SUPPRESSION_MARKERS
 from wfplan.errors import InputError
@@ -168,6 +170,15 @@ def find_columns(
     return found
 
 
+def header_errors(probe: FileProbe, read: Iterable[str]) -> list[str]:
+    """Return an error for each column read (a :func:`column_key`) that the header repeats.
+
+    A publication CSV read by pandas would otherwise keep the first and rename
+    the second (``FTE.1``), leaving it unread without a word.
+    """
+    return duplicate_errors(probe, "", read, column_key)
+
+
 def parse_numbers(text: pd.Series, file: str, column: str) -> tuple[pd.Series, pd.Series]:
     """Return cell text as floats (NaN where missing or suppressed) and the suppressed mask.
 
@@ -202,12 +213,15 @@ def to_codes(text: pd.Series, codelist: str) -> pd.Series:
 
 
 def period_date(period: str) -> date:
-    """Return the census date of a period: ``YYYY-MM`` means the month's last day."""
-    text = str(period)
-    if len(text) == 7:
-        first = date(int(text[:4]), int(text[5:7]), 1)
-        return (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
-    return date.fromisoformat(text[:10])
+    """Return the census date of a period: ``YYYY-MM`` means the month's last day.
+
+    Read by the rules of every tidy date cell (:func:`wfplan.dataset.cells.parse_date`),
+    never through a nanosecond timestamp; the periods given have passed validation.
+    """
+    day = parse_date(str(period)[:10])
+    if day is None or not in_range(day):
+        raise ValueError(f"not a census date: {period!r}")
+    return date.fromisoformat(str(day))
 
 
 def month_start(period: str) -> str:
@@ -284,9 +298,11 @@ class PcnWorkforce(Importer):
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match a CSV whose header has the individual-level PCN columns."""
-        if probe.kind != "csv" or find_columns(probe, _COLUMNS) is None:
+        cols = find_columns(probe, _COLUMNS) if probe.kind == "csv" else None
+        if cols is None:
             return None
-        return Match(self, table="staff_in_post", score=5.0)
+        read = [*cols.values(), *(find_columns(probe, _OPTIONAL) or {}).values()]
+        return Match(self, table="staff_in_post", score=5.0, errors=header_errors(probe, read))
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """NHS Digital, OGL v3.0; the period is read back from the loaded censuses."""

@@ -62,6 +62,7 @@ from wfplan.dataset.importers.pcn import (
     column_key,
     detect_encoding,
     find_columns,
+    header_errors,
     parse_numbers,
     read_all,
     text_frame,
@@ -165,9 +166,15 @@ class _PopulationImporter(Importer):
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match a CSV whose header has the file's columns."""
-        if probe.kind != "csv" or find_columns(probe, self.columns) is None:
+        cols = find_columns(probe, self.columns) if probe.kind == "csv" else None
+        if cols is None:
             return None
-        return Match(self, table=self.table_name, score=3.0)
+        return Match(self, table=self.table_name, score=3.0,
+                     errors=header_errors(probe, self.columns_read(probe, cols)))
+
+    def columns_read(self, probe: FileProbe, found: dict[str, str]) -> list[str]:
+        """Return the header columns (normalised) the importer reads."""
+        return list(found.values())
 
     table_name: ClassVar[str] = "population"
 
@@ -368,6 +375,11 @@ class LocalAuthorityPopulation(_PopulationImporter):
         "code": ("code", "area_code", "ladcode"), "name": ("name", "area_name"),
         "age0": ("0",), "age89": ("89",)}
 
+    def columns_read(self, probe: FileProbe, found: dict[str, str]) -> list[str]:
+        """Return the code and name columns and every age column (``all`` too)."""
+        header = [column_key(c) for c in probe.headers.get("", [])]
+        return ["code", "name", *(col for col in header if age_code(col))]
+
     def chunks(self, probe: FileProbe, match: Match) -> Iterator[tuple[str, pd.DataFrame]]:
         """Yield the English authorities' persons by single year of age."""
         self.state = _State()
@@ -462,9 +474,11 @@ class NhsActivityCost(Importer):
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match a CSV with service, gender, age group, metric and total columns."""
-        if probe.kind != "csv" or find_columns(probe, self._COLUMNS) is None:
+        cols = find_columns(probe, self._COLUMNS) if probe.kind == "csv" else None
+        if cols is None:
             return None
-        return Match(self, table="utilisation", score=3.0)
+        return Match(self, table="utilisation", score=3.0,
+                     errors=header_errors(probe, cols.values()))
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """NHS England, OGL v3.0."""

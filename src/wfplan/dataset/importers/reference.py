@@ -247,7 +247,8 @@ class LocalAuthorityLookup(_WholeFile):
         for sheet, header in probe.headers.items():
             layout = self.layout_for(header)
             if {"lower_cd", "lower_nm", "upper_cd", "upper_nm"} <= set(layout.required):
-                return Match(self, sheet=sheet, table="areas", score=3.0)
+                return Match(self, sheet=sheet, table="areas", score=3.0,
+                             errors=self.header_errors(probe, sheet))
         return None
 
     def whole(self, frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:

@@ -54,7 +54,6 @@ be derived.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -65,8 +64,10 @@ import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset import pseudonym, readers, schema
+from wfplan.dataset.cells import DATE_RANGE_RULE, clean, in_range, parse_date
 from wfplan.dataset.checks import DayFirstDates, Finding
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.headers import duplicate_errors
 from wfplan.dataset.importers.pcn import (
     MISSING_VALUES,
     column_key,
@@ -105,8 +106,6 @@ TEMPLATE_COLUMNS: tuple[tuple[str, bool, tuple[str, ...], str], ...] = (
 _DIMENSIONS = ("role", "band", "age_band", "sex", "ethnicity")
 _CODELIST = {"staff_group": "staff_group", "role": "role", "band": "grade",
              "age_band": "age_band", "sex": "sex", "ethnicity": "ethnicity"}
-_YM = re.compile(r"^\d{4}-\d{2}$")
-_DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 
 
 def template_docs() -> pd.DataFrame:
@@ -194,10 +193,12 @@ class StaffRecords(Importer):
     def match(self, probe: FileProbe) -> Match | None:
         """Match a header with every required template column (or an alias)."""
         for sheet in probe.headers:
-            if _columns([column_key(c) for c in probe.headers[sheet]]) is not None:
+            found = _columns([column_key(c) for c in probe.headers[sheet]])
+            if found is not None:
                 # Above a tidy staff_in_post header with extra columns (6–7): the
                 # person_id column makes this the staff_records template.
-                return Match(self, sheet=sheet, table="staff_in_post", score=9.0)
+                return Match(self, sheet=sheet, table="staff_in_post", score=9.0,
+                             errors=duplicate_errors(probe, sheet, found.values(), column_key))
         return None
 
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
@@ -372,17 +373,20 @@ def _day_first(text: pd.Series) -> DayFirstDates:
 
 
 def _iso_periods(text: pd.Series, file: str) -> pd.Series:
-    """Return census dates as ISO text; ``YYYY-MM`` means the month's last day."""
-    iso = text.str.replace(_DMY, r"\3-\2-\1", regex=True)
-    month = iso.str.fullmatch(_YM)
-    iso = iso.where(~month, iso + "-01")
-    dates = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
-    dates = dates.where(~month, dates + pd.offsets.MonthEnd(0))
-    if dates.isna().any():
-        row = int(text.index[dates.isna()][0])
-        raise InputError(f"{file}: row {row}, column 'period': value {text[row]!r}: must be a "
-                         "date (YYYY-MM, YYYY-MM-DD or dd/mm/yyyy) (rule: type date)")
-    return dates.dt.strftime("%Y-%m-%d")
+    """Return census dates as ISO text, read by the rules of every tidy date cell.
+
+    ``YYYY-MM`` means the month's last day, ``dd/mm/yyyy`` is day first, and a
+    date outside :data:`~wfplan.dataset.cells.FIRST_DATE` to ``LAST_DATE`` is
+    refused (:func:`wfplan.dataset.cells.parse_date`, :func:`~wfplan.dataset.cells.in_range`).
+    """
+    days = {value: parse_date(clean(value)) for value in text.unique()}
+    for value, day in days.items():
+        if day is None or not in_range(day):
+            row = int(text.index[text == value][0])
+            rule = ("must be a date (YYYY-MM, YYYY-MM-DD or dd/mm/yyyy) (rule: type date)"
+                    if day is None else DATE_RANGE_RULE)
+            raise InputError(f"{file}: row {row}, column 'period': value {value!r}: {rule}")
+    return text.map({value: str(day) for value, day in days.items()})
 
 
 def _main_records(records: pd.DataFrame) -> pd.Series:

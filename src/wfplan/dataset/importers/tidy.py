@@ -5,7 +5,9 @@ an XLSX sheet (preferably named after the table), whose header holds every
 required key column of a table and one of its measures, is that table, even
 if a publication importer could read it too. A column the table does not have
 is an error listing it (or, with ``--ignore-extra-columns``, a warning: the
-column is not read); so is a required measure column the header lacks.
+column is not read); so is a required measure column the header lacks, and a
+column of the table that the header names twice (``fte,fte``, or ``FTE`` and
+``fte``): the error names both places (:mod:`wfplan.dataset.importers.headers`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pyarrow.parquet as pq
 
 from wfplan.dataset import readers, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.importers.headers import duplicate_errors
 from wfplan.dataset.readers import FileProbe
 from wfplan.errors import InputError
 
@@ -58,10 +61,13 @@ class TidyTemplate(Importer):
                 score = ((6 if unknown else 10) + len(header & columns) / len(columns)
                          + (0.5 if sheet == spec.name else 0))
                 if best is None or score > best.score:
+                    read = [c for c in spec.column_names if c in header]
                     best = Match(self, sheet=sheet, table=spec.name, score=score,
-                                 unknown=[c for c in probe.headers[sheet]
-                                          if readers.normalise_column(c) in unknown],
-                                 errors=_missing(spec, probe, sheet))
+                                 unknown=list(dict.fromkeys(
+                                     c for c in probe.headers[sheet]
+                                     if readers.normalise_column(c) in unknown)),
+                                 errors=_missing(spec, probe, sheet) + duplicate_errors(
+                                     probe, sheet, read, readers.normalise_column))
         return best
 
     def order_for(self, match: Match) -> int:
@@ -75,8 +81,6 @@ class TidyTemplate(Importer):
         rename = {c: readers.normalise_column(c) for c in raw
                   if readers.normalise_column(c) and c not in match.unknown}
         columns = list(rename)
-        if len(set(rename.values())) < len(rename):
-            raise InputError(f"{probe.path}: the header names a column twice: {raw}")
         if probe.kind == "csv":
             source = readers.read_csv(probe.path, columns, encoding=probe.encoding)
         elif probe.kind == "parquet":
