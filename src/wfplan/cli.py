@@ -21,7 +21,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wfplan import __version__
-from wfplan.cli_assessment import assess_command, compare_command, verify_command
+from wfplan.cli_assessment import assess_command, compare_command, keys_app, verify_command
 from wfplan.cli_common import (
     EXIT_CODES,
     DbOption,
@@ -65,6 +65,7 @@ vintages_app = typer.Typer(
 )
 app.add_typer(vintages_app, name="vintages")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(keys_app, name="keys")
 app.command("project", epilog=EXIT_CODES)(project_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 app.command("assess", epilog=EXIT_CODES)(assess_command)

@@ -1,19 +1,22 @@
-"""The assessment commands: ``wfplan assess``, ``wfplan verify`` and ``wfplan compare``."""
+"""The assessment commands: ``wfplan assess``, ``verify``, ``compare`` and ``keys``."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wfplan.cli_common import DbOption, OutputFormat, err, guard, out
+from wfplan.cli_common import EXIT_CODES, DbOption, OutputFormat, err, guard, out
 from wfplan.cli_display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.errors import EXIT_REFUSED
+
+if TYPE_CHECKING:
+    from wfplan.assessment.verify import Verdict
 
 
 def _progress() -> Progress:
@@ -26,12 +29,16 @@ def assess_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to create (new)")],
     previous: Annotated[Path | None, typer.Option(
         help="An earlier assessment bundle: the report explains the change from it")] = None,
+    sign: Annotated[Path | None, typer.Option(
+        "--sign", help="Sign the bundle with this private key (NAME.key, from 'wfplan keys "
+        "create'); the report names the signer and the key's fingerprint")] = None,
     db: DbOption = None,
 ) -> None:
     """Run an assessment and write its bundle: inputs, scenarios, results, report, manifest.
 
     The bundle holds everything needed to re-run it: 'wfplan verify DIR' checks
-    every hash and recomputes every figure without the database.
+    every hash and recomputes every figure without the database. With --sign,
+    'wfplan verify DIR --trusted-key NAME.pub' also shows who made it.
     """
     from wfplan.assessment.bundle import Bundle, assess
     from wfplan.dataset.store import open_store
@@ -41,7 +48,7 @@ def assess_command(
         try:
             with _progress() as bar:
                 task = bar.add_task("starting", total=None)
-                return assess(store, config, out_dir, previous=previous,
+                return assess(store, config, out_dir, previous=previous, sign=sign,
                               step=lambda text: bar.update(task, description=text))
         finally:
             store.close()
@@ -50,28 +57,45 @@ def assess_command(
     out.print(f"wrote assessment bundle {bundle.path} in {bundle.seconds:.1f} s")
     out.print(f"  report: {bundle.path / 'report.html'} and {bundle.path / 'report.pdf'}")
     out.print(f"  core digest (inputs, scenarios, results): {bundle.core_sha256}")
-    out.print(f"  check it with: wfplan verify {bundle.path}")
+    if bundle.signer:
+        out.print(f"  signed by {bundle.signer}, key {bundle.fingerprint}", highlight=False)
+        out.print(f"  check it with: wfplan verify {bundle.path} --trusted-key PUBLIC_KEY.pub")
+    else:
+        out.print("  not signed (sign with --sign NAME.key, from 'wfplan keys create')")
+        out.print(f"  check it with: wfplan verify {bundle.path}")
 
 
 def verify_command(
     bundle: Annotated[Path, typer.Argument(help="Assessment bundle folder")],
+    trusted_key: Annotated[list[Path] | None, typer.Option(
+        "--trusted-key", help="A public key you trust (NAME.pub, one line 'ssh-ed25519 "
+        "BASE64 SIGNER'); repeat for several. The bundle must be signed by one of them")] = None,
+    trusted_keys: Annotated[Path | None, typer.Option(
+        "--trusted-keys", help="A file of trusted public keys, one a line ('#' starts a "
+        "comment)")] = None,
 ) -> None:
-    """Re-run an assessment from its bundle alone and check every hash and figure.
+    """Check a bundle's signature, re-run it from the bundle alone, check every file and figure.
 
-    Needs no database and no network. Exits 0 only when every file matches its
-    manifest hash and every recomputed figure matches the bundle: exactly on
-    the platform that wrote it, within a relative 1e-9 on any other. Any
-    difference exits 4 and is named.
+    Needs no database and no network. Exits 0 only when the bundle holds every
+    file an assessment writes and nothing else, every file matches its manifest
+    hash, every recomputed figure matches the bundle (exactly on the platform
+    that wrote it, within a relative 1e-9 on any other) and the report files
+    re-render identically. With --trusted-key or --trusted-keys, the bundle must
+    also be signed by one of those keys; without, authenticity is not checked
+    and the verdict says so. Any difference exits 4 and is named.
     """
-    from wfplan.assessment.verify import Verdict, verify
+    from wfplan.assessment.signing import load_trusted_keys
+    from wfplan.assessment.verify import verify
     from wfplan.errors import InputError
 
     def work() -> Verdict:
+        trusted = load_trusted_keys(trusted_key or (), [trusted_keys] if trusted_keys else ())
         if not bundle.is_dir():
             raise InputError(f"{bundle}: no such bundle folder")
         with _progress() as bar:
-            task = bar.add_task("checking hashes", total=None)
-            return verify(bundle, step=lambda text: bar.update(task, description=text))
+            task = bar.add_task("checking the signature and hashes", total=None)
+            return verify(bundle, trusted=trusted,
+                          step=lambda text: bar.update(task, description=text))
 
     verdict = guard(work)
     checked = ", ".join(f"{n:,} {what}" for what, n in verdict.checked.items())
@@ -80,6 +104,7 @@ def verify_command(
     if verdict.ok:
         out.print(f"[bold green]VERIFIED[/]: {bundle} re-runs to the same figures, {mode}; "
                   f"checked {checked}.")
+        out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
         return
     out.print(f"[bold red]NOT VERIFIED[/]: {bundle}: {len(verdict.findings)} difference(s) "
               f"(figures compared {mode}; checked {checked}):")
@@ -87,7 +112,32 @@ def verify_command(
         out.print(f"  - {finding}", highlight=False, soft_wrap=True)
     if len(verdict.findings) > 100:
         out.print(f"  ... and {len(verdict.findings) - 100} more")
+    out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_REFUSED)
+
+
+def authenticity_line(verdict: Verdict) -> str:
+    """Say who signed the bundle, and whether that was checked against a trusted key."""
+    found = verdict.authenticity
+    if found.authentic and verdict.ok:
+        return (f"[bold green]AUTHENTIC[/]: signed by {found.signer} with trusted key "
+                f"{found.fingerprint} ({found.trusted_key}).")
+    if found.authentic:
+        return (f"Signed by {found.signer} with trusted key {found.fingerprint} "
+                f"({found.trusted_key}), but the bundle does not verify (above).")
+    if found.checked:
+        return ("[bold red]NOT AUTHENTICATED[/]: "
+                + (f"the manifest names signer {found.signer} (key {found.fingerprint}), but "
+                   "no trusted key's signature matches it (above)." if found.signed else
+                   "the bundle is unsigned, so no trusted key can vouch for it."))
+    if found.signed:
+        return (f"[bold yellow]AUTHENTICITY NOT CHECKED[/]: no trusted key was given. The "
+                f"bundle says it is signed by {found.signer} with key {found.fingerprint}, "
+                "but anyone can write that: check it with --trusted-key, the signer's public "
+                "key obtained from the signer.")
+    return ("[bold yellow]AUTHENTICITY NOT CHECKED[/]: the bundle is unsigned. Its figures "
+            "follow from its inputs, but nothing shows who made it: anyone can edit a bundle "
+            "and re-seal its hashes.")
 
 
 def compare_command(
@@ -137,3 +187,52 @@ def compare_command(
             for row in table.to_dict("records")]
     print_table(out, f"Change in the England gap (FTE, principal run): {old.name} → "
                 f"{new.name}", columns, rows)
+
+
+keys_app = typer.Typer(
+    help="Signing keys for assessment bundles: 'wfplan assess --sign NAME.key' signs, "
+    "'wfplan verify --trusted-key NAME.pub' checks.\n\n" + EXIT_CODES,
+    pretty_exceptions_enable=False,
+)
+
+
+@keys_app.command("create", epilog=EXIT_CODES)
+def keys_create_command(
+    out_name: Annotated[Path, typer.Option(
+        "--out", help="Writes NAME.key (private, mode 0600) and NAME.pub (public)")],
+    signer: Annotated[str | None, typer.Option(
+        help="Who signs, as the report and verify name them (default: NAME)")] = None,
+) -> None:
+    """Create an Ed25519 key pair for signing assessment bundles.
+
+    Keep NAME.key private and outside every bundle and database (it is never
+    overwritten, and refused inside a bundle). Publish NAME.pub, and its
+    fingerprint through a second channel, so verifiers can trust it.
+    """
+    from wfplan.assessment.signing import create_keys, key_paths, load_trusted_keys
+
+    name = signer if signer is not None else key_paths(out_name)[0].stem
+    private, public = guard(lambda: create_keys(out_name, name))
+    key = load_trusted_keys([public])[0]
+    out.print(f"wrote the private key {private} (mode 0600: keep it secret, outside every "
+              "bundle and database)", highlight=False)
+    out.print(f"wrote the public key {public}: give it to verifiers", highlight=False)
+    out.print(f"  signer: {key.signer}", highlight=False)
+    out.print(f"  fingerprint: {key.fingerprint}", highlight=False)
+
+
+@keys_app.command("show", epilog=EXIT_CODES)
+def keys_show_command(
+    public: Annotated[Path, typer.Argument(help="A public key file (NAME.pub)")],
+    pem: Annotated[bool, typer.Option(
+        "--pem", help="Print the key as PEM instead, for other Ed25519 tools (openssl)")] = False,
+) -> None:
+    """Show a public key's signer and fingerprint, to compare with the one published."""
+    from wfplan.assessment.signing import load_trusted_keys, pem_text
+
+    key = guard(lambda: load_trusted_keys([public]))[0]
+    if pem:
+        sys.stdout.write(pem_text(key.key))
+        return
+    out.print(f"{public}: signer {key.signer or '(not named)'}; Ed25519 key fingerprint "
+              f"{key.fingerprint}", highlight=False)

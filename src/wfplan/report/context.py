@@ -161,6 +161,11 @@ class ReportData:
         :data:`CHANGE_COLUMNS`: what changed since :attr:`previous_assessment`.
     previous_assessment : str, optional
         Name of the previous assessment compared with.
+    signer : str, optional
+        Who signed the bundle (``wfplan assess --sign``); None for an unsigned one.
+    signer_fingerprint : str, optional
+        The SHA-256 fingerprint of the signer's public key (``SHA256:...``, as
+        ``ssh-keygen -l`` shows it), which a verifier checks the key against.
     licence : str
         Licence of the report and its tables.
     """
@@ -197,6 +202,8 @@ class ReportData:
     manifest_sha256: str
     comparison: pd.DataFrame | None = None
     previous_assessment: str | None = None
+    signer: str | None = None
+    signer_fingerprint: str | None = None
     licence: str = OGL
 
     def __post_init__(self) -> None:
