@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 import pytest
 from openpyxl import load_workbook
 
-from wfplan.assessment.bundle import assess, write_signed_manifest
-from wfplan.assessment.manifest import seal_manifest
+from wfplan.assessment.bundle import assess, core_digest, write_signed_manifest
+from wfplan.assessment.manifest import bundle_files, seal_manifest, sha256_of
 from wfplan.assessment.signing import create_keys, load_signing_key
 from wfplan.dataset.store import DuckDBStore
 
@@ -104,6 +104,13 @@ def _manifest(bundle: Path) -> dict:
     return json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
 
 
+def _reseal(bundle: Path, content: dict) -> None:
+    """Make the edited bundle consistent again, as an attacker can: core digest, every hash."""
+    content["core_sha256"] = core_digest({name: sha256_of(bundle / name)
+                                          for name in bundle_files(bundle)})
+    seal_manifest(bundle, content)
+
+
 def _tool(name: str) -> str:
     """Return a poppler-utils or openssl program: fail in CI, skip elsewhere if missing."""
     found = shutil.which(name)
@@ -133,7 +140,7 @@ def _report_figure(bundle: Path) -> str:
     changed = "123,456" if cell.group(1) != "123,456" else "654,321"
     html = html[:cell.start(1)] + changed + html[cell.end(1):]
     (bundle / "report.html").write_text(html, encoding="utf-8")
-    seal_manifest(bundle, _manifest(bundle))
+    _reseal(bundle, _manifest(bundle))
     line = html[:cell.start(1)].count("\n") + 1
     return f"report.html: line {line} differs from the report re-rendered from the bundle's " \
            f"results and manifest: ' {changed} <span"
@@ -146,7 +153,7 @@ def _xlsx_cell(bundle: Path) -> str:
                 if isinstance(c.value, float))
     cell.value += 1000
     workbook.save(bundle / "tables.xlsx")
-    seal_manifest(bundle, _manifest(bundle))
+    _reseal(bundle, _manifest(bundle))
     return f"tables.xlsx: sheet 'totals', cell {cell.coordinate} is {cell.value!r} in the bundle"
 
 
@@ -154,7 +161,7 @@ def _manifest_field(edit: Callable[[dict], None], named: str) -> Callable[[Path]
     def tamper(bundle: Path) -> str:
         content = _manifest(bundle)
         edit(content)
-        seal_manifest(bundle, content)
+        _reseal(bundle, content)
         return named
     return tamper
 
@@ -174,13 +181,13 @@ def _version(content: dict) -> None:
 def _deleted_results(bundle: Path) -> str:
     (bundle / "results.parquet").unlink()
     shutil.rmtree(bundle / "tables")
-    seal_manifest(bundle, _manifest(bundle))
+    _reseal(bundle, _manifest(bundle))
     return "results.parquet: missing: every assessment bundle has this file"
 
 
 def _nested_manifest(bundle: Path) -> str:
     shutil.copyfile(bundle / "manifest.json", bundle / "inputs" / "manifest.json")
-    seal_manifest(bundle, _manifest(bundle))
+    _reseal(bundle, _manifest(bundle))
     return "inputs/manifest.json: not a file an assessment writes"
 
 
@@ -282,7 +289,7 @@ def test_a_stripped_signature_fails_under_the_trusted_key(world: World, kit: Kit
     content = _manifest(bundle)
     content["signature"] = None
     (bundle / "manifest.sig").unlink()
-    seal_manifest(bundle, content)
+    _reseal(bundle, content)
     shown = _verify(kit, bundle, world.public, code=4)
     assert "the bundle is unsigned, so it cannot be authenticated" in shown
 

@@ -95,7 +95,8 @@ class ReportData:
     draws : int
         Monte Carlo draws N (draw 0, the principal run, is extra).
     created : datetime
-        When the assessment was made (shown, and written into ``tables.xlsx``).
+        When the assessment was made (``created`` in the manifest): shown, and the
+        date inside ``report.pdf`` and ``tables.xlsx``, so a re-render is identical.
     base_year : int
         Calendar year of the base census (year 0 of the projection).
     area_name : str
