@@ -310,6 +310,17 @@ def test_the_report_states_the_signer_and_the_key_fingerprint(world: World) -> N
     assert "Not signed: nothing in the bundle shows who made it" in unsigned
 
 
+def test_a_finding_that_quotes_console_markup_is_shown_as_text(world: World, kit: Kit,
+                                                              tmp_path: Path) -> None:
+    bundle = _copy(world.unsigned, tmp_path)
+    html = (bundle / "report.html").read_text(encoding="utf-8")
+    start = html.index("Table 1. ")
+    (bundle / "report.html").write_text(html[:start] + "[/bold] [red]" + html[start:],
+                                        encoding="utf-8")
+    shown = _verify(kit, bundle, code=4)
+    assert "[/bold] [red]Table 1. " in shown
+
+
 # -- keys ----------------------------------------------------------------------------------------
 
 
@@ -325,6 +336,14 @@ def test_keys_create_writes_a_private_key_only_its_owner_can_read_and_never_over
     assert again.exit_code == 2
     assert "already exists: a key is never overwritten" in kit.plain(again.stderr)
     assert private.read_bytes() == before
+
+
+def test_a_signer_name_a_spreadsheet_would_read_as_a_formula_is_refused(
+        kit: Kit, tmp_path: Path) -> None:
+    result = kit.cli("keys", "create", "--out", tmp_path / "team", "--signer", "=cmd|' /C calc'!A0")
+    assert result.exit_code == 2
+    assert "not starting with = + - or @" in kit.plain(result.stderr)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_keys_create_refuses_a_place_inside_a_bundle(world: World, kit: Kit) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from wfplan.cli_common import EXIT_CODES, DbOption, OutputFormat, err, guard, out
@@ -58,7 +59,7 @@ def assess_command(
     out.print(f"  report: {bundle.path / 'report.html'} and {bundle.path / 'report.pdf'}")
     out.print(f"  core digest (inputs, scenarios, results): {bundle.core_sha256}")
     if bundle.signer:
-        out.print(f"  signed by {bundle.signer}, key {bundle.fingerprint}", highlight=False)
+        out.print(f"  signed by {escape(bundle.signer)}, key {bundle.fingerprint}", highlight=False)
         out.print(f"  check it with: wfplan verify {bundle.path} --trusted-key PUBLIC_KEY.pub")
     else:
         out.print("  not signed (sign with --sign NAME.key, from 'wfplan keys create')")
@@ -102,14 +103,14 @@ def verify_command(
     mode = ("exactly (same platform)" if verdict.exact
             else "within a relative 1e-9 (another platform)")
     if verdict.ok:
-        out.print(f"[bold green]VERIFIED[/]: {bundle} re-runs to the same figures, {mode}; "
-                  f"checked {checked}.")
+        out.print(f"[bold green]VERIFIED[/]: {escape(str(bundle))} re-runs to the same "
+                  f"figures, {mode}; checked {checked}.")
         out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
         return
-    out.print(f"[bold red]NOT VERIFIED[/]: {bundle}: {len(verdict.findings)} difference(s) "
-              f"(figures compared {mode}; checked {checked}):")
+    out.print(f"[bold red]NOT VERIFIED[/]: {escape(str(bundle))}: {len(verdict.findings)} "
+              f"difference(s) (figures compared {mode}; checked {checked}):")
     for finding in verdict.findings[:100]:
-        out.print(f"  - {finding}", highlight=False, soft_wrap=True)
+        out.print(f"  - {escape(str(finding))}", highlight=False, soft_wrap=True)
     if len(verdict.findings) > 100:
         out.print(f"  ... and {len(verdict.findings) - 100} more")
     out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
@@ -119,20 +120,21 @@ def verify_command(
 def authenticity_line(verdict: Verdict) -> str:
     """Say who signed the bundle, and whether that was checked against a trusted key."""
     found = verdict.authenticity
+    signer, key = escape(str(found.signer)), escape(str(found.trusted_key))
     if found.authentic and verdict.ok:
-        return (f"[bold green]AUTHENTIC[/]: signed by {found.signer} with trusted key "
-                f"{found.fingerprint} ({found.trusted_key}).")
+        return (f"[bold green]AUTHENTIC[/]: signed by {signer} with trusted key "
+                f"{found.fingerprint} ({key}).")
     if found.authentic:
-        return (f"Signed by {found.signer} with trusted key {found.fingerprint} "
-                f"({found.trusted_key}), but the bundle does not verify (above).")
+        return (f"Signed by {signer} with trusted key {found.fingerprint} "
+                f"({key}), but the bundle does not verify (above).")
     if found.checked:
         return ("[bold red]NOT AUTHENTICATED[/]: "
-                + (f"the manifest names signer {found.signer} (key {found.fingerprint}), but "
+                + (f"the manifest names signer {signer} (key {found.fingerprint}), but "
                    "no trusted key's signature matches it (above)." if found.signed else
                    "the bundle is unsigned, so no trusted key can vouch for it."))
     if found.signed:
         return (f"[bold yellow]AUTHENTICITY NOT CHECKED[/]: no trusted key was given. The "
-                f"bundle says it is signed by {found.signer} with key {found.fingerprint}, "
+                f"bundle says it is signed by {signer} with key {found.fingerprint}, "
                 "but anyone can write that: check it with --trusted-key, the signer's public "
                 "key obtained from the signer.")
     return ("[bold yellow]AUTHENTICITY NOT CHECKED[/]: the bundle is unsigned. Its figures "
@@ -214,10 +216,10 @@ def keys_create_command(
     name = signer if signer is not None else key_paths(out_name)[0].stem
     private, public = guard(lambda: create_keys(out_name, name))
     key = load_trusted_keys([public])[0]
-    out.print(f"wrote the private key {private} (mode 0600: keep it secret, outside every "
-              "bundle and database)", highlight=False)
-    out.print(f"wrote the public key {public}: give it to verifiers", highlight=False)
-    out.print(f"  signer: {key.signer}", highlight=False)
+    out.print(f"wrote the private key {escape(str(private))} (mode 0600: keep it secret, "
+              "outside every bundle and database)", highlight=False)
+    out.print(f"wrote the public key {escape(str(public))}: give it to verifiers", highlight=False)
+    out.print(f"  signer: {escape(key.signer)}", highlight=False)
     out.print(f"  fingerprint: {key.fingerprint}", highlight=False)
 
 
@@ -234,5 +236,5 @@ def keys_show_command(
     if pem:
         sys.stdout.write(pem_text(key.key))
         return
-    out.print(f"{public}: signer {key.signer or '(not named)'}; Ed25519 key fingerprint "
-              f"{key.fingerprint}", highlight=False)
+    out.print(f"{escape(str(public))}: signer {escape(key.signer or '(not named)')}; Ed25519 "
+              f"key fingerprint {key.fingerprint}", highlight=False)

@@ -168,8 +168,13 @@ def read_manifest(bundle: Path) -> tuple[dict[str, Any] | None, list[Finding]]:
     if not path.is_file() or path.is_symlink():
         return None, [Finding(MANIFEST, "missing: this is not an assessment bundle, or the "
                                         "manifest was deleted")]
+    return parse_manifest(path.read_bytes())
+
+
+def parse_manifest(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """Parse a manifest's bytes and check its own hash."""
     try:
-        content = json.loads(path.read_bytes().decode("utf-8"))
+        content = json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return None, [Finding(MANIFEST, f"not valid JSON ({exc}): it was edited or damaged")]
     if not isinstance(content, dict) or not isinstance(content.get("files"), dict):

@@ -108,9 +108,10 @@ def fingerprint(key: Ed25519PublicKey) -> str:
 def check_signer(signer: str) -> str:
     """Return the signer's name, or raise InputError if it is empty, too long or has controls."""
     name = signer.strip()
-    if not _SIGNER_RULE.fullmatch(name):
+    if not _SIGNER_RULE.fullmatch(name) or name.startswith(("=", "+", "-", "@")):
         raise InputError(f"signer {signer!r}: give a name of 1 to 200 characters on one line, "
-                         "without control characters")
+                         "without control characters, not starting with = + - or @ (which a "
+                         "spreadsheet reads as a formula)")
     return name
 
 

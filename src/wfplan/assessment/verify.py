@@ -50,6 +50,7 @@ from wfplan.assessment.manifest import (
     MANIFEST,
     Finding,
     bundle_files,
+    parse_manifest,
     platform_key,
     read_manifest,
     sha256_of,
@@ -261,7 +262,12 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
         Called with a description of each step.
     """
     verdict = Verdict(bundle)
-    manifest, problems = read_manifest(bundle)
+    path = bundle / MANIFEST
+    if path.is_file() and not path.is_symlink():  # the very bytes whose signature is checked
+        data = path.read_bytes()
+        manifest, problems = parse_manifest(data)
+    else:
+        data, (manifest, problems) = b"", read_manifest(bundle)
     verdict.findings += problems
     if manifest is None:
         return verdict
@@ -270,8 +276,7 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
                                                   f"{FORMAT!r}: verify it with the wfplan that "
                                                   "wrote it (environment.wfplan)"))
         return verdict
-    verdict.authenticity, signature = check_signature(
-        bundle, (bundle / MANIFEST).read_bytes(), manifest, list(trusted))
+    verdict.authenticity, signature = check_signature(bundle, data, manifest, list(trusted))
     verdict.findings += [Finding(where, problem) for where, problem in signature]
     verdict.findings += check_contents(bundle, manifest)
     verdict.checked["files hashed"] = len(manifest["files"])
