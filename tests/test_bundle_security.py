@@ -373,6 +373,16 @@ def test_a_private_key_other_users_can_read_is_refused_for_signing(
     assert not (tmp_path / "bundle").exists()
 
 
+def test_a_private_key_given_as_a_trusted_key_is_refused_without_showing_it(
+        world: World, kit: Kit) -> None:
+    result = kit.cli("verify", world.signed, "--trusted-key", world.key)
+    assert result.exit_code == 2
+    shown = kit.plain(result.stderr)
+    assert "this is a private key: give the public key (NAME.pub)" in shown
+    secret = world.key.read_text(encoding="utf-8").splitlines()[2]
+    assert secret not in result.output
+
+
 def test_the_signature_checks_with_openssl_alone(world: World, kit: Kit,
                                                  tmp_path: Path) -> None:
     tool = _tool("openssl")

@@ -185,17 +185,7 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
         (work / CONFIG_FILE).write_text(config_text(config, base, local), encoding="utf-8")
         bundle_config = load_config(work / CONFIG_FILE)
         files = [read_scenario(work / name) for name in local]
-        memory = load_extracts(work / "inputs", config.vintage)
-        try:
-            computed = compute(memory, bundle_config, files, base, step=note)
-            provenance = memory.query("SELECT * FROM ingests ORDER BY ingest_id")
-        finally:
-            memory.close()
-        if previous is not None:
-            from wfplan.assessment.compare import compare_bundles
-
-            note(f"comparing with {previous}")
-            computed.tables["comparison"] = compare_bundles(previous, work, step=note)
+        computed, provenance = _compute_in(work, bundle_config, files, base, previous, note)
         write_outputs(work, computed)
         core = core_digest({p.relative_to(work).as_posix(): sha256_of(p)
                             for p in work.rglob("*") if p.is_file()})
@@ -213,6 +203,23 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
         work.chmod(0o755)
         work.rename(out)
     return Bundle(out, seconds, core, stamp.signer, stamp.fingerprint)
+
+
+def _compute_in(work: Path, config: AssessmentConfig, files: list[ScenarioFile], base: date,
+                previous: Path | None, note: Step) -> tuple[Computed, pd.DataFrame]:
+    """Compute the assessment from the bundle's own extracts; return it and the ingest log."""
+    memory = load_extracts(work / "inputs", config.vintage)
+    try:
+        computed = compute(memory, config, files, base, step=note)
+        provenance = memory.query("SELECT * FROM ingests ORDER BY ingest_id")
+    finally:
+        memory.close()
+    if previous is not None:
+        from wfplan.assessment.compare import compare_bundles
+
+        note(f"comparing with {previous}")
+        computed.tables["comparison"] = compare_bundles(previous, work, step=note)
+    return computed, provenance
 
 
 def _stamp(out: Path, created: datetime, core: str, previous: Path | None,

@@ -183,9 +183,6 @@ def load_signing_key(path: Path) -> SigningKey:
         raise InputError(f"{path}: no such key file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable key file ({exc})") from None
-    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise InputError(f"{path}: other users can read this private key (mode "
-                         f"{stat.S_IMODE(mode):04o}); make it private first: chmod 600 {path}")
     block = _PEM.search(text)
     key: Any = None
     if block is not None:
@@ -196,6 +193,9 @@ def load_signing_key(path: Path) -> SigningKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError(f"{path}: not an unencrypted Ed25519 private key in PEM (make one "
                          "with: wfplan keys create --out NAME)")
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InputError(f"{path}: other users can read this private key (mode "
+                         f"{stat.S_IMODE(mode):04o}); make it private first: chmod 600 {path}")
     lines = [ln[len(_SIGNER_LINE):] for ln in text.splitlines() if ln.startswith(_SIGNER_LINE)]
     signer = lines[0] if lines else path.stem
     return SigningKey(key, check_signer(signer))
@@ -239,7 +239,11 @@ def load_trusted_keys(keys: Iterable[Path] = (), lists: Iterable[Path] = ()) -> 
     """
     trusted = []
     for path in keys:
-        lines = [ln for ln in _read_text(path).splitlines() if ln.strip()]
+        text = _read_text(path)
+        if "PRIVATE KEY" in text:
+            raise InputError(f"{path}: this is a private key: give the public key (NAME.pub), "
+                             "and keep the private key to yourself")
+        lines = [ln for ln in text.splitlines() if ln.strip()]
         if len(lines) != 1:
             raise InputError(f"{path}: a public key file holds one line; for a list of keys "
                              "use --trusted-keys FILE")

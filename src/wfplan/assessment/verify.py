@@ -246,6 +246,20 @@ def _check_report(bundle: Path, manifest: dict[str, Any], rerun: _Rerun, core: s
     return compare_report(bundle, rendered, manifest.get("environment") or {})
 
 
+def _read_manifest(bundle: Path) -> tuple[bytes, dict[str, Any] | None, list[Finding]]:
+    """Return the manifest's bytes (what is signed), its content (None if unusable), problems."""
+    path = bundle / MANIFEST
+    if not path.is_file() or path.is_symlink():
+        return b"", *read_manifest(bundle)
+    data = path.read_bytes()
+    manifest, problems = parse_manifest(data)
+    if manifest is not None and manifest.get("format") != FORMAT:
+        return data, None, [Finding(MANIFEST, f"format {manifest.get('format')!r} is not "
+                                              f"{FORMAT!r}: verify it with the wfplan that "
+                                              "wrote it (environment.wfplan)")]
+    return data, manifest, problems
+
+
 def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
            step: Step | None = None) -> Verdict:
     """Verify an assessment bundle: signature, contents, hashes, a full re-run, the report.
@@ -262,19 +276,9 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
         Called with a description of each step.
     """
     verdict = Verdict(bundle)
-    path = bundle / MANIFEST
-    if path.is_file() and not path.is_symlink():  # the very bytes whose signature is checked
-        data = path.read_bytes()
-        manifest, problems = parse_manifest(data)
-    else:
-        data, (manifest, problems) = b"", read_manifest(bundle)
+    data, manifest, problems = _read_manifest(bundle)
     verdict.findings += problems
     if manifest is None:
-        return verdict
-    if manifest.get("format") != FORMAT:
-        verdict.findings.append(Finding(MANIFEST, f"format {manifest.get('format')!r} is not "
-                                                  f"{FORMAT!r}: verify it with the wfplan that "
-                                                  "wrote it (environment.wfplan)"))
         return verdict
     verdict.authenticity, signature = check_signature(bundle, data, manifest, list(trusted))
     verdict.findings += [Finding(where, problem) for where, problem in signature]
