@@ -1,19 +1,30 @@
-"""The assessment commands: ``wfplan assess``, ``wfplan verify`` and ``wfplan compare``."""
+"""The assessment commands: ``wfplan assess``, ``verify``, ``compare`` and ``keys``."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wfplan.cli_common import DbOption, OutputFormat, WaitOption, err, guard, out
+from wfplan.cli_common import (
+    DbOption,
+    OutputFormat,
+    WaitOption,
+    err,
+    guard,
+    out,
+)
 from wfplan.cli_display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.errors import EXIT_REFUSED
+
+if TYPE_CHECKING:
+    from wfplan.assessment.verify import Verdict
 
 
 def _progress() -> Progress:
@@ -26,6 +37,9 @@ def assess_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to create (new)")],
     previous: Annotated[Path | None, typer.Option(
         help="An earlier assessment bundle: the report explains the change from it")] = None,
+    sign: Annotated[Path | None, typer.Option(
+        "--sign", help="Sign the bundle with this private key (NAME.key, from 'wfplan keys "
+        "create'); the report names the signer and the key's fingerprint")] = None,
     db: DbOption = None,
     public: Annotated[bool, typer.Option(
         "--public", help="Apply disclosure control to the inputs before computing (counts of "
@@ -40,6 +54,8 @@ def assess_command(
     the vintage's data aggregated to ICB level; a bundle whose inputs still hold
     counts of 1 to 4 people is marked restricted (for accredited verifiers) in
     its manifest and report, unless --public applies disclosure control first.
+    every hash and recomputes every figure without the database. With --sign,
+    'wfplan verify DIR --trusted-key NAME.pub' also shows who made it.
     """
     from wfplan.assessment.bundle import Bundle, assess
     from wfplan.dataset.store import open_store
@@ -50,7 +66,7 @@ def assess_command(
             with _progress() as bar:
                 task = bar.add_task("starting", total=None)
                 return assess(store, config, out_dir, previous=previous, public=public,
-                              step=lambda text: bar.update(task, description=text))
+                              sign=sign, step=lambda text: bar.update(task, description=text))
         finally:
             store.close()
 
@@ -59,44 +75,88 @@ def assess_command(
     out.print(f"  report: {bundle.path / 'report.html'} and {bundle.path / 'report.pdf'}")
     out.print(f"  core digest (inputs, scenarios, results): {bundle.core_sha256}")
     out.print(f"  disclosure: {bundle.disclosure}", highlight=False, soft_wrap=True)
-    out.print(f"  check it with: wfplan verify {bundle.path}")
+    if bundle.signer:
+        out.print(f"  signed by {escape(bundle.signer)}, key {bundle.fingerprint}", highlight=False)
+        out.print(f"  check it with: wfplan verify {bundle.path} --trusted-key PUBLIC_KEY.pub")
+    else:
+        out.print("  not signed (sign with --sign NAME.key, from 'wfplan keys create')")
+        out.print(f"  check it with: wfplan verify {bundle.path}")
 
 
 def verify_command(
     bundle: Annotated[Path, typer.Argument(help="Assessment bundle folder")],
+    trusted_key: Annotated[list[Path] | None, typer.Option(
+        "--trusted-key", help="A public key you trust (NAME.pub, one line 'ssh-ed25519 "
+        "BASE64 SIGNER'); repeat for several. The bundle must be signed by one of them")] = None,
+    trusted_keys: Annotated[Path | None, typer.Option(
+        "--trusted-keys", help="A file of trusted public keys, one a line ('#' starts a "
+        "comment)")] = None,
 ) -> None:
-    """Re-run an assessment from its bundle alone and check every hash and figure.
+    """Check a bundle's signature, re-run it from the bundle alone, check every file and figure.
 
-    Needs no database and no network. Exits 0 only when every file matches its
-    manifest hash and every recomputed figure matches the bundle: exactly on
-    the platform that wrote it, within a relative 1e-9 on any other. Any
-    difference exits 4 and is named.
+    Needs no database and no network. Exits 0 only when the bundle holds every
+    file an assessment writes and nothing else, every file matches its manifest
+    hash, every recomputed figure matches the bundle (exactly on the platform
+    that wrote it, within a relative 1e-9 on any other) and the report files
+    re-render identically. With --trusted-key or --trusted-keys, the bundle must
+    also be signed by one of those keys; without, authenticity is not checked
+    and the verdict says so. Any difference exits 4 and is named.
     """
-    from wfplan.assessment.verify import Verdict, verify
+    from wfplan.assessment.signing import load_trusted_keys
+    from wfplan.assessment.verify import verify
     from wfplan.errors import InputError
 
     def work() -> Verdict:
+        trusted = load_trusted_keys(trusted_key or (), [trusted_keys] if trusted_keys else ())
         if not bundle.is_dir():
             raise InputError(f"{bundle}: no such bundle folder")
         with _progress() as bar:
-            task = bar.add_task("checking hashes", total=None)
-            return verify(bundle, step=lambda text: bar.update(task, description=text))
+            task = bar.add_task("checking the signature and hashes", total=None)
+            return verify(bundle, trusted=trusted,
+                          step=lambda text: bar.update(task, description=text))
 
     verdict = guard(work)
     checked = ", ".join(f"{n:,} {what}" for what, n in verdict.checked.items())
     mode = ("exactly (same platform)" if verdict.exact
             else "within a relative 1e-9 (another platform)")
     if verdict.ok:
-        out.print(f"[bold green]VERIFIED[/]: {bundle} re-runs to the same figures, {mode}; "
-                  f"checked {checked}.")
+        out.print(f"[bold green]VERIFIED[/]: {escape(str(bundle))} re-runs to the same "
+                  f"figures, {mode}; checked {checked}.")
+        out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
         return
-    out.print(f"[bold red]NOT VERIFIED[/]: {bundle}: {len(verdict.findings)} difference(s) "
-              f"(figures compared {mode}; checked {checked}):")
+    out.print(f"[bold red]NOT VERIFIED[/]: {escape(str(bundle))}: {len(verdict.findings)} "
+              f"difference(s) (figures compared {mode}; checked {checked}):")
     for finding in verdict.findings[:100]:
-        out.print(f"  - {finding}", highlight=False, soft_wrap=True)
+        out.print(f"  - {escape(str(finding))}", highlight=False, soft_wrap=True)
     if len(verdict.findings) > 100:
         out.print(f"  ... and {len(verdict.findings) - 100} more")
+    out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_REFUSED)
+
+
+def authenticity_line(verdict: Verdict) -> str:
+    """Say who signed the bundle, and whether that was checked against a trusted key."""
+    found = verdict.authenticity
+    signer, key = escape(str(found.signer)), escape(str(found.trusted_key))
+    if found.authentic and verdict.ok:
+        return (f"[bold green]AUTHENTIC[/]: signed by {signer} with trusted key "
+                f"{found.fingerprint} ({key}).")
+    if found.authentic:
+        return (f"Signed by {signer} with trusted key {found.fingerprint} "
+                f"({key}), but the bundle does not verify (above).")
+    if found.checked:
+        return ("[bold red]NOT AUTHENTICATED[/]: "
+                + (f"the manifest names signer {signer} (key {found.fingerprint}), but "
+                   "no trusted key's signature matches it (above)." if found.signed else
+                   "the bundle is unsigned, so no trusted key can vouch for it."))
+    if found.signed:
+        return (f"[bold yellow]AUTHENTICITY NOT CHECKED[/]: no trusted key was given. The "
+                f"bundle says it is signed by {signer} with key {found.fingerprint}, "
+                "but anyone can write that: check it with --trusted-key, the signer's public "
+                "key obtained from the signer.")
+    return ("[bold yellow]AUTHENTICITY NOT CHECKED[/]: the bundle is unsigned. Its figures "
+            "follow from its inputs, but nothing shows who made it: anyone can edit a bundle "
+            "and re-seal its hashes.")
 
 
 def compare_command(

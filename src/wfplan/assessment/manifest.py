@@ -6,12 +6,19 @@ Python and dependency versions, the platform, the seed and the time taken. It
 also carries ``manifest_sha256``: the SHA-256 of its own canonical content
 without that field, so an edit to the manifest itself is detected. The
 manifest's file hash is what a publication quotes.
+
+Every file at every depth is hashed (a ``manifest.json`` below the top level
+too); only the top-level ``manifest.json`` and its signature ``manifest.sig``
+are not. Hashes show that a bundle is consistent, not who made it: anyone can
+edit a file and re-seal the manifest (:func:`seal_manifest`). Authenticity comes
+from the signature (:mod:`wfplan.assessment.signing`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -24,6 +31,10 @@ from typing import Any
 import wfplan
 
 MANIFEST = "manifest.json"
+#: The detached signature of the manifest's bytes (not hashed: it signs the manifest).
+SIGNATURE = "manifest.sig"
+#: The bundle format: 2 adds signatures, the complete file list and reproducible reports.
+FORMAT = "wfplan-assessment-bundle/2"
 KEY_DEPENDENCIES = ("numpy", "pandas", "pyarrow", "duckdb", "pandera", "pydantic", "scipy",
                     "weasyprint", "matplotlib", "openpyxl", "jinja2")
 
@@ -37,10 +48,36 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _walk(folder: Path, root: Path) -> tuple[list[str], list[str]]:
+    files, odd = [], []
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            name = Path(entry.path).relative_to(root).as_posix()
+            if entry.is_symlink():
+                odd.append(name)
+            elif entry.is_dir(follow_symlinks=False):
+                more, strange = _walk(Path(entry.path), root)
+                files += more
+                odd += strange
+            elif entry.is_file(follow_symlinks=False):
+                files.append(name)
+            else:
+                odd.append(name)
+    return files, odd
+
+
 def bundle_files(bundle: Path) -> list[str]:
-    """Return every file of a bundle (POSIX paths relative to it), the manifest excepted."""
-    return sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*")
-                  if p.is_file() and p.name != MANIFEST)
+    """Return every regular file of a bundle at every depth (POSIX paths relative to it).
+
+    Only the top-level ``manifest.json`` and ``manifest.sig`` are left out; a
+    symbolic link is not a file of a bundle (see :func:`odd_entries`).
+    """
+    return sorted(name for name in _walk(bundle, bundle)[0] if name not in (MANIFEST, SIGNATURE))
+
+
+def odd_entries(bundle: Path) -> list[str]:
+    """Return what a bundle holds that is not a regular file or folder (links, devices)."""
+    return sorted(_walk(bundle, bundle)[1])
 
 
 def _canonical(content: Mapping[str, Any]) -> bytes:
@@ -85,32 +122,33 @@ def git_commit() -> str | None:
     return found.stdout.strip() or None if found.returncode == 0 else None
 
 
-def write_manifest(bundle: Path, fields: Mapping[str, Any]) -> Path:
-    """Write ``manifest.json`` hashing every file now in the bundle.
+def write_manifest(bundle: Path, fields: Mapping[str, Any]) -> bytes:
+    """Write ``manifest.json`` hashing every file now in the bundle; return its bytes.
 
     Parameters
     ----------
     bundle : Path
-        The bundle directory, complete but for the manifest.
+        The bundle directory, complete but for the manifest (and its signature).
     fields : mapping
-        What else to record: title, period, vintage, provenance, seed, draws, timing...
-
-    Returns
-    -------
-    Path
-        The manifest's path.
+        What else to record: title, period, vintage, provenance, seed, draws,
+        timing, the signature record...
     """
-    content: dict[str, Any] = {
-        "format": "wfplan-assessment-bundle/1",
-        **fields,
-        "environment": environment(),
-        "files": {name: sha256_of(bundle / name) for name in bundle_files(bundle)},
-    }
-    content["manifest_sha256"] = _self_hash(content)
-    path = bundle / MANIFEST
-    path.write_text(json.dumps(content, indent=2, sort_keys=True, default=str) + "\n",
-                    encoding="utf-8")
-    return path
+    return seal_manifest(bundle, {"format": FORMAT, **fields, "environment": environment()})
+
+
+def seal_manifest(bundle: Path, content: Mapping[str, Any]) -> bytes:
+    """Hash every file of ``bundle`` into ``content``, add its self-hash, write it; return bytes.
+
+    Anyone can call this after editing a bundle ("re-sealing"): the bundle is then
+    consistent again. Only a signature (``manifest.sig``) by a key the verifier
+    trusts shows who made it.
+    """
+    sealed = {k: v for k, v in content.items() if k not in ("files", "manifest_sha256")}
+    sealed["files"] = {name: sha256_of(bundle / name) for name in bundle_files(bundle)}
+    sealed["manifest_sha256"] = _self_hash(sealed)
+    data = (json.dumps(sealed, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")
+    (bundle / MANIFEST).write_bytes(data)
+    return data
 
 
 @dataclass(frozen=True)
@@ -127,14 +165,19 @@ class Finding:
 def read_manifest(bundle: Path) -> tuple[dict[str, Any] | None, list[Finding]]:
     """Read a bundle's manifest and check its own hash."""
     path = bundle / MANIFEST
-    if not path.is_file():
+    if not path.is_file() or path.is_symlink():
         return None, [Finding(MANIFEST, "missing: this is not an assessment bundle, or the "
                                         "manifest was deleted")]
+    return parse_manifest(path.read_bytes())
+
+
+def parse_manifest(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """Parse a manifest's bytes and check its own hash."""
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        content = json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return None, [Finding(MANIFEST, f"not valid JSON ({exc}): it was edited or damaged")]
-    if not isinstance(content, dict) or "files" not in content:
+    if not isinstance(content, dict) or not isinstance(content.get("files"), dict):
         return None, [Finding(MANIFEST, "has no file list: it was edited or damaged")]
     if content.get("manifest_sha256") != _self_hash(content):
         return content, [Finding(MANIFEST, "its content does not match its own hash "

@@ -1,26 +1,88 @@
-"""Fill the report's data contract from a computed assessment."""
+"""Fill the report's data contract from a computed assessment.
+
+``wfplan assess`` and ``wfplan verify`` both render the report with
+:func:`render_bundle_report`, from the bundle's own files (results and tables as
+read back from Parquet) and the :class:`Stamp` recorded in its manifest, so that
+verify can re-render ``report.html``, ``report.pdf`` and ``tables.xlsx`` and
+compare them byte for byte.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 
-from wfplan import __version__
 from wfplan.assessment.compute import Computed
 from wfplan.assessment.config import AssessmentConfig
 from wfplan.assessment.project import ScenarioFile
 from wfplan.dataset import codelists
+from wfplan.dataset.disclosure import disclosure_text
 from wfplan.report import derive
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """What the report says about its bundle: each is recorded in ``manifest.json``.
+
+    Nothing the report shows depends on the time or place it is rendered, so a
+    re-render from the bundle is identical.
+    """
+
+    bundle_name: str
+    created: datetime
+    package_version: str
+    core_sha256: str
+    previous_assessment: str | None = None
+    signer: str | None = None
+    fingerprint: str | None = None
+    #: The disclosure sentence (:meth:`wfplan.dataset.disclosure.Disclosure.text`).
+    disclosure: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """Return the manifest fields that record this stamp (besides version and digest)."""
+        return {"bundle_name": self.bundle_name,
+                "created": self.created.isoformat(timespec="seconds"),
+                "previous_assessment": self.previous_assessment}
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any], core_sha256: str) -> Stamp:
+        """Return the stamp a manifest records (``core_sha256`` as recomputed from the files).
+
+        Raises
+        ------
+        ValueError
+            If the manifest lacks a field or a field has the wrong form.
+        """
+        signature = manifest.get("signature")
+        signer = str(signature["signer"]) if isinstance(signature, dict) else None
+        fingerprint = str(signature["fingerprint"]) if isinstance(signature, dict) else None
+        return cls(bundle_name=str(manifest["bundle_name"]),
+                   created=datetime.fromisoformat(str(manifest["created"])),
+                   package_version=str(manifest["environment"]["wfplan"]),
+                   core_sha256=core_sha256,
+                   previous_assessment=manifest.get("previous_assessment"),
+                   signer=signer, fingerprint=fingerprint,
+                   disclosure=disclosure_text(manifest.get("disclosure")))
+
+
+def render_bundle_report(config: AssessmentConfig, base: date, computed: Computed,
+                         provenance: pd.DataFrame, files: list[ScenarioFile],
+                         stamp: Stamp) -> dict[str, bytes]:
+    """Return the report files of a bundle (``report.html``, ``report.pdf``, ``tables.xlsx``)."""
+    from wfplan.report.render import render_report
+
+    return render_report(report_data(config, base, computed, provenance, files, stamp))
+
+
 def report_data(config: AssessmentConfig, base: date, computed: Computed,
-                provenance: pd.DataFrame, files: list[ScenarioFile], *, bundle_name: str,
-                core_sha256: str, previous: Path | None = None,
-                disclosure: str | None = None) -> ReportData:
+                provenance: pd.DataFrame, files: list[ScenarioFile],
+                stamp: Stamp) -> ReportData:
     """Return the :class:`ReportData` of an assessment (England headline, regional position).
 
     The England totals (every staff group, each sector) are rows of the
@@ -44,8 +106,8 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         title=config.title,
         assessment_period=f"{config.period}: projections {base.year} to "
                           f"{base.year + config.horizon}",
-        vintage=config.vintage, package_version=__version__, seed=config.seed,
-        draws=config.draws, created=datetime.now(UTC), base_year=base.year,
+        vintage=config.vintage, package_version=stamp.package_version, seed=config.seed,
+        draws=config.draws, created=stamp.created, base_year=base.year,
         area_name="England", sources=derive.sources_from_ingests(provenance),
         totals=totals, headline=groups,
         position_region=region, position_icb=computed.tables["position_icb"],
@@ -56,10 +118,12 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         intervention_details=derive.intervention_details_from_metadata(metadata),
         data_gaps=gaps, ethnicity=bands, ethnic_minority_overall=overall,
         wellbeing=derive.wellbeing_from_position(region), parameters=parameters,
-        assumptions=assumptions, bundle_name=bundle_name, manifest_sha256=core_sha256,
+        assumptions=assumptions, bundle_name=stamp.bundle_name,
+        manifest_sha256=stamp.core_sha256,
         comparison=_change_rows(computed.tables.get("comparison")),
-        previous_assessment=previous.name if previous is not None else None,
-        disclosure=disclosure,
+        previous_assessment=stamp.previous_assessment,
+        signer=stamp.signer, signer_fingerprint=stamp.fingerprint,
+        disclosure=stamp.disclosure,
     )
 
 

@@ -237,3 +237,31 @@ class Disclosure:
                 f"({cells:,} counts of 1 to {self.policy.threshold - 1} people suppressed, "
                 f"every other count rounded to the nearest {self.policy.rounding}; NHS "
                 "Digital practice); every figure is computed from the controlled inputs")
+
+
+def disclosure_from_manifest(field: object) -> Disclosure | None:
+    """Return the :class:`Disclosure` a manifest's ``disclosure`` field records, if any.
+
+    A bundle's report is re-rendered from its manifest by ``wfplan verify``; the
+    sentence it states (:meth:`Disclosure.text`) must come from what the manifest
+    records, not from a fresh count.
+    """
+    if not isinstance(field, dict) or field.get("status") not in (PUBLIC, RESTRICTED):
+        return None
+    small = {str(k): int(v) for k, v in dict(field.get("small_cells_before_control") or {})
+             .items()}
+    controlled = None
+    if field.get("control_applied"):
+        controlled = {str(name): Controlled(int(c["cells_suppressed"]), int(c["counts_rounded"]),
+                                            1.0, float(c["share_of_people_suppressed"]))
+                      for name, c in dict(field.get("controlled") or {}).items()}
+    return Disclosure(str(field["status"]), small, controlled)
+
+
+def disclosure_text(field: object) -> str | None:
+    """Return the report's disclosure sentence for a manifest's ``disclosure`` field."""
+    try:
+        found = disclosure_from_manifest(field)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ValueError(f"the manifest's disclosure field is malformed ({error})") from None
+    return None if found is None else found.text()

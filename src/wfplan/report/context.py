@@ -95,7 +95,8 @@ class ReportData:
     draws : int
         Monte Carlo draws N (draw 0, the principal run, is extra).
     created : datetime
-        When the assessment was made (shown, and written into ``tables.xlsx``).
+        When the assessment was made (``created`` in the manifest): shown, and the
+        date inside ``report.pdf`` and ``tables.xlsx``, so a re-render is identical.
     base_year : int
         Calendar year of the base census (year 0 of the projection).
     area_name : str
@@ -161,6 +162,11 @@ class ReportData:
         :data:`CHANGE_COLUMNS`: what changed since :attr:`previous_assessment`.
     previous_assessment : str, optional
         Name of the previous assessment compared with.
+    signer : str, optional
+        Who signed the bundle (``wfplan assess --sign``); None for an unsigned one.
+    signer_fingerprint : str, optional
+        The SHA-256 fingerprint of the signer's public key (``SHA256:...``, as
+        ``ssh-keygen -l`` shows it), which a verifier checks the key against.
     licence : str
         Licence of the report and its tables.
     disclosure : str, optional
@@ -200,6 +206,8 @@ class ReportData:
     manifest_sha256: str
     comparison: pd.DataFrame | None = None
     previous_assessment: str | None = None
+    signer: str | None = None
+    signer_fingerprint: str | None = None
     licence: str = OGL
     disclosure: str | None = None
 

@@ -5,6 +5,11 @@ page numbers and no awkward breaks inside tables and charts), so both show the
 same charts and numbers. WeasyPrint is given a URL fetcher that allows only
 ``data:`` URLs: the page needs nothing else, and nothing is fetched.
 
+The PDF is reproducible: its creation and modification dates are the
+assessment's (``created``, from the manifest), it has no file identifier and no
+XMP packet (which would carry a random id), so the same page and date give the
+same bytes with the same WeasyPrint and fonts.
+
 The report's typeface is Arial, or Liberation Sans, which has Arial's metrics
 (Debian package ``fonts-liberation``). Where neither is installed, fontconfig
 gives WeasyPrint another font, whose other widths move the line and page
@@ -15,6 +20,7 @@ breaks and can change the page count: :func:`write_pdf` then warns
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -37,7 +43,8 @@ def _fetcher() -> Any:
     return URLFetcher(allowed_protocols=("data",))
 
 
-def write_pdf(html: str, path: Path, *, title: str | None = None) -> Path:
+def write_pdf(html: str, path: Path, *, title: str | None = None,
+              created: datetime | None = None) -> Path:
     """Write ``html`` as a tagged A4 PDF to ``path`` and return the path.
 
     Parameters
@@ -48,7 +55,16 @@ def write_pdf(html: str, path: Path, *, title: str | None = None) -> Path:
         Where to write the PDF.
     title : str, optional
         Document title for the PDF metadata (default: the page's ``<title>``).
+    created : datetime, optional
+        The PDF's creation and modification date (default: none recorded).
     """
+    path.write_bytes(pdf_bytes(html, title=title, created=created, name=path.name))
+    return path
+
+
+def pdf_bytes(html: str, *, title: str | None = None, created: datetime | None = None,
+              name: str = "report.pdf") -> bytes:
+    """Return ``html`` printed as a tagged A4 PDF (see :func:`write_pdf`)."""
     from weasyprint import CSS, HTML
 
     fetcher = _fetcher()
@@ -57,9 +73,13 @@ def write_pdf(html: str, path: Path, *, title: str | None = None) -> Path:
         stylesheets=[paged])
     if title:
         document.metadata.title = title
-    document.write_pdf(path, pdf_tags=True)
-    _warn_if_set_in_another_font(document, path)
-    return path
+    if created is not None:
+        stamp = created.astimezone(UTC) if created.tzinfo else created.replace(tzinfo=UTC)
+        document.metadata.created = document.metadata.modified = \
+            stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = document.write_pdf(pdf_tags=True, pdf_identifier=False)
+    _warn_if_set_in_another_font(document, Path(name))
+    return bytes(data)
 
 
 def _warn_if_set_in_another_font(document: Any, path: Path) -> None:

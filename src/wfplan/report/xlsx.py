@@ -7,13 +7,19 @@ written as ``*`` (NHS Digital disclosure control). The ``notes`` sheet comes
 first: what the workbook is, the licence, and each sheet's source and period,
 followed by every input file with its publisher, period, licence and SHA-256.
 Every text cell is text, never a formula (:mod:`wfplan.spreadsheet`).
+
+The workbook is reproducible: its document dates (``docProps/core.xml``) and
+the time stamp of every part of its zip file are the assessment's ``created``,
+so the same data gives the same bytes.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import zipfile
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from wfplan.report import format as fmt
 from wfplan.report.context import OGL_ATTRIBUTION, ReportData
@@ -207,6 +214,8 @@ def _notes(sheet: Worksheet, data: ReportData,
         ("Seed and draws", f"seed {data.seed}, {data.draws:,} draws"),
         ("Assessment bundle", data.bundle_name),
         ("Manifest SHA-256", data.manifest_sha256),
+        ("Signed by", f"{data.signer}, Ed25519 public key fingerprint {data.signer_fingerprint}"
+         if data.signer else "Not signed"),
         ("Licence", f"{data.licence}. {OGL_ATTRIBUTION}"),
         ("FTE basis", "Full-time equivalent on a 37.5-hour week"),
         ("Disclosure control", "Counts from 1 to 4 are shown as * (NHS Digital practice)"),
@@ -244,6 +253,12 @@ def _notes(sheet: Worksheet, data: ReportData,
 
 def write_xlsx(data: ReportData, path: Path) -> Path:
     """Write ``tables.xlsx`` (a notes sheet, then one sheet per table) and return its path."""
+    path.write_bytes(xlsx_bytes(data))
+    return path
+
+
+def xlsx_bytes(data: ReportData) -> bytes:
+    """Return ``tables.xlsx`` as bytes: the same data always gives the same bytes."""
     workbook = Workbook()
     notes = workbook.active
     assert notes is not None
@@ -259,5 +274,27 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
     workbook.properties.created = created
     workbook.properties.modified = created
     text_cells(workbook)  # text from the data (codes, names) is never a live formula
-    workbook.save(path)
-    return path
+    return _reproducible_zip(workbook, created)
+
+
+def _reproducible_zip(workbook: Workbook, stamp: datetime) -> bytes:
+    """Save ``workbook`` with every zip entry dated ``stamp`` (openpyxl dates them now).
+
+    ``openpyxl``'s ``Workbook.save`` also sets the modification date to now, so
+    the workbook is written with its :class:`ExcelWriter`, which keeps the dates
+    set above, and then copied entry by entry with fixed dates and attributes.
+    """
+    written = io.BytesIO()
+    with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()
+    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute,
+                 stamp.second)
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(written) as source, \
+            zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(entry))
+    return fixed.getvalue()
