@@ -310,11 +310,18 @@ def test_unmapped_warnings_give_the_spreadsheet_row(kit: Kit, base_db: Path) -> 
 # -- record-level extracts --------------------------------------------------------------------
 
 
+def _pseudonym_key(kit: Kit) -> tuple[str, ...]:
+    """Make a pseudonym key outside the database, as a user would, and name it for ingest."""
+    key = kit.tmp_path / "person.key"
+    assert kit.cli("keys", "pseudonym", "--out", key).exit_code == 0
+    return ("--pseudonym-key", str(key))
+
+
 def test_ambiguous_periods_of_a_record_level_extract_are_warned(kit: Kit, base_db: Path) -> None:
     path = kit.write(kit.tmp_path / "esr.csv", "\n".join([
         "period,person_id,org_code,staff_group,fte", "01/02/2025,a,RBB,managers,1",
         "03/04/2025,a,RBB,managers,1", "03/04/2025,b,RBB,managers,1"]) + "\n")
-    result = kit.loaded(base_db, path)
+    result = kit.loaded(base_db, path, extra=_pseudonym_key(kit))
     warning = kit.plain(result.stderr)
     assert ("warning: esr.csv, row 1 (line 2), column 'period': value '01/02/2025': could be day "
             "first or month first; read day first (1 February 2025)") in warning
@@ -325,7 +332,7 @@ def test_a_record_level_extract_without_fte_still_loads(kit: Kit, base_db: Path)
     path = kit.write(kit.tmp_path / "esr.csv", "\n".join([
         "period,person_id,org_code,staff_group", "2025-03,a,RBB,managers",
         "2025-03,b,RBB,managers"]) + "\n")
-    result = kit.loaded(base_db, path)
+    result = kit.loaded(base_db, path, extra=_pseudonym_key(kit))
     assert "empty in every row" not in kit.plain(result.stderr)
     stored = kit.read_back(base_db, "SELECT headcount, fte FROM staff_in_post "
                                     "WHERE org_code = 'RBB'")
