@@ -21,12 +21,16 @@ import gc
 import json
 import os
 import resource
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from wfplan.model import parse_scenario, run, to_long
 from wfplan.model.reference import reference_run
-from wfplan.model.synthetic import synthetic_inputs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from synthetic import synthetic_inputs
 
 FULL = {"areas": 42, "groups": 20, "ages": 10, "years": 15, "draws": 1000, "org_areas": 220}
 SMALL = {"areas": 4, "groups": 8, "ages": 4, "years": 5, "draws": 20, "org_areas": 12}

@@ -267,8 +267,8 @@ def test_the_demo_from_aggregated_extracts_gives_the_figures_of_its_organisation
     from wfplan.assessment.compute import RESULT_KEYS, compute
     from wfplan.assessment.config import load_config, scenario_paths
     from wfplan.assessment.extract import extract, load_extracts, vintage_rows
-    from wfplan.assessment.project import read_scenario
     from wfplan.assessment.verify import compare_frames
+    from wfplan.runs.project import read_scenario
 
     config = load_config(world["folder"] / "first.toml").model_copy(update={"draws": 5})
     files = [read_scenario(p) for p in scenario_paths(config, world["folder"] / "first.toml")]

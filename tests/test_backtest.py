@@ -18,12 +18,12 @@ import pytest
 
 import handmade_vintage as hv
 from shared_data import real
-from wfplan.assessment.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest
-from wfplan.assessment.inputs import build_inputs
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
+from wfplan.inputs.build import build_inputs
 from wfplan.model import parse_scenario, run
+from wfplan.runs.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest
 
 if TYPE_CHECKING:
     from conftest import Kit

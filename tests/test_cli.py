@@ -125,7 +125,7 @@ def test_unexpected_failure_is_exit_1_without_traceback(kit: Kit, tmp_path: Path
 
 def test_a_commands_own_exit_code_is_not_reported_as_a_bug(capsys: pytest.CaptureFixture[str]
                                                            ) -> None:
-    from wfplan.cli_common import guard
+    from wfplan.cli.common import guard
 
     def refuse() -> None:
         raise typer.Exit(4)  # e.g. 'wfplan demo' when its bundle does not verify

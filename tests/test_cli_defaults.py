@@ -205,7 +205,7 @@ def test_backtest_periods_accept_months_and_list_the_censuses(kit: Kit, hand_db:
 
 
 def test_the_packaged_scenarios_are_the_repository_scenarios() -> None:
-    from wfplan.assessment.project import shipped_scenarios
+    from wfplan.runs.project import shipped_scenarios
 
     repository = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
     assert repository == sorted(p.name for p in PACKAGED.glob("*.toml")) == [
@@ -228,7 +228,7 @@ def test_the_packaged_scenarios_are_in_the_package_data() -> None:
 
 def test_scenarios_are_found_by_name_from_any_folder(kit: Kit, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from wfplan.assessment.project import find_scenario, read_scenario
+    from wfplan.runs.project import find_scenario, read_scenario
 
     monkeypatch.chdir(tmp_path)
     for name in ("baseline", "ltwp", "ltwp.toml"):

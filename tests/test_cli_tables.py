@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import handmade_vintage as hv
 from wfplan.assessment.verify import compare_frames
 from wfplan.cli import app
-from wfplan.cli_display import Column, fixed, metrics_table, print_table
+from wfplan.cli.display import Column, fixed, metrics_table, print_table
 from wfplan.dataset.store import DuckDBStore
 
 if TYPE_CHECKING:
@@ -146,8 +146,9 @@ def test_project_headline_shows_staff_group_names(kit: Kit, hand_db: Path,
 
 
 def test_gaps_show_sector_names_from_the_code_list(kit: Kit) -> None:
+    from wfplan.analysis.gaps import SECTOR_NAMES
     from wfplan.dataset import codelists
-    from wfplan.dataset.gaps import SECTOR_NAMES, format_cell
+    from wfplan.report.gaps_page import format_cell
 
     for row in codelists.get("sector").rows:
         assert SECTOR_NAMES[row["code"]] == row["name"]
@@ -216,7 +217,7 @@ def test_backtest_and_gaps_csv_have_no_float_noise(kit: Kit, hand_db: Path) -> N
 
 
 def test_numbers_are_never_shown_as_minus_zero() -> None:
-    from wfplan.dataset.gaps import format_cell
+    from wfplan.report.gaps_page import format_cell
 
     assert fixed(-0.04) == "0"
     assert fixed(-0.04, 1) == "0.0"
@@ -240,7 +241,7 @@ def test_verify_names_a_difference_with_just_enough_digits() -> None:
 
 
 def test_split_tables_share_the_columns_evenly() -> None:
-    from wfplan.cli_display import layout
+    from wfplan.cli.display import layout
 
     columns = [Column("area", key=True), *(Column(f"m{i}", right=True) for i in range(13))]
     rows = [["England", *(["1,234,567.8"] * 13)]]

@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 import typer
 
-from wfplan.cli_common import guard
+from wfplan.cli.common import guard
 
 if TYPE_CHECKING:
     from conftest import Kit
@@ -84,7 +84,7 @@ def test_a_library_deprecation_warning_under_warnings_as_errors_is_shown_not_a_b
     shown = capsys.readouterr().err.splitlines()
     # openpyxl points the warning at its caller, here guard itself
     assert shown == ["warning: Call to deprecated function get_sheet_names (Use "
-                     "wb.sheetnames). (DeprecationWarning at wfplan.cli_common)"]
+                     "wb.sheetnames). (DeprecationWarning at wfplan.cli.common)"]
 
 
 def test_a_warning_a_filter_inside_the_command_makes_an_error_is_not_called_a_bug(

@@ -19,18 +19,18 @@ import pytest
 from typer.testing import CliRunner
 
 import handmade_vintage as hv
+from wfplan.analysis import disclosure
 from wfplan.assessment.bundle import assess
 from wfplan.assessment.compute import compute
 from wfplan.assessment.config import load_config
 from wfplan.assessment.extract import extract, load_extracts, vintage_rows
-from wfplan.assessment.inputs import build_inputs
 from wfplan.assessment.manifest import _self_hash
-from wfplan.assessment.project import read_scenario
 from wfplan.assessment.verify import compare_frames, verify
 from wfplan.cli import app
-from wfplan.dataset import disclosure
 from wfplan.dataset.store import DuckDBStore
+from wfplan.inputs.build import build_inputs
 from wfplan.model import LabelledArray, ModelInputs
+from wfplan.runs.project import read_scenario
 
 BASE = pd.Timestamp(hv.LATER).date()
 

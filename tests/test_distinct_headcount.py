@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from wfplan.analysis.metrics import Query, current_position, net_change
 from wfplan.dataset import distinct, schema
 from wfplan.dataset.ingest import ingest
-from wfplan.dataset.metrics import Query, current_position, net_change
 from wfplan.dataset.store import DuckDBStore
 
 HEADER = ("Data_source,CENSUS_YEAR,CENSUS_MONTH,PCN_CODE,PCN_NAME,SUB_ICB_CODE,SUB_ICB_NAME,"

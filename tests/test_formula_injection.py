@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 import handmade_vintage as hv
 from wfplan.assessment.bundle import assess
-from wfplan.assessment.outputs import write_results
 from wfplan.cli import app
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
+from wfplan.runs.outputs import write_results
 from wfplan.spreadsheet import FORMULA_STARTS, csv_safe
 
 FORMULA = "=cmd|' /C calc'!A0"

@@ -13,10 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from shared_data import real
+from wfplan.analysis.gaps import GapReport, gap_report, rank
 from wfplan.cli import app
-from wfplan.dataset.gaps import GapReport, gap_report, rank, render_html
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
+from wfplan.report.gaps_page import render_html
 
 if TYPE_CHECKING:
     from conftest import DemoBuild

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from wfplan.cli_projection import headline_tables
+from wfplan.cli.projection import headline_tables
 from wfplan.dataset import codelists
 
 TOTALS = ["all_staff_groups", "all_nhs_trust", "all_primary_care", "all_social_care"]

@@ -254,7 +254,7 @@ def test_real_mapping_flows_and_finding(real_store) -> None:
 def test_real_headcount_counts_each_person_once_at_every_level(real_store) -> None:
     from datetime import date
 
-    from wfplan.dataset.metrics import Query, current_position
+    from wfplan.analysis.metrics import Query, current_position
 
     store, report = real_store
     march = date(2021, 3, 31)
@@ -310,7 +310,7 @@ def test_unseen_later_edition_imports_with_warnings(tmp_path: Path, store) -> No
 
 
 def test_net_change_between_the_two_latest_censuses(tmp_path: Path, store) -> None:
-    from wfplan.dataset import metrics
+    from wfplan.analysis import metrics
 
     lines = [HEADER,
              row(2021, 3, "U00070", DPC, "Pharmacists", "1", "1"),
@@ -338,7 +338,7 @@ def test_net_change_between_the_two_latest_censuses(tmp_path: Path, store) -> No
 
 
 def test_no_net_change_without_a_flag(tmp_path: Path, store) -> None:
-    from wfplan.dataset import metrics
+    from wfplan.analysis import metrics
 
     path = tmp_path / "staff_in_post.csv"
     path.write_text("period,org_code,staff_group,headcount,fte\n2024-03,E92000001,gp,1,1\n"
@@ -351,7 +351,7 @@ def test_no_net_change_without_a_flag(tmp_path: Path, store) -> None:
 
 @pytest.mark.realdata
 def test_real_net_change_june_to_september_2021(real_store) -> None:
-    from wfplan.dataset import metrics
+    from wfplan.analysis import metrics
 
     store, _ = real_store
     change = metrics.net_change(store, metrics.Query("real", "england"))

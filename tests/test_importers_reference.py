@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import shared_data
-from wfplan.dataset import metrics
+from wfplan.analysis import metrics
 from wfplan.dataset.importers.ods import _chain, _Record, edition_of
 from wfplan.dataset.ingest import IngestReport, ingest
 from wfplan.dataset.store import DuckDBStore

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 import handmade_vintage as hv
-from wfplan.assessment import bands
-from wfplan.assessment.inputs import build_inputs
-from wfplan.assessment.source import years_between
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
+from wfplan.inputs import bands
+from wfplan.inputs.build import build_inputs
+from wfplan.inputs.source import years_between
 from wfplan.model import ModelInputs
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from wfplan.analysis.metrics import METRIC_COLUMNS, UNMAPPED, Query, current_position
 from wfplan.dataset import codelists
 from wfplan.dataset.ingest import ingest
-from wfplan.dataset.metrics import METRIC_COLUMNS, UNMAPPED, Query, current_position
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 

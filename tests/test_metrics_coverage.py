@@ -3,7 +3,7 @@
 Small hand-made vintages: NHS trusts RAA (London) and RDD (South West), and GP
 practices UAA and UDD (primary care) in the same ICBs. The NHS Staff Survey and
 sickness absence come from the trusts only. Every figure says which sectors
-and period it covers (:mod:`wfplan.dataset.metrics_coverage`).
+and period it covers (:mod:`wfplan.analysis.metrics_coverage`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 
+from wfplan.analysis.metrics import Query, current_position, position_with_coverage
+from wfplan.analysis.metrics_coverage import coverage_table, pick_survey_year, survey_year_of
 from wfplan.dataset.ingest import ingest
-from wfplan.dataset.metrics import Query, current_position, position_with_coverage
-from wfplan.dataset.metrics_coverage import coverage_table, pick_survey_year, survey_year_of
 from wfplan.dataset.store import DuckDBStore
 
 if TYPE_CHECKING:

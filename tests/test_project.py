@@ -12,19 +12,19 @@ import pyarrow.parquet as pq
 import pytest
 
 import handmade_vintage as hv
-from wfplan.assessment.inputs import build_inputs
-from wfplan.assessment.outputs import LICENCE, write_results
-from wfplan.assessment.project import (
+from wfplan.dataset.ingest import ingest
+from wfplan.dataset.store import DuckDBStore
+from wfplan.errors import InputError
+from wfplan.inputs.build import build_inputs
+from wfplan.model import aggregate, load_scenario_text, run
+from wfplan.runs.outputs import LICENCE, write_results
+from wfplan.runs.project import (
     combined,
     headline,
     project,
     read_scenario,
     side_by_side,
 )
-from wfplan.dataset.ingest import ingest
-from wfplan.dataset.store import DuckDBStore
-from wfplan.errors import InputError
-from wfplan.model import aggregate, load_scenario_text, run
 
 FIELDS = {"base_vintage": '"hand"', "base_period": '"2024-03-31"', "horizon": "15",
           "level": '"icb"', "draws": "30", "seed": "7"}
@@ -290,7 +290,7 @@ def test_organisations_add_up_to_icbs_with_regional_demography(no_flows: DuckDBS
 
 def test_runs_too_large_for_a_table_are_refused(hand: DuckDBStore, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import wfplan.assessment.project as project_module
+    import wfplan.runs.project as project_module
 
     monkeypatch.setattr(project_module, "MAX_ROWS", 1_000)
     with pytest.raises(InputError, match="would make a table of about 13,824 rows"):

@@ -1,7 +1,7 @@
 """The report layer: content, formats, determinism, the PDF pages and tables.xlsx.
 
 The report is built from a real model run on synthetic inputs and the real demo
-vintage's metrics and gap report (``wfplan.report.example``), plus small hand-made
+vintage's metrics and gap report (``tests/example_report.py``), plus small hand-made
 frames for the derivation helpers. Tests that need pdftoppm fail in CI (``CI``
 set) when it is missing and are skipped elsewhere.
 """
@@ -25,6 +25,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from example_report import example_report_data
 from wfplan.report import (
     ReportData,
     charts,
@@ -36,7 +37,6 @@ from wfplan.report import (
     write_report,
 )
 from wfplan.report import format as fmt
-from wfplan.report.example import example_report_data
 from wfplan.report.html import render_html
 from wfplan.report.pdf import write_pdf
 from wfplan.report.sections import SECTIONS

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from wfplan.report.example import example_report_data
+from example_report import example_report_data
 from wfplan.report.html import render_html
 
 if TYPE_CHECKING:

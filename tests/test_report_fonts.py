@@ -4,7 +4,7 @@ Fontconfig reads its configuration once per process, so each case runs in a
 subprocess with ``FONTCONFIG_FILE`` naming a configuration written to tmp_path:
 one whose only fonts are the DejaVu fonts matplotlib ships (a machine without
 fonts-liberation), one with the Liberation fonts as well. The PDF is written
-through :func:`wfplan.cli_common.guard`, as every command writes it, so the
+through :func:`wfplan.cli.common.guard`, as every command writes it, so the
 warning is checked as a command shows it.
 """
 
@@ -24,7 +24,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-from wfplan.cli_common import guard
+from wfplan.cli.common import guard
 from wfplan.report.pdf import write_pdf
 
 css = files("wfplan.report").joinpath("static/report.css").read_text(encoding="utf-8")

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 import handmade_vintage as hv
-from wfplan.assessment.inputs import build_inputs
-from wfplan.assessment.source import Assumptions
-from wfplan.assessment.training import intake_census_year, last_known_start, read_training
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
+from wfplan.inputs.build import build_inputs
+from wfplan.inputs.source import Assumptions
+from wfplan.inputs.training import intake_census_year, last_known_start, read_training
 from wfplan.model import parse_scenario, run
 
 

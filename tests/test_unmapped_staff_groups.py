@@ -18,11 +18,11 @@ import pytest
 
 import handmade_vintage as hv
 from wfplan.assessment.bundle import assess
-from wfplan.assessment.inputs import build_inputs
 from wfplan.dataset import codelists
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
+from wfplan.inputs.build import build_inputs
 
 if TYPE_CHECKING:
     from conftest import Kit

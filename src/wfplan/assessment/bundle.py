@@ -41,20 +41,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from wfplan.assessment.compare import compare_bundles
 from wfplan.assessment.compute import Computed, Step, compute
 from wfplan.assessment.config import AssessmentConfig, load_config, scenario_paths
 from wfplan.assessment.extract import extract, load_extracts
-from wfplan.assessment.inputs import resolve_period
-from wfplan.assessment.manifest import SIGNATURE, sha256_of, write_manifest
-from wfplan.assessment.project import ScenarioFile, read_scenario
+from wfplan.assessment.manifest import (
+    CONFIG_FILE,
+    METADATA_FILE,
+    RESULTS_FILE,
+    SIGNATURE,
+    sha256_of,
+    write_manifest,
+)
 from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.signing import SigningKey, load_signing_key
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
+from wfplan.inputs.build import resolve_period
+from wfplan.runs.project import ScenarioFile, read_scenario
 
-CONFIG_FILE = "assessment.toml"
-RESULTS_FILE = "results.parquet"
-METADATA_FILE = "metadata.json"
 #: Files whose digest the report quotes (everything but the report itself).
 CORE_PREFIXES = ("inputs/", "scenarios/", "tables/", CONFIG_FILE, RESULTS_FILE, METADATA_FILE)
 
@@ -223,7 +228,6 @@ def _compute_in(work: Path, config: AssessmentConfig, files: list[ScenarioFile],
     finally:
         memory.close()
     if previous is not None:
-        from wfplan.assessment.compare import compare_bundles
 
         note(f"comparing with {previous}")
         computed.tables["comparison"] = compare_bundles(previous, work, step=note)

@@ -3,7 +3,7 @@
 An assessment reads its facts by area (England, NHS region, ICB) and staff
 group, never by organisation: organisations only say where staff are (their ICB,
 region and sector) and which of them report flows and vacancies (the "reporting
-cells" of :mod:`wfplan.assessment.flows` and :mod:`wfplan.dataset.metrics`).
+cells" of :mod:`wfplan.inputs.flows` and :mod:`wfplan.analysis.metrics`).
 So the extract replaces each organisation by a **cell**: every organisation of
 one ICB, region and sector whose rows for a staff group report the same things.
 A cell's code is ``~ICB~region~sector~FFV`` (``-`` for none; the three flags say
@@ -47,9 +47,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from wfplan.analysis.metrics_coverage import pick_survey_year
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import AREA_ROWS, placement_cte
-from wfplan.dataset.metrics_coverage import pick_survey_year
 from wfplan.dataset.store import Store
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -238,7 +238,7 @@ def fact_cells(store: Store, table: str, vintage: str, found: Periods) -> pa.Tab
 def ethnicity_rows(store: Store, vintage: str, found: Periods) -> pa.Table:
     """Return England's staff in post by grade and ethnic group at the ethnicity census.
 
-    As :func:`wfplan.dataset.metrics.ethnic_minority_by_band` reads them: the rows
+    As :func:`wfplan.analysis.metrics.ethnic_minority_by_band` reads them: the rows
     reported for areas where the vintage has England rows with an ethnic group,
     else the organisations' rows. No other figure reads these rows (they are area
     rows: every other sum leaves them out).
@@ -289,7 +289,7 @@ def education_rows(store: Store, vintage: str, found: Periods) -> pa.Table:
     """Return education summed nationally by year, staff group, completion rate and duration.
 
     Rows giving places count their places; rows without places, their starters
-    (as :mod:`wfplan.assessment.training` reads them); provider, programme and
+    (as :mod:`wfplan.inputs.training` reads them); provider, programme and
     region are dropped.
     """
     sql = ("SELECT academic_year, NULL AS provider, NULL AS programme, staff_group, "

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from wfplan.assessment.bundle import CONFIG_FILE
 from wfplan.assessment.compute import Step, run_scenarios
 from wfplan.assessment.config import AssessmentConfig, load_config
 from wfplan.assessment.extract import load_extracts
-from wfplan.assessment.project import ScenarioFile, read_scenario
+from wfplan.assessment.manifest import CONFIG_FILE
 from wfplan.dataset import codelists
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
+from wfplan.runs.project import ScenarioFile, read_scenario
 
 HORIZONS = (5, 10, 15)
 CHANGE_COLUMNS = ("scenario", "staff_group", "horizon_years", "old_gap_fte", "new_gap_fte",

@@ -15,15 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from wfplan.analysis.gaps import gap_report
+from wfplan.analysis.metrics import Query, current_position, ethnic_minority_by_band
 from wfplan.assessment.config import AssessmentConfig
 from wfplan.assessment.extract import carried_gaps
-from wfplan.assessment.inputs import build_inputs
-from wfplan.assessment.project import Projection, ScenarioFile, project_one, with_overrides
-from wfplan.dataset.gaps import gap_report
-from wfplan.dataset.metrics import Query, current_position, ethnic_minority_by_band
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
+from wfplan.inputs.build import build_inputs
 from wfplan.model import ModelInputError, ModelInputs
+from wfplan.runs.project import Projection, ScenarioFile, project_one, with_overrides
 
 #: Called with a description of the step under way.
 Step = Callable[[str], None]

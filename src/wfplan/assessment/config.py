@@ -78,7 +78,7 @@ def scenario_paths(config: AssessmentConfig, config_path: Path) -> list[Path]:
     A bare name that is no file there (``baseline``, ``ltwp.toml``) is the
     scenario of that name shipped with wfplan.
     """
-    from wfplan.assessment.project import shipped_scenarios
+    from wfplan.runs.project import shipped_scenarios
 
     shipped = shipped_scenarios()
     paths = []

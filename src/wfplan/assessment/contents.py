@@ -14,10 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wfplan.assessment.bundle import CONFIG_FILE, METADATA_FILE, RESULTS_FILE
 from wfplan.assessment.extract import carried_files, extract_tables
 from wfplan.assessment.manifest import (
+    CONFIG_FILE,
     MANIFEST,
+    METADATA_FILE,
+    RESULTS_FILE,
     SIGNATURE,
     Finding,
     bundle_files,

@@ -29,10 +29,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from wfplan.analysis import disclosure
+from wfplan.analysis.disclosure import Disclosure
+from wfplan.analysis.gaps import gap_report
 from wfplan.assessment import cells
-from wfplan.dataset import disclosure, schema
-from wfplan.dataset.disclosure import Disclosure
-from wfplan.dataset.gaps import gap_report
+from wfplan.dataset import schema
 from wfplan.dataset.store import DuckDBStore, Store
 from wfplan.errors import InputError, RefusedError
 
@@ -117,7 +118,7 @@ def disclose(tables: dict[str, pa.Table], base: date, *,
     """Return the extracts as published and their disclosure status.
 
     Without ``public`` the extracts are unchanged and marked restricted when they
-    hold small cells. With ``public``, :data:`wfplan.dataset.disclosure.POLICY`
+    hold small cells. With ``public``, :data:`wfplan.analysis.disclosure.POLICY`
     is applied to them (and the importers' free-text notes, which may quote
     counts, are left out of the ingest log).
 

@@ -33,6 +33,10 @@ import wfplan
 MANIFEST = "manifest.json"
 #: The detached signature of the manifest's bytes (not hashed: it signs the manifest).
 SIGNATURE = "manifest.sig"
+#: The bundle's own files at its top level (every module names them from here).
+CONFIG_FILE = "assessment.toml"
+RESULTS_FILE = "results.parquet"
+METADATA_FILE = "metadata.json"
 #: The bundle format: 2 adds signatures, the complete file list and reproducible reports.
 FORMAT = "wfplan-assessment-bundle/2"
 KEY_DEPENDENCIES = ("numpy", "pandas", "pyarrow", "duckdb", "pandera", "pydantic", "scipy",

@@ -16,14 +16,14 @@ from typing import Any
 
 import pandas as pd
 
+from wfplan.analysis.disclosure import disclosure_text
 from wfplan.assessment.compute import Computed
 from wfplan.assessment.config import AssessmentConfig
-from wfplan.assessment.project import ScenarioFile
 from wfplan.dataset import codelists
-from wfplan.dataset.disclosure import disclosure_text
 from wfplan.report import derive
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
+from wfplan.runs.project import ScenarioFile
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Stamp:
     previous_assessment: str | None = None
     signer: str | None = None
     fingerprint: str | None = None
-    #: The disclosure sentence (:meth:`wfplan.dataset.disclosure.Disclosure.text`).
+    #: The disclosure sentence (:meth:`wfplan.analysis.disclosure.Disclosure.text`).
     disclosure: str | None = None
 
     def fields(self) -> dict[str, Any]:

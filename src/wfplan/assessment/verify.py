@@ -55,11 +55,11 @@ from wfplan.assessment.manifest import (
     read_manifest,
     sha256_of,
 )
-from wfplan.assessment.project import ScenarioFile, read_scenario
 from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.rerender import compare_report
 from wfplan.assessment.signing import Authenticity, PublicKey, check_signature
 from wfplan.errors import InputError, WfplanError
+from wfplan.runs.project import ScenarioFile, read_scenario
 
 RELATIVE_TOLERANCE = 1e-9
 MAX_SHOWN = 20

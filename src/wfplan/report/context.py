@@ -26,7 +26,7 @@ HEADLINE_COLUMNS = (
     "gap_fte_p95", "gap_fte_principal", "gap_pct_p50", "gap_pct_p5", "gap_pct_p95",
     "gap_need_fte_p50", "supply_fte_p50", "demand_funded_fte_p50",
 )
-#: Current position by area (``wfplan.dataset.metrics.current_position`` output).
+#: Current position by area (``wfplan.analysis.metrics.current_position`` output).
 POSITION_COLUMNS = (
     "area_code", "area_name", "period", "headcount", "fte", "vacancy_fte", "vacancy_rate",
     "leaver_rate", "sickness_absence_rate",
@@ -53,7 +53,7 @@ INTERVENTION_DETAIL_COLUMNS = (
     "scenario", "name", "type", "staff_group", "area", "start_year", "amount", "ramp_years",
     "cost_per_unit", "source", "owner",
 )
-#: The ranked data gaps (``wfplan.dataset.gaps.GapReport.ranked``).
+#: The ranked data gaps (``wfplan.analysis.gaps.GapReport.ranked``).
 GAP_RANKED_COLUMNS = ("rank", "sector", "severity", "gap", "evidence")
 #: Ethnic-minority share by pay band (:func:`~wfplan.report.derive.ethnicity_from_metrics`).
 ETHNICITY_COLUMNS = ("grade", "period", "minority_headcount", "known_headcount",
@@ -171,7 +171,7 @@ class ReportData:
         Licence of the report and its tables.
     disclosure : str, optional
         The bundle's disclosure status (``restricted: for accredited verifiers…``
-        or ``public: …``), from :class:`wfplan.dataset.disclosure.Disclosure`.
+        or ``public: …``), from :class:`wfplan.analysis.disclosure.Disclosure`.
     """
 
     title: str

@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from wfplan.dataset import codelists
-from wfplan.model.aggregate import ALL_STAFF_GROUPS, is_total, sector_total
+from wfplan.dataset.codelists import staff_group_order
+from wfplan.model.aggregate import is_total
 from wfplan.report.context import (
     COMPARISON_COLUMNS,
     HEADLINE_COLUMNS,
@@ -99,21 +99,6 @@ def _wide(long_df: pd.DataFrame, variables: Sequence[str], years: Sequence[int])
 def _in_order(frame: pd.DataFrame, column: str, order: Iterable[Any]) -> pd.Series:
     position = {value: i for i, value in enumerate(dict.fromkeys(order))}
     return frame[column].map(position)
-
-
-def staff_group_order(codes: Iterable[Any]) -> list[str]:
-    """Return staff-group codes in reading order: England's totals, then the code list's.
-
-    The total over every staff group comes first, then each sector's subtotal
-    (NHS trusts, primary care, social care), then the staff groups in the order
-    of the staff-group code list (NHS trust groups, then primary and social
-    care); codes not in the list follow in the order given.
-    """
-    given = [str(c) for c in dict.fromkeys(codes)]
-    known = [ALL_STAFF_GROUPS, *(sector_total(s) for s in codelists.get("sector").codes),
-             *codelists.get("staff_group").codes]
-    rank = {code: i for i, code in enumerate(known)}
-    return sorted(given, key=lambda c: (rank.get(c, len(known)), given.index(c)))
 
 
 def split_totals(frame: pd.DataFrame, column: str = "staff_group",
@@ -341,7 +326,7 @@ def ethnicity_from_metrics(frame: pd.DataFrame, *, area: str | None = None,
     Parameters
     ----------
     frame : DataFrame
-        ``wfplan.dataset.metrics.ethnic_minority_by_band`` output.
+        ``wfplan.analysis.metrics.ethnic_minority_by_band`` output.
     area : str, optional
         The area code, when the frame holds several.
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
+
+from wfplan.model.aggregate import ALL_STAFF_GROUPS, sector_total
 
 CODELIST_FILES = {
     "region": "regions.csv",
@@ -128,3 +132,18 @@ def staff_group_labels() -> dict[str, str]:
     names = {row["code"]: row["name"] for row in get("staff_group").rows}
     names.update({row["code"]: row["name"] for row in get("staff_group_aggregate").rows})
     return names
+
+
+def staff_group_order(codes: Iterable[Any]) -> list[str]:
+    """Return staff-group codes in reading order: England's totals, then the code list's.
+
+    The total over every staff group comes first, then each sector's subtotal
+    (NHS trusts, primary care, social care), then the staff groups in the order
+    of the staff-group code list (NHS trust groups, then primary and social
+    care); codes not in the list follow in the order given.
+    """
+    given = [str(c) for c in dict.fromkeys(codes)]
+    known = [ALL_STAFF_GROUPS, *(sector_total(s) for s in get("sector").codes),
+             *get("staff_group").codes]
+    rank = {code: i for i, code in enumerate(known)}
+    return sorted(given, key=lambda c: (rank.get(c, len(known)), given.index(c)))

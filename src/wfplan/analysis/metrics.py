@@ -25,7 +25,7 @@ Definitions
 - Share aged 55+ and share of non-UK nationality: among staff whose age band
   (nationality) is known.
 - Burnout rate: staff survey ``burned_out`` share, weighted by respondents, in
-  the survey year matched to the census (:mod:`wfplan.dataset.metrics_coverage`).
+  the survey year matched to the census (:mod:`wfplan.analysis.metrics_coverage`).
 
 :func:`position_with_coverage` also says, for each figure, which sectors and
 period it covers and why it is n/a.
@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wfplan.analysis.metrics_coverage import blank_other_sectors, coverage
+from wfplan.analysis.metrics_query import Aggregator, Query, Used, plus, ratio
 from wfplan.dataset import codelists, distinct
 from wfplan.dataset.geography import UNMAPPED
-from wfplan.dataset.metrics_coverage import blank_other_sectors, coverage
-from wfplan.dataset.metrics_query import Aggregator, Query, Used, plus, ratio
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 
@@ -84,7 +84,7 @@ def position_with_coverage(store: Store, query: Query) -> tuple[pd.DataFrame, pd
     -------
     tuple of pandas.DataFrame
         The current position, and one row per figure with ``metric, shown,
-        sectors, period, note`` (see :func:`wfplan.dataset.metrics_coverage.coverage`).
+        sectors, period, note`` (see :func:`wfplan.analysis.metrics_coverage.coverage`).
     """
     metrics = Aggregator(store, query)
     if metrics.period is None or pd.isna(metrics.period):

@@ -1,7 +1,7 @@
 """What every ``wfplan`` command shares: exit codes, consoles, options and error handling.
 
 Kept apart from :mod:`wfplan.cli` so that groups of commands can live in their
-own modules (:mod:`wfplan.cli_projection`) without importing the app itself.
+own modules (:mod:`wfplan.cli.projection`) without importing the app itself.
 """
 
 from __future__ import annotations

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wfplan.assessment.source import Assumptions, Selection, age_bands, default_profile, pivot
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
 from wfplan.errors import InputError
+from wfplan.inputs.source import Assumptions, Selection, age_bands, default_profile, pivot
 from wfplan.model import parameter_table
 
 _STOCK_SELECT = (
@@ -84,7 +84,7 @@ class Stock:
 
     @property
     def labels(self) -> dict[str, tuple[str, ...]]:
-        """Coordinates by name, for :func:`~wfplan.assessment.source.pivot`."""
+        """Coordinates by name, for :func:`~wfplan.inputs.source.pivot`."""
         return {"area": self.areas, "staff_group": self.staff_groups,
                 "age_band": self.age_bands}
 

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from wfplan.cli_common import (
+from wfplan.cli.common import (
     DbOption,
     OutputFormat,
     WaitOption,
@@ -20,7 +20,7 @@ from wfplan.cli_common import (
     guard,
     out,
 )
-from wfplan.cli_display import Column, csv_text, fixed, name_of, print_table, tidy_json
+from wfplan.cli.display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.errors import EXIT_REFUSED
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wfplan import __version__
-from wfplan.cli_assessment import assess_command, compare_command, verify_command
-from wfplan.cli_common import (
+from wfplan.cli.assessment import assess_command, compare_command, verify_command
+from wfplan.cli.common import (
     EXIT_CODES,
     DbOption,
     Level,
@@ -36,8 +36,8 @@ from wfplan.cli_common import (
     out,
     read_vintage,
 )
-from wfplan.cli_common import guard as _guard
-from wfplan.cli_display import (
+from wfplan.cli.common import guard as _guard
+from wfplan.cli.display import (
     Column,
     csv_text,
     frame_table,
@@ -46,8 +46,8 @@ from wfplan.cli_display import (
     print_table,
     tidy_json,
 )
-from wfplan.cli_keys import keys_app
-from wfplan.cli_projection import (
+from wfplan.cli.keys import keys_app
+from wfplan.cli.projection import (
     backtest_command,
     project_command,
     scenario_app,
@@ -238,8 +238,8 @@ def metrics(
     pay band follows in a further table. Tables too wide for the terminal are
     split, repeating the area.
     """
-    from wfplan.dataset import metrics as m
-    from wfplan.dataset.metrics_coverage import coverage_table
+    from wfplan.analysis import metrics as m
+    from wfplan.analysis.metrics_coverage import coverage_table
     from wfplan.dataset.store import open_store
 
     def work() -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame,
@@ -310,7 +310,7 @@ def demo(
     staff group 5, 10 and 15 years ahead is shown as P50 [P5 to P95]; and the
     bundle is verified by re-running it from the bundle alone.
     """
-    from wfplan.dataset import metrics as m
+    from wfplan.analysis import metrics as m
     from wfplan.dataset.demo import build_demo
     from wfplan.dataset.store import default_db_path, open_store
 
@@ -368,10 +368,10 @@ def _demo_assessment(db: Path | None) -> None:
     import pyarrow.parquet as pq
 
     from wfplan.assessment.bundle import RESULTS_FILE, assess
-    from wfplan.assessment.project import headline
     from wfplan.assessment.verify import verify
-    from wfplan.cli_projection import headline_tables
+    from wfplan.cli.projection import headline_tables
     from wfplan.dataset.store import default_db_path, open_store
+    from wfplan.runs.project import headline
 
     bundle = default_db_path(db).resolve().parent / "wfplan-demo-assessment"
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
@@ -435,8 +435,9 @@ def gaps(
     with the most important gaps, by severity. Everything is computed from the
     vintage's rows.
     """
-    from wfplan.dataset.gaps import COLUMN_HEADINGS, format_cell, gap_report, render_html
+    from wfplan.analysis.gaps import gap_report
     from wfplan.dataset.store import open_store
+    from wfplan.report.gaps_page import COLUMN_HEADINGS, format_cell, render_html
 
     def work() -> Any:
         store = open_store(db, read_only=True)

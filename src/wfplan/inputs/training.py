@@ -35,9 +35,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from wfplan.assessment.source import Assumptions
-from wfplan.assessment.stock import input_default
 from wfplan.dataset.store import Store
+from wfplan.inputs.source import Assumptions
+from wfplan.inputs.stock import input_default
 
 #: The day an academic year starts: ``Y/Y+1`` starts on 1 September ``Y``.
 ACADEMIC_YEAR_START = (9, 1)

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from wfplan.cli_common import EXIT_CODES, guard, out
+from wfplan.cli.common import EXIT_CODES, guard, out
 
 keys_app = typer.Typer(
     help="Make the keys wfplan uses (kept apart from the database and bundles): signing "

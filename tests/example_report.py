@@ -2,12 +2,12 @@
 
 It exercises the whole report layer the way the assessment layer will: the
 current position, ethnicity, wellbeing, data gaps and provenance come from the
-seeded demo vintage (``wfplan.dataset.demo``) through ``wfplan.dataset.metrics``
-and ``wfplan.dataset.gaps``; the projections are a real model run on
+seeded demo vintage (``wfplan.dataset.demo``) through ``wfplan.analysis.metrics``
+and ``wfplan.analysis.gaps``; the projections are a real model run on
 ``wfplan.model.synthetic`` inputs under a baseline and an interventions
 scenario, aggregated to England. Used by the tests and to preview the layout::
 
-    python -m wfplan.report.example OUT_DIR
+    python tests/example_report.py OUT_DIR
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from synthetic import synthetic_inputs
 from wfplan import __version__
+from wfplan.analysis.gaps import gap_report
+from wfplan.analysis.metrics import Query, current_position, ethnic_minority_by_band
 from wfplan.dataset import codelists
 from wfplan.dataset.demo import build_demo
-from wfplan.dataset.gaps import gap_report
-from wfplan.dataset.metrics import Query, current_position, ethnic_minority_by_band
 from wfplan.dataset.store import DuckDBStore
 from wfplan.model import aggregate, load_scenario_text, run, to_long
 from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
-from wfplan.model.synthetic import synthetic_inputs
 from wfplan.report import derive
 from wfplan.report.context import ReportData
 
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m wfplan.report.example OUT_DIR", file=sys.stderr)
+        print("usage: python tests/example_report.py OUT_DIR", file=sys.stderr)
         return 2
     out = Path(args[0])
     for key, path in write_report(example_report_data(out / "work"), out).items():

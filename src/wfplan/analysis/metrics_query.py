@@ -1,9 +1,9 @@
-"""The aggregations behind the current-position metrics (:mod:`wfplan.dataset.metrics`).
+"""The aggregations behind the current-position metrics (:mod:`wfplan.analysis.metrics`).
 
 :class:`Aggregator` sums each fact table by area of the level, one query per
 table, and records in :class:`Used` what each figure was computed from (the
 periods, the survey year, the files whose people are counted once), for the
-coverage table of :mod:`wfplan.dataset.metrics_coverage`. Every query also
+coverage table of :mod:`wfplan.analysis.metrics_coverage`. Every query also
 lists the sectors of the rows behind each figure (columns ``cov_<figure>``).
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from wfplan.analysis.metrics_coverage import pick_survey_year
 from wfplan.dataset import codelists, distinct
 from wfplan.dataset.geography import AREA_EXPR, AREA_ROWS, LEVELS, placement_cte
-from wfplan.dataset.metrics_coverage import pick_survey_year
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 

@@ -6,8 +6,8 @@ ICB or organisation: detail is kept, results are aggregated afterwards).
 Where the data lacks something, a documented default is used and recorded in
 ``ModelInputs.assumptions`` (name, value, reason), which the model carries into
 every result's metadata, so no default is silent. The derivations are
-described in :mod:`~wfplan.assessment.stock`, :mod:`~wfplan.assessment.flows`,
-:mod:`~wfplan.assessment.training`, :mod:`~wfplan.assessment.demography` and
+described in :mod:`~wfplan.inputs.stock`, :mod:`~wfplan.inputs.flows`,
+:mod:`~wfplan.inputs.training`, :mod:`~wfplan.inputs.demography` and
 ``docs/projections.md``.
 """
 
@@ -20,15 +20,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from wfplan.assessment.demography import read_demography
-from wfplan.assessment.flows import Flows, read_flows
-from wfplan.assessment.source import Assumptions, Selection, age_bands
-from wfplan.assessment.stock import Stock, base_stock, vacancies
-from wfplan.assessment.training import Training, read_training
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import LEVELS
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
+from wfplan.inputs.demography import read_demography
+from wfplan.inputs.flows import Flows, read_flows
+from wfplan.inputs.source import Assumptions, Selection, age_bands
+from wfplan.inputs.stock import Stock, base_stock, vacancies
+from wfplan.inputs.training import Training, read_training
 from wfplan.model import Coords, LabelledArray, ModelInputs
 
 

@@ -20,7 +20,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from wfplan.cli_common import (
+from wfplan.cli.common import (
     EXIT_CODES,
     DbOption,
     Level,
@@ -32,7 +32,7 @@ from wfplan.cli_common import (
     out,
     read_vintage,
 )
-from wfplan.cli_display import Column, csv_text, fixed, name_of, print_table, tidy_json
+from wfplan.cli.display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.dataset.store import Store
 
 scenario_app = typer.Typer(
@@ -60,7 +60,7 @@ def scenario_check(
     A bare name such as 'baseline' that is no file here is the scenario shipped
     with wfplan.
     """
-    from wfplan.assessment.project import read_scenario
+    from wfplan.runs.project import read_scenario
 
     source = guard(lambda: read_scenario(file))
     scenario = source.scenario
@@ -150,9 +150,9 @@ def _one_scenario(heads: pd.DataFrame, area_name: str, name: str) -> list[Table]
 
 
 def _side_by_side(heads: pd.DataFrame, area_name: str) -> list[Table]:
-    from wfplan.assessment.project import side_by_side
     from wfplan.model.aggregate import is_total
     from wfplan.report.format import staff_group_name
+    from wfplan.runs.project import side_by_side
 
     scenarios = list(dict.fromkeys(heads["scenario"]))
     wide = side_by_side(heads)
@@ -182,7 +182,7 @@ def _side_by_side(heads: pd.DataFrame, area_name: str) -> list[Table]:
 def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Table]:
     """Return Rich tables of the gap: England's totals first, then each staff group.
 
-    ``heads`` is :func:`wfplan.assessment.project.headline` output. With one
+    ``heads`` is :func:`wfplan.runs.project.headline` output. With one
     scenario the columns are the horizons; with several, the totals table has a
     section per horizon and each staff-group table one column per scenario. Each
     cell holds the P50 and, below it, the P5 to P95 range, so the numbers fit an
@@ -201,7 +201,7 @@ def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
     Which vintage each scenario runs on, when the user did not name it, is
     printed on stderr.
     """
-    from wfplan.assessment.project import project
+    from wfplan.runs.project import project
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -244,9 +244,9 @@ def project_command(
     group 5, 10 and 15 years ahead as P50 [P5 to P95]. The output table has the
     areas of the level and England (their sum).
     """
-    from wfplan.assessment.outputs import check_output, write_results
-    from wfplan.assessment.project import combined, headline
     from wfplan.dataset.store import open_store
+    from wfplan.runs.outputs import check_output, write_results
+    from wfplan.runs.project import combined, headline
 
     def work() -> tuple[pd.DataFrame, list[Path], int]:
         if out_file is not None:
@@ -317,8 +317,8 @@ def backtest_command(
     no-change forecast. Cells that appear or disappear between the censuses are
     counted apart, not in MAPE.
     """
-    from wfplan.assessment.backtest import backtest
     from wfplan.dataset.store import open_store
+    from wfplan.runs.backtest import backtest
 
     def work() -> tuple[Any, str]:
         store = open_store(db, read_only=True)

@@ -19,7 +19,7 @@ Only the organisations and staff groups that report flows for that pair count
   ``international``, ``return_to_practice``, ``newly_qualified`` and the rest
   (``other_nhs``, ``other``, not reported) as other joiners. A staff group with
   no flows anywhere gets other joiners equal to its leavers (stock held steady,
-  so it gets no training route either: see :mod:`~wfplan.assessment.inputs`).
+  so it gets no training route either: see :mod:`~wfplan.inputs.build`).
 - **Joiner age profiles** ``[staff_group, age_band]``: national, from joiners with
   an age band (newly qualified apart); else the default profile.
 """
@@ -32,14 +32,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from wfplan.assessment.source import (
+from wfplan.inputs.source import (
     Assumptions,
     Selection,
     default_profile,
     pivot,
     years_between,
 )
-from wfplan.assessment.stock import Stock, headcount_at, input_default
+from wfplan.inputs.stock import Stock, headcount_at, input_default
 
 ROUTES = ("international", "return_to_practice", "newly_qualified", "other")
 _REPORTING = ("EXISTS (SELECT 1 FROM flows x WHERE x.vintage = $vintage AND "

@@ -3,7 +3,7 @@
 This is where the files are read (the model never reads one): a scenario
 file is parsed and validated, checked against the store (vintage, base period,
 level, staff groups), the inputs are built from the vintage
-(:func:`~wfplan.assessment.inputs.build_inputs`), the model is run, and the
+(:func:`~wfplan.inputs.build.build_inputs`), the model is run, and the
 results become the IAMC long table
 ``scenario, area, staff_group, variable, unit, year, statistic, value`` with
 the areas of the run's level followed by England (their sum, ratios
@@ -25,11 +25,11 @@ from typing import Any
 
 import pandas as pd
 
-from wfplan.assessment.inputs import build_inputs, resolve_period
-from wfplan.assessment.outputs import LICENCE
 from wfplan.dataset import codelists
+from wfplan.dataset.codelists import staff_group_order
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
+from wfplan.inputs.build import build_inputs, resolve_period
 from wfplan.model import (
     ModelInputError,
     ModelInputs,
@@ -44,7 +44,7 @@ from wfplan.model import (
     to_long,
 )
 from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
-from wfplan.report.derive import staff_group_order
+from wfplan.runs.outputs import LICENCE
 
 ENGLAND = codelists.ENGLAND_CODE
 HORIZONS = (5, 10, 15)
@@ -333,7 +333,7 @@ def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
     scenario shorter than all of them is shown at its last year. England's totals
     (``all_staff_groups``, then each sector's ``all_<sector>``) come first, then the
     staff groups in the staff-group code list's order
-    (:func:`wfplan.report.derive.staff_group_order`).
+    (:func:`wfplan.dataset.codelists.staff_group_order`).
     """
     gap = table[(table["variable"] == "gap_fte") & table["statistic"].isin(["p5", "p50", "p95"])]
     if areas is not None:

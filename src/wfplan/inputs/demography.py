@@ -19,7 +19,7 @@ over services (rows with no sex). The ``utilisation`` table has no staff group,
 so every staff group gets the same age profile, and that is recorded.
 
 **Age bands** of the two are coarsened to their common bands
-(:mod:`wfplan.assessment.bands`): population by summing; utilisation as a
+(:mod:`wfplan.inputs.bands`): population by summing; utilisation as a
 population-weighted mean, weighting by England's population by single year of
 age where the vintage has it (else by England's population in its own bands
 when they nest in the utilisation bands, else by band width).
@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from wfplan.assessment import bands as b
-from wfplan.assessment.source import Assumptions
 from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
+from wfplan.inputs import bands as b
+from wfplan.inputs.source import Assumptions
 
 ENGLAND = codelists.ENGLAND_CODE
 YEARS_AHEAD = 25

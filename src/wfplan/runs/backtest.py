@@ -52,11 +52,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wfplan.assessment.flows import flow_period
-from wfplan.assessment.inputs import build_inputs, resolve_period
-from wfplan.assessment.source import Selection, years_between
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
+from wfplan.inputs.build import build_inputs, resolve_period
+from wfplan.inputs.flows import flow_period
+from wfplan.inputs.source import Selection, years_between
 from wfplan.model import ModelInputError, ModelInputs, ScenarioError, parse_scenario, run
 
 CELL_COLUMNS = (

@@ -32,7 +32,7 @@ import pandas as pd
 from wfplan.dataset import codelists
 
 if TYPE_CHECKING:
-    from wfplan.dataset.metrics_query import Used
+    from wfplan.analysis.metrics_query import Used
 
 #: Figure → (label, the ``cov_`` column listing the sectors behind it).
 FIGURES = {

@@ -1,0 +1,5 @@
+"""``python -m wfplan.cli``: the same as the ``wfplan`` command."""
+
+from wfplan.cli.main import main
+
+main()
