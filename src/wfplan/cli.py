@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wfplan import __version__
@@ -141,14 +142,15 @@ def ingest(
             rows = ", ".join(f"{n:,} {t}" for t, n in item.rows.items())
             detail = (f"{item.format}: {rows}" if item.status == "loaded"
                       else f"{item.status} ({'; '.join(item.notes)}); nothing added")
-            out.print(f"{item.path.name}: {detail}", highlight=False)
+            out.print(f"{item.path.name}: {detail}", highlight=False, markup=False)
+        # Notes and warnings quote file text: printed as it is, never read as console markup.
         for line in report.notes:
-            out.print(f"note: {line}", highlight=False, soft_wrap=True)
+            out.print(f"note: {line}", highlight=False, soft_wrap=True, markup=False)
         warnings = report.unmapped_warnings + report.check_warnings
         for line in warnings:
-            err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
         out.print(f"vintage {vintage!r}: {sum(f.status == 'loaded' for f in report.files)} "
-                  f"file(s) loaded, {len(warnings)} warning(s)")
+                  f"file(s) loaded, {len(warnings)} warning(s)", markup=False)
 
     _guard(work)
 
