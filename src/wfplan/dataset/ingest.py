@@ -97,6 +97,14 @@ class _Ingest:
         """Report the rules the header breaks; return whether the file can be read."""
         name = probe.path.name
         issues = [Issue(name, None, None, None, rule) for rule in match.errors]
+        refused = None if match.importer.reads_windows_1252 else readers.not_utf8(
+            probe, match.headerless)
+        if refused:
+            issues.insert(0, Issue(name, None, None, None, refused))
+        if probe.decoding is not None:
+            report.notes += [probe.decoding.note] if probe.decoding.note else []
+            report.findings += [Finding(match.table or "", None, None, text, rule, 0, None)
+                                for text, rule in probe.decoding.warnings]
         if match.unknown and self.ignore_extra_columns:
             report.findings.append(Finding(
                 match.table or "", None, None, "column(s) " + ", ".join(map(repr, match.unknown))

@@ -17,7 +17,6 @@ finishes and records one file before it starts the next.
 from __future__ import annotations
 
 import calendar
-import codecs
 import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
@@ -128,33 +127,11 @@ class FileState:
         return notes
 
 
-def text_encoding(path: Path, preferred: str) -> tuple[str, str | None]:
-    """Return the encoding to read a CSV file with, and a note when it is not ``preferred``.
-
-    A file that is not valid UTF-8 is read as Windows-1252, the encoding Excel
-    on Windows writes; any other ``preferred`` encoding is used as given.
-    """
-    if codecs.lookup(preferred).name not in ("utf-8", "utf-8-sig"):
-        return preferred, None
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        try:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252", "the file is not UTF-8; it was read as Windows-1252 (cp1252)"
-    return preferred, None
-
-
 def read_columns(probe: FileProbe, sheet: str, columns: list[str],
                  state: FileState) -> Iterator[pd.DataFrame]:
     """Yield the named raw columns of a CSV, XLSX sheet or Parquet file in chunks of text."""
     if probe.kind == "csv":
-        encoding, note = text_encoding(probe.path, probe.encoding)
-        if note:
-            state.note(note)
-        return readers.read_csv(probe.path, columns, encoding=encoding,
+        return readers.read_csv(probe.path, columns, encoding=probe.encoding,
                                 skip_row=state.skip_notes_line)
     if probe.kind == "xlsx":
         return readers.read_xlsx(probe.path, sheet, columns)

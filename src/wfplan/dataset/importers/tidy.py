@@ -39,6 +39,7 @@ class TidyTemplate(Importer):
         + ", ".join(schema.tables())
     )
     reference_for = frozenset({"areas", "organisations"})
+    reads_windows_1252 = False  # the template is UTF-8 (docs/importers/tidy.md)
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match the sheet and table whose required key columns and a measure the header holds.
