@@ -63,9 +63,9 @@ def test_refused_files_print_no_exception_ignored(tmp_path: Path, content: bytes
     path.write_bytes(content)
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("WFPLAN_DEBUG", None)
-    run = subprocess.run([str(Path(sys.executable).with_name("wfplan")), "ingest", str(path), "--db",
-                          str(tmp_path / "w.duckdb")], capture_output=True, text=True,
-                         env=env, check=False)
+    command = [str(Path(sys.executable).with_name("wfplan")), "ingest", str(path), "--db",
+               str(tmp_path / "w.duckdb")]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     output = run.stdout + run.stderr
     assert "Exception ignored" not in output
     assert "Traceback" not in output

@@ -95,7 +95,9 @@ def ingest(
     vintage: WriteVintageOption = "default",
     db: DbOption = None,
     wait: WaitOption = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files")] = "utf-8",
+    encoding: Annotated[str, typer.Option(help=(
+        "Text encoding of CSV files; by default UTF-8, or Windows-1252 for a publication "
+        "with no UTF-8 line (a file mixing the two is refused)"))] = "utf-8",
     ignore_extra_columns: Annotated[bool, typer.Option(
         "--ignore-extra-columns",
         help="Load a tidy file that has columns its table lacks, without them (a warning); "

@@ -3,7 +3,8 @@
 Publications vary in ways that carry no meaning: encoding (UTF-8 with or
 without a byte-order mark, Windows-1252), line endings, the case and spacing
 of column names, extra columns, blank and notes rows, thousands separators and
-suppression markers. The helpers here absorb that variation. They never guess
+suppression markers. The helpers here absorb that variation (the encoding is
+decided once per file, for every importer, by :mod:`wfplan.dataset.charset`). They never guess
 meaning: a label that matches no code list is passed on as given, so that
 validation keeps the row, counts the value as unmapped and warns.
 

@@ -38,9 +38,10 @@ present in both, how many keep the same PCN and role. (June → September 2021:
 into the ingest notes and the ``source_flags`` table read by ``wfplan gaps``;
 no ``flows`` rows are written, only net change can be reported.
 
-The CSV helpers at the top of this module (encoding detection, tolerant
-reading, number parsing, label → code mapping) are shared by the other
-publication importers (population, GP practice, staff records).
+The CSV helpers at the top of this module (tolerant reading, number parsing,
+label → code mapping) are shared by the other publication importers
+(population, GP practice, staff records). They read a file in the one encoding
+:func:`wfplan.dataset.readers.probe` decided for it (:mod:`wfplan.dataset.charset`).
 """
 
 from __future__ import annotations
