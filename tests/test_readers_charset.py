@@ -180,3 +180,13 @@ def test_a_single_nul_in_text_is_not_a_binary_file(tmp_path: Path) -> None:
     path = tmp_path / "nul.csv"
     path.write_bytes(SIP.encode() + b"2024-03,R\x00AA,managers,25_29,female,10,9\n")
     assert charset.decide(path).encoding == "utf-8"
+
+
+def test_every_line_is_checked_not_only_the_first_few(tmp_path: Path) -> None:
+    """A byte Windows-1252 cannot decode, after many lines that it can, is found."""
+    path = tmp_path / "late.csv"
+    path.write_bytes(SICK.encode() + "x \u2013 y,1\n".encode("cp1252") * 20 + b"x \x9d y,1\n")
+    with pytest.raises(InputError, match=r"late\.csv: line 22: byte 0x9d is neither UTF-8"):
+        charset.decide(path)
+    with pytest.raises(InputError, match=r"late\.csv: line 22: byte 0x9d is not Windows-1252"):
+        charset.decide(path, "cp1252")

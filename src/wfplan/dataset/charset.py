@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +68,7 @@ _BOMS = (
     (b"\xfe\xff", "UTF-16 text (big-endian, with a byte-order mark)"),
     (b"\xff\xfe", "UTF-16 text (little-endian, with a byte-order mark)"),
 )
+_REPLACEMENT = "\ufffd".encode()
 _CONTROL = bytes(sorted(set(range(0x20)) - {0x09, 0x0a, 0x0c, 0x0d} | {0x7f}))
 #: A run of characters that Windows-1252 writes as bytes 0x80-0xff.
 _HIGH_RUN = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
@@ -99,24 +99,44 @@ class Decoding:
 
 @dataclass
 class _Lines:
-    """The non-ASCII lines of a file, by kind (the first few of each, and counts)."""
+    """The non-ASCII lines of a file, by kind (the first few of each, and counts).
 
+    ``codec`` is the encoding every line must decode in: every line if it was asked
+    for, else (Windows-1252) every line that is not UTF-8.
+    """
+
+    codec: str
+    asked: bool
     utf8: list[tuple[int, bytes]] = field(default_factory=list)
     other: list[tuple[int, bytes, int]] = field(default_factory=list)
     utf8_count: int = 0
     other_count: int = 0
+    undecodable: tuple[int, int] | None = None
+    """(line, byte) of the first line that ``codec`` cannot decode."""
 
-    def add(self, number: int, raw: bytes) -> None:
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as err:
+    def add(self, number: int, raw: bytes, utf8: bool, check: bool) -> None:
+        """Count one line; ``check``: whether it may hold a byte ``codec`` cannot decode."""
+        if utf8:
+            self.utf8_count += 1
+            if len(self.utf8) < _EXAMPLES:
+                self.utf8.append((number, raw))
+        else:
             self.other_count += 1
             if len(self.other) < _EXAMPLES:
-                self.other.append((number, raw, raw[err.start]))
-            return
-        self.utf8_count += 1
-        if len(self.utf8) < _EXAMPLES:
-            self.utf8.append((number, raw))
+                self.other.append((number, raw, raw[_first_invalid(raw)]))
+        if check and self.undecodable is None and (self.asked or not utf8):
+            try:
+                raw.decode(self.codec)
+            except UnicodeDecodeError as err:
+                self.undecodable = (number, raw[err.start])
+
+
+def _first_invalid(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start
+    return 0
 
 
 def decide(path: Path, requested: str = "utf-8") -> Decoding:
@@ -140,11 +160,8 @@ def decide(path: Path, requested: str = "utf-8") -> Decoding:
         head = handle.read(_SAMPLE)
     _refuse_binary(path, head)
     bom = head.startswith(codecs.BOM_UTF8)
-    lines = _Lines()
-    for number, raw in _non_ascii_lines(path):
-        if number == 1 and bom:
-            raw = raw[len(codecs.BOM_UTF8):]
-        lines.add(number, raw)
+    lines = _Lines(CP1252 if codec in _UTF8 else codec, asked=codec not in _UTF8)
+    _scan(path, lines, bom)
     if codec in _UTF8:
         return _automatic(path, lines, bom)
     return _asked(path, codec, requested, lines)
@@ -217,22 +234,45 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _non_ascii_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Yield (line number, bytes) of every line holding a byte above 0x7f, in one pass."""
-    done = 0  # lines before the current block
+def _scan(path: Path, lines: _Lines, bom: bool) -> None:
+    """Sort every line holding a byte above 0x7f into ``lines``, in one pass of whole blocks.
+
+    Whole blocks are decoded first (fast); only a block that does not decode is
+    looked at line by line.
+    """
+    first = 1  # the line number of the block's first line
     carry = b""
     with path.open("rb") as handle:
+        handle.seek(len(codecs.BOM_UTF8) if bom else 0)
         for block in iter(lambda: handle.read(_BLOCK), b""):
             data = carry + block
-            cut = data.rfind(b"\n") + 1
-            body, carry = data[:cut], data[cut:]
-            if not body.isascii():
-                for offset, raw in enumerate(body.split(b"\n")[:-1]):
-                    if not raw.isascii():
-                        yield done + offset + 1, raw
-            done += body.count(b"\n")
-    if carry and not carry.isascii():
-        yield done + 1, carry
+            end = data.rfind(b"\n") + 1
+            body, carry = data[:end], data[end:]
+            _scan_block(body, first, lines)
+            first += body.count(b"\n")
+    _scan_block(carry, first, lines)
+
+
+def _scan_block(body: bytes, first: int, lines: _Lines) -> None:
+    if body.isascii():
+        return
+    utf8 = _decodes(body, "utf-8")
+    check = not _decodes(body, lines.codec)
+    for offset, raw in enumerate(body.split(b"\n")):
+        if not raw.isascii():
+            # A replacement character in the lenient decoding means a byte that is not
+            # UTF-8, unless the line holds one itself (bytes EF BF BD).
+            is_utf8 = utf8 or "\ufffd" not in raw.decode("utf-8", "replace") or (
+                _REPLACEMENT in raw and _decodes(raw, "utf-8"))
+            lines.add(first + offset, raw, is_utf8, check)
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _automatic(path: Path, lines: _Lines, bom: bool) -> Decoding:
@@ -240,7 +280,7 @@ def _automatic(path: Path, lines: _Lines, bom: bool) -> Decoding:
     if not lines.other:
         return Decoding("utf-8-sig" if bom else "utf-8",
                         warnings=tuple(_mojibake_warnings(lines)))
-    _refuse_undecodable(path, lines, CP1252)
+    _refuse_undecodable(path, lines)
     if lines.utf8:
         raise _mixed(path, lines)
     number, _, byte = lines.other[0]
@@ -249,15 +289,11 @@ def _automatic(path: Path, lines: _Lines, bom: bool) -> Decoding:
 
 def _asked(path: Path, codec: str, requested: str, lines: _Lines) -> Decoding:
     """Return the encoding asked for, once every line decodes in it; warn of UTF-8 lines."""
-    every = [(n, raw) for n, raw in lines.utf8] + [(n, raw) for n, raw, _ in lines.other]
-    for number, raw in sorted(every):
-        try:
-            raw.decode(codec)
-        except UnicodeDecodeError as err:
-            raise InputError(
-                f"{path}: line {number}: byte 0x{raw[err.start]:02x} is not "
-                f"{_label(codec)} text, as --encoding {requested} says the file is "
-                f"({RULE_ONE})") from None
+    if lines.undecodable is not None:
+        number, byte = lines.undecodable
+        raise InputError(
+            f"{path}: line {number}: byte 0x{byte:02x} is not {_label(codec)} text, as "
+            f"--encoding {requested} says the file is ({RULE_ONE})")
     if not lines.utf8:
         return Decoding(codec)
     number, raw = lines.utf8[0]
@@ -270,15 +306,13 @@ def _asked(path: Path, codec: str, requested: str, lines: _Lines) -> Decoding:
     return Decoding(codec, warnings=((warning, RULE_ONE.removeprefix("rule: ")),))
 
 
-def _refuse_undecodable(path: Path, lines: _Lines, codec: str) -> None:
-    for number, raw, _ in lines.other:
-        try:
-            raw.decode(codec)
-        except UnicodeDecodeError as err:
-            raise InputError(
-                f"{path}: line {number}: byte 0x{raw[err.start]:02x} is neither UTF-8 nor "
-                f"Windows-1252 (cp1252) text: is the file damaged, or not CSV text? If it is "
-                f"in another encoding, pass --encoding NAME ({RULE_TEXT})") from None
+def _refuse_undecodable(path: Path, lines: _Lines) -> None:
+    if lines.undecodable is not None:
+        number, byte = lines.undecodable
+        raise InputError(
+            f"{path}: line {number}: byte 0x{byte:02x} is neither UTF-8 nor Windows-1252 "
+            "(cp1252) text: is the file damaged, or not CSV text? If it is in another "
+            f"encoding, pass --encoding NAME ({RULE_TEXT})")
 
 
 def _mixed(path: Path, lines: _Lines) -> InputError:
