@@ -229,7 +229,8 @@ def number_text(values: pd.Series, scale: float) -> pd.Series:
     plain = plain.str.replace(r"%$", "", regex=True).str.strip()
     numbers = pd.to_numeric(plain, errors="coerce")
     scaled = (numbers * scale).map(lambda v: repr(float(v)) if pd.notna(v) else None)
-    return scaled.where(numbers.notna(), values).astype(TEXT)
+    # A column with no number at all maps to a float column: make it hold text first.
+    return scaled.astype(object).where(numbers.notna(), values).astype(TEXT)
 
 
 # -- after loading: repeated rows, by-product rows, placing organisations ---------
