@@ -13,12 +13,6 @@ trusts of the corpus. Every run must:
 - print no traceback, no "Exception ignored" and no "bug in wfplan";
 - leave the database exactly as it was (a content digest) when it does not exit 0.
 
-Failures that belong to ``readers.py``'s decoding, which the ``i9-readers``
-branch fixes (issue 9 §2), are listed in :data:`READERS_XFAIL`: an example that
-fails only that way is let through (and counted as a Hypothesis event), and
-:func:`test_known_readers_failures` reproduces each as an ``xfail``. Empty the
-list once that branch is merged; every other failure fails the test.
-
 Budget: ``WFPLAN_FUZZ_EXAMPLES`` examples per seed (default 6; a quarter of that for
 the two slow seeds in :data:`SLOW`). With 27 seeds that is about 150 mutated ingests
 plus one ingest of each seed as it is: about 45 s of CPU time, under 60 s on a quiet
@@ -45,7 +39,7 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
@@ -57,14 +51,6 @@ EXAMPLES = int(os.environ.get("WFPLAN_FUZZ_EXAMPLES", "6"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                     phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=list(HealthCheck))
-#: Known failures of ``readers.py`` (i9-readers' scope, issue 9 §2), by what shows them:
-#: a non-UTF-8 byte in a header exits 1 with a UnicodeDecodeError; one in a data row
-#: makes pyarrow's invalid-row handler (``_csv_header``'s lambda) raise "Exception
-#: ignored". Nothing else is excused.
-READERS_XFAIL = {
-    "non-UTF-8 byte in a header": "unexpected failure: UnicodeDecodeError",
-    "non-UTF-8 byte in a ragged row": "_csv_header.<locals>.<lambda>",
-}
 #: Seeds whose ingest takes seconds, not a fraction of one (the single-year population
 #: is validated one chunk per year of age): a quarter of the examples.
 SLOW = ("activity", "la_population")
@@ -340,14 +326,6 @@ def ingest_and_check(space: Workspace, seed: str, write: Callable[[Path], None])
     result, unraisable = invoke_watching(["ingest", *files, str(target), "--db", str(db),
                                           "--vintage", "fuzz", *extra])
     output = result.stdout + result.stderr
-    known = [kind for kind, sign in READERS_XFAIL.items()
-             if sign in output or any(sign in u for u in unraisable)]
-    if known and (result.exit_code == 1 or unraisable):
-        unknown = [u for u in unraisable if READERS_XFAIL["non-UTF-8 byte in a ragged row"]
-                   not in u]
-        assert not unknown, unknown
-        event(f"known readers.py failure (i9-readers): {known[0]}")
-        return
     assert not unraisable, unraisable
     assert result.exit_code in (0, 2, 3, 4), (result.exit_code, output, result.exception)
     for forbidden in corpus.FORBIDDEN:
@@ -424,7 +402,9 @@ def test_mutated_cells_never_crash_the_ingest(seed: str, workspace: Workspace,
     ingest_and_check(workspace, seed, lambda path: write_grid(path, grid))
 
 
-#: One concrete file for each entry of :data:`READERS_XFAIL`.
+#: The two decoding failures the first fuzz runs found (fixed by dataset/charset.py):
+#: a non-UTF-8 byte in a header exited 1 with a UnicodeDecodeError; one in a ragged row
+#: made pyarrow's invalid-row handler report "Exception ignored".
 KNOWN_READERS_FAILURES = {
     "non-UTF-8 byte in a header": b"\xd0eriod,org_code,staff_group,headcount,fte\n"
                                   b"2024-03,RAA,managers,10,9\n",
@@ -434,8 +414,6 @@ KNOWN_READERS_FAILURES = {
 
 
 @pytest.mark.parametrize("kind", sorted(KNOWN_READERS_FAILURES))
-@pytest.mark.xfail(reason="readers.py decoding: fixed on the i9-readers branch (issue 9 §2)",
-                   strict=False)
 def test_known_readers_failures(kind: str, workspace: Workspace) -> None:
     target = workspace.folder / "known" / "staff_in_post.csv"
     shutil.rmtree(target.parent, ignore_errors=True)

@@ -155,7 +155,7 @@ def decide(path: Path, requested: str = "utf-8") -> Decoding:
         If the file is not text, mixes encodings, holds a byte its encoding
         cannot decode, or ``requested`` is unknown or not ASCII-compatible.
     """
-    codec = _codec(requested)
+    codec = _codec(path, requested)
     with path.open("rb") as handle:
         head = handle.read(_SAMPLE)
     _refuse_binary(path, head)
@@ -167,12 +167,12 @@ def decide(path: Path, requested: str = "utf-8") -> Decoding:
     return _asked(path, codec, requested, lines)
 
 
-def _codec(requested: str) -> str:
+def _codec(path: Path, requested: str) -> str:
     try:
         info = codecs.lookup(requested)
     except LookupError:
-        raise InputError(f"unknown text encoding {quoted(requested)}: use e.g. utf-8 or "
-                         "cp1252 (--encoding)") from None
+        raise InputError(f"{path}: unknown text encoding {quoted(requested)}; use e.g. "
+                         "utf-8 or cp1252") from None
     probe = "\n\r,\"'abcXYZ019 ;|\t"
     try:
         compatible = probe.encode(info.name) == probe.encode("ascii")
@@ -180,9 +180,9 @@ def _codec(requested: str) -> str:
         compatible = False
     if not compatible:
         raise InputError(
-            f"--encoding {requested}: wfplan reads CSV text in UTF-8, Windows-1252 or another "
-            "encoding in which commas and line ends are single bytes; save the file as CSV "
-            "UTF-8 and ingest it without --encoding")
+            f"{path}: --encoding {requested}: wfplan reads CSV text in UTF-8, Windows-1252 "
+            "or another encoding in which commas and line ends are single bytes; save the "
+            "file as CSV UTF-8 and ingest it without --encoding")
     return info.name
 
 
