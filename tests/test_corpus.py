@@ -8,9 +8,15 @@ Each folder of ``tests/corpus/`` is one kind of bad input. Its ``case.toml`` say
     The input files, in the folder (default: every file but ``case.toml``, sorted).
 ``setup``
     ``"organisations"`` (default) loads the kit's four organisations into the vintage
-    first, so that their codes are known; ``"none"`` starts from an empty database.
+    first, so that their codes are known; ``"frozen"`` does the same and then freezes
+    the vintage (``wfplan vintages freeze corpus``); ``"none"`` starts from an empty
+    database.
 ``args``
-    Extra arguments after the files (default ``["--vintage", "corpus"]``).
+    Extra arguments after the files (default ``["--vintage", "corpus"]``). In them,
+    ``{case}`` is the case's folder, ``{tmp}`` an empty folder made for the run (to
+    name a path that does not exist, or a folder where a file is expected), and
+    ``{pseudonym_key}`` a pseudonym key file made for the run (``wfplan keys
+    pseudonym``), for record-level extracts.
 ``exit_code``
     The exit code expected (2 bad input, 3 busy, 4 refused; never 1).
 ``messages``
@@ -73,21 +79,35 @@ def content_digest(db: Path) -> str:
 
 def _database(tmp_path: Path, setup: str) -> Path:
     db = tmp_path / "corpus.duckdb"
-    if setup == "organisations":
+    if setup in ("organisations", "frozen"):
         orgs = tmp_path / "organisations.csv"
         orgs.write_text(ORGANISATIONS, encoding="utf-8")
         result = CliRunner().invoke(app, ["ingest", str(orgs), "--db", str(db),
                                           "--vintage", "corpus"])
         assert result.exit_code == 0, result.output
-    elif setup == "none":
+    if setup == "frozen":
+        result = CliRunner().invoke(app, ["vintages", "freeze", "corpus", "--db", str(db)])
+        assert result.exit_code == 0, result.output
+    if setup == "none":
         DuckDBStore(db).close()
-    else:
+    elif setup not in ("organisations", "frozen"):
         raise AssertionError(f"unknown setup {setup!r}")
     return db
 
 
+def _args(case: dict[str, Any], folder: Path, tmp_path: Path) -> list[str]:
+    """Return the case's extra arguments with ``{case}``, ``{tmp}``, ``{pseudonym_key}`` filled."""
+    run = tmp_path / "run"
+    run.mkdir()
+    key = tmp_path / "corpus.key"
+    if any("{pseudonym_key}" in arg for arg in case["args"]):
+        result = CliRunner().invoke(app, ["keys", "pseudonym", "--out", str(key)])
+        assert result.exit_code == 0, result.output
+    return [arg.format(case=folder, tmp=run, pseudonym_key=key) for arg in case["args"]]
+
+
 def test_the_corpus_holds_every_kind_named() -> None:
-    assert CASES, "tests/corpus/ holds no case"
+    assert len(CASES) >= 60, f"tests/corpus/ holds {len(CASES)} kinds, fewer than 60"
     for folder in CASES:
         case = _case(folder)
         assert case.get("description"), folder.name
@@ -103,7 +123,8 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(folder: Path, tmp_path
     db = _database(tmp_path, case["setup"])
     before = content_digest(db)
     files = [str(folder / name) for name in case["files"]]
-    result = CliRunner().invoke(app, ["ingest", *files, "--db", str(db), *case["args"]])
+    args = _args(case, folder, tmp_path)
+    result = CliRunner().invoke(app, ["ingest", *files, "--db", str(db), *args])
     output = result.stdout + result.stderr
     for forbidden in FORBIDDEN:
         assert forbidden not in output, output

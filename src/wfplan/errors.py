@@ -42,3 +42,22 @@ class SchemaVersionError(WfplanError):
     """The database was written by a newer or unknown schema version."""
 
     exit_code = EXIT_REFUSED
+
+
+def quoted(text: object, limit: int = 80) -> str:
+    """Return text from a user's file for a message: quoted, every control character escaped.
+
+    The quoting is Python's (a NUL prints as backslash, x00), so NUL, escape sequences, line
+    breaks and bidirectional controls print as escapes, never raw; text longer
+    than ``limit`` characters is cut, with ``...``. Console markup is escaped
+    where messages are printed, not here.
+    """
+    value = str(text)
+    cut = value[:limit]
+    return repr(cut) + ("..." if len(value) > limit else "")
+
+
+def shown(text: object, limit: int = 80) -> str:
+    """Return user text as it is if every character of it prints, else :func:`quoted`."""
+    value = str(text)
+    return value if value.isprintable() and len(value) <= limit else quoted(value, limit)

@@ -204,7 +204,8 @@ def guard(func: Callable[[], T]) -> T:
         except Exception as exc:
             if os.environ.get("WFPLAN_DEBUG"):
                 raise
-            err.print(f"[bold red]unexpected failure:[/] {type(exc).__name__}: {exc}\n"
+            err.print(f"[bold red]unexpected failure:[/] {type(exc).__name__}: "
+                      f"{escape(str(exc))}\n"
                       "This is a bug in wfplan; re-run with WFPLAN_DEBUG=1 for details.",
                       highlight=False)
             raise typer.Exit(EXIT_UNEXPECTED) from None

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wfplan import __version__
@@ -94,7 +95,9 @@ def ingest(
     vintage: WriteVintageOption = "default",
     db: DbOption = None,
     wait: WaitOption = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files")] = "utf-8",
+    encoding: Annotated[str, typer.Option(help=(
+        "Text encoding of CSV files; by default UTF-8, or Windows-1252 for a publication "
+        "with no UTF-8 line (a file mixing the two is refused)"))] = "utf-8",
     ignore_extra_columns: Annotated[bool, typer.Option(
         "--ignore-extra-columns",
         help="Load a tidy file that has columns its table lacks, without them (a warning); "
@@ -141,14 +144,15 @@ def ingest(
             rows = ", ".join(f"{n:,} {t}" for t, n in item.rows.items())
             detail = (f"{item.format}: {rows}" if item.status == "loaded"
                       else f"{item.status} ({'; '.join(item.notes)}); nothing added")
-            out.print(f"{item.path.name}: {detail}", highlight=False)
+            out.print(f"{item.path.name}: {detail}", highlight=False, markup=False)
+        # Notes and warnings quote file text: printed as it is, never read as console markup.
         for line in report.notes:
-            out.print(f"note: {line}", highlight=False, soft_wrap=True)
+            out.print(f"note: {line}", highlight=False, soft_wrap=True, markup=False)
         warnings = report.unmapped_warnings + report.check_warnings
         for line in warnings:
-            err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
         out.print(f"vintage {vintage!r}: {sum(f.status == 'loaded' for f in report.files)} "
-                  f"file(s) loaded, {len(warnings)} warning(s)")
+                  f"file(s) loaded, {len(warnings)} warning(s)", markup=False)
 
     _guard(work)
 

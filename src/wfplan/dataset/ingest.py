@@ -16,6 +16,7 @@ file, ``row 3 (spreadsheet row 5)`` in a workbook.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -97,6 +98,14 @@ class _Ingest:
         """Report the rules the header breaks; return whether the file can be read."""
         name = probe.path.name
         issues = [Issue(name, None, None, None, rule) for rule in match.errors]
+        refused = None if match.importer.reads_windows_1252 else readers.not_utf8(
+            probe, match.headerless)
+        if refused:
+            issues.insert(0, Issue(name, None, None, None, refused))
+        if probe.decoding is not None:
+            report.notes += [probe.decoding.note] if probe.decoding.note else []
+            report.findings += [Finding(match.table or "", None, None, text, rule, 0, None)
+                                for text, rule in probe.decoding.warnings]
         if match.unknown and self.ignore_extra_columns:
             report.findings.append(Finding(
                 match.table or "", None, None, "column(s) " + ", ".join(map(repr, match.unknown))
@@ -302,6 +311,41 @@ class _Ingest:
         return {i: names.get(i, f"ingest {i}") for i in ingest_ids}
 
 
+#: What a new vintage may be called: it is named in commands, logs and bundle manifests.
+VINTAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_vintage_name(name: str) -> None:
+    """Refuse a name a new vintage may not have (:data:`VINTAGE_NAME`).
+
+    Raises
+    ------
+    InputError
+        If the name is empty, too long, or holds other characters.
+    """
+    if not VINTAGE_NAME.fullmatch(name):
+        raise InputError(
+            f"vintage name {name!r} is not allowed (rule: a new vintage's name is 1 to 64 "
+            "letters, digits, '.', '_' or '-', starting with a letter or digit, e.g. "
+            "2024-03 or trust-returns_v2)")
+
+
+def _named_once(paths: Sequence[Path]) -> list[Path]:
+    """Return the paths, refusing a folder and a file named twice in one call."""
+    seen: dict[Path, Path] = {}
+    for given in map(Path, paths):
+        if given.is_dir():
+            raise InputError(f"{given}: is a folder, not a file (rule: ingest reads files; "
+                             f"name the files in it, e.g. {given / '*.csv'})")
+        resolved = given.resolve()
+        if resolved in seen:
+            also = f" (also as {seen[resolved]})" if seen[resolved] != given else ""
+            raise InputError(f"{given}: is named twice in this call{also} (rule: each file is "
+                             "named once)")
+        seen[resolved] = given
+    return list(seen.values())
+
+
 def ingest(
     store: Store,
     paths: Sequence[Path],
@@ -346,9 +390,11 @@ def ingest(
     report = IngestReport(vintage)
     if not paths:
         raise InputError("no files to ingest")
+    if not store.vintage_exists(vintage):
+        check_vintage_name(vintage)
     probes = []
-    for path in paths:
-        probe = readers.probe(Path(path), encoding=encoding)
+    for path in _named_once(paths):
+        probe = readers.probe(path, encoding=encoding)
         match = detect(probe)
         probes.append((match.importer.order_for(match), probe, match))
     probes.sort(key=lambda item: item[0])

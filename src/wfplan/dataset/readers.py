@@ -6,18 +6,20 @@ the 1-based data row number (the header is row 0). Typing and validation
 happen later, in :mod:`wfplan.dataset.validate`, so that every bad cell can be
 reported with its row and column.
 
-Structural problems (an empty file, a broken encoding, a row with the wrong
-number of fields) raise :class:`~wfplan.errors.InputError` naming the file
-and the row. :func:`row_places` says where a data row is for a reader of the
-file: ``row 3 (line 4)`` in a CSV file, ``row 3 (spreadsheet row 5)`` in a
-workbook whose header is on row 2.
+Structural problems (an empty file, a file that is not text, a row with the
+wrong number of fields) raise :class:`~wfplan.errors.InputError` naming the
+file and the row. The text encoding of a CSV file is decided once, by
+:func:`probe` (:func:`wfplan.dataset.charset.decide`, which checks every line),
+and every reader of the file uses it: :attr:`FileProbe.encoding`.
+:func:`row_places` says where a data row is for a reader of the file:
+``row 3 (line 4)`` in a CSV file, ``row 3 (spreadsheet row 5)`` in a workbook
+whose header is on row 2.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from wfplan.errors import InputError
+from wfplan.dataset import charset
+from wfplan.dataset.workbook import read_xlsx, unnamed_column, xlsx_headers
+from wfplan.errors import InputError, quoted
+
+__all__ = ["FileProbe", "file_kind", "line_place", "normalise_column", "not_utf8", "probe",
+           "read_csv", "read_parquet", "read_xlsx", "row_places", "unnamed_column"]
 
 #: The most rows a reader yields at once (looked up at each call, so tests can shrink it).
 CHUNK_ROWS = 500_000
@@ -52,6 +59,9 @@ class FileProbe:
     headers: dict[str, list[str]] = field(default_factory=dict)
     """Raw header cells by sheet name (``""`` for CSV and Parquet)."""
     encoding: str = "utf-8"
+    """The one text encoding every reader of a CSV file uses (decided by :func:`probe`)."""
+    decoding: charset.Decoding | None = None
+    """How the encoding of a CSV file was decided, and which lines disagree with it."""
     header_rows: dict[str, int] = field(default_factory=dict)
     """The spreadsheet row number of each XLSX sheet's header (1 = the first row)."""
 
@@ -78,17 +88,13 @@ def probe(path: Path, encoding: str = "utf-8") -> FileProbe:
     kind = file_kind(path)
     found = FileProbe(path=path, kind=kind, encoding=encoding)
     if kind == "csv":
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(
-                f"{path}: unknown text encoding {encoding!r}; use e.g. utf-8 or cp1252"
-            ) from None
-        found.headers[""] = _csv_header(path, encoding)
+        found.decoding = charset.decide(path, encoding)
+        found.encoding = found.decoding.encoding
+        found.headers[""] = _csv_header(path, found.encoding)
     elif kind == "parquet":
-        found.headers[""] = list(pq.ParquetFile(path).schema_arrow.names)
+        found.headers[""] = list(_open_parquet(path).schema_arrow.names)
     else:
-        for sheet, (header, row) in _xlsx_headers(path).items():
+        for sheet, (header, row) in xlsx_headers(path).items():
             found.headers[sheet] = header
             found.header_rows[sheet] = row
     return found
@@ -109,6 +115,29 @@ def row_places(probe: FileProbe, rows: set[int], sheet: str = "",
         return {r: f"row {r}" for r in rows}
     lines = _data_lines(probe.path, max(rows), headerless)
     return {r: f"row {r} (line {lines[r]})" if r in lines else f"row {r}" for r in rows}
+
+
+def line_place(path: Path, line: int, headerless: bool = False) -> str:
+    """Return where a line of a CSV file is, as a data row: ``row 1 (line 2)``."""
+    if line == 1 and not headerless:
+        return "the header (line 1)"
+    row = 0 if headerless else -1
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            row += bool(raw.strip(b"\r\n"))
+            if number == line:
+                break
+    return f"row {row} (line {line})"
+
+
+def not_utf8(probe: FileProbe, headerless: bool = False) -> str | None:
+    """Return why a CSV file read as Windows-1252 is refused where only UTF-8 is read."""
+    if probe.decoding is None or probe.decoding.fallback is None:
+        return None
+    line, byte = probe.decoding.fallback
+    return (f"{line_place(probe.path, line, headerless)}: the text is not valid UTF-8 (byte "
+            f"0x{byte:02x} cannot be decoded). It looks like Windows-1252 (cp1252) text. "
+            "Re-save the file as UTF-8, or pass --encoding cp1252")
 
 
 def _data_lines(path: Path, last: int, headerless: bool) -> dict[int, int]:
@@ -135,21 +164,32 @@ def _first_line(path: Path) -> bytes:
         return handle.readline()
 
 
+def _arrow_encoding(encoding: str) -> str:
+    """Return the encoding to give pyarrow: it reads UTF-8 natively and skips its BOM."""
+    return "utf8" if encoding in ("utf-8", "utf-8-sig", "utf8") else encoding
+
+
+def _skip(_row: pacsv.InvalidRow) -> str:
+    return "skip"
+
+
 def _csv_header(path: Path, encoding: str) -> list[str]:
     if path.stat().st_size == 0 or not _first_line(path).strip(b"\r\n\xef\xbb\xbf \t"):
         raise InputError(f"{path}: the file is empty (no header row)")
     try:
         # Rows with the wrong number of fields are reported by read_csv, with their row.
+        # The handler sees only text that decodes: charset.decide checked every line.
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 16),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip"),
+            read_options=pacsv.ReadOptions(encoding=_arrow_encoding(encoding),
+                                           block_size=1 << 16),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=_skip),
             convert_options=pacsv.ConvertOptions(include_columns=[]),
         )
         names = list(reader.schema.names)
         reader.close()
-    except pa.ArrowInvalid as exc:
-        raise _csv_error(path, encoding, exc) from None
+    except (pa.ArrowInvalid, UnicodeError) as exc:
+        raise _csv_error(path, exc) from None
     return names
 
 
@@ -187,7 +227,11 @@ def read_csv(
     bad_rows: list[pacsv.InvalidRow] = []
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
-        if skip_row is None or not skip_row(row.text):
+        # Called by pyarrow, which cannot pass an exception on: never raise here.
+        try:
+            if skip_row is None or not skip_row(row.text):
+                bad_rows.append(row)
+        except Exception:
             bad_rows.append(row)
         return "skip"
 
@@ -199,7 +243,7 @@ def read_csv(
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(
-                encoding=encoding, block_size=_BLOCK_SIZE,
+                encoding=_arrow_encoding(encoding), block_size=_BLOCK_SIZE,
                 skip_rows_after_names=skip_rows_after_header, column_names=column_names,
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row,
@@ -214,7 +258,7 @@ def read_csv(
         )
         for batch in reader:
             if bad_rows:
-                raise _bad_row_error(path, bad_rows[0], header)
+                raise _bad_row_error(path, bad_rows[0], header, encoding)
             pending.append(batch)
             pending_rows += batch.num_rows
             while pending_rows >= chunk_rows:
@@ -223,10 +267,10 @@ def read_csv(
                 next_row += chunk_rows
                 rest = table.slice(chunk_rows)
                 pending, pending_rows = rest.to_batches(), rest.num_rows
-    except pa.ArrowInvalid as exc:
-        raise _csv_error(path, encoding, exc) from None
+    except (pa.ArrowInvalid, UnicodeError) as exc:
+        raise _csv_error(path, exc) from None
     if bad_rows:
-        raise _bad_row_error(path, bad_rows[0], header)
+        raise _bad_row_error(path, bad_rows[0], header, encoding)
     if pending_rows:
         yield _table_frame(pa.Table.from_batches(pending), next_row)
 
@@ -242,48 +286,35 @@ def _text_type(arrow_type: pa.DataType) -> Any:
     return pd.StringDtype("pyarrow") if pa.types.is_string(arrow_type) else None
 
 
-def _bad_row_error(path: Path, row: pacsv.InvalidRow, header: list[str]) -> InputError:
-    number = row.number if row.number is not None else _find_line(path, row.text)
+def _bad_row_error(path: Path, row: pacsv.InvalidRow, header: list[str],
+                   encoding: str) -> InputError:
+    number = row.number if row.number is not None else _find_line(path, row.text, encoding)
     where = f"row {number - 1} (line {number})" if number else "a row"
     return InputError(
         f"{path}: {where}: expected {row.expected_columns} fields "
         f"({', '.join(header)}) but found {row.actual_columns} "
         f"(rule: every row has as many fields as the header; a truncated last line?): "
-        f"{row.text[:80]!r}"
+        f"{quoted(row.text)}"
     )
 
 
-def _find_line(path: Path, text: str) -> int | None:
+def _find_line(path: Path, text: str, encoding: str) -> int | None:
     target = text.rstrip("\r\n")
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if raw.decode("utf-8", "replace").rstrip("\r\n") == target:
+            if raw.decode(encoding, "replace").lstrip("\ufeff").rstrip("\r\n") == target:
                 return number
     return None
 
 
-def _csv_error(path: Path, encoding: str, exc: Exception) -> InputError:
+def _csv_error(path: Path, exc: Exception) -> InputError:
+    """Return pyarrow's complaint about a CSV file, its quotation of the file escaped."""
     message = str(exc)
-    if "UTF8" in message or "utf-8" in message.lower() or "decode" in message.lower():
-        line, byte = _first_invalid_utf8(path)
-        where = f"row {line - 1} (line {line})" if line and line > 1 else "the header"
-        guess = " It looks like Windows-1252 (cp1252) text." if byte is not None else ""
-        return InputError(
-            f"{path}: {where}: the text is not valid {encoding.upper()} "
-            f"(byte {byte!r} cannot be decoded).{guess} Re-save the file as UTF-8, "
-            "or pass --encoding cp1252."
-        )
-    return InputError(f"{path}: cannot read the file as CSV: {message}")
-
-
-def _first_invalid_utf8(path: Path) -> tuple[int | None, str | None]:
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                return number, f"0x{raw[err.start]:02x}"
-    return None, None
+    found = re.match(r"(?s)(.*?: )(.*)$", message)
+    if found and "CSV parse error" in message:
+        return InputError(f"{path}: cannot read the file as CSV: {found.group(1)}"
+                          f"{quoted(found.group(2))}")
+    return InputError(f"{path}: cannot read the file as CSV: {quoted(message)}")
 
 
 # -- Parquet -------------------------------------------------------------------
@@ -294,12 +325,17 @@ def read_parquet(
 ) -> Iterator[pd.DataFrame]:
     """Yield a Parquet file as chunks of text columns, indexed by data row number."""
     chunk_rows = chunk_rows or CHUNK_ROWS
-    try:
-        parquet = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
+    parquet = _open_parquet(path)
     next_row = 1
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
+    batches = parquet.iter_batches(batch_size=chunk_rows, columns=columns)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{path}: not a readable Parquet file: the data from row "
+                             f"{next_row} on is damaged ({quoted(exc, 200)})") from None
         frame = pd.DataFrame(
             {name: _column_as_text(batch.column(name)) for name in batch.schema.names}
         )
@@ -308,104 +344,32 @@ def read_parquet(
         yield frame
 
 
+def _open_parquet(path: Path) -> pq.ParquetFile:
+    """Open a Parquet file, or say why it is not one: empty, text, truncated, damaged."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+        handle.seek(max(path.stat().st_size - 4, 0))
+        tail = handle.read(4)
+    why = None
+    if not head:
+        why = "the file is empty (0 bytes)"
+    elif not head.startswith(b"PAR1"):
+        what = charset.describe(head)
+        why = (f"it looks like {what}, not Parquet" if what
+               else "it looks like text (a CSV file?), not Parquet: name a CSV file .csv")
+    elif tail != b"PAR1":
+        why = "it is truncated or damaged (it does not end with the Parquet signature 'PAR1')"
+    if why is None:
+        try:
+            return pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as exc:
+            why = f"the file is damaged ({quoted(exc, 200)})"
+    raise InputError(f"{path}: not a readable Parquet file: {why}")
+
+
 def _column_as_text(column: pa.Array) -> pd.Series:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return column.to_pandas(types_mapper=_text_type)
     values = column.to_pandas()
     text = values.astype("string[pyarrow]")
     return text.where(values.notna())
-
-
-# -- XLSX ----------------------------------------------------------------------
-
-
-def _open_workbook(path: Path) -> Any:
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise InputError(f"{path}: not a readable XLSX workbook: {exc}") from None
-
-
-def _xlsx_headers(path: Path, scan_rows: int = 30) -> dict[str, tuple[list[str], int]]:
-    """Return, per sheet, the first row that looks like a header (≥2 text cells), and its row."""
-    book = _open_workbook(path)
-    try:
-        headers: dict[str, tuple[list[str], int]] = {}
-        for sheet in book.worksheets:
-            # Read-only sheets yield every row from the first, empty ones included.
-            for number, row in enumerate(sheet.iter_rows(max_row=scan_rows, values_only=True),
-                                         start=1):
-                cells = [c for c in row if c not in (None, "")]
-                if len(cells) >= 2 and all(isinstance(c, str) for c in cells):
-                    headers[sheet.title] = ([_cell_text(c) or "" for c in row], number)
-                    break
-            else:
-                headers[sheet.title] = ([], 0)
-        return headers
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    text = str(value)
-    return text if text.strip() else None
-
-
-def unnamed_column(position: int) -> str:
-    """Return the name :func:`read_xlsx` gives a column read by position (0 = column A)."""
-    return f"\0{position}"
-
-
-def read_xlsx(
-    path: Path, sheet: str, columns: list[str], *, chunk_rows: int | None = None,
-    unnamed: Sequence[int] = (),
-) -> Iterator[pd.DataFrame]:
-    """Yield one sheet as chunks of text columns, indexed by data row number.
-
-    The header is the first row that :func:`probe` found; ``columns`` picks
-    the raw header cells to keep, and ``unnamed`` the positions of header cells
-    to read as well (empty ones), named by :func:`unnamed_column`.
-    """
-    chunk_rows = chunk_rows or CHUNK_ROWS
-    book = _open_workbook(path)
-    try:
-        rows = book[sheet].iter_rows(values_only=True)
-        header: list[str] | None = None
-        for row in rows:
-            cells = [c for c in row if c not in (None, "")]
-            if len(cells) >= 2 and all(isinstance(c, str) for c in cells):
-                header = [_cell_text(c) or "" for c in row]
-                break
-        if header is None:
-            return
-        keep = [header.index(c) for c in columns] + list(unnamed)
-        columns = columns + [unnamed_column(i) for i in unnamed]
-        buffer: list[list[str | None]] = []
-        next_row = 1
-        for row in rows:
-            buffer.append([_cell_text(row[i]) if i < len(row) else None for i in keep])
-            if len(buffer) >= chunk_rows:
-                yield _frame(buffer, columns, next_row)
-                next_row += len(buffer)
-                buffer = []
-        if buffer:
-            yield _frame(buffer, columns, next_row)
-    finally:
-        book.close()
-
-
-def _frame(rows: list[list[str | None]], columns: list[str], first_row: int) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns, dtype="string[pyarrow]")
-    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
-    return frame

@@ -3,7 +3,8 @@
 Publications vary in ways that carry no meaning: encoding (UTF-8 with or
 without a byte-order mark, Windows-1252), line endings, the case and spacing
 of column names, extra columns, blank and notes rows, thousands separators and
-suppression markers. The helpers here absorb that variation. They never guess
+suppression markers. The helpers here absorb that variation (the encoding is
+decided once per file, for every importer, by :mod:`wfplan.dataset.charset`). They never guess
 meaning: a label that matches no code list is passed on as given, so that
 validation keeps the row, counts the value as unmapped and warns.
 
@@ -17,7 +18,6 @@ finishes and records one file before it starts the next.
 from __future__ import annotations
 
 import calendar
-import codecs
 import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
@@ -128,33 +128,11 @@ class FileState:
         return notes
 
 
-def text_encoding(path: Path, preferred: str) -> tuple[str, str | None]:
-    """Return the encoding to read a CSV file with, and a note when it is not ``preferred``.
-
-    A file that is not valid UTF-8 is read as Windows-1252, the encoding Excel
-    on Windows writes; any other ``preferred`` encoding is used as given.
-    """
-    if codecs.lookup(preferred).name not in ("utf-8", "utf-8-sig"):
-        return preferred, None
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        try:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252", "the file is not UTF-8; it was read as Windows-1252 (cp1252)"
-    return preferred, None
-
-
 def read_columns(probe: FileProbe, sheet: str, columns: list[str],
                  state: FileState) -> Iterator[pd.DataFrame]:
     """Yield the named raw columns of a CSV, XLSX sheet or Parquet file in chunks of text."""
     if probe.kind == "csv":
-        encoding, note = text_encoding(probe.path, probe.encoding)
-        if note:
-            state.note(note)
-        return readers.read_csv(probe.path, columns, encoding=encoding,
+        return readers.read_csv(probe.path, columns, encoding=probe.encoding,
                                 skip_row=state.skip_notes_line)
     if probe.kind == "xlsx":
         return readers.read_xlsx(probe.path, sheet, columns)
@@ -251,7 +229,8 @@ def number_text(values: pd.Series, scale: float) -> pd.Series:
     plain = plain.str.replace(r"%$", "", regex=True).str.strip()
     numbers = pd.to_numeric(plain, errors="coerce")
     scaled = (numbers * scale).map(lambda v: repr(float(v)) if pd.notna(v) else None)
-    return scaled.where(numbers.notna(), values).astype(TEXT)
+    # A column with no number at all maps to a float column: make it hold text first.
+    return scaled.astype(object).where(numbers.notna(), values).astype(TEXT)
 
 
 # -- after loading: repeated rows, by-product rows, placing organisations ---------

@@ -11,7 +11,7 @@ import pandas as pd
 
 from wfplan.dataset.checks import Finding
 from wfplan.dataset.readers import FileProbe
-from wfplan.errors import InputError
+from wfplan.errors import InputError, quoted, shown
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
@@ -58,6 +58,9 @@ class Importer(ABC):
     #: for. Rows a format writes to a reference table it is not the reference for (the
     #: organisations a fact file names) only fill what the reference data lacks.
     reference_for: frozenset[str] = frozenset()
+    #: Whether a CSV file that is not UTF-8 is read as Windows-1252 (publications are
+    #: often saved so); if not, it is refused unless ``--encoding`` names its encoding.
+    reads_windows_1252: bool = True
 
     @abstractmethod
     def match(self, probe: FileProbe) -> Match | None:
@@ -110,8 +113,8 @@ def detect(probe: FileProbe) -> Match:
     if matches:
         return max(matches, key=lambda m: m.score)
     seen = "; ".join(
-        f"sheet {sheet!r}: {', '.join(map(str, header)) or '(no header found)'}"
-        if sheet else ", ".join(map(str, header))
+        f"sheet {quoted(sheet)}: {', '.join(map(shown, header)) or '(no header found)'}"
+        if sheet else ", ".join(map(shown, header))
         for sheet, header in probe.headers.items()
     )
     formats = "\n".join(f"  - {imp.description}" for imp in _REGISTRY)

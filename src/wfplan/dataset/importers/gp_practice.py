@@ -69,7 +69,6 @@ from wfplan.dataset.importers.headers import unread_note
 from wfplan.dataset.importers.pcn import (
     OGL,
     column_key,
-    detect_encoding,
     find_columns,
     header_errors,
     parse_numbers,
@@ -172,7 +171,7 @@ class GpPracticeWorkforce(Importer):
         if others:
             self.state.notes.append("columns not read: "
                                     + unread_note(probe, "", others, column_key))
-        data = read_all(probe.path, detect_encoding(probe.path, probe.encoding), cols.values())
+        data = read_all(probe.path, probe.encoding, cols.values())
         data = data.rename(columns={v: k for k, v in cols.items()})
         blank = (data[["practice", "year"]] == "").any(axis=1)
         if blank.any():

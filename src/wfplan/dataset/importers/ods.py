@@ -40,7 +40,6 @@ from wfplan.dataset.importers._publication import (
     FileState,
     clean,
     iso_date,
-    text_encoding,
 )
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.readers import FileProbe
@@ -109,11 +108,8 @@ class OdsTrusts(Importer):
         self.state = FileState(probe.path)
         self.outside = 0
         names = [f"c{i}" for i in range(len(probe.headers[""]))]
-        encoding, note = text_encoding(probe.path, probe.encoding)
-        if note:
-            self.state.note(note)
         opened: list[pd.Series] = []
-        for chunk in readers.read_csv(probe.path, names[:12], encoding=encoding,
+        for chunk in readers.read_csv(probe.path, names[:12], encoding=probe.encoding,
                                       column_names=names, skip_row=self.state.skip_notes_line):
             frame = clean(chunk, self.state)
             if frame.empty:

@@ -38,14 +38,14 @@ present in both, how many keep the same PCN and role. (June → September 2021:
 into the ingest notes and the ``source_flags`` table read by ``wfplan gaps``;
 no ``flows`` rows are written, only net change can be reported.
 
-The CSV helpers at the top of this module (encoding detection, tolerant
-reading, number parsing, label → code mapping) are shared by the other
-publication importers (population, GP practice, staff records).
+The CSV helpers at the top of this module (tolerant reading, number parsing,
+label → code mapping) are shared by the other publication importers
+(population, GP practice, staff records). They read a file in the one encoding
+:func:`wfplan.dataset.readers.probe` decided for it (:mod:`wfplan.dataset.charset`).
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -84,25 +84,6 @@ def column_key(name: object) -> str:
     ``Population (thousands)`` → ``population_thousands``; ``90+`` keeps its ``+``.
     """
     return re.sub(r"[^0-9a-z+]+", "_", readers.normalise_column(name)).strip("_")
-
-
-def detect_encoding(path: Path, requested: str = "utf-8") -> str:
-    """Return the encoding to read a CSV with: UTF-8 if every byte decodes, else cp1252.
-
-    An encoding other than UTF-8 asked for explicitly (``--encoding``) is used
-    as given. UTF-8 is returned as ``utf-8-sig`` so a byte-order mark is skipped.
-    """
-    if requested.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
-        return requested
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8-sig"
 
 
 def read_publication_csv(
@@ -319,9 +300,8 @@ class PcnWorkforce(Importer):
         cols = find_columns(probe, _COLUMNS)
         assert cols is not None
         optional = find_columns(probe, _OPTIONAL)
-        encoding = detect_encoding(probe.path, probe.encoding)
         wanted = list(cols.values()) + (list(optional.values()) if optional else [])
-        raw = read_all(probe.path, encoding, wanted)
+        raw = read_all(probe.path, probe.encoding, wanted)
         data = raw.rename(columns={v: k for k, v in cols.items()})
         if optional:
             data = data.rename(columns={v: k for k, v in optional.items()})

@@ -60,7 +60,6 @@ from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
     OGL,
     column_key,
-    detect_encoding,
     find_columns,
     header_errors,
     parse_numbers,
@@ -195,7 +194,7 @@ class _PopulationImporter(Importer):
         self.state = _State()
         cols = find_columns(probe, self.columns)
         assert cols is not None
-        data = read_all(probe.path, detect_encoding(probe.path, probe.encoding), cols.values())
+        data = read_all(probe.path, probe.encoding, cols.values())
         data = data.rename(columns={v: k for k, v in cols.items()})
         blank = (data[list(self.numeric)] == "").all(axis=1)
         if blank.any():
@@ -386,7 +385,7 @@ class LocalAuthorityPopulation(_PopulationImporter):
         name = probe.path.name
         header = [column_key(c) for c in probe.headers.get("", [])]
         ages = {col: code for col in header if (code := age_code(col)) and code != "all"}
-        data = read_all(probe.path, detect_encoding(probe.path, probe.encoding),
+        data = read_all(probe.path, probe.encoding,
                         ["code", "name", *ages, *(["all"] if "all" in header else [])])
         data = data[(data["code"] != "") | (data["name"] != "")]
         country = data["code"].str[:1].str.upper()
@@ -492,7 +491,7 @@ class NhsActivityCost(Importer):
         cols = find_columns(probe, self._COLUMNS)
         assert cols is not None
         name = probe.path.name
-        data = read_all(probe.path, detect_encoding(probe.path, probe.encoding), cols.values())
+        data = read_all(probe.path, probe.encoding, cols.values())
         data = data.rename(columns={v: k for k, v in cols.items()})
         notes: list[str] = []
         blank = (data[["service", "metric", "total"]] == "").all(axis=1)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 import pandas as pd
@@ -303,9 +303,10 @@ class OrganisationReference(_WholeFile):
 
     def whole(self, frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
         """Yield one organisation per row, valid from its first to its last month."""
+        # An unreadable month is NA, not None, in a text column: test for text, not truth.
         first = frame["valid_from"].map(lambda v: month_of(v) if isinstance(v, str) else None)
         last = frame["valid_to"].map(lambda v: month_of(v) if isinstance(v, str) else None)
-        self.state.months.update(m for m in (*first, *last) if m)
+        self.state.months.update(m for m in (*first, *last) if isinstance(m, str))
         types = frame["org_type"] if "org_type" in frame else pd.Series(pd.NA, index=frame.index)
         sectors = types.map(sector_of_type)
         unknown = sorted({str(t) for t, s in zip(types, sectors, strict=True)
@@ -314,14 +315,20 @@ class OrganisationReference(_WholeFile):
             "org_code": frame["org_code"].str.upper(), "name": frame["name"],
             "org_type": types, "sector": sectors.fillna("other"),
             "region_code": frame.get("region_code"), "icb_code": frame.get("icb_code"),
-            "valid_from": first.map(lambda m: f"{m}-01" if m else None).fillna(
-                frame["valid_from"]),
-            "valid_to": last.map(lambda m: month_end(m) if m else None).fillna(frame["valid_to"]),
+            "valid_from": _day_or_given(first, frame["valid_from"], lambda m: f"{m}-01"),
+            "valid_to": _day_or_given(last, frame["valid_to"], month_end),
         }, index=frame.index)
         if unknown:
             self.state.note("organisation type(s) not known to wfplan, sector set to 'other': "
                             + ", ".join(unknown))
         yield "organisations", orgs.astype(TEXT)
+
+
+def _day_or_given(months: pd.Series, given: pd.Series,
+                  day: Callable[[str], str]) -> pd.Series:
+    """Return the day of each readable month, else the cell as given (for validation to name)."""
+    return pd.Series([day(m) if isinstance(m, str) else g
+                      for m, g in zip(months, given, strict=True)], index=given.index, dtype=TEXT)
 
 
 IMPORTERS = [GpPracticeMapping(), CcgIcbLookup(), LocalAuthorityLookup(), OrganisationReference()]

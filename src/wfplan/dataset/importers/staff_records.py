@@ -71,7 +71,6 @@ from wfplan.dataset.importers.headers import duplicate_errors
 from wfplan.dataset.importers.pcn import (
     MISSING_VALUES,
     column_key,
-    detect_encoding,
     parse_numbers,
     period_date,
     read_publication_csv,
@@ -324,7 +323,7 @@ def _read_records(probe: FileProbe, match: Match) -> pd.DataFrame:
     name = probe.path.name
     if probe.kind == "csv":
         parts = [chunk[list(cols.values())] for chunk in
-                 read_publication_csv(probe.path, detect_encoding(probe.path, probe.encoding))]
+                 read_publication_csv(probe.path, probe.encoding)]
     else:
         raw_cols = [by_norm[c] for c in cols.values()]
         source = (readers.read_parquet(probe.path, raw_cols) if probe.kind == "parquet"

@@ -39,6 +39,7 @@ class TidyTemplate(Importer):
         + ", ".join(schema.tables())
     )
     reference_for = frozenset({"areas", "organisations"})
+    reads_windows_1252 = False  # the template is UTF-8 (docs/importers/tidy.md)
 
     def match(self, probe: FileProbe) -> Match | None:
         """Match the sheet and table whose required key columns and a measure the header holds.
@@ -54,6 +55,7 @@ class TidyTemplate(Importer):
             for spec in schema.tables().values():
                 columns = set(spec.column_names)
                 if not set(spec.required_keys) <= header:
+                    best = _short_of_keys(self, probe, sheet, spec, best)
                     continue
                 if not header & set(spec.measure_columns) and spec.measure_columns:
                     continue
@@ -137,6 +139,26 @@ def _named_only(probe: FileProbe, match: Match, chunks: Iterator[pd.DataFrame],
                 "values is named in the header; merged header cells keep only the first "
                 "cell's name, so unmerge them and name every column)")
         yield chunk.drop(columns=names)
+
+
+def _short_of_keys(importer: Importer, probe: FileProbe, sheet: str, spec: schema.TableSpec,
+                   best: Match | None) -> Match | None:
+    """Return a weak match for a header of only this table's columns that lacks a key column.
+
+    Such a header (``period, staff_group, headcount, fte``) is the table's template
+    with a column left out: the error names the column, rather than the file matching
+    no format. Its score (below 1) lets any publication format that reads it win.
+    """
+    header = set(probe.normalised(sheet)) - {""}
+    columns = set(spec.column_names)
+    if (len(header) < 2 or not header <= columns or not header & set(spec.measure_columns)
+            or not header & set(spec.required_keys)):
+        return best
+    score = 0.5 * len(header) / len(columns)
+    if best is not None and best.score >= score:
+        return best
+    return Match(importer, sheet=sheet, table=spec.name, score=score,
+                 errors=_missing(spec, probe, sheet))
 
 
 def _missing(spec: schema.TableSpec, probe: FileProbe, sheet: str) -> list[str]:
