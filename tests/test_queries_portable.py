@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-import handmade_vintage as hv
 import pandas as pd
-import pg_mirror
 import pyarrow as pa
 import pytest
 
+import handmade_vintage as hv
+import pg_mirror
 from wfplan.assessment.cells import periods
 from wfplan.dataset.queries import bundle, cells
 from wfplan.dataset.queries import model_inputs as q
@@ -31,7 +31,7 @@ BASE, START = date.fromisoformat(hv.BASE), date.fromisoformat(hv.START)
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Store]]:
     try:
         pg_mirror.connect().close()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
+    except Exception as exc:
         pytest.skip(f"PostgreSQL is not running on 127.0.0.1:5432 ({exc})")
     folder = tmp_path_factory.mktemp("hand")
     duck = DuckDBStore(folder / "hand.duckdb")

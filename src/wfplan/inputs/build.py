@@ -1,9 +1,9 @@
 """Build the model's inputs from a vintage: data → :class:`~wfplan.model.ModelInputs`.
 
-:func:`build_inputs` reads the store (read-only) through the domain queries
-of :mod:`wfplan.dataset.queries.model_inputs` and hands the model
-labelled arrays for one base period, at the level asked (England, NHS region,
-ICB or organisation: detail is kept, results are aggregated afterwards).
+:func:`build_inputs` reads the store (read-only) through the domain queries of
+:mod:`wfplan.dataset.queries.model_inputs` and hands the model labelled arrays
+for one base period, at the level asked (England, NHS region, ICB or
+organisation: detail is kept, results are aggregated afterwards).
 Where the data lacks something, a documented default is used and recorded in
 ``ModelInputs.assumptions`` (name, value, reason), which the model carries into
 every result's metadata, so no default is silent. The derivations are
