@@ -55,6 +55,7 @@ from wfplan.assessment.manifest import (
 )
 from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.signing import SigningKey, load_signing_key
+from wfplan.dataset.queries.bundle import ingest_log
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import resolve_period
@@ -224,7 +225,7 @@ def _compute_in(work: Path, config: AssessmentConfig, files: list[ScenarioFile],
     memory = load_extracts(work / "inputs", config.vintage)
     try:
         computed = compute(memory, config, files, base, step=note)
-        provenance = memory.query("SELECT * FROM ingests ORDER BY ingest_id")
+        provenance = ingest_log(memory)
     finally:
         memory.close()
     if previous is not None:

@@ -34,6 +34,7 @@ from wfplan.analysis.disclosure import Disclosure
 from wfplan.analysis.gaps import gap_report
 from wfplan.assessment import cells
 from wfplan.dataset import schema
+from wfplan.dataset.queries import bundle as queries
 from wfplan.dataset.store import DuckDBStore, Store
 from wfplan.errors import InputError, RefusedError
 
@@ -46,9 +47,6 @@ DERIVED_TABLES = ("distinct_headcount",)
 GAP_SECTIONS = ("coverage", "missing_organisations", "dimensions", "stale", "unmapped",
                 "findings", "ranked")
 CARRIED_PREFIX = "gaps_"
-#: The column that dates each row, for tables cut at the base period.
-DATED = {"staff_in_post": "period", "vacancies": "period", "flows": "period_end",
-         "sickness_absence": "period", "staff_survey": "year", "distinct_headcount": "period"}
 
 
 def extract_tables() -> tuple[str, ...]:
@@ -63,21 +61,11 @@ def carried_files() -> tuple[str, ...]:
 
 def vintage_rows(store: Store, vintage: str, base_period: date) -> DuckDBStore:
     """Return an in-memory store with the vintage's rows up to ``base_period``."""
-    memory = DuckDBStore(":memory:")
-    # One thread: parallel aggregation adds floating-point numbers in varying
-    # order, and an assessment must give the same figures on every re-run.
-    memory.execute("SET threads = 1")
+    memory = queries.memory_store()
     with memory.transaction():
-        memory.execute("INSERT INTO vintages (name, created_at, frozen) VALUES "
-                       "(?, current_timestamp, TRUE)", [vintage])
+        queries.add_frozen_vintage(memory, vintage)
         for table in extract_tables():
-            where = "vintage = ?"
-            params: list[object] = [vintage]
-            if table in DATED:
-                column = DATED[table]
-                where += f" AND {column} <= ?"
-                params.append(base_period.year if column == "year" else base_period)
-            rows = store.query_arrow(f"SELECT * FROM {table} WHERE {where} ORDER BY ALL", params)
+            rows = queries.vintage_table(store, table, vintage, base_period)
             if rows.num_rows:
                 memory.insert(table, rows)
     return memory
@@ -88,7 +76,7 @@ def model_tables(store: Store, vintage: str, base_period: date) -> dict[str, pa.
     found = cells.periods(store, vintage, base_period)
 
     def typed(table: str, *parts: pa.Table) -> pa.Table:
-        target = store.query_arrow(f"SELECT * FROM {table} LIMIT 0").schema
+        target = queries.table_schema(store, table)
         return pa.concat_tables([p.select(target.names).cast(target) for p in parts])
 
     out = {table: typed(table, cells.fact_cells(store, table, vintage, found))
@@ -99,8 +87,7 @@ def model_tables(store: Store, vintage: str, base_period: date) -> dict[str, pa.
     for table in cells.PLAIN:
         out[table] = typed(table, cells.plain_rows(store, table, vintage, found))
     for table in LOG_TABLES:
-        out[table] = store.query_arrow(f"SELECT * FROM {table} WHERE vintage = ? ORDER BY ALL",
-                                       [vintage])
+        out[table] = queries.vintage_table(store, table, vintage)
     return {table: out[table] for table in extract_tables()}
 
 
@@ -195,11 +182,9 @@ def load_extracts(folder: Path, vintage: str) -> DuckDBStore:
     InputError
         If an extract is missing or unreadable.
     """
-    store = DuckDBStore(":memory:")
-    store.execute("SET threads = 1")
+    store = queries.memory_store()
     with store.transaction():
-        store.execute("INSERT INTO vintages (name, created_at, frozen) VALUES "
-                      "(?, current_timestamp, TRUE)", [vintage])
+        queries.add_frozen_vintage(store, vintage)
         for table in extract_tables():
             path = folder / f"{table}.parquet"
             if not path.is_file() and table in DERIVED_TABLES:
@@ -225,8 +210,9 @@ def _read(path: Path) -> pa.Table:
 
 def carried_gaps(store: Store) -> dict[str, pd.DataFrame] | None:
     """Return the data-gap report carried by a bundle's extracts, or ``None`` if it has none."""
-    held = set(store.query("SELECT table_name FROM information_schema.tables")["table_name"])
+    held = queries.table_names(store)
     names = [f"{CARRIED_PREFIX}{name}" for name in GAP_SECTIONS]
     if not all(name in held for name in names):
         return None
-    return {name: store.query(f"SELECT * FROM {CARRIED_PREFIX}{name}") for name in GAP_SECTIONS}
+    return {name: queries.carried_table(store, f"{CARRIED_PREFIX}{name}")
+            for name in GAP_SECTIONS}

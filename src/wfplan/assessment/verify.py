@@ -58,6 +58,7 @@ from wfplan.assessment.manifest import (
 from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.rerender import compare_report
 from wfplan.assessment.signing import Authenticity, PublicKey, check_signature
+from wfplan.dataset.queries.bundle import ingest_log
 from wfplan.errors import InputError, WfplanError
 from wfplan.runs.project import ScenarioFile, read_scenario
 
@@ -154,7 +155,7 @@ def _recompute(bundle: Path, step: Step | None) -> _Rerun:
     store = load_extracts(bundle / "inputs", config.vintage)
     try:
         computed = compute(store, config, files, config.base_period, step=step)
-        provenance = store.query("SELECT * FROM ingests ORDER BY ingest_id")
+        provenance = ingest_log(store)
     finally:
         store.close()
     return _Rerun(config, config.base_period, files, computed, provenance)

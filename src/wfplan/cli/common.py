@@ -17,12 +17,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
-import pandas as pd
 import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from wfplan.dataset.busy import BUSY_WAIT, BusyWait
+from wfplan.dataset.queries.model_inputs import staff_in_post_periods
 from wfplan.dataset.store import Store
 from wfplan.errors import EXIT_UNEXPECTED, InputError, WfplanError
 
@@ -159,9 +159,7 @@ def census(store: Store, vintage: str, text: str, option: str = "--period") -> d
     except ValueError:
         raise InputError(f"{option} {text!r} is not a date: give YYYY-MM (that month's "
                          "census) or YYYY-MM-DD") from None
-    held = [pd.Timestamp(p).date() for p in store.query(
-        "SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? ORDER BY period",
-        [vintage])["period"]]
+    held = staff_in_post_periods(store, vintage)
     if when not in held:
         listed = ", ".join(p.isoformat() for p in held) or "none"
         raise InputError(f"{option} {text}: vintage {vintage!r} has no staff in post on "

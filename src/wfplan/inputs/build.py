@@ -1,8 +1,9 @@
 """Build the model's inputs from a vintage: data → :class:`~wfplan.model.ModelInputs`.
 
-:func:`build_inputs` reads the store (read-only) with SQL and hands the model
-labelled arrays for one base period, at the level asked (England, NHS region,
-ICB or organisation: detail is kept, results are aggregated afterwards).
+:func:`build_inputs` reads the store (read-only) through the domain queries of
+:mod:`wfplan.dataset.queries.model_inputs` and hands the model labelled arrays
+for one base period, at the level asked (England, NHS region, ICB or
+organisation: detail is kept, results are aggregated afterwards).
 Where the data lacks something, a documented default is used and recorded in
 ``ModelInputs.assumptions`` (name, value, reason), which the model carries into
 every result's metadata, so no default is silent. The derivations are
@@ -18,10 +19,10 @@ from dataclasses import replace
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import LEVELS
+from wfplan.dataset.queries.model_inputs import staff_in_post_periods
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.demography import read_demography
@@ -38,10 +39,7 @@ def resolve_period(store: Store, vintage: str, period: date | str | None = None,
 
     ``period`` is a date, or ``YYYY-MM`` for the census of that month.
     """
-    limit = known_at or date(9999, 12, 31)
-    periods = [pd.Timestamp(p).date() for p in store.query(
-        "SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? AND period <= ? "
-        "ORDER BY period", [vintage, limit])["period"]]
+    periods = staff_in_post_periods(store, vintage, known_at)
     if not periods:
         raise InputError(f"vintage {vintage!r} has no staff in post to build inputs from")
     if period is None:

@@ -34,18 +34,13 @@ import numpy as np
 import pandas as pd
 
 from wfplan.dataset import codelists
+from wfplan.dataset.queries import model_inputs as queries
 from wfplan.dataset.store import Store
 from wfplan.inputs import bands as b
 from wfplan.inputs.source import Assumptions
 
 ENGLAND = codelists.ENGLAND_CODE
 YEARS_AHEAD = 25
-_POPULATION_SQL = """
-SELECT area_code, year, variant, age_band, sum(persons) AS persons FROM population
-WHERE vintage = ? AND sex IS NULL AND list_contains(?, area_code) AND persons IS NOT NULL
-  AND year <= ?
-GROUP BY ALL
-"""
 
 
 @dataclass(frozen=True)
@@ -102,9 +97,7 @@ def _nearest(held: list[int], year: int) -> int:
 
 
 def _utilisation(store: Store, vintage: str) -> tuple[pd.Series, str] | None:
-    frame = store.query("SELECT service, age_band, sum(activity_per_head) AS activity FROM "
-                        "utilisation WHERE vintage = ? AND sex IS NULL AND activity_per_head "
-                        "IS NOT NULL GROUP BY ALL", [vintage])
+    frame = queries.utilisation_by_age(store, vintage)
     if frame.empty:
         return None
     partitions = {tuple(b.partition(part["age_band"]) or ()) for _, part in
@@ -118,12 +111,7 @@ def _utilisation(store: Store, vintage: str) -> tuple[pd.Series, str] | None:
 def _weights(store: Store, vintage: str, codes: list[str], england: pd.DataFrame,
              assumptions: Assumptions) -> np.ndarray:
     """Return the population in the utilisation bands, to weight them when merging."""
-    single = store.query(
-        "SELECT age_band, sum(persons) AS persons FROM population WHERE vintage = ? AND "
-        "sex IS NULL AND variant IS NULL AND year = (SELECT max(year) FROM population WHERE "
-        "vintage = ? AND sex IS NULL AND variant IS NULL AND area_code = ? AND "
-        "regexp_full_match(age_band, '[0-9]+')) AND area_code = ? GROUP BY ALL",
-        [vintage, vintage, ENGLAND, ENGLAND])
+    single = queries.england_single_year_population(store, vintage)
     for candidate in (single, england):
         bands = b.partition(candidate["age_band"]) if not candidate.empty else None
         if bands and b.nests(bands, codes):
@@ -145,8 +133,8 @@ def read_demography(store: Store, vintage: str, level: str, regions: dict[str, s
                     assumptions: Assumptions) -> Demography | None:
     """Return population and utilisation for the model's areas, or None without a population."""
     wanted = {area: _population_code(level, area, region) for area, region in regions.items()}
-    rows = store.query(_POPULATION_SQL, [vintage, sorted({*wanted.values(), ENGLAND}),
-                                         last_year])
+    rows = queries.population_by_area(store, vintage, sorted({*wanted.values(), ENGLAND}),
+                                      last_year)
     band_sets = _band_sets(rows) if not rows.empty else None
     if not band_sets or ENGLAND not in band_sets:
         assumptions.add("population", "none (demog = 1)",

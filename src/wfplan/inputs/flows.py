@@ -32,6 +32,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from wfplan.dataset.queries import model_inputs as queries
 from wfplan.inputs.source import (
     Assumptions,
     Selection,
@@ -42,9 +43,6 @@ from wfplan.inputs.source import (
 from wfplan.inputs.stock import Stock, headcount_at, input_default
 
 ROUTES = ("international", "return_to_practice", "newly_qualified", "other")
-_REPORTING = ("EXISTS (SELECT 1 FROM flows x WHERE x.vintage = $vintage AND "
-              "x.period_start = $start AND x.period_end = $end AND "
-              "x.org_code = f.org_code AND x.staff_group = f.staff_group)")
 
 
 @dataclass(frozen=True)
@@ -61,13 +59,12 @@ class Flows:
 
 def flow_period(selection: Selection) -> tuple[date, date] | None:
     """Return the latest (start, end) pair of censuses ending on or before the base period."""
-    end = selection.scalar("SELECT max(period_end) FROM flows WHERE vintage = ? AND "
-                           "period_end <= ?", [selection.vintage, selection.period])
+    end = queries.latest_flow_end(selection.store, selection.vintage, selection.period)
     if end is None:
         return None
-    start = selection.scalar("SELECT max(period_start) FROM flows WHERE vintage = ? AND "
-                             "period_end = ?", [selection.vintage, end])
-    return pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    start = queries.flow_start(selection.store, selection.vintage, end)
+    assert start is not None  # a flow period ending on ``end`` exists
+    return start, end
 
 
 def _annual(rate: np.ndarray, years: float) -> np.ndarray:
@@ -214,17 +211,12 @@ def read_flows(selection: Selection, stock: Stock, assumptions: Assumptions) -> 
         return _no_flows(stock, assumptions, "the vintage has no flows up to the base period")
     start, end = pair
     years = years_between(start, end)
-    params = {"start": start, "end": end}
-    frame = selection.aggregate(
-        "sum(headcount) AS hc", "flows",
-        "f.period_start = $start AND f.period_end = $end AND "
-        "coalesce(f.route, '') <> 'internal'", params,
-        by="f.age_band AS age_band, f.direction AS direction, f.route AS route")
+    frame = queries.flow_headcount_by_area(selection.store, selection.scope, start, end)
     frame["hc"] = frame["hc"].astype("float64").fillna(0.0)
     if frame.empty:
         return _no_flows(stock, assumptions, "no flows for the selection")
-    start_hc = headcount_at(selection, stock, start, _REPORTING, params)
-    end_hc = headcount_at(selection, stock, end, _REPORTING, params).sum(axis=2)
+    start_hc = headcount_at(selection, stock, start, pair)
+    end_hc = headcount_at(selection, stock, end, pair).sum(axis=2)
     base = stock.headcount.sum(axis=2)
     scale = np.divide(base, end_hc, out=np.full(base.shape, np.nan), where=end_hc > 0)
     rates = _leaver_rates(frame, start_hc, stock, years, assumptions)

@@ -1,9 +1,11 @@
 """Reading a vintage for the model: one selection of areas, staff groups and dates.
 
-A :class:`Selection` aggregates a fact table by area of the level and staff
-group, placing each organisation as :mod:`wfplan.dataset.geography` does (by its
-record nearest the base period). Rows reported for a whole area (national
-publications) are left out, as in the metrics, so nothing counts twice.
+A :class:`Selection` says what to read; the store's queries
+(:mod:`wfplan.dataset.queries.model_inputs`) sum a fact table by area of the
+level and staff group, placing each organisation as
+:mod:`wfplan.dataset.geography` does (by its record nearest the base period).
+Rows reported for a whole area (national publications) are left out, as in the
+metrics, so nothing counts twice.
 :class:`Assumptions` collects the records of every input that was defaulted.
 """
 
@@ -21,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from wfplan.dataset import codelists
-from wfplan.dataset.geography import AREA_EXPR, AREA_ROWS, UNMAPPED, placement_cte
+from wfplan.dataset.geography import UNMAPPED
+from wfplan.dataset.queries.model_inputs import AreaScope, area_regions
 from wfplan.dataset.store import Store
 
 
@@ -62,37 +65,16 @@ class Selection:
     sector: str | None = None
     staff_groups: tuple[str, ...] | None = None
 
-    def aggregate(self, select: str, table: str, where: str,
-                  params: dict[str, Any] | None = None, by: str = "") -> pd.DataFrame:
-        """Return ``area, staff_group[, by…]`` and ``select`` summed over a fact table.
-
-        ``where`` may use ``$period`` (the base period) and any name in ``params``;
-        ``by`` lists extra grouping expressions (``f.age_band AS age_band``).
-        """
-        conds = ["f.vintage = $vintage", f"NOT ({AREA_ROWS})", where]
-        values: dict[str, Any] = {"vintage": self.vintage, "at": self.period,
-                                  "period": self.period, **(params or {})}
-        if self.sector:
-            conds.append("g.sector = $sector")
-            values["sector"] = self.sector
-        if self.staff_groups:
-            conds.append("list_contains($groups, f.staff_group)")
-            values["groups"] = list(self.staff_groups)
-        extra = f", {by}" if by else ""
-        sql = (f"{placement_cte()} SELECT {AREA_EXPR[self.level]} AS area, "
-               f"f.staff_group AS staff_group{extra}, {select} FROM {table} f "
-               f"LEFT JOIN g ON g.org_code = f.org_code WHERE {' AND '.join(conds)} "
-               "GROUP BY ALL")
-        # DuckDB refuses named parameters that the statement does not use
-        used = {name: value for name, value in values.items() if f"${name}" in sql}
-        return self.store.query(sql, used)  # type: ignore[arg-type]
+    @property
+    def scope(self) -> AreaScope:
+        """Return what to read, for the store's queries."""
+        return AreaScope(self.vintage, self.level, self.period, self.sector, self.staff_groups)
 
     def regions(self) -> dict[str, str | None]:
         """Return the NHS region of every area of the level that has staff at the base period."""
         if self.level == "england":
             return {codelists.ENGLAND_CODE: None}
-        frame = self.aggregate("any_value(g.region_code) AS region", "staff_in_post",
-                               "f.period = $period")
+        frame = area_regions(self.store, self.scope)
         out: dict[str, str | None] = {}
         for area, region in zip(frame["area"], frame["region"], strict=True):
             if self.level == "region":
@@ -100,11 +82,6 @@ class Selection:
             known = None if region is None or pd.isna(region) else str(region)
             out[str(area)] = out.get(str(area)) or known
         return out
-
-    def scalar(self, sql: str, params: list[Any]) -> Any:
-        """Return a single value, ``None`` for SQL NULL."""
-        value = self.store.scalar(sql, params)
-        return None if value is None or pd.isna(value) else value
 
 
 def years_between(start: date, end: date) -> float:

@@ -26,24 +26,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
+from wfplan.dataset.queries import model_inputs as queries
 from wfplan.errors import InputError
 from wfplan.inputs.source import Assumptions, Selection, age_bands, default_profile, pivot
 from wfplan.model import parameter_table
 
-_STOCK_SELECT = (
-    "sum(headcount) FILTER (WHERE fte IS NOT NULL) AS hc_both, "
-    "sum(fte) FILTER (WHERE headcount IS NOT NULL) AS fte_both, "
-    "sum(headcount) FILTER (WHERE fte IS NULL) AS hc_only, "
-    "sum(fte) FILTER (WHERE headcount IS NULL) AS fte_only, "
-    "count(*) FILTER (WHERE suppressed) AS suppressed"
-)
 _MEASURES = ("hc_both", "fte_both", "hc_only", "fte_only", "suppressed")
 #: The most staff-group codes outside the code list recorded one by one; the rest in one record.
 _LISTED = 10
@@ -89,13 +82,13 @@ class Stock:
                 "age_band": self.age_bands}
 
 
-def read_stock(selection: Selection, period: date, where: str = "",
-               params: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Return staff in post at ``period`` by area, staff group and age band (NULL kept)."""
-    condition = "f.period = $when" + (f" AND {where}" if where else "")
-    frame = selection.aggregate(_STOCK_SELECT, "staff_in_post", condition,
-                                {"when": period, **(params or {})},
-                                by="f.age_band AS age_band")
+def read_stock(selection: Selection, period: date,
+               reporting: tuple[date, date] | None = None) -> pd.DataFrame:
+    """Return staff in post at ``period`` by area, staff group and age band (NULL kept).
+
+    With ``reporting`` (a flow period), only the cells that report flows for it.
+    """
+    frame = queries.staff_in_post_by_age(selection.store, selection.scope, period, reporting)
     frame[list(_MEASURES)] = frame[list(_MEASURES)].astype("float64").fillna(0.0)
     return frame
 
@@ -235,27 +228,24 @@ def base_stock(selection: Selection, assumptions: Assumptions) -> Stock:
     return Stock(labels["area"], labels["staff_group"], bands, headcount, per_head, profile)
 
 
-def headcount_at(selection: Selection, stock: Stock, period: date, where: str = "",
-                 params: dict[str, Any] | None = None) -> np.ndarray:
+def headcount_at(selection: Selection, stock: Stock, period: date,
+                 reporting: tuple[date, date] | None = None) -> np.ndarray:
     """Return ``[area, staff_group, age_band]`` headcount at another period.
 
     Areas and staff groups are those of ``stock``; FTE per head and the profile
     for rows without an age band are the base period's.
     """
-    frame = read_stock(selection, period, where, params)
+    frame = read_stock(selection, period, reporting)
     by_age, no_age = _headcount(frame, stock.labels, stock.fte_per_head)
     return by_age + no_age[..., np.newaxis] * stock.age_profile[np.newaxis]
 
 
 def vacancies(selection: Selection, stock: Stock, assumptions: Assumptions) -> np.ndarray | None:
     """Return ``[area, staff_group]`` vacancy FTE, or ``None`` when the vintage has none."""
-    when = selection.scalar(
-        "SELECT max(period) FROM vacancies WHERE vintage = ? AND period <= ?",
-        [selection.vintage, selection.period])
+    when = queries.latest_vacancy_period(selection.store, selection.vintage, selection.period)
     if when is None:
         return None
-    frame = selection.aggregate("sum(vacancy_fte) AS vacancy_fte", "vacancies",
-                                "f.period = $when", {"when": when})
+    frame = queries.vacancy_fte_by_area(selection.store, selection.scope, when)
     frame["vacancy_fte"] = frame["vacancy_fte"].astype("float64").fillna(0.0)
     values = pivot(frame, "vacancy_fte", ["area", "staff_group"], None, stock.labels)
     reported = pivot(frame.assign(n=1.0), "n", ["area", "staff_group"], None, stock.labels)

@@ -35,26 +35,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from wfplan.dataset.queries.model_inputs import education_places
 from wfplan.dataset.store import Store
 from wfplan.inputs.source import Assumptions
 from wfplan.inputs.stock import input_default
 
 #: The day an academic year starts: ``Y/Y+1`` starts on 1 September ``Y``.
 ACADEMIC_YEAR_START = (9, 1)
-
-_SQL = """
-SELECT staff_group, start + $offset AS year, sum(n) AS places,
-       sum(completion_rate * n) FILTER (WHERE completion_rate IS NOT NULL) AS completed,
-       sum(n) FILTER (WHERE completion_rate IS NOT NULL) AS completion_base,
-       sum(duration_years * n) FILTER (WHERE duration_years IS NOT NULL) AS duration,
-       sum(n) FILTER (WHERE duration_years IS NOT NULL) AS duration_base
-FROM (SELECT staff_group, completion_rate, duration_years, coalesce(places, starters) AS n,
-             TRY_CAST(regexp_extract(academic_year, '^([0-9]{4})', 1) AS INTEGER) AS start
-      FROM education WHERE vintage = $vintage)
-WHERE start IS NOT NULL AND n IS NOT NULL AND start <= $last_start
-GROUP BY ALL
-"""
-
 
 def _starts_by(day: date) -> bool:
     """Whether the academic year of ``day``'s calendar year has started on ``day``."""
@@ -151,8 +138,7 @@ def read_training(store: Store, vintage: str, groups: tuple[str, ...], census: d
     """
     offset = intake_census_year(0, census)
     last_start = last_known_start(known_at) if known_at else 9999
-    frame = store.query(_SQL, {"vintage": vintage, "offset": offset,  # type: ignore[arg-type]
-                               "last_start": last_start})
+    frame = education_places(store, vintage, offset, last_start)
     frame = frame[frame["staff_group"].isin(groups) & (frame["places"] > 0)]
     if frame.empty:
         return None

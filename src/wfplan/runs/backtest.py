@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfplan.dataset.queries import model_inputs as queries
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs, resolve_period
@@ -110,17 +111,13 @@ def _projected(inputs: ModelInputs, years: float) -> tuple[np.ndarray, np.ndarra
 
 
 def _actual(selection: Selection, when: date) -> pd.DataFrame:
-    frame = selection.aggregate(
-        "sum(fte) AS actual_fte, sum(headcount) AS actual_hc", "staff_in_post",
-        "f.period = $when", {"when": when})
+    frame = queries.staff_in_post_totals(selection.store, selection.scope, when)
     frame = frame.astype({"actual_fte": "float64", "actual_hc": "float64"})
     return frame[(frame["actual_fte"].fillna(0) > 0) | (frame["actual_hc"].fillna(0) > 0)]
 
 
 def _has_headcount(selection: Selection, when: date) -> bool:
-    found = selection.scalar("SELECT count(*) FROM staff_in_post WHERE vintage = ? AND "
-                             "period = ? AND headcount IS NOT NULL", [selection.vintage, when])
-    return bool(found)
+    return queries.has_headcount(selection.store, selection.vintage, when)
 
 
 def _cells(inputs: ModelInputs, years: float, actual: pd.DataFrame,
@@ -216,9 +213,7 @@ def _without_flows(selection: Selection, groups: tuple[str, ...]) -> list[str]:
     pair = flow_period(selection)
     if pair is None:
         return list(groups)
-    found = selection.aggregate(
-        "count(*) AS n", "flows", "f.period_start = $start AND f.period_end = $end AND "
-        "coalesce(f.route, '') <> 'internal'", {"start": pair[0], "end": pair[1]})
+    found = queries.flow_headcount_by_area(selection.store, selection.scope, *pair)
     present = set(found["staff_group"])
     return [g for g in groups if g not in present]
 
@@ -236,10 +231,7 @@ def comparability(selection: Selection, end: date) -> dict[str, Any]:
     """
     start = selection.period
     orgs = replace(selection, level="org")
-    staff = orgs.aggregate(
-        "sum(coalesce(fte, headcount)) FILTER (WHERE f.period = $start) AS at_start, "
-        "sum(coalesce(fte, headcount)) FILTER (WHERE f.period = $end) AS at_end",
-        "staff_in_post", "f.period IN ($start, $end)", {"start": start, "end": end})
+    staff = queries.staff_at_two_censuses(orgs.store, orgs.scope, start, end)
     staff = staff.groupby("area")[["at_start", "at_end"]].sum(min_count=1).astype("float64")
     placed = _placed(selection, start, end).reindex(staff.index, fill_value=False)
     out: dict[str, Any] = {"warnings": []}
@@ -265,12 +257,7 @@ def comparability(selection: Selection, end: date) -> dict[str, Any]:
 
 def _placed(selection: Selection, start: date, end: date) -> pd.DataFrame:
     """Whether each organisation has a reference record placing it in an area at each census."""
-    valid = ("(valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?) "
-             "AND (icb_code IS NOT NULL OR region_code IS NOT NULL)")
-    frame = selection.store.query(
-        f"SELECT org_code, bool_or({valid}) AS at_start, bool_or({valid}) AS at_end "
-        "FROM organisations WHERE vintage = ? GROUP BY org_code",
-        [start, start, end, end, selection.vintage])
+    frame = queries.organisations_placed(selection.store, selection.vintage, start, end)
     return frame.set_index("org_code")[["at_start", "at_end"]].astype(bool)
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.codelists import staff_group_order
+from wfplan.dataset.queries.model_inputs import ingest_sources
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs, resolve_period
@@ -153,9 +154,7 @@ def _parameters(scenario: Scenario) -> list[dict[str, Any]]:
 
 def data_sources(store: Store, vintage: str) -> list[dict[str, Any]]:
     """Return the files loaded into the vintage (no load times: outputs stay reproducible)."""
-    frame = store.query(
-        "SELECT source_file, sha256, format, publisher, title, licence, rows FROM ingests "
-        "WHERE vintage = ? ORDER BY ingest_id", [vintage])
+    frame = ingest_sources(store, vintage)
     frame = frame.astype(object).where(frame.notna(), None)
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
