@@ -12,7 +12,12 @@ The SQL that places them is in :mod:`wfplan.dataset.queries.geography`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wfplan.dataset.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
+
+__all__ = ["AREA_EXPR", "AREA_ROWS", "LEVELS", "UNMAPPED", "placement_cte"]
 
 UNMAPPED = "UNMAPPED"
 LEVELS = ("england", "region", "icb", "org")
