@@ -54,10 +54,11 @@ FACTS = (
     Fact("vacancies", "f.period", org=True, staff_group=True),
     Fact("flows", "f.period_end", org=True, staff_group=True),
     Fact("sickness_absence", "f.period", org=True, staff_group=True),
-    Fact("staff_survey", "make_date(f.year, 12, 31)", org=True, staff_group=False),
+    Fact("staff_survey", "make_date(CAST(f.year AS INTEGER), 12, 31)", org=True,
+         staff_group=False),
     Fact("education", _ACADEMIC_YEAR_END, org=False, staff_group=True, area="region",
          workforce=False),
-    Fact("population", "make_date(f.year, 6, 30)", org=False, staff_group=False,
+    Fact("population", "make_date(CAST(f.year AS INTEGER), 6, 30)", org=False, staff_group=False,
          area="area_code", workforce=False, dated=False),
     Fact("utilisation", None, org=False, staff_group=False, workforce=False, dated=False),
 )
