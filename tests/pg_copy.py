@@ -4,7 +4,7 @@ Until the PostgreSQL store exists, :class:`PgReader` is the least a store needs
 to run read queries: ``?`` placeholders become psycopg's ``%s`` and numbers
 PostgreSQL returns as ``numeric`` (``sum`` of integers) become floats, as
 DuckDB returns them. :func:`pg_copy` creates a schema, copies every table of a
-DuckDB database into it (types mapped), and drops the schema afterwards.
+DuckDB database into it (types mapped), analyses it, and drops the schema afterwards.
 """
 
 from __future__ import annotations
@@ -86,6 +86,9 @@ def pg_copy(psycopg: Any, source: Store) -> Iterator[PgReader]:
                                   "WHERE table_schema = 'main' ORDER BY table_name")
             for table in tables["table_name"]:
                 _copy_table(connection, source, str(table))
+            # Without statistics, PostgreSQL plans the placement join as nested loops
+            # (minutes on the demo instead of seconds): a store must ANALYZE after loads.
+            connection.execute("ANALYZE")
             yield PgReader(connection)
         finally:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')

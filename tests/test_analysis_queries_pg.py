@@ -81,7 +81,7 @@ def same(engines: Engines, run: Callable[[Store], Any]) -> Any:
     return a
 
 
-VINTAGES = ("hand", "known")
+VINTAGES = ("hand", "known", pytest.param("demo", marks=pytest.mark.slow))
 
 
 @pytest.mark.parametrize("vintage", VINTAGES)
