@@ -9,6 +9,7 @@ DuckDB database into it (types mapped), analyses it, and drops the schema afterw
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -112,8 +113,8 @@ def _copy_table(connection: Any, source: Store, table: str) -> None:
 def normal(frame: pd.DataFrame) -> list[list[Any]]:
     """Return a frame's rows as plain values to compare across engines.
 
-    Dates and times become ISO text, numbers floats rounded to 9 places, arrays
-    lists, and every kind of missing value ``None``.
+    Dates and times become ISO text, numbers floats, arrays lists, and every kind
+    of missing value ``None``.
     """
     return [[_value(v) for v in row] for row in frame.itertuples(index=False)]
 
@@ -128,5 +129,17 @@ def _value(value: Any) -> Any:
     if isinstance(value, datetime | date | np.datetime64 | pd.Timestamp):
         return pd.Timestamp(value).isoformat()
     if isinstance(value, int | float | np.integer | np.floating | Decimal):
-        return None if np.isnan(float(value)) else round(float(value), 9)
+        return None if np.isnan(float(value)) else float(value)
     return value
+
+
+def assert_same(a: Any, b: Any, where: str = "") -> None:
+    """Assert two :func:`normal` results are equal, floats to 1e-9 (sums add up in any order)."""
+    if isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), f"{where}: {a} != {b}"
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), f"{where}: {len(a)} != {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
