@@ -39,6 +39,8 @@ from wfplan.analysis.metrics_coverage import blank_other_sectors, coverage
 from wfplan.analysis.metrics_query import Aggregator, Query, Used, plus, ratio
 from wfplan.dataset import codelists, distinct
 from wfplan.dataset.geography import UNMAPPED
+from wfplan.dataset.queries import metrics as sums
+from wfplan.dataset.queries.geography import area_names
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 
@@ -135,15 +137,9 @@ def _figures(table: pd.DataFrame) -> pd.DataFrame:
 
 def _with_names(store: Store, query: Query, out: pd.DataFrame) -> pd.DataFrame:
     """Attach names; list every area of the level, with or without data."""
+    names = area_names(store, query.vintage, query.level)
     if query.level == "org":
-        names = store.query(
-            "SELECT org_code AS area_code, max(name) AS area_name FROM organisations "
-            "WHERE vintage = ? GROUP BY org_code", [query.vintage])
         names = names[names["area_code"].isin(out["area_code"])]
-    else:
-        names = store.query("SELECT code AS area_code, max(name) AS area_name FROM areas "
-                            "WHERE vintage = ? AND level = ? GROUP BY code",
-                            [query.vintage, query.level])
     extra = out.loc[~out["area_code"].isin(names["area_code"]), ["area_code"]]
     names = pd.concat([names, extra.assign(area_name="Unmapped organisations")])
     out = names.merge(out, on="area_code", how="left")
@@ -161,23 +157,10 @@ def ethnic_minority_by_band(store: Store, query: Query) -> pd.DataFrame:
     Model Employer goal is that each band's share matches the whole workforce's.
     """
     metrics = Aggregator(store, query)
-    when = store.scalar(
-        "SELECT max(period) FROM staff_in_post WHERE vintage = ? AND grade IS NOT NULL "
-        "AND ethnicity IS NOT NULL AND period <= ?", [query.vintage, metrics.period])
-    national = store.scalar(
-        "SELECT count(*) FROM staff_in_post WHERE vintage = ? AND period = ? AND org_code IN "
-        "(SELECT code FROM areas WHERE vintage = ? AND level = 'england') "
-        "AND ethnicity IS NOT NULL", [query.vintage, when, query.vintage])
-    minority = [r["code"] for r in codelists.get("ethnicity").rows if r["minority"] == "true"]
-    known = [r["code"] for r in codelists.get("ethnicity").rows if r["minority"] in ("true",
-                                                                                     "false")]
-    frame = metrics.run(
-        "f.grade AS grade, sum(headcount) FILTER (WHERE ethnicity IN "
-        f"({', '.join(repr(c) for c in minority)})) AS minority, "
-        f"sum(headcount) FILTER (WHERE ethnicity IN ({', '.join(repr(c) for c in known)})) "
-        "AS known", "staff_in_post",
-        "f.period = $period AND f.grade IS NOT NULL AND f.ethnicity IS NOT NULL",
-        {"period": when}, area_rows=bool(national) and query.level == "england")
+    when = sums.ethnicity_period(store, query.vintage, metrics.period)
+    national = sums.national_ethnicity_rows(store, query.vintage, when)
+    frame = sums.ethnicity_by_grade(store, metrics.selection(), when,
+                                    area_rows=bool(national) and query.level == "england")
     if frame.empty:
         return pd.DataFrame(columns=["area_code", "period", "grade", "minority_headcount",
                                      "known_headcount", "ethnic_minority_share"])
@@ -227,13 +210,8 @@ def net_change(store: Store, query: Query) -> pd.DataFrame:
         ÷ FTE at the first census (``<NA>`` when that is 0 or missing).
     """
     metrics = Aggregator(store, query)
-    flagged = store.query(
-        "SELECT source, list(DISTINCT ingest_id ORDER BY ingest_id) AS ids FROM source_flags "
-        "WHERE vintage = ? AND flag = 'flows_unavailable' GROUP BY source ORDER BY source",
-        [query.vintage])
-    frames = [frame for source, ids in zip(flagged["source"], flagged["ids"], strict=True)
-              if (frame := _source_change(metrics, str(source), [int(i) for i in ids]))
-              is not None]
+    frames = [frame for source, ids in sums.flows_unavailable(store, query.vintage).items()
+              if (frame := _source_change(metrics, source, ids)) is not None]
     if not frames:
         return pd.DataFrame(columns=list(NET_CHANGE_COLUMNS))
     out = pd.concat(frames, ignore_index=True)
@@ -249,13 +227,7 @@ def net_change(store: Store, query: Query) -> pd.DataFrame:
         out[f"{measure}_change"] = change.where(
             out[f"{measure}_end"].notna() | out[f"{measure}_start"].notna())
     out["fte_change_rate"] = ratio(out["fte_change"], out["fte_start"])
-    if query.level == "org":
-        names = store.query("SELECT org_code AS area_code, max(name) AS area_name "
-                            "FROM organisations WHERE vintage = ? GROUP BY ALL", [query.vintage])
-    else:
-        names = store.query("SELECT code AS area_code, max(name) AS area_name FROM areas "
-                            "WHERE vintage = ? AND level = ? GROUP BY ALL",
-                            [query.vintage, query.level])
+    names = area_names(store, query.vintage, query.level)
     out = out.merge(names, on="area_code", how="left")
     out["area_name"] = out["area_name"].fillna("Unmapped organisations")
     out["level"] = query.level
@@ -268,25 +240,11 @@ def net_change(store: Store, query: Query) -> pd.DataFrame:
 def _source_change(metrics: Aggregator, source: str, ids: list[int]) -> pd.DataFrame | None:
     """Return one source's staff in post at its two latest censuses, by area, group and role."""
     store, query = metrics.store, metrics.q
-    in_ids = ", ".join(str(i) for i in ids)
-    limit = "AND period <= ?" if query.period else ""
-    periods = store.query(
-        f"SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? AND ingest_id IN "
-        f"({in_ids}) {limit} ORDER BY period DESC LIMIT 2",
-        [query.vintage, *([query.period] if query.period else [])])["period"]
+    periods = sums.latest_censuses(store, query.vintage, ids, query.period)
     if len(periods) < 2:
         return None
-    end, start = periods.iloc[0], periods.iloc[1]
-    frame = metrics.run(
-        "f.staff_group AS staff_group, f.role AS role, "
-        "sum(headcount) FILTER (WHERE f.period = $start) AS headcount_start, "
-        "sum(headcount) FILTER (WHERE f.period = $end) AS headcount_end, "
-        "sum(fte) FILTER (WHERE f.period = $start) AS fte_start, "
-        "sum(fte) FILTER (WHERE f.period = $end) AS fte_end, "
-        "count(*) FILTER (WHERE f.period = $start) AS rows_start, "
-        "count(*) FILTER (WHERE f.period = $end) AS rows_end",
-        "staff_in_post", f"f.period IN ($start, $end) AND f.ingest_id IN ({in_ids})",
-        {"start": start, "end": end})
+    end, start = periods[0], periods[1]
+    frame = sums.staff_by_role(store, metrics.selection(), ids, start, end)
     for when, day in (("start", start), ("end", end)):
         frame = _distinct_by_role(metrics, frame, when, day, ids)
     return frame.assign(source=source, period_start=pd.Timestamp(start).date().isoformat(),
@@ -319,11 +277,6 @@ def latest_by_sector(store: Store, vintage: str) -> pd.DataFrame:
     older one for another; the report of the latest period then covers only the
     first. Rows reported for England as a whole are left out.
     """
-    frame = store.query(
-        "SELECT coalesce(o.sector, 'unmapped') AS sector, max(f.period) AS period "
-        "FROM staff_in_post f LEFT JOIN (SELECT org_code, max(sector) AS sector "
-        "FROM organisations WHERE vintage = ? GROUP BY org_code) o USING (org_code) "
-        "WHERE f.vintage = ? AND f.org_code NOT IN (SELECT code FROM areas WHERE vintage = ? "
-        "AND level = 'england') GROUP BY 1 ORDER BY 1", [vintage, vintage, vintage])
+    frame = sums.latest_by_sector(store, vintage)
     frame["period"] = [pd.Timestamp(p).date().isoformat() for p in frame["period"]]
     return frame

@@ -1,0 +1,88 @@
+"""Where organisations sit, as SQL: the placement of each organisation at a date, and area names.
+
+The rules are described in :mod:`wfplan.dataset.geography`. The SQL is
+portable (DuckDB and PostgreSQL): one record per organisation is picked with a
+window in a subquery, and day distances are date differences.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from wfplan.dataset import codelists
+from wfplan.dataset.geography import UNMAPPED
+from wfplan.dataset.queries._params import positional
+from wfplan.dataset.store import Store
+
+#: SQL for the area code of a fact row ``f`` joined to :func:`placement_cte`'s ``g``.
+AREA_EXPR = {
+    "england": f"'{codelists.ENGLAND_CODE}'",
+    "region": f"coalesce(g.region_code, '{UNMAPPED}')",
+    "icb": f"coalesce(g.icb_code, '{UNMAPPED}')",
+    "org": "f.org_code",
+}
+
+#: SQL condition true for rows reported for a whole area (a national
+#: publication) rather than by an organisation. A code that is an area but also
+#: an organisation (a CCG or ICB as employer) reports that organisation's staff.
+AREA_ROWS = ("f.org_code IN (SELECT code FROM areas WHERE vintage = $vintage) AND "
+             "f.org_code NOT IN (SELECT org_code FROM organisations "
+             "WHERE vintage = $vintage)")
+
+#: Days from a record's validity to the date ``$at`` (0 when valid then).
+_DISTANCE = """CASE WHEN (valid_from IS NULL OR valid_from <= CAST($at AS DATE))
+                AND (valid_to IS NULL OR valid_to >= CAST($at AS DATE)) THEN 0
+           WHEN valid_from > CAST($at AS DATE) THEN valid_from - CAST($at AS DATE)
+           ELSE CAST($at AS DATE) - valid_to END"""
+
+
+def placement_cte() -> str:
+    """Return ``WITH org AS (…), g AS (…)``: one placement per organisation.
+
+    Parameters are named: ``$vintage`` and ``$at`` (the date to place at);
+    :func:`wfplan.dataset.queries._params.positional` binds them. ``g`` has
+    ``org_code, org_name, icb_code, sector, region_code``; the region falls
+    back to the ICB's parent area when the organisation's record has none.
+    """
+    # An organisation may have several records (reference editions, months):
+    # take the one with an ICB nearest in time to the report date ($at).
+    return f"""
+    WITH org AS (
+      SELECT org_code, org_name, icb_code, region_code, sector FROM (
+        SELECT org_code, name AS org_name, icb_code, region_code, sector,
+          row_number() OVER (PARTITION BY org_code ORDER BY
+            CASE WHEN icb_code IS NULL THEN 1 ELSE 0 END, {_DISTANCE},
+            valid_from DESC NULLS LAST, name NULLS LAST, icb_code NULLS LAST,
+            region_code NULLS LAST, sector NULLS LAST) AS rn
+        FROM organisations WHERE vintage = $vintage
+      ) ranked WHERE rn = 1
+    ), g AS (
+      SELECT o.org_code, o.org_name, o.icb_code, o.sector,
+             coalesce(o.region_code, a.parent_code) AS region_code
+      FROM org o LEFT JOIN areas a
+        ON a.vintage = $vintage AND a.code = o.icb_code AND a.level = 'icb'
+    )"""
+
+
+def placements(store: Store, vintage: str, at: object) -> pd.DataFrame:
+    """Return every organisation of a vintage as reports place it at a date.
+
+    Columns ``org_code, org_name, icb_code, sector, region_code``, by ``org_code``.
+    """
+    sql, params = positional(f"{placement_cte()} SELECT * FROM g ORDER BY org_code",
+                             {"vintage": vintage, "at": at})
+    return store.query(sql, params)
+
+
+def area_names(store: Store, vintage: str, level: str) -> pd.DataFrame:
+    """Return ``area_code, area_name`` of every area of a level (organisations for ``org``).
+
+    An area with several records gets the greatest of their names.
+    """
+    if level == "org":
+        return store.query("SELECT org_code AS area_code, max(name) AS area_name "
+                           "FROM organisations WHERE vintage = ? GROUP BY org_code "
+                           "ORDER BY org_code", [vintage])
+    return store.query("SELECT code AS area_code, max(name) AS area_name FROM areas "
+                       "WHERE vintage = ? AND level = ? GROUP BY code ORDER BY code",
+                       [vintage, level])

@@ -1,0 +1,185 @@
+"""The analysis queries give the same rows on PostgreSQL 15 as on DuckDB.
+
+A hand-made vintage, the gap report's vintage (with a PCN extract, whose flows
+are unavailable) and the demo are copied to a throwaway PostgreSQL schema
+(``tests/pg_copy.py``); every query function of ``dataset/queries`` that the
+metrics and the gap report use is run on both, and so are the whole gap
+report and the current position of the hand-made vintage. Skipped when
+psycopg is not installed or PostgreSQL does not answer at 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pytest
+
+import handmade_vintage as hv
+from pg_copy import PG_URL, assert_same, normal, pg_copy
+from test_gaps import ORGS, PCN, SIP, VACANCIES, write
+from wfplan.analysis import metrics
+from wfplan.analysis.gaps import gap_report
+from wfplan.dataset import distinct
+from wfplan.dataset.geography import LEVELS
+from wfplan.dataset.ingest import ingest
+from wfplan.dataset.queries import gaps as gq
+from wfplan.dataset.queries import geography as geo
+from wfplan.dataset.queries import metrics as mq
+from wfplan.dataset.store import DuckDBStore, Store
+
+if TYPE_CHECKING:
+    from conftest import DemoBuild
+
+psycopg = pytest.importorskip("psycopg")
+
+Engines = tuple[Store, Store]
+
+
+def _reachable() -> bool:
+    try:
+        psycopg.connect(PG_URL).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory: pytest.TempPathFactory,
+            demo_vintage: DemoBuild) -> Iterator[Engines]:
+    if not _reachable():
+        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
+    folder = tmp_path_factory.mktemp("pg")
+    db = demo_vintage.copy(folder / "all.duckdb")
+    with DuckDBStore(db) as store:
+        (folder / "hand").mkdir()
+        hv.build(store, folder / "hand")
+        ingest(store, [write(folder / "organisations.csv", ORGS),
+                       write(folder / "staff_in_post.csv", SIP),
+                       write(folder / "vacancies.csv", VACANCIES),
+                       write(folder / "pcn.csv", PCN)], "known")
+        with pg_copy(psycopg, store) as pg:
+            yield store, pg
+
+
+def same(engines: Engines, run: Callable[[Store], Any]) -> Any:
+    """Run a query on both engines, check the results are the same; return DuckDB's."""
+    duck, pg = engines
+    a, b = run(duck), run(pg)
+    if isinstance(a, pd.DataFrame):
+        assert list(a.columns) == list(b.columns)
+        assert_same(normal(a), normal(b))
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        assert_same(normal(pd.DataFrame([[_plain(v) for v in a.values()]])),
+                    normal(pd.DataFrame([[_plain(v) for v in b.values()]])))
+    else:
+        assert_same(normal(pd.DataFrame([[a]])), normal(pd.DataFrame([[b]])))
+    return a
+
+
+def _plain(value: Any) -> Any:
+    return sorted(value) if isinstance(value, set) else value
+
+
+VINTAGES = ("hand", "known", pytest.param("demo", marks=pytest.mark.slow))
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+@pytest.mark.parametrize("level", LEVELS)
+def test_metric_sums_are_the_same(engines: Engines, vintage: str, level: str) -> None:
+    duck = engines[0]
+    at = same(engines, lambda s: mq.latest_staff_period(s, vintage))
+    sel = mq.AreaSelection(vintage, level, pd.Timestamp(at).date())
+    covered = distinct.covered(duck, vintage, sel.at, level)
+    staff = same(engines, lambda s: mq.staff_sums(s, sel, covered))
+    assert not staff.empty  # the comparison compares rows
+    same(engines, lambda s: mq.staff_sums(s, mq.AreaSelection(
+        vintage, level, sel.at, staff_group=hv.N, sector="nhs_trust"), []))
+    same(engines, lambda s: geo.placements(s, vintage, sel.at))
+    same(engines, lambda s: geo.area_names(s, vintage, level))
+    vp = same(engines, lambda s: mq.vacancy_period(s, vintage, sel.at))
+    if vp is not None and not pd.isna(vp):
+        for i in range(2):
+            same(engines, lambda s, i=i: mq.vacancy_sums(s, sel, pd.Timestamp(vp).date())[i])
+    start = same(engines, lambda s: mq.flow_start(s, vintage, sel.at))
+    if start is not None and not pd.isna(start):
+        same(engines, lambda s: mq.flow_sums(s, sel, pd.Timestamp(start).date()))
+    same(engines, lambda s: mq.sickness_sums(s, sel))
+    for year in same(engines, lambda s: mq.survey_years(s, vintage)):
+        same(engines, lambda s, y=year: mq.burnout_sums(s, sel, y))
+    when = same(engines, lambda s: mq.ethnicity_period(s, vintage, sel.at))
+    national = same(engines, lambda s: mq.national_ethnicity_rows(s, vintage, when))
+    for area_rows in (False, True):
+        same(engines, lambda s, a=area_rows: mq.ethnicity_by_grade(s, sel, when, a))
+    same(engines, lambda s: mq.latest_by_sector(s, vintage))
+    assert national is not None
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_net_change_queries_are_the_same(engines: Engines, vintage: str) -> None:
+    flagged = same(engines, lambda s: mq.flows_unavailable(s, vintage))
+    for ids in flagged.values():
+        for until in (None, "2030-01-01"):
+            periods = same(engines, lambda s, u=until, i=ids: mq.latest_censuses(s, vintage,
+                                                                                 i, u))
+        if len(periods) == 2:
+            sel = mq.AreaSelection(vintage, "icb", periods[0])
+            same(engines, lambda s, i=ids, p=periods, q=sel: mq.staff_by_role(s, q, i, p[1], p[0]))
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_gap_queries_are_the_same(engines: Engines, vintage: str) -> None:
+    same(engines, lambda s: gq.region_codes(s, vintage))
+    same(engines, lambda s: gq.icb_count(s, vintage))
+    for fact in gq.FACTS:
+        same(engines, lambda s, f=fact: gq.latest_period(s, vintage, f))
+        same(engines, lambda s, f=fact: gq.coverage_by_sector(s, vintage, f))
+        same(engines, lambda s, f=fact: gq.last_period_by_ingest(s, vintage, f))
+        same(engines, lambda s, f=fact: gq.organisations_by_sector(s, vintage, f))
+    latest = same(engines, lambda s: gq.latest_staff_by_sector(s, vintage))
+    for sector, period in latest.items():
+        same(engines, lambda s, x=sector, p=period: gq.dimension_weights(
+            s, vintage, x, p, ("age_band", "sex")))
+        same(engines, lambda s, x=sector: gq.area_level_rows(s, vintage, x, ("age_band",)))
+        same(engines, lambda s, x=sector, p=period: gq.organisation_weights(s, vintage, x, p))
+    same(engines, lambda s: gq.current_organisations(s, vintage, "2024-03-31"))
+    same(engines, lambda s: gq.unmapped_codes(s, vintage))
+    same(engines, lambda s: gq.ingest_sources(s, vintage))
+    same(engines, lambda s: gq.latest_flags(s, vintage, "flows_unavailable"))
+
+
+@pytest.mark.parametrize("vintage", VINTAGES)
+def test_the_whole_gap_report_is_the_same(engines: Engines, vintage: str) -> None:
+    duck, pg = (gap_report(store, vintage) for store in engines)
+    assert duck.newest_period == pg.newest_period
+    assert duck.totals == pg.totals
+    for name, frame in duck.sections().items():
+        assert_same(normal(frame), normal(pg.sections()[name]), name)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_current_position_of_the_hand_made_vintage_is_the_same(engines: Engines,
+                                                                   level: str) -> None:
+    query = metrics.Query(hv.VINTAGE, level=level)
+    (duck, duck_cov), (pg, pg_cov) = (metrics.position_with_coverage(s, query) for s in engines)
+    assert list(duck.columns) == list(pg.columns)
+    assert_same(normal(duck), normal(pg))
+    assert_same(normal(duck_cov), normal(pg_cov))
+    bands = [metrics.ethnic_minority_by_band(s, query) for s in engines]
+    assert_same(normal(bands[0]), normal(bands[1]))
+
+
+def test_the_copy_is_dropped(tmp_path: Path) -> None:
+    if not _reachable():
+        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
+    db = tmp_path / "one.duckdb"
+    with DuckDBStore(db) as store, pg_copy(psycopg, store) as pg:
+        schema = pg.scalar("SELECT current_schema()")
+        assert pg.scalar("SELECT count(*) FROM vintages") == 0
+    with psycopg.connect(PG_URL) as connection:
+        left = connection.execute("SELECT count(*) FROM information_schema.schemata "
+                                  "WHERE schema_name = %s", [schema]).fetchone()
+    assert left == (0,)
