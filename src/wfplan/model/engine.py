@@ -71,7 +71,7 @@ def default_assumptions(scenario: Scenario, staff_groups: tuple[str, ...]) -> li
         records.append(
             {
                 "name": spec.name,
-                "value": spec.default if spec.is_categorical else spec.default_value,
+                "value": spec.default.value if spec.is_categorical else spec.default_value,
                 "reason": f"parameter left at its default{scope} ({spec.source})",
             }
         )

@@ -93,15 +93,16 @@ class Apprenticeship(_TrainingRoute):
     timing: ClassVar[str] = "`duration_years` later, x completion x take-up"
     cost_unit: ClassVar[str] = "start"
     extra_fields: ClassVar[str] = "as training; defaults `apprenticeship_*` rows"
+    defaults: ClassVar[dict[str, str]] = {
+        "duration_years": "apprenticeship_duration_years",
+        "completion_rate": "apprenticeship_completion_rate",
+        "take_up_rate": "apprenticeship_take_up_rate",
+    }
 
     def arrival(self, builder: EffectBuilder, index: int, g: int) -> tuple[int, np.ndarray]:
         """Duration, completion and take-up from the parameter table unless given."""
         values = []
-        for name, row in (
-            ("duration_years", "apprenticeship_duration_years"),
-            ("completion_rate", "apprenticeship_completion_rate"),
-            ("take_up_rate", "apprenticeship_take_up_rate"),
-        ):
+        for name, row in self.defaults.items():
             value = getattr(self, name)
             if value is None:
                 value = input_default(row)
@@ -139,6 +140,7 @@ class EmployerHub(JoinerIntervention):
     timing: ClassVar[str] = "`lead_time_years` later"
     cost_unit: ClassVar[str] = "joiner intake"
     extra_fields: ClassVar[str] = "`lead_time_years`; `area` required"
+    defaults: ClassVar[dict[str, str]] = {"lead_time_years": "employer_hub_lead_time_years"}
     lead_time_years: int | None = Field(default=None, ge=0, le=10)
 
     @model_validator(mode="after")
@@ -151,8 +153,9 @@ class EmployerHub(JoinerIntervention):
         """``lead_time_years`` (default from the parameter table); one joiner per unit."""
         lead = self.lead_time_years
         if lead is None:
-            lead = int(input_default("employer_hub_lead_time_years"))
-            builder.note(index, "lead_time_years", lead, "employer_hub_lead_time_years")
+            row = self.defaults["lead_time_years"]
+            lead = int(input_default(row))
+            builder.note(index, "lead_time_years", lead, row)
         return lead, np.array([1.0])
 
 

@@ -82,6 +82,8 @@ class Intervention(BaseModel):
     amount_meaning, timing, cost_unit, extra_fields
         What ``amount`` means, when the effect arrives, what ``cost_per_unit`` is
         charged per, and the type's own fields: the table in ``docs/model.md``.
+    defaults
+        The type's fields whose defaults are rows of ``parameters.csv``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -93,6 +95,8 @@ class Intervention(BaseModel):
     timing: ClassVar[str]
     cost_unit: ClassVar[str]
     extra_fields: ClassVar[str] = ""
+    #: Field name -> the parameter-table row giving its default when left out.
+    defaults: ClassVar[dict[str, str]] = {}
 
     type: str
     name: str | None = Field(default=None, min_length=1)

@@ -79,7 +79,7 @@ class _Model:
         array = values.get(key, values.get(name))
         if array is None:
             spec = get_spec(name)
-            return spec.default if spec.is_categorical else spec.default_value
+            return spec.default.value if spec.is_categorical else spec.default_value
         return array[min(d, len(array) - 1)]
 
     def amount(self, index: int, item: Any, d: int) -> float:

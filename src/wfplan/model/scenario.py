@@ -195,8 +195,8 @@ def load_scenario_text(text: str) -> Scenario:
 
 def _parameter_schema(spec: ParameterSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {
-        "description": f"{spec.description} Unit: {spec.unit}. Default: {spec.default}.",
-        "default": spec.default if spec.is_categorical else spec.default_value,
+        "description": f"{spec.description} Unit: {spec.unit}. Default: {spec.default_text}.",
+        "default": spec.default.value if spec.is_categorical else spec.default_value,
     }
     if spec.is_categorical:
         schema["anyOf"] = [{"type": "string"}, {"$ref": "#/$defs/Distribution"}]
