@@ -96,7 +96,7 @@ def _minimal(**arrays):
 
 def test_every_input_left_out_is_filled_as_the_table_says_and_recorded():
     inputs = _minimal()
-    recorded = {item["name"]: item["value"] for item in inputs.assumptions}
+    recorded = {item.name: item.value for item in inputs.assumptions}
     for name in INPUT_DIMS:
         spec = get_spec(name)
         if spec.default.kind is DefaultKind.REQUIRED:

@@ -23,19 +23,20 @@ import pandas as pd
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import AREA_EXPR, AREA_ROWS, UNMAPPED, placement_cte
 from wfplan.dataset.store import Store
+from wfplan.model.assumptions import Assumption
 
 
 @dataclass
 class Assumptions:
-    """Records ``{"name", "value", "reason"}`` of inputs that the data did not give."""
+    """Records an :class:`Assumption` for each input that the data did not give."""
 
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Assumption] = field(default_factory=list)
 
     def add(self, name: str, value: object, reason: str) -> None:
         """Record one assumption (``value`` is kept JSON-friendly)."""
         if isinstance(value, np.generic):
             value = value.item()
-        self.records.append({"name": name, "value": value, "reason": reason})
+        self.records.append(Assumption(name=name, value=value, reason=reason))
 
 
 @dataclass(frozen=True)

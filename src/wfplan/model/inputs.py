@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
+from wfplan.model.assumptions import Assumption
 from wfplan.model.errors import ModelInputError
 from wfplan.model.input_checks import canonical, check_values
 from wfplan.model.labelled import Coords, LabelledArray
@@ -70,8 +72,9 @@ class ModelInputs:
     level, vintage
         Area level and dataset vintage, checked against the scenario when given.
     assumptions
-        ``{"name", "value", "reason"}`` records of inputs the caller defaulted;
-        the defaults filled here are appended.
+        :class:`~wfplan.model.assumptions.Assumption` records (or mappings with
+        name, value and reason) of inputs the caller defaulted; the defaults filled
+        here are appended.
     """
 
     coords: Coords
@@ -95,14 +98,14 @@ class ModelInputs:
     utilisation: LabelledArray | None = None
     level: str | None = None
     vintage: str | None = None
-    assumptions: Sequence[Mapping[str, Any]] = ()
+    assumptions: Sequence[Assumption | Mapping[str, Any]] = ()
     _values: dict[str, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        assumptions = [dict(item) for item in self.assumptions]
-        for item in assumptions:
-            if not {"name", "value", "reason"} <= set(item):
-                raise ModelInputError("assumptions", "", "each needs name, value and reason")
+        try:
+            assumptions = [Assumption.of(item) for item in self.assumptions]
+        except (ValidationError, TypeError, ValueError):
+            raise ModelInputError("assumptions", "", "each needs name, value and reason") from None
         if not isinstance(self.base_year, int) or not 1900 <= self.base_year <= 2200:
             raise ModelInputError("base_year", "", "must be a calendar year (an int)")
         filled = self._fill_defaults(assumptions)
@@ -135,14 +138,14 @@ class ModelInputs:
         check_values(name, array, get_spec(name))
         return array
 
-    def _fill_defaults(self, assumptions: list[dict[str, Any]]) -> dict[str, LabelledArray]:
+    def _fill_defaults(self, assumptions: list[Assumption]) -> dict[str, LabelledArray]:
         arrays = self._given()
         coords = self.coords
 
         def record(name: str, value: object) -> None:
             spec = get_spec(name)
             reason = f"not in the inputs; default from the parameter table ({spec.source})"
-            assumptions.append({"name": name, "value": value, "reason": reason})
+            assumptions.append(Assumption(name=name, value=value, reason=reason))
 
         for name in _CONSTANT_DEFAULTS:
             if name not in arrays:

@@ -15,10 +15,11 @@ route, leaver rates, FTE per head, productivity and the mix of demand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wfplan.model.assumptions import Assumption
 from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions_spec import Intervention, intervention_key
@@ -83,7 +84,7 @@ class InterventionEffects:
     cost: np.ndarray | None = None
     skill_mix: list[SkillMixEffect] = field(default_factory=list)
     supply_cells: np.ndarray | None = None
-    assumptions: list[dict[str, Any]] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
 
 
 def _add(total: np.ndarray | None, contribution: np.ndarray) -> np.ndarray:
@@ -149,11 +150,11 @@ class EffectBuilder:
     def note(self, index: int, field_name: str, value: float, source: str) -> None:
         """Record an intervention field left out and the default used for it."""
         self.effects.assumptions.append(
-            {
-                "name": f"interventions[{index}].{field_name}",
-                "value": value,
-                "reason": f"left out of the intervention; default {source}",
-            }
+            Assumption(
+                name=f"interventions[{index}].{field_name}",
+                value=value,
+                reason=f"left out of the intervention; default {source}",
+            )
         )
 
     def group_input(self, name: str, g: int) -> np.ndarray:
