@@ -28,8 +28,9 @@ import pytest
 from openpyxl import load_workbook
 
 from wfplan.assessment.bundle import assess, core_digest, write_signed_manifest
-from wfplan.assessment.manifest import bundle_files, seal_manifest, sha256_of
+from wfplan.assessment.manifest import bundle_files, seal_manifest
 from wfplan.assessment.signing import create_keys, load_signing_key
+from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.store import DuckDBStore
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def _manifest(bundle: Path) -> dict:
 
 def _reseal(bundle: Path, content: dict) -> None:
     """Make the edited bundle consistent again, as an attacker can: core digest, every hash."""
-    content["core_sha256"] = core_digest({name: sha256_of(bundle / name)
+    content["core_sha256"] = core_digest({name: sha256_file(bundle / name)
                                           for name in bundle_files(bundle)})
     seal_manifest(bundle, content)
 

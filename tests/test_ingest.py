@@ -13,7 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from wfplan.dataset.ingest import IngestError, ingest, sha256_file
+from wfplan.dataset.ingest import IngestError, ingest
+from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError, RefusedError
 

@@ -143,14 +143,14 @@ def test_utilisation_merged_to_the_population_bands(icb: ModelInputs) -> None:
 
 
 def test_every_default_is_an_assumption(icb: ModelInputs) -> None:
-    names = {item["name"] for item in icb.assumptions}
+    names = {item.name for item in icb.assumptions}
     assert {"fte_per_head", "stock_hc age bands", "stock_hc from FTE", "leaver_rate",
             "joiners", "joiner_age_profile", "other_joiners", "training_places",
             "vacancy_fte", "population years", "population below region level",
             "utilisation", "utilisation age weights", "take_up_rate"} <= names
     for item in icb.assumptions:
-        assert item["reason"]
-        assert item["value"] is not None
+        assert item.reason
+        assert item.value is not None
 
 
 def test_levels_add_up(hand: DuckDBStore, icb: ModelInputs) -> None:
@@ -176,7 +176,7 @@ def test_org_level_leaver_rates_are_each_organisations(hand: DuckDBStore) -> Non
 def test_known_at_uses_only_earlier_data(hand: DuckDBStore) -> None:
     early = build_inputs(hand, hv.VINTAGE, hv.START, "england", known_at=date(2023, 3, 31),
                          demography=False)
-    names = {item["name"] for item in early.assumptions}
+    names = {item.name for item in early.assumptions}
     assert early.base_year == 2023
     assert early.leaver_rate.values == pytest.approx(np.full(early.leaver_rate.shape, 0.1))
     assert "population" in names
@@ -188,7 +188,7 @@ def test_known_at_uses_only_earlier_data(hand: DuckDBStore) -> None:
 def test_the_latest_census_is_the_default_period(hand: DuckDBStore) -> None:
     later = build_inputs(hand, hv.VINTAGE, level="england")
     assert later.base_year == 2024
-    assert "flow period" in {item["name"] for item in later.assumptions}
+    assert "flow period" in {item.name for item in later.assumptions}
     assert later.vacancy_fte.values.sum() == 99  # the June 2024 vacancies only
 
 
@@ -259,7 +259,7 @@ def test_demo_inputs_match_the_dataset_at_every_level(demo: DuckDBStore) -> None
 
 def test_demo_inputs_use_its_flows_and_education(demo: DuckDBStore) -> None:
     inputs = build_inputs(demo, "demo", level="england", sector="nhs_trust")
-    names = {item["name"] for item in inputs.assumptions}
+    names = {item.name for item in inputs.assumptions}
     assert "population below region level" not in names
     assert inputs.training_places is not None
     nurses = inputs.training_places.sel(staff_group="nurses_health_visitors").values

@@ -64,7 +64,7 @@ def test_a_september_census_dates_each_academic_year_to_the_census_year_it_start
     assert training is not None
     assert training.years == (2023, 2024)
     assert training.places[:, 0].tolist() == [100, 200]
-    assert any(a["name"] == "training_places years" for a in assumptions.records)
+    assert any(a.name == "training_places years" for a in assumptions.records)
 
 
 def test_intakes_starting_after_the_known_date_are_left_out(

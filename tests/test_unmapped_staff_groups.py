@@ -23,6 +23,7 @@ from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs
+from wfplan.model.assumptions import Assumption
 
 if TYPE_CHECKING:
     from conftest import Kit
@@ -52,8 +53,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _left_out(assumptions: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [a for a in assumptions if "left out" in str(a["name"])]
+def _left_out(assumptions: list[Assumption]) -> list[Assumption]:
+    return [a for a in assumptions if "left out" in a.name]
 
 
 def test_the_rows_stay_in_the_dataset_and_the_unmapped_values(db: Path) -> None:
@@ -70,9 +71,9 @@ def test_an_unknown_staff_group_is_not_a_model_dimension(db: Path) -> None:
     with DuckDBStore(db, read_only=True) as store:
         inputs = build_inputs(store, hv.VINTAGE, hv.BASE, level="region", demography=False)
     assert tuple(inputs.coords.staff_group) == KNOWN
-    assert [(a["name"], a["value"]) for a in _left_out(list(inputs.assumptions))] == [
+    assert [(a.name, a.value) for a in _left_out(list(inputs.assumptions))] == [
         (f"staff group '{ROBOTS}' left out", 52.5)]
-    reason = str(_left_out(list(inputs.assumptions))[0]["reason"])
+    reason = _left_out(list(inputs.assumptions))[0].reason
     assert f"60 headcount and 52.5 FTE of staff in post at {hv.BASE}" in reason
     assert "not in the staff-group code list" in reason
 

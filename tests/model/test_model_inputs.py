@@ -115,10 +115,10 @@ def test_age_band_widths_below_one_year_are_refused_but_the_open_band_may_be_zer
 
 def test_missing_inputs_are_filled_from_the_table_and_recorded():
     built = inputs()
-    recorded = {item["name"]: item for item in built.assumptions}
+    recorded = {item.name: item for item in built.assumptions}
     for name in ("leaver_rate", "fte_per_head", "completion_rate", "population", "area_share"):
         assert name in recorded
-        assert recorded[name]["reason"].startswith("not in the inputs; default from")
+        assert recorded[name].reason.startswith("not in the inputs; default from")
     np.testing.assert_allclose(built.array("leaver_rate"), 0.1)
     np.testing.assert_allclose(built.array("fte_per_head"), 0.85)
     np.testing.assert_allclose(built.array("area_share"), 0.5)
@@ -129,7 +129,7 @@ def test_missing_inputs_are_filled_from_the_table_and_recorded():
 
 def test_caller_assumptions_are_kept_and_checked():
     built = inputs(assumptions=[{"name": "vacancy_fte", "value": 0, "reason": "no data"}])
-    assert built.assumptions[0]["reason"] == "no data"
+    assert built.assumptions[0].reason == "no data"
     with pytest.raises(ModelInputError, match="name, value and reason"):
         inputs(assumptions=[{"name": "x"}])
 

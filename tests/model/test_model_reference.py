@@ -183,3 +183,20 @@ def test_agreement_on_random_small_inputs(
         interventions=interventions,
     )
     assert_agree(inputs, scenario)
+
+
+def test_uncertain_retention_with_certain_leaver_rates(
+    make_inputs, make_scenario, make_intervention
+):
+    """Retention varies by draw while leaver rates do not: once a crash in the kernel."""
+    inputs = make_inputs(
+        areas=("A", "B"), groups=("g", "h"), ages=("a1", "a2"), stock=[[[60, 40], [20, 10]]] * 2
+    )
+    uncertain = {"dist": "uniform", "low": 0.0, "high": 0.3}
+    scenario = make_scenario(
+        horizon=4,
+        draws=5,
+        seed=2,
+        interventions=[make_intervention("retention", staff_group="all", amount=uncertain)],
+    )
+    assert_agree(inputs, scenario)

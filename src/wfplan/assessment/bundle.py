@@ -50,11 +50,11 @@ from wfplan.assessment.manifest import (
     METADATA_FILE,
     RESULTS_FILE,
     SIGNATURE,
-    sha256_of,
     write_manifest,
 )
 from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.signing import SigningKey, load_signing_key
+from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.queries.bundle import ingest_log
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
@@ -200,7 +200,7 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
         files = [read_scenario(work / name) for name in local]
         computed, provenance = _compute_in(work, bundle_config, files, base, previous, note)
         write_outputs(work, computed)
-        core = core_digest({p.relative_to(work).as_posix(): sha256_of(p)
+        core = core_digest({p.relative_to(work).as_posix(): sha256_file(p)
                             for p in work.rglob("*") if p.is_file()})
         stamp = _stamp(out, created, core, previous, key, disclosure.text())
         note("writing the report (HTML, PDF) and tables.xlsx")

@@ -24,8 +24,8 @@ from wfplan.assessment.manifest import (
     Finding,
     bundle_files,
     odd_entries,
-    sha256_of,
 )
+from wfplan.dataset.provenance import sha256_file
 from wfplan.report.render import REPORT_FILES
 
 #: Files at the top of every bundle.
@@ -67,7 +67,7 @@ def check_contents(bundle: Path, manifest: Mapping[str, Any]) -> list[Finding]:
             if name not in allowed:
                 findings.append(Finding(name, "missing: the manifest lists it but it was "
                                               "deleted"))
-        elif sha256_of(bundle / name) != expected:
+        elif sha256_file(bundle / name) != expected:
             findings.append(Finding(name, "changed: its SHA-256 differs from the manifest's"))
     for name in sorted(present):
         unlisted = name not in listed

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import wfplan
+from wfplan.dataset.provenance import sha256_file
 
 MANIFEST = "manifest.json"
 #: The detached signature of the manifest's bytes (not hashed: it signs the manifest).
@@ -41,15 +42,6 @@ METADATA_FILE = "metadata.json"
 FORMAT = "wfplan-assessment-bundle/2"
 KEY_DEPENDENCIES = ("numpy", "pandas", "pyarrow", "duckdb", "pandera", "pydantic", "scipy",
                     "weasyprint", "matplotlib", "openpyxl", "jinja2")
-
-
-def sha256_of(path: Path) -> str:
-    """Return the SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _walk(folder: Path, root: Path) -> tuple[list[str], list[str]]:
@@ -148,7 +140,7 @@ def seal_manifest(bundle: Path, content: Mapping[str, Any]) -> bytes:
     trusts shows who made it.
     """
     sealed = {k: v for k, v in content.items() if k not in ("files", "manifest_sha256")}
-    sealed["files"] = {name: sha256_of(bundle / name) for name in bundle_files(bundle)}
+    sealed["files"] = {name: sha256_file(bundle / name) for name in bundle_files(bundle)}
     sealed["manifest_sha256"] = _self_hash(sealed)
     data = (json.dumps(sealed, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")
     (bundle / MANIFEST).write_bytes(data)
@@ -196,7 +188,7 @@ def check_files(bundle: Path, listed: Mapping[str, str]) -> list[Finding]:
     for name, expected in sorted(listed.items()):
         if name not in present:
             findings.append(Finding(name, "missing: the manifest lists it but it was deleted"))
-        elif sha256_of(bundle / name) != expected:
+        elif sha256_file(bundle / name) != expected:
             findings.append(Finding(name, "changed: its SHA-256 differs from the manifest's"))
     findings += [Finding(name, "not in the manifest: added after the bundle was written")
                  for name in sorted(present - set(listed))]
@@ -205,4 +197,4 @@ def check_files(bundle: Path, listed: Mapping[str, str]) -> list[Finding]:
 
 def files_hash(names: Iterable[str], bundle: Path) -> dict[str, str]:
     """Return the SHA-256 of each named file of a bundle."""
-    return {name: sha256_of(bundle / name) for name in names}
+    return {name: sha256_file(bundle / name) for name in names}

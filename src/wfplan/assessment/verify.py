@@ -53,11 +53,11 @@ from wfplan.assessment.manifest import (
     parse_manifest,
     platform_key,
     read_manifest,
-    sha256_of,
 )
 from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.rerender import compare_report
 from wfplan.assessment.signing import Authenticity, PublicKey, check_signature
+from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.queries.bundle import ingest_log
 from wfplan.errors import InputError, WfplanError
 from wfplan.runs.project import ScenarioFile, read_scenario
@@ -304,7 +304,7 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
     verdict.findings += [Finding(where, problem) for where, problem in signature]
     verdict.findings += check_contents(bundle, manifest)
     verdict.checked["files hashed"] = len(manifest["files"])
-    actual = {name: sha256_of(bundle / name) for name in bundle_files(bundle)}
+    actual = {name: sha256_file(bundle / name) for name in bundle_files(bundle)}
     core = core_digest(actual)
     if manifest.get("core_sha256") != core_digest(manifest["files"]):
         verdict.findings.append(Finding(MANIFEST, "core_sha256 does not match the hashes of "

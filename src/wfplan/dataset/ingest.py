@@ -15,7 +15,6 @@ file, ``row 3 (spreadsheet row 5)`` in a workbook.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -29,25 +28,16 @@ from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
 from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
+from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.pseudonym import PseudonymKey
 from wfplan.dataset.store import Store
 from wfplan.dataset.validate import ChunkValidator, Issue, Unmapped
 from wfplan.errors import InputError
 
-__all__ = ["FileReport", "IngestError", "IngestReport", "ProgressCallback", "ingest",
-           "sha256_file"]
+__all__ = ["FileReport", "IngestError", "IngestReport", "ProgressCallback", "ingest"]
 
 #: Called with (file, rows read so far) as an ingest goes.
 ProgressCallback = Callable[[Path, int], None]
-
-
-def sha256_file(path: Path) -> str:
-    """Return the SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _Ingest:

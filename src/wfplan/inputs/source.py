@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from importlib.resources import files
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,19 +25,20 @@ from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
 from wfplan.dataset.queries.model_inputs import AreaScope, area_regions
 from wfplan.dataset.store import Store
+from wfplan.model.assumptions import Assumption
 
 
 @dataclass
 class Assumptions:
-    """Records ``{"name", "value", "reason"}`` of inputs that the data did not give."""
+    """Records an :class:`Assumption` for each input that the data did not give."""
 
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Assumption] = field(default_factory=list)
 
     def add(self, name: str, value: object, reason: str) -> None:
         """Record one assumption (``value`` is kept JSON-friendly)."""
         if isinstance(value, np.generic):
             value = value.item()
-        self.records.append({"name": name, "value": value, "reason": reason})
+        self.records.append(Assumption(name=name, value=value, reason=reason))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import wfplan
+from wfplan.model.assumptions import Assumption
 from wfplan.model.demand import apply_skill_mix, demographic_ratio, funded_demand, variant_index
 from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
@@ -54,7 +55,7 @@ def _fit(inputs: ModelInputs, scenario: Scenario) -> ModelInputs:
     return inputs.select_staff_groups(scenario.staff_groups)
 
 
-def default_assumptions(scenario: Scenario, staff_groups: tuple[str, ...]) -> list[dict[str, Any]]:
+def default_assumptions(scenario: Scenario, staff_groups: tuple[str, ...]) -> list[Assumption]:
     """Return a record for each scenario parameter left at its default (for some groups)."""
     records = []
     for spec in specs_of_kind("parameter"):
@@ -69,11 +70,11 @@ def default_assumptions(scenario: Scenario, staff_groups: tuple[str, ...]) -> li
             continue
         scope = "" if len(unset) == len(staff_groups) else f" for staff groups {', '.join(unset)}"
         records.append(
-            {
-                "name": spec.name,
-                "value": spec.default if spec.is_categorical else spec.default_value,
-                "reason": f"parameter left at its default{scope} ({spec.source})",
-            }
+            Assumption(
+                name=spec.name,
+                value=spec.default.value if spec.is_categorical else spec.default_value,
+                reason=f"parameter left at its default{scope} ({spec.source})",
+            )
         )
     return records
 
@@ -105,7 +106,7 @@ def _project_supply(
     scenario: Scenario,
     draws: Draws,
     effects: InterventionEffects,
-    assumptions: list[dict[str, Any]],
+    assumptions: list[Assumption],
     workers: int | None,
 ) -> dict[str, Stored]:
     """Headcount, FTE, leavers and joiners, with and without interventions.
@@ -215,7 +216,7 @@ def _project_demand(
 
 
 def _metadata(
-    inputs: ModelInputs, scenario: Scenario, draws: Draws, assumptions: list[dict[str, Any]]
+    inputs: ModelInputs, scenario: Scenario, draws: Draws, assumptions: list[Assumption]
 ) -> dict[str, Any]:
     interventions = [
         {
@@ -238,7 +239,7 @@ def _metadata(
         "vintage": inputs.vintage,
         "uncertain_parameters": list(draws.uncertain),
         "interventions": interventions,
-        "assumptions": assumptions,
+        "assumptions": [item.record() for item in assumptions],
         "wfplan_version": wfplan.__version__,
     }
 
@@ -264,7 +265,7 @@ def run(inputs: ModelInputs, scenario: Scenario, *, workers: int | None = None) 
     """
     inputs = _fit(inputs, scenario)
     draws = sample_draws(scenario)
-    assumptions = [dict(item) for item in inputs.assumptions]
+    assumptions = [Assumption.of(item) for item in inputs.assumptions]
     assumptions += default_assumptions(scenario, inputs.coords.staff_group)
     effects = intervention_effects(inputs, scenario, draws)
     assumptions += effects.assumptions

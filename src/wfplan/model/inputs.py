@@ -14,43 +14,23 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
+from wfplan.model.assumptions import Assumption
 from wfplan.model.errors import ModelInputError
 from wfplan.model.input_checks import canonical, check_values
 from wfplan.model.labelled import Coords, LabelledArray
-from wfplan.model.parameters import get_spec, input_default
+from wfplan.model.parameters import constant_defaults, get_spec, input_default, model_input_dims
 
-#: Canonical dimension order of every input array.
-INPUT_DIMS: dict[str, tuple[str, ...]] = {
-    "age_band_width": ("age_band",),
-    "stock_hc": ("area", "staff_group", "age_band"),
-    "leaver_rate": ("area", "staff_group", "age_band"),
-    "joiner_age_profile": ("staff_group", "age_band"),
-    "newly_qualified_age_profile": ("staff_group", "age_band"),
-    "other_joiners": ("area", "staff_group"),
-    "international_joiners": ("area", "staff_group"),
-    "return_to_practice_joiners": ("area", "staff_group"),
-    "fte_per_head": ("area", "staff_group"),
-    "vacancy_fte": ("area", "staff_group"),
-    "area_share": ("area", "staff_group"),
-    "training_places": ("year", "staff_group"),
-    "training_duration": ("staff_group",),
-    "completion_rate": ("staff_group",),
-    "take_up_rate": ("staff_group",),
-    "population": ("variant", "year", "area", "population_age_band"),
-    "utilisation": ("staff_group", "population_age_band"),
-}
+#: Canonical dimension order of every input array (the parameter table's input arrays).
+INPUT_DIMS: dict[str, tuple[str, ...]] = model_input_dims()
 #: Inputs filled with the parameter table's numeric default when left out.
-_CONSTANT_DEFAULTS = (
-    "leaver_rate",
-    "international_joiners",
-    "return_to_practice_joiners",
-    "fte_per_head",
-    "vacancy_fte",
-    "training_duration",
-    "completion_rate",
-    "take_up_rate",
-)
+_CONSTANT_DEFAULTS = constant_defaults()
+
+
+def _rule(name: str) -> str:
+    """Return the parameter table's name of the rule that fills input ``name``."""
+    return get_spec(name).default_text
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,8 +72,9 @@ class ModelInputs:
     level, vintage
         Area level and dataset vintage, checked against the scenario when given.
     assumptions
-        ``{"name", "value", "reason"}`` records of inputs the caller defaulted;
-        the defaults filled here are appended.
+        :class:`~wfplan.model.assumptions.Assumption` records (or mappings with
+        name, value and reason) of inputs the caller defaulted; the defaults filled
+        here are appended.
     """
 
     coords: Coords
@@ -117,14 +98,14 @@ class ModelInputs:
     utilisation: LabelledArray | None = None
     level: str | None = None
     vintage: str | None = None
-    assumptions: Sequence[Mapping[str, Any]] = ()
+    assumptions: Sequence[Assumption | Mapping[str, Any]] = ()
     _values: dict[str, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        assumptions = [dict(item) for item in self.assumptions]
-        for item in assumptions:
-            if not {"name", "value", "reason"} <= set(item):
-                raise ModelInputError("assumptions", "", "each needs name, value and reason")
+        try:
+            assumptions = [Assumption.of(item) for item in self.assumptions]
+        except (ValidationError, TypeError, ValueError):
+            raise ModelInputError("assumptions", "", "each needs name, value and reason") from None
         if not isinstance(self.base_year, int) or not 1900 <= self.base_year <= 2200:
             raise ModelInputError("base_year", "", "must be a calendar year (an int)")
         filled = self._fill_defaults(assumptions)
@@ -146,24 +127,25 @@ class ModelInputs:
     def _canonical(self, name: str, array: LabelledArray) -> LabelledArray:
         if not isinstance(array, LabelledArray):
             raise ModelInputError(name, "", "must be a LabelledArray with named dimensions")
-        if name == "training_places" and array.dims == ("staff_group",):
+        if "year" in get_spec(name).optional_dims and "year" not in array.dims:
+            # a constant over years: the series of one year, the base year
             array = LabelledArray(
-                ("year", "staff_group"),
-                {"year": (self.base_year,), "staff_group": array.coords["staff_group"]},
-                array.values[np.newaxis, :],
+                ("year", *array.dims),
+                {"year": (self.base_year,), **array.coords},
+                array.values[np.newaxis, ...],
             )
         array = canonical(name, array, INPUT_DIMS[name], self.coords.as_dict())
         check_values(name, array, get_spec(name))
         return array
 
-    def _fill_defaults(self, assumptions: list[dict[str, Any]]) -> dict[str, LabelledArray]:
+    def _fill_defaults(self, assumptions: list[Assumption]) -> dict[str, LabelledArray]:
         arrays = self._given()
         coords = self.coords
 
         def record(name: str, value: object) -> None:
             spec = get_spec(name)
             reason = f"not in the inputs; default from the parameter table ({spec.source})"
-            assumptions.append({"name": name, "value": value, "reason": reason})
+            assumptions.append(Assumption(name=name, value=value, reason=reason))
 
         for name in _CONSTANT_DEFAULTS:
             if name not in arrays:
@@ -178,12 +160,11 @@ class ModelInputs:
             )
             record("training_places", 0.0)
         if "newly_qualified_age_profile" not in arrays:
-            profile = arrays["joiner_age_profile"]
-            arrays["newly_qualified_age_profile"] = profile
-            record("newly_qualified_age_profile", "joiner_age_profile")
+            arrays["newly_qualified_age_profile"] = arrays["joiner_age_profile"]
+            record("newly_qualified_age_profile", _rule("newly_qualified_age_profile"))
         if "area_share" not in arrays:
             arrays["area_share"] = self._headcount_share(arrays["stock_hc"].values)
-            record("area_share", "headcount share")
+            record("area_share", _rule("area_share"))
         self._fill_population(arrays, record)
         for name in ("newly_qualified_age_profile", "area_share", "utilisation"):
             check_values(name, arrays[name], get_spec(name))
@@ -209,7 +190,7 @@ class ModelInputs:
                 year=years,
                 population_age_band=("all",),
             )
-            record("population", "none (demog = 1)")
+            record("population", _rule("population"))
         if "utilisation" not in arrays:
             bands = arrays["population"].coords["population_age_band"]
             ones = np.ones((len(self.coords.staff_group), len(bands)))

@@ -6,22 +6,29 @@ from ``start_year`` (1 at once when ``ramp_years = 0``), and is 0 before
 ``start_year`` and after ``end_year``. Count interventions start ``amount x ramp``
 units a year; the joiners arrive ``delay`` years later (training duration,
 apprenticeship duration, employer-hub lead time; 0 for recruits and returners).
+
+Each intervention type applies itself (:meth:`Intervention.apply`) through the
+primitives of :class:`EffectBuilder`, one per driver of the model: joiners by
+route, leaver rates, FTE per head, productivity and the mix of demand.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wfplan.model.assumptions import Assumption
 from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
-from wfplan.model.interventions_spec import COUNT_TYPES, SkillMix, intervention_key
+from wfplan.model.interventions_spec import Intervention, intervention_key
 from wfplan.model.kernel import Term
-from wfplan.model.parameters import input_default
-from wfplan.model.scenario import Scenario
 from wfplan.model.uncertainty import Draws, group_values
+
+if TYPE_CHECKING:
+    from wfplan.model.intervention_types import JoinerIntervention
+    from wfplan.model.scenario import Scenario
 
 ROUTES = (
     "newly_qualified",
@@ -34,16 +41,9 @@ ROUTES = (
 #: Routes whose joiners follow the newly qualified age profile; the rest follow
 #: the joiner age profile.
 YOUNG_ROUTES = ("newly_qualified", "employer_hub")
-_ROUTE_OF_TYPE = {
-    "training_places": "newly_qualified",
-    "apprenticeship": "apprenticeship",
-    "international_recruitment": "international",
-    "return_to_practice": "return_to_practice",
-    "employer_hub": "employer_hub",
-}
 
 
-def ramp(item: Any, years: np.ndarray) -> np.ndarray:
+def ramp(item: Intervention, years: np.ndarray) -> np.ndarray:
     """Fraction of full effect of ``item`` in each calendar year of ``years``."""
     elapsed = (years - item.start_year + 1).astype(np.float64)
     if item.ramp_years == 0:
@@ -84,7 +84,7 @@ class InterventionEffects:
     cost: np.ndarray | None = None
     skill_mix: list[SkillMixEffect] = field(default_factory=list)
     supply_cells: np.ndarray | None = None
-    assumptions: list[dict[str, Any]] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
 
 
 def _add(total: np.ndarray | None, contribution: np.ndarray) -> np.ndarray:
@@ -103,8 +103,13 @@ def _into_group(
     return out
 
 
-class _Builder:
-    """Accumulates the effects of each intervention in scenario order."""
+class EffectBuilder:
+    """Accumulates the effects of each intervention in scenario order.
+
+    Intervention types call its primitives from their ``apply``: ``add_joiners``,
+    ``scale_leaver_rates``, ``scale_fte_per_head``, ``add_productivity`` and
+    ``move_demand``; each also charges the type's cost.
+    """
 
     def __init__(self, inputs: ModelInputs, scenario: Scenario, draws: Draws) -> None:
         self.inputs = inputs
@@ -116,12 +121,14 @@ class _Builder:
         self.shape = (1, len(self.years), len(self.areas), len(self.groups))
         self.effects = InterventionEffects(supply_cells=np.zeros(self.shape[2:], dtype=bool))
 
-    def group_index(self, index: int, item: Any) -> list[int]:
+    def group_index(self, item: Intervention) -> list[int]:
+        """Staff group indices an intervention targets (every group for ``"all"``)."""
         if item.staff_group == "all":
             return list(range(len(self.groups)))
         return [self.groups.index(item.staff_group)]
 
-    def area_mask(self, item: Any) -> np.ndarray:
+    def area_mask(self, item: Intervention) -> np.ndarray:
+        """Return ``(A,)``: 1 in the intervention's areas, 0 elsewhere."""
         mask = np.zeros(len(self.areas))
         if item.area is None:
             mask[:] = 1.0
@@ -129,84 +136,55 @@ class _Builder:
             mask[self.areas.index(item.area)] = 1.0
         return mask
 
-    def compact_shape(self, item: Any, draws: int) -> tuple[int, int, int, int]:
+    def compact_shape(self, item: Intervention, draws: int) -> tuple[int, int, int, int]:
         """``(Dp, T+1, A, G)``, with A = 1 when the intervention covers every area."""
         areas = 1 if item.area is None else self.shape[2]
         return (draws, self.shape[1], areas, self.shape[3])
 
-    def in_areas(self, item: Any, values: np.ndarray, outside: float) -> np.ndarray:
+    def in_areas(self, item: Intervention, values: np.ndarray, outside: float) -> np.ndarray:
         """``(Dp, T+1)`` values spread over the intervention's areas (``outside`` elsewhere)."""
         if item.area is None:
             return values[:, :, np.newaxis]
         return np.where(self.area_mask(item) > 0, values[:, :, np.newaxis], outside)
 
     def note(self, index: int, field_name: str, value: float, source: str) -> None:
+        """Record an intervention field left out and the default used for it."""
         self.effects.assumptions.append(
-            {
-                "name": f"interventions[{index}].{field_name}",
-                "value": value,
-                "reason": f"left out of the intervention; default {source}",
-            }
+            Assumption(
+                name=f"interventions[{index}].{field_name}",
+                value=value,
+                reason=f"left out of the intervention; default {source}",
+            )
         )
 
-    def add(self, index: int, item: Any) -> None:
+    def group_input(self, name: str, g: int) -> np.ndarray:
+        """Input ``name`` (indexed by staff group) of staff group ``g``."""
+        value: np.ndarray = self.inputs.array(name)[g]
+        return value
+
+    def training_yield(self, g: int, completion: float, take_up: float) -> np.ndarray:
+        """Return ``(Dy,)`` joiners per training place of group ``g`` (:func:`training_yield`)."""
+        return training_yield(self.draws, self.groups, g, completion, take_up)
+
+    def add(self, index: int, item: Intervention) -> None:
+        """Add one intervention (the ramp and sampled amount of its type's effect)."""
         amount = self.draws.values[intervention_key(index, item)]
-        fraction = ramp(item, self.years)
-        groups = self.group_index(index, item)
-        if item.type in COUNT_TYPES:
-            self.add_count(index, item, groups[0], amount, fraction)
-        elif item.type == "retention":
-            self.add_factor("retention", item, groups, 1.0 - np.outer(amount, fraction))
-        elif item.type == "flexible_working":
-            self.add_factor("fte_factor", item, groups, 1.0 + np.outer(amount, fraction))
-        elif item.type == "productivity":
-            self.add_productivity(item, groups, np.outer(amount, fraction))
-        else:
-            self.add_skill_mix(item, groups[0], amount, fraction)
+        item.apply(self, index, amount, ramp(item, self.years))
 
-    def route_timing(self, index: int, item: Any, g: int) -> tuple[int, np.ndarray]:
-        """Delay in years and yield per unit (``(Dy,)``) of a count intervention."""
-        if item.type == "training_places":
-            duration = item.duration_years
-            if duration is None:
-                duration = int(self.inputs.array("training_duration")[g])
-                self.note(index, "duration_years", duration, "training_duration of the group")
-            completion = item.completion_rate
-            if completion is None:
-                completion = float(self.inputs.array("completion_rate")[g])
-                self.note(index, "completion_rate", completion, "completion_rate of the group")
-            take_up = item.take_up_rate
-            if take_up is None:
-                take_up = float(self.inputs.array("take_up_rate")[g])
-                self.note(index, "take_up_rate", take_up, "take_up_rate of the group")
-            return duration, training_yield(self.draws, self.groups, g, completion, take_up)
-        if item.type == "apprenticeship":
-            values = []
-            for name, row in (
-                ("duration_years", "apprenticeship_duration_years"),
-                ("completion_rate", "apprenticeship_completion_rate"),
-                ("take_up_rate", "apprenticeship_take_up_rate"),
-            ):
-                value = getattr(item, name)
-                if value is None:
-                    value = input_default(row)
-                    self.note(index, name, value, f"{row} in the parameter table")
-                values.append(value)
-            return int(values[0]), np.array([values[1] * values[2]])
-        if item.type == "employer_hub":
-            lead = item.lead_time_years
-            if lead is None:
-                lead = int(input_default("employer_hub_lead_time_years"))
-                self.note(index, "lead_time_years", lead, "employer_hub_lead_time_years")
-            return lead, np.array([1.0])
-        return 0, np.array([1.0])
-
-    def add_count(
-        self, index: int, item: Any, g: int, amount: np.ndarray, fraction: np.ndarray
+    def add_joiners(
+        self, item: JoinerIntervention, index: int, g: int, amount: np.ndarray,
+        fraction: np.ndarray,
     ) -> None:
+        """Units started ``amount x ramp`` a year and their joiners, by the item's route.
+
+        The joiners arrive as :meth:`JoinerIntervention.arrival` says; a national
+        count is split between areas by ``area_share``. Cost: per unit started.
+        """
+        if item.route not in ROUTES:
+            raise ScenarioError([f"{item.type}: route {item.route!r} is not one of {ROUTES}"])
         units = np.outer(amount, fraction)
         units[:, 0] = 0.0  # nothing starts in the base year
-        delay, per_unit = self.route_timing(index, item, g)
+        delay, per_unit = item.arrival(self, index, g)
         started = np.zeros_like(units)
         if delay < units.shape[1]:
             started[:, delay:] = units[:, : units.shape[1] - delay]
@@ -217,31 +195,48 @@ class _Builder:
         in_group[:, :, 0, g] = arrivals
         split_in_group = np.zeros((1, 1, self.shape[2], self.shape[3]))
         split_in_group[0, 0, :, g] = split
-        route = _ROUTE_OF_TYPE[item.type]
-        self.effects.routes.setdefault(route, []).append(Term((in_group, split_in_group), g))
+        self.effects.routes.setdefault(item.route, []).append(
+            Term((in_group, split_in_group), g)
+        )
         cost = item.cost_per_unit * units[:, :, np.newaxis] * split
         self.effects.cost = _add(self.effects.cost, _into_group(self.shape, [g], cost))
         assert self.effects.supply_cells is not None
         self.effects.supply_cells[:, g] |= split > 0
 
     def area_share(self, g: int) -> np.ndarray:
-        return self.inputs.array("area_share")[:, g]
+        """Return ``(A,)``: how a national count of staff group ``g`` splits between areas."""
+        share: np.ndarray = self.inputs.array("area_share")[:, g]
+        return share
 
-    def add_factor(self, name: str, item: Any, groups: list[int], factor: np.ndarray) -> None:
-        """Multiply a per-cell factor (retention or FTE per head) into the targeted cells."""
+    def scale_leaver_rates(self, item: Intervention, groups: list[int], factor: np.ndarray) -> None:
+        """Multiply leaver rates by ``factor`` (``(Dp, T+1)``) in the targeted cells.
+
+        Cost: ``cost_per_unit x ramp`` per head in post at the base year.
+        """
+        self._add_factor("retention", item, groups, factor)
+        assert self.effects.supply_cells is not None
         inside = self.area_mask(item) > 0
+        for g in groups:
+            self.effects.supply_cells[:, g] |= inside
+
+    def scale_fte_per_head(self, item: Intervention, groups: list[int], factor: np.ndarray) -> None:
+        """Multiply FTE per head by ``factor`` (``(Dp, T+1)``) in the targeted cells.
+
+        Cost: ``cost_per_unit x ramp`` per head in post at the base year.
+        """
+        self._add_factor("fte_factor", item, groups, factor)
+
+    def _add_factor(
+        self, name: str, item: Intervention, groups: list[int], factor: np.ndarray
+    ) -> None:
         full = np.ones(self.compact_shape(item, factor.shape[0]))
         for g in groups:
             full[..., g] = self.in_areas(item, factor, 1.0)
         current = getattr(self.effects, name)
         setattr(self.effects, name, full if current is None else current * full)
-        self.add_cost(item, groups, self.inputs.array("stock_hc").sum(axis=2))
-        if name == "retention":
-            assert self.effects.supply_cells is not None
-            for g in groups:
-                self.effects.supply_cells[:, g] |= inside
+        self._add_cost(item, groups, self.inputs.array("stock_hc").sum(axis=2))
 
-    def add_cost(self, item: Any, groups: list[int], base: np.ndarray) -> None:
+    def _add_cost(self, item: Intervention, groups: list[int], base: np.ndarray) -> None:
         """Cost ``cost_per_unit x ramp x base`` (base-year heads or FTE) in the targeted cells."""
         ramped = ramp(item, self.years)
         mask = self.area_mask(item)
@@ -250,23 +245,31 @@ class _Builder:
             cost[0, :, :, g] = item.cost_per_unit * ramped[:, np.newaxis] * (base[:, g] * mask)
         self.effects.cost = _add(self.effects.cost, cost)
 
-    def add_productivity(self, item: Any, groups: list[int], annual: np.ndarray) -> None:
+    def add_productivity(self, item: Intervention, groups: list[int], annual: np.ndarray) -> None:
+        """Add ``annual`` (``(Dp, T+1)``) to the annual productivity gain in the targeted cells.
+
+        Cost: ``cost_per_unit x ramp`` per FTE of base establishment.
+        """
         contribution = np.zeros(self.compact_shape(item, annual.shape[0]))
         for g in groups:
             contribution[..., g] = self.in_areas(item, annual, 0.0)
         self.effects.productivity = _add(self.effects.productivity, contribution)
-        self.add_cost(item, groups, self.inputs.establishment_fte())
+        self._add_cost(item, groups, self.inputs.establishment_fte())
 
-    def add_skill_mix(
-        self, item: SkillMix, g: int, amount: np.ndarray, fraction: np.ndarray
+    def move_demand(
+        self, item: Intervention, g: int, to_group: str, share: np.ndarray, ratio: np.ndarray
     ) -> None:
-        share = item.fraction * fraction[np.newaxis, :]
+        """Move ``share`` (``(1, T+1)``) of group ``g``'s demand to ``to_group``.
+
+        ``ratio`` (``(Dp,)``) FTE of ``to_group`` per FTE moved. Cost:
+        ``cost_per_unit`` per FTE moved a year (charged when demand is computed).
+        """
         effect = SkillMixEffect(
             from_group=g,
-            to_group=self.groups.index(item.to_staff_group),
+            to_group=self.groups.index(to_group),
             areas=self.area_mask(item) > 0,
             share=share,
-            ratio=amount,
+            ratio=ratio,
             cost_per_unit=item.cost_per_unit,
         )
         self.effects.skill_mix.append(effect)
@@ -291,10 +294,9 @@ def check_interventions(inputs: ModelInputs, scenario: Scenario) -> None:
         where = f"interventions[{index}]"
         if item.start_year <= inputs.base_year:
             problems.append(f"{where}.start_year: must be after the base year {inputs.base_year}")
-        if item.staff_group != "all" and item.staff_group not in groups:
-            problems.append(f"{where}.staff_group: {item.staff_group!r} is not in the inputs")
-        if isinstance(item, SkillMix) and item.to_staff_group not in groups:
-            problems.append(f"{where}.to_staff_group: {item.to_staff_group!r} is not in the inputs")
+        for name, group in item.staff_group_fields().items():
+            if group not in groups and not (name == "staff_group" and group == "all"):
+                problems.append(f"{where}.{name}: {group!r} is not in the inputs")
         if item.area is not None and item.area not in inputs.coords.area:
             problems.append(f"{where}.area: {item.area!r} is not an area of the inputs")
     if problems:
@@ -306,7 +308,7 @@ def intervention_effects(
 ) -> InterventionEffects:
     """Build the arrays for every intervention of ``scenario`` (in scenario order)."""
     check_interventions(inputs, scenario)
-    builder = _Builder(inputs, scenario, draws)
+    builder = EffectBuilder(inputs, scenario, draws)
     for index, item in enumerate(scenario.interventions):
         builder.add(index, item)
     return builder.effects

@@ -1,46 +1,102 @@
-"""Typed intervention records, as written in a scenario's ``[[interventions]]`` tables.
+"""Intervention records and the registry of intervention types.
 
 Every intervention has ``type``, ``staff_group``, optional ``area`` (None = every
 area), ``start_year`` (calendar year; must be after the base year), optional
 ``end_year``, ``amount``, ``ramp_years``, ``cost_per_unit`` (GBP), ``source`` and
-``owner``. ``amount`` may be a number or a distribution. Its meaning, and the unit
-that ``cost_per_unit`` is charged on, depend on the type (see ``docs/model.md``).
+``owner``. ``amount`` may be a number or a distribution.
+
+Each intervention type is one subclass of :class:`Intervention` whose ``type``
+field is a ``Literal`` of its name (and aliases). Defining the class registers
+it; it declares the bounds of ``amount``, what ``cost_per_unit`` is charged on,
+its timing and which of the model's drivers it moves (:class:`Driver`), and
+implements :meth:`Intervention.apply`, which turns it into arrays through the
+primitives of :class:`wfplan.model.interventions.EffectBuilder`. The built-in
+types are in :mod:`wfplan.model.intervention_types`; a scenario naming a type
+that is not registered is refused.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Annotated, Any, ClassVar, Literal
+import operator
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    SerializeAsAny,
+    TypeAdapter,
+    model_validator,
+)
 
 from wfplan.model.distributions import Normal, Triangular, Uniform
 from wfplan.model.values import check_number_or_distribution, parse_number_or_distribution
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from wfplan.model.interventions import EffectBuilder
 
 NumberOrDistribution = Annotated[
     float | Annotated[Triangular | Normal | Uniform, Field(discriminator="dist")],
     BeforeValidator(parse_number_or_distribution),
 ]
 
-#: Intervention types that add joiners, counted in units started per year.
-COUNT_TYPES = frozenset(
-    {
-        "training_places",
-        "apprenticeship",
-        "international_recruitment",
-        "return_to_practice",
-        "employer_hub",
-    }
-)
+
+class Driver(StrEnum):
+    """The model driver an intervention type moves (one per type)."""
+
+    #: Adds joiners by one of the joiner routes (units started a year).
+    JOINERS = "joiners"
+    #: Scales leaver rates.
+    LEAVER_RATES = "leaver_rates"
+    #: Scales FTE per head.
+    FTE_PER_HEAD = "fte_per_head"
+    #: Adds to the annual productivity gain that lowers demand.
+    PRODUCTIVITY = "productivity"
+    #: Moves demand from one staff group to another.
+    DEMAND_MIX = "demand_mix"
 
 
-class _Intervention(BaseModel):
+#: Class attributes every registered type must declare (see :class:`Intervention`).
+_DECLARED = ("driver", "amount_meaning", "timing", "cost_unit")
+
+
+class Intervention(BaseModel):
+    """Fields shared by every intervention type; subclass it to add a type.
+
+    Class attributes (declarations, not scenario fields)
+    ----------------------------------------------------
+    amount_range
+        Allowed range of ``amount`` (and of a distribution's support).
+    allows_all_groups
+        Whether ``staff_group = "all"`` is allowed.
+    driver
+        The :class:`Driver` the type moves.
+    amount_meaning, timing, cost_unit, extra_fields
+        What ``amount`` means, when the effect arrives, what ``cost_per_unit`` is
+        charged per, and the type's own fields: the table in ``docs/model.md``.
+    defaults
+        The type's fields whose defaults are rows of ``parameters.csv``.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    #: Allowed range of ``amount`` (and of a distribution's support).
     amount_range: ClassVar[tuple[float, float]] = (0.0, math.inf)
-    #: Whether ``staff_group = "all"`` is allowed.
     allows_all_groups: ClassVar[bool] = False
+    driver: ClassVar[Driver]
+    amount_meaning: ClassVar[str]
+    timing: ClassVar[str]
+    cost_unit: ClassVar[str]
+    extra_fields: ClassVar[str] = ""
+    #: Field name -> the parameter-table row giving its default when left out.
+    defaults: ClassVar[dict[str, str]] = {}
 
     type: str
     name: str | None = Field(default=None, min_length=1)
@@ -54,8 +110,16 @@ class _Intervention(BaseModel):
     source: str = Field(min_length=1)
     owner: str = Field(min_length=1)
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Register a subclass whose ``type`` is a ``Literal`` (a concrete type)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        tags = type_names(cls)
+        if tags:
+            _register(cls, tags)
+
     @model_validator(mode="after")
-    def _common_rules(self) -> _Intervention:
+    def _common_rules(self) -> Intervention:
         if self.end_year is not None and self.end_year < self.start_year:
             raise ValueError("end_year must not be before start_year")
         if self.staff_group == "all" and not self.allows_all_groups:
@@ -65,128 +129,126 @@ class _Intervention(BaseModel):
             raise ValueError(f"amount {problem}")
         return self
 
+    def staff_group_fields(self) -> dict[str, str]:
+        """Fields naming a staff group, and their values (checked against the inputs)."""
+        return {"staff_group": self.staff_group}
 
-class _TrainingRoute(_Intervention):
-    duration_years: int | None = Field(default=None, ge=0, le=15)
-    completion_rate: float | None = Field(default=None, ge=0, le=1)
-    take_up_rate: float | None = Field(default=None, ge=0, le=1)
+    def apply(
+        self, builder: EffectBuilder, index: int, amount: np.ndarray, fraction: np.ndarray
+    ) -> None:
+        """Add this intervention's effect and cost to ``builder``.
 
-
-class TrainingPlaces(_TrainingRoute):
-    """Extra training places (intakes) a year; defaults come from the staff group's inputs."""
-
-    type: Literal["training_places"]
-
-
-class Apprenticeship(_TrainingRoute):
-    """Extra apprenticeship starts a year; defaults from the ``apprenticeship_*`` rows."""
-
-    type: Literal["apprenticeship"]
-
-
-class InternationalRecruitment(_Intervention):
-    """Extra international recruits a year (headcount)."""
-
-    type: Literal["international_recruitment"]
+        Parameters
+        ----------
+        builder
+            The effects of the scenario so far, and the primitives that add to them.
+        index
+            Position of the intervention in the scenario (names its assumptions).
+        amount
+            ``(Dp,)`` sampled amounts (Dp = 1 when the amount is certain).
+        fraction
+            ``(T+1,)`` ramp: the fraction of full effect in each model year.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement apply")
 
 
-class ReturnToPractice(_Intervention):
-    """Extra returners a year (headcount)."""
-
-    type: Literal["return_to_practice"]
-
-
-class EmployerHub(_Intervention):
-    """Local joiners a year into one area, arriving ``lead_time_years`` after intake."""
-
-    type: Literal["employer_hub"]
-    lead_time_years: int | None = Field(default=None, ge=0, le=10)
-
-    @model_validator(mode="after")
-    def _needs_area(self) -> EmployerHub:
-        if self.area is None:
-            raise ValueError("employer_hub needs an area")
-        return self
+def type_names(cls: type[Intervention]) -> tuple[str, ...]:
+    """Return the names a class's ``type`` field accepts (empty for a shared base class)."""
+    annotation = cls.model_fields["type"].annotation
+    if get_origin(annotation) is not Literal:
+        return ()
+    return tuple(str(tag) for tag in get_args(annotation))
 
 
-class Retention(_Intervention):
-    """Relative reduction in leaver rates at full effect (0.1 = 10% fewer leavers)."""
-
-    type: Literal["retention"]
-    amount_range: ClassVar[tuple[float, float]] = (-1.0, 1.0)
-    allows_all_groups: ClassVar[bool] = True
+_REGISTRY: dict[str, type[Intervention]] = {}
 
 
-class FlexibleWorking(_Intervention):
-    """Relative change in FTE per head at full effect (0.02 = 2% more hours per head)."""
-
-    type: Literal["flexible_working"]
-    amount_range: ClassVar[tuple[float, float]] = (-0.5, 0.5)
-    allows_all_groups: ClassVar[bool] = True
-
-
-class Productivity(_Intervention):
-    """Extra annual productivity gain at full effect, compounding like productivity_growth."""
-
-    type: Literal["productivity"]
-    amount_range: ClassVar[tuple[float, float]] = (-0.05, 0.1)
-    allows_all_groups: ClassVar[bool] = True
+def _register(cls: type[Intervention], tags: tuple[str, ...]) -> None:
+    missing = [name for name in _DECLARED if not hasattr(cls, name)]
+    if missing:
+        raise TypeError(f"intervention type {cls.__name__} does not declare {missing}")
+    if cls.apply is Intervention.apply:
+        raise TypeError(f"intervention type {cls.__name__} does not implement apply")
+    taken = [tag for tag in tags if tag in _REGISTRY]
+    if taken:
+        raise TypeError(f"intervention type(s) {taken} are already registered")
+    for tag in tags:
+        _REGISTRY[tag] = cls
 
 
-class SkillMix(_Intervention):
-    """Moves ``fraction`` of one staff group's demand to another (``new_role`` is an alias).
-
-    ``amount`` is the substitution ratio: FTE of ``to_staff_group`` needed per FTE
-    of ``from_staff_group`` demand moved (default 1).
-    """
-
-    type: Literal["skill_mix", "new_role"]
-    amount_range: ClassVar[tuple[float, float]] = (0.0, 5.0)
-    amount: NumberOrDistribution = 1.0
-    from_staff_group: str | None = None
-    to_staff_group: str = Field(min_length=1)
-    fraction: float = Field(ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _groups(self) -> SkillMix:
-        if self.from_staff_group not in (None, self.staff_group):
-            raise ValueError("from_staff_group must equal staff_group (or be left out)")
-        if self.to_staff_group == self.staff_group:
-            raise ValueError("to_staff_group must differ from staff_group")
-        return self
+def unregister(cls: type[Intervention]) -> None:
+    """Remove a registered type (for tests that define a type of their own)."""
+    for tag in type_names(cls):
+        if _REGISTRY.get(tag) is cls:
+            del _REGISTRY[tag]
 
 
-Intervention = Annotated[
-    TrainingPlaces
-    | Apprenticeship
-    | InternationalRecruitment
-    | ReturnToPractice
-    | EmployerHub
-    | Retention
-    | FlexibleWorking
-    | Productivity
-    | SkillMix,
-    Field(discriminator="type"),
-]
-
-INTERVENTION_TYPES = (
-    "training_places",
-    "apprenticeship",
-    "international_recruitment",
-    "return_to_practice",
-    "employer_hub",
-    "retention",
-    "flexible_working",
-    "productivity",
-    "skill_mix",
-    "new_role",
-)
+def registered_types() -> Mapping[str, type[Intervention]]:
+    """Every registered type name (aliases included) and its class, in registration order."""
+    _load_builtin_types()
+    return dict(_REGISTRY)
 
 
-def intervention_key(index: int, intervention: Any) -> str:
+def intervention_classes() -> tuple[type[Intervention], ...]:
+    """Every registered class once, in registration order."""
+    return tuple(dict.fromkeys(registered_types().values()))
+
+
+def _load_builtin_types() -> None:
+    # the built-in types register themselves when their module is imported
+    import wfplan.model.intervention_types  # noqa: F401
+
+
+@functools.cache
+def _adapter(classes: tuple[type[Intervention], ...]) -> TypeAdapter[Any]:
+    union = functools.reduce(operator.or_, classes)
+    record: Any = Annotated[union, Field(discriminator="type")]
+    return TypeAdapter(record)
+
+
+def union_adapter() -> TypeAdapter[Any]:
+    """Return a validator (and JSON Schema) of one record of any registered type."""
+    return _adapter(intervention_classes())
+
+
+def _validate(value: object) -> Intervention:
+    if isinstance(value, Intervention):
+        return value
+    record: Intervention = union_adapter().validate_python(value)
+    return record
+
+
+#: A scenario's intervention record: validated as the registered type its ``type`` names.
+InterventionRecord = SerializeAsAny[Annotated[Intervention, PlainValidator(_validate)]]
+
+
+def intervention_key(index: int, intervention: Intervention) -> str:
     """Name under which an intervention's uncertain amount is sampled.
 
     Named interventions keep their draws when others are added or reordered.
     """
     label = intervention.name if intervention.name else f"[{index}]"
     return f"interventions.{label}.amount"
+
+
+def _bounds(cls: type[Intervention]) -> str:
+    low, high = cls.amount_range
+    if math.isinf(high):
+        return f">= {low:g}"
+    default = cls.model_fields["amount"].default
+    suffix = f", default {default:g}" if isinstance(default, int | float) else ""
+    return f"{low:g} to {high:g}{suffix}"
+
+
+def intervention_table_markdown() -> str:
+    """Render the table of registered types in ``docs/model.md`` from their declarations."""
+    lines = [
+        "| type | driver | amount | arrives | cost_per_unit is charged per | extra fields |",
+        "|---|---|---|---|---|---|",
+    ]
+    for cls in intervention_classes():
+        names = " / ".join(f"`{tag}`" for tag in type_names(cls))
+        cells = [names, cls.driver.value, f"{cls.amount_meaning} ({_bounds(cls)})",
+                 cls.timing, cls.cost_unit, cls.extra_fields]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

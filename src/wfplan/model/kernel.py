@@ -156,7 +156,11 @@ class _Rates:
     def __init__(self, drivers: SupplyDrivers, rows: tuple[int, int], clip: bool) -> None:
         self.rows, self.clip, self.areas = rows, clip, drivers.areas
         multiplier = _rows(drivers.leaver_multiplier, *rows)
-        self.base = drivers.leaver_rate[:, np.newaxis, :] * multiplier[np.newaxis]
+        base = drivers.leaver_rate[:, np.newaxis, :] * multiplier[np.newaxis]
+        if drivers.retention is not None and drivers.retention.shape[0] > 1:
+            # retention varies by draw even where the leaver rates do not
+            base = np.repeat(base, rows[1] - rows[0], axis=1) if base.shape[1] == 1 else base
+        self.base = base
         self.rate = np.minimum(self.base, 1.0) if clip else self.base.copy()
         fraction = drivers.ageing_fraction
         self.stay_fraction = np.append(1.0 - fraction, 1.0)[:, np.newaxis, np.newaxis]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from wfplan.model.inputs import ModelInputs
-from wfplan.model.interventions_spec import COUNT_TYPES, intervention_key
+from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.parameters import get_spec, input_default
 from wfplan.model.results import PRIMARY_VARIABLES
 from wfplan.model.scenario import Scenario
@@ -28,6 +28,11 @@ _ROUTE = {
     "return_to_practice": "return_to_practice",
     "employer_hub": "employer_hub",
 }
+#: Types whose joiners arrive by a route (the reference's own list, not the registry's).
+COUNT_TYPES = frozenset(_ROUTE)
+#: Every type the reference has its own equations for; any other is refused.
+KNOWN_TYPES = COUNT_TYPES | {"retention", "flexible_working", "productivity", "skill_mix",
+                             "new_role"}
 _YOUNG = ("newly_qualified", "employer_hub")
 _GENERAL = ("international", "return_to_practice", "other", "apprenticeship")
 
@@ -41,7 +46,10 @@ class _Model:
         self.areas = inputs.coords.area
         self.base_year = inputs.base_year
         self.horizon = scenario.horizon
-        self.items = list(enumerate(scenario.interventions))
+        self.items: list[tuple[int, Any]] = list(enumerate(scenario.interventions))
+        unknown = sorted({item.type for _, item in self.items} - KNOWN_TYPES)
+        if unknown:
+            raise ValueError(f"the reference implementation has no equations for {unknown}")
         self.arrays = {
             name: inputs.array(name).tolist()
             for name in (
@@ -71,7 +79,7 @@ class _Model:
         array = values.get(key, values.get(name))
         if array is None:
             spec = get_spec(name)
-            return spec.default if spec.is_categorical else spec.default_value
+            return spec.default.value if spec.is_categorical else spec.default_value
         return array[min(d, len(array) - 1)]
 
     def amount(self, index: int, item: Any, d: int) -> float:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from wfplan.model.interventions import ROUTES
 from wfplan.model.labelled import Label, LabelledArray
-from wfplan.model.parameters import get_spec
+from wfplan.model.parameters import get_spec, variable_names
 from wfplan.model.uncertainty import STATISTICS, draw_statistics
 
 #: A stored variable: an array, or a function that computes it.
@@ -85,26 +85,8 @@ _DERIVED: dict[str, Callable[[Callable[[str], np.ndarray]], np.ndarray]] = {
     "gap_closed_fte": _gap_closed,
     "cost_per_fte_gap_closed": _cost_per_fte,
 }
-#: Every output variable, in reporting order.
-VARIABLES = (
-    "supply_hc",
-    "supply_fte",
-    "joiners_hc",
-    *ROUTE_VARIABLES,
-    "leavers_hc",
-    "demand_funded_fte",
-    "demand_need_fte",
-    "gap_fte",
-    "gap_need_fte",
-    "gap_pct",
-    "implied_vacancy_rate",
-    "intervention_cost_gbp",
-    "counterfactual_supply_fte",
-    "counterfactual_demand_funded_fte",
-    "counterfactual_gap_fte",
-    "gap_closed_fte",
-    "cost_per_fte_gap_closed",
-)
+#: Every output variable, in reporting order (the parameter table's variable rows).
+VARIABLES = variable_names()
 
 
 @dataclass(frozen=True, eq=False)

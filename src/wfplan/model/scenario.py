@@ -28,7 +28,7 @@ from pydantic import (
 
 from wfplan.model.distributions import Distribution
 from wfplan.model.errors import ScenarioError
-from wfplan.model.interventions_spec import Intervention, SkillMix, intervention_key
+from wfplan.model.interventions_spec import InterventionRecord, intervention_key, union_adapter
 from wfplan.model.parameters import ParameterSpec, get_spec, specs_of_kind
 from wfplan.model.values import (
     check_category,
@@ -120,7 +120,7 @@ class Scenario(BaseModel):
     staff_groups: Literal["all"] | list[Annotated[str, Field(min_length=1)]] = "all"
     parameters: ParameterValues = Field(default_factory=dict)
     staff_group_parameters: dict[str, ParameterValues] = Field(default_factory=dict)
-    interventions: list[Intervention] = Field(default_factory=list)
+    interventions: list[InterventionRecord] = Field(default_factory=list)
     draws: int = Field(default=0, ge=0, le=100_000)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
@@ -162,9 +162,7 @@ class Scenario(BaseModel):
         """Staff group codes named by interventions and per-group parameters."""
         groups = set(self.staff_group_parameters)
         for item in self.interventions:
-            groups.add(item.staff_group)
-            if isinstance(item, SkillMix):
-                groups.add(item.to_staff_group)
+            groups.update(item.staff_group_fields().values())
         groups.discard("all")
         return groups
 
@@ -197,8 +195,8 @@ def load_scenario_text(text: str) -> Scenario:
 
 def _parameter_schema(spec: ParameterSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {
-        "description": f"{spec.description} Unit: {spec.unit}. Default: {spec.default}.",
-        "default": spec.default if spec.is_categorical else spec.default_value,
+        "description": f"{spec.description} Unit: {spec.unit}. Default: {spec.default_text}.",
+        "default": spec.default.value if spec.is_categorical else spec.default_value,
     }
     if spec.is_categorical:
         schema["anyOf"] = [{"type": "string"}, {"$ref": "#/$defs/Distribution"}]
@@ -215,6 +213,10 @@ def _parameter_schema(spec: ParameterSpec) -> dict[str, Any]:
 def scenario_json_schema() -> dict[str, Any]:
     """JSON Schema of a scenario file, with the parameter table's names and ranges."""
     schema = Scenario.model_json_schema(by_alias=True)
+    # the record types come from the registry, so their schema is built as it is now
+    records = union_adapter().json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    schema["$defs"].update(records.pop("$defs", {}))
+    schema["properties"]["interventions"]["items"] = records
     names = ("Triangular", "Normal", "Uniform", "Choice")
     schema["$defs"]["Distribution"] = {
         "oneOf": [{"$ref": f"#/$defs/{name}"} for name in names],

@@ -15,10 +15,9 @@ the base year; earlier intakes are already in training.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from wfplan.model.assumptions import Assumption
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions import (
     ROUTES,
@@ -38,7 +37,7 @@ from wfplan.model.uncertainty import Draws, group_values
 
 
 def training_intakes(
-    inputs: ModelInputs, draws: Draws, horizon: int, assumptions: list[dict[str, Any]]
+    inputs: ModelInputs, draws: Draws, horizon: int, assumptions: list[Assumption]
 ) -> np.ndarray:
     """``(Dp, T+1, G)`` effective intakes feeding newly qualified joiners in each year."""
     groups = inputs.coords.staff_group
@@ -58,17 +57,17 @@ def training_intakes(
             intakes[:, t, g] = places[row, g] * scale
     if outside:
         assumptions.append(
-            {
-                "name": "training_places",
-                "value": sorted(outside),
-                "reason": "intake years outside the series: held at the nearest year's places",
-            }
+            Assumption(
+                name="training_places",
+                value=sorted(outside),
+                reason="intake years outside the series: held at the nearest year's places",
+            )
         )
     return intakes
 
 
 def baseline_routes(
-    inputs: ModelInputs, draws: Draws, horizon: int, assumptions: list[dict[str, Any]]
+    inputs: ModelInputs, draws: Draws, horizon: int, assumptions: list[Assumption]
 ) -> dict[str, Route]:
     """Baseline joiners by route, each a product of compact ``(Dx, Tx, Ax, G)`` factors."""
     groups = inputs.coords.staff_group

@@ -115,7 +115,7 @@ def group_values(draws: Draws, name: str, staff_groups: Sequence[str]) -> np.nda
 
 def category_values(draws: Draws, name: str) -> np.ndarray:
     """Per-draw values of a categorical (scenario-wide) parameter, as strings."""
-    default = np.array([get_spec(name).default], dtype=object)
+    default = np.array([get_spec(name).default.value], dtype=object)
     return np.asarray(draws.values.get(name, default), dtype=object)
 
 

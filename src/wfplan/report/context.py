@@ -18,6 +18,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from wfplan.dataset.provenance import OGL
+
 #: Provenance of every input file (from the store's ``ingests`` table).
 SOURCE_COLUMNS = ("file", "publisher", "title", "period", "licence", "sha256")
 #: The gap by staff group at each horizon (:func:`~wfplan.report.derive.headline_from_results`).
@@ -67,9 +69,6 @@ ASSUMPTION_COLUMNS = ("scenario", "name", "value", "reason")
 #: What changed since the previous assessment (optional).
 CHANGE_COLUMNS = ("measure", "previous", "current", "change", "reason")
 
-OGL = "Open Government Licence v3.0"
-OGL_ATTRIBUTION = ("Contains public sector information licensed under the Open Government "
-                   "Licence v3.0.")
 
 
 def _frame(columns: tuple[str, ...]) -> pd.DataFrame:

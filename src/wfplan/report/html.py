@@ -15,8 +15,9 @@ from importlib.resources import files
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 from markupsafe import Markup
 
+from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
-from wfplan.report.context import OGL_ATTRIBUTION, ReportData
+from wfplan.report.context import ReportData
 from wfplan.report.sections import build_sections
 from wfplan.report.views import Numbering, hash_html
 

@@ -112,13 +112,14 @@ def methods_from_metadata(metadata: Mapping[str, Mapping[str, Any]],
             if scenarios:
                 setting += "; default elsewhere"
         elif scenarios:
-            setting = f"default ({spec.default})"
+            setting = f"default ({spec.default_text})"
         elif spec.kind == "input":
             setting = "from the dataset"
         else:
-            setting = f"default ({spec.default})"
+            setting = f"default ({spec.default_text})"
         rows.append({
-            "name": spec.name, "kind": spec.kind, "unit": spec.unit, "default": spec.default,
+            "name": spec.name, "kind": spec.kind.value, "unit": spec.unit,
+            "default": spec.default_text,
             "setting": setting, "defaulted": bool(scenarios),
             "defaulted_in": ", ".join(scenarios), "description": spec.description,
             "source": spec.source,

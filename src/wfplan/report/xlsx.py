@@ -31,8 +31,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
-from wfplan.report.context import OGL_ATTRIBUTION, ReportData
+from wfplan.report.context import ReportData
 from wfplan.report.sections import SourceLines
 from wfplan.spreadsheet import text_cells
 

@@ -59,6 +59,7 @@ from wfplan.inputs.build import build_inputs, resolve_period
 from wfplan.inputs.flows import flow_period
 from wfplan.inputs.source import Selection, years_between
 from wfplan.model import ModelInputError, ModelInputs, ScenarioError, parse_scenario, run
+from wfplan.model.assumptions import Assumption
 
 CELL_COLUMNS = (
     "area", "staff_group", "status", "base_fte", "projected_fte", "actual_fte", "error_fte",
@@ -204,7 +205,7 @@ def backtest(store: Store, vintage: str, from_period: date | str, to_period: dat
                 "headcount_compared": headcount, "no_flows_staff_groups": still,
                 "equals_no_change": bool(groups) and len(still) == len(groups),
                 "comparability": comparability(selection, end),
-                "assumptions": list(inputs.assumptions)}
+                "assumptions": [Assumption.of(item).record() for item in inputs.assumptions]}
     return Backtest(cells, summarise(cells), metadata)
 
 

@@ -27,12 +27,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from wfplan.dataset.provenance import OGL_ATTRIBUTION_LINKED
 from wfplan.errors import InputError
 from wfplan.spreadsheet import csv_safe, text_cells
 
 SUFFIXES = (".parquet", ".csv", ".xlsx")
-LICENCE = ("Contains public sector information licensed under the Open Government Licence "
-           "v3.0 (https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/)")
+#: The attribution every output file carries.
+LICENCE = OGL_ATTRIBUTION_LINKED
 EXCEL_ROWS = 1_048_575
 #: CSV numbers: 12 significant digits, enough for every figure, without float noise.
 CSV_FLOAT = "%.12g"

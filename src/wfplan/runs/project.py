@@ -142,7 +142,7 @@ def _parameters(scenario: Scenario) -> list[dict[str, Any]]:
                 values[group] = group_values[spec.name]
         for group, value in values.items():
             if group == "" and value is None:
-                out.append({"name": spec.name, "value": spec.default, "set_by": "default",
+                out.append({"name": spec.name, "value": spec.default_text, "set_by": "default",
                             "source": spec.source})
             elif value is not None:
                 shown = value.model_dump() if hasattr(value, "model_dump") else value

@@ -30,13 +30,12 @@ import pandas as pd
 from wfplan.dataset import readers, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import duplicate_errors, unread_note
+from wfplan.dataset.provenance import NHS_DIGITAL, OGL
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
-OGL = "Open Government Licence v3.0"
-NHS_DIGITAL = "NHS Digital (NHS England from February 2023)"
 TEXT: Final = "string[pyarrow]"
 
 _MONTHS = {name.casefold(): number for number, name in enumerate(calendar.month_abbr) if name}

@@ -26,9 +26,9 @@ import pandas as pd
 from wfplan.dataset import codelists
 from wfplan.dataset.importers._publication import TEXT, Layout, PublicationImporter, months
 from wfplan.dataset.importers.base import Match
+from wfplan.dataset.provenance import GOV_UK_ETHNICITY
 from wfplan.dataset.readers import FileProbe
 
-GOV_UK = "GOV.UK Ethnicity facts and figures (Cabinet Office), from NHS Digital data"
 _TOTALS = frozenset({"all", "total", "all grades", "all staff", "all staff groups",
                      "all ethnicities"})
 _KEYS = ["period", "staff_group", "role", "grade", "ethnicity"]
@@ -61,7 +61,7 @@ class NhsWorkforceEthnicity(PublicationImporter):
     description = ("GOV.UK Ethnicity facts and figures, NHS workforce headcount (Time, Ethnicity, "
                    "Ethnicity_type, Staff_Group, Role_Group, Grade, Value)")
     title = "NHS workforce by ethnicity, staff group and grade (Ethnicity facts and figures)"
-    publisher = GOV_UK
+    publisher = GOV_UK_ETHNICITY
     table = "staff_in_post"
     layout = Layout(
         required={

@@ -67,7 +67,6 @@ from wfplan.dataset import codelists
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import unread_note
 from wfplan.dataset.importers.pcn import (
-    OGL,
     column_key,
     find_columns,
     header_errors,
@@ -75,6 +74,7 @@ from wfplan.dataset.importers.pcn import (
     read_all,
     text_frame,
 )
+from wfplan.dataset.provenance import OGL
 from wfplan.dataset.readers import FileProbe
 from wfplan.errors import InputError
 

@@ -35,19 +35,18 @@ import pandas as pd
 
 from wfplan.dataset import readers
 from wfplan.dataset.importers._publication import (
-    OGL,
     TEXT,
     FileState,
     clean,
     iso_date,
 )
 from wfplan.dataset.importers.base import Importer, Match, Provenance
+from wfplan.dataset.provenance import ODS, OGL
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
-ODS = "NHS England Organisation Data Service (ODS)"
 #: Fewest columns an ODS organisation file has (code … close date, then more).
 MIN_COLUMNS = 12
 _CODE = re.compile(r"^[A-Z0-9]{3,6}$")

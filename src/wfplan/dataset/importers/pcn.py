@@ -61,15 +61,13 @@ from wfplan.dataset import codelists, readers
 from wfplan.dataset.cells import in_range, parse_date
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import duplicate_errors
+from wfplan.dataset.provenance import NHS_DIGITAL_PRIMARY_CARE, OGL
 from wfplan.dataset.readers import FileProbe
 from wfplan.dataset.validate import SUPPRESSION_MARKERS
 from wfplan.errors import InputError
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
-
-OGL = "Open Government Licence v3.0"
-NHS_DIGITAL = "NHS Digital (NHS England)"
 
 # -- Helpers shared by the publication importers --------------------------------
 
@@ -288,7 +286,7 @@ class PcnWorkforce(Importer):
     def provenance(self, probe: FileProbe, match: Match) -> Provenance:
         """NHS Digital, OGL v3.0; the period is read back from the loaded censuses."""
         return Provenance(
-            publisher=NHS_DIGITAL,
+            publisher=NHS_DIGITAL_PRIMARY_CARE,
             title="Primary Care Networks workforce, individual level",
             period=self._period_text,
             licence=OGL,

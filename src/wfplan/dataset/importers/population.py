@@ -58,7 +58,6 @@ import pyarrow as pa
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.pcn import (
-    OGL,
     column_key,
     find_columns,
     header_errors,
@@ -66,6 +65,7 @@ from wfplan.dataset.importers.pcn import (
     read_all,
     text_frame,
 )
+from wfplan.dataset.provenance import OGL, ONS
 from wfplan.dataset.readers import FileProbe
 from wfplan.dataset.validate import ChunkValidator
 from wfplan.errors import InputError
@@ -73,7 +73,6 @@ from wfplan.errors import InputError
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
-ONS = "Office for National Statistics"
 ENGLAND = codelists.ENGLAND_CODE
 UK = "K02000001"
 #: Years up to this one are mid-year estimates in the regional file; later years projections.

@@ -46,12 +46,12 @@ from wfplan.dataset.importers._publication import (
 )
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.importers.sickness import sector_of_type
+from wfplan.dataset.provenance import OGL, ONS_GEOGRAPHY
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
-ONS = "Office for National Statistics (ONS Open Geography Portal)"
 _CODE = re.compile(r"^[A-Z0-9]{3,9}$")
 #: A practice's PCN code when it belongs to no PCN.
 NO_PCN = frozenset({"U", ""})
@@ -195,7 +195,7 @@ class CcgIcbLookup(_WholeFile):
     description = "CCG to ICB lookup (CCG Code, ICB Code, ICB Name)"
     title = "CCG to ICB lookup"
     publisher = "Health Equity Evidence Centre (derived from NHS England ODS codes)"
-    licence = "not stated (the codes are ODS codes, Open Government Licence v3.0)"
+    licence = f"not stated (the codes are ODS codes, {OGL})"
     table = "areas"
     layout = Layout(required={"ccg_code": ("ccg_code", "ccg"), "icb_code": ("icb_code", "icb")},
                     ignored=("icb_name", "ccg_name"))
@@ -224,7 +224,7 @@ class LocalAuthorityLookup(_WholeFile):
     description = ("ONS lower-tier to upper-tier local authority lookup "
                    "(LTLAyyCD, LTLAyyNM, UTLAyyCD, UTLAyyNM)")
     title = "Lower Tier Local Authority to Upper Tier Local Authority lookup"
-    publisher = ONS
+    publisher = ONS_GEOGRAPHY
     table = "areas"
     layout = Layout(required={})
     _PATTERN = re.compile(r"^(ltla|lad|utla)(\d{2})(cd|nm)$")
@@ -285,7 +285,7 @@ class OrganisationReference(_WholeFile):
     title = "Organisation reference with region and ICS (derived)"
     publisher = ("Derived from NHS Digital sickness absence and workforce statistics "
                  "(compiled by ml20g2l)")
-    licence = "Open Government Licence v3.0 (the source publications)"
+    licence = f"{OGL} (the source publications)"
     table = "organisations"
     tables = ("organisations",)
     order = 20

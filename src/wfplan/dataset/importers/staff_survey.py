@@ -36,12 +36,12 @@ from wfplan.dataset.importers._publication import (
     number_text,
 )
 from wfplan.dataset.importers.base import Match
+from wfplan.dataset.provenance import NHS_STAFF_SURVEY
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
-NHS_ENGLAND = "NHS England (NHS Staff Survey Coordination Centre)"
 #: Cells that mean "no figure" in the survey files (R's NA, a dash).
 MISSING = frozenset({"NA", "<NA>", "N/A", "n/a", "-", "NULL"})
 #: The indicators of the 2021–2023 files; any other is loaded and named in a note.
@@ -99,7 +99,7 @@ class StaffSurvey(PublicationImporter):
     description = ("NHS England NHS Staff Survey organisational results (ODS code, Year, "
                    "Organisation name, Benchmarking group, …, then *_base / *_rate pairs)")
     title = "NHS Staff Survey: organisational results"
-    publisher = NHS_ENGLAND
+    publisher = NHS_STAFF_SURVEY
     table = "staff_survey"
     layout = Layout(
         required={"org_code": ("ods_code", "org_code", "organisation_code", "trust_code"),
