@@ -39,9 +39,9 @@ from wfplan.dataset.store import Store
 
 #: The sectors the report always covers, in the order it lists them.
 SECTORS = ("primary_care", "social_care", "nhs_trust")
-#: Sector names from the code list (``enums.csv``), and the report's two other values.
-SECTOR_NAMES = {**{r["code"]: r["name"] for r in codelists.get("sector").rows},
-                "all": "All sectors", "unknown": "Sector unknown"}
+#: Sector names from the code list (``enums.csv``), and those of the values that are not
+#: sectors (``all``, ``unknown``): :func:`wfplan.dataset.codelists.sector_names`.
+SECTOR_NAMES = codelists.sector_names()
 #: A table is stale when its latest period is more than this many months before the newest.
 STALE_MONTHS = 12
 #: How many gaps the ranked list shows.
