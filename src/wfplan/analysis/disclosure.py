@@ -29,6 +29,11 @@ meaningless (:meth:`Policy.problems`): when more than
 :attr:`Policy.max_suppressed_share` of a table's people would be suppressed, or
 when a staff group would lose every one of its staff in post at the base period
 (it would vanish from the projections). Both limits are wfplan assumptions.
+
+The same policy controls the tables wfplan publishes from a vintage
+(:attr:`Policy.published`: ``wfplan metrics --public``, later the API), applied
+to frames by :mod:`wfplan.analysis.public`; record-level data (the columns in
+:attr:`Policy.person_level`) is refused there, never controlled.
 """
 
 from __future__ import annotations
@@ -45,6 +50,39 @@ SOURCE = ("NHS Digital, Disclosure control methodology for Hospital Episode Stat
           "https://digital.nhs.uk/data-and-information/data-tools-and-services/data-services/"
           "hospital-episode-statistics/change-to-disclosure-control-methodology-for-hes-and-"
           "ecds-from-september-2018")
+
+
+@dataclass(frozen=True)
+class TableRule:
+    """How one published table (a frame of figures) is controlled: its columns' roles.
+
+    Attributes
+    ----------
+    counts
+        Columns that count people: suppressed from 1 to ``threshold - 1``, else rounded.
+    revealing
+        Columns suppressed in a row with a small count (they would reveal it).
+    proxy
+        The column judged instead where a row has no count (FTE only).
+    derived
+        Columns recomputed from the controlled columns, so that they reveal no more
+        than those: ``{column: (operation, a, b)}``, operation ``ratio`` (a ÷ b) or
+        ``difference`` (a − b).
+    rates
+        Rates and shares rounded to :attr:`Policy.rate_decimals` decimals.
+    """
+
+    counts: tuple[str, ...] = ()
+    revealing: tuple[str, ...] = ()
+    proxy: str | None = None
+    derived: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    rates: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        """Return the rule as JSON-ready data."""
+        return {"counts": list(self.counts), "revealing": list(self.revealing),
+                "proxy": self.proxy, "derived": {c: list(d) for c, d in self.derived.items()},
+                "rates": list(self.rates)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +103,12 @@ class Policy:
         Per table, the measure judged instead where a row has no count (FTE only).
     max_suppressed_share
         The largest share of a table's people that may be suppressed (wfplan assumption).
+    published
+        Per table published from a vintage (``wfplan metrics --public``), its rule.
+    person_level
+        Columns that only record-level data holds: a frame with any is refused.
+    rate_decimals
+        Decimals a published rate or share keeps (3: a tenth of a percentage point).
     """
 
     threshold: int = 5
@@ -74,6 +118,9 @@ class Policy:
     proxies: Mapping[str, str] = field(default_factory=dict)
     max_suppressed_share: float = 0.05
     source: str = SOURCE
+    published: Mapping[str, TableRule] = field(default_factory=dict)
+    person_level: tuple[str, ...] = ()
+    rate_decimals: int = 3
 
     def describe(self) -> dict[str, Any]:
         """Return the policy as JSON-ready data (for the manifest)."""
@@ -83,6 +130,15 @@ class Policy:
                 "revealing": {t: list(c) for t, c in self.revealing.items()},
                 "proxies": dict(self.proxies),
                 "max_suppressed_share": self.max_suppressed_share, "source": self.source}
+
+    def describe_published(self) -> dict[str, Any]:
+        """Return the control of published tables as JSON-ready data (``metrics --public``)."""
+        return {"small_cells": f"counts from 1 to {self.threshold - 1} suppressed, with the "
+                "figures that would reveal them",
+                "rounding": f"other counts rounded to the nearest {self.rounding}",
+                "rates": f"rates and shares rounded to {self.rate_decimals} decimals",
+                "tables": {t: r.describe() for t, r in self.published.items()},
+                "source": self.source}
 
     def small(self, values: np.ndarray) -> np.ndarray:
         """Return where counts (NaN for missing) are small cells."""
@@ -96,6 +152,30 @@ POLICY = Policy(
     revealing={"staff_in_post": ("fte",), "flows": ("fte",), "distinct_headcount": ("fte",),
                "staff_survey": ("value",)},
     proxies={"staff_in_post": "fte"},
+    published={
+        "current_position": TableRule(
+            counts=("headcount",),
+            revealing=("fte", "vacancy_rate", "joiner_rate", "leaver_rate", "stability_index",
+                       "sickness_absence_rate", "share_aged_55_plus", "share_non_uk",
+                       "burnout_rate"),
+            proxy="fte",
+            derived={"fte_per_head": ("ratio", "fte", "headcount")},
+            rates=("vacancy_rate", "joiner_rate", "leaver_rate", "stability_index",
+                   "sickness_absence_rate", "share_aged_55_plus", "share_non_uk",
+                   "burnout_rate")),
+        "ethnic_minority_by_band": TableRule(
+            counts=("minority_headcount", "known_headcount"),
+            derived={"ethnic_minority_share": ("ratio", "minority_headcount",
+                                               "known_headcount")}),
+        "net_change": TableRule(
+            counts=("headcount_start", "headcount_end"),
+            revealing=("fte_start", "fte_end", "fte_change", "fte_change_rate"),
+            derived={"headcount_change": ("difference", "headcount_end", "headcount_start")},
+            rates=("fte_change_rate",)),
+        # What each figure covers (sectors, period, why n/a): no figures of people.
+        "coverage": TableRule(),
+    },
+    person_level=("person_hash", "person_id"),
 )
 
 

@@ -22,9 +22,9 @@ FIRST_SECTORS = ("primary_care", "social_care")
 #: The sectors the report always covers (those of the staff groups), in the order it lists them.
 SECTORS = (*FIRST_SECTORS, *(s for s in codelists.get("sector").codes if s not in FIRST_SECTORS
                               and s in {r["sector"] for r in codelists.get("staff_group").rows}))
-#: Sector names from the code list (``enums.csv``), and the report's two other values.
-SECTOR_NAMES = {**{r["code"]: r["name"] for r in codelists.get("sector").rows},
-                "all": "All sectors", "unknown": "Sector unknown"}
+#: Sector names from the code list (``enums.csv``), and those of the values that are not
+#: sectors (``all``, ``unknown``): :func:`wfplan.dataset.codelists.sector_names`.
+SECTOR_NAMES = codelists.sector_names()
 #: A table is stale when its latest period is more than this many months before the newest.
 STALE_MONTHS = 12
 #: Staff-in-post dimensions checked, with the weight of a missing one in the ranking.

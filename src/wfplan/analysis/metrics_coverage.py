@@ -32,7 +32,7 @@ import pandas as pd
 from wfplan.dataset import codelists
 
 if TYPE_CHECKING:
-    from wfplan.analysis.metrics_query import Used
+    from wfplan.analysis.metrics_query import Query, Used
 
 #: Figure → (label, the ``cov_`` column listing the sectors behind it).
 FIGURES = {
@@ -204,3 +204,22 @@ def coverage_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{"figures": ", ".join(names), "sectors": key[0], "period": key[1],
                           "note": key[2]} for key, names in rows.items()],
                         columns=["figures", "sectors", "period", "note"])
+
+
+def census_behind(query: Query, position: pd.DataFrame, latest: pd.DataFrame) -> str | None:
+    """Say when the latest census does not cover every sector, else return ``None``.
+
+    A vintage that mixes sources can hold a recent census for one sector and an
+    older one for another (``latest``: :func:`wfplan.analysis.metrics.latest_by_sector`).
+    Reporting on the latest census (no period chosen) over every sector (none
+    chosen) then leaves the other sectors out; this names each of them with its
+    own latest census.
+    """
+    if query.period is not None or query.sector is not None or latest["period"].nunique() < 2:
+        return None
+    census_day = str(position["period"].iat[0]) if not position.empty else "the latest census"
+    names = codelists.sector_names()
+    others = "; ".join(f"{names.get(str(r['sector']), str(r['sector']))} {r['period']}"
+                       for r in latest.to_dict("records") if r["period"] != census_day)
+    return (f"the latest census, {census_day}, does not cover every sector; the other "
+            f"sectors' latest: {others}")

@@ -31,18 +31,17 @@ from rich.console import Console
 from rich.text import Text
 
 from wfplan.dataset import codelists
+from wfplan.report.format import SUPPRESSED
+from wfplan.report.headings import METRIC_HEADINGS
 from wfplan.spreadsheet import csv_safe
 
 #: Significant digits kept in CSV and JSON numbers: enough for any figure the
 #: data holds (FTE to two decimals up to the billions), few enough to drop the
 #: noise of floating-point sums (363613.46000006964 → 363613.46).
 SIGNIFICANT = 12
-#: Shown names for values that are not in a code list, by column.
-OTHER_NAMES = {
-    "sector": {"all": "All sectors", "unknown": "Sector unknown",
-               "unmapped": "Organisations not in the reference data"},
-    "staff_group": {"all": "All staff groups"},
-}
+#: Shown names for values that are not in a code list, by column (sectors' are in
+#: :data:`wfplan.dataset.codelists.SECTOR_OTHER_NAMES`).
+OTHER_NAMES = {"staff_group": {"all": "All staff groups"}}
 #: Columns that name a row: kept in every part when a table is split.
 KEY_COLUMNS = ("area_code", "area_name", "scenario", "staff_group", "role", "grade", "table",
                "sector", "dimension", "name")
@@ -96,7 +95,7 @@ def _names() -> dict[str, dict[str, str]]:
     groups = codelists.staff_group_labels()
     return {
         "staff_group": groups,
-        "sector": {r["code"]: r["name"] for r in codelists.get("sector").rows},
+        "sector": codelists.sector_names(),
         "role": {r["code"]: r["name"] for r in codelists.get("role").rows},
         "grade": {r["code"]: r["name"] for r in codelists.get("grade").rows},
     }
@@ -262,8 +261,12 @@ def print_table(console: Console, title: str, columns: Sequence[Column],
 
 def frame_table(console: Console, frame: pd.DataFrame, title: str,
                 headings: Mapping[str, str], cell: Callable[[object, str], str],
-                caption: str | None = None) -> None:
-    """Print a DataFrame with :func:`print_table`: numbers right, names for codes."""
+                caption: str | None = None, suppressed: pd.DataFrame | None = None) -> None:
+    """Print a DataFrame with :func:`print_table`: numbers right, names for codes.
+
+    Cells that disclosure control suppressed (``suppressed``, of the frame's shape)
+    show as :data:`wfplan.report.format.SUPPRESSED`.
+    """
     names = list(frame.columns)
     numeric = {c for c in names if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])}
@@ -272,6 +275,10 @@ def frame_table(console: Console, frame: pd.DataFrame, title: str,
     rows = [[name_of(c, v) if named(c) and not missing(v) else cell(v, c)
              for v, c in zip(values, names, strict=True)]
             for values in frame.itertuples(index=False, name=None)]
+    if suppressed is not None:
+        hidden = suppressed[names].to_numpy(dtype=bool)
+        rows = [[SUPPRESSED if hide else text for text, hide in zip(row, flags, strict=True)]
+                for row, flags in zip(rows, hidden, strict=True)]
     print_table(console, title, columns, rows, caption)
 
 
@@ -308,18 +315,6 @@ def tidy_json(value: Any) -> Any:
 
 # -- the current-position metrics -------------------------------------------------------
 
-METRIC_HEADINGS = {
-    "area_code": "code", "area_name": "area", "headcount": "HC", "fte": "FTE",
-    "fte_per_head": "FTE/head", "vacancy_fte": "vacancy FTE", "vacancy_rate": "vacancy %",
-    "joiner_rate": "joiner %", "leaver_rate": "leaver %", "stability_index": "stability %",
-    "sickness_absence_rate": "sickness %", "share_aged_55_plus": "55+ %",
-    "share_non_uk": "non-UK %", "burnout_rate": "burnout %", "ethnic_minority_share": "BME %",
-    "minority_headcount": "BME HC", "known_headcount": "known HC",
-    "headcount_start": "HC start", "headcount_end": "HC end", "headcount_change": "HC change",
-    "fte_start": "FTE start", "fte_end": "FTE end", "fte_change": "FTE change",
-    "fte_change_rate": "FTE change %", "staff_group": "staff group",
-}
-
 
 def metric_cell(value: object, column: str) -> str:
     """Format one metric: rates as %, FTE to one decimal, counts whole, missing as n/a."""
@@ -334,7 +329,11 @@ def metric_cell(value: object, column: str) -> str:
     return str(value)
 
 
-def metrics_table(console: Console, frame: pd.DataFrame, title: str) -> None:
-    """Print a metrics frame (without its ``level`` column) as a terminal table."""
+def metrics_table(console: Console, frame: pd.DataFrame, title: str,
+                  suppressed: pd.DataFrame | None = None) -> None:
+    """Print a metrics frame (without its ``level`` column) as a terminal table.
+
+    ``suppressed`` marks the cells disclosure control suppressed (``metrics --public``).
+    """
     shown = frame.drop(columns=[c for c in ("level",) if c in frame.columns])
-    frame_table(console, shown, title, METRIC_HEADINGS, metric_cell)
+    frame_table(console, shown, title, METRIC_HEADINGS, metric_cell, suppressed=suppressed)

@@ -43,7 +43,6 @@ from wfplan.cli.display import (
     csv_text,
     frame_table,
     metrics_table,
-    name_of,
     print_table,
     tidy_json,
 )
@@ -53,6 +52,8 @@ from wfplan.cli.projection import (
     project_command,
     scenario_app,
 )
+from wfplan.dataset import codelists
+from wfplan.report.headings import VINTAGE_HEADINGS
 
 app = typer.Typer(
     name="wfplan",
@@ -196,9 +197,10 @@ def vintages_list(ctx: typer.Context, db: DbOption = None, wait: WaitOption = No
         state = f"frozen {row['frozen_at']:%Y-%m-%d}" if row["frozen"] else "open"
         rows.append([str(row["name"]), state, f"{row['created_at']:%Y-%m-%d %H:%M}",
                      f"{row['ingests']:,}", f"{row['rows']:,}"])
-    print_table(out, "Vintages", [Column("vintage", key=True), Column("state"),
-                                  Column("created (UTC)"), Column("ingests", right=True),
-                                  Column("rows", right=True)], rows)
+    first, *middle, last = (Column(h) for h in VINTAGE_HEADINGS)
+    print_table(out, "Vintages", [Column(first.heading, key=True), *middle[:2],
+                                  Column(middle[2].heading, right=True),
+                                  Column(last.heading, right=True)], rows)
 
 
 @vintages_app.command("freeze", epilog=EXIT_CODES)
@@ -227,10 +229,14 @@ def metrics(
     staff_group: Annotated[str | None, typer.Option(help="Staff group code or label")] = None,
     period: PeriodOption = None,
     sector: Annotated[str | None, typer.Option(
-        help="Only one sector: nhs_trust, primary_care, social_care, commissioner, other")] = None,
+        help="Only one sector: " + ", ".join(codelists.get("sector").codes))] = None,
     vintage: VintageOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
         OutputFormat.table),
+    public: Annotated[bool, typer.Option(
+        "--public", help="Apply disclosure control for publication: counts of 1 to 4 people "
+        "suppressed (with the figures that would reveal them), other counts rounded to the "
+        "nearest 5 (NHS Digital practice)")] = False,
     db: DbOption = None,
     wait: WaitOption = None,
 ) -> None:
@@ -240,55 +246,82 @@ def metrics(
     CSV, null in JSON). A table of what each figure covers (sectors, period,
     why n/a) follows; JSON has it under "coverage". The ethnic-minority share by
     pay band follows in a further table. Tables too wide for the terminal are
-    split, repeating the area.
+    split, repeating the area. With --public every table is under disclosure
+    control: suppressed cells show as * (empty in CSV, null in JSON, with the
+    row's "suppressed" true), and the output says so.
     """
     from wfplan.analysis import metrics as m
-    from wfplan.analysis.metrics_coverage import coverage_table
+    from wfplan.analysis.metrics_coverage import census_behind, coverage_table
     from wfplan.dataset.store import open_store
 
-    def work() -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame,
-                        pd.DataFrame]:
+    def work() -> tuple[str, dict[str, pd.DataFrame], str | None]:
         store = open_store(db, read_only=True)
         try:
             chosen = read_vintage(store, vintage)
             when = census(store, chosen, period) if period else None
             query = m.Query(chosen, level.value, area, staff_group, when, sector)
-            return (chosen, *m.position_with_coverage(store, query),
-                    m.ethnic_minority_by_band(store, query), m.net_change(store, query),
-                    m.latest_by_sector(store, chosen))
+            position, coverage = m.position_with_coverage(store, query)
+            frames = {"current_position": position, "coverage": coverage,
+                      "ethnic_minority_by_band": m.ethnic_minority_by_band(store, query),
+                      "net_change": m.net_change(store, query)}
+            return chosen, frames, census_behind(query, position,
+                                                 m.latest_by_sector(store, chosen))
         finally:
             store.close()
 
-    chosen, position, coverage, bands, change, latest = _guard(work)
-    if period is None and sector is None and latest["period"].nunique() > 1:
-        census_day = str(position["period"].iat[0]) if not position.empty else "the latest census"
-        others = "; ".join(f"{name_of('sector', r['sector'])} {r['period']}"
-                           for r in latest.to_dict("records") if r["period"] != census_day)
-        err.print(f"note: the latest census, {census_day}, does not cover every sector; the "
-                  f"other sectors' latest: {others}. Use --period (and --sector) to report on "
-                  "them.", highlight=False, soft_wrap=True)
+    chosen, frames, behind = _guard(work)
+    if behind:
+        err.print(f"note: {behind}. Use --period (and --sector) to report on them.",
+                  highlight=False, soft_wrap=True)
+    marks: dict[str, pd.DataFrame | None] = dict.fromkeys(frames)
+    if public:
+        frames, marks = _controlled(frames, output)
+    position, coverage = frames["current_position"], frames["coverage"]
+    bands, change = frames["ethnic_minority_by_band"], frames["net_change"]
     if output is OutputFormat.json:
-        records = {
-            "current_position": _records(position),
-            "ethnic_minority_by_band": _records(bands),
-            "net_change": _records(change),
-            "coverage": _records(coverage),
-        }
+        records: dict[str, Any] = {name: _records(frames[name]) for name in (
+            "current_position", "ethnic_minority_by_band", "net_change", "coverage")}
+        if public:
+            from wfplan.analysis.disclosure import POLICY
+
+            records["disclosure"] = {"status": "public", **POLICY.describe_published()}
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
         return
     if output is OutputFormat.csv:
         sys.stdout.write(csv_text(position))
         return
-    metrics_table(out, position, f"Current position, vintage {chosen!r}, level {level.value}")
+    metrics_table(out, position, f"Current position, vintage {chosen!r}, level {level.value}",
+                  marks["current_position"])
     metrics_table(out, coverage_table(coverage), "What each figure covers: sectors and period")
     if not bands.empty:
         metrics_table(out, bands, f"Ethnic-minority share of headcount by pay band, "
-                      f"{bands['period'].iat[0]}")
+                      f"{bands['period'].iat[0]}", marks["ethnic_minority_by_band"])
     for (source, start, end), rows in change.groupby(
             ["source", "period_start", "period_end"], sort=False):
         shown = rows.drop(columns=["source", "period_start", "period_end"])
+        hidden = marks["net_change"]
         metrics_table(out, shown, f"Net change {start} → {end}: flows unavailable ({source}); "
-                      "joiners and leavers cannot be derived from this source")
+                      "joiners and leavers cannot be derived from this source",
+                      None if hidden is None else hidden.loc[rows.index, shown.columns])
+
+
+def _controlled(frames: dict[str, pd.DataFrame], output: OutputFormat) -> tuple[
+        dict[str, pd.DataFrame], dict[str, pd.DataFrame | None]]:
+    """Return the frames under disclosure control and their suppressed cells; say so.
+
+    The table says it on standard output (before the tables); CSV, which holds
+    only figures, on standard error; JSON in its ``disclosure`` field.
+    """
+    from wfplan.analysis.public import control_frame, statement
+
+    done = {name: control_frame(frame, name) for name, frame in frames.items()}
+    if output is OutputFormat.table:
+        out.print(statement(), highlight=False, soft_wrap=True, markup=False)
+    elif output is OutputFormat.csv:
+        err.print(f"note: {statement()}", highlight=False, soft_wrap=True, markup=False)
+    shown = {name: t.marked() if output is not OutputFormat.table else t.frame
+             for name, t in done.items()}
+    return shown, {name: t.suppressed for name, t in done.items()}
 
 
 def _records(frame: pd.DataFrame) -> Any:
@@ -314,91 +347,65 @@ def demo(
     staff group 5, 10 and 15 years ahead is shown as P50 [P5 to P95]; and the
     bundle is verified by re-running it from the bundle alone.
     """
-    from wfplan.analysis import metrics as m
-    from wfplan.dataset.demo import build_demo
+    from wfplan.assessment.demo import demo_dataset
     from wfplan.dataset.store import default_db_path, open_store
 
-    def work() -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    def work() -> Any:
         store = open_store(db)
         try:
-            if store.vintage_exists("demo"):
-                out.print(f"vintage 'demo' already exists in {default_db_path(db)}; showing it")
-            else:
-                with Progress(TextColumn("{task.description}"), BarColumn(),
-                              TimeElapsedColumn(), console=err, transient=True) as bar:
-                    task = bar.add_task("building the demo dataset", total=None)
+            with Progress(TextColumn("{task.description}"), BarColumn(),
+                          TimeElapsedColumn(), console=err, transient=True) as bar:
+                task = bar.add_task("building the demo dataset", total=None, visible=False)
 
-                    def progress(path: Path, rows: int) -> None:
-                        bar.update(task, description=f"loading {path.name}", completed=rows)
+                def progress(path: Path, rows: int) -> None:
+                    bar.update(task, description=f"loading {path.name}", completed=rows)
 
-                    report = build_demo(store, seed=seed, progress=progress)
-                loaded = sum(sum(f.rows.values()) for f in report.files)
-                out.print(f"built vintage 'demo' in {default_db_path(db)}: {loaded:,} rows")
-            sectors = []
-            for sector in ("nhs_trust", "primary_care", "social_care"):
-                row = m.current_position(store, m.Query("demo", "england", sector=sector))
-                sectors.append(row.assign(area_name=f"England: {name_of('sector', sector)}"))
-            england = pd.concat(
-                [m.current_position(store, m.Query("demo", "england")), *sectors])
-            regions = m.current_position(store, m.Query("demo", "region", sector="nhs_trust"))
-            return england, regions, store.resolve_vintage(None).name == "demo"
+                return demo_dataset(store, seed, progress,
+                                    building=lambda: bar.update(task, visible=True))
         finally:
             store.close()
 
-    england, regions, by_default = _guard(work)
-    metrics_table(out, england, "Current position: England, all sectors and by sector "
+    shown = _guard(work)
+    if shown.rows is None:
+        out.print(f"vintage 'demo' already exists in {default_db_path(db)}; showing it")
+    else:
+        out.print(f"built vintage 'demo' in {default_db_path(db)}: {shown.rows:,} rows")
+    metrics_table(out, shown.england, "Current position: England, all sectors and by sector "
                   "(vintage 'demo')")
-    metrics_table(out, regions, "NHS trusts by NHS region")
+    metrics_table(out, shown.regions, "NHS trusts by NHS region")
     _guard(lambda: _demo_assessment(db))
-    out.print(_next_hint(db, by_default), highlight=False, soft_wrap=True)
+    out.print(_next_hint(db, shown.by_default), highlight=False, soft_wrap=True)
 
 
 def _next_hint(db: Path | None, by_default: bool) -> str:
     """Return the demo's closing hint: commands that work as typed, from the same folder."""
+    from wfplan.assessment.demo import BUNDLE_NAME
     from wfplan.dataset.store import default_db_path
 
     extra = (f" --db {shlex.quote(str(db))}" if db else "") + (
         "" if by_default else " --vintage demo")
-    bundle = shlex.quote(str(default_db_path(db).parent / "wfplan-demo-assessment"))
+    bundle = shlex.quote(str(default_db_path(db).parent / BUNDLE_NAME))
     return (f"Next: 'wfplan metrics --level icb{extra}', 'wfplan gaps{extra}', "
             f"'wfplan project baseline --draws 50{extra}', 'wfplan verify {bundle}', "
             "or 'wfplan --help'.")
 
 
 def _demo_assessment(db: Path | None) -> None:
-    """Write (or re-check) the demo's assessment bundle, show its headline and verify it."""
-    from importlib.resources import as_file, files
-
-    import pyarrow.parquet as pq
-
-    from wfplan.assessment.bundle import RESULTS_FILE, assess
-    from wfplan.assessment.verify import verify
+    """Show the demo's assessment (:func:`wfplan.assessment.demo.demo_assessment`)."""
+    from wfplan.assessment.demo import CONFIG, demo_assessment
     from wfplan.cli.projection import headline_tables
-    from wfplan.dataset.store import default_db_path, open_store
-    from wfplan.runs.project import headline
 
-    bundle = default_db_path(db).resolve().parent / "wfplan-demo-assessment"
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
         task = bar.add_task("assessing", total=None)
-        if bundle.exists():
-            out.print(f"assessment bundle {bundle} already exists; verifying it")
-        else:
-            store = open_store(db, read_only=True)
-            try:
-                with as_file(files("wfplan").joinpath("data")) as folder:
-                    assess(store, folder / "demo_assessment.toml", bundle,
-                           step=lambda text: bar.update(task, description=text))
-            finally:
-                store.close()
-        results = pq.read_table(bundle / RESULTS_FILE).to_pandas()
-        bar.update(task, description="verifying the bundle (a full re-run)")
-        verdict = verify(bundle, step=lambda text: bar.update(task, description=text))
-    for shown in headline_tables(headline(results)):
+        done = demo_assessment(db, step=lambda text: bar.update(task, description=text))
+    bundle, verdict = done.bundle, done.verdict
+    if done.existed:
+        out.print(f"assessment bundle {bundle} already exists; verifying it")
+    for shown in headline_tables(done.headline):
         out.print(shown)
-    draws = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["draws"]
     out.print(f"Baseline and Long Term Workforce Plan style scenarios, NHS regions summed to "
-              f"England, with {draws} draws each (src/wfplan/data/demo_assessment.toml).",
+              f"England, with {done.draws} draws each (src/wfplan/data/{CONFIG}).",
               highlight=False)
     state = "[green]VERIFIED[/]" if verdict.ok else "[red]NOT VERIFIED[/]"
     out.print(f"assessment bundle: {bundle} — {state} by re-running it from the bundle alone")
@@ -442,6 +449,7 @@ def gaps(
     from wfplan.analysis.gaps import gap_report
     from wfplan.dataset.store import open_store
     from wfplan.report.gaps_page import COLUMN_HEADINGS, format_cell, render_html
+    from wfplan.report.headings import GAP_SECTION_TITLES
 
     def work() -> Any:
         store = open_store(db, read_only=True)
@@ -457,12 +465,7 @@ def gaps(
     if output is GapsFormat.csv:
         sys.stdout.write(csv_text(report.to_long()))
         return
-    titles = {
-        "coverage": "Coverage by table and sector", "missing_organisations":
-        "Organisations expected but without data", "dimensions":
-        "Dimensions not reported (share of FTE at the latest period)", "stale":
-        "Latest period by source", "unmapped": "Unmapped codes", "findings":
-        "Findings about sources", "ranked": "Most important gaps, by severity"}
+    titles = GAP_SECTION_TITLES
     newest = report.newest_period.isoformat() if report.newest_period else "none"
     out.print(f"Data gaps in vintage {report.vintage!r}; newest workforce period: {newest}",
               highlight=False)

@@ -34,6 +34,7 @@ from wfplan.cli.common import (
 )
 from wfplan.cli.display import Column, csv_text, fixed, name_of, print_table, tidy_json
 from wfplan.dataset.store import Store
+from wfplan.report.headings import BACKTEST_HEADINGS
 
 scenario_app = typer.Typer(
     help="Scenario files: print their JSON Schema, or check one.\n\n" + EXIT_CODES,
@@ -280,14 +281,6 @@ class BacktestFormat(StrEnum):
     json = "json"
 
 
-_BACKTEST_HEADINGS = {
-    "staff_group": "staff group", "cells": "cells", "actual_fte": "actual FTE",
-    "projected_fte": "projected FTE", "error_fte": "error FTE", "mape": "MAPE %",
-    "wape": "WAPE %", "naive_mape": "no-change MAPE %", "appeared": "appeared",
-    "disappeared": "disappeared",
-}
-
-
 def _number(value: object, column: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -366,9 +359,9 @@ def _print_backtest(result: Any, vintage: str, output: OutputFormat) -> None:
         return
     meta = result.metadata
     columns = [Column(heading, right=column != "staff_group", key=column == "staff_group")
-               for column, heading in _BACKTEST_HEADINGS.items()]
+               for column, heading in BACKTEST_HEADINGS.items()]
     rows = [[name_of("staff_group", row[c]) if c == "staff_group" else _number(row[c], c)
-             for c in _BACKTEST_HEADINGS] for row in result.summary.to_dict("records")]
+             for c in BACKTEST_HEADINGS] for row in result.summary.to_dict("records")]
     print_table(out, f"Back-test of vintage {vintage!r}: {meta['from']} → {meta['to']} "
                 f"({meta['years']:.2f} years), level {meta['level']}; supply FTE", columns, rows,
                 caption=_no_flows_caption(meta))

@@ -17,14 +17,16 @@ import numpy as np
 import pandas as pd
 from markupsafe import escape
 
+from wfplan.analysis.disclosure import POLICY
 from wfplan.model.aggregate import ALL_STAFF_GROUPS, SECTOR_TOTAL_PREFIX, is_total
 
 #: Shown in place of a count from 1 to 4.
 SUPPRESSED = "*"
 #: Shown for a missing value.
 MISSING = "n/a"
-#: The smallest count shown as a number (smaller, non-zero counts are suppressed).
-SMALLEST_SHOWN = 5
+#: The smallest count shown as a number (smaller, non-zero counts are suppressed): the
+#: threshold of the disclosure policy (:data:`wfplan.analysis.disclosure.POLICY`).
+SMALLEST_SHOWN = POLICY.threshold
 MINUS = "\u2212"
 EN_DASH = "\u2013"
 

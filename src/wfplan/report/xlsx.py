@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from wfplan.analysis.disclosure import POLICY
 from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
@@ -41,8 +42,10 @@ HEADER_FILL = PatternFill("solid", fgColor="005EB8")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
-#: Columns written as counts, with 1 to 4 suppressed.
-COUNT_COLUMNS = frozenset({"headcount", "minority_headcount", "known_headcount"})
+#: Columns written as counts, with 1 to 4 suppressed: the count columns of the published
+#: current-position and ethnicity tables in the disclosure policy.
+COUNT_COLUMNS = frozenset(c for t in ("current_position", "ethnic_minority_by_band")
+                          for c in POLICY.published[t].counts)
 MAX_WIDTH = 60
 
 

@@ -147,3 +147,25 @@ def staff_group_order(codes: Iterable[Any]) -> list[str]:
              *get("staff_group").codes]
     rank = {code: i for i, code in enumerate(known)}
     return sorted(given, key=lambda c: (rank.get(c, len(known)), given.index(c)))
+
+
+#: Names of the values a sector column holds that are not sectors: the total over every
+#: sector, rows whose sector is not known, and organisations not in the reference data.
+SECTOR_OTHER_NAMES = {"all": "All sectors", "unknown": "Sector unknown",
+                      "unmapped": "Organisations not in the reference data"}
+
+
+def sector_names() -> dict[str, str]:
+    """Return sector code → name, from the sector code list, then :data:`SECTOR_OTHER_NAMES`."""
+    return {**{row["code"]: row["name"] for row in get("sector").rows}, **SECTOR_OTHER_NAMES}
+
+
+def workforce_sectors() -> tuple[str, ...]:
+    """Return the sectors that staff groups belong to, in the sector code list's order.
+
+    These are the sectors whose staff the dataset counts (NHS trusts, primary
+    care, social care); commissioners and other organisations have no staff
+    groups of their own.
+    """
+    held = {row["sector"] for row in get("staff_group").rows}
+    return tuple(code for code in get("sector").codes if code in held)
