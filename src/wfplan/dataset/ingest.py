@@ -28,10 +28,11 @@ from wfplan.dataset import pseudonym, readers, schema
 from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
 from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
+from wfplan.dataset.importers.toolkit import CellErrors
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
 from wfplan.dataset.pseudonym import PseudonymKey
 from wfplan.dataset.store import Store
-from wfplan.dataset.validate import ChunkValidator, Issue, Unmapped
+from wfplan.dataset.validate import ChunkResult, ChunkValidator, Issue, Unmapped
 from wfplan.errors import InputError
 
 __all__ = ["FileReport", "IngestError", "IngestReport", "ProgressCallback", "ingest",
@@ -129,27 +130,26 @@ class _Ingest:
         unmapped: dict[tuple[str, str, str], Unmapped] = {}
         dates = DayFirstDates()
         rows_read = unnamed = 0
-        for table, chunk in match.importer.chunks(probe, match):
-            rows_read += len(chunk)
-            if precedence.is_by_product(match.importer, table):
-                chunk, dropped = precedence.without_unnamed(table, chunk)
-                unnamed += dropped
-            validator = validators.setdefault(table, ChunkValidator(
-                schema.table(table), probe.path.name, self.known, dates))
-            result = validator.validate(chunk)
-            self.add_errors(result.errors, result.error_count)
-            for item in result.unmapped:
-                key = (item.table, item.column, item.value)
-                if key in unmapped:
-                    unmapped[key].rows += item.rows
-                else:
-                    unmapped[key] = item
-            if self.progress:
-                self.progress(probe.path, rows_read)
-            if self.error_count or result.frame is None:
-                continue
-            self._insert(table, result.frame, ingest_id)
-            report.rows[table] = report.rows.get(table, 0) + len(result.frame)
+        try:
+            for table, chunk in match.importer.chunks(probe, match):
+                rows_read += len(chunk)
+                if precedence.is_by_product(match.importer, table):
+                    chunk, dropped = precedence.without_unnamed(table, chunk)
+                    unnamed += dropped
+                validator = validators.setdefault(table, ChunkValidator(
+                    schema.table(table), probe.path.name, self.known, dates))
+                result = validator.validate(chunk)
+                self._take(result, unmapped)
+                if self.progress:
+                    self.progress(probe.path, rows_read)
+                if self.error_count or result.frame is None:
+                    continue
+                self._insert(table, result.frame, ingest_id)
+                report.rows[table] = report.rows.get(table, 0) + len(result.frame)
+        except CellErrors as exc:
+            # An importer's own cell rules: every bad cell, located like the validator's.
+            self.add_errors(exc.issues, exc.count)
+            return True
         if rows_read == 0:
             self.add_errors([Issue(probe.path.name, None, None, None,
                                    "has a header but no data rows (rule: at least one row)")])
@@ -169,6 +169,17 @@ class _Ingest:
                 "to the reference tables (their figures are kept, counted as unmapped); load "
                 "reference data, e.g. the ODS file, to describe them")
         return True
+
+    def _take(self, result: ChunkResult,
+              unmapped: dict[tuple[str, str, str], Unmapped]) -> None:
+        """Keep a validated chunk's errors, and add up its unmapped values."""
+        self.add_errors(result.errors, result.error_count)
+        for item in result.unmapped:
+            key = (item.table, item.column, item.value)
+            if key in unmapped:
+                unmapped[key].rows += item.rows
+            else:
+                unmapped[key] = item
 
     def _day_first(self, dates: DayFirstDates, report: FileReport, ingest_id: int) -> None:
         finding, note = dates.outcome(lambda row: self.places[ingest_id]({row})[row])

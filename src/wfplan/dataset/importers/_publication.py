@@ -30,12 +30,12 @@ import pandas as pd
 from wfplan.dataset import readers, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import duplicate_errors, unread_note
+from wfplan.dataset.importers.toolkit import OGL, column_key
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
-OGL = "Open Government Licence v3.0"
 NHS_DIGITAL = "NHS Digital (NHS England from February 2023)"
 TEXT: Final = "string[pyarrow]"
 
@@ -52,11 +52,6 @@ _PERIOD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^([A-Za-z]{3,9})[\s/_-]*(\d{4}|\d{2})$"), "mon_y"),
     (re.compile(r"^\d{1,2}[\s/_-]*([A-Za-z]{3,9})[\s/_-]*(\d{4})$"), "mon_y"),
 )
-
-
-def column_key(name: object) -> str:
-    """Return a header cell as a comparison key: lower case, words joined by ``_``."""
-    return re.sub(r"[^0-9a-z]+", "_", readers.normalise_column(name)).strip("_")
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,9 @@ import pandas as pd
 from wfplan.dataset import codelists
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import unread_note
-from wfplan.dataset.importers.pcn import (
+from wfplan.dataset.importers.toolkit import (
     OGL,
+    BadCells,
     column_key,
     find_columns,
     header_errors,
@@ -76,7 +77,6 @@ from wfplan.dataset.importers.pcn import (
     text_frame,
 )
 from wfplan.dataset.readers import FileProbe
-from wfplan.errors import InputError
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
@@ -180,17 +180,16 @@ class GpPracticeWorkforce(Importer):
             data = data[~blank]
         if data.empty:
             return
+        bad = BadCells(name)
         end_year = data["year"].map(_fiscal_end_year)
-        if end_year.isna().any():
-            row = int(data.index[end_year.isna()][0])
-            raise InputError(f"{name}: row {row}, column '{cols['year']}': value "
-                             f"{data.at[row, 'year']!r}: must be a financial year such as 2023 "
-                             "or 2022/23 (rule: financial year)")
+        bad.add(data["year"], end_year.isna(), cols["year"],
+                "must be a financial year such as 2023 or 2022/23 (rule: financial year)")
+        values = {key: parse_numbers(data[key], name, cols[key], bad)[0]
+                  for key in cols if key.endswith(("_fte", "_hc"))}
+        bad.check()
         data = data.assign(end_year=end_year.astype(int), practice=data["practice"].str.upper())
         years = sorted(set(data["end_year"]))
         self.state.period = ", ".join(f"{y - 1}/{str(y)[2:]}" for y in years)
-        values = {key: parse_numbers(data[key], name, cols[key])[0]
-                  for key in cols if key.endswith(("_fte", "_hc"))}
         yield "organisations", self._organisations(data)
         period = (data["end_year"] - 1).map("{:04d}-09-30".format)
         rounded = {"before": 0.0, "after": 0.0}

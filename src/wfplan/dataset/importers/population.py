@@ -57,8 +57,9 @@ import pyarrow as pa
 
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
-from wfplan.dataset.importers.pcn import (
+from wfplan.dataset.importers.toolkit import (
     OGL,
+    BadCells,
     column_key,
     find_columns,
     header_errors,
@@ -231,12 +232,11 @@ class RegionPopulation(_PopulationImporter):
         if data.empty:
             return
         name = probe.path.name
-        thousands, _ = parse_numbers(data["thousands"], name, "population_thousands")
+        bad = BadCells(name)
+        thousands, _ = parse_numbers(data["thousands"], name, "population_thousands", bad)
         year = pd.to_numeric(data["year"], errors="coerce")
-        if year.isna().any():
-            row = int(data.index[year.isna()][0])
-            raise InputError(f"{name}: row {row}, column 'year': value {data.at[row, 'year']!r}:"
-                             " must be a whole number (rule: type integer)")
+        bad.add(data["year"], year.isna(), "year", "must be a whole number (rule: type integer)")
+        bad.check()
         keys = data["region"].map(region_key)
         code = keys.map(lambda k: ONS_REGIONS.get(k, (None, None))[0])
         unknown = sorted(set(data.loc[code.isna(), "region"]))
@@ -406,9 +406,11 @@ class LocalAuthorityPopulation(_PopulationImporter):
             self.state.notes.append(f"the file gives no year: taken as mid-{year} (ONS mid-"
                                     f"{LA_DEFAULT_YEAR} estimates)")
         self.state.period = f"mid-{year}"
-        values = {col: parse_numbers(data[col], name, col)[0] for col in ages}
-        if "all" in data:
-            total = parse_numbers(data["all"], name, "all")[0]
+        bad = BadCells(name)
+        values = {col: parse_numbers(data[col], name, col, bad)[0] for col in ages}
+        total = parse_numbers(data["all"], name, "all", bad)[0] if "all" in data else None
+        bad.check()
+        if total is not None:
             summed = sum(values.values())
             off = (summed - total).abs() > 0.5
             if off.any():

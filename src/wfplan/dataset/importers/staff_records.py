@@ -68,12 +68,12 @@ from wfplan.dataset.cells import DATE_RANGE_RULE, clean, in_range, parse_date
 from wfplan.dataset.checks import DayFirstDates, Finding
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import duplicate_errors
-from wfplan.dataset.importers.pcn import (
+from wfplan.dataset.importers.toolkit import (
     MISSING_VALUES,
     column_key,
     parse_numbers,
-    period_date,
     read_publication_csv,
+    store_person_records,
     text_frame,
     to_codes,
 )
@@ -117,37 +117,6 @@ def template_docs() -> pd.DataFrame:
 
 
 # -- Pseudonymisation ---------------------------------------------------------------
-
-#: What ``person_records`` keeps of a record: what flows and distinct counts need.
-RECORD_COLUMNS = ("org_code", "staff_group", "role", "age_band")
-
-
-def store_person_records(
-    store: Store, vintage: str, ingest_id: int, source: str, records: pd.DataFrame,
-    key: pseudonym.PseudonymKey,
-) -> pd.Series:
-    """Hash ``person_id`` with ``key`` and append the records to the private ``person_records``.
-
-    ``records`` has ``period`` (``YYYY-MM`` or ISO date) and ``person_id``, and
-    any of :data:`RECORD_COLUMNS` and ``fte``; nothing else is kept. The raw
-    identifiers and the key never reach the database. Returns the hashes,
-    aligned with ``records``.
-    """
-    hashes = key.hash(source, records["person_id"])
-    out = pd.DataFrame({
-        "vintage": vintage,
-        "ingest_id": ingest_id,
-        "source": source,
-        "period": records["period"].map(period_date),
-        "person_hash": hashes,
-    }, index=records.index)
-    for col in RECORD_COLUMNS:
-        out[col] = records[col].astype(object).where(records[col].notna(), None) \
-            if col in records else None
-    out["fte"] = records["fte"].astype(float) if "fte" in records else np.nan
-    store.insert("person_records", pa.Table.from_pandas(out, preserve_index=False))
-    return hashes
-
 
 def _gone(store: Store, vintage: str, ingest_id: int) -> list[str]:
     """Return the vintage's earlier staff_records periods whose person records are gone."""
