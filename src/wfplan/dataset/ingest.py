@@ -31,6 +31,7 @@ from wfplan.dataset.importers.base import Match
 from wfplan.dataset.importers.toolkit import CellErrors
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
 from wfplan.dataset.pseudonym import PseudonymKey
+from wfplan.dataset.queries import ingest as queries
 from wfplan.dataset.store import Store
 from wfplan.dataset.validate import ChunkResult, ChunkValidator, Issue, Unmapped
 from wfplan.errors import InputError
@@ -67,11 +68,7 @@ class _Ingest:
         self.places: dict[int, Callable[[set[int]], dict[int, str]]] = {}
         #: Optional measure columns the file being read has but left empty, by table.
         self.unfilled: dict[str, list[str]] = {}
-        areas = set(store.query(
-            "SELECT DISTINCT code FROM areas WHERE vintage = ?", [vintage])["code"])
-        orgs = set(store.query(
-            "SELECT DISTINCT org_code FROM organisations WHERE vintage = ?", [vintage]
-        )["org_code"])
+        orgs, areas = queries.known_codes(store, vintage)
         # An area code in org_code means a figure reported for the whole area.
         self.known = {"organisation": orgs | areas, "area": areas}
 
@@ -195,9 +192,8 @@ class _Ingest:
                                           set(report.rows))
         report.notes += match.importer.finish(self.store, ingest_id, self.vintage)
         # finish() may have set rows aside (e.g. figures repeated from another file).
-        report.rows = {table: int(self.store.scalar(
-            f"SELECT count(*) FROM {table} WHERE ingest_id = ?", [ingest_id]))
-            for table in report.rows}
+        report.rows = {table: queries.rows_of_ingest(self.store, table, ingest_id)
+                       for table in report.rows}
         report.findings += self._still_empty(ingest_id)
         self._record(probe, match, sha, ingest_id, report)
 
@@ -207,10 +203,8 @@ class _Ingest:
         for table, columns in self.unfilled.items():
             if not columns:
                 continue
-            counts = ", ".join(f"count({c}) AS {c}" for c in columns)
-            filled = self.store.query(f"SELECT {counts} FROM {table} WHERE ingest_id = ?",
-                                      [ingest_id])
-            found += [unfilled_optional(table, c) for c in columns if not filled[c].to_numpy()[0]]
+            filled = queries.filled_columns(self.store, table, ingest_id, columns)
+            found += [unfilled_optional(table, c) for c in columns if not filled[c]]
         return found
 
     def _locate(self, report: FileReport, first_error: int, ingest_id: int) -> None:
@@ -248,10 +242,8 @@ class _Ingest:
             notes="\n".join(warnings + report.notes) or None,
         )
         for item in report.unmapped:
-            self.store.execute(
-                "INSERT INTO unmapped VALUES (?, ?, ?, ?, ?, ?)",
-                [self.vintage, ingest_id, item.table, item.column, item.value, item.rows],
-            )
+            queries.record_unmapped(self.store, self.vintage, ingest_id, item.table,
+                                    item.column, item.value, item.rows)
 
     def check_duplicates(self, files: dict[int, str]) -> None:
         """Report keys that more than one row of the vintage shares, wherever the rows came from.

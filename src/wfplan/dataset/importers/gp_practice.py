@@ -76,6 +76,7 @@ from wfplan.dataset.importers.toolkit import (
     read_all,
     text_frame,
 )
+from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
@@ -254,14 +255,10 @@ class GpPracticeWorkforce(Importer):
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
         """Drop this file's practices that the vintage already describes; return notes."""
-        before = int(store.scalar("SELECT count(*) FROM organisations WHERE ingest_id = ?",
-                                  [ingest_id]))
-        store.execute(
-            "DELETE FROM organisations AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS "
-            "(SELECT 1 FROM organisations AS e WHERE e.vintage = t.vintage AND e.ingest_id <> "
-            "t.ingest_id AND e.org_code = t.org_code)", [vintage, ingest_id])
-        after = int(store.scalar("SELECT count(*) FROM organisations WHERE ingest_id = ?",
-                                 [ingest_id]))
+        before = importer_queries.ingest_rows(store, "organisations", ingest_id)
+        importer_queries.delete_keys_held_elsewhere(store, "organisations", ingest_id, vintage,
+                                                    keys=["org_code"])
+        after = importer_queries.ingest_rows(store, "organisations", ingest_id)
         notes = list(self.state.notes)
         if before - after:
             notes.append(f"{before - after:,} practices were already in the vintage and keep "

@@ -68,6 +68,7 @@ from wfplan.dataset.importers.toolkit import (
     text_frame,
     to_codes,
 )
+from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
 from wfplan.errors import InputError
 
@@ -335,9 +336,7 @@ def check_identifier_stability(
     the overlapping ones kept PCN and role; even then no flows are derived,
     because the publication defines them as unique within one file.
     """
-    records = store.query(
-        "SELECT DISTINCT strftime(period, '%Y-%m') AS period, person_hash, org_code, role "
-        "FROM person_records WHERE vintage = ? AND source = ?", [vintage, SOURCE])
+    records = importer_queries.record_placements(store, vintage, SOURCE)
     periods = sorted(set(records["period"]))
     new = {p[:7] for p in new_periods}
     findings: list[tuple[str, str, int, int]] = []
@@ -350,12 +349,11 @@ def check_identifier_stability(
             b[b["person_hash"].isin(both)][cols], on=cols)["person_hash"].nunique()
         findings.append((start, end, len(both), kept))
         if start in new or end in new:
-            store.execute(
-                "INSERT INTO source_flags VALUES (?, ?, ?, ?, 'identifier_overlap', ?, ?)",
-                [vintage, ingest_id, SOURCE, period_date(end),
-                 kept / len(both) if both else None,
-                 f"of {len(both):,} identifiers present in both {start} and {end}, "
-                 f"{kept:,} keep the same PCN and role"])
+            importer_queries.add_source_flag(
+                store, vintage, ingest_id, SOURCE, period_date(end), "identifier_overlap",
+                kept / len(both) if both else None,
+                f"of {len(both):,} identifiers present in both {start} and {end}, "
+                f"{kept:,} keep the same PCN and role")
     overlap = sum(f[2] for f in findings)
     kept_all = sum(f[3] for f in findings)
     share = kept_all / overlap if overlap else None
@@ -372,9 +370,9 @@ def check_identifier_stability(
                    "identifiers are unique within one publication only, by definition, "
                    "although consecutive censuses overlap")
         detail = f"flows unavailable: {verdict} ({evidence}); net change only, no flows rows"
-    store.execute(
-        "INSERT INTO source_flags VALUES (?, ?, ?, ?, 'flows_unavailable', ?, ?)",
-        [vintage, ingest_id, SOURCE, period_date(max(new)) if new else None, share, detail])
+    importer_queries.add_source_flag(store, vintage, ingest_id, SOURCE,
+                                     period_date(max(new)) if new else None,
+                                     "flows_unavailable", share, detail)
     return [detail]
 
 

@@ -1,0 +1,1 @@
+"""Domain-level queries: every SQL statement outside the store's own primitives."""
