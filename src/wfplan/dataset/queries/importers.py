@@ -1,8 +1,8 @@
 """The importers' queries: what they read back and set right after a file's rows are loaded.
 
 Every statement is portable SQL (DuckDB and PostgreSQL 15): ``?`` placeholders,
-no ``QUALIFY``, ``GROUP BY ALL``, ``strftime``, ``regexp_full_match`` or
-DuckDB-only types. Table and column names come from code constants (the
+none of DuckDB's own syntax, functions or types (windows in a subquery, regular
+expressions and date formatting in Python). Table and column names come from code constants (the
 schema in ``tables.csv``), never from input. Dates are returned as ISO text
 (``CAST(d AS VARCHAR)``) where the callers compare them as text.
 """

@@ -1,8 +1,9 @@
 """The ingest's queries: codes known, rows loaded, unmapped values, distinct headcounts, keys.
 
 Every statement is portable SQL (DuckDB and PostgreSQL 15): ``?`` placeholders,
-no ``QUALIFY``, ``GROUP BY ALL``, ``any_value``, ``list_*`` or DuckDB-only
-types. Table and column names come from code constants, never from input.
+none of DuckDB's own syntax, functions or types (windows in a subquery, regular
+expressions and date formatting in Python). Table and column names come from
+code constants, never from input.
 The duplicate-key check and the ingest id / ingest log functions are the
 store's own (:mod:`wfplan.dataset.store`).
 """
