@@ -145,3 +145,29 @@ def test_unseen_later_edition_imports_with_warnings(tmp_path: Path, store) -> No
     assert store.scalar("SELECT count(*) FROM organisations WHERE org_code = 'ZZ0001'") == 1
     assert any("columns not read: new_measure_fte" in w for w in report.warnings)
     assert any("'A Brand New ICB'" in w for w in report.warnings)
+
+
+def test_every_bad_cell_is_reported_with_its_row_column_and_rule(tmp_path: Path,
+                                                                 store) -> None:
+    """The publication toolkit lists every bad cell of a file, not the first column's."""
+    from wfplan.dataset.ingest_report import IngestError
+
+    path = tmp_path / "gp.csv"
+    path.write_text("\n".join([
+        HEADER,
+        line("A81001", "2024", "Devon", "four", "1.5", "2", "1", "7", "1", "2"),
+        line("A81002", "last year", "Devon", "1.9", "NA", "lots", "NA", "3", "1", "1"),
+    ]) + "\n", encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        ingest(store, [path], "v")
+    message = str(caught.value)
+    assert caught.value.total == 4, message
+    for expected in [
+        "gp.csv, row 1 (line 2), column 'total_gp_extgl_fte': value 'four': must be a number "
+        "(rule: type double)",
+        "gp.csv, row 2 (line 3), column 'year': value 'last year': must be a financial year",
+        "gp.csv, row 2 (line 3), column 'total_nurses_fte': value 'lots': must be a number",
+        "gp.csv, row 2 (line 3), column 'total_nurses_hc': value 'lots': must be a number",
+    ]:
+        assert expected in message, message
+    assert store.query("SELECT count(*) AS n FROM ingests")["n"].iloc[0] == 0

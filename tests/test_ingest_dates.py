@@ -19,7 +19,7 @@ import pytest
 
 from wfplan.dataset import schema
 from wfplan.dataset.cells import FIRST_DATE, LAST_DATE, in_range, parse_date
-from wfplan.dataset.importers.pcn import period_date
+from wfplan.dataset.importers.toolkit import period_date
 from wfplan.dataset.validate import ChunkValidator
 
 if TYPE_CHECKING:

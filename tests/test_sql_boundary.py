@@ -20,7 +20,8 @@ STATEMENT = re.compile(r"\b(SELECT\b|INSERT\s+INTO\b|DELETE\s+FROM\b|UPDATE\s+\w
                        r"CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+|TEMPORARY\s+)?"
                        r"(TABLE|VIEW|INDEX|SEQUENCE)\b)")
 #: The query modules moved for model inputs, runs and bundles (helper i10-sql-inputs).
-PORTABLE = ("model_inputs.py", "cells.py", "bundle.py", "_binding.py")
+PORTABLE = ("model_inputs.py", "cells.py", "bundle.py", "_binding.py", "importers.py", "ingest.py",
+            "geography.py", "metrics.py", "gaps.py", "_params.py")
 FORBIDDEN = {
     "GROUP BY ALL": r"GROUP\s+BY\s+ALL\b",
     "ORDER BY ALL": r"ORDER\s+BY\s+ALL\b",

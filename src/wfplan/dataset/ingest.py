@@ -27,11 +27,13 @@ from wfplan.dataset import pseudonym, readers, schema
 from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
 from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
+from wfplan.dataset.importers.toolkit import CellErrors
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
 from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.pseudonym import PseudonymKey
+from wfplan.dataset.queries import ingest as queries
 from wfplan.dataset.store import Store
-from wfplan.dataset.validate import ChunkValidator, Issue, Unmapped
+from wfplan.dataset.validate import ChunkResult, ChunkValidator, Issue, Unmapped
 from wfplan.errors import InputError
 
 __all__ = ["FileReport", "IngestError", "IngestReport", "ProgressCallback", "ingest"]
@@ -56,11 +58,7 @@ class _Ingest:
         self.places: dict[int, Callable[[set[int]], dict[int, str]]] = {}
         #: Optional measure columns the file being read has but left empty, by table.
         self.unfilled: dict[str, list[str]] = {}
-        areas = set(store.query(
-            "SELECT DISTINCT code FROM areas WHERE vintage = ?", [vintage])["code"])
-        orgs = set(store.query(
-            "SELECT DISTINCT org_code FROM organisations WHERE vintage = ?", [vintage]
-        )["org_code"])
+        orgs, areas = queries.known_codes(store, vintage)
         # An area code in org_code means a figure reported for the whole area.
         self.known = {"organisation": orgs | areas, "area": areas}
 
@@ -119,27 +117,26 @@ class _Ingest:
         unmapped: dict[tuple[str, str, str], Unmapped] = {}
         dates = DayFirstDates()
         rows_read = unnamed = 0
-        for table, chunk in match.importer.chunks(probe, match):
-            rows_read += len(chunk)
-            if precedence.is_by_product(match.importer, table):
-                chunk, dropped = precedence.without_unnamed(table, chunk)
-                unnamed += dropped
-            validator = validators.setdefault(table, ChunkValidator(
-                schema.table(table), probe.path.name, self.known, dates))
-            result = validator.validate(chunk)
-            self.add_errors(result.errors, result.error_count)
-            for item in result.unmapped:
-                key = (item.table, item.column, item.value)
-                if key in unmapped:
-                    unmapped[key].rows += item.rows
-                else:
-                    unmapped[key] = item
-            if self.progress:
-                self.progress(probe.path, rows_read)
-            if self.error_count or result.frame is None:
-                continue
-            self._insert(table, result.frame, ingest_id)
-            report.rows[table] = report.rows.get(table, 0) + len(result.frame)
+        try:
+            for table, chunk in match.importer.chunks(probe, match):
+                rows_read += len(chunk)
+                if precedence.is_by_product(match.importer, table):
+                    chunk, dropped = precedence.without_unnamed(table, chunk)
+                    unnamed += dropped
+                validator = validators.setdefault(table, ChunkValidator(
+                    schema.table(table), probe.path.name, self.known, dates))
+                result = validator.validate(chunk)
+                self._take(result, unmapped)
+                if self.progress:
+                    self.progress(probe.path, rows_read)
+                if self.error_count or result.frame is None:
+                    continue
+                self._insert(table, result.frame, ingest_id)
+                report.rows[table] = report.rows.get(table, 0) + len(result.frame)
+        except CellErrors as exc:
+            # An importer's own cell rules: every bad cell, located like the validator's.
+            self.add_errors(exc.issues, exc.count)
+            return True
         if rows_read == 0:
             self.add_errors([Issue(probe.path.name, None, None, None,
                                    "has a header but no data rows (rule: at least one row)")])
@@ -160,6 +157,17 @@ class _Ingest:
                 "reference data, e.g. the ODS file, to describe them")
         return True
 
+    def _take(self, result: ChunkResult,
+              unmapped: dict[tuple[str, str, str], Unmapped]) -> None:
+        """Keep a validated chunk's errors, and add up its unmapped values."""
+        self.add_errors(result.errors, result.error_count)
+        for item in result.unmapped:
+            key = (item.table, item.column, item.value)
+            if key in unmapped:
+                unmapped[key].rows += item.rows
+            else:
+                unmapped[key] = item
+
     def _day_first(self, dates: DayFirstDates, report: FileReport, ingest_id: int) -> None:
         finding, note = dates.outcome(lambda row: self.places[ingest_id]({row})[row])
         if finding is not None:
@@ -174,9 +182,8 @@ class _Ingest:
                                           set(report.rows))
         report.notes += match.importer.finish(self.store, ingest_id, self.vintage)
         # finish() may have set rows aside (e.g. figures repeated from another file).
-        report.rows = {table: int(self.store.scalar(
-            f"SELECT count(*) FROM {table} WHERE ingest_id = ?", [ingest_id]))
-            for table in report.rows}
+        report.rows = {table: queries.rows_of_ingest(self.store, table, ingest_id)
+                       for table in report.rows}
         report.findings += self._still_empty(ingest_id)
         self._record(probe, match, sha, ingest_id, report)
 
@@ -186,10 +193,8 @@ class _Ingest:
         for table, columns in self.unfilled.items():
             if not columns:
                 continue
-            counts = ", ".join(f"count({c}) AS {c}" for c in columns)
-            filled = self.store.query(f"SELECT {counts} FROM {table} WHERE ingest_id = ?",
-                                      [ingest_id])
-            found += [unfilled_optional(table, c) for c in columns if not filled[c].to_numpy()[0]]
+            filled = queries.filled_columns(self.store, table, ingest_id, columns)
+            found += [unfilled_optional(table, c) for c in columns if not filled[c]]
         return found
 
     def _locate(self, report: FileReport, first_error: int, ingest_id: int) -> None:
@@ -227,10 +232,8 @@ class _Ingest:
             notes="\n".join(warnings + report.notes) or None,
         )
         for item in report.unmapped:
-            self.store.execute(
-                "INSERT INTO unmapped VALUES (?, ?, ?, ?, ?, ?)",
-                [self.vintage, ingest_id, item.table, item.column, item.value, item.rows],
-            )
+            queries.record_unmapped(self.store, self.vintage, ingest_id, item.table,
+                                    item.column, item.value, item.rows)
 
     def check_duplicates(self, files: dict[int, str]) -> None:
         """Report keys that more than one row of the vintage shares, wherever the rows came from.

@@ -187,11 +187,11 @@ def check_series(store: Store, vintage: str, source: str, key: PseudonymKey) -> 
     InputError
         If the vintage holds that source's records under another key.
     """
-    held = store.scalar("SELECT fingerprint FROM pseudonym_keys WHERE vintage = ? AND "
-                        "source = ?", [vintage, source])
+    from wfplan.dataset.queries import ingest as queries
+
+    held = queries.pseudonym_fingerprint(store, vintage, source)
     if held is None:
-        store.execute("INSERT INTO pseudonym_keys VALUES (?, ?, ?, current_timestamp)",
-                      [vintage, source, key.fingerprint])
+        queries.record_pseudonym_fingerprint(store, vintage, source, key.fingerprint)
         return
     if not hmac.compare_digest(str(held), key.fingerprint):
         raise InputError(

@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 import pandas as pd
 
-from wfplan.dataset import readers, schema
+from wfplan.dataset import readers
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import duplicate_errors, unread_note
+from wfplan.dataset.importers.toolkit import column_key
 from wfplan.dataset.provenance import NHS_DIGITAL, OGL
+from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
@@ -51,11 +53,6 @@ _PERIOD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^([A-Za-z]{3,9})[\s/_-]*(\d{4}|\d{2})$"), "mon_y"),
     (re.compile(r"^\d{1,2}[\s/_-]*([A-Za-z]{3,9})[\s/_-]*(\d{4})$"), "mon_y"),
 )
-
-
-def column_key(name: object) -> str:
-    """Return a header cell as a comparison key: lower case, words joined by ``_``."""
-    return re.sub(r"[^0-9a-z]+", "_", readers.normalise_column(name)).strip("_")
 
 
 @dataclass(frozen=True)
@@ -235,10 +232,6 @@ def number_text(values: pd.Series, scale: float) -> pd.Series:
 # -- after loading: repeated rows, by-product rows, placing organisations ---------
 
 
-def _count(store: Store, table: str, ingest_id: int) -> int:
-    return int(store.scalar(f"SELECT count(*) FROM {table} WHERE ingest_id = ?", [ingest_id]))
-
-
 def drop_repeated_rows(store: Store, table: str, ingest_id: int, vintage: str) -> int:
     """Delete this ingest's rows that repeat, value for value, a row of another ingest.
 
@@ -246,20 +239,7 @@ def drop_repeated_rows(store: Store, table: str, ingest_id: int, vintage: str) -
     whose key is taken by a *different* figure stays, so that the duplicate-key
     check reports the conflict.
     """
-    spec = schema.table(table)
-    conds = []
-    for col in spec.columns:
-        same = f"e.{col.name} IS NOT DISTINCT FROM t.{col.name}"
-        if col.type == "double":
-            same = (f"({same} OR abs(e.{col.name} - t.{col.name}) <= "
-                    f"1e-9 * greatest(1, abs(t.{col.name})))")
-        conds.append(same)
-    before = _count(store, table, ingest_id)
-    store.execute(
-        f"DELETE FROM {table} AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
-        f"SELECT 1 FROM {table} AS e WHERE e.vintage = t.vintage AND e.ingest_id <> t.ingest_id "
-        f"AND {' AND '.join(conds)})", [vintage, ingest_id])
-    return before - _count(store, table, ingest_id)
+    return importer_queries.delete_repeated_rows(store, table, ingest_id, vintage)
 
 
 def defer_to_existing(store: Store, table: str, ingest_id: int, vintage: str) -> int:
@@ -269,49 +249,7 @@ def defer_to_existing(store: Store, table: str, ingest_id: int, vintage: str) ->
     in a fact file, the areas in a lookup): the vintage keeps one description
     per key, and the first one loaded (reference data loads first) wins.
     """
-    keys = schema.table(table).key_columns
-    same = " AND ".join(f"e.{k} IS NOT DISTINCT FROM t.{k}" for k in keys)
-    before = _count(store, table, ingest_id)
-    store.execute(
-        f"DELETE FROM {table} AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
-        f"SELECT 1 FROM {table} AS e WHERE e.vintage = t.vintage AND e.ingest_id <> t.ingest_id "
-        f"AND {same})", [vintage, ingest_id])
-    return before - _count(store, table, ingest_id)
-
-
-_PLACE_SQL = """
-UPDATE organisations AS t
-SET icb_code = p.icb_code,
-    region_code = coalesce(t.region_code, p.region_code, p.icb_region)
-FROM (
-  WITH ours AS (
-    SELECT org_code, valid_from, coalesce(valid_to, valid_from) AS at
-    FROM organisations WHERE vintage = $vintage AND ingest_id = $ingest AND icb_code IS NULL
-  ), refs AS (
-    SELECT org_code, icb_code, region_code, valid_from, valid_to FROM organisations
-    WHERE vintage = $vintage AND ingest_id <> $ingest AND icb_code IS NOT NULL
-    UNION ALL
-    SELECT code, parent_code, NULL, valid_from, valid_to FROM areas
-    WHERE vintage = $vintage AND level = 'sub_icb' AND parent_code IS NOT NULL
-  ), ranked AS (
-    SELECT o.org_code, o.valid_from, r.icb_code, r.region_code,
-      CASE WHEN (r.valid_from IS NULL OR r.valid_from <= o.at)
-                AND (r.valid_to IS NULL OR r.valid_to >= o.at) THEN 0
-           WHEN r.valid_from > o.at THEN date_diff('day', o.at, r.valid_from)
-           ELSE date_diff('day', r.valid_to, o.at) END AS distance,
-      r.valid_from AS ref_from
-    FROM ours o JOIN refs r ON r.org_code = o.org_code
-  )
-  SELECT k.org_code, k.valid_from, k.icb_code, k.region_code,
-    (SELECT max(a.parent_code) FROM areas a WHERE a.vintage = $vintage AND a.level = 'icb'
-       AND a.code = k.icb_code) AS icb_region
-  FROM ranked k
-  QUALIFY row_number() OVER (PARTITION BY k.org_code, k.valid_from
-                             ORDER BY k.distance, k.ref_from DESC NULLS LAST) = 1
-) AS p
-WHERE t.vintage = $vintage AND t.ingest_id = $ingest AND t.org_code = p.org_code
-  AND t.valid_from IS NOT DISTINCT FROM p.valid_from
-"""
+    return importer_queries.delete_keys_held_elsewhere(store, table, ingest_id, vintage)
 
 
 def place_organisations(store: Store, ingest_id: int, vintage: str) -> int:
@@ -322,12 +260,10 @@ def place_organisations(store: Store, ingest_id: int, vintage: str) -> int:
     same code. The one valid at the organisation's date wins; failing that,
     the one nearest in time. Returns how many organisations were placed.
     """
-    unplaced = ("SELECT count(*) FROM organisations WHERE vintage = ? AND ingest_id = ? "
-                "AND icb_code IS NULL")
-    before = int(store.scalar(unplaced, [vintage, ingest_id]))
+    before = importer_queries.unplaced_organisations(store, vintage, ingest_id)
     if before:
-        store.execute(_PLACE_SQL, {"vintage": vintage, "ingest": ingest_id})  # type: ignore[arg-type]
-    return before - int(store.scalar(unplaced, [vintage, ingest_id]))
+        importer_queries.place_organisations(store, vintage, ingest_id)
+    return before - importer_queries.unplaced_organisations(store, vintage, ingest_id)
 
 
 # -- the importer base class --------------------------------------------------------

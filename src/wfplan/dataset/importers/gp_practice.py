@@ -66,7 +66,8 @@ import pandas as pd
 from wfplan.dataset import codelists
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import unread_note
-from wfplan.dataset.importers.pcn import (
+from wfplan.dataset.importers.toolkit import (
+    BadCells,
     column_key,
     find_columns,
     header_errors,
@@ -75,8 +76,8 @@ from wfplan.dataset.importers.pcn import (
     text_frame,
 )
 from wfplan.dataset.provenance import OGL
+from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
-from wfplan.errors import InputError
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
@@ -180,17 +181,16 @@ class GpPracticeWorkforce(Importer):
             data = data[~blank]
         if data.empty:
             return
+        bad = BadCells(name)
         end_year = data["year"].map(_fiscal_end_year)
-        if end_year.isna().any():
-            row = int(data.index[end_year.isna()][0])
-            raise InputError(f"{name}: row {row}, column '{cols['year']}': value "
-                             f"{data.at[row, 'year']!r}: must be a financial year such as 2023 "
-                             "or 2022/23 (rule: financial year)")
+        bad.add(data["year"], end_year.isna(), cols["year"],
+                "must be a financial year such as 2023 or 2022/23 (rule: financial year)")
+        values = {key: parse_numbers(data[key], name, cols[key], bad)[0]
+                  for key in cols if key.endswith(("_fte", "_hc"))}
+        bad.check()
         data = data.assign(end_year=end_year.astype(int), practice=data["practice"].str.upper())
         years = sorted(set(data["end_year"]))
         self.state.period = ", ".join(f"{y - 1}/{str(y)[2:]}" for y in years)
-        values = {key: parse_numbers(data[key], name, cols[key])[0]
-                  for key in cols if key.endswith(("_fte", "_hc"))}
         yield "organisations", self._organisations(data)
         period = (data["end_year"] - 1).map("{:04d}-09-30".format)
         rounded = {"before": 0.0, "after": 0.0}
@@ -255,14 +255,10 @@ class GpPracticeWorkforce(Importer):
 
     def finish(self, store: Store, ingest_id: int, vintage: str) -> list[str]:
         """Drop this file's practices that the vintage already describes; return notes."""
-        before = int(store.scalar("SELECT count(*) FROM organisations WHERE ingest_id = ?",
-                                  [ingest_id]))
-        store.execute(
-            "DELETE FROM organisations AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS "
-            "(SELECT 1 FROM organisations AS e WHERE e.vintage = t.vintage AND e.ingest_id <> "
-            "t.ingest_id AND e.org_code = t.org_code)", [vintage, ingest_id])
-        after = int(store.scalar("SELECT count(*) FROM organisations WHERE ingest_id = ?",
-                                 [ingest_id]))
+        before = importer_queries.ingest_rows(store, "organisations", ingest_id)
+        importer_queries.delete_keys_held_elsewhere(store, "organisations", ingest_id, vintage,
+                                                    keys=["org_code"])
+        after = importer_queries.ingest_rows(store, "organisations", ingest_id)
         notes = list(self.state.notes)
         if before - after:
             notes.append(f"{before - after:,} practices were already in the vintage and keep "

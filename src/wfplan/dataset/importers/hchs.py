@@ -34,6 +34,7 @@ from wfplan.dataset.importers._publication import (
     new_organisations,
     place_organisations,
 )
+from wfplan.dataset.queries import importers as importer_queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
@@ -110,9 +111,8 @@ class HchsNationality(PublicationImporter):
         notes = super().finish(store, ingest_id, vintage)
         kept = defer_to_existing(store, "organisations", ingest_id, vintage)
         placed = place_organisations(store, ingest_id, vintage)
-        unplaced = int(store.scalar(
-            "SELECT count(DISTINCT org_code) FROM organisations WHERE vintage = ? "
-            "AND ingest_id = ? AND icb_code IS NULL", [vintage, ingest_id]))
+        unplaced = importer_queries.unplaced_organisations(store, vintage, ingest_id,
+                                                           distinct_codes=True)
         if kept:
             notes.append(f"{kept} organisation-month(s) were already described in the vintage; "
                          "those descriptions were kept")

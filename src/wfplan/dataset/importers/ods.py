@@ -42,6 +42,7 @@ from wfplan.dataset.importers._publication import (
 )
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.provenance import ODS, OGL
+from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
 
 if TYPE_CHECKING:
@@ -201,16 +202,10 @@ def chain_editions(store: Store, vintage: str, fmt: str, ingest_id: int,
     are left as loaded (the duplicate-key check then reports any clash).
     """
     editions = {ingest_id: start}
-    logged = store.query("SELECT ingest_id, period FROM ingests WHERE vintage = ? AND format = ?",
-                         [vintage, fmt])
+    logged = importer_queries.logged_ingests(store, vintage, fmt=fmt)
     for logged_row in logged.to_dict("records"):
         editions[int(logged_row["ingest_id"])] = edition_start(str(logged_row["period"]))
-    ids = ", ".join(str(i) for i in editions)
-    rows = store.query(
-        f"SELECT org_code, ingest_id, source_row, valid_from, valid_to FROM organisations "
-        f"WHERE vintage = ? AND ingest_id IN ({ids}) AND org_code IN (SELECT org_code FROM "
-        f"organisations WHERE vintage = ? AND ingest_id IN ({ids}) GROUP BY org_code "
-        f"HAVING count(DISTINCT ingest_id) > 1)", [vintage, vintage])
+    rows = importer_queries.organisation_editions(store, vintage, list(editions))
     changed = folded_count = 0
     for _, group in rows.groupby("org_code"):
         dates = [editions.get(int(i)) for i in group["ingest_id"]]
@@ -222,21 +217,17 @@ def chain_editions(store: Store, vintage: str, fmt: str, ingest_id: int,
                    if when is not None]
         kept, folded = _chain(records)
         for record in folded:
-            store.execute("DELETE FROM organisations WHERE vintage = ? AND ingest_id = ? AND "
-                          "source_row = ?", [vintage, record.ingest_id, record.source_row])
+            importer_queries.delete_organisation_record(store, vintage, record.ingest_id,
+                                                        record.source_row)
         for record in kept:
             if (record.valid_from, record.valid_to) != record.loaded:
-                store.execute(
-                    "UPDATE organisations SET valid_from = ?, valid_to = ? WHERE vintage = ? "
-                    "AND ingest_id = ? AND source_row = ?",
-                    [record.valid_from, record.valid_to, vintage, record.ingest_id,
-                     record.source_row])
+                importer_queries.redate_organisation_record(
+                    store, vintage, record.ingest_id, record.source_row, record.valid_from,
+                    record.valid_to)
                 changed += 1
         folded_count += len(folded)
         for record in folded:  # keep the ingest log's row counts true
-            store.execute("UPDATE ingests SET rows = (SELECT count(*) FROM organisations WHERE "
-                          "ingest_id = ?) WHERE ingest_id = ?",
-                          [record.ingest_id, record.ingest_id])
+            importer_queries.recount_ingest_rows(store, record.ingest_id, "organisations")
     return changed, folded_count
 
 

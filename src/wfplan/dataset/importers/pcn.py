@@ -38,193 +38,42 @@ present in both, how many keep the same PCN and role. (June → September 2021:
 into the ingest notes and the ``source_flags`` table read by ``wfplan gaps``;
 no ``flows`` rows are written, only net change can be reported.
 
-The CSV helpers at the top of this module (tolerant reading, number parsing,
-label → code mapping) are shared by the other publication importers
-(population, GP practice, staff records). They read a file in the one encoding
-:func:`wfplan.dataset.readers.probe` decided for it (:mod:`wfplan.dataset.charset`).
+The CSV helpers (tolerant reading, number parsing, label → code mapping) are
+those of every publication importer, in :mod:`wfplan.dataset.importers.toolkit`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from itertools import pairwise
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from wfplan.dataset import codelists, readers
-from wfplan.dataset.cells import in_range, parse_date
+from wfplan.dataset import codelists
 from wfplan.dataset.importers.base import Importer, Match, Provenance
-from wfplan.dataset.importers.headers import duplicate_errors
+from wfplan.dataset.importers.toolkit import (
+    MISSING_VALUES,
+    find_columns,
+    header_errors,
+    month_start,
+    note_rows,
+    parse_numbers,
+    period_date,
+    read_all,
+    store_person_records,
+    text_frame,
+    to_codes,
+)
 from wfplan.dataset.provenance import NHS_DIGITAL_PRIMARY_CARE, OGL
+from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
-from wfplan.dataset.validate import SUPPRESSION_MARKERS
 from wfplan.errors import InputError
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
-
-# -- Helpers shared by the publication importers --------------------------------
-
-#: Cell values that mean "no value" in publications, besides suppression markers.
-MISSING_VALUES = frozenset({"", "NA", "N/A", "NULL", "null", "NaN", "nan", "None"})
-_CHUNK_ROWS = 200_000
-
-
-def column_key(name: object) -> str:
-    """Return a header cell as a lookup key: lower case, runs of other characters as ``_``.
-
-    ``Population (thousands)`` → ``population_thousands``; ``90+`` keeps its ``+``.
-    """
-    return re.sub(r"[^0-9a-z+]+", "_", readers.normalise_column(name)).strip("_")
-
-
-def read_publication_csv(
-    path: Path, encoding: str, *, chunk_rows: int = _CHUNK_ROWS
-) -> Iterator[pd.DataFrame]:
-    """Yield a publication CSV as chunks of text, columns named by :func:`column_key`.
-
-    Every cell is text with surrounding spaces removed (empty string when
-    blank); the index is the 1-based data row number. Blank lines are skipped
-    and short rows (notes under the table) are padded, so that the importer
-    can recognise and count them; a row with more fields than the header is an
-    error naming the row.
-    """
-    try:
-        reader = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding=encoding,
-            chunksize=chunk_rows, skip_blank_lines=True, engine="c",
-        )
-        first = 1
-        for chunk in reader:
-            chunk.columns = [column_key(c) for c in chunk.columns]
-            chunk = chunk.fillna("")
-            for col in chunk.columns:
-                chunk[col] = chunk[col].astype(str).str.strip()
-            chunk.index = pd.RangeIndex(first, first + len(chunk))
-            first += len(chunk)
-            yield chunk
-    except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if found:
-            expected, line, saw = (int(g) for g in found.groups())
-            raise InputError(
-                f"{path}: row {line - 1}: expected {expected} fields but found {saw} (rule: "
-                "every row has as many fields as the header; an unquoted comma?)") from None
-        raise InputError(f"{path}: cannot read the file as CSV: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: the text is not valid {encoding}: {exc}") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty (no header row)") from None
-
-
-def read_all(path: Path, encoding: str, columns: Iterable[str]) -> pd.DataFrame:
-    """Read a whole publication CSV, keeping ``columns`` (normalised names)."""
-    keep = list(columns)
-    parts = [chunk[keep] for chunk in read_publication_csv(path, encoding)]
-    if not parts:
-        return pd.DataFrame(columns=keep)
-    return pd.concat(parts)
-
-
-def find_columns(
-    probe: FileProbe, wanted: Mapping[str, tuple[str, ...]]
-) -> dict[str, str] | None:
-    """Map each wanted field to a normalised header column, trying its aliases in order.
-
-    Returns ``None`` if any field has no column.
-    """
-    header = {column_key(c) for c in probe.headers.get("", [])}
-    found: dict[str, str] = {}
-    for field, aliases in wanted.items():
-        hit = next((a for a in aliases if a in header), None)
-        if hit is None:
-            return None
-        found[field] = hit
-    return found
-
-
-def header_errors(probe: FileProbe, read: Iterable[str]) -> list[str]:
-    """Return an error for each column read (a :func:`column_key`) that the header repeats.
-
-    A publication CSV read by pandas would otherwise keep the first and rename
-    the second (``FTE.1``), leaving it unread without a word.
-    """
-    return duplicate_errors(probe, "", read, column_key)
-
-
-def parse_numbers(text: pd.Series, file: str, column: str) -> tuple[pd.Series, pd.Series]:
-    """Return cell text as floats (NaN where missing or suppressed) and the suppressed mask.
-
-    Thousands separators are removed; suppression markers (``*``, ``..``, ``[c]`` …)
-    and missing-value words (``NA``, ``NULL``) become NaN. Any other text is an
-    error naming up to five rows.
-    """
-    text = text.astype(str).str.strip()
-    suppressed = text.isin(SUPPRESSION_MARKERS)
-    missing = text.isin(MISSING_VALUES) | suppressed
-    cleaned = text.where(~text.str.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?"),
-                         text.str.replace(",", "", regex=False))
-    values = pd.to_numeric(cleaned.where(~missing), errors="coerce")
-    bad = values.isna() & ~missing
-    if bad.any():
-        rows = ", ".join(f"row {r} ({text[r]!r})" for r in text.index[bad][:5])
-        raise InputError(f"{file}: column '{column}' must hold numbers; not at {rows} "
-                         f"({int(bad.sum())} cells in all) (rule: type double)")
-    return values.astype(float), suppressed
-
-
-def to_codes(text: pd.Series, codelist: str) -> pd.Series:
-    """Map labels to codes where the code list knows them; keep other text as given.
-
-    Text kept as given is flagged by the validator as unmapped (a warning).
-    Empty text becomes missing.
-    """
-    codes = codelists.get(codelist)
-    values = text.astype(str).str.strip()
-    mapping = {v: codes.code_for(v) or v for v in values.unique() if v}
-    return values.map(mapping).astype(object).where(values != "", None)
-
-
-def period_date(period: str) -> date:
-    """Return the census date of a period: ``YYYY-MM`` means the month's last day.
-
-    Read by the rules of every tidy date cell (:func:`wfplan.dataset.cells.parse_date`),
-    never through a nanosecond timestamp; the periods given have passed validation.
-    """
-    day = parse_date(str(period)[:10])
-    if day is None or not in_range(day):
-        raise ValueError(f"not a census date: {period!r}")
-    return date.fromisoformat(str(day))
-
-
-def month_start(period: str) -> str:
-    """Return the first day (ISO) of a ``YYYY-MM`` or ``YYYY-MM-DD`` period."""
-    return f"{period[:7]}-01"
-
-
-def note_rows(frame: pd.DataFrame, key_columns: list[str]) -> pd.Series:
-    """Return a mask of rows that are notes or blanks: every key column empty."""
-    return (frame[key_columns] == "").all(axis=1)
-
-
-def text_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """Return a frame whose cells are text (or missing), for the validator."""
-    out = rows.copy()
-    for col in out.columns:
-        values = out[col]
-        if pd.api.types.is_float_dtype(values):
-            out[col] = values.map(lambda v: None if pd.isna(v) else repr(float(v)))
-        elif pd.api.types.is_integer_dtype(values):
-            out[col] = values.map(lambda v: None if pd.isna(v) else str(int(v)))
-        else:
-            out[col] = values.map(lambda v: None if v is None or pd.isna(v) else str(v))
-    return out.astype("string[pyarrow]")
 
 
 # -- PCN workforce ----------------------------------------------------------------
@@ -350,7 +199,6 @@ class PcnWorkforce(Importer):
         if pending is None:
             return []
         from wfplan.dataset import distinct
-        from wfplan.dataset.importers.staff_records import store_person_records
         from wfplan.dataset.pseudonym import OPEN_DATA_KEY
 
         # The publication prints its identifiers openly: their hashes need no secret key.
@@ -487,9 +335,7 @@ def check_identifier_stability(
     the overlapping ones kept PCN and role; even then no flows are derived,
     because the publication defines them as unique within one file.
     """
-    records = store.query(
-        "SELECT DISTINCT strftime(period, '%Y-%m') AS period, person_hash, org_code, role "
-        "FROM person_records WHERE vintage = ? AND source = ?", [vintage, SOURCE])
+    records = importer_queries.record_placements(store, vintage, SOURCE)
     periods = sorted(set(records["period"]))
     new = {p[:7] for p in new_periods}
     findings: list[tuple[str, str, int, int]] = []
@@ -502,12 +348,11 @@ def check_identifier_stability(
             b[b["person_hash"].isin(both)][cols], on=cols)["person_hash"].nunique()
         findings.append((start, end, len(both), kept))
         if start in new or end in new:
-            store.execute(
-                "INSERT INTO source_flags VALUES (?, ?, ?, ?, 'identifier_overlap', ?, ?)",
-                [vintage, ingest_id, SOURCE, period_date(end),
-                 kept / len(both) if both else None,
-                 f"of {len(both):,} identifiers present in both {start} and {end}, "
-                 f"{kept:,} keep the same PCN and role"])
+            importer_queries.add_source_flag(
+                store, vintage, ingest_id, SOURCE, period_date(end), "identifier_overlap",
+                kept / len(both) if both else None,
+                f"of {len(both):,} identifiers present in both {start} and {end}, "
+                f"{kept:,} keep the same PCN and role")
     overlap = sum(f[2] for f in findings)
     kept_all = sum(f[3] for f in findings)
     share = kept_all / overlap if overlap else None
@@ -524,9 +369,9 @@ def check_identifier_stability(
                    "identifiers are unique within one publication only, by definition, "
                    "although consecutive censuses overlap")
         detail = f"flows unavailable: {verdict} ({evidence}); net change only, no flows rows"
-    store.execute(
-        "INSERT INTO source_flags VALUES (?, ?, ?, ?, 'flows_unavailable', ?, ?)",
-        [vintage, ingest_id, SOURCE, period_date(max(new)) if new else None, share, detail])
+    importer_queries.add_source_flag(store, vintage, ingest_id, SOURCE,
+                                     period_date(max(new)) if new else None,
+                                     "flows_unavailable", share, detail)
     return [detail]
 
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,8 @@ import pyarrow as pa
 
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.importers.base import Importer, Match, Provenance
-from wfplan.dataset.importers.pcn import (
+from wfplan.dataset.importers.toolkit import (
+    BadCells,
     column_key,
     find_columns,
     header_errors,
@@ -66,6 +67,7 @@ from wfplan.dataset.importers.pcn import (
     text_frame,
 )
 from wfplan.dataset.provenance import OGL, ONS
+from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
 from wfplan.dataset.validate import ChunkValidator
 from wfplan.errors import InputError
@@ -230,12 +232,11 @@ class RegionPopulation(_PopulationImporter):
         if data.empty:
             return
         name = probe.path.name
-        thousands, _ = parse_numbers(data["thousands"], name, "population_thousands")
+        bad = BadCells(name)
+        thousands, _ = parse_numbers(data["thousands"], name, "population_thousands", bad)
         year = pd.to_numeric(data["year"], errors="coerce")
-        if year.isna().any():
-            row = int(data.index[year.isna()][0])
-            raise InputError(f"{name}: row {row}, column 'year': value {data.at[row, 'year']!r}:"
-                             " must be a whole number (rule: type integer)")
+        bad.add(data["year"], year.isna(), "year", "must be a whole number (rule: type integer)")
+        bad.check()
         keys = data["region"].map(region_key)
         code = keys.map(lambda k: ONS_REGIONS.get(k, (None, None))[0])
         unknown = sorted(set(data.loc[code.isna(), "region"]))
@@ -315,12 +316,10 @@ def _drop_known_areas(store: Store, vintage: str, ingest_id: int) -> tuple[int, 
 
     Returns the number of this ingest's areas before and after.
     """
-    before = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?", [ingest_id]))
-    store.execute(
-        "DELETE FROM areas AS t WHERE t.vintage = ? AND t.ingest_id = ? AND EXISTS ("
-        "SELECT 1 FROM areas AS e WHERE e.vintage = t.vintage AND e.ingest_id <> "
-        "t.ingest_id AND e.code = t.code)", [vintage, ingest_id])
-    after = int(store.scalar("SELECT count(*) FROM areas WHERE ingest_id = ?", [ingest_id]))
+    before = importer_queries.ingest_rows(store, "areas", ingest_id)
+    importer_queries.delete_keys_held_elsewhere(store, "areas", ingest_id, vintage,
+                                                keys=["code"])
+    after = importer_queries.ingest_rows(store, "areas", ingest_id)
     return before, after
 
 
@@ -405,9 +404,11 @@ class LocalAuthorityPopulation(_PopulationImporter):
             self.state.notes.append(f"the file gives no year: taken as mid-{year} (ONS mid-"
                                     f"{LA_DEFAULT_YEAR} estimates)")
         self.state.period = f"mid-{year}"
-        values = {col: parse_numbers(data[col], name, col)[0] for col in ages}
-        if "all" in data:
-            total = parse_numbers(data["all"], name, "all")[0]
+        bad = BadCells(name)
+        values = {col: parse_numbers(data[col], name, col, bad)[0] for col in ages}
+        total = parse_numbers(data["all"], name, "all", bad)[0] if "all" in data else None
+        bad.check()
+        if total is not None:
             summed = sum(values.values())
             off = (summed - total).abs() > 0.5
             if off.any():
@@ -552,7 +553,7 @@ class NhsActivityCost(Importer):
                          "empty")
         persons["activity_per_head"] = persons["activity"] / persons["persons"]
         persons["cost_per_head"] = persons["cost"] / persons["persons"]
-        _update_rates(store, ingest_id, persons)
+        importer_queries.set_rates_per_head(store, ingest_id, persons)
         notes.append(f"rates per head of the England population of mid-{year} ({where}); "
                      "activity and cost summed over sex for persons (sex empty)")
         by_sex, sex_year, _ = _england_single_years(store, vintage, by_sex=True)
@@ -571,27 +572,19 @@ def _england_single_years(store: Store, vintage: str, *, by_sex: bool
     sum of the English lower-tier local authorities, or from England's rows by
     sex added up.
     """
-    ages = ("(regexp_full_match(age_band, '[0-9]+') OR regexp_full_match(age_band, "
-            "'[0-9]+_plus'))")
-    england = f"area_code = '{ENGLAND}'"
-    lower = "(" + " OR ".join(f"area_code LIKE '{p}%'" for p in _LOWER_TIER) + ")"
+    sources: list[tuple[dict[str, Any], str]]
     if by_sex:
-        sources = [(england, "sex IS NOT NULL", f"England ({ENGLAND}) by sex")]
+        sources = [({"area_code": ENGLAND, "sexes_given": True}, f"England ({ENGLAND}) by sex")]
     else:
-        sources = [(england, "sex IS NULL", f"England ({ENGLAND})"),
-                   (lower, "sex IS NULL", "the sum of English lower-tier local authorities"),
-                   (england, "sex IS NOT NULL", f"England ({ENGLAND}), sexes added up")]
-    for area, sex, where in sources:
-        year = store.scalar(
-            f"SELECT max(year) FROM population WHERE vintage = ? AND variant IS NULL AND "
-            f"{sex} AND regexp_full_match(age_band, '[0-9]+') AND {area}", [vintage])
-        if year is None or pd.isna(year):
-            continue
-        frame = store.query(
-            f"SELECT age_band, {'sex' if by_sex else 'NULL AS sex'}, sum(persons) AS persons "
-            f"FROM population WHERE vintage = ? AND year = ? AND variant IS NULL AND {sex} "
-            f"AND {ages} AND {area} GROUP BY ALL", [vintage, int(year)])
-        return frame, int(year), where
+        sources = [({"area_code": ENGLAND, "sexes_given": False}, f"England ({ENGLAND})"),
+                   ({"sexes_given": False}, "the sum of English lower-tier local authorities"),
+                   ({"area_code": ENGLAND, "sexes_given": True},
+                    f"England ({ENGLAND}), sexes added up")]
+    for source, where in sources:
+        frame, year = importer_queries.single_year_population(
+            store, vintage, _LOWER_TIER, by_sex=by_sex, **source)
+        if year is not None:
+            return frame, year, where
     return pd.DataFrame(columns=["age_band", "sex", "persons"]), None, ""
 
 
@@ -623,23 +616,6 @@ def _band_population(single: pd.DataFrame, bands: np.ndarray, by: list[str] | No
     if not rows:
         return pd.DataFrame(columns=["age_band", *by, "persons"])
     return pd.concat(rows, ignore_index=True)
-
-
-def _update_rates(store: Store, ingest_id: int, rates: pd.DataFrame) -> None:
-    table = pa.Table.from_pandas(rates[["service", "age_band", "activity_per_head",
-                                        "cost_per_head"]].astype(
-        {"activity_per_head": float, "cost_per_head": float}), preserve_index=False)
-    store.execute("CREATE TEMP TABLE wfplan_rates (service VARCHAR, age_band VARCHAR, "
-                  "activity_per_head DOUBLE, cost_per_head DOUBLE)")
-    try:
-        store.insert("wfplan_rates", table)
-        store.execute(
-            "UPDATE utilisation AS u SET activity_per_head = r.activity_per_head, "
-            "cost_per_head = r.cost_per_head FROM wfplan_rates AS r WHERE u.ingest_id = ? "
-            "AND u.sex IS NULL AND u.service = r.service AND u.age_band = r.age_band",
-            [ingest_id])
-    finally:
-        store.execute("DROP TABLE wfplan_rates")
 
 
 def _insert_by_sex(store: Store, vintage: str, ingest_id: int, pending: _Activity,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from wfplan.dataset.importers.base import Importer, registered
+from wfplan.dataset.queries import importers as importer_queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
@@ -63,8 +64,7 @@ def settle(store: Store, vintage: str, ingest_id: int, importer: Importer,
     Returns notes saying what was kept or replaced.
     """
     formats = {imp.name: imp for imp in registered()}
-    logged = store.query("SELECT ingest_id, format, source_file FROM ingests WHERE vintage = ? "
-                         "AND ingest_id <> ?", [vintage, ingest_id])
+    logged = importer_queries.logged_ingests(store, vintage, other_than=ingest_id)
     notes = []
     for table in sorted(tables & set(REFERENCE_TABLES)):
         ours = importer.describes(table)
@@ -83,14 +83,10 @@ def _keep_references(store: Store, vintage: str, ingest_id: int, table: str,
                      references: list[int]) -> list[str]:
     """Delete this fact file's rows for codes that reference data describes."""
     key = REFERENCE_TABLES[table]
-    condition = (f"vintage = ? AND ingest_id = ? AND {key} IN (SELECT {key} FROM {table} "
-                 f"WHERE vintage = ? AND ingest_id IN (SELECT unnest(?::BIGINT[])))")
-    params = [vintage, ingest_id, vintage, references]
-    codes = int(store.scalar(f"SELECT count(DISTINCT {key}) FROM {table} WHERE {condition}",
-                             params))
+    codes = importer_queries.delete_codes_described_by(store, vintage, ingest_id, table, key,
+                                                       references)
     if not codes:
         return []
-    store.execute(f"DELETE FROM {table} WHERE {condition}", params)
     return [f"{codes:,} {_WORDS[table]} named in this file are described by reference data "
             "in the vintage; the reference description was kept"]
 
@@ -99,20 +95,13 @@ def _replace_by_products(store: Store, vintage: str, ingest_id: int, table: str,
                          by_products: list[int], logged: pd.DataFrame) -> list[str]:
     """Delete earlier fact files' rows for the codes this reference file describes."""
     key = REFERENCE_TABLES[table]
-    condition = (f"vintage = ? AND ingest_id IN (SELECT unnest(?::BIGINT[])) AND {key} IN "
-                 f"(SELECT {key} FROM {table} WHERE vintage = ? AND ingest_id = ?)")
-    params = [vintage, by_products, vintage, ingest_id]
-    counts = store.query(f"SELECT ingest_id, count(*) AS n FROM {table} WHERE {condition} "
-                         "GROUP BY ingest_id ORDER BY ingest_id", params)
+    counts, codes = importer_queries.delete_codes_now_described(
+        store, vintage, ingest_id, table, key, by_products)
     if counts.empty:
         return []
-    codes = int(store.scalar(f"SELECT count(DISTINCT {key}) FROM {table} WHERE {condition}",
-                             params))
-    store.execute(f"DELETE FROM {table} WHERE {condition}", params)
     for ingest, deleted in zip(counts["ingest_id"], counts["n"], strict=True):
         # Keep the ingest log's row counts true.
-        store.execute("UPDATE ingests SET rows = rows - ? WHERE ingest_id = ?",
-                      [int(deleted), int(ingest)])
+        importer_queries.subtract_ingest_rows(store, int(ingest), int(deleted))
     files = logged.set_index("ingest_id")["source_file"]
     names = ", ".join(str(files[int(i)]) for i in counts["ingest_id"])
     return [f"replaced the description of {codes:,} {_WORDS[table]} that earlier fact "

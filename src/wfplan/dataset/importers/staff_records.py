@@ -68,15 +68,17 @@ from wfplan.dataset.cells import DATE_RANGE_RULE, clean, in_range, parse_date
 from wfplan.dataset.checks import DayFirstDates, Finding
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import duplicate_errors
-from wfplan.dataset.importers.pcn import (
+from wfplan.dataset.importers.toolkit import (
     MISSING_VALUES,
     column_key,
     parse_numbers,
-    period_date,
     read_publication_csv,
+    store_person_records,
     text_frame,
     to_codes,
 )
+from wfplan.dataset.queries import importers as importer_queries
+from wfplan.dataset.queries import ingest as ingest_queries
 from wfplan.dataset.readers import FileProbe
 from wfplan.dataset.validate import ChunkValidator
 from wfplan.errors import InputError
@@ -118,46 +120,9 @@ def template_docs() -> pd.DataFrame:
 
 # -- Pseudonymisation ---------------------------------------------------------------
 
-#: What ``person_records`` keeps of a record: what flows and distinct counts need.
-RECORD_COLUMNS = ("org_code", "staff_group", "role", "age_band")
-
-
-def store_person_records(
-    store: Store, vintage: str, ingest_id: int, source: str, records: pd.DataFrame,
-    key: pseudonym.PseudonymKey,
-) -> pd.Series:
-    """Hash ``person_id`` with ``key`` and append the records to the private ``person_records``.
-
-    ``records`` has ``period`` (``YYYY-MM`` or ISO date) and ``person_id``, and
-    any of :data:`RECORD_COLUMNS` and ``fte``; nothing else is kept. The raw
-    identifiers and the key never reach the database. Returns the hashes,
-    aligned with ``records``.
-    """
-    hashes = key.hash(source, records["person_id"])
-    out = pd.DataFrame({
-        "vintage": vintage,
-        "ingest_id": ingest_id,
-        "source": source,
-        "period": records["period"].map(period_date),
-        "person_hash": hashes,
-    }, index=records.index)
-    for col in RECORD_COLUMNS:
-        out[col] = records[col].astype(object).where(records[col].notna(), None) \
-            if col in records else None
-    out["fte"] = records["fte"].astype(float) if "fte" in records else np.nan
-    store.insert("person_records", pa.Table.from_pandas(out, preserve_index=False))
-    return hashes
-
-
 def _gone(store: Store, vintage: str, ingest_id: int) -> list[str]:
     """Return the vintage's earlier staff_records periods whose person records are gone."""
-    frame = store.query(
-        "SELECT DISTINCT strftime(period, '%Y-%m-%d') AS period FROM staff_in_post "
-        "WHERE vintage = ? AND ingest_id <> ? AND ingest_id IN (SELECT ingest_id FROM ingests "
-        "WHERE vintage = ? AND format = ?) AND period NOT IN (SELECT period FROM "
-        "person_records WHERE vintage = ? AND source = ?) ORDER BY 1",
-        [vintage, ingest_id, vintage, SOURCE, vintage, SOURCE])
-    return [str(p) for p in frame["period"]]
+    return importer_queries.periods_without_records(store, vintage, ingest_id, SOURCE, SOURCE)
 
 
 # -- The importer -------------------------------------------------------------------
@@ -257,9 +222,7 @@ class StaffRecords(Importer):
         pseudonym.check_series(store, vintage, SOURCE, key)
         records = pending.records
         new = sorted(records["period"].unique())
-        known = store.query(
-            "SELECT DISTINCT strftime(period, '%Y-%m-%d') AS period FROM person_records "
-            "WHERE vintage = ? AND source = ? ORDER BY 1", [vintage, SOURCE])["period"].tolist()
+        known = importer_queries.record_periods(store, vintage, SOURCE)
         clash = sorted(set(new) & set(known))
         if clash:
             raise InputError(
@@ -412,12 +375,7 @@ def _staff_in_post(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stored_records(store: Store, vintage: str, period: str) -> pd.DataFrame:
-    frame = store.query(
-        "SELECT strftime(period, '%Y-%m-%d') AS period, person_hash AS person_id, org_code, "
-        "staff_group, age_band, fte, 0 AS source_row FROM person_records "
-        "WHERE vintage = ? AND source = ? AND period = CAST(? AS DATE)",
-        [vintage, SOURCE, period])
-    return frame
+    return importer_queries.records_at(store, vintage, SOURCE, period)
 
 
 def derive_flows(people: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
@@ -462,10 +420,7 @@ def derive_flows(people: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
 def _insert_flows(store: Store, vintage: str, ingest_id: int, file: str,
                   flows: pd.DataFrame) -> None:
     """Validate flows derived across files like any other rows, then insert them."""
-    orgs = set(store.query("SELECT DISTINCT org_code FROM organisations WHERE vintage = ?",
-                           [vintage])["org_code"])
-    areas = set(store.query("SELECT DISTINCT code FROM areas WHERE vintage = ?",
-                            [vintage])["code"])
+    orgs, areas = ingest_queries.known_codes(store, vintage)
     frame = flows[list(schema.table("flows").column_names)].copy()
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     validator = ChunkValidator(schema.table("flows"), file,
@@ -477,9 +432,7 @@ def _insert_flows(store: Store, vintage: str, ingest_id: int, file: str,
     typed = result.frame.assign(vintage=vintage, ingest_id=ingest_id)
     store.insert("flows", pa.Table.from_pandas(typed, preserve_index=False))
     keys = ", ".join(schema.table("flows").key_columns)
-    dupes = store.scalar(
-        f"SELECT count(*) FROM (SELECT {keys} FROM flows WHERE vintage = ? "
-        f"GROUP BY ALL HAVING count(*) > 1)", [vintage])
+    dupes = importer_queries.repeated_keys(store, "flows", vintage)
     if dupes:
         raise InputError(f"{file}: the derived flows repeat {int(dupes)} key(s) already in "
                          f"vintage {vintage!r} (rule: unique key {keys}); load into a new vintage")
