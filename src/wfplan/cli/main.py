@@ -120,8 +120,7 @@ def ingest(
 
     def work() -> None:
         key = pseudonym.resolve(pseudonym_key)
-        store = open_store(db)
-        try:
+        with open_store(db) as store:
             with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
                     "{task.completed:,.0f} rows"), TimeElapsedColumn(), console=err,
                     transient=True) as bar:
@@ -135,8 +134,6 @@ def ingest(
                 report = run_ingest(store, files, vintage, encoding=encoding, progress=progress,
                                     ignore_extra_columns=ignore_extra_columns,
                                     pseudonym_key=key)
-        finally:
-            store.close()
         for item in report.files:
             rows = ", ".join(f"{n:,} {t}" for t, n in item.rows.items())
             detail = (f"{item.format}: {rows}" if item.status == "loaded"
@@ -177,11 +174,8 @@ def vintages_list(ctx: typer.Context, db: DbOption = None, wait: WaitOption = No
     from wfplan.dataset.store import open_store
 
     def work() -> pd.DataFrame:
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             return store.vintages()
-        finally:
-            store.close()
 
     frame = _guard(work)
     if frame.empty:
@@ -206,11 +200,8 @@ def vintages_freeze(
     from wfplan.dataset.store import open_store
 
     def work() -> None:
-        store = open_store(db)
-        try:
+        with open_store(db) as store:
             store.freeze_vintage(name)
-        finally:
-            store.close()
 
     _guard(work)
     out.print(f"vintage {name!r} is frozen")
@@ -244,16 +235,13 @@ def metrics(
 
     def work() -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame,
                         pd.DataFrame]:
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             chosen = read_vintage(store, vintage)
             when = census(store, chosen, period) if period else None
             query = m.Query(chosen, level.value, area, staff_group, when, sector)
             return (chosen, *m.position_with_coverage(store, query),
                     m.ethnic_minority_by_band(store, query), m.net_change(store, query),
                     m.latest_by_sector(store, chosen))
-        finally:
-            store.close()
 
     chosen, position, coverage, bands, change, latest = _guard(work)
     if period is None and sector is None and latest["period"].nunique() > 1:
@@ -305,20 +293,20 @@ def demo(
     and loads them through the same importer users use (vintage 'demo'; if the
     database already holds it, it is shown as it is). Then an assessment of the
     baseline and the Long Term Workforce Plan style scenario (NHS regions summed
-    to England, 200 draws each) is written as a bundle beside the database,
-    'wfplan-demo-assessment', with its HTML and PDF report; the England gap by
-    staff group 5, 10 and 15 years ahead is shown as P50 [P5 to P95]; and the
-    bundle is verified by re-running it from the bundle alone.
+    to England, 200 draws each) is written as a bundle beside the database
+    (in the current folder for a PostgreSQL --db), 'wfplan-demo-assessment',
+    with its HTML and PDF report; the England gap by staff group 5, 10 and 15
+    years ahead is shown as P50 [P5 to P95]; and the bundle is verified by
+    re-running it from the bundle alone.
     """
     from wfplan.analysis import metrics as m
     from wfplan.dataset.demo import build_demo
-    from wfplan.dataset.store import default_db_path, open_store
+    from wfplan.dataset.store import open_store
 
     def work() -> tuple[pd.DataFrame, pd.DataFrame, bool]:
-        store = open_store(db)
-        try:
+        with open_store(db) as store:
             if store.vintage_exists("demo"):
-                out.print(f"vintage 'demo' already exists in {default_db_path(db)}; showing it")
+                out.print(f"vintage 'demo' already exists in {store.location()}; showing it")
             else:
                 with Progress(TextColumn("{task.description}"), BarColumn(),
                               TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -329,7 +317,7 @@ def demo(
 
                     report = build_demo(store, seed=seed, progress=progress)
                 loaded = sum(sum(f.rows.values()) for f in report.files)
-                out.print(f"built vintage 'demo' in {default_db_path(db)}: {loaded:,} rows")
+                out.print(f"built vintage 'demo' in {store.location()}: {loaded:,} rows")
             sectors = []
             for sector in ("nhs_trust", "primary_care", "social_care"):
                 row = m.current_position(store, m.Query("demo", "england", sector=sector))
@@ -338,8 +326,6 @@ def demo(
                 [m.current_position(store, m.Query("demo", "england")), *sectors])
             regions = m.current_position(store, m.Query("demo", "region", sector="nhs_trust"))
             return england, regions, store.resolve_vintage(None).name == "demo"
-        finally:
-            store.close()
 
     england, regions, by_default = _guard(work)
     metrics_table(out, england, "Current position: England, all sectors and by sector "
@@ -349,7 +335,7 @@ def demo(
     out.print(_next_hint(db, by_default), highlight=False, soft_wrap=True)
 
 
-def _next_hint(db: Path | None, by_default: bool) -> str:
+def _next_hint(db: str | None, by_default: bool) -> str:
     """Return the demo's closing hint: commands that work as typed, from the same folder."""
     from wfplan.dataset.store import default_db_path
 
@@ -361,7 +347,7 @@ def _next_hint(db: Path | None, by_default: bool) -> str:
             "or 'wfplan --help'.")
 
 
-def _demo_assessment(db: Path | None) -> None:
+def _demo_assessment(db: str | None) -> None:
     """Write (or re-check) the demo's assessment bundle, show its headline and verify it."""
     from importlib.resources import as_file, files
 
@@ -380,13 +366,10 @@ def _demo_assessment(db: Path | None) -> None:
         if bundle.exists():
             out.print(f"assessment bundle {bundle} already exists; verifying it")
         else:
-            store = open_store(db, read_only=True)
-            try:
+            with open_store(db, read_only=True) as store:
                 with as_file(files("wfplan").joinpath("data")) as folder:
                     assess(store, folder / "demo_assessment.toml", bundle,
                            step=lambda text: bar.update(task, description=text))
-            finally:
-                store.close()
         results = pq.read_table(bundle / RESULTS_FILE).to_pandas()
         bar.update(task, description="verifying the bundle (a full re-run)")
         verdict = verify(bundle, step=lambda text: bar.update(task, description=text))
@@ -440,11 +423,8 @@ def gaps(
     from wfplan.report.gaps_page import COLUMN_HEADINGS, format_cell, render_html
 
     def work() -> Any:
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             return gap_report(store, read_vintage(store, vintage), stale_months=stale_months)
-        finally:
-            store.close()
 
     report = _guard(work)
     if output is GapsFormat.html:
