@@ -223,15 +223,31 @@ def any_store(backend: Backend) -> Iterator[Store]:
         yield opened
 
 
-@pytest.fixture
-def any_base_db(backend: Backend, tmp_path: Path) -> str:
-    """``base_db`` on each backend: a closed database (``--db`` text) with 'default' loaded."""
+def _base(backend: Backend, tmp_path: Path) -> str:
     from wfplan.dataset.ingest import ingest
 
     with backend.open() as opened:
         ingest(opened, [org_csv(tmp_path / "orgs.csv"), sip_csv(tmp_path / "base.csv", 20)],
                "default")
     return backend.db
+
+
+@pytest.fixture
+def any_base_db(backend: Backend, tmp_path: Path) -> str:
+    """``base_db`` on each backend: a closed database (``--db`` text) with 'default' loaded."""
+    return _base(backend, tmp_path)
+
+
+@pytest.fixture
+def pg_backend(tmp_path: Path) -> Iterator[Backend]:
+    """A fresh PostgreSQL schema only (for what only PostgreSQL does), dropped after the test."""
+    yield from make_backend("postgres", tmp_path)
+
+
+@pytest.fixture
+def pg_base_db(pg_backend: Backend, tmp_path: Path) -> str:
+    """``base_db`` on PostgreSQL."""
+    return _base(pg_backend, tmp_path)
 
 
 # -- built once per session ------------------------------------------------------------------

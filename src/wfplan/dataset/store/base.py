@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +31,9 @@ import pyarrow as pa
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.store import ddl
 from wfplan.errors import InputError, RefusedError, SchemaVersionError
+
+#: Query parameters: positional for ``?`` placeholders, or a mapping for DuckDB's ``$name``.
+Params = Sequence[Any] | Mapping[str, Any] | None
 
 DEFAULT_DB = "wfplan.duckdb"
 DB_ENV = "WFPLAN_DB"
@@ -105,15 +108,15 @@ class Store(ABC):
         """Close the connection."""
 
     @abstractmethod
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def query(self, sql: str, params: Params = None) -> pd.DataFrame:
         """Run a read query and return its rows as a DataFrame."""
 
     @abstractmethod
-    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+    def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
         """Run a read query and return its rows as an Arrow table (types kept exactly)."""
 
     @abstractmethod
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+    def execute(self, sql: str, params: Params = None) -> None:
         """Run a statement that returns nothing."""
 
     @abstractmethod
@@ -141,7 +144,7 @@ class Store(ABC):
 
     # -- shared behaviour built on the primitives above -----------------------
 
-    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+    def scalar(self, sql: str, params: Params = None) -> Any:
         """Return the first column of the first row, or ``None``."""
         frame = self.query(sql, params)
         return None if frame.empty else frame.iat[0, 0]

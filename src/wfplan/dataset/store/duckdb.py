@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset.busy import busy_error
-from wfplan.dataset.store.base import DB_ENV, Store
+from wfplan.dataset.store.base import DB_ENV, Params, Store
 from wfplan.dataset.store.ddl import quote
 from wfplan.errors import InputError
 
@@ -63,15 +63,15 @@ class DuckDBStore(Store):
         """Return the database file, for messages."""
         return str(self.path)
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def query(self, sql: str, params: Params = None) -> pd.DataFrame:
         """Run a read query and return its rows as a DataFrame."""
         return self.con.execute(sql, params).df() if params else self.con.execute(sql).df()
 
-    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+    def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
         """Run a read query and return its rows as an Arrow table (types kept exactly)."""
         return self.con.sql(sql, params=params).to_arrow_table()
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+    def execute(self, sql: str, params: Params = None) -> None:
         """Run a statement that returns nothing."""
         if params:
             self.con.execute(sql, params)

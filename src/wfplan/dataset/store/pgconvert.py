@@ -1,6 +1,7 @@
 """What the PostgreSQL store converts: ``?`` placeholders, result rows, Arrow rows for COPY.
 
-wfplan's SQL uses ``?`` placeholders (DuckDB's); psycopg takes ``%s``.
+wfplan's SQL uses ``?`` placeholders (DuckDB's), or DuckDB's named ``$name``
+with a mapping of parameters; psycopg takes ``%s`` and ``%(name)s``.
 :func:`placeholders` rewrites them outside string literals, quoted identifiers
 and comments, and doubles every other ``%``. Results come back as Arrow tables
 typed from the columns' PostgreSQL types (:func:`rows_to_arrow`), so that they
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 #: A string literal, quoted identifier or comment (kept as they are), a ``?`` or a ``%``.
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?|%", re.DOTALL)
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?|%"
+                    r"|\$[A-Za-z_][A-Za-z0-9_]*", re.DOTALL)
 
 #: PostgreSQL type OID → the Arrow type DuckDB would give the same column.
 ARROW_OF_OID: dict[int, pa.DataType] = {
@@ -49,26 +51,40 @@ ARROW_OF_COLUMN: dict[str, pa.DataType] = {
 COPY_BATCH_ROWS = 65_536
 
 
-def _escape(match: re.Match[str]) -> str:
+def _positional(match: re.Match[str]) -> str:
     token = match.group(0)
     if token == "?":
         return "%s"
     return token.replace("%", "%%")
 
 
+def _named(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token.startswith("$"):
+        return f"%({token[1:]})s"
+    return token.replace("%", "%%")
+
+
 @lru_cache(maxsize=2048)
-def placeholders(sql: str) -> str:
-    """Return ``sql`` with ``?`` placeholders as psycopg's ``%s`` and other ``%`` doubled.
+def placeholders(sql: str, named: bool = False) -> str:
+    """Return ``sql`` with its placeholders as psycopg's, and every other ``%`` doubled.
 
-    A ``?`` inside a string literal (``'?'``), a quoted identifier or a comment
-    is left as it is.
+    ``?`` becomes ``%s``; with ``named``, ``$name`` becomes ``%(name)s`` instead. A
+    placeholder inside a string literal (``'?'``), a quoted identifier or a
+    comment is left as it is.
     """
-    return _TOKEN.sub(_escape, sql)
+    return _TOKEN.sub(_named if named else _positional, sql)
 
 
-def params_for(params: Sequence[Any]) -> list[Any]:
+def _value(value: Any) -> Any:
+    return None if value is pd.NaT else value
+
+
+def params_for(params: Sequence[Any] | Mapping[str, Any]) -> list[Any] | dict[str, Any]:
     """Return query parameters psycopg can send: pandas' missing time (NaT) as NULL."""
-    return [None if value is pd.NaT else value for value in params]
+    if isinstance(params, Mapping):
+        return {name: _value(value) for name, value in params.items()}
+    return [_value(value) for value in params]
 
 
 def rows_to_arrow(names: Sequence[str], oids: Sequence[int],

@@ -20,7 +20,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,7 +34,7 @@ from psycopg_pool import ConnectionPool
 
 from wfplan.dataset.busy import BUSY_WAIT, BusyWait, DatabaseBusyError, command_of, retry_while_busy
 from wfplan.dataset.store import pgconvert, pgurl
-from wfplan.dataset.store.base import Store
+from wfplan.dataset.store.base import Params, Store
 from wfplan.dataset.store.ddl import quote
 from wfplan.errors import InputError, StoreBusyError
 
@@ -163,11 +163,11 @@ class PostgresStore(Store):
 
     # -- primitives ----------------------------------------------------------
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def query(self, sql: str, params: Params = None) -> pd.DataFrame:
         """Run a read query and return its rows as a DataFrame (typed as DuckDB types them)."""
         return self._duck.from_arrow(self.query_arrow(sql, params)).df()
 
-    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+    def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
         """Run a read query and return its rows as an Arrow table, typed from the columns."""
         with self._connection() as conn, conn.cursor() as cur:
             self._run(cur, sql, params)
@@ -177,15 +177,16 @@ class PostgresStore(Store):
             oids = [c.type_code for c in cur.description]
             return pgconvert.rows_to_arrow(names, oids, cur.fetchall())
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+    def execute(self, sql: str, params: Params = None) -> None:
         """Run a statement that returns nothing."""
         with self._connection() as conn, conn.cursor() as cur:
             self._run(cur, sql, params)
 
     @staticmethod
-    def _run(cur: psycopg.Cursor[Any], sql: str, params: Sequence[Any] | None) -> None:
+    def _run(cur: psycopg.Cursor[Any], sql: str, params: Params) -> None:
         if params:
-            cur.execute(pgconvert.placeholders(sql), pgconvert.params_for(params))
+            named = isinstance(params, Mapping)
+            cur.execute(pgconvert.placeholders(sql, named), pgconvert.params_for(params))
         else:
             cur.execute(sql)
 
