@@ -198,7 +198,8 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path: Path) -> None:
          "--keep", str(tmp_path)], capture_output=True, text=True, check=False, timeout=600)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(figures) == {"rows", "seconds", "rows_per_second", "peak_rss_mb"}
+    assert set(figures) == {"engine", "rows", "seconds", "rows_per_second", "peak_rss_mb"}
+    assert figures["engine"] == "duckdb"
     assert figures["rows"] == 20000
     assert figures["seconds"] > 0
     assert figures["peak_rss_mb"] > 0
@@ -208,3 +209,24 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path: Path) -> None:
         assert store.scalar("SELECT count(*) FROM unmapped") == 0
     finally:
         store.close()
+
+
+def test_benchmark_runs_on_postgres_and_drops_its_schema(tmp_path: Path) -> None:
+    import backends
+
+    backends.require_postgres()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_ingest.py"), "--rows", "20000",
+         "--keep", str(tmp_path), "--db", backends.SERVER], capture_output=True, text=True,
+        check=False, timeout=600)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["engine"] == "postgres"
+    assert figures["rows"] == 20000
+    assert figures["rows_per_second"] > 0
+    import psycopg
+
+    with psycopg.connect(backends.SERVER) as conn:
+        left = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE "
+                            "'wfplan_bench_%'").fetchone()
+    assert left == (0,)

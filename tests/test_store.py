@@ -354,3 +354,35 @@ def test_the_postgres_schema_can_be_named_by_search_path(tmp_path: Path) -> None
             assert same.vintage_exists("by-options")
     finally:
         next(made, None)
+
+
+def test_rows_inserted_in_a_transaction_are_seen_by_its_next_query(any_store: Store) -> None:
+    with any_store.transaction():
+        for start in (1, 4):
+            any_store.insert("areas", _row_batch(3).set_column(
+                5, "source_row", pa.array(range(start, start + 3), pa.int64())))
+        inside = any_store.scalar("SELECT count(*) FROM areas WHERE ingest_id = 99")
+        any_store.insert("organisations", pa.table({
+            "org_code": ["RAA"], "name": ["Trust A"], "sector": ["nhs_trust"],
+            "vintage": ["v"], "ingest_id": pa.array([99], pa.int64()),
+            "source_row": pa.array([1], pa.int64())}))
+        both = any_store.query("SELECT (SELECT count(*) FROM areas) AS areas, "
+                               "(SELECT count(*) FROM organisations) AS orgs")
+    assert inside == 6
+    assert both.to_dict("records") == [{"areas": 6, "orgs": 1}]
+
+
+def test_a_postgres_copy_refused_by_the_server_rolls_the_transaction_back(
+        pg_backend: Backend) -> None:
+    import psycopg
+
+    with pg_backend.open() as store:
+        store.ensure_writable_vintage("v")
+        before = store.table_counts()
+        with pytest.raises(psycopg.Error, match="0x00"), store.transaction():
+            store.insert("areas", _row_batch(3))
+            store.insert("areas", _row_batch(2, name=["fine", "a NUL \x00 byte"]))
+            store.scalar("SELECT count(*) FROM areas")
+        assert store.table_counts() == before
+        store.insert("areas", _row_batch(1))  # the store still works
+        assert store.scalar("SELECT count(*) FROM areas WHERE ingest_id = 99") == 1
