@@ -120,20 +120,20 @@ def ingest(
 
     def work() -> None:
         key = pseudonym.resolve(pseudonym_key)
-        with open_store(db) as store:
-            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        with open_store(db) as store, Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn(
                     "{task.completed:,.0f} rows"), TimeElapsedColumn(), console=err,
-                    transient=True) as bar:
-                tasks: dict[Path, Any] = {}
+                transient=True) as bar:
+            tasks: dict[Path, Any] = {}
 
-                def progress(path: Path, rows: int) -> None:
-                    if path not in tasks:
-                        tasks[path] = bar.add_task(path.name, total=None)
-                    bar.update(tasks[path], completed=rows)
+            def progress(path: Path, rows: int) -> None:
+                if path not in tasks:
+                    tasks[path] = bar.add_task(path.name, total=None)
+                bar.update(tasks[path], completed=rows)
 
-                report = run_ingest(store, files, vintage, encoding=encoding, progress=progress,
-                                    ignore_extra_columns=ignore_extra_columns,
-                                    pseudonym_key=key)
+            report = run_ingest(store, files, vintage, encoding=encoding, progress=progress,
+                                ignore_extra_columns=ignore_extra_columns,
+                                pseudonym_key=key)
         for item in report.files:
             rows = ", ".join(f"{n:,} {t}" for t, n in item.rows.items())
             detail = (f"{item.format}: {rows}" if item.status == "loaded"
@@ -366,10 +366,10 @@ def _demo_assessment(db: str | None) -> None:
         if bundle.exists():
             out.print(f"assessment bundle {bundle} already exists; verifying it")
         else:
-            with open_store(db, read_only=True) as store:
-                with as_file(files("wfplan").joinpath("data")) as folder:
-                    assess(store, folder / "demo_assessment.toml", bundle,
-                           step=lambda text: bar.update(task, description=text))
+            with open_store(db, read_only=True) as store, as_file(
+                    files("wfplan").joinpath("data")) as folder:
+                assess(store, folder / "demo_assessment.toml", bundle,
+                       step=lambda text: bar.update(task, description=text))
         results = pq.read_table(bundle / RESULTS_FILE).to_pandas()
         bar.update(task, description="verifying the bundle (a full re-run)")
         verdict = verify(bundle, step=lambda text: bar.update(task, description=text))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,8 +32,9 @@ from wfplan.dataset import codelists, schema
 from wfplan.dataset.store import ddl
 from wfplan.errors import InputError, RefusedError, SchemaVersionError
 
-#: Query parameters: positional for ``?`` placeholders, or a mapping for DuckDB's ``$name``.
-Params = Sequence[Any] | Mapping[str, Any] | None
+#: Query parameters, positional for ``?`` placeholders. (Both stores also take a mapping
+#: for DuckDB's ``$name`` placeholders, which code not yet moved to ``?`` passes.)
+Params = Sequence[Any] | None
 
 DEFAULT_DB = "wfplan.duckdb"
 DB_ENV = "WFPLAN_DB"
@@ -265,7 +266,7 @@ class Store(ABC):
 
     def duplicate_keys(self, table: str, key_columns: Sequence[str], vintage: str,
                        limit: int) -> pd.DataFrame:
-        """Return the keys that more than one row of the vintage shares, wherever the rows came from.
+        """Return the keys that more than one row of the vintage shares, wherever rows came from.
 
         Returns
         -------
@@ -363,10 +364,10 @@ class Store(ABC):
         self.execute("INSERT INTO schema_meta VALUES ('schema_version', ?)",
                      [str(schema.SCHEMA_VERSION)])
 
-    def lock_schema(self) -> None:
+    def lock_schema(self) -> None:  # noqa: B027 - a hook: only a shared server needs the lock
         """Keep other processes from creating or migrating the schema until the transaction ends."""
 
-    def _compact(self) -> None:
+    def _compact(self) -> None:  # noqa: B027 - a hook: only a file store needs it
         """Rewrite the storage after a migration that deleted secrets (a file store's job)."""
 
 

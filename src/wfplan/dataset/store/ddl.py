@@ -46,7 +46,7 @@ def create_table(table: schema.StoreTable, dialect: str) -> str:
 
 
 def create_sequence(name: str, start: int) -> str:
-    """Return the ``CREATE SEQUENCE`` statement of a sequence starting at ``start`` (both engines)."""
+    """Return the ``CREATE SEQUENCE`` statement of a sequence starting at ``start``."""
     return f"CREATE SEQUENCE IF NOT EXISTS {name} START {int(start)}"
 
 

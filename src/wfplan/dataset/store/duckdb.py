@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -120,7 +119,7 @@ class DuckDBStore(Store):
 
     def duplicate_keys(self, table: str, key_columns: Sequence[str], vintage: str,
                        limit: int) -> pd.DataFrame:
-        """Return the keys that more than one row of the vintage shares (see :meth:`Store.duplicate_keys`).
+        """Return the keys that several rows of the vintage share (:meth:`Store.duplicate_keys`).
 
         A hash of the key finds candidate keys in one cheap pass; the exact keys are
         compared only on the candidates' rows (two keys may share a hash).

@@ -52,17 +52,13 @@ COPY_BATCH_ROWS = 65_536
 
 
 def _positional(match: re.Match[str]) -> str:
-    token = match.group(0)
-    if token == "?":
-        return "%s"
-    return token.replace("%", "%%")
+    found = match.group(0)
+    return "%s" if found == "?" else found.replace("%", "%%")
 
 
 def _named(match: re.Match[str]) -> str:
-    token = match.group(0)
-    if token.startswith("$"):
-        return f"%({token[1:]})s"
-    return token.replace("%", "%%")
+    found = match.group(0)
+    return f"%({found[1:]})s" if found.startswith("$") else found.replace("%", "%%")
 
 
 @lru_cache(maxsize=2048)

@@ -35,9 +35,9 @@ from psycopg_pool import ConnectionPool
 
 from wfplan.dataset.busy import BUSY_WAIT, BusyWait, DatabaseBusyError, command_of, retry_while_busy
 from wfplan.dataset.store import pgconvert, pgurl
-from wfplan.dataset.store.pgcopy import CopyStream
 from wfplan.dataset.store.base import Params, Store
 from wfplan.dataset.store.ddl import quote
+from wfplan.dataset.store.pgcopy import CopyStream
 from wfplan.errors import InputError, StoreBusyError
 
 #: Connections a store's pool keeps at most.
@@ -248,7 +248,7 @@ class PostgresStore(Store):
 
     def duplicate_keys(self, table: str, key_columns: Sequence[str], vintage: str,
                        limit: int) -> pd.DataFrame:
-        """Return the keys that more than one row of the vintage shares (see :meth:`Store.duplicate_keys`).
+        """Return the keys that several rows of the vintage share (:meth:`Store.duplicate_keys`).
 
         A hash of each key (``hash_record_extended``) finds candidate keys in one
         pass, about twice as fast as grouping by the key columns; the exact keys
