@@ -81,7 +81,7 @@ class _Ingest:
 
     def load(self, probe: readers.FileProbe, match: Match, sha: str,
              ingest_id: int) -> FileReport:
-        """Read, validate and insert one file as ``ingest_id``; finish and record it if it is valid."""
+        """Read, validate and insert one file as ``ingest_id``; finish and record it if valid."""
         report = FileReport(probe.path, "loaded", format=f"{match.importer.name}")
         first_error = len(self.errors)
         self.places[ingest_id] = lambda rows: readers.row_places(
