@@ -1,4 +1,8 @@
-"""Shared helpers for the tests: real files and real DuckDB databases in tmp_path.
+"""Shared helpers for the tests: real files and real databases in tmp_path.
+
+Most tests use DuckDB files. Tests taking ``backend`` (``any_store``,
+``any_base_db``) run on both engines: a DuckDB file and a fresh PostgreSQL schema
+(tests/backends.py); ``pg_backend`` is PostgreSQL alone.
 
 The helpers reach tests through the ``kit`` fixture rather than imports, because a
 ``conftest`` module is not reliably importable by name when several test folders

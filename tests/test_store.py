@@ -20,12 +20,10 @@ import pytest
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.store import (
     DuckDBStore,
-    PostgresStore,
     Store,
     default_db,
     default_db_path,
     is_postgres_url,
-    open_store,
 )
 from wfplan.errors import InputError, RefusedError, SchemaVersionError
 
@@ -334,33 +332,6 @@ def test_both_engines_return_the_same_frames_and_arrow_types(kit: Kit, tmp_path:
     assert vint_d.to_dict() == vint_p.to_dict()
 
 
-def test_a_postgres_server_that_cannot_be_reached_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match=r"cannot connect to postgresql://wfplan@127\.0\.0\.1:1/x"):
-        open_store("postgresql://wfplan:secret@127.0.0.1:1/x?connect_timeout=2")
-
-
-def test_a_postgres_schema_name_must_be_an_identifier() -> None:
-    with pytest.raises(InputError, match="is not a schema name"):
-        PostgresStore("postgresql://postgres@127.0.0.1:5432/test?schema=a;drop")
-
-
-def test_the_postgres_schema_can_be_named_by_search_path(tmp_path: Path) -> None:
-    from backends import SERVER, make_backend
-
-    made = make_backend("postgres", tmp_path)
-    backend = next(made)
-    try:
-        url = f"{SERVER}?options=-csearch_path%3D{backend.schema}"
-        with open_store(url) as store:
-            assert isinstance(store, PostgresStore)
-            assert store.schema == backend.schema
-            store.ensure_writable_vintage("by-options")
-        with backend.open(read_only=True) as same:
-            assert same.vintage_exists("by-options")
-    finally:
-        next(made, None)
-
-
 def test_rows_inserted_in_a_transaction_are_seen_by_its_next_query(any_store: Store) -> None:
     with any_store.transaction():
         for start in (1, 4):
@@ -375,24 +346,3 @@ def test_rows_inserted_in_a_transaction_are_seen_by_its_next_query(any_store: St
                                "(SELECT count(*) FROM organisations) AS orgs")
     assert inside == 6
     assert both.to_dict("records") == [{"areas": 6, "orgs": 1}]
-
-
-def test_a_postgres_copy_refused_by_the_server_rolls_the_transaction_back(
-        pg_backend: Backend) -> None:
-    import psycopg
-
-    with pg_backend.open() as store:
-        store.ensure_writable_vintage("v")
-        before = store.table_counts()
-
-        def insert_then_read() -> None:
-            with store.transaction():
-                store.insert("areas", _row_batch(3))
-                store.insert("areas", _row_batch(2, name=["fine", "a NUL \x00 byte"]))
-                store.scalar("SELECT count(*) FROM areas")
-
-        with pytest.raises(psycopg.Error, match="0x00"):
-            insert_then_read()
-        assert store.table_counts() == before
-        store.insert("areas", _row_batch(1))  # the store still works
-        assert store.scalar("SELECT count(*) FROM areas WHERE ingest_id = 99") == 1
