@@ -8,8 +8,10 @@ lock, a PostgreSQL URL) say so in their names.
 from __future__ import annotations
 
 import gc
+import math
 import subprocess
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -346,3 +348,27 @@ def test_rows_inserted_in_a_transaction_are_seen_by_its_next_query(any_store: St
                                "(SELECT count(*) FROM organisations) AS orgs")
     assert inside == 6
     assert both.to_dict("records") == [{"areas": 6, "orgs": 1}]
+
+
+def test_numbers_times_and_missing_values_come_back_exactly(any_store: Store) -> None:
+    values = [1.5, float("nan"), float("inf"), float("-inf"), None, 1e-300, 0.1 + 0.2]
+    rows = len(values)
+    any_store.insert("source_flags", pa.table({
+        "vintage": ["v"] * rows, "ingest_id": pa.array(range(rows), pa.int64()),
+        "source": ["s"] * rows, "period": pa.array([None, *[date(2024, 3, 31)] * (rows - 1)]),
+        "flag": ["f"] * rows, "value": pa.array(values, pa.float64()),
+        "detail": ["", "t", "line\nbreak", '"quoted"', "a,b", " ", "NULL"]}))
+    back = any_store.query_arrow("SELECT period, value, detail, value > 1 AS big, "
+                                 "CAST(? AS TIMESTAMP) AS at FROM source_flags "
+                                 "ORDER BY ingest_id", [datetime(2024, 1, 2, 3, 4, 5, 6)])
+    got = back.column("value").to_pylist()
+    assert got[0] == 1.5
+    assert math.isnan(got[1])
+    assert got[2:6] == [math.inf, -math.inf, None, 1e-300]
+    assert got[6] == 0.1 + 0.2
+    assert back.column("detail").to_pylist() == ["", "t", "line\nbreak", '"quoted"', "a,b",
+                                                 " ", "NULL"]
+    assert back.column("period").to_pylist()[:2] == [None, date(2024, 3, 31)]
+    assert back.column("big").to_pylist() == [True, True, True, False, None, False, False]
+    assert set(back.column("at").to_pylist()) == {datetime(2024, 1, 2, 3, 4, 5, 6)}
+    assert back.schema.field("at").type == pa.timestamp("us")

@@ -47,6 +47,15 @@ ARROW_OF_COLUMN: dict[str, pa.DataType] = {
     "timestamp with time zone": pa.timestamp("us", tz="UTC"), "boolean": pa.bool_(),
 }
 
+#: PostgreSQL type OIDs whose ``COPY ... TO STDOUT (FORMAT csv)`` text Arrow's CSV reader
+#: reads exactly (with the options of :func:`csv_to_arrow`); a result with another type is
+#: fetched row by row instead.
+CSV_READABLE = frozenset({16, 20, 21, 23, 26, 700, 701, 1700, 25, 1043, 1042, 19, 705,
+                          1082, 1114})
+
+#: A statement ``COPY (...) TO STDOUT`` can run: a query that returns rows.
+_QUERY = re.compile(r"^\s*(SELECT|WITH|VALUES|TABLE)\b", re.IGNORECASE)
+
 #: Rows per CSV block sent to COPY.
 COPY_BATCH_ROWS = 65_536
 
@@ -93,6 +102,31 @@ def rows_to_arrow(names: Sequence[str], oids: Sequence[int],
         arrays.append(pa.array(values, type=wanted) if wanted is not None or values
                       else pa.array(values, type=pa.string()))
     return pa.Table.from_arrays(arrays, names=list(names))
+
+
+def copyable(sql: str, names: Sequence[str], oids: Sequence[int]) -> bool:
+    """Return whether a query's result can come through ``COPY ... TO STDOUT`` as CSV."""
+    return (bool(_QUERY.match(sql)) and len(set(names)) == len(names)
+            and all(oid in CSV_READABLE for oid in oids))
+
+
+def csv_to_arrow(data: bytes, names: Sequence[str], oids: Sequence[int]) -> pa.Table:
+    """Return the CSV of ``COPY (query) TO STDOUT (FORMAT csv)`` as a typed Arrow table.
+
+    COPY writes NULL as nothing and an empty string as ``""``; booleans as ``t``
+    and ``f``; dates and times in ISO form (the store sets ``DateStyle``).
+    """
+    types = {name: ARROW_OF_OID[oid] for name, oid in zip(names, oids, strict=True)}
+    if not data:
+        return pa.Table.from_arrays([pa.array([], type=t) for t in types.values()],
+                                    names=list(names))
+    read = pacsv.ReadOptions(column_names=list(names), block_size=1 << 24)
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                   quoted_strings_can_be_null=False, true_values=["t"],
+                                   false_values=["f"], null_values=[""])
+    return pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse,
+                          convert_options=convert)
 
 
 def cast_for(rows: pa.Table, column_types: dict[str, str]) -> pa.Table:
