@@ -86,8 +86,8 @@ class PostgresStore(Store):
         self.wait = wait or BUSY_WAIT.get()
         self._local = threading.local()
         self._snapshot: psycopg.Connection[Any] | None = None
-        self._duck = duckdb.connect(":memory:")
         self.schema = self._probe()
+        self._duck = duckdb.connect(":memory:")
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             self.target.conninfo, min_size=1, max_size=POOL_SIZE, open=False,
             kwargs=self._connect_kwargs(), configure=self._configure, name="wfplan")
