@@ -21,7 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from shared_data import real
-from wfplan.dataset import geography, metrics
+from wfplan.analysis import metrics
+from wfplan.dataset import geography
 from wfplan.dataset.importers._publication import month_of
 from wfplan.dataset.importers.hchs import sector_of
 from wfplan.dataset.ingest import IngestReport, ingest
