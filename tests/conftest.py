@@ -1,4 +1,8 @@
-"""Shared helpers for the tests: real files and real DuckDB databases in tmp_path.
+"""Shared helpers for the tests: real files and real databases in tmp_path.
+
+Most tests use DuckDB files. Tests taking ``backend`` (``any_store``,
+``any_base_db``) run on both engines: a DuckDB file and a fresh PostgreSQL schema
+(tests/backends.py); ``pg_backend`` is PostgreSQL alone.
 
 The helpers reach tests through the ``kit`` fixture rather than imports, because a
 ``conftest`` module is not reliably importable by name when several test folders
@@ -30,8 +34,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import shared_data
+from backends import BACKENDS, Backend, make_backend
 from wfplan.dataset.ingest import IngestReport
-from wfplan.dataset.store import DuckDBStore
+from wfplan.dataset.store import DuckDBStore, Store, open_store
 
 SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
 ORG_HEADER = "org_code,name,org_type,sector,icb_code,region_code"
@@ -79,7 +84,7 @@ def org_csv(path: Path, orgs: list[tuple[str, ...]] | None = None) -> Path:
     return write(path, "\n".join([ORG_HEADER, *rows]) + "\n")
 
 
-def snapshot(store: DuckDBStore) -> dict[str, Any]:
+def snapshot(store: Store) -> dict[str, Any]:
     """Return everything that must not change when an ingest fails."""
     return {
         "counts": store.table_counts(),
@@ -90,13 +95,10 @@ def snapshot(store: DuckDBStore) -> dict[str, Any]:
     }
 
 
-def db_snapshot(path: Path) -> dict[str, Any]:
-    """Open a database file read-only and return its snapshot."""
-    store = DuckDBStore(path, read_only=True)
-    try:
+def db_snapshot(db: Path | str) -> dict[str, Any]:
+    """Open a database (a file or a URL) read-only and return its snapshot."""
+    with open_store(db, read_only=True) as store:
         return snapshot(store)
-    finally:
-        store.close()
 
 
 def plain(text: str) -> str:
@@ -135,7 +137,7 @@ class Kit:
 
         return CliRunner().invoke(app, [str(a) for a in args])
 
-    def refused(self, db: Path, *files: Path, extra: tuple[str, ...] = (),
+    def refused(self, db: Path | str, *files: Path, extra: tuple[str, ...] = (),
                 code: int = 2) -> str:
         """Run an ingest that must fail: check the exit code and the unchanged database.
 
@@ -148,20 +150,17 @@ class Kit:
         assert db_snapshot(db) == before
         return plain(result.stderr)
 
-    def loaded(self, db: Path, *files: Path, extra: tuple[str, ...] = ()) -> Result:
+    def loaded(self, db: Path | str, *files: Path, extra: tuple[str, ...] = ()) -> Result:
         """Run an ingest that must succeed."""
         result = self.cli("ingest", *files, "--db", db, *extra)
         assert result.exit_code == 0, result.output
         return result
 
     @staticmethod
-    def read_back(db: Path, sql: str) -> pd.DataFrame:
-        """Run a query on a closed database file, read-only."""
-        store = DuckDBStore(db, read_only=True)
-        try:
+    def read_back(db: Path | str, sql: str) -> pd.DataFrame:
+        """Run a query on a closed database (a file or a URL), read-only."""
+        with open_store(db, read_only=True) as store:
             return store.query(sql)
-        finally:
-            store.close()
 
 
 @pytest.fixture
@@ -209,6 +208,50 @@ def base_db(tmp_path: Path) -> Path:
     finally:
         opened.close()
     return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Each backend in turn: a DuckDB file in tmp_path, or a fresh PostgreSQL schema.
+
+    A test using it runs twice; on PostgreSQL the schema is dropped after the test,
+    and an unreachable server fails the test in CI (``$CI``) or skips it elsewhere.
+    """
+    yield from make_backend(request.param, tmp_path)
+
+
+@pytest.fixture
+def any_store(backend: Backend) -> Iterator[Store]:
+    """A fresh store on each backend, closed after the test."""
+    with backend.open() as opened:
+        yield opened
+
+
+def _base(backend: Backend, tmp_path: Path) -> str:
+    from wfplan.dataset.ingest import ingest
+
+    with backend.open() as opened:
+        ingest(opened, [org_csv(tmp_path / "orgs.csv"), sip_csv(tmp_path / "base.csv", 20)],
+               "default")
+    return backend.db
+
+
+@pytest.fixture
+def any_base_db(backend: Backend, tmp_path: Path) -> str:
+    """``base_db`` on each backend: a closed database (``--db`` text) with 'default' loaded."""
+    return _base(backend, tmp_path)
+
+
+@pytest.fixture
+def pg_backend(tmp_path: Path) -> Iterator[Backend]:
+    """A fresh PostgreSQL schema only (for what only PostgreSQL does), dropped after the test."""
+    yield from make_backend("postgres", tmp_path)
+
+
+@pytest.fixture
+def pg_base_db(pg_backend: Backend, tmp_path: Path) -> str:
+    """``base_db`` on PostgreSQL."""
+    return _base(pg_backend, tmp_path)
 
 
 # -- built once per session ------------------------------------------------------------------

@@ -23,7 +23,8 @@ Each folder of ``tests/corpus/`` is one kind of bad input. Its ``case.toml`` say
     Pieces of text the error output must hold (white space collapsed), e.g. the
     file, the row, the column and the rule.
 
-Every case runs ``wfplan ingest`` through the CLI in this process, and checks: the
+Every case runs ``wfplan ingest`` through the CLI in this process, on a DuckDB file
+and on a PostgreSQL schema (``backend``), and checks: the
 exit code; the messages; no traceback, no "Exception ignored" and no "bug in
 wfplan" anywhere in the output; and every table of the database byte for byte
 as it was before (a content digest, not only row counts).
@@ -35,13 +36,16 @@ import hashlib
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
 
 from wfplan.cli import app
-from wfplan.dataset.store import DuckDBStore
+from wfplan.dataset.store import open_store
+
+if TYPE_CHECKING:
+    from backends import Backend
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(p for p in CORPUS.iterdir() if (p / "case.toml").is_file())
@@ -64,32 +68,37 @@ def _case(folder: Path) -> dict[str, Any]:
     return case
 
 
-def content_digest(db: Path) -> str:
-    """Return a SHA-256 over every row of every table of a database file (read-only)."""
+def content_digest(db: str) -> str:
+    """Return a SHA-256 over every row of every table of a database (read-only).
+
+    Rows are sorted in Python (every column, NULL first), the same on both engines.
+    """
     digest = hashlib.sha256()
-    with DuckDBStore(db, read_only=True) as store:
+    with open_store(db, read_only=True) as store:
         tables = store.query("SELECT table_name FROM information_schema.tables "
+                             "WHERE table_schema = current_schema() "
                              "ORDER BY table_name")["table_name"]
         for table in tables:
-            rows = store.query_arrow(f'SELECT * FROM "{table}" ORDER BY ALL')
+            rows = store.query_arrow(f'SELECT * FROM "{table}"').to_pylist()
+            rows.sort(key=lambda row: [(value is not None, str(value)) for value in row.values()])
             digest.update(table.encode())
-            digest.update(str(rows.to_pylist()).encode())
+            digest.update(str(rows).encode())
     return digest.hexdigest()
 
 
-def _database(tmp_path: Path, setup: str) -> Path:
-    db = tmp_path / "corpus.duckdb"
+def _database(backend: Backend, tmp_path: Path, setup: str) -> str:
+    db = backend.db
     if setup in ("organisations", "frozen"):
         orgs = tmp_path / "organisations.csv"
         orgs.write_text(ORGANISATIONS, encoding="utf-8")
-        result = CliRunner().invoke(app, ["ingest", str(orgs), "--db", str(db),
+        result = CliRunner().invoke(app, ["ingest", str(orgs), "--db", db,
                                           "--vintage", "corpus"])
         assert result.exit_code == 0, result.output
     if setup == "frozen":
-        result = CliRunner().invoke(app, ["vintages", "freeze", "corpus", "--db", str(db)])
+        result = CliRunner().invoke(app, ["vintages", "freeze", "corpus", "--db", db])
         assert result.exit_code == 0, result.output
     if setup == "none":
-        DuckDBStore(db).close()
+        backend.open().close()
     elif setup not in ("organisations", "frozen"):
         raise AssertionError(f"unknown setup {setup!r}")
     return db
@@ -118,13 +127,14 @@ def test_the_corpus_holds_every_kind_named() -> None:
 
 
 @pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
-def test_bad_input_is_refused_cleanly_and_changes_nothing(folder: Path, tmp_path: Path) -> None:
+def test_bad_input_is_refused_cleanly_and_changes_nothing(folder: Path, tmp_path: Path,
+                                                         backend: Backend) -> None:
     case = _case(folder)
-    db = _database(tmp_path, case["setup"])
+    db = _database(backend, tmp_path, case["setup"])
     before = content_digest(db)
     files = [str(folder / name) for name in case["files"]]
     args = _args(case, folder, tmp_path)
-    result = CliRunner().invoke(app, ["ingest", *files, "--db", str(db), *args])
+    result = CliRunner().invoke(app, ["ingest", *files, "--db", db, *args])
     output = result.stdout + result.stderr
     for forbidden in FORBIDDEN:
         assert forbidden not in output, output

@@ -72,7 +72,7 @@ def _takes_db(command: Any) -> bool:
 def test_readme_names_exactly_the_commands_that_take_db() -> None:
     group: Any = typer.main.get_command(app)
     commands = {name: _takes_db(command) for name, command in group.commands.items()}
-    sentence = re.search(r"The commands that use the database \(([^)]*)\) take `--db PATH`",
+    sentence = re.search(r"The commands that use the database \(([^)]*)\) take `--db DB`",
                          README)
     assert sentence, "README does not say which commands take --db"
     named = re.findall(r"`(\w+)`", sentence.group(1))

@@ -1,4 +1,7 @@
-"""Ingest of good files: stored values, the ingest log, re-ingest, frozen vintages, schemas."""
+"""Ingest of good files: stored values, the ingest log, re-ingest, frozen vintages, schemas.
+
+Tests taking ``any_store`` or ``any_base_db`` run on DuckDB and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import pytest
 
 from wfplan.dataset.ingest import IngestError, ingest
 from wfplan.dataset.provenance import sha256_file
-from wfplan.dataset.store import DuckDBStore
+from wfplan.dataset.store import DuckDBStore, Store
 from wfplan.errors import InputError, RefusedError
 
 if TYPE_CHECKING:
@@ -57,17 +60,17 @@ def test_rows_are_stored_typed_with_lineage(kit: Kit, store: DuckDBStore) -> Non
     assert column_types["fte"] == "DOUBLE"
 
 
-def test_ingest_log_records_each_file(kit: Kit, store: DuckDBStore) -> None:
+def test_ingest_log_records_each_file(kit: Kit, any_store: Store) -> None:
     orgs = kit.org_csv(kit.tmp_path / "orgs.csv")
     sip = kit.sip_csv(kit.tmp_path / "sip.csv", 6)
-    ingest(store, [sip, orgs], "v")
-    log = store.query("SELECT * FROM ingests WHERE format <> 'codelists' ORDER BY ingest_id")
+    ingest(any_store, [sip, orgs], "v")
+    log = any_store.query("SELECT * FROM ingests WHERE format <> 'codelists' ORDER BY ingest_id")
     assert log["source_file"].tolist() == ["orgs.csv", "sip.csv"], "reference data first"
     assert log["sha256"].tolist() == [sha256_file(orgs), sha256_file(sip)]
     assert log["rows"].tolist() == [len(kit.ORGANISATIONS), 6]
     assert log["tables"].tolist() == ["organisations", "staff_in_post"]
     assert log["format"].tolist() == ["tidy", "tidy"]
-    ids = store.query("SELECT DISTINCT ingest_id FROM staff_in_post")["ingest_id"].tolist()
+    ids = any_store.query("SELECT DISTINCT ingest_id FROM staff_in_post")["ingest_id"].tolist()
     assert ids == [int(log["ingest_id"].iat[1])]
 
 
@@ -88,43 +91,43 @@ def test_area_codes_are_known_organisations(kit: Kit, store: DuckDBStore) -> Non
     assert codes.tolist() == ["E92000001", "Y56"]
 
 
-def test_same_file_twice_is_already_loaded(kit: Kit, store: DuckDBStore) -> None:
+def test_same_file_twice_is_already_loaded(kit: Kit, any_store: Store) -> None:
     sip = kit.sip_csv(kit.tmp_path / "sip.csv", 5)
-    ingest(store, [sip], "v")
-    before = kit.snapshot(store)
+    ingest(any_store, [sip], "v")
+    before = kit.snapshot(any_store)
     copy = kit.write(kit.tmp_path / "renamed.csv", sip.read_text(encoding="utf-8"))
-    report = ingest(store, [sip, copy], "v")
+    report = ingest(any_store, [sip, copy], "v")
     assert [f.status for f in report.files] == ["already loaded", "already loaded"]
-    assert kit.snapshot(store) == before
+    assert kit.snapshot(any_store) == before
     # Another vintage takes the same file.
-    assert ingest(store, [sip], "w").files[0].status == "loaded"
+    assert ingest(any_store, [sip], "w").files[0].status == "loaded"
 
 
-def test_cli_reports_already_loaded_and_adds_no_rows(kit: Kit, base_db: Path) -> None:
-    before = kit.db_snapshot(base_db)
-    result = kit.loaded(base_db, kit.tmp_path / "base.csv")
+def test_cli_reports_already_loaded_and_adds_no_rows(kit: Kit, any_base_db: str) -> None:
+    before = kit.db_snapshot(any_base_db)
+    result = kit.loaded(any_base_db, kit.tmp_path / "base.csv")
     assert "base.csv: already loaded" in result.stdout
     assert "0 file(s) loaded" in result.stdout
-    assert kit.db_snapshot(base_db) == before
+    assert kit.db_snapshot(any_base_db) == before
 
 
-def test_frozen_vintage_refuses_the_ingest(kit: Kit, base_db: Path) -> None:
-    freeze = kit.cli("vintages", "freeze", "default", "--db", base_db)
+def test_frozen_vintage_refuses_the_ingest(kit: Kit, any_base_db: str) -> None:
+    freeze = kit.cli("vintages", "freeze", "default", "--db", any_base_db)
     assert freeze.exit_code == 0, freeze.output
     assert "vintage 'default' is frozen" in freeze.stdout
-    message = kit.refused(base_db, kit.sip_csv(kit.tmp_path / "late.csv", 2, org="RBB"),
+    message = kit.refused(any_base_db, kit.sip_csv(kit.tmp_path / "late.csv", 2, org="RBB"),
                           code=4)
     assert "vintage 'default' is frozen" in message
     assert "ingest into a new vintage instead" in message
-    kit.loaded(base_db, kit.tmp_path / "late.csv", extra=("--vintage", "default-2"))
+    kit.loaded(any_base_db, kit.tmp_path / "late.csv", extra=("--vintage", "default-2"))
 
 
-def test_frozen_vintage_refuses_even_an_already_loaded_file(kit: Kit, store: DuckDBStore) -> None:
+def test_frozen_vintage_refuses_even_an_already_loaded_file(kit: Kit, any_store: Store) -> None:
     sip = kit.sip_csv(kit.tmp_path / "sip.csv", 2)
-    ingest(store, [sip], "v")
-    store.freeze_vintage("v")
+    ingest(any_store, [sip], "v")
+    any_store.freeze_vintage("v")
     with pytest.raises(RefusedError):
-        ingest(store, [sip], "v")
+        ingest(any_store, [sip], "v")
 
 
 def test_newer_database_is_refused_by_every_command(kit: Kit, base_db: Path) -> None:
@@ -159,19 +162,19 @@ def test_no_files_is_an_input_error(store: DuckDBStore) -> None:
         ingest(store, [], "v")
 
 
-def test_a_failed_ingest_creates_no_vintage(kit: Kit, store: DuckDBStore) -> None:
+def test_a_failed_ingest_creates_no_vintage(kit: Kit, any_store: Store) -> None:
     lines = kit.sip_lines(2)
     lines[0] = lines[0].rsplit(",", 1)[0] + ",-1"
     with pytest.raises(IngestError):
-        ingest(store, [kit.sip_file("bad.csv", lines)], "new")
-    assert not store.vintage_exists("new")
-    assert set(store.table_counts().values()) == {0}
+        ingest(any_store, [kit.sip_file("bad.csv", lines)], "new")
+    assert not any_store.vintage_exists("new")
+    assert set(any_store.table_counts().values()) == {0}
 
 
-def test_ingest_error_lists_issues_and_counts(kit: Kit, store: DuckDBStore) -> None:
+def test_ingest_error_lists_issues_and_counts(kit: Kit, any_store: Store) -> None:
     lines = [line.rsplit(",", 1)[0] + ",-1" for line in kit.sip_lines(60)]
     with pytest.raises(IngestError) as raised:
-        ingest(store, [kit.sip_file("bad.csv", lines)], "v")
+        ingest(any_store, [kit.sip_file("bad.csv", lines)], "v")
     assert raised.value.total == 60
     assert len(raised.value.errors) == 50
     assert [e.row for e in raised.value.errors] == list(range(1, 51))
@@ -196,7 +199,8 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path: Path) -> None:
          "--keep", str(tmp_path)], capture_output=True, text=True, check=False, timeout=600)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(figures) == {"rows", "seconds", "rows_per_second", "peak_rss_mb"}
+    assert set(figures) == {"engine", "rows", "seconds", "rows_per_second", "peak_rss_mb"}
+    assert figures["engine"] == "duckdb"
     assert figures["rows"] == 20000
     assert figures["seconds"] > 0
     assert figures["peak_rss_mb"] > 0
@@ -206,3 +210,24 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path: Path) -> None:
         assert store.scalar("SELECT count(*) FROM unmapped") == 0
     finally:
         store.close()
+
+
+def test_benchmark_runs_on_postgres_and_drops_its_schema(tmp_path: Path) -> None:
+    import backends
+
+    backends.require_postgres()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_ingest.py"), "--rows", "20000",
+         "--keep", str(tmp_path), "--db", backends.SERVER], capture_output=True, text=True,
+        check=False, timeout=600)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["engine"] == "postgres"
+    assert figures["rows"] == 20000
+    assert figures["rows_per_second"] > 0
+    import psycopg
+
+    with psycopg.connect(backends.SERVER) as conn:
+        left = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE "
+                            "'wfplan_bench_%'").fetchone()
+    assert left == (0,)

@@ -60,6 +60,7 @@ class DemoDataset:
     england: pd.DataFrame
     regions: pd.DataFrame
     by_default: bool
+    location: str
 
 
 def demo_dataset(store: Store, seed: int,
@@ -82,11 +83,15 @@ def demo_dataset(store: Store, seed: int,
                for sector in codelists.workforce_sectors()]
     england = pd.concat([m.current_position(store, m.Query(VINTAGE, "england")), *sectors])
     regions = m.current_position(store, m.Query(VINTAGE, "region", sector="nhs_trust"))
-    return DemoDataset(rows, england, regions, store.resolve_vintage(None).name == VINTAGE)
+    return DemoDataset(rows, england, regions, store.resolve_vintage(None).name == VINTAGE,
+                       store.location())
 
 
-def bundle_path(db: Path | None) -> Path:
-    """Return where the demo's assessment bundle is: beside the database."""
+def bundle_path(db: str | None) -> Path:
+    """Return where the demo's assessment bundle is: beside the database file.
+
+    For a PostgreSQL database, which is no file, that is the current folder.
+    """
     return default_db_path(db).resolve().parent / BUNDLE_NAME
 
 
@@ -101,17 +106,14 @@ class DemoAssessment:
     verdict: Verdict
 
 
-def demo_assessment(db: Path | None, step: Callable[[str], None]) -> DemoAssessment:
+def demo_assessment(db: str | None, step: Callable[[str], None]) -> DemoAssessment:
     """Write the demo's bundle (unless it exists) from the database, then verify it."""
     bundle = bundle_path(db)
     existed = bundle.exists()
     if not existed:
-        store = open_store(db, read_only=True)
-        try:
-            with as_file(files("wfplan").joinpath("data")) as folder:
-                assess(store, folder / CONFIG, bundle, step=step)
-        finally:
-            store.close()
+        with open_store(db, read_only=True) as store, \
+                as_file(files("wfplan").joinpath("data")) as folder:
+            assess(store, folder / CONFIG, bundle, step=step)
     results = pq.read_table(bundle / RESULTS_FILE).to_pandas()
     step("verifying the bundle (a full re-run)")
     verdict = verify(bundle, step=step)

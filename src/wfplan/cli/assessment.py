@@ -61,14 +61,10 @@ def assess_command(
     from wfplan.dataset.store import open_store
 
     def work() -> Bundle:
-        store = open_store(db, read_only=True)
-        try:
-            with _progress() as bar:
-                task = bar.add_task("starting", total=None)
-                return assess(store, config, out_dir, previous=previous, public=public,
-                              sign=sign, step=lambda text: bar.update(task, description=text))
-        finally:
-            store.close()
+        with open_store(db, read_only=True) as store, _progress() as bar:
+            task = bar.add_task("starting", total=None)
+            return assess(store, config, out_dir, previous=previous, public=public,
+                          sign=sign, step=lambda text: bar.update(task, description=text))
 
     bundle = guard(work)
     out.print(f"wrote assessment bundle {bundle.path} in {bundle.seconds:.1f} s")

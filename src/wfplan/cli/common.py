@@ -61,9 +61,10 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="Database file (default: $WFPLAN_DB, else ./wfplan.duckdb)",
-                 show_default=False),
+    str | None,
+    typer.Option("--db", help="Database: a DuckDB file, or a PostgreSQL URL "
+                 "postgresql://USER@HOST[:PORT]/DATABASE[?schema=NAME] (default: $WFPLAN_DB, "
+                 "else ./wfplan.duckdb)", show_default=False),
 ]
 VINTAGE_DEFAULT = ("(default: the only vintage in the database; if there are several, the one "
                    "loaded most recently; the choice is printed on stderr)")

@@ -124,23 +124,20 @@ def ingest(
 
     def work() -> None:
         key = pseudonym.resolve(pseudonym_key)
-        store = open_store(db)
-        try:
-            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        with open_store(db) as store, Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn(
                     "{task.completed:,.0f} rows"), TimeElapsedColumn(), console=err,
-                    transient=True) as bar:
-                tasks: dict[Path, Any] = {}
+                transient=True) as bar:
+            tasks: dict[Path, Any] = {}
 
-                def progress(path: Path, rows: int) -> None:
-                    if path not in tasks:
-                        tasks[path] = bar.add_task(path.name, total=None)
-                    bar.update(tasks[path], completed=rows)
+            def progress(path: Path, rows: int) -> None:
+                if path not in tasks:
+                    tasks[path] = bar.add_task(path.name, total=None)
+                bar.update(tasks[path], completed=rows)
 
-                report = run_ingest(store, files, vintage, encoding=encoding, progress=progress,
-                                    ignore_extra_columns=ignore_extra_columns,
-                                    pseudonym_key=key)
-        finally:
-            store.close()
+            report = run_ingest(store, files, vintage, encoding=encoding, progress=progress,
+                                ignore_extra_columns=ignore_extra_columns,
+                                pseudonym_key=key)
         for item in report.files:
             rows = ", ".join(f"{n:,} {t}" for t, n in item.rows.items())
             detail = (f"{item.format}: {rows}" if item.status == "loaded"
@@ -182,11 +179,8 @@ def vintages_list(ctx: typer.Context, db: DbOption = None, wait: WaitOption = No
     from wfplan.dataset.store import open_store
 
     def work() -> pd.DataFrame:
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             return store.vintages()
-        finally:
-            store.close()
 
     frame = _guard(work)
     if frame.empty:
@@ -212,11 +206,8 @@ def vintages_freeze(
     from wfplan.dataset.store import open_store
 
     def work() -> None:
-        store = open_store(db)
-        try:
+        with open_store(db) as store:
             store.freeze_vintage(name)
-        finally:
-            store.close()
 
     _guard(work)
     out.print(f"vintage {name!r} is frozen")
@@ -255,8 +246,7 @@ def metrics(
     from wfplan.dataset.store import open_store
 
     def work() -> tuple[str, dict[str, pd.DataFrame], str | None]:
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             chosen = read_vintage(store, vintage)
             when = census(store, chosen, period) if period else None
             query = m.Query(chosen, level.value, area, staff_group, when, sector)
@@ -266,8 +256,6 @@ def metrics(
                       "net_change": m.net_change(store, query)}
             return chosen, frames, census_behind(query, position,
                                                  m.latest_by_sector(store, chosen))
-        finally:
-            store.close()
 
     chosen, frames, behind = _guard(work)
     if behind:
@@ -342,34 +330,32 @@ def demo(
     and loads them through the same importer users use (vintage 'demo'; if the
     database already holds it, it is shown as it is). Then an assessment of the
     baseline and the Long Term Workforce Plan style scenario (NHS regions summed
-    to England, 200 draws each) is written as a bundle beside the database,
-    'wfplan-demo-assessment', with its HTML and PDF report; the England gap by
-    staff group 5, 10 and 15 years ahead is shown as P50 [P5 to P95]; and the
-    bundle is verified by re-running it from the bundle alone.
+    to England, 200 draws each) is written as a bundle beside the database
+    (in the current folder for a PostgreSQL --db), 'wfplan-demo-assessment',
+    with its HTML and PDF report; the England gap by staff group 5, 10 and 15
+    years ahead is shown as P50 [P5 to P95]; and the bundle is verified by
+    re-running it from the bundle alone.
     """
     from wfplan.assessment.demo import demo_dataset
-    from wfplan.dataset.store import default_db_path, open_store
+    from wfplan.dataset.store import open_store
 
     def work() -> Any:
-        store = open_store(db)
-        try:
-            with Progress(TextColumn("{task.description}"), BarColumn(),
-                          TimeElapsedColumn(), console=err, transient=True) as bar:
-                task = bar.add_task("building the demo dataset", total=None, visible=False)
+        with open_store(db) as store, Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                console=err, transient=True) as bar:
+            task = bar.add_task("building the demo dataset", total=None, visible=False)
 
-                def progress(path: Path, rows: int) -> None:
-                    bar.update(task, description=f"loading {path.name}", completed=rows)
+            def progress(path: Path, rows: int) -> None:
+                bar.update(task, description=f"loading {path.name}", completed=rows)
 
-                return demo_dataset(store, seed, progress,
-                                    building=lambda: bar.update(task, visible=True))
-        finally:
-            store.close()
+            return demo_dataset(store, seed, progress,
+                                building=lambda: bar.update(task, visible=True))
 
     shown = _guard(work)
     if shown.rows is None:
-        out.print(f"vintage 'demo' already exists in {default_db_path(db)}; showing it")
+        out.print(f"vintage 'demo' already exists in {shown.location}; showing it")
     else:
-        out.print(f"built vintage 'demo' in {default_db_path(db)}: {shown.rows:,} rows")
+        out.print(f"built vintage 'demo' in {shown.location}: {shown.rows:,} rows")
     metrics_table(out, shown.england, "Current position: England, all sectors and by sector "
                   "(vintage 'demo')")
     metrics_table(out, shown.regions, "NHS trusts by NHS region")
@@ -377,7 +363,7 @@ def demo(
     out.print(_next_hint(db, shown.by_default), highlight=False, soft_wrap=True)
 
 
-def _next_hint(db: Path | None, by_default: bool) -> str:
+def _next_hint(db: str | None, by_default: bool) -> str:
     """Return the demo's closing hint: commands that work as typed, from the same folder."""
     from wfplan.assessment.demo import BUNDLE_NAME
     from wfplan.dataset.store import default_db_path
@@ -390,7 +376,7 @@ def _next_hint(db: Path | None, by_default: bool) -> str:
             "or 'wfplan --help'.")
 
 
-def _demo_assessment(db: Path | None) -> None:
+def _demo_assessment(db: str | None) -> None:
     """Show the demo's assessment (:func:`wfplan.assessment.demo.demo_assessment`)."""
     from wfplan.assessment.demo import CONFIG, demo_assessment
     from wfplan.cli.projection import headline_tables
@@ -452,11 +438,8 @@ def gaps(
     from wfplan.report.headings import GAP_SECTION_TITLES
 
     def work() -> Any:
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             return gap_report(store, read_vintage(store, vintage), stale_months=stale_months)
-        finally:
-            store.close()
 
     report = _guard(work)
     if output is GapsFormat.html:

@@ -252,13 +252,10 @@ def project_command(
     def work() -> tuple[pd.DataFrame, list[Path], int]:
         if out_file is not None:
             check_output(out_file)
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             runs = run_projection(store, scenarios, vintage=vintage, draws=draws, seed=seed,
                                   level=level.value if level else None)
             table, metadata = combined(store, runs)
-        finally:
-            store.close()
         written = write_results(table, out_file, metadata) if out_file else []
         assumptions = sum(len(run.metadata["assumptions"]) for run in runs)
         return headline(table), written, assumptions
@@ -314,12 +311,9 @@ def backtest_command(
     from wfplan.runs.backtest import backtest
 
     def work() -> tuple[Any, str]:
-        store = open_store(db, read_only=True)
-        try:
+        with open_store(db, read_only=True) as store:
             chosen = read_vintage(store, vintage)
             return backtest(store, chosen, from_period, to_period, level=level.value), chosen
-        finally:
-            store.close()
 
     _print_backtest(*guard(work), output)
 

@@ -6,6 +6,9 @@ an open fails on the file's lock, DuckDB names the process that holds it
 into a message that says which command it is (from ``/proc/PID/cmdline``) and
 whether it is reading or writing; :func:`retry_while_busy` retries the open
 for a while (the CLI's ``--wait SECONDS``) instead of failing at once.
+
+The PostgreSQL store uses the same error, wait and message for a vintage that
+another process is writing to (:meth:`wfplan.dataset.store.PostgresStore.lock_vintage`).
 """
 
 from __future__ import annotations

@@ -68,11 +68,11 @@ class _Ingest:
         room = MAX_ERRORS_SHOWN - len(self.errors)
         self.errors.extend(issues[: max(room, 0)])
 
-    def load(self, probe: readers.FileProbe, match: Match, sha: str) -> FileReport:
-        """Read, validate and insert one file; finish and record it if all went well."""
+    def load(self, probe: readers.FileProbe, match: Match, sha: str,
+             ingest_id: int) -> FileReport:
+        """Read, validate and insert one file as ``ingest_id``; finish and record it if valid."""
         report = FileReport(probe.path, "loaded", format=f"{match.importer.name}")
         first_error = len(self.errors)
-        ingest_id = self.store.next_ingest_id()
         self.places[ingest_id] = lambda rows: readers.row_places(
             probe, rows, match.sheet, match.headerless)
         read = self._header_ok(probe, match, report) and self._read(probe, match, report,
@@ -236,33 +236,12 @@ class _Ingest:
                                     item.column, item.value, item.rows)
 
     def check_duplicates(self, files: dict[int, str]) -> None:
-        """Report keys that more than one row of the vintage shares, wherever the rows came from.
-
-        A hash of the key finds candidate keys in one cheap pass; the exact keys are
-        compared only on the candidates' rows (two keys may share a hash).
-        """
+        """Report keys that more than one row of the vintage shares, wherever the rows came from."""
         for table in sorted(self.touched):
             spec = schema.table(table)
             keys = ", ".join(spec.key_columns)
-            candidates = self.store.query(
-                f"SELECT hash({keys}) AS key_hash FROM {table} WHERE vintage = ? "
-                f"GROUP BY key_hash HAVING count(*) > 1",
-                [self.vintage],
-            )
-            if candidates.empty:
-                continue
-            shown = ", ".join(f"CAST({k} AS VARCHAR) AS {k}" for k in spec.key_columns)
-            dupes = self.store.query(
-                f"WITH candidates AS (SELECT {keys}, ingest_id, source_row FROM {table} "
-                f"WHERE vintage = ? AND hash({keys}) IN (SELECT unnest(?::UBIGINT[]))), "
-                f"dupes AS (SELECT {shown}, count(*) AS n, min(source_row) AS first_row, "
-                f"list(ingest_id ORDER BY ingest_id, source_row)[1:3] AS ingests, "
-                f"list(source_row ORDER BY ingest_id, source_row)[1:3] AS source_rows "
-                f"FROM candidates GROUP BY {keys} HAVING count(*) > 1) "
-                f"SELECT *, count(*) OVER () AS total FROM dupes "
-                f"ORDER BY first_row LIMIT {MAX_ERRORS_SHOWN}",
-                [self.vintage, [int(h) for h in candidates["key_hash"]]],
-            )
+            dupes = self.store.duplicate_keys(table, spec.key_columns, self.vintage,
+                                              MAX_ERRORS_SHOWN)
             if dupes.empty:
                 continue
             names = self._file_names(files, {int(i) for ids in dupes["ingests"] for i in ids})
@@ -298,7 +277,7 @@ class _Ingest:
         if earlier:
             logged = self.store.query(
                 "SELECT ingest_id, source_file FROM ingests WHERE ingest_id IN "
-                "(SELECT unnest(?::BIGINT[]))", [earlier])
+                "(SELECT unnest(CAST(? AS BIGINT[])))", [earlier])
             names.update(zip(logged["ingest_id"].astype(int), logged["source_file"],
                              strict=True))
         return {i: names.get(i, f"ingest {i}") for i in ingest_ids}
@@ -402,8 +381,9 @@ def ingest(
                 report.files.append(FileReport(
                     probe.path, "already loaded", notes=[f"same SHA-256 as ingest {earlier}"]))
                 continue
-            ids[store.next_ingest_id()] = probe.path.name
-            report.files.append(state.load(probe, match, sha))
+            ingest_id = store.next_ingest_id()
+            ids[ingest_id] = probe.path.name
+            report.files.append(state.load(probe, match, sha, ingest_id))
         if not state.error_count:
             state.check_duplicates(ids)
         if state.error_count:

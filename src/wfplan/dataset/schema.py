@@ -3,7 +3,8 @@
 ``tables.csv`` lists every column of every tidy table with its type, role
 (key, attribute or measure), whether it is required, the code list its values
 come from, its allowed range, unit, plausibility checks and description. The
-same table drives the database DDL, validation, the ingest templates and the
+same table drives the database DDL (rendered for each engine by
+:mod:`wfplan.dataset.store.ddl`), validation, the ingest templates and the
 documentation.
 
 ``required`` means, for a key or attribute, that every cell must be filled;
@@ -23,13 +24,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-#: Bump when the database layout changes, and add a migration in ``store.py``.
-SCHEMA_VERSION = 4
+#: Bump when the database layout changes, and add a migration in ``store/migrations.py``.
+SCHEMA_VERSION = 5
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
-
-SQL_TYPES = {"text": "VARCHAR", "date": "DATE", "integer": "BIGINT", "double": "DOUBLE"}
 
 #: The plausibility checks a column of ``tables.csv`` may name, with what each means.
 CHECKS = {
@@ -74,11 +73,6 @@ class ColumnSpec:
     unit: str
     description: str
     checks: tuple[Check, ...] = ()
-
-    @property
-    def sql_type(self) -> str:
-        """Return the SQL type of the column."""
-        return SQL_TYPES[self.type]
 
 
 @dataclass(frozen=True)
@@ -164,54 +158,83 @@ def table(name: str) -> TableSpec:
         raise KeyError(f"no table {name!r}; tables are {', '.join(tables())}") from None
 
 
-def fact_table_ddl(spec: TableSpec) -> str:
-    """Return the ``CREATE TABLE`` statement for a tidy table with lineage columns."""
-    cols = [f"{c.name} {c.sql_type}" for c in spec.columns]
-    cols += [
-        "vintage VARCHAR NOT NULL",
-        "ingest_id BIGINT NOT NULL",
-        "source_row BIGINT NOT NULL",
-        "suppressed BOOLEAN NOT NULL DEFAULT FALSE",
+@dataclass(frozen=True)
+class StoreColumn:
+    """One column of a table of the store, in engine-neutral terms.
+
+    Attributes
+    ----------
+    name : str
+        The column name.
+    type : str
+        One of :data:`STORE_TYPES`; :mod:`wfplan.dataset.store.ddl` maps it to each
+        engine's type.
+    not_null : bool
+        Whether the column refuses NULL.
+    default : str or None
+        The default, as a portable SQL literal (``FALSE``), or None.
+    """
+
+    name: str
+    type: str
+    not_null: bool = False
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreTable:
+    """One table of the store: its columns and primary key."""
+
+    name: str
+    columns: tuple[StoreColumn, ...]
+    primary_key: tuple[str, ...] = ()
+
+
+#: The engine-neutral column types: the types of ``tables.csv`` and two more.
+STORE_TYPES = ("text", "date", "integer", "double", "boolean", "timestamp")
+
+
+def _table(name: str, *columns: str, key: tuple[str, ...] = ()) -> StoreTable:
+    """Return a table from ``"name type [required] [default VALUE]"`` lines."""
+    parsed = []
+    for line in columns:
+        words = line.split()
+        if words[1] not in STORE_TYPES:
+            raise ValueError(f"{name}.{words[0]}: unknown type {words[1]!r}")
+        default = words[words.index("default") + 1] if "default" in words else None
+        parsed.append(StoreColumn(words[0], words[1], "required" in words, default))
+    return StoreTable(name, tuple(parsed), key)
+
+
+def fact_table(spec: TableSpec) -> StoreTable:
+    """Return the store table of a tidy table: its columns, then the lineage columns."""
+    columns = [StoreColumn(c.name, c.type) for c in spec.columns]
+    columns += [
+        StoreColumn("vintage", "text", not_null=True),
+        StoreColumn("ingest_id", "integer", not_null=True),
+        StoreColumn("source_row", "integer", not_null=True),
+        StoreColumn("suppressed", "boolean", not_null=True, default="FALSE"),
     ]
-    return f"CREATE TABLE IF NOT EXISTS {spec.name} (\n  " + ",\n  ".join(cols) + "\n)"
+    return StoreTable(spec.name, tuple(columns))
 
 
-META_DDL: tuple[str, ...] = (
-    "CREATE TABLE IF NOT EXISTS schema_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS vintages (
-  name VARCHAR PRIMARY KEY,
-  description VARCHAR,
-  created_at TIMESTAMP NOT NULL,
-  frozen BOOLEAN NOT NULL DEFAULT FALSE,
-  frozen_at TIMESTAMP
-)""",
-    """CREATE TABLE IF NOT EXISTS ingests (
-  ingest_id BIGINT PRIMARY KEY,
-  vintage VARCHAR NOT NULL,
-  source_file VARCHAR NOT NULL,
-  sha256 VARCHAR NOT NULL,
-  format VARCHAR NOT NULL,
-  tables VARCHAR NOT NULL,
-  publisher VARCHAR,
-  title VARCHAR,
-  period VARCHAR,
-  licence VARCHAR,
-  rows BIGINT NOT NULL,
-  warnings BIGINT NOT NULL,
-  notes VARCHAR,
-  loaded_at TIMESTAMP NOT NULL
-)""",
-    """CREATE TABLE IF NOT EXISTS unmapped (
-  vintage VARCHAR NOT NULL,
-  ingest_id BIGINT NOT NULL,
-  table_name VARCHAR NOT NULL,
-  column_name VARCHAR NOT NULL,
-  value VARCHAR NOT NULL,
-  rows BIGINT NOT NULL
-)""",
+#: The store's own tables in schema version 1: its version, vintages and ingest log.
+META_TABLES_V1: tuple[StoreTable, ...] = (
+    _table("schema_meta", "key text required", "value text required", key=("key",)),
+    _table("vintages", "name text required", "description text",
+           "created_at timestamp required", "frozen boolean required default FALSE",
+           "frozen_at timestamp", key=("name",)),
+    _table("ingests", "ingest_id integer required", "vintage text required",
+           "source_file text required", "sha256 text required", "format text required",
+           "tables text required", "publisher text", "title text", "period text",
+           "licence text", "rows integer required", "warnings integer required", "notes text",
+           "loaded_at timestamp required", key=("ingest_id",)),
+    _table("unmapped", "vintage text required", "ingest_id integer required",
+           "table_name text required", "column_name text required", "value text required",
+           "rows integer required"),
 )
 
-#: Tables added in schema version 2 (also part of :data:`META_DDL`).
+#: Tables added in schema version 2.
 #: ``source_flags`` holds importers' findings about a source (e.g. "flows
 #: unavailable: identifiers not stable") for the data-gap report.
 #: ``person_records`` is private: pseudonymised (HMAC-SHA256) record-level rows
@@ -219,31 +242,16 @@ META_DDL: tuple[str, ...] = (
 #: (and distinct people counted): no report, API or export reads it. Since
 #: schema 4 it holds only what that needs (no grade, sex or ethnicity), and the
 #: key of its hashes is never in the database (:mod:`wfplan.dataset.pseudonym`).
-META_DDL_V2 = (
-    """CREATE TABLE IF NOT EXISTS source_flags (
-  vintage VARCHAR NOT NULL,
-  ingest_id BIGINT NOT NULL,
-  source VARCHAR NOT NULL,
-  period DATE,
-  flag VARCHAR NOT NULL,
-  value DOUBLE,
-  detail VARCHAR NOT NULL
-)""",
-    """CREATE TABLE IF NOT EXISTS person_records (
-  vintage VARCHAR NOT NULL,
-  ingest_id BIGINT NOT NULL,
-  source VARCHAR NOT NULL,
-  period DATE NOT NULL,
-  person_hash VARCHAR NOT NULL,
-  org_code VARCHAR,
-  staff_group VARCHAR,
-  role VARCHAR,
-  age_band VARCHAR,
-  fte DOUBLE
-)""",
+META_TABLES_V2: tuple[StoreTable, ...] = (
+    _table("source_flags", "vintage text required", "ingest_id integer required",
+           "source text required", "period date", "flag text required", "value double",
+           "detail text required"),
+    _table("person_records", "vintage text required", "ingest_id integer required",
+           "source text required", "period date required", "person_hash text required",
+           "org_code text", "staff_group text", "role text", "age_band text", "fte double"),
 )
 
-#: Tables added in schema version 3 (also part of :data:`META_DDL`).
+#: Tables added in schema version 3.
 #: ``distinct_headcount`` holds, for sources whose records identify people (the
 #: PCN workforce publication), the number of distinct people at each level of
 #: aggregation (organisation, ICB, region, England), by staff group and role,
@@ -251,32 +259,26 @@ META_DDL_V2 = (
 #: identifiers (:mod:`wfplan.dataset.distinct`) and holds no identifiers.
 #: ``staff_group`` and ``role`` NULL mean all staff groups and all roles;
 #: ``sector`` is the sector of everyone counted, NULL when they span several.
-META_DDL_V3 = (
-    """CREATE TABLE IF NOT EXISTS distinct_headcount (
-  vintage VARCHAR NOT NULL,
-  ingest_id BIGINT NOT NULL,
-  source VARCHAR NOT NULL,
-  period DATE NOT NULL,
-  level VARCHAR NOT NULL,
-  area_code VARCHAR NOT NULL,
-  sector VARCHAR,
-  staff_group VARCHAR,
-  role VARCHAR,
-  headcount BIGINT NOT NULL,
-  fte DOUBLE
-)""",
+META_TABLES_V3: tuple[StoreTable, ...] = (
+    _table("distinct_headcount", "vintage text required", "ingest_id integer required",
+           "source text required", "period date required", "level text required",
+           "area_code text required", "sector text", "staff_group text", "role text",
+           "headcount integer required", "fte double"),
 )
-#: Tables added in schema version 4 (also part of :data:`META_DDL`).
+
+#: Tables added in schema version 4.
 #: ``pseudonym_keys`` holds, per vintage and record-level source, the fingerprint
 #: of the key its person identifiers were hashed with (never the key: see
 #: :mod:`wfplan.dataset.pseudonym`), so that another key is refused.
-META_DDL_V4 = (
-    """CREATE TABLE IF NOT EXISTS pseudonym_keys (
-  vintage VARCHAR NOT NULL,
-  source VARCHAR NOT NULL,
-  fingerprint VARCHAR NOT NULL,
-  created_at TIMESTAMP NOT NULL,
-  PRIMARY KEY (vintage, source)
-)""",
+META_TABLES_V4: tuple[StoreTable, ...] = (
+    _table("pseudonym_keys", "vintage text required", "source text required",
+           "fingerprint text required", "created_at timestamp required",
+           key=("vintage", "source")),
 )
-META_DDL = META_DDL + META_DDL_V2 + META_DDL_V3 + META_DDL_V4
+
+#: Every table of the store's own, in the current schema (version 5 added no table:
+#: only the sequence that numbers ingests, :data:`INGEST_ID_SEQUENCE`).
+META_TABLES = META_TABLES_V1 + META_TABLES_V2 + META_TABLES_V3 + META_TABLES_V4
+
+#: The sequence ingest ids come from (schema version 5; before, max + 1).
+INGEST_ID_SEQUENCE = "ingest_ids"
