@@ -2,7 +2,7 @@
 
 A hand-made vintage, the gap report's vintage (with a PCN extract, whose flows
 are unavailable) and the demo are copied to a throwaway PostgreSQL schema
-(``tests/pg_copy.py``); every query function of ``dataset/queries`` that the
+(``tests/pg_copy.py``); every query function of ``dataset/store/queries`` that the
 metrics and the gap report use is run on both, and so are the whole gap
 report and the current position of the hand-made vintage. Skipped when
 psycopg is not installed or PostgreSQL does not answer at 127.0.0.1:5432.
@@ -25,32 +25,25 @@ from wfplan.analysis.gaps import gap_report
 from wfplan.dataset import distinct
 from wfplan.dataset.geography import LEVELS
 from wfplan.dataset.ingest import ingest
-from wfplan.dataset.queries import gaps as gq
-from wfplan.dataset.queries import geography as geo
-from wfplan.dataset.queries import metrics as mq
 from wfplan.dataset.store import DuckDBStore, Store
+from wfplan.dataset.store.queries import gaps as gq
+from wfplan.dataset.store.queries import geography as geo
+from wfplan.dataset.store.queries import metrics as mq
 
 if TYPE_CHECKING:
     from conftest import DemoBuild
 
-psycopg = pytest.importorskip("psycopg")
+import psycopg
+
+import backends
 
 Engines = tuple[Store, Store]
-
-
-def _reachable() -> bool:
-    try:
-        psycopg.connect(PG_URL).close()
-    except psycopg.OperationalError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory,
             demo_vintage: DemoBuild) -> Iterator[Engines]:
-    if not _reachable():
-        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
+    backends.require_postgres()
     folder = tmp_path_factory.mktemp("pg")
     db = demo_vintage.copy(folder / "all.duckdb")
     with DuckDBStore(db) as store:
@@ -173,8 +166,7 @@ def test_the_current_position_of_the_hand_made_vintage_is_the_same(engines: Engi
 
 
 def test_the_copy_is_dropped(tmp_path: Path) -> None:
-    if not _reachable():
-        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
+    backends.require_postgres()
     db = tmp_path / "one.duckdb"
     with DuckDBStore(db) as store, pg_copy(psycopg, store) as pg:
         schema = pg.scalar("SELECT current_schema()")

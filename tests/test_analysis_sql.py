@@ -1,6 +1,6 @@
 """No SQL in the analysis layer or the geography module; the analysis queries are portable.
 
-Issue 10: every SQL statement lives in ``dataset/store`` or ``dataset/queries``,
+Issue 10: every SQL statement lives in ``dataset/store`` or ``dataset/store/queries``,
 and the queries run unchanged on DuckDB and PostgreSQL (checked by running
 them, in ``test_analysis_queries_pg.py``; this lint catches the DuckDB-only
 constructs without a server).
@@ -15,7 +15,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "wfplan"
 SQL_FREE = [*sorted((SRC / "analysis").glob("*.py")), SRC / "dataset" / "geography.py"]
-QUERIES = [SRC / "dataset" / "queries" / name
+QUERIES = [SRC / "dataset" / "store" / "queries" / name
            for name in ("_params.py", "geography.py", "metrics.py", "gaps.py")]
 
 #: SQL in a string literal: keywords in capitals, as this code base writes them, or a
@@ -73,7 +73,7 @@ def test_no_sql_statement_outside_the_queries(path: Path) -> None:
     docs = _docstrings(path)
     found = [f"{path.name}:{line}: {text[:60]!r}" for line, text in _strings(path)
              if line not in docs and _STATEMENT.search(text)]
-    assert not found, "SQL belongs in wfplan.dataset.queries:\n" + "\n".join(found)
+    assert not found, "SQL belongs in wfplan.dataset.store.queries:\n" + "\n".join(found)
 
 
 def test_the_statement_pattern_finds_sql() -> None:

@@ -341,9 +341,7 @@ def test_sigkill_mid_ingest_leaves_the_database_as_it_was(kit: Kit, backend: Bac
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [
     ["vintages"],
-    pytest.param(["metrics", "--level", "region"], marks=pytest.mark.xfail(
-        strict=True, reason="analysis SQL is DuckDB-only until the portable queries of "
-        "i10-sql-analysis land (QUALIFY in dataset/geography.py)")),
+    ["metrics", "--level", "region"],
 ])
 def test_a_reader_succeeds_while_a_large_ingest_runs_on_postgres(
         kit: Kit, pg_backend: Backend, tmp_path: Path, big_csv: Path,

@@ -1,7 +1,6 @@
-"""No SQL text in the ingest, the importers and their helpers: it lives in ``dataset/queries``.
+"""No SQL text in the ingest, the importers and their helpers: it is in ``dataset/store/``.
 
-The store's own functions, being rewritten with the store (issue 10, helper
-``i10-store``), are listed explicitly as known exceptions.
+``tests/test_sql_boundary.py`` checks the same rule over the whole package.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ CHECKED = sorted([*(DATASET / "importers").glob("*.py"), DATASET / "ingest.py",
                   *DATASET.glob("demo*.py")])
 #: (file, function) holding SQL owned by the store work: the duplicate-key check
 #: (``hash()``, ``?::UBIGINT[]``) and the file names of earlier ingests it reports.
-KNOWN = {("ingest.py", "check_duplicates"), ("ingest.py", "_file_names")}
+#: Functions allowed SQL text: none (the duplicate-key check moved into the store).
+KNOWN: set[tuple[str, str]] = set()
 SQL = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+(\s+AS\s+\w+)?"
                  r"\s+SET|CREATE\s+(TEMP\s+|TEMPORARY\s+)?TABLE|DROP\s+TABLE|WITH\s+\w+\s+AS\s*\()",
                  re.IGNORECASE | re.DOTALL)
@@ -62,13 +62,13 @@ def _statements(path: Path) -> list[tuple[str, int, str]]:
 def test_no_sql_text_outside_the_queries(path: Path) -> None:
     stray = [(function, line, text[:80]) for function, line, text in _statements(path)
              if (path.name, function) not in KNOWN]
-    assert not stray, f"{path.name}: SQL outside dataset/queries: {stray}"
+    assert not stray, f"{path.name}: SQL outside dataset/store/queries: {stray}"
 
 
-def test_the_check_sees_sql_and_the_known_exceptions_are_still_there() -> None:
+def test_the_check_sees_sql_in_the_queries_and_none_in_ingest() -> None:
     """The check finds SQL where it is (else it could never fail)."""
     found = {(Path("ingest.py").name, function)
              for function, _, _ in _statements(DATASET / "ingest.py")}
     assert found == KNOWN
-    queries = _statements(DATASET / "queries" / "importers.py")
+    queries = _statements(DATASET / "store" / "queries" / "importers.py")
     assert len(queries) > 10

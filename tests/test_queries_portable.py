@@ -2,7 +2,7 @@
 
 The hand-made vintage is loaded into DuckDB, copied into a throwaway PostgreSQL
 schema (:mod:`pg_mirror`), and every domain query of
-:mod:`wfplan.dataset.queries.model_inputs`, ``cells`` and ``bundle`` is run on
+:mod:`wfplan.dataset.store.queries.model_inputs`, ``cells`` and ``bundle`` is run on
 both. Skipped when PostgreSQL is not running on 127.0.0.1:5432.
 """
 
@@ -17,22 +17,20 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+import backends
 import handmade_vintage as hv
 import pg_mirror
 from wfplan.assessment.cells import periods
-from wfplan.dataset.queries import bundle, cells
-from wfplan.dataset.queries import model_inputs as q
 from wfplan.dataset.store import DuckDBStore, Store
+from wfplan.dataset.store.queries import bundle, cells
+from wfplan.dataset.store.queries import model_inputs as q
 
 BASE, START = date.fromisoformat(hv.BASE), date.fromisoformat(hv.START)
 
 
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Store]]:
-    try:
-        pg_mirror.connect().close()
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL is not running on 127.0.0.1:5432 ({exc})")
+    backends.require_postgres()
     folder = tmp_path_factory.mktemp("hand")
     duck = DuckDBStore(folder / "hand.duckdb")
     hv.build(duck, folder)

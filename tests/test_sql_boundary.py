@@ -1,7 +1,7 @@
 """SQL lives in the store's query modules only, and is portable there (issue 10).
 
 The layers above the dataset (model inputs, runs, assessment, CLI) ask for data
-in domain terms (:mod:`wfplan.dataset.queries`); these tests read the source
+in domain terms (:mod:`wfplan.dataset.store.queries`); these tests read the source
 and fail on an SQL statement in a string of those layers, or on a DuckDB-only
 construct in the query modules they call.
 """
@@ -65,6 +65,19 @@ def _modules(*folders: str) -> list[Path]:
     return sorted(p for folder in folders for p in (SRC / folder).rglob("*.py"))
 
 
+def _outside_the_store() -> list[Path]:
+    store = SRC / "dataset" / "store"
+    return sorted(p for p in SRC.rglob("*.py") if store not in p.parents)
+
+
+def test_no_sql_anywhere_outside_dataset_store() -> None:
+    """Issue 10's rule, over the whole package: SQL text only under ``dataset/store/``."""
+    found = [f"{path.relative_to(SRC)}:{line}: {text.strip()[:60]!r}"
+             for path in _outside_the_store() for line, text in _strings(path)
+             if STATEMENT.search(text)]
+    assert not found, "SQL belongs in wfplan.dataset.store: " + "; ".join(found)
+
+
 def test_the_scanner_finds_sql_in_a_string(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text('"""Docstrings may say SELECT."""\n'
@@ -78,12 +91,12 @@ def test_the_scanner_finds_sql_in_a_string(tmp_path: Path) -> None:
 def test_no_sql_outside_the_store(path: Path) -> None:
     found = [f"{path.relative_to(SRC)}:{line}: {text.strip()[:60]!r}"
              for line, text in _strings(path) if STATEMENT.search(text)]
-    assert not found, "SQL belongs in wfplan.dataset.queries: " + "; ".join(found)
+    assert not found, "SQL belongs in wfplan.dataset.store.queries: " + "; ".join(found)
 
 
 @pytest.mark.parametrize("name", PORTABLE)
 def test_the_query_modules_use_portable_sql(name: str) -> None:
-    path = SRC / "dataset" / "queries" / name
+    path = SRC / "dataset" / "store" / "queries" / name
     text = "\n".join(value for _, value in _strings(path))
     found = [rule for rule, pattern in FORBIDDEN.items() if re.search(pattern, text)]
     assert not found, f"{name} uses SQL that PostgreSQL lacks: {', '.join(found)}"

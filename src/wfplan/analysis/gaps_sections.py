@@ -1,7 +1,7 @@
 """The sections of the data-gap report (:mod:`wfplan.analysis.gaps`), from the store's queries.
 
 :class:`Sections` computes each section of one vintage's gap report with the
-queries of :mod:`wfplan.dataset.queries.gaps`; the constants here say which
+queries of :mod:`wfplan.dataset.store.queries.gaps`; the constants here say which
 sectors, tables and staff-in-post dimensions the report covers.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 import pandas as pd
 
 from wfplan.dataset import codelists
-from wfplan.dataset.queries import gaps as queries
-from wfplan.dataset.queries.gaps import FACTS
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries import gaps as queries
+from wfplan.dataset.store.queries.gaps import FACTS
 
 #: The sectors ranked first among gaps of equal severity, and listed first.
 FIRST_SECTORS = ("primary_care", "social_care")

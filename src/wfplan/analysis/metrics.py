@@ -39,9 +39,9 @@ from wfplan.analysis.metrics_coverage import blank_other_sectors, coverage
 from wfplan.analysis.metrics_query import Aggregator, Query, Used, plus, ratio
 from wfplan.dataset import codelists, distinct
 from wfplan.dataset.geography import UNMAPPED
-from wfplan.dataset.queries import metrics as sums
-from wfplan.dataset.queries.geography import area_names
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries import metrics as sums
+from wfplan.dataset.store.queries.geography import area_names
 from wfplan.errors import InputError
 
 __all__ = ["METRIC_COLUMNS", "NET_CHANGE_COLUMNS", "UNMAPPED", "Query", "current_position",

@@ -18,9 +18,9 @@ import pandas as pd
 from wfplan.analysis.metrics_coverage import pick_survey_year
 from wfplan.dataset import codelists, distinct
 from wfplan.dataset.geography import LEVELS
-from wfplan.dataset.queries import metrics as sums
-from wfplan.dataset.queries.metrics import AreaSelection
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries import metrics as sums
+from wfplan.dataset.store.queries.metrics import AreaSelection
 from wfplan.errors import InputError
 
 

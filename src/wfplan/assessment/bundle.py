@@ -55,8 +55,8 @@ from wfplan.assessment.manifest import (
 from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.signing import SigningKey, load_signing_key
 from wfplan.dataset.provenance import sha256_file
-from wfplan.dataset.queries.bundle import ingest_log
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.bundle import ingest_log
 from wfplan.errors import InputError
 from wfplan.inputs.build import resolve_period
 from wfplan.runs.project import ScenarioFile, read_scenario

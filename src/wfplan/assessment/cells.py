@@ -36,7 +36,7 @@ Each table keeps only the rows and columns that an assessment reads:
 
 Rows are grouped on whether each measure is missing, so a figure that counts
 only rows with both headcount and FTE counts the same rows. The SQL is in
-:mod:`wfplan.dataset.queries.cells` (portable to DuckDB and PostgreSQL).
+:mod:`wfplan.dataset.store.queries.cells` (portable to DuckDB and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ from __future__ import annotations
 from datetime import date
 
 from wfplan.analysis.metrics_coverage import pick_survey_year
-from wfplan.dataset.queries import cells as queries
-from wfplan.dataset.queries import model_inputs
-from wfplan.dataset.queries.cells import (
+from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries import cells as queries
+from wfplan.dataset.store.queries import model_inputs
+from wfplan.dataset.store.queries.cells import (
     FACTS,
     PLAIN,
     ROUTES,
@@ -57,7 +58,6 @@ from wfplan.dataset.queries.cells import (
     organisation_cells,
     plain_rows,
 )
-from wfplan.dataset.store import Store
 
 __all__ = ["FACTS", "PLAIN", "ROUTES", "Periods", "education_rows", "ethnicity_rows",
            "fact_cells", "organisation_cells", "periods", "plain_rows"]

@@ -34,8 +34,8 @@ from wfplan.analysis.disclosure import Disclosure
 from wfplan.analysis.gaps import gap_report
 from wfplan.assessment import cells
 from wfplan.dataset import schema
-from wfplan.dataset.queries import bundle as queries
 from wfplan.dataset.store import DuckDBStore, Store
+from wfplan.dataset.store.queries import bundle as queries
 from wfplan.errors import InputError, RefusedError
 
 #: Tables extracted besides the tidy tables, with the vintage's rows only.

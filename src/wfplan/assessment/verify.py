@@ -58,7 +58,7 @@ from wfplan.assessment.report_data import Stamp, render_bundle_report
 from wfplan.assessment.rerender import compare_report
 from wfplan.assessment.signing import Authenticity, PublicKey, check_signature
 from wfplan.dataset.provenance import sha256_file
-from wfplan.dataset.queries.bundle import ingest_log
+from wfplan.dataset.store.queries.bundle import ingest_log
 from wfplan.errors import InputError, WfplanError
 from wfplan.runs.project import ScenarioFile, read_scenario
 

@@ -22,8 +22,8 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from wfplan.dataset.busy import BUSY_WAIT, BusyWait
-from wfplan.dataset.queries.model_inputs import staff_in_post_periods
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import EXIT_UNEXPECTED, InputError, WfplanError
 
 EXIT_CODES = (

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wfplan.dataset.queries import ingest as queries
+from wfplan.dataset.store.queries import ingest as queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store

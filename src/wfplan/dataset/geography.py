@@ -7,7 +7,7 @@ in time to a date, so figures from 2018 stay in the ICBs of 2018 after a later
 edition merges ICBs. Organisations not in the reference data fall in
 :data:`UNMAPPED` at region and ICB level, and still count towards England.
 
-The SQL that places them is in :mod:`wfplan.dataset.queries.geography`.
+The SQL that places them is in :mod:`wfplan.dataset.store.queries.geography`.
 """
 
 from __future__ import annotations
@@ -15,22 +15,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wfplan.dataset.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
+    from wfplan.dataset.store.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
 
 __all__ = ["AREA_EXPR", "AREA_ROWS", "LEVELS", "UNMAPPED", "placement_cte"]
 
 UNMAPPED = "UNMAPPED"
 LEVELS = ("england", "region", "icb", "org")
 
-#: Names whose SQL moved to :mod:`wfplan.dataset.queries.geography`, still importable
+#: Names whose SQL moved to :mod:`wfplan.dataset.store.queries.geography`, still importable
 #: from here for the callers that build their own queries (model inputs, cells).
 _MOVED = ("AREA_EXPR", "AREA_ROWS", "placement_cte")
 
 
 def __getattr__(name: str) -> Any:
-    """Return a name that moved to :mod:`wfplan.dataset.queries.geography`."""
+    """Return a name that moved to :mod:`wfplan.dataset.store.queries.geography`."""
     if name in _MOVED:
-        from wfplan.dataset.queries import geography
+        from wfplan.dataset.store.queries import geography
 
         return getattr(geography, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

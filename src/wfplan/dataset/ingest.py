@@ -31,8 +31,8 @@ from wfplan.dataset.importers.toolkit import CellErrors
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
 from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.pseudonym import PseudonymKey
-from wfplan.dataset.queries import ingest as queries
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries import ingest as queries
 from wfplan.dataset.validate import ChunkResult, ChunkValidator, Issue, Unmapped
 from wfplan.errors import InputError
 
@@ -275,9 +275,7 @@ class _Ingest:
         names = dict(files)
         earlier = sorted(ingest_ids - set(files))
         if earlier:
-            logged = self.store.query(
-                "SELECT ingest_id, source_file FROM ingests WHERE ingest_id IN "
-                "(SELECT unnest(CAST(? AS BIGINT[])))", [earlier])
+            logged = queries.source_files(self.store, earlier)
             names.update(zip(logged["ingest_id"].astype(int), logged["source_file"],
                              strict=True))
         return {i: names.get(i, f"ingest {i}") for i in ingest_ids}

@@ -187,7 +187,7 @@ def check_series(store: Store, vintage: str, source: str, key: PseudonymKey) -> 
     InputError
         If the vintage holds that source's records under another key.
     """
-    from wfplan.dataset.queries import ingest as queries
+    from wfplan.dataset.store.queries import ingest as queries
 
     held = queries.pseudonym_fingerprint(store, vintage, source)
     if held is None:

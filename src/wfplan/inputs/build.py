@@ -1,7 +1,7 @@
 """Build the model's inputs from a vintage: data → :class:`~wfplan.model.ModelInputs`.
 
 :func:`build_inputs` reads the store (read-only) through the domain queries of
-:mod:`wfplan.dataset.queries.model_inputs` and hands the model labelled arrays
+:mod:`wfplan.dataset.store.queries.model_inputs` and hands the model labelled arrays
 for one base period, at the level asked (England, NHS region, ICB or
 organisation: detail is kept, results are aggregated afterwards).
 Where the data lacks something, a documented default is used and recorded in
@@ -22,8 +22,8 @@ import numpy as np
 
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import LEVELS
-from wfplan.dataset.queries.model_inputs import staff_in_post_periods
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
 from wfplan.inputs.demography import read_demography
 from wfplan.inputs.flows import Flows, read_flows

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from wfplan.dataset import codelists
-from wfplan.dataset.queries import model_inputs as queries
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries import model_inputs as queries
 from wfplan.inputs import bands as b
 from wfplan.inputs.source import Assumptions
 

@@ -32,7 +32,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from wfplan.dataset.queries import model_inputs as queries
+from wfplan.dataset.store.queries import model_inputs as queries
 from wfplan.inputs.source import (
     Assumptions,
     Selection,

@@ -1,7 +1,7 @@
 """Reading a vintage for the model: one selection of areas, staff groups and dates.
 
 A :class:`Selection` says what to read; the store's queries
-(:mod:`wfplan.dataset.queries.model_inputs`) sum a fact table by area of the
+(:mod:`wfplan.dataset.store.queries.model_inputs`) sum a fact table by area of the
 level and staff group, placing each organisation as
 :mod:`wfplan.dataset.geography` does (by its record nearest the base period).
 Rows reported for a whole area (national publications) are left out, as in the
@@ -23,8 +23,8 @@ import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
-from wfplan.dataset.queries.model_inputs import AreaScope, area_regions
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.model_inputs import AreaScope, area_regions
 from wfplan.model.assumptions import Assumption
 
 

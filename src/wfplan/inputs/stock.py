@@ -32,7 +32,7 @@ import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
-from wfplan.dataset.queries import model_inputs as queries
+from wfplan.dataset.store.queries import model_inputs as queries
 from wfplan.errors import InputError
 from wfplan.inputs.source import Assumptions, Selection, age_bands, default_profile, pivot
 from wfplan.model import parameter_table

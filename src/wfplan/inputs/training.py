@@ -35,8 +35,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from wfplan.dataset.queries.model_inputs import education_places
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.model_inputs import education_places
 from wfplan.inputs.source import Assumptions
 from wfplan.inputs.stock import input_default
 

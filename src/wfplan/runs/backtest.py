@@ -52,8 +52,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wfplan.dataset.queries import model_inputs as queries
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries import model_inputs as queries
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs, resolve_period
 from wfplan.inputs.flows import flow_period

@@ -27,8 +27,8 @@ import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.codelists import staff_group_order
-from wfplan.dataset.queries.model_inputs import ingest_sources
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.model_inputs import ingest_sources
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs, resolve_period
 from wfplan.model import (

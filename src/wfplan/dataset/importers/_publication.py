@@ -32,8 +32,8 @@ from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.headers import duplicate_errors, unread_note
 from wfplan.dataset.importers.toolkit import column_key
 from wfplan.dataset.provenance import NHS_DIGITAL, OGL
-from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
+from wfplan.dataset.store.queries import importers as importer_queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store

@@ -76,8 +76,8 @@ from wfplan.dataset.importers.toolkit import (
     text_frame,
 )
 from wfplan.dataset.provenance import OGL
-from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
+from wfplan.dataset.store.queries import importers as importer_queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store

@@ -34,7 +34,7 @@ from wfplan.dataset.importers._publication import (
     new_organisations,
     place_organisations,
 )
-from wfplan.dataset.queries import importers as importer_queries
+from wfplan.dataset.store.queries import importers as importer_queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store

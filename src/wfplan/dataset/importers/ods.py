@@ -42,8 +42,8 @@ from wfplan.dataset.importers._publication import (
 )
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.provenance import ODS, OGL
-from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
+from wfplan.dataset.store.queries import importers as importer_queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store

@@ -68,8 +68,8 @@ from wfplan.dataset.importers.toolkit import (
     to_codes,
 )
 from wfplan.dataset.provenance import NHS_DIGITAL_PRIMARY_CARE, OGL
-from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
+from wfplan.dataset.store.queries import importers as importer_queries
 from wfplan.errors import InputError
 
 if TYPE_CHECKING:

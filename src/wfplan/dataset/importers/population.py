@@ -67,8 +67,8 @@ from wfplan.dataset.importers.toolkit import (
     text_frame,
 )
 from wfplan.dataset.provenance import OGL, ONS
-from wfplan.dataset.queries import importers as importer_queries
 from wfplan.dataset.readers import FileProbe
+from wfplan.dataset.store.queries import importers as importer_queries
 from wfplan.dataset.validate import ChunkValidator
 from wfplan.errors import InputError
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from wfplan.dataset.importers.base import Importer, registered
-from wfplan.dataset.queries import importers as importer_queries
+from wfplan.dataset.store.queries import importers as importer_queries
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store

@@ -77,9 +77,9 @@ from wfplan.dataset.importers.toolkit import (
     text_frame,
     to_codes,
 )
-from wfplan.dataset.queries import importers as importer_queries
-from wfplan.dataset.queries import ingest as ingest_queries
 from wfplan.dataset.readers import FileProbe
+from wfplan.dataset.store.queries import importers as importer_queries
+from wfplan.dataset.store.queries import ingest as ingest_queries
 from wfplan.dataset.validate import ChunkValidator
 from wfplan.errors import InputError
 

@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from wfplan.dataset import codelists, schema
-from wfplan.dataset.queries._params import positional
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries._params import positional
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from datetime import date
 import pandas as pd
 import pyarrow as pa
 
-from wfplan.dataset.queries._binding import order_by, quote
 from wfplan.dataset.store import DuckDBStore, Store
+from wfplan.dataset.store.queries._binding import order_by, quote
 
 #: The column that dates each row, for tables cut at the base period.
 DATED = {"staff_in_post": "period", "vacancies": "period", "flows": "period_end",

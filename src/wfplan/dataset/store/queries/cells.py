@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 
 from wfplan.dataset import codelists
-from wfplan.dataset.queries._binding import AREA_ROWS, PLACEMENT, bind, literal, quote
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries._binding import AREA_ROWS, PLACEMENT, bind, literal, quote
 
 ENGLAND = codelists.ENGLAND_CODE
 #: The joiner routes the model tells apart; every other route (but ``internal``) is ``other``.

@@ -11,8 +11,8 @@ import pandas as pd
 
 from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
-from wfplan.dataset.queries._params import positional
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries._params import positional
 
 #: SQL for the area code of a fact row ``f`` joined to :func:`placement_cte`'s ``g``.
 AREA_EXPR = {
@@ -40,7 +40,7 @@ def placement_cte() -> str:
     """Return ``WITH org AS (…), g AS (…)``: one placement per organisation.
 
     Parameters are named: ``$vintage`` and ``$at`` (the date to place at);
-    :func:`wfplan.dataset.queries._params.positional` binds them. ``g`` has
+    :func:`wfplan.dataset.store.queries._params.positional` binds them. ``g`` has
     ``org_code, org_name, icb_code, sector, region_code``; the region falls
     back to the ICB's parent area when the organisation's record has none.
     """

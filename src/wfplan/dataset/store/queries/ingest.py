@@ -199,3 +199,11 @@ def distinct_counts(store: Store, vintage: str, period: object, level: str,
         "sum(headcount) FILTER (WHERE fte IS NOT NULL) AS headcount_distinct_fte "
         f"FROM distinct_headcount WHERE {' AND '.join(conds)} GROUP BY {keys} ORDER BY {keys}",
         params)
+
+
+def source_files(store: Store, ingest_ids: Sequence[int]) -> pd.DataFrame:
+    """Return ``ingest_id, source_file`` of each of ``ingest_ids`` from the ingest log."""
+    if not ingest_ids:
+        return pd.DataFrame({"ingest_id": [], "source_file": []})
+    return store.query("SELECT ingest_id, source_file FROM ingests WHERE ingest_id IN "
+                       f"({_marks(ingest_ids)}) ORDER BY ingest_id", list(ingest_ids))

@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 
 from wfplan.dataset import codelists
-from wfplan.dataset.queries._params import positional
-from wfplan.dataset.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries._params import positional
+from wfplan.dataset.store.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
 
 #: Age bands counted as aged 55 and over.
 AGED_55_PLUS = ("55_59", "60_64", "65_plus")

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from wfplan.dataset import codelists
-from wfplan.dataset.queries._binding import AREA_EXPR, AREA_ROWS, PLACEMENT, bind
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries._binding import AREA_EXPR, AREA_ROWS, PLACEMENT, bind
 
 ENGLAND = codelists.ENGLAND_CODE
 

@@ -1,6 +1,6 @@
 """Helpers of the model-input queries: named placeholders, identifiers, placement.
 
-``AREA_EXPR`` and ``AREA_ROWS`` are re-exported from :mod:`wfplan.dataset.queries.geography`.
+``AREA_EXPR`` and ``AREA_ROWS`` are re-exported from :mod:`wfplan.dataset.store.queries.geography`.
 
 The queries are written with ``$name`` placeholders for readability;
 :func:`bind` turns them into the portable positional ``?`` the stores take,
@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["AREA_EXPR", "AREA_ROWS", "PLACEMENT", "bind", "literal", "order_by", "quote"]
 
-from wfplan.dataset.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
+from wfplan.dataset.store.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
 
 _NAME = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
@@ -53,5 +53,5 @@ def order_by(names: Sequence[str]) -> str:
 
 
 #: ``WITH org AS (…), g AS (…)``: one placement per organisation at ``$at``,
-#: the one placement the metrics use (:func:`wfplan.dataset.queries.geography.placement_cte`).
+#: the one placement the metrics use (:func:`wfplan.dataset.store.queries.geography.placement_cte`).
 PLACEMENT = placement_cte()
