@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from wfplan.dataset import pseudonym, readers, schema
 from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
+from wfplan.dataset.enums import FileStatus
 from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
@@ -72,7 +73,7 @@ class _Ingest:
 
     def load(self, probe: readers.FileProbe, match: Match, sha: str) -> FileReport:
         """Read, validate and insert one file; finish and record it if all went well."""
-        report = FileReport(probe.path, "loaded", format=f"{match.importer.name}")
+        report = FileReport(probe.path, FileStatus.LOADED, format=f"{match.importer.name}")
         first_error = len(self.errors)
         ingest_id = self.store.next_ingest_id()
         self.places[ingest_id] = lambda rows: readers.row_places(
@@ -396,8 +397,8 @@ def ingest(
             sha = sha256_file(probe.path)
             earlier = store.find_ingest(vintage, sha)
             if earlier is not None:
-                report.files.append(FileReport(
-                    probe.path, "already loaded", notes=[f"same SHA-256 as ingest {earlier}"]))
+                report.files.append(FileReport(probe.path, FileStatus.ALREADY_LOADED,
+                                               notes=[f"same SHA-256 as ingest {earlier}"]))
                 continue
             ids[store.next_ingest_id()] = probe.path.name
             report.files.append(state.load(probe, match, sha))
