@@ -6,11 +6,13 @@ import json
 from enum import StrEnum
 
 import pytest
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from wfplan.dataset import codelists
 from wfplan.dataset.enums import AreaLevel, FileStatus, Sector
+from wfplan.model.assumptions import Assumption
 from wfplan.model.levels import LEVELS, Level
+from wfplan.model.run_metadata import RunMetadata
 from wfplan.model.scenario import Scenario
 
 
@@ -42,4 +44,39 @@ def test_scenario_keeps_the_level_as_its_value() -> None:
 def test_enum_json_schema(enum: type[StrEnum]) -> None:
     schema = TypeAdapter(enum).json_schema()
     assert schema["enum"] == [member.value for member in enum]
+    json.dumps(schema)
+
+
+def _metadata(**extra: object) -> RunMetadata:
+    return RunMetadata.model_validate({
+        "scenario": {"name": "s"}, "seed": 1, "draws": 2, "base_year": 2025, "horizon": 3,
+        "level": "icb", "vintage": "v", "uncertain_parameters": ["a"],
+        "interventions": [{"key": "k", "type": "t", "staff_group": "g", "area": None,
+                           "source": "src", "owner": "o"}],
+        "assumptions": [{"name": "x", "value": 1.5, "reason": "r"},
+                        {"name": "y", "value": "rule", "reason": "r", "source": "s"}],
+        "wfplan_version": "1", **extra})
+
+
+def test_run_metadata_record_is_the_dict_it_replaced() -> None:
+    record = _metadata().record()
+    assert list(record) == ["scenario", "seed", "draws", "base_year", "horizon", "level",
+                            "vintage", "uncertain_parameters", "interventions", "assumptions",
+                            "wfplan_version"]
+    assert record["assumptions"] == [{"name": "x", "value": 1.5, "reason": "r"},
+                                     {"name": "y", "value": "rule", "reason": "r",
+                                      "source": "s"}]
+    assert record["interventions"][0]["area"] is None
+    summed = _metadata(aggregation=[{"from_level": "icb", "to_level": "england", "areas": 1}])
+    assert summed.record()["aggregation"] == [
+        {"from_level": "icb", "to_level": "england", "areas": 1}]
+    with pytest.raises(ValueError, match="extra"):
+        _metadata(colour="red")
+
+
+@pytest.mark.parametrize("contract", [Assumption, RunMetadata])
+def test_model_json_schema(contract: type[BaseModel]) -> None:
+    schema = contract.model_json_schema()
+    assert schema["type"] == "object"
+    assert set(schema["required"]) <= set(schema["properties"])
     json.dumps(schema)

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -29,7 +30,7 @@ from pydantic import (
 from wfplan.model.distributions import Distribution
 from wfplan.model.errors import ScenarioError
 from wfplan.model.interventions_spec import InterventionRecord, intervention_key, union_adapter
-from wfplan.model.levels import Level
+from wfplan.model.levels import LEVELS, Level
 from wfplan.model.parameters import ParameterSpec, get_spec, specs_of_kind
 from wfplan.model.values import (
     check_category,
@@ -117,7 +118,9 @@ class Scenario(BaseModel):
     base_vintage: str | None = None
     base_period: str | None = None
     horizon: int = Field(ge=1, le=25)
-    level: Level
+    # the schema inlines the levels, as scenario files' editors have always been shown them
+    level: Annotated[Level, WithJsonSchema({"enum": list(LEVELS), "title": "Level",
+                                            "type": "string"})]
     staff_groups: Literal["all"] | list[Annotated[str, Field(min_length=1)]] = "all"
     parameters: ParameterValues = Field(default_factory=dict)
     staff_group_parameters: dict[str, ParameterValues] = Field(default_factory=dict)
