@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 
+import pandas as pd
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
@@ -14,6 +15,9 @@ from wfplan.model.assumptions import Assumption
 from wfplan.model.levels import LEVELS, Level
 from wfplan.model.run_metadata import RunMetadata
 from wfplan.model.scenario import Scenario
+from wfplan.report import section_views
+from wfplan.report.charts import Chart
+from wfplan.report.views import Column, Numbering
 
 
 @pytest.mark.parametrize(("enum", "codelist"), [(AreaLevel, "area_level"), (Sector, "sector")])
@@ -80,3 +84,29 @@ def test_model_json_schema(contract: type[BaseModel]) -> None:
     assert schema["type"] == "object"
     assert set(schema["required"]) <= set(schema["properties"])
     json.dumps(schema)
+
+
+@pytest.mark.parametrize("view", [
+    section_views.ReportSections, section_views.SummarySection, section_views.PositionSection,
+    section_views.ProjectionsSection, section_views.ScenariosSection, section_views.GapsSection,
+    section_views.EqualitySection, section_views.WellbeingSection, section_views.MethodsSection,
+    section_views.ChangesSection])
+def test_report_section_json_schema(view: object) -> None:
+    schema = TypeAdapter(view).json_schema()
+    json.dumps(schema)
+    assert "TableView" in json.dumps(schema)
+
+
+def test_report_section_dumps_as_json() -> None:
+    numbering = Numbering()
+    frame = pd.DataFrame({"area_name": ["North", "South"], "value": [1.5, None]})
+    table = numbering.table(frame, [Column("area_name", "Region"), Column("value", "Value")],
+                            "table-x", "Two regions", "a source", "2024-03")
+    chart = Chart("chart-x", "A chart", "Alt text", "<svg></svg>")
+    section = section_views.WellbeingSection(figure=numbering.figure(chart, "src", "2024"),
+                                             table=table)
+    dumped = json.loads(TypeAdapter(section_views.WellbeingSection).dump_json(section))
+    assert dumped["table"]["caption"] == "Table 1. Two regions"
+    assert [cell["html"] for cell in dumped["table"]["rows"][1]] == ["South", "n/a"]
+    assert dumped["figure"]["chart"]["svg"] == "<svg></svg>"
+    assert dumped["figure"]["number"] == 1
