@@ -129,7 +129,7 @@ def example_report_data(workdir: Path, *, draws: int = 200, staff_groups: int = 
         results = aggregate(run(inputs, scenario), england, level="england")
         summed = sum_staff_groups(results, staff_group_totals(results.staff_groups, SECTORS))
         longs += [to_long(results), to_long(summed)]
-        metadata[scenario.name] = results.metadata
+        metadata[scenario.name] = results.metadata.record()
     long = pd.concat(longs, ignore_index=True)
     base_year = inputs.base_year
     parameters, assumptions = derive.methods_from_metadata(metadata)

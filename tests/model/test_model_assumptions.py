@@ -37,7 +37,7 @@ def test_results_carry_every_assumption_as_its_record(
     inputs = make_inputs()
     scenario = make_scenario(interventions=[make_intervention("apprenticeship", amount=2)])
     results = run(inputs, scenario)
-    records = results.metadata["assumptions"]
+    records = results.metadata.record()["assumptions"]
     assert records, "defaults were filled, so there are assumptions"
     for record in records:
         assert set(record) == {"name", "value", "reason"}

@@ -85,10 +85,10 @@ def test_need_is_funded_demand_plus_unmet_need_and_is_never_the_same_name(
 
 def test_unmet_need_left_at_zero_is_recorded_as_an_assumption(make_inputs, make_scenario):
     results = run(make_inputs(), make_scenario(horizon=1))
-    names = [item["name"] for item in results.metadata["assumptions"]]
+    names = [item["name"] for item in results.metadata.record()["assumptions"]]
     assert "unmet_need_fraction" in names
     results = run(make_inputs(), make_scenario(horizon=1, parameters={"unmet_need_fraction": 0.0}))
-    assert "unmet_need_fraction" not in [item["name"] for item in results.metadata["assumptions"]]
+    assert "unmet_need_fraction" not in [item.name for item in results.metadata.assumptions]
 
 
 def test_skill_mix_moves_demand_between_groups(make_inputs, make_scenario, make_intervention):

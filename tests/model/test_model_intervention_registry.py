@@ -107,11 +107,11 @@ def test_a_type_defined_in_the_tests_runs_end_to_end(toy_types, make_inputs):
     np.testing.assert_allclose(supply, expected)
     counterfactual = results.values("counterfactual_supply_fte")[0, :, 0, 0]
     assert counterfactual[-1] < supply[-1]
-    assert [item["type"] for item in results.metadata["interventions"]] == [
+    assert [item["type"] for item in results.metadata.record()["interventions"]] == [
         "fellowship",
         "wellbeing",
     ]
-    dumped = results.metadata["scenario"]["interventions"][0]
+    dumped = results.metadata.record()["scenario"]["interventions"][0]
     assert dumped["arrival_years"] == 2
     assert dumped["yield_rate"] == 0.5
 

@@ -110,8 +110,8 @@ def test_aggregation_org_to_icb_to_region_to_england_is_consistent(org_results):
         england.variable("supply_hc").values[0],
         rtol=1e-12,
     )
-    assert england.metadata["level"] == "england"
-    assert len(england.metadata["aggregation"]) == 3
+    assert england.metadata.record()["level"] == "england"
+    assert len(england.metadata.record()["aggregation"]) == 3
 
 
 def test_ratios_are_recomputed_from_aggregated_sums(org_results):
@@ -144,7 +144,7 @@ def test_cost_per_fte_gap_closed_uses_cumulative_cost(org_results):
 
 
 def test_metadata_records_interventions_sources_and_assumptions(org_results):
-    metadata = org_results.metadata
+    metadata = org_results.metadata.record()
     assert [item["type"] for item in metadata["interventions"]] == [
         "training_places",
         "employer_hub",

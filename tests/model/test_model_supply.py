@@ -159,7 +159,7 @@ def test_national_places_are_split_between_areas_by_headcount(
     results = run(inputs, make_scenario(horizon=2, interventions=[places]))
     arrivals = results.variable("joiners_newly_qualified_hc").values[0, 2, :, 0]
     np.testing.assert_allclose(arrivals, [30.0, 10.0], rtol=1e-12)
-    assert any(item["name"] == "area_share" for item in results.metadata["assumptions"])
+    assert any(item["name"] == "area_share" for item in results.metadata.record()["assumptions"])
 
 
 def test_leaver_rates_are_capped_at_one(make_inputs, make_scenario):

@@ -10,6 +10,7 @@ from wfplan.model.aggregate import (
     staff_group_totals,
     sum_staff_groups,
 )
+from wfplan.model.run_metadata import RunMetadata
 from wfplan.model.uncertainty import draw_statistics
 
 
@@ -24,7 +25,10 @@ def _results(draws: int = 200) -> Results:
     return Results(scenario="s", base_year=2025, areas=("E",), staff_groups=("a", "b"),
                    age_bands=("x",), n_draws=draws,
                    arrays={"supply_fte": supply, "demand_funded_fte": demand},
-                   principal_by_age=np.ones((2, 1, 2, 1)), metadata={"level": "england"})
+                   principal_by_age=np.ones((2, 1, 2, 1)), metadata=RunMetadata(
+                       scenario={"name": "s"}, seed=0, draws=draws, base_year=2025, horizon=1,
+                       level="england", vintage=None, uncertain_parameters=[], interventions=[],
+                       assumptions=[], wfplan_version="test"))
 
 
 def test_a_total_is_the_percentile_of_the_per_draw_sums_not_the_sum_of_percentiles() -> None:
@@ -39,7 +43,7 @@ def test_a_total_is_the_percentile_of_the_per_draw_sums_not_the_sum_of_percentil
     summed_p5 = by_group[1, 1, 0, :].sum()
     assert summed_p5 < 50.0 - 100.0  # adding the groups' P5s would claim a wide range
     assert totals.principal_by_age.shape == (2, 1, 1, 1)
-    assert totals.metadata["staff_group_totals"] == {ALL_STAFF_GROUPS: ["a", "b"]}
+    assert totals.metadata.record()["staff_group_totals"] == {ALL_STAFF_GROUPS: ["a", "b"]}
 
 
 def test_ratios_of_a_total_are_recomputed_from_its_sums() -> None:

@@ -121,7 +121,7 @@ def test_no_draws_gives_statistics_from_the_principal_run(small, make_scenario, 
 
 def test_uncertain_parameters_are_listed_in_the_metadata(small, make_scenario, make_intervention):
     results = run(small, scenario(make_scenario, make_intervention))
-    assert results.metadata["seed"] == 11
-    assert results.metadata["uncertain_parameters"] == sorted(
+    assert results.metadata.record()["seed"] == 11
+    assert results.metadata.record()["uncertain_parameters"] == sorted(
         [*UNCERTAIN, "interventions.keep.amount"]
     )

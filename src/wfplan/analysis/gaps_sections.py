@@ -13,12 +13,13 @@ from typing import Any
 import pandas as pd
 
 from wfplan.dataset import codelists
+from wfplan.dataset.enums import Sector
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries import gaps as queries
 from wfplan.dataset.store.queries.gaps import FACTS
 
 #: The sectors ranked first among gaps of equal severity, and listed first.
-FIRST_SECTORS = ("primary_care", "social_care")
+FIRST_SECTORS = (Sector.PRIMARY_CARE.value, Sector.SOCIAL_CARE.value)
 #: The sectors the report always covers (those of the staff groups), in the order it lists them.
 SECTORS = (*FIRST_SECTORS, *(s for s in codelists.get("sector").codes if s not in FIRST_SECTORS
                               and s in {r["sector"] for r in codelists.get("staff_group").rows}))
@@ -33,7 +34,7 @@ DIMENSIONS = {"age_band": 60, "ethnicity": 50, "sex": 40, "nationality": 30, "gr
 #: Tables whose organisations are expected to report, by sector.
 EXPECTED = {
     "staff_in_post": SECTORS, "vacancies": SECTORS, "flows": SECTORS,
-    "sickness_absence": ("nhs_trust",), "staff_survey": ("nhs_trust",),
+    "sickness_absence": (Sector.NHS_TRUST.value,), "staff_survey": (Sector.NHS_TRUST.value,),
 }
 
 

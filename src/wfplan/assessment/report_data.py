@@ -90,7 +90,7 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
     report takes them from there, so ``wfplan verify`` checks them too.
     """
     england = computed.results[computed.results["area"] == codelists.ENGLAND_CODE]
-    metadata = {p.scenario.name: dict(p.results.metadata) for p in computed.projections}
+    metadata = {p.scenario.name: p.results.metadata.record() for p in computed.projections}
     baseline = files[0].scenario.name
     parameters, assumptions = derive.methods_from_metadata(metadata)
     bands, overall = derive.ethnicity_from_metrics(computed.tables["ethnicity_by_band"])

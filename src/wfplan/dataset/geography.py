@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wfplan.model.levels import LEVELS
+
 if TYPE_CHECKING:
     from wfplan.dataset.store.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
 
 __all__ = ["AREA_EXPR", "AREA_ROWS", "LEVELS", "UNMAPPED", "placement_cte"]
 
 UNMAPPED = "UNMAPPED"
-LEVELS = ("england", "region", "icb", "org")
 
 #: Names whose SQL moved to :mod:`wfplan.dataset.store.queries.geography`, still importable
 #: from here for the callers that build their own queries (model inputs, cells).

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from wfplan.dataset import pseudonym, readers, schema
 from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
+from wfplan.dataset.enums import FileStatus
 from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.importers.toolkit import CellErrors
@@ -71,7 +72,7 @@ class _Ingest:
     def load(self, probe: readers.FileProbe, match: Match, sha: str,
              ingest_id: int) -> FileReport:
         """Read, validate and insert one file as ``ingest_id``; finish and record it if valid."""
-        report = FileReport(probe.path, "loaded", format=f"{match.importer.name}")
+        report = FileReport(probe.path, FileStatus.LOADED, format=f"{match.importer.name}")
         first_error = len(self.errors)
         self.places[ingest_id] = lambda rows: readers.row_places(
             probe, rows, match.sheet, match.headerless)
@@ -376,8 +377,8 @@ def ingest(
             sha = sha256_file(probe.path)
             earlier = store.find_ingest(vintage, sha)
             if earlier is not None:
-                report.files.append(FileReport(
-                    probe.path, "already loaded", notes=[f"same SHA-256 as ingest {earlier}"]))
+                report.files.append(FileReport(probe.path, FileStatus.ALREADY_LOADED,
+                                               notes=[f"same SHA-256 as ingest {earlier}"]))
                 continue
             ingest_id = store.next_ingest_id()
             ids[ingest_id] = probe.path.name

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wfplan.dataset.checks import Finding
+from wfplan.dataset.enums import FileStatus
 from wfplan.dataset.validate import Issue, Unmapped
 from wfplan.errors import InputError
 
@@ -24,7 +25,7 @@ class FileReport:
     """What happened to one file."""
 
     path: Path
-    status: str
+    status: FileStatus
     format: str = ""
     rows: dict[str, int] = field(default_factory=dict)
     unmapped: list[Unmapped] = field(default_factory=list)
@@ -79,14 +80,14 @@ class IngestReport:
     @property
     def check_warnings(self) -> list[str]:
         """Return one line per plausibility finding of a loaded file (rows kept as given)."""
-        return [line for report in self.files if report.status == "loaded"
+        return [line for report in self.files if report.status is FileStatus.LOADED
                 for line in report.finding_lines()]
 
     @property
     def notes(self) -> list[str]:
         """Return the importers' findings about the files they loaded."""
         return [f"{report.path.name}: {note}" for report in self.files
-                if report.status == "loaded" for note in report.notes]
+                if report.status is FileStatus.LOADED for note in report.notes]
 
 
 class IngestError(InputError):

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from wfplan.model.results import Results, Stored
+from wfplan.model.run_metadata import Aggregation
 
 
 def _sum_groups_of(array: np.ndarray, groups: list[list[int]], axis: int) -> np.ndarray:
@@ -58,12 +59,10 @@ def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = 
         if id(array) not in summed:
             summed[id(array)] = _sum_groups_of(array, members, axis=2)
         arrays[name] = summed[id(array)]
-    metadata = dict(results.metadata)
-    metadata["aggregation"] = [
-        *metadata.get("aggregation", []),
-        {"from_level": metadata.get("level"), "to_level": level, "areas": len(parents)},
-    ]
-    metadata["level"] = level
+    before = results.metadata
+    step = Aggregation(from_level=before.level, to_level=level, areas=len(parents))
+    metadata = before.model_copy(update={"aggregation": [*(before.aggregation or []), step],
+                                         "level": level})
     return Results(
         scenario=results.scenario,
         base_year=results.base_year,
@@ -156,8 +155,8 @@ def sum_staff_groups(results: Results, totals: Mapping[str, Sequence[str]]) -> R
         if id(array) not in summed:
             summed[id(array)] = _sum_groups_of(array, members, axis=3)
         arrays[name] = summed[id(array)]
-    metadata = dict(results.metadata)
-    metadata["staff_group_totals"] = {code: list(groups) for code, groups in totals.items()}
+    metadata = results.metadata.model_copy(update={
+        "staff_group_totals": {code: list(groups) for code, groups in totals.items()}})
     return Results(
         scenario=results.scenario,
         base_year=results.base_year,

@@ -10,7 +10,6 @@ re-projecting only the cells an intervention changes.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.kernel import SupplyDrivers, Term, project_headcount
 from wfplan.model.parameters import specs_of_kind
 from wfplan.model.results import Results, Stored
+from wfplan.model.run_metadata import InterventionSummary, RunMetadata
 from wfplan.model.scenario import Scenario
 from wfplan.model.supply import (
     add_intervention_joiners,
@@ -217,31 +217,26 @@ def _project_demand(
 
 def _metadata(
     inputs: ModelInputs, scenario: Scenario, draws: Draws, assumptions: list[Assumption]
-) -> dict[str, Any]:
+) -> RunMetadata:
     interventions = [
-        {
-            "key": intervention_key(index, item),
-            "type": item.type,
-            "staff_group": item.staff_group,
-            "area": item.area,
-            "source": item.source,
-            "owner": item.owner,
-        }
+        InterventionSummary(key=intervention_key(index, item), type=item.type,
+                            staff_group=item.staff_group, area=item.area, source=item.source,
+                            owner=item.owner)
         for index, item in enumerate(scenario.interventions)
     ]
-    return {
-        "scenario": scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
-        "seed": scenario.seed,
-        "draws": scenario.draws,
-        "base_year": inputs.base_year,
-        "horizon": scenario.horizon,
-        "level": scenario.level,
-        "vintage": inputs.vintage,
-        "uncertain_parameters": list(draws.uncertain),
-        "interventions": interventions,
-        "assumptions": [item.record() for item in assumptions],
-        "wfplan_version": wfplan.__version__,
-    }
+    return RunMetadata(
+        scenario=scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
+        seed=scenario.seed,
+        draws=scenario.draws,
+        base_year=inputs.base_year,
+        horizon=scenario.horizon,
+        level=scenario.level,
+        vintage=inputs.vintage,
+        uncertain_parameters=list(draws.uncertain),
+        interventions=interventions,
+        assumptions=assumptions,
+        wfplan_version=wfplan.__version__,
+    )
 
 
 def run(inputs: ModelInputs, scenario: Scenario, *, workers: int | None = None) -> Results:

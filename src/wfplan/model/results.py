@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import pandas as pd
 from wfplan.model.interventions import ROUTES
 from wfplan.model.labelled import Label, LabelledArray
 from wfplan.model.parameters import get_spec, variable_names
+from wfplan.model.run_metadata import RunMetadata
 from wfplan.model.uncertainty import STATISTICS, draw_statistics
 
 #: A stored variable: an array, or a function that computes it.
@@ -119,7 +119,7 @@ class Results:
     n_draws: int
     arrays: Mapping[str, Stored]
     principal_by_age: np.ndarray
-    metadata: Mapping[str, Any]
+    metadata: RunMetadata
     _evaluated: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @property

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -29,6 +30,7 @@ from pydantic import (
 from wfplan.model.distributions import Distribution
 from wfplan.model.errors import ScenarioError
 from wfplan.model.interventions_spec import InterventionRecord, intervention_key, union_adapter
+from wfplan.model.levels import LEVELS, Level
 from wfplan.model.parameters import ParameterSpec, get_spec, specs_of_kind
 from wfplan.model.values import (
     check_category,
@@ -43,7 +45,6 @@ ParameterValue = Annotated[
 ]
 ParameterValues = dict[str, ParameterValue]
 
-LEVELS = ("england", "region", "icb", "org")
 
 
 def _parameter_problem(name: str, value: Any, per_group: bool) -> str | None:
@@ -108,7 +109,8 @@ class Scenario(BaseModel):
         Monte Carlo draws after the principal run (0 to 100,000) and the seed.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A level is kept as its value (a plain string), as results' metadata record it.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     title: str = Field(default="", max_length=80)
@@ -116,7 +118,9 @@ class Scenario(BaseModel):
     base_vintage: str | None = None
     base_period: str | None = None
     horizon: int = Field(ge=1, le=25)
-    level: Literal["england", "region", "icb", "org"]
+    # the schema inlines the levels, as scenario files' editors have always been shown them
+    level: Annotated[Level, WithJsonSchema({"enum": list(LEVELS), "title": "Level",
+                                            "type": "string"})]
     staff_groups: Literal["all"] | list[Annotated[str, Field(min_length=1)]] = "all"
     parameters: ParameterValues = Field(default_factory=dict)
     staff_group_parameters: dict[str, ParameterValues] = Field(default_factory=dict)

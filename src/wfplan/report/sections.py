@@ -15,6 +15,16 @@ import pandas as pd
 from wfplan.report import charts, derive, gap_chart
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
+from wfplan.report.section_views import (
+    EqualitySection,
+    GapsSection,
+    MethodsSection,
+    PositionSection,
+    ProjectionsSection,
+    ReportSections,
+    ScenariosSection,
+    WellbeingSection,
+)
 from wfplan.report.summary import summary
 from wfplan.report.views import Column, Numbering, TableView, code, hash_html
 
@@ -108,7 +118,7 @@ _POSITION_COLUMNS = (
 _POSITION_TABLES = ("staff_in_post", "vacancies", "flows", "sickness_absence")
 
 
-def _position(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def _position(data: ReportData, n: Numbering, src: SourceLines) -> PositionSection:
     source = src.dataset(_POSITION_TABLES)
     region, icb = data.position_region, data.position_icb
     period = _period(region)
@@ -123,10 +133,10 @@ def _position(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any
                      "table-position-icb",
                      f"Staff in post, vacancies, turnover and sickness by integrated care board, "
                      f"{_period(icb)}", source, _period(icb), small=True)
-    return {"region": by_region, "icb": by_icb, "totals": totals, "period": period}
+    return PositionSection(region=by_region, icb=by_icb, totals=totals, period=period)
 
 
-def _projections(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def _projections(data: ReportData, n: Numbering, src: SourceLines) -> ProjectionsSection:
     scenario = data.baseline_scenario
     groups = data.fan_staff_groups or derive.largest_staff_groups(data.projections, scenario)
     source, period = src.projection([scenario]), src.projection_period
@@ -162,10 +172,11 @@ def _projections(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, 
         f"Supply and funded demand by staff group, {data.scenario_title(scenario)} scenario: "
         "P50 (P5–P95)",
         source, period)
-    return {"figures": figures, "table": table, "scenario": data.scenario_title(scenario)}
+    return ProjectionsSection(figures=figures, table=table,
+                              scenario=data.scenario_title(scenario))
 
 
-def _scenarios(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def _scenarios(data: ReportData, n: Numbering, src: SourceLines) -> ScenariosSection:
     names = list(data.scenarios["scenario"])
     source, period = src.projection(names), src.projection_period
     listing = n.table(data.scenarios, [Column("title", "Scenario"),
@@ -194,9 +205,9 @@ def _scenarios(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, An
     by_scenario = n.table(wide, columns, "table-scenario-comparison",
                           f"Gap by staff group and scenario in {year}: P50 (P5–P95)",
                           source, period)
-    return {"listing": listing, "figure": figure, "comparison": by_scenario,
-            "interventions": _interventions(data, n, source, period, year),
-            "details": _intervention_details(data, n, period), "year": year}
+    return ScenariosSection(listing=listing, figure=figure, comparison=by_scenario,
+                            interventions=_interventions(data, n, source, period, year),
+                            details=_intervention_details(data, n, period), year=year)
 
 
 def _interventions(data: ReportData, n: Numbering, source: str, period: str,
@@ -241,7 +252,7 @@ def _intervention_details(data: ReportData, n: Numbering, period: str) -> TableV
         "the scenario files of this assessment", period, small=True)
 
 
-def _gaps(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def _gaps(data: ReportData, n: Numbering, src: SourceLines) -> GapsSection:
     source = f"wfplan gaps report on dataset vintage {data.vintage}"
     ranked = n.table(data.data_gaps["ranked"], [
         Column("rank", "Rank", fmt.text, numeric=True),
@@ -266,11 +277,11 @@ def _gaps(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
                    "ICBs with data", fmt.text, numeric=True),
         ], "table-gaps-coverage", "Coverage of the dataset by table and sector", source,
             f"vintage {data.vintage}", small=True)
-    return {"ranked": ranked, "coverage": coverage,
-            "other": [k for k in data.data_gaps if k not in ("ranked", "coverage")]}
+    return GapsSection(ranked=ranked, coverage=coverage,
+                       other=[k for k in data.data_gaps if k not in ("ranked", "coverage")])
 
 
-def _equality(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def _equality(data: ReportData, n: Numbering, src: SourceLines) -> EqualitySection:
     frame = data.ethnicity.copy()
     period = _period(frame)
     source = src.dataset(["staff_in_post"])
@@ -295,10 +306,10 @@ def _equality(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any
         Column("against", "Against the goal"),
     ], "table-ethnicity", f"Ethnic-minority share of staff by pay band against the Model "
        f"Employer goal of {fmt.percent(goal)}, {period}", source, period)
-    return {"figure": figure, "table": table, "goal": goal, "period": period}
+    return EqualitySection(figure=figure, table=table, goal=goal, period=period)
 
 
-def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> WellbeingSection:
     frame = data.wellbeing
     period = _period(data.position_region)
     source = src.dataset(["sickness_absence", "staff_survey"])
@@ -315,7 +326,7 @@ def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, An
         Column("sickness_absence_rate", "Sickness absence rate", fmt.percent, numeric=True),
         Column("burnout_rate", "Staff reporting burnout", fmt.percent, numeric=True),
     ], "table-wellbeing", "Sickness absence and burnout by NHS region", source, periods)
-    return {"figure": figure, "table": table}
+    return WellbeingSection(figure=figure, table=table)
 
 
 def _titles(data: ReportData, names: Any) -> str:
@@ -326,7 +337,7 @@ def _titles(data: ReportData, names: Any) -> str:
     return "; ".join(data.scenario_title(name) for name in given)
 
 
-def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def _methods(data: ReportData, n: Numbering, src: SourceLines) -> MethodsSection:
     params = data.parameters
     defaulted = int(params["defaulted"].astype(bool).sum())
     table = n.table(params, [
@@ -365,8 +376,8 @@ def _methods(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]
         Column("sha256", "SHA-256", hash_html, html=True),
     ], "table-sources", "Data sources: every file loaded into the dataset vintage",
         f"wfplan ingest log, vintage {data.vintage}", f"vintage {data.vintage}", small=True)
-    return {"parameters": table, "assumptions": assumptions, "sources": sources,
-            "defaulted": defaulted}
+    return MethodsSection(parameters=table, assumptions=assumptions, sources=sources,
+                          defaulted=defaulted)
 
 
 def _figure_or_text(value: Any) -> str:
@@ -399,24 +410,26 @@ def _changes(data: ReportData, n: Numbering, src: SourceLines) -> TableView | No
         f"{data.bundle_name}", src.projection_period)
 
 
-def build_sections(data: ReportData, numbering: Numbering) -> dict[str, Any]:
+def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
     """Return every section's content, numbering tables and figures in report order."""
     src = SourceLines(data)
     contents = [(sid, title) for sid, title in SECTIONS
                 if sid != "changes" or data.comparison is not None]
     created = data.created
-    out: dict[str, Any] = {
-        "contents": contents, "titles": dict(SECTIONS),
-        "created_day": f"{created.day} {created:%B %Y}",
-        "created_full": f"{created.day} {created:%B %Y, %H:%M} {created.tzname() or ''}".strip(),
-    }
-    out["summary"] = summary(data, numbering, src)
-    out["position"] = _position(data, numbering, src)
-    out["projections"] = _projections(data, numbering, src)
-    out["scenarios"] = _scenarios(data, numbering, src)
-    out["gaps"] = _gaps(data, numbering, src)
-    out["equality"] = _equality(data, numbering, src)
-    out["wellbeing"] = _wellbeing(data, numbering, src)
-    out["methods"] = _methods(data, numbering, src)
-    out["changes"] = _changes(data, numbering, src)
-    return out
+    # built in report order: the numbering of tables and figures follows it
+    summary_section = summary(data, numbering, src)
+    position = _position(data, numbering, src)
+    projections = _projections(data, numbering, src)
+    scenarios = _scenarios(data, numbering, src)
+    gaps = _gaps(data, numbering, src)
+    equality = _equality(data, numbering, src)
+    wellbeing = _wellbeing(data, numbering, src)
+    methods = _methods(data, numbering, src)
+    changes = _changes(data, numbering, src)
+    return ReportSections(
+        contents=contents, titles=dict(SECTIONS),
+        created_day=f"{created.day} {created:%B %Y}",
+        created_full=f"{created.day} {created:%B %Y, %H:%M} {created.tzname() or ''}".strip(),
+        summary=summary_section, position=position, projections=projections,
+        scenarios=scenarios, gaps=gaps, equality=equality, wellbeing=wellbeing,
+        methods=methods, changes=changes)

@@ -6,7 +6,7 @@ After the totals come the gap by staff group as small multiples and as a table.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -14,6 +14,7 @@ from wfplan.report import format as fmt
 from wfplan.report import gap_chart
 from wfplan.report.context import ReportData
 from wfplan.report.messages import key_messages
+from wfplan.report.section_views import SummarySection
 from wfplan.report.views import Column, Numbering, TableView
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def gap_table(frame: pd.DataFrame, first: str, years: Mapping[int, int], n: Numb
     return n.table(rows, columns, table_id, caption, source, period, notes)
 
 
-def summary(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
+def summary(data: ReportData, n: Numbering, src: SourceLines) -> SummarySection:
     """Return the summary section: messages, totals table, small multiples, staff groups."""
     both = pd.concat([data.totals, data.headline], ignore_index=True)
     years = {int(h): int(y) for h, y in zip(both["horizon_years"], both["year"], strict=True)}
@@ -75,5 +76,5 @@ def summary(data: ReportData, n: Numbering, src: SourceLines) -> dict[str, Any]:
     table = gap_table(data.headline, "Staff group", years, n, "table-headline",
                       f"Gap (FTE) by staff group, {title} scenario: P50 (P5–P95)", source,
                       period)
-    return {"totals": totals, "figure": figure, "table": table,
-            "messages": key_messages(data, horizons), "horizons": horizons, "years": years}
+    return SummarySection(totals=totals, figure=figure, table=table,
+                          messages=key_messages(data, horizons), horizons=horizons, years=years)

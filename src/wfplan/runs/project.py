@@ -45,6 +45,7 @@ from wfplan.model import (
     to_long,
 )
 from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
+from wfplan.model.levels import Level
 from wfplan.runs.outputs import LICENCE
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -172,8 +173,8 @@ def _long_table(results: Results) -> pd.DataFrame:
     """
     parts = [to_long(results)]
     england = results
-    if results.metadata.get("level") != "england":
-        england = aggregate(results, dict.fromkeys(results.areas, ENGLAND), "england")
+    if results.metadata.level != Level.ENGLAND:
+        england = aggregate(results, dict.fromkeys(results.areas, ENGLAND), Level.ENGLAND.value)
         parts.append(to_long(england))
     totals = staff_group_totals(england.staff_groups, _sectors())
     parts.append(to_long(sum_staff_groups(england, totals)))
@@ -190,7 +191,7 @@ def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_pe
         results = run(inputs, scenario)
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"{source.path}: {error}") from None
-    meta = dict(results.metadata)
+    meta = results.metadata.record()
     metadata = {
         "scenario": meta["scenario"], "scenario_file": source.path.name,
         "scenario_sha256": source.sha256, "vintage": inputs.vintage,

@@ -1,0 +1,119 @@
+"""The report's sections as typed views: what each section shows, for the template.
+
+:func:`wfplan.report.sections.build_sections` returns a :class:`ReportSections`;
+the template reads its fields by name. Every view is a dataclass of strings,
+numbers, tables and figures, so a section converts to JSON (and has a JSON
+Schema) with ``pydantic.TypeAdapter``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wfplan.report.views import FigureView, TableView
+
+__all__ = ["ChangesSection", "EqualitySection", "GapsSection", "MethodsSection",
+           "PositionSection", "ProjectionsSection", "ReportSections", "ScenariosSection",
+           "SummarySection", "WellbeingSection"]
+
+#: The changes section is one table, or nothing when there is no previous assessment.
+ChangesSection = TableView | None
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """Key messages, the totals table, the gap chart and the gap by staff group."""
+
+    totals: TableView | None
+    figure: FigureView
+    table: TableView
+    messages: list[str]
+    horizons: list[int]
+    years: dict[int, int]
+
+
+@dataclass(frozen=True)
+class PositionSection:
+    """Staff in post, vacancies, turnover and sickness by region and by ICB."""
+
+    region: TableView
+    icb: TableView
+    totals: dict[str, float]
+    period: str
+
+
+@dataclass(frozen=True)
+class ProjectionsSection:
+    """Fan charts of supply and demand, and the baseline's table."""
+
+    figures: list[FigureView]
+    table: TableView
+    scenario: str
+
+
+@dataclass(frozen=True)
+class ScenariosSection:
+    """The scenarios, their gaps compared, and what their interventions buy."""
+
+    listing: TableView
+    figure: FigureView
+    comparison: TableView
+    interventions: TableView | None
+    details: TableView | None
+    year: int
+
+
+@dataclass(frozen=True)
+class GapsSection:
+    """The ranked data gaps, coverage by table and sector, and the other findings' names."""
+
+    ranked: TableView
+    coverage: TableView | None
+    other: list[str]
+
+
+@dataclass(frozen=True)
+class EqualitySection:
+    """Ethnic-minority representation by pay band against the Model Employer goal."""
+
+    figure: FigureView | None
+    table: TableView
+    goal: float
+    period: str
+
+
+@dataclass(frozen=True)
+class WellbeingSection:
+    """Sickness absence and burnout by region."""
+
+    figure: FigureView | None
+    table: TableView
+
+
+@dataclass(frozen=True)
+class MethodsSection:
+    """Every parameter, every assumption and every data source."""
+
+    parameters: TableView
+    assumptions: TableView
+    sources: TableView
+    defaulted: int
+
+
+@dataclass(frozen=True)
+class ReportSections:
+    """Every section of the report, in order, with the contents list and the dates."""
+
+    contents: list[tuple[str, str]]
+    titles: dict[str, str]
+    created_day: str
+    created_full: str
+    summary: SummarySection
+    position: PositionSection
+    projections: ProjectionsSection
+    scenarios: ScenariosSection
+    gaps: GapsSection
+    equality: EqualitySection
+    wellbeing: WellbeingSection
+    methods: MethodsSection
+    changes: ChangesSection
