@@ -20,6 +20,7 @@ at the end of the session to be unchanged. Paths under ../shared/data come from
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -37,6 +38,17 @@ import shared_data
 from backends import BACKENDS, Backend, make_backend
 from wfplan.dataset.ingest import IngestReport
 from wfplan.dataset.store import DuckDBStore, Store, open_store
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Lay command output out as for a pipe, whatever runs the tests.
+
+    The CLI reads ``$COLUMNS`` at each print; pytest-xdist's workers (and some
+    terminals) set it, which changed where long lines wrap. Tests that need a
+    width set ``COLUMNS`` themselves.
+    """
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
 ORG_HEADER = "org_code,name,org_type,sector,icb_code,region_code"

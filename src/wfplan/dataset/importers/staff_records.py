@@ -50,6 +50,10 @@ file is refused too when the vintage holds earlier staff_records periods whose
 person records are gone (deleted, or hashed under the salt older versions kept
 in the database, which the upgrade to schema 4 deleted): flows from them cannot
 be derived.
+
+Over 400 lines (issue 10 allows it with a reason): pseudonymising records,
+deriving staff in post and deriving flows from one extract must agree on one
+reading of its rows; they are kept together so that they cannot drift.
 """
 
 from __future__ import annotations
