@@ -31,7 +31,7 @@ from wfplan.dataset.store.queries import geography as geo
 from wfplan.dataset.store.queries import metrics as mq
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
+    pass
 
 import psycopg
 
@@ -41,12 +41,10 @@ Engines = tuple[Store, Store]
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory,
-            demo_vintage: DemoBuild) -> Iterator[Engines]:
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
     backends.require_postgres()
     folder = tmp_path_factory.mktemp("pg")
-    db = demo_vintage.copy(folder / "all.duckdb")
-    with DuckDBStore(db) as store:
+    with DuckDBStore(folder / "all.duckdb") as store:
         (folder / "hand").mkdir()
         hv.build(store, folder / "hand")
         ingest(store, [write(folder / "organisations.csv", ORGS),
@@ -77,7 +75,8 @@ def _plain(value: Any) -> Any:
     return sorted(value) if isinstance(value, set) else value
 
 
-VINTAGES = ("hand", "known", pytest.param("demo", marks=pytest.mark.slow))
+#: The demo vintage is compared on the real PostgreSQL store in test_postgres_bundle.py.
+VINTAGES = ("hand", "known")
 
 
 @pytest.mark.parametrize("vintage", VINTAGES)

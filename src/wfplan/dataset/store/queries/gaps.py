@@ -198,7 +198,8 @@ def organisations_with_rows(store: Store, vintage: str, table: Fact) -> set[str]
 
 def organisations_by_sector(store: Store, vintage: str, table: Fact) -> dict[str, set[str]]:
     """Return, per sector, the organisations with rows of their own in a fact table."""
-    rows = _rows(store, vintage, table, "DISTINCT g_sector AS sector, g_org AS org", "g_is_org")
+    rows = _rows(store, vintage, table, "DISTINCT g_sector AS sector, g_org AS org", "g_is_org",
+                 "ORDER BY sector, org")
     out: dict[str, set[str]] = {}
     for sector, org in zip(rows["sector"], rows["org"], strict=True):
         out.setdefault(str(sector), set()).add(str(org))
