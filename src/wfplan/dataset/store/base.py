@@ -278,17 +278,31 @@ class Store(ABC):
             keys). Empty if every key is unique.
         """
         keys = ", ".join(key_columns)
+        hashed = self.key_hash(keys)
         if self.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE vintage = ? "
-                       f"GROUP BY {keys} HAVING count(*) > 1 LIMIT 1) d", [vintage]) == 0:
+                       f"GROUP BY {hashed} HAVING count(*) > 1 LIMIT 1) d", [vintage]) == 0:
             return pd.DataFrame()
         shown = ", ".join(f"CAST({k} AS VARCHAR) AS {k}" for k in key_columns)
         return self.query(
+            f"WITH h AS (SELECT {hashed} AS key_hash FROM {table} WHERE vintage = ? "
+            f"GROUP BY {hashed} HAVING count(*) > 1) "
             f"SELECT {shown}, n, first_row, ingests, source_rows, count(*) OVER () AS total "
             f"FROM (SELECT {keys}, count(*) AS n, min(source_row) AS first_row, "
             f"(array_agg(ingest_id ORDER BY ingest_id, source_row))[1:3] AS ingests, "
             f"(array_agg(source_row ORDER BY ingest_id, source_row))[1:3] AS source_rows "
-            f"FROM {table} WHERE vintage = ? GROUP BY {keys} HAVING count(*) > 1) d "
-            f"ORDER BY first_row, {keys} LIMIT {int(limit)}", [vintage])
+            f"FROM {table} WHERE vintage = ? AND {hashed} IN (SELECT key_hash FROM h) "
+            f"GROUP BY {keys} HAVING count(*) > 1) d "
+            f"ORDER BY first_row, {keys} LIMIT {int(limit)}", [vintage, vintage])
+
+    def key_hash(self, keys: str) -> str:
+        """Return SQL for a hash of the key columns ``keys`` (a comma-separated list).
+
+        Duplicates are first looked for among rows sharing a hash, in one cheap
+        pass; exact keys are then compared on those rows only (two keys may share
+        a hash). This portable default is the key itself (a row value); each
+        engine names its own fast hash.
+        """
+        return f"ROW({keys})"
 
     def _create_vintage(self, name: str) -> None:
         """Create a vintage and seed its areas (England, regions, ICBs) from the code lists."""

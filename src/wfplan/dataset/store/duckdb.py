@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -117,30 +117,9 @@ class DuckDBStore(Store):
         finally:
             self._in_transaction = False
 
-    def duplicate_keys(self, table: str, key_columns: Sequence[str], vintage: str,
-                       limit: int) -> pd.DataFrame:
-        """Return the keys that several rows of the vintage share (:meth:`Store.duplicate_keys`).
-
-        A hash of the key finds candidate keys in one cheap pass; the exact keys are
-        compared only on the candidates' rows (two keys may share a hash).
-        """
-        keys = ", ".join(key_columns)
-        candidates = self.query(
-            f"SELECT hash({keys}) AS key_hash FROM {table} WHERE vintage = ? "
-            f"GROUP BY key_hash HAVING count(*) > 1", [vintage])
-        if candidates.empty:
-            return pd.DataFrame()
-        shown = ", ".join(f"CAST({k} AS VARCHAR) AS {k}" for k in key_columns)
-        return self.query(
-            f"WITH candidates AS (SELECT {keys}, ingest_id, source_row FROM {table} "
-            f"WHERE vintage = ? AND hash({keys}) IN (SELECT unnest(?::UBIGINT[]))), "
-            f"dupes AS (SELECT {shown}, count(*) AS n, min(source_row) AS first_row, "
-            f"list(ingest_id ORDER BY ingest_id, source_row)[1:3] AS ingests, "
-            f"list(source_row ORDER BY ingest_id, source_row)[1:3] AS source_rows "
-            f"FROM candidates GROUP BY {keys} HAVING count(*) > 1) "
-            f"SELECT *, count(*) OVER () AS total FROM dupes "
-            f"ORDER BY first_row, {keys} LIMIT {int(limit)}",
-            [vintage, [int(h) for h in candidates["key_hash"]]])
+    def key_hash(self, keys: str) -> str:
+        """Return DuckDB's ``hash`` of the key columns (:meth:`Store.key_hash`)."""
+        return f"hash({keys})"
 
     def _has_foreign_tables(self) -> bool:
         """Return whether the file holds any table, in any schema."""

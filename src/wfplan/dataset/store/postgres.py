@@ -21,7 +21,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -300,31 +300,9 @@ class PostgresStore(Store):
         for table in sorted(tables):
             self.execute(f"ANALYZE {quote(table)}")
 
-    def duplicate_keys(self, table: str, key_columns: Sequence[str], vintage: str,
-                       limit: int) -> pd.DataFrame:
-        """Return the keys that several rows of the vintage share (:meth:`Store.duplicate_keys`).
-
-        A hash of each key (``hash_record_extended``) finds candidate keys in one
-        pass, about twice as fast as grouping by the key columns; the exact keys
-        are compared only on the candidates' rows (two keys may share a hash).
-        """
-        keys = ", ".join(key_columns)
-        hashed = f"hash_record_extended(ROW({keys}), 0)"
-        candidates = self.query(
-            f"SELECT {hashed} AS key_hash FROM {table} WHERE vintage = ? "
-            f"GROUP BY key_hash HAVING count(*) > 1", [vintage])
-        if candidates.empty:
-            return pd.DataFrame()
-        shown = ", ".join(f"CAST({k} AS VARCHAR) AS {k}" for k in key_columns)
-        return self.query(
-            f"SELECT {shown}, n, first_row, ingests, source_rows, count(*) OVER () AS total "
-            f"FROM (SELECT {keys}, count(*) AS n, min(source_row) AS first_row, "
-            f"(array_agg(ingest_id ORDER BY ingest_id, source_row))[1:3] AS ingests, "
-            f"(array_agg(source_row ORDER BY ingest_id, source_row))[1:3] AS source_rows "
-            f"FROM {table} WHERE vintage = ? AND {hashed} IN "
-            f"(SELECT unnest(CAST(? AS BIGINT[]))) GROUP BY {keys} HAVING count(*) > 1) d "
-            f"ORDER BY first_row, {keys} LIMIT {int(limit)}",
-            [vintage, [int(h) for h in candidates["key_hash"]]])
+    def key_hash(self, keys: str) -> str:
+        """Return PostgreSQL's ``hash_record_extended`` of the key columns (a key hash)."""
+        return f"hash_record_extended(ROW({keys}), 0)"
 
     # -- locks ---------------------------------------------------------------
 
