@@ -1,0 +1,106 @@
+"""The NHS Long Term Workforce Plan 2023 re-run (``examples/ltwp-2023``), end to end.
+
+Runs the commands of ``docs/ltwp-2023.md`` through the CLI in an empty folder:
+
+    wfplan ingest examples/ltwp-2023/data/* --vintage ltwp-2023 --db l.duckdb
+    wfplan assess examples/ltwp-2023/assessment.toml --db l.duckdb --out b
+    wfplan verify b
+
+then checks the published headline figures against the bundle's ``results.parquet``
+(England, all staff groups). Model year 2022 is the census of 31 March 2022 (the end of
+2021/22) and 2037 that of 31 March 2037 (the end of 2036/37).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from wfplan.cli import app
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ltwp-2023"
+ENGLAND = "E92000001"
+BASE, END = 2022, 2037
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ingest the example's data into a new database and assess it, in an empty folder."""
+    work = tmp_path_factory.mktemp("ltwp")
+    files = sorted(str(p) for p in (EXAMPLE / "data").iterdir())
+    db, out = str(work / "l.duckdb"), work / "b"
+    ingest = runner.invoke(app, ["ingest", *files, "--vintage", "ltwp-2023", "--db", db])
+    assert ingest.exit_code == 0, ingest.output
+    assert "0 warning(s)" in ingest.output
+    assess = runner.invoke(app, ["assess", str(EXAMPLE / "assessment.toml"), "--db", db,
+                                 "--out", str(out)])
+    assert assess.exit_code == 0, assess.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def england(bundle: Path) -> pd.DataFrame:
+    """England all-staff rows of results.parquet, one column per statistic."""
+    results = pd.read_parquet(bundle / "results.parquet")
+    rows = results[(results["area"] == ENGLAND) & (results["staff_group"] == "all_staff_groups")]
+    return rows.pivot_table(index=["scenario", "variable", "year"], columns="statistic",
+                            values="value")
+
+
+def _value(england: pd.DataFrame, scenario: str, variable: str, year: int,
+           statistic: str = "p50") -> float:
+    return float(england.loc[(scenario, variable, year), statistic])
+
+
+def test_the_bundle_verifies(bundle: Path) -> None:
+    result = runner.invoke(app, ["verify", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert "VERIFIED" in result.output
+
+
+def test_the_assessment_names_both_scenarios(england: pd.DataFrame) -> None:
+    config = tomllib.loads((EXAMPLE / "assessment.toml").read_text(encoding="utf-8"))
+    assert config["scenarios"] == ["without-action.toml", "with-plan.toml"]
+    assert set(england.index.get_level_values("scenario")) == {"without_action", "with_plan"}
+
+
+@pytest.mark.parametrize("scenario", ["without_action", "with_plan"])
+def test_the_2021_22_position_is_the_published_one(england: pd.DataFrame, scenario: str) -> None:
+    """About 1.4 million FTE in post and a shortfall of about 150,000 FTE (NAO 2024, para 1)."""
+    supply = _value(england, scenario, "supply_fte", BASE)
+    shortfall = _value(england, scenario, "gap_fte", BASE)
+    assert 1.35e6 <= supply <= 1.45e6
+    assert 140_000 <= shortfall <= 160_000
+
+
+def test_demand_in_2036_37_is_2_3_to_2_4_million_fte(england: pd.DataFrame) -> None:
+    """Demand of 2.3-2.4 million FTE by 2036/37, 65-72% above the 2021/22 supply (NAO 2024)."""
+    demand = _value(england, "without_action", "demand_funded_fte", END)
+    supply = _value(england, "without_action", "supply_fte", BASE)
+    assert 2.3e6 <= demand <= 2.4e6
+    assert 0.65 <= demand / supply - 1 <= 0.72
+
+
+def test_the_without_action_shortfall_in_2036_37_is_the_published_range(
+        england: pd.DataFrame) -> None:
+    """260,000-360,000 FTE by 2036/37 without action (LTWP foreword), with its P5-P95."""
+    p5, p50, p95 = (_value(england, "without_action", "gap_fte", END, s)
+                    for s in ("p5", "p50", "p95"))
+    print(f"without action, England shortfall March 2037: P50 {p50:,.0f} FTE "
+          f"(P5 {p5:,.0f}, P95 {p95:,.0f})")
+    assert 260_000 <= p50 <= 360_000
+    assert p5 < p50 < p95
+    assert p95 - p5 > 50_000  # the published range is an uncertainty, and so is this
+
+
+def test_the_plan_narrows_the_shortfall(england: pd.DataFrame) -> None:
+    without = _value(england, "without_action", "gap_fte", END)
+    with_plan = _value(england, "with_plan", "gap_fte", END)
+    assert with_plan < without
+    assert _value(england, "with_plan", "demand_funded_fte", END) == pytest.approx(
+        _value(england, "without_action", "demand_funded_fte", END), rel=1e-12)
