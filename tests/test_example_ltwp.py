@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 import pytest
@@ -54,7 +55,7 @@ def england(bundle: Path) -> pd.DataFrame:
 
 def _value(england: pd.DataFrame, scenario: str, variable: str, year: int,
            statistic: str = "p50") -> float:
-    return float(england.loc[(scenario, variable, year), statistic])
+    return float(cast(float, england.loc[(scenario, variable, year), statistic]))
 
 
 def test_the_bundle_verifies(bundle: Path) -> None:
@@ -104,3 +105,19 @@ def test_the_plan_narrows_the_shortfall(england: pd.DataFrame) -> None:
     assert with_plan < without
     assert _value(england, "with_plan", "demand_funded_fte", END) == pytest.approx(
         _value(england, "without_action", "demand_funded_fte", END), rel=1e-12)
+
+
+def test_the_typed_in_flows_are_the_published_rates() -> None:
+    """The derived 2021/22 flows keep the plan's figures: a 9.1% leaver rate, about 1 in 4
+    joiners international, and 2021 stock + joiners - leavers = the 1.4 million FTE."""
+    data = EXAMPLE / "data"
+    stock = pd.read_csv(data / "staff_in_post.csv").set_index("period")["fte"]
+    flows = pd.read_csv(data / "flows.csv")
+    joiners = flows[flows["direction"] == "joiner"].set_index("route")["fte"]
+    leavers = float(flows.loc[flows["direction"] == "leaver", "fte"].sum())
+    assert stock["2022-03-31"] == 1_400_000
+    assert stock["2021-03-31"] + joiners.sum() - leavers == stock["2022-03-31"]
+    assert leavers / stock["2021-03-31"] == pytest.approx(0.091, abs=1e-6)
+    assert joiners["international"] / joiners.sum() == pytest.approx(0.25, abs=1e-5)
+    vacancies = pd.read_csv(data / "vacancies.csv")
+    assert vacancies["vacancy_fte"].sum() == 150_000
