@@ -21,12 +21,24 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from wfplan.analysis.gaps import SECTORS
 from wfplan.cli import app
+from wfplan.dataset import codelists
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ltwp-2023"
 ENGLAND = "E92000001"
 BASE, END = 2022, 2037
 runner = CliRunner()
+
+
+def test_the_all_staff_group_is_no_workforce_sector() -> None:
+    """``nhs_all_staff`` (sector ``other``) stands for a total across NHS trusts and general
+    practice: the gap report and the demo still cover exactly the three workforce sectors."""
+    sectors = {row["code"]: row["sector"] for row in codelists.get("staff_group").rows}
+    assert sectors["nhs_all_staff"] == "other"
+    assert codelists.workforce_sectors() == ("nhs_trust", "primary_care", "social_care")
+    assert SECTORS == ("primary_care", "social_care", "nhs_trust")
+    assert codelists.TOTALS_SECTOR == "other"
 
 
 @pytest.fixture(scope="module")
