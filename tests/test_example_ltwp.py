@@ -13,6 +13,8 @@ then checks the published headline figures against the bundle's ``results.parque
 
 from __future__ import annotations
 
+import html
+import re
 import tomllib
 from pathlib import Path
 from typing import cast
@@ -24,6 +26,7 @@ from typer.testing import CliRunner
 from wfplan.analysis.gaps import SECTORS
 from wfplan.cli import app
 from wfplan.dataset import codelists
+from wfplan.report.format import value_range
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ltwp-2023"
 ENGLAND = "E92000001"
@@ -109,6 +112,16 @@ def test_the_without_action_shortfall_in_2036_37_is_the_published_range(
     assert 260_000 <= p50 <= 360_000
     assert p5 < p50 < p95
     assert p95 - p5 > 50_000  # the published range is an uncertainty, and so is this
+
+
+def test_the_report_states_the_shortfall_with_its_p5_p95(bundle: Path,
+                                                        england: pd.DataFrame) -> None:
+    p5, p50, p95 = (_value(england, "without_action", "gap_fte", END, s)
+                    for s in ("p5", "p50", "p95"))
+    page = (bundle / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert (f"all staff groups in England in {END} is {value_range(p50, p5, p95)} FTE"
+            in text)
 
 
 def test_the_plan_narrows_the_shortfall(england: pd.DataFrame) -> None:
