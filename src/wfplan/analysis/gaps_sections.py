@@ -21,8 +21,8 @@ from wfplan.dataset.store.queries.gaps import FACTS
 #: The sectors ranked first among gaps of equal severity, and listed first.
 FIRST_SECTORS = (Sector.PRIMARY_CARE.value, Sector.SOCIAL_CARE.value)
 #: The sectors the report always covers (those of the staff groups), in the order it lists them.
-SECTORS = (*FIRST_SECTORS, *(s for s in codelists.get("sector").codes if s not in FIRST_SECTORS
-                              and s in {r["sector"] for r in codelists.get("staff_group").rows}))
+SECTORS = (*FIRST_SECTORS,
+           *(s for s in codelists.workforce_sectors() if s not in FIRST_SECTORS))
 #: Sector names from the code list (``enums.csv``), and those of the values that are not
 #: sectors (``all``, ``unknown``): :func:`wfplan.dataset.codelists.sector_names`.
 SECTOR_NAMES = codelists.sector_names()

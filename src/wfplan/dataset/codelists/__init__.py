@@ -160,12 +160,19 @@ def sector_names() -> dict[str, str]:
     return {**{row["code"]: row["name"] for row in get("sector").rows}, **SECTOR_OTHER_NAMES}
 
 
+#: The sector of staff groups that stand for a total across sectors, such as
+#: ``nhs_all_staff`` (all staff of NHS trusts and general practice, for figures published
+#: only as such): it is no workforce sector, so nothing expects data for it.
+TOTALS_SECTOR = "other"
+
+
 def workforce_sectors() -> tuple[str, ...]:
     """Return the sectors that staff groups belong to, in the sector code list's order.
 
     These are the sectors whose staff the dataset counts (NHS trusts, primary
     care, social care); commissioners and other organisations have no staff
-    groups of their own.
+    groups of their own, and a cross-sector total (:data:`TOTALS_SECTOR`) is
+    no sector of its own.
     """
-    held = {row["sector"] for row in get("staff_group").rows}
+    held = {row["sector"] for row in get("staff_group").rows} - {TOTALS_SECTOR}
     return tuple(code for code in get("sector").codes if code in held)
