@@ -10,6 +10,8 @@ uses at a value that is not the data's has a row in the library.
 from __future__ import annotations
 
 import csv
+import io
+import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,7 +97,7 @@ def test_the_library_covers_what_issue_11_asks_for() -> None:
     productivity = {r.id: r for r in library.of("productivity_growth")}
     ltwp = productivity["productivity_ltwp"]
     assert (ltwp.low, ltwp.high) == (0.015, 0.02)
-    assert productivity["productivity_ons_1997_2019"].value < ltwp.low  # type: ignore[operator]
+    assert productivity["productivity_ons_1997_2019"].value < ltwp.low
 
 
 def test_each_default_row_is_the_parameter_tables_default() -> None:
@@ -283,3 +285,20 @@ def test_figures_computed_from_shared_data_match_the_files() -> None:
 
 def test_only_model_inputs_resolve() -> None:
     assert {r.parameter for r in load_library().rows if r.resolves} <= set(RESOLVABLE)
+
+
+def test_wfplan_evidence_lists_the_library(kit: Any) -> None:
+    listed = kit.cli("evidence", "--format", "csv")
+    assert listed.exit_code == 0, listed.output
+    frame = pd.read_csv(io.StringIO(listed.output), keep_default_na=False)
+    assert tuple(frame.columns) == COLUMNS
+    assert list(frame["id"]) == [row["id"] for row in _rows()]
+    one = kit.cli("evidence", "--parameter", "asc_vacancy_rate", "--format", "json")
+    assert one.exit_code == 0, one.output
+    body = json.loads(one.output)
+    assert body["version"] == load_library().version
+    assert {row["parameter"] for row in body["rows"]} == {"asc_vacancy_rate"}
+    assert len(body["rows"]) == len(load_library().of("asc_vacancy_rate")) > 3
+    table = kit.cli("evidence", "--parameter", "leaver_rate")
+    assert table.exit_code == 0
+    assert "leaver_nurses_2022" in table.output
