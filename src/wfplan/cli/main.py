@@ -43,7 +43,6 @@ from wfplan.cli.common import (
     read_vintage,
 )
 from wfplan.cli.common import guard as _guard
-from wfplan.cli.evidence import evidence_command
 from wfplan.cli.display import (
     Column,
     csv_text,
@@ -52,6 +51,7 @@ from wfplan.cli.display import (
     print_table,
     tidy_json,
 )
+from wfplan.cli.evidence import evidence_command
 from wfplan.cli.keys import keys_app
 from wfplan.cli.projection import (
     backtest_command,
