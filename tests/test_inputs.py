@@ -19,6 +19,7 @@ from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 from wfplan.inputs import bands
 from wfplan.inputs.build import build_inputs
+from wfplan.inputs.resolve import resolve
 from wfplan.inputs.source import years_between
 from wfplan.model import ModelInputs
 
@@ -88,7 +89,16 @@ def test_leaver_rates_from_flows(icb: ModelInputs) -> None:
     assert _at(icb, "leaver_rate", "QJK", hv.N) == pytest.approx(nurses)
     assert _at(icb, "leaver_rate", "UNMAPPED", hv.N) == pytest.approx(nurses)
     assert _at(icb, "leaver_rate", "QMJ", hv.D) == pytest.approx(np.full(10, 2 / 18))
-    assert _at(icb, "leaver_rate", "QMJ", hv.M) == pytest.approx(np.full(10, 0.1))
+    # managers have no flows: the evidence library's rate for NHS trust staff (annual already)
+    assert _at(icb, "leaver_rate", "QMJ", hv.M) == pytest.approx(np.full(10, _library(hv.M)))
+
+
+def _library(group: str) -> float:
+    """The evidence library's leaver rate of ``group``; it is not the parameter table's 0.1."""
+    found = resolve("leaver_rate", group)
+    assert found.tier == "evidence"
+    assert found.value != pytest.approx(0.1)
+    return found.value
 
 
 def test_joiners_by_route(icb: ModelInputs) -> None:
@@ -100,8 +110,8 @@ def test_joiners_by_route(icb: ModelInputs) -> None:
     # QJK nurses: national joiners per reporting head (QMJ's 100) x its 20
     assert _at(icb, "international_joiners", "QJK", hv.N) == pytest.approx(1.0)
     assert _at(icb, "other_joiners", "QJK", hv.N) == pytest.approx(1.2)
-    # managers have no flows: joiners replace leavers at the default rate
-    assert _at(icb, "other_joiners", "QMJ", hv.M) == pytest.approx(0.6)
+    # managers have no flows: joiners replace leavers (6 at RAA) at the library's rate
+    assert _at(icb, "other_joiners", "QMJ", hv.M) == pytest.approx(6 * _library(hv.M))
 
 
 def test_joiner_age_profiles(icb: ModelInputs) -> None:
@@ -178,7 +188,10 @@ def test_known_at_uses_only_earlier_data(hand: DuckDBStore) -> None:
                          demography=False)
     names = {item.name for item in early.assumptions}
     assert early.base_year == 2023
-    assert early.leaver_rate.values == pytest.approx(np.full(early.leaver_rate.shape, 0.1))
+    # no flows before the start: every group takes its evidence library rate
+    for group in early.coords.staff_group:
+        rates = early.leaver_rate.sel(staff_group=group).values
+        assert rates == pytest.approx(np.full(rates.shape, _library(group)))
     assert "population" in names
     assert "other_joiners" in names
     # only intakes started by the census: 2022/23 (September 2022), not 2023/24

@@ -51,6 +51,7 @@ from wfplan.cli.display import (
     print_table,
     tidy_json,
 )
+from wfplan.cli.evidence import evidence_command
 from wfplan.cli.keys import keys_app
 from wfplan.cli.projection import (
     backtest_command,
@@ -80,6 +81,7 @@ app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 app.command("assess", epilog=EXIT_CODES)(assess_command)
 app.command("verify", epilog=EXIT_CODES)(verify_command)
 app.command("compare", epilog=EXIT_CODES)(compare_command)
+app.command("evidence", epilog=EXIT_CODES)(evidence_command)
 
 def _version(value: bool) -> None:
     if value:

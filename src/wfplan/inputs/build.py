@@ -27,6 +27,7 @@ from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
 from wfplan.inputs.demography import read_demography
 from wfplan.inputs.flows import Flows, read_flows
+from wfplan.inputs.resolve import record, resolve_groups
 from wfplan.inputs.source import Assumptions, Selection, age_bands
 from wfplan.inputs.stock import Stock, base_stock, vacancies
 from wfplan.inputs.training import Training, read_training
@@ -129,6 +130,20 @@ def _training_arrays(training: Training | None, coords: Coords) -> dict[str, Lab
     }
 
 
+def _take_up(stock: Stock, coords: Coords,
+             assumptions: Assumptions) -> dict[str, LabelledArray]:
+    """Take-up from the evidence library where it has a figure (the vintage has none).
+
+    When no staff group has one, the model fills the parameter table's default.
+    """
+    found = resolve_groups("take_up_rate", stock.staff_groups)
+    if all(item.row is None for item in found):
+        return {}
+    record(assumptions, found, "no take-up rate in the data")
+    return {"take_up_rate": coords.label("staff_group",
+                                         np.array([item.value for item in found]))}
+
+
 def build_inputs(store: Store, vintage: str, period: date | str | None = None,
                  level: str = "england", staff_groups: Sequence[str] | None = None,
                  sector: str | None = None, *, known_at: date | None = None,
@@ -176,6 +191,7 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
                                       known_at), flows.steady, assumptions)
     joiners = _joiners(flows, training, stock, assumptions)
     arrays: dict[str, LabelledArray] = _training_arrays(training, coords)
+    arrays.update(_take_up(stock, coords, assumptions))
     vacancy = vacancies(selection, stock, assumptions)
     if vacancy is not None:
         arrays["vacancy_fte"] = coords.label("area staff_group", vacancy)

@@ -11,8 +11,9 @@ Only the organisations and staff groups that report flows for that pair count
   is annualised as ``1 − (1 − r)^(1/years)`` (years: whole months ÷ 12) and
   capped to [0, 1]. A band with no staff at the start takes the area's all-age
   rate; an area that reports no flows for a staff group takes the group's
-  national rates; a staff group with no flows anywhere takes the parameter
-  table's default.
+  national rates; a staff group with no flows anywhere takes the evidence
+  library's rate for the group (by age band where the library has one), else
+  the parameter table's default (:mod:`~wfplan.inputs.resolve`), already annual.
 - **Joiners a year by route** ``[area, staff_group]`` = joiners ÷ years, scaled
   by the area's headcount at the base period ÷ the reporting headcount at the
   end of the flow period (1 when every organisation reports). Routes:
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from wfplan.dataset.store.queries import model_inputs as queries
+from wfplan.inputs.resolve import Resolved, record, resolve
 from wfplan.inputs.source import (
     Assumptions,
     Selection,
@@ -40,7 +42,7 @@ from wfplan.inputs.source import (
     pivot,
     years_between,
 )
-from wfplan.inputs.stock import Stock, headcount_at, input_default
+from wfplan.inputs.stock import Stock, headcount_at
 
 ROUTES = ("international", "return_to_practice", "newly_qualified", "other")
 
@@ -100,14 +102,32 @@ def _leaver_rates(frame: pd.DataFrame, start: np.ndarray, stock: Stock, years: f
     borrowed = int((np.isnan(local).all(axis=2) & staffed & ~np.isnan(national).all(axis=1)).sum())
     if borrowed:
         assumptions.add("leaver_rate", "staff group's national rates",
-                        f"{borrowed} area x staff group cells with staff report no flows")
-    missing = [g for g, row in zip(stock.staff_groups, national, strict=True)
-               if np.isnan(row).all()]
-    default = input_default("leaver_rate")
-    if missing:
-        assumptions.add("leaver_rate", default,
-                        f"no flows for staff groups {', '.join(missing)}: parameter table default")
-    return _annual(np.nan_to_num(rate, nan=default), years)
+                        f"{borrowed} area x staff group cells with staff report no flows",
+                        tier="data")
+    annual = _annual(rate, years)
+    missing = tuple(g for g, row in zip(stock.staff_groups, national, strict=True)
+                    if np.isnan(row).all())
+    if not missing:
+        return annual
+    resolved = _resolved(stock, missing, assumptions, "no flows")
+    return np.where(np.isnan(annual), resolved[np.newaxis], annual)
+
+
+def _resolved(stock: Stock, groups: tuple[str, ...], assumptions: Assumptions,
+              why: str) -> np.ndarray:
+    """Return ``[staff_group, age_band]`` annual leaver rates of ``groups`` from the evidence.
+
+    Rows of other staff groups are NaN. One assumption is recorded per source.
+    """
+    out = np.full((len(stock.staff_groups), len(stock.age_bands)), np.nan)
+    used: list[Resolved] = []
+    for group in groups:
+        g = stock.staff_groups.index(group)
+        found = [resolve("leaver_rate", group, band) for band in stock.age_bands]
+        out[g] = [item.value for item in found]
+        used += list({item.key(): item for item in found}.values())
+    record(assumptions, used, why)
+    return out
 
 
 def _route_of(route: object) -> str:
@@ -172,11 +192,11 @@ def _profiles(frame: pd.DataFrame, stock: Stock,
 
 
 def _no_flows(stock: Stock, assumptions: Assumptions, reason: str) -> Flows:
-    default = input_default("leaver_rate")
-    rate = np.full(stock.headcount.shape, default)
-    assumptions.add("leaver_rate", default, f"{reason}: parameter table default")
+    by_group = _resolved(stock, stock.staff_groups, assumptions, reason)
+    rate = np.broadcast_to(by_group[np.newaxis], stock.headcount.shape).copy()
     assumptions.add("other_joiners", "leavers (stock held steady)",
-                    f"{reason}: other joiners a year = leavers a year at the default rate")
+                    f"{reason}: other joiners a year = leavers a year at the leaver rate "
+                    "resolved from the evidence library or the parameter table's default")
     profile, source = default_profile("joiner_age_profile")
     assumptions.add("joiner_age_profile", "default profile (data/input_defaults.csv)",
                     f"{reason} ({source})")

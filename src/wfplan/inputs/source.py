@@ -34,11 +34,17 @@ class Assumptions:
 
     records: list[Assumption] = field(default_factory=list)
 
-    def add(self, name: str, value: object, reason: str) -> None:
-        """Record one assumption (``value`` is kept JSON-friendly)."""
+    def add(self, name: str, value: object, reason: str, source: str | None = None,
+            tier: str | None = None) -> None:
+        """Record one assumption (``value`` is kept JSON-friendly).
+
+        ``source`` and ``tier`` say where a resolved input came from
+        (:mod:`wfplan.inputs.resolve`).
+        """
         if isinstance(value, np.generic):
             value = value.item()
-        self.records.append(Assumption(name=name, value=value, reason=reason))
+        self.records.append(Assumption.model_validate(
+            {"name": name, "value": value, "reason": reason, "source": source, "tier": tier}))
 
 
 @dataclass(frozen=True)

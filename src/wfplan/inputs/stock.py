@@ -7,8 +7,9 @@
   group's national age profile at the base period, or by the default profile of
   ``data/input_defaults.csv`` when the group has no age data at all.
 - **FTE per head** ``[area, staff_group]``: FTE ÷ headcount over the rows that
-  give both; else the staff group's national ratio; else the parameter table's
-  default.
+  give both; else the staff group's national ratio; else the evidence
+  library's figure for the group, else the parameter table's default
+  (:mod:`~wfplan.inputs.resolve`).
 - **Vacancy FTE** ``[area, staff_group]``: at the latest vacancy period on or
   before the base period; 0 where an area and staff group report none.
 
@@ -34,6 +35,7 @@ from wfplan.dataset import codelists
 from wfplan.dataset.geography import UNMAPPED
 from wfplan.dataset.store.queries import model_inputs as queries
 from wfplan.errors import InputError
+from wfplan.inputs.resolve import record, resolve_groups
 from wfplan.inputs.source import Assumptions, Selection, age_bands, default_profile, pivot
 from wfplan.model import parameter_table
 
@@ -45,10 +47,6 @@ _LISTED = 10
 def input_default(name: str) -> float:
     """Return the parameter table's numeric default of a model input."""
     return next(spec.default_value for spec in parameter_table() if spec.name == name)
-
-
-def _source(name: str) -> str:
-    return next(spec.source for spec in parameter_table() if spec.name == name)
 
 
 @dataclass(frozen=True)
@@ -104,8 +102,11 @@ def _fte_per_head(frame: pd.DataFrame, labels: dict[str, tuple[str, ...]],
     hc = pivot(frame, "hc_both", index, None, labels)
     fte = pivot(frame, "fte_both", index, None, labels)
     national_hc, national_fte = hc.sum(axis=0), fte.sum(axis=0)
-    default = input_default("fte_per_head")
-    national = np.divide(national_fte, national_hc, out=np.full_like(national_fte, default),
+    no_national = [g for g, n in zip(labels["staff_group"], national_hc, strict=True) if n <= 0]
+    resolved = dict(zip(no_national, resolve_groups("fte_per_head", no_national), strict=True))
+    fallback_values = np.array([resolved[g].value if g in resolved else np.nan
+                                for g in labels["staff_group"]])
+    national = np.divide(national_fte, national_hc, out=fallback_values,
                          where=national_hc > 0)
     ratio = np.divide(fte, hc, out=np.broadcast_to(national, hc.shape).copy(), where=hc > 0)
     # FTE per head must be at least 0.01 for the model; a cell of 0 FTE keeps the fallback
@@ -114,19 +115,16 @@ def _fte_per_head(frame: pd.DataFrame, labels: dict[str, tuple[str, ...]],
     if no_fte.any():
         assumptions.add("fte_per_head", "staff group's national FTE per head",
                         f"{int(no_fte.sum())} area x staff group cells have headcount but 0 FTE; "
-                        "the model needs FTE per head of at least 0.01")
+                        "the model needs FTE per head of at least 0.01", tier="data")
     staffed = pivot(frame, "hc_only", index, None, labels) + pivot(frame, "fte_only", index,
                                                                     None, labels) > 0
     fallback = (hc <= 0) & staffed
-    no_national = [g for g, n in zip(labels["staff_group"], national_hc, strict=True) if n <= 0]
     if no_national:
-        assumptions.add("fte_per_head", default,
-                        f"no rows with both headcount and FTE for staff groups {no_national}; "
-                        f"parameter table default ({_source('fte_per_head')})")
+        record(assumptions, list(resolved.values()), "no rows with both headcount and FTE")
     if fallback.any() and len(no_national) < len(labels["staff_group"]):
         assumptions.add("fte_per_head", "staff group's national FTE per head",
                         f"{int(fallback.sum())} area x staff group cells with staff have no "
-                        "rows with both headcount and FTE")
+                        "rows with both headcount and FTE", tier="data")
     return np.clip(ratio, 0.01, 2.0)
 
 

@@ -3,11 +3,13 @@
 National, by staff group: places (or starters where places are not given) are
 summed over providers and regions for each academic year. Completion rate and
 duration are means weighted by places; the model needs whole years, so the
-duration is rounded half up. Years missing inside the series repeat the year
-before; the model holds places flat outside it. Staff groups with no education
-rows get no training route (0 places) and that is recorded: their newly
-qualified joiners observed in the flows are then counted with the other joiners
-instead.
+duration is rounded half up. A staff group whose education rows give no
+completion rate or duration takes the evidence library's figure, else the
+parameter table's default (:mod:`~wfplan.inputs.resolve`). Years missing inside
+the series repeat the year before; the model holds places flat outside it.
+Staff groups with no education rows get no training route (0 places) and that
+is recorded: their newly qualified joiners observed in the flows are then
+counted with the other joiners instead.
 
 Academic years and census years
 -------------------------------
@@ -37,8 +39,8 @@ import pandas as pd
 
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.model_inputs import education_places
+from wfplan.inputs.resolve import Resolved, record, resolve_groups
 from wfplan.inputs.source import Assumptions
-from wfplan.inputs.stock import input_default
 
 #: The day an academic year starts: ``Y/Y+1`` starts on 1 September ``Y``.
 ACADEMIC_YEAR_START = (9, 1)
@@ -103,19 +105,16 @@ class Training:
 
 
 def _weighted(frame: pd.DataFrame, value: str, base: str, groups: tuple[str, ...],
-              default: float) -> tuple[np.ndarray, list[str]]:
+              parameter: str) -> tuple[np.ndarray, list[Resolved]]:
+    """Return the places-weighted mean by group; groups without it resolve ``parameter``."""
     sums = frame.groupby("staff_group")[[value, base]].sum()
     numerator = sums[value].to_dict()
     denominator = sums[base].to_dict()
-    out: list[float] = []
-    missing: list[str] = []
-    for group in groups:
-        if float(denominator.get(group, 0.0)) > 0:
-            out.append(float(numerator[group]) / float(denominator[group]))
-        else:
-            out.append(default)
-            missing.append(group)
-    return np.array(out, dtype=np.float64), missing
+    missing = [g for g in groups if float(denominator.get(g, 0.0)) <= 0]
+    resolved = dict(zip(missing, resolve_groups(parameter, missing), strict=True))
+    out = [resolved[g].value if g in resolved
+           else float(numerator[g]) / float(denominator[g]) for g in groups]
+    return np.array(out, dtype=np.float64), list(resolved.values())
 
 
 def read_training(store: Store, vintage: str, groups: tuple[str, ...], census: date,
@@ -165,27 +164,25 @@ def read_training(store: Store, vintage: str, groups: tuple[str, ...], census: d
                         "training route; "
                         "their observed newly qualified joiners count as other joiners")
     completion, no_rate = _weighted(frame, "completed", "completion_base", groups,
-                                    input_default("completion_rate"))
+                                    "completion_rate")
     duration, no_length = _weighted(frame, "duration", "duration_base", groups,
-                                    input_default("training_duration"))
+                                    "training_duration")
     _record(assumptions, trained, no_rate, no_length, duration)
     whole = np.clip(np.floor(duration + 0.5), 0, 15)
     return Training(groups, years, places, whole, np.clip(completion, 0.0, 1.0), trained)
 
 
-def _record(assumptions: Assumptions, trained: frozenset[str], no_rate: list[str],
-            no_length: list[str], duration: np.ndarray) -> None:
-    lacking_rate = sorted(set(no_rate) & trained)
+def _record(assumptions: Assumptions, trained: frozenset[str], no_rate: list[Resolved],
+            no_length: list[Resolved], duration: np.ndarray) -> None:
+    lacking_rate = sorted((r for r in no_rate if r.staff_group in trained),
+                          key=lambda r: r.staff_group)
     if lacking_rate:
-        assumptions.add("completion_rate", input_default("completion_rate"),
-                        f"no completion rate in education for staff groups {lacking_rate}: "
-                        "parameter table default")
-    lacking_length = sorted(set(no_length) & trained)
+        record(assumptions, lacking_rate, "no completion rate in education")
+    lacking_length = sorted((r for r in no_length if r.staff_group in trained),
+                            key=lambda r: r.staff_group)
     if lacking_length:
-        assumptions.add("training_duration", input_default("training_duration"),
-                        f"no duration in education for staff groups {lacking_length}: "
-                        "parameter table default")
+        record(assumptions, lacking_length, "no duration in education")
     if not np.array_equal(duration, np.floor(duration + 0.5)):
         assumptions.add("training_duration", "rounded to whole years",
                         "the model needs whole years: the places-weighted mean duration is "
-                        "rounded half up")
+                        "rounded half up", tier="data")

@@ -75,6 +75,35 @@ def _settings(metadata: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]
     return settings
 
 
+def _assumption_rows(metadata: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per recorded assumption; a recorded source is appended to the reason."""
+    rows = []
+    for scenario, meta in metadata.items():
+        for item in meta.get("assumptions", []):
+            reason = str(item.get("reason", ""))
+            if item.get("source"):
+                reason += f" Source: {item['source']}."
+            rows.append({"scenario": scenario, "name": str(item.get("name")),
+                         "value": describe_value(item.get("value")), "reason": reason,
+                         "tier": item.get("tier"), "source": item.get("source")})
+    return rows
+
+
+def _setting(spec: Any, settings: dict[str, list[str]], defaulted: list[str],
+             evidence: list[str]) -> str:
+    """Describe how a parameter or input was set across the scenarios."""
+    if spec.name in settings:
+        setting = "; ".join(settings[spec.name])
+        return setting + ("; default elsewhere" if defaulted else "")
+    if evidence:
+        setting = ("evidence library where the data lacks it: "
+                   + "; ".join(dict.fromkeys(evidence)))
+        return setting + (f"; default ({spec.default_text}) elsewhere" if defaulted else "")
+    if defaulted:
+        return f"default ({spec.default_text})"
+    return "from the dataset" if spec.kind == "input" else f"default ({spec.default_text})"
+
+
 def methods_from_metadata(metadata: Mapping[str, Mapping[str, Any]],
                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the methods table (from the parameter table) and the assumptions list.
@@ -89,38 +118,32 @@ def methods_from_metadata(metadata: Mapping[str, Mapping[str, Any]],
     (DataFrame, DataFrame)
         :data:`~wfplan.report.context.PARAMETER_COLUMNS` for every parameter and
         input of the parameter table, ``defaulted`` true where any scenario left it
-        at its table default (``defaulted_in`` names them); and
+        at its table default (``defaulted_in`` names them); an input that the
+        evidence library filled (an assumption of tier ``evidence``) names the
+        library's rows in ``setting``; an assumption of tier ``data`` (a value
+        borrowed within the vintage) is not a default. And
         :data:`~wfplan.report.context.ASSUMPTION_COLUMNS`, one row per recorded
-        assumption of each scenario.
+        assumption of each scenario, its source appended to the reason.
     """
-    assumptions = [
-        {"scenario": scenario, "name": str(item.get("name")),
-         "value": describe_value(item.get("value")), "reason": str(item.get("reason", ""))}
-        for scenario, meta in metadata.items() for item in meta.get("assumptions", [])
-    ]
+    assumptions = _assumption_rows(metadata)
     defaulted_in: dict[str, list[str]] = {}
+    evidence: dict[str, list[str]] = {}
     for item in assumptions:
-        defaulted_in.setdefault(item["name"], []).append(item["scenario"])
+        if item["tier"] == "evidence":
+            evidence.setdefault(item["name"], []).append(str(item["source"]))
+        elif item["tier"] != "data":
+            defaulted_in.setdefault(item["name"], []).append(item["scenario"])
     settings = _settings(metadata)
     rows = []
     for spec in parameter_table():
         if spec.kind == "variable":
             continue
         scenarios = list(dict.fromkeys(defaulted_in.get(spec.name, [])))
-        if spec.name in settings:
-            setting = "; ".join(settings[spec.name])
-            if scenarios:
-                setting += "; default elsewhere"
-        elif scenarios:
-            setting = f"default ({spec.default_text})"
-        elif spec.kind == "input":
-            setting = "from the dataset"
-        else:
-            setting = f"default ({spec.default_text})"
         rows.append({
             "name": spec.name, "kind": spec.kind.value, "unit": spec.unit,
             "default": spec.default_text,
-            "setting": setting, "defaulted": bool(scenarios),
+            "setting": _setting(spec, settings, scenarios, evidence.get(spec.name, [])),
+            "defaulted": bool(scenarios),
             "defaulted_in": ", ".join(scenarios), "description": spec.description,
             "source": spec.source,
         })
