@@ -30,6 +30,7 @@ from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.importers.toolkit import CellErrors
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
+from wfplan.dataset.lookup_checks import lookup_issues
 from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.pseudonym import PseudonymKey
 from wfplan.dataset.store import Store
@@ -261,6 +262,21 @@ class _Ingest:
                     + f" (rule: unique key {keys})", place=where.get(last)))
             self.add_errors(issues, int(dupes["total"].to_numpy()[0]))
 
+    def check_lookup(self, files: dict[int, str]) -> None:
+        """Report ``la_icb_lookup`` rows breaking a rule across rows (:mod:`.lookup_checks`)."""
+        if "la_icb_lookup" in self.touched:
+            self.add_errors(lookup_issues(self.store, self.vintage,
+                                          lambda rows: self._located(files, rows),
+                                          MAX_ERRORS_SHOWN))
+
+    def _located(self, files: dict[int, str], rows: pd.DataFrame) -> list[tuple[str, str | None]]:
+        """Return the file name and reader's place of each (``ingest_id``, ``source_row``)."""
+        names = self._file_names(files, {int(i) for i in rows["ingest_id"]})
+        pairs = [(int(i), int(r)) for i, r in zip(rows["ingest_id"], rows["source_row"],
+                                                    strict=True)]
+        return [(names[i], self.places[i]({r}).get(r) if i in self.places else None)
+                for i, r in pairs]
+
     def _places_of(self, dupes: pd.DataFrame) -> dict[tuple[int, int], str]:
         """Return where the duplicate rows of this call's files are, by (ingest, row)."""
         rows: dict[int, set[int]] = {}
@@ -385,6 +401,8 @@ def ingest(
             report.files.append(state.load(probe, match, sha, ingest_id))
         if not state.error_count:
             state.check_duplicates(ids)
+        if not state.error_count:
+            state.check_lookup(ids)
         if state.error_count:
             raise IngestError(state.errors, state.error_count)
     return report
