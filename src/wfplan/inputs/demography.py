@@ -211,13 +211,15 @@ def _assemble(store: Store, vintage: str, rows: pd.DataFrame, band_sets: dict[st
     labels = b.common_labels(lowers)
     _record(assumptions, named, sorted(flat), labels, band_sets)
     england = _england_rows(rows, variants[0], band_sets[ENGLAND])
-    scaled = {}
+    scaled, notes = {}, Assumptions()
     for service, profile in profiles.items():
         codes = list(profile.bands)
-        weights = _weights(store, vintage, codes, england, assumptions)
+        weights = _weights(store, vintage, codes, england, notes)
         merged = b.coarsen(profile.values * weights, codes, lowers) / b.coarsen(
             weights, codes, lowers)
         scaled[service] = _scaled(merged, population[0, 0].sum(axis=0))
+    for record in {(r.name, r.value): r for r in notes.records}.values():
+        assumptions.records.append(record)
     assumptions.add("utilisation", "use per head by age of each staff group's service mix",
                     "each staff group's age profile is the weighted mix of its services' "
                     "profiles (data/staff_group_services.csv), each scaled to a population-"
