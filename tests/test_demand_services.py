@@ -82,7 +82,8 @@ def test_gp_social_care_and_hospital_staff_get_different_age_profiles(
     assert profile["asc_direct_care"][0] < min(profile["gp"][0], profile["hchs_doctors"][0])
     record = next(a for a in inputs.assumptions if a.name == "utilisation")
     assert "adult_social_care: data/service_utilisation.csv" in record.reason
-    assert "gp 1" in record.reason and "asc_direct_care 1" in record.reason
+    assert "gp 1" in record.reason
+    assert "asc_direct_care 1" in record.reason
 
 
 def test_social_care_demand_grows_faster_than_hospital_when_the_85_plus_grow_fastest(
@@ -117,7 +118,8 @@ def test_an_icb_takes_the_sum_of_its_local_authorities_split_by_share(
     assert {r.value for r in records} == {"local authorities (la_icb_lookup)",
                                          "NHS region's population"}
     regional = next(r for r in records if r.value == "NHS region's population")
-    assert "QJK" in regional.reason and "QMJ" not in regional.reason
+    assert "QJK" in regional.reason
+    assert "QMJ" not in regional.reason
 
 
 def test_without_a_lookup_every_icb_takes_its_region_and_that_is_recorded(
@@ -127,7 +129,8 @@ def test_without_a_lookup_every_icb_takes_its_region_and_that_is_recorded(
         pytest.approx(Y56[2024]))
     records = [a for a in inputs.assumptions if a.name == "population below region level"]
     assert [r.value for r in records] == ["NHS region's population"]
-    assert "QJK" in records[0].reason and "QMJ" in records[0].reason
+    assert "QJK" in records[0].reason
+    assert "QMJ" in records[0].reason
 
 
 def test_a_lookup_valid_later_is_not_used_before_it_starts(tmp_path: Path) -> None:
@@ -153,7 +156,7 @@ def test_every_staff_group_has_a_service_mix_summing_to_one() -> None:
     profiles = services.package_profiles()
     assert set(profiles) == set(services.SERVICES)
     asc = profiles["adult_social_care"]
-    old = {band: value for band, value in zip(asc.bands, asc.values, strict=True)}
+    old = dict(zip(asc.bands, asc.values, strict=True))
     assert old["85_89"] > 2 * old["75_79"] > 2 * old["65_69"]  # steep over 65 and over 85
 
 

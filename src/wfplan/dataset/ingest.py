@@ -265,17 +265,8 @@ class _Ingest:
     def check_lookup(self, files: dict[int, str]) -> None:
         """Report ``la_icb_lookup`` rows breaking a rule across rows (:mod:`.lookup_checks`)."""
         if "la_icb_lookup" in self.touched:
-            self.add_errors(lookup_issues(self.store, self.vintage,
-                                          lambda rows: self._located(files, rows),
-                                          MAX_ERRORS_SHOWN))
-
-    def _located(self, files: dict[int, str], rows: pd.DataFrame) -> list[tuple[str, str | None]]:
-        """Return the file name and reader's place of each (``ingest_id``, ``source_row``)."""
-        names = self._file_names(files, {int(i) for i in rows["ingest_id"]})
-        pairs = [(int(i), int(r)) for i, r in zip(rows["ingest_id"], rows["source_row"],
-                                                    strict=True)]
-        return [(names[i], self.places[i]({r}).get(r) if i in self.places else None)
-                for i, r in pairs]
+            self.add_errors(lookup_issues(self.store, self.vintage, MAX_ERRORS_SHOWN,
+                                          lambda ids: self._file_names(files, ids), self.places))
 
     def _places_of(self, dupes: pd.DataFrame) -> dict[tuple[int, int], str]:
         """Return where the duplicate rows of this call's files are, by (ingest, row)."""
@@ -399,10 +390,9 @@ def ingest(
             ingest_id = store.next_ingest_id()
             ids[ingest_id] = probe.path.name
             report.files.append(state.load(probe, match, sha, ingest_id))
-        if not state.error_count:
-            state.check_duplicates(ids)
-        if not state.error_count:
-            state.check_lookup(ids)
+        for check in (state.check_duplicates, state.check_lookup):
+            if not state.error_count:
+                check(ids)
         if state.error_count:
             raise IngestError(state.errors, state.error_count)
     return report

@@ -21,8 +21,10 @@ profile is the weighted mix of the profiles of the services it serves
 (:mod:`wfplan.inputs.services`): the vintage's ``utilisation`` rows where they
 name a service (``AE``, ``APC``, ``OP`` and other unnamed services are
 hospital activity), else the package's sourced profiles. Each service profile
-is scaled to a mean of 1 weighted by the model's base-year population before
-mixing, so the weights are shares of the group's work. What was used is recorded.
+is scaled to a mean of 1 weighted by England's base-year population before
+mixing, so the weights are shares of the group's work (England's bands are
+always among the common bands, so the scale is the same at every level). What
+was used is recorded.
 
 **Age bands** of the two are coarsened to their common bands
 (:mod:`wfplan.inputs.bands`): population by summing; utilisation as a
@@ -160,7 +162,7 @@ def read_demography(store: Store, vintage: str, level: str, regions: dict[str, s
     for note in notes:
         assumptions.add("utilisation rows left out", "package profile", note)
     used = sorted(set(wanted.values()))
-    partitions = [band_sets[code] for code in used]
+    partitions = [band_sets[code] for code in {*used, ENGLAND}]
     partitions += [list(p.bands) for p in profiles.values()]
     lowers = b.common_lowers(partitions)
     return _assemble(store, vintage, rows, band_sets, wanted, lowers, profiles, groups,
@@ -211,19 +213,22 @@ def _assemble(store: Store, vintage: str, rows: pd.DataFrame, band_sets: dict[st
     labels = b.common_labels(lowers)
     _record(assumptions, named, sorted(flat), labels, band_sets)
     england = _england_rows(rows, variants[0], band_sets[ENGLAND])
+    reference = _series(rows[rows["area_code"] == ENGLAND], band_sets[ENGLAND], lowers,
+                        variants[0], years[:1])[0][0]
     scaled, notes = {}, Assumptions()
     for service, profile in profiles.items():
         codes = list(profile.bands)
         weights = _weights(store, vintage, codes, england, notes)
         merged = b.coarsen(profile.values * weights, codes, lowers) / b.coarsen(
             weights, codes, lowers)
-        scaled[service] = _scaled(merged, population[0, 0].sum(axis=0))
+        scaled[service] = _scaled(merged, reference)
     for record in {(r.name, r.value): r for r in notes.records}.values():
         assumptions.records.append(record)
     assumptions.add("utilisation", "use per head by age of each staff group's service mix",
                     "each staff group's age profile is the weighted mix of its services' "
-                    "profiles (data/staff_group_services.csv), each scaled to a population-"
-                    "weighted mean of 1: " + services.describe(groups, profiles))
+                    "profiles (data/staff_group_services.csv), each scaled to a mean of 1 "
+                    "weighted by England's base-year population: "
+                    + services.describe(groups, profiles))
     return Demography(variants, years, labels, population, services.mixed(groups, scaled),
                       scaled)
 
@@ -231,7 +236,8 @@ def _assemble(store: Store, vintage: str, rows: pd.DataFrame, band_sets: dict[st
 def _scaled(profile: np.ndarray, population: np.ndarray) -> np.ndarray:
     """Return ``profile`` scaled to a mean of 1 weighted by ``population`` (as is if it cannot).
 
-    ``population`` is the model's base-year population of all its areas (first variant).
+    ``population`` is England's base-year population (first variant), so that a service's
+    scale, and with it each group's mix, is the same at every level and for every area.
     """
     mean = float((profile * population).sum() / population.sum()) if population.sum() > 0 else 0
     return profile / mean if mean > 0 else profile

@@ -6,7 +6,7 @@ says it is a wfplan assumption and why):
 - ``data/service_utilisation.csv`` (``service, age_band, use_per_head, unit,
   kind, source``): use per head of population by age for each of
   :data:`SERVICES`, in five-year bands. Only the shape matters: each profile
-  is scaled to a population-weighted mean of 1 before mixing.
+  is scaled to a mean of 1, weighted by England's population, before mixing.
 - ``data/staff_group_services.csv`` (``staff_group, service, weight, kind,
   source``): the share of each staff group's work in each service, for every
   staff group of the code list (weights sum to 1).
