@@ -16,12 +16,14 @@ import pandas as pd
 import pytest
 
 from wfplan.dataset.ingest import ingest
+from wfplan.dataset.ingest_report import IngestError
 from wfplan.dataset.store import DuckDBStore
 from wfplan.inputs import services
 from wfplan.inputs.build import build_inputs
 from wfplan.model.demand import demographic_ratio
 
 if TYPE_CHECKING:
+    from backends import Backend
     from conftest import Kit
 
 BASE = "2024-03-31"
@@ -171,3 +173,18 @@ def test_shares_over_one_and_an_unknown_icb_are_refused_where_they_are(
     assert "lookup.csv, row 1 (line 2), column 'share'" in message
     assert ("lookup.csv, row 3 (line 4), column 'icb_code': value 'QZZ': is not a known ICB "
             "(rule: known icb") in message
+
+
+def test_the_lookup_and_its_checks_work_on_both_engines(backend: Backend,
+                                                       tmp_path: Path) -> None:
+    with backend.open() as opened:
+        ingest(opened, _files(tmp_path, LOOKUP), "v")
+        inputs = build_inputs(opened, "v", BASE, "icb")
+        bad = _csv(tmp_path / "bad.csv", pd.DataFrame(
+            [("E09000001", "QMJ", 0.9), ("E09000001", "QRV", 0.2)],
+            columns=["la_code", "icb_code", "share"]))
+        with pytest.raises(IngestError, match=r"bad.csv, row 2 \(line 3\), column 'share'"):
+            ingest(opened, [bad], "v")
+    qmj = np.array(LA["E09000007"]) + 0.6 * np.array(LA["E09000033"])
+    assert inputs.population.sel(variant="principal", year=2024, area="QMJ").values == (
+        pytest.approx(qmj))

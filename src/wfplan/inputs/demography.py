@@ -177,7 +177,7 @@ def _local(store: Store, vintage: str, regions: dict[str, str | None], wanted: d
     local_sets = _band_sets(local) if not local.empty else {}
     for code in sorted(local_sets or {}):
         wanted[code] = code
-    regional = sorted(a for a in wanted if wanted[a] != a)
+    regional = sorted(a for a in wanted if wanted[a] != a and regions.get(a))
     if local_sets:
         assumptions.add("population below region level", "local authorities (la_icb_lookup)",
                         f"{len(local_sets)} ICBs take the sum of their local authorities' "
