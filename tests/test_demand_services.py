@@ -188,3 +188,45 @@ def test_the_lookup_and_its_checks_work_on_both_engines(backend: Backend,
     qmj = np.array(LA["E09000007"]) + 0.6 * np.array(LA["E09000033"])
     assert inputs.population.sel(variant="principal", year=2024, area="QMJ").values == (
         pytest.approx(qmj))
+
+
+def test_an_assessment_extract_carries_the_lookup_and_its_local_authorities(
+        store: DuckDBStore) -> None:
+    from datetime import date
+
+    from wfplan.assessment.extract import model_tables
+
+    tables = model_tables(store, "v", date.fromisoformat(BASE))
+    assert tables["la_icb_lookup"].num_rows == len(LOOKUP)
+    held = set(tables["population"].column("area_code").to_pylist())
+    assert set(LA) <= held
+
+
+NCL = ("E09000003", "E09000007", "E09000010", "E09000014", "E09000019")  # North Central London
+
+
+@pytest.mark.realdata
+def test_real_local_authorities_make_an_icb_population(tmp_path: Path) -> None:
+    from shared_data import real
+
+    regions_file = real("population", "ons_region_population_by_age_2022_2028.csv")
+    la_file = real("population", "la_population_single_year_of_age.csv")
+    files = _files(tmp_path, [(la, "QMJ", "") for la in NCL])
+    files = [files[0], files[1], files[3], regions_file, la_file]  # no hand-made population
+    with DuckDBStore(tmp_path / "real.duckdb") as opened:
+        ingest(opened, files, "v")
+        inputs = build_inputs(opened, "v", BASE, "icb")
+    # the LA file holds mid-2023 by single year; the model's bands are the ONS ten-year ones
+    la = pd.read_csv(la_file).set_index("code").loc[list(NCL)]
+    ages = [str(a) for a in range(10)]
+    local_0_9 = float(la[ages].to_numpy().sum())
+    london = pd.read_csv(regions_file)
+    london = london[(london["region"] == "london") & (london["age_band"] == "0_9")]
+    by_year = london.set_index("year")["population_thousands"]
+    expected = local_0_9 * by_year[2024] / by_year[2023]
+    population = inputs.population
+    assert population.coords["population_age_band"][0] == "0_9"
+    assert population.sel(variant="principal", year=2024, area="QMJ").values[0] == (
+        pytest.approx(expected))
+    assert population.sel(variant="principal", year=2024, area="QJK").values[0] != (
+        pytest.approx(expected))
