@@ -17,10 +17,11 @@ import pytest
 import handmade_vintage as hv
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
-from wfplan.inputs import bands
+from wfplan.inputs import bands, services
 from wfplan.inputs.build import build_inputs
+from wfplan.inputs.demography import read_demography
 from wfplan.inputs.resolve import resolve
-from wfplan.inputs.source import years_between
+from wfplan.inputs.source import Assumptions, years_between
 from wfplan.model import ModelInputs
 
 if TYPE_CHECKING:
@@ -144,12 +145,29 @@ def test_vacancies_training_and_population(icb: ModelInputs) -> None:
                           area="UNMAPPED").values.tolist() == [100, 202, 65]
 
 
-def test_utilisation_merged_to_the_population_bands(icb: ModelInputs) -> None:
-    # 0-4 and 5-19 merge into 0-19 weighted by width (5, 15); 65-84 and 85+ by (20, 10)
-    expected = [(1.0 * 5 + 0.2 * 15) / 20 + (0.5 * 5 + 0.1 * 15) / 20, 0.3 + 0.2,
-                (0.6 * 20 + 1.2 * 10) / 30 + (1.0 * 20 + 2.0 * 10) / 30]
-    for group in icb.coords.staff_group:
+def test_utilisation_merged_to_the_population_bands(hand: DuckDBStore, icb: ModelInputs) -> None:
+    # The vintage's AE and APC rows are hospital activity, summed: 0-4 and 5-19 merge
+    # into 0-19 weighted by width (5, 15); 65-84 and 85+ by (20, 10)
+    hospital = np.array([(1.0 * 5 + 0.2 * 15) / 20 + (0.5 * 5 + 0.1 * 15) / 20, 0.3 + 0.2,
+                         (0.6 * 20 + 1.2 * 10) / 30 + (1.0 * 20 + 2.0 * 10) / 30])
+    groups = icb.coords.staff_group
+    found = read_demography(hand, hv.VINTAGE, "icb", {"QJK": "Y58", "QMJ": "Y56",
+                                                      "UNMAPPED": None},
+                            groups, 2024, 2050, Assumptions())
+    assert found is not None
+    # scaled to a mean of 1 weighted by England's base-year population (the 2024 estimate)
+    weights = np.array([100, 200, 55])
+    assert found.services["hospital"] == pytest.approx(
+        hospital / (hospital @ weights / weights.sum()))
+    # each group's profile is the weighted mix of its services (data/staff_group_services.csv)
+    for i, group in enumerate(groups):
+        mix = services.mix_for(group)
+        assert mix["hospital"] > 0
+        expected = sum(w * found.services[s] for s, w in mix.items())
+        assert found.utilisation[i] == pytest.approx(expected)
         assert icb.utilisation.sel(staff_group=group).values == pytest.approx(expected)
+    assert not np.allclose(found.utilisation[groups.index(hv.N)],
+                           found.utilisation[groups.index(hv.D)])
 
 
 def test_every_default_is_an_assumption(icb: ModelInputs) -> None:

@@ -104,6 +104,7 @@ def test_periods_and_small_reads_match(engines: tuple[Store, Store]) -> None:
     _check(engines, lambda s: q.education_places(s, vintage, 0, 2022))
     _check(engines, lambda s: q.population_by_area(s, vintage, ["E92000001", "Y56"], 2040))
     _check(engines, lambda s: q.utilisation_by_age(s, vintage))
+    _check(engines, lambda s: q.la_icb_lookup(s, vintage, BASE))
     _check(engines, lambda s: q.england_single_year_population(s, vintage))
 
 

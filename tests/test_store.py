@@ -155,6 +155,20 @@ def test_migration_to_5_starts_ingest_ids_after_those_in_use(backend: Backend) -
         assert migrated.next_ingest_id() == used + 41
 
 
+def test_migration_to_6_adds_the_la_icb_lookup_table(backend: Backend) -> None:
+    with backend.open() as store:
+        store.ensure_writable_vintage("v")
+    backend.sql("DROP TABLE la_icb_lookup")
+    backend.sql("UPDATE schema_meta SET value = '5' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaVersionError, match="schema version 5"):
+        backend.open(read_only=True)
+    with backend.open() as migrated:
+        assert _version(migrated) == schema.SCHEMA_VERSION
+        assert "la_icb_lookup" in _tables(migrated)
+        columns = set(migrated.query("SELECT * FROM la_icb_lookup").columns)
+    assert {"la_code", "icb_code", "share", "valid_from", "vintage", "source_row"} <= columns
+
+
 def test_ingest_ids_come_from_a_sequence_and_are_never_reused(backend: Backend) -> None:
     with backend.open() as first, backend.open() as second:
         taken = [first.next_ingest_id(), second.next_ingest_id()]

@@ -30,8 +30,9 @@ Each table keeps only the rows and columns that an assessment reads:
   twelve months to the base period; ``staff_survey`` (burnout, the survey year
   matched to the base period), by cell.
 - ``education`` summed nationally by academic year, staff group, completion
-  rate and duration; ``population`` (persons) for England and the cells'
-  regions; ``utilisation`` (persons); ``distinct_headcount`` of all staff at ICB,
+  rate and duration; ``population`` (persons) for England, the cells'
+  regions and the local authorities of ``la_icb_lookup``; ``utilisation``
+  (persons); ``la_icb_lookup`` as it is; ``distinct_headcount`` of all staff at ICB,
   region and England level at the base period; ``areas`` as they are.
 
 Rows are grouped on whether each measure is missing, so a figure that counts

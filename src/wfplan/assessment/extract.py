@@ -43,6 +43,9 @@ LOG_TABLES = ("ingests", "unmapped", "source_flags")
 #: Counts derived at ingest that the metrics read (no identifiers); bundles made
 #: before they existed lack their file, which then loads as empty.
 DERIVED_TABLES = ("distinct_headcount",)
+#: Tidy tables added after bundles were first made: a bundle without their file loads
+#: them empty.
+LATER_TABLES = ("la_icb_lookup",)
 #: The data-gap report's sections, carried as ``inputs/gaps_<section>.parquet``.
 GAP_SECTIONS = ("coverage", "missing_organisations", "dimensions", "stale", "unmapped",
                 "findings", "ranked")
@@ -187,7 +190,7 @@ def load_extracts(folder: Path, vintage: str) -> DuckDBStore:
         queries.add_frozen_vintage(store, vintage)
         for table in extract_tables():
             path = folder / f"{table}.parquet"
-            if not path.is_file() and table in DERIVED_TABLES:
+            if not path.is_file() and table in (*DERIVED_TABLES, *LATER_TABLES):
                 continue
             rows = _read(path)
             if rows.num_rows:

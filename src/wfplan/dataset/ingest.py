@@ -30,6 +30,7 @@ from wfplan.dataset.importers import detect, precedence
 from wfplan.dataset.importers.base import Match
 from wfplan.dataset.importers.toolkit import CellErrors
 from wfplan.dataset.ingest_report import MAX_ERRORS_SHOWN, FileReport, IngestError, IngestReport
+from wfplan.dataset.lookup_checks import lookup_issues
 from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.pseudonym import PseudonymKey
 from wfplan.dataset.store import Store
@@ -261,6 +262,12 @@ class _Ingest:
                     + f" (rule: unique key {keys})", place=where.get(last)))
             self.add_errors(issues, int(dupes["total"].to_numpy()[0]))
 
+    def check_lookup(self, files: dict[int, str]) -> None:
+        """Report ``la_icb_lookup`` rows breaking a rule across rows (:mod:`.lookup_checks`)."""
+        if "la_icb_lookup" in self.touched:
+            self.add_errors(lookup_issues(self.store, self.vintage, MAX_ERRORS_SHOWN,
+                                          lambda ids: self._file_names(files, ids), self.places))
+
     def _places_of(self, dupes: pd.DataFrame) -> dict[tuple[int, int], str]:
         """Return where the duplicate rows of this call's files are, by (ingest, row)."""
         rows: dict[int, set[int]] = {}
@@ -383,8 +390,9 @@ def ingest(
             ingest_id = store.next_ingest_id()
             ids[ingest_id] = probe.path.name
             report.files.append(state.load(probe, match, sha, ingest_id))
-        if not state.error_count:
-            state.check_duplicates(ids)
+        for check in (state.check_duplicates, state.check_lookup):
+            if not state.error_count:
+                check(ids)
         if state.error_count:
             raise IngestError(state.errors, state.error_count)
     return report

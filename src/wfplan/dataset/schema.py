@@ -25,7 +25,7 @@ from functools import cache
 from importlib import resources
 
 #: Bump when the database layout changes, and add a migration in ``store/migrations.py``.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
@@ -277,7 +277,8 @@ META_TABLES_V4: tuple[StoreTable, ...] = (
 )
 
 #: Every table of the store's own, in the current schema (version 5 added no table:
-#: only the sequence that numbers ingests, :data:`INGEST_ID_SEQUENCE`).
+#: only the sequence that numbers ingests, :data:`INGEST_ID_SEQUENCE`; version 6 added
+#: the tidy table ``la_icb_lookup`` of ``tables.csv``, not one of these).
 META_TABLES = META_TABLES_V1 + META_TABLES_V2 + META_TABLES_V3 + META_TABLES_V4
 
 #: The sequence ingest ids come from (schema version 5; before, max + 1).

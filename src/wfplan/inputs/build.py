@@ -228,8 +228,8 @@ def _demography(selection: Selection, stock: Stock, coords: Coords, last_year: i
     regions = selection.regions()
     regions = {area: regions.get(area) for area in stock.areas}
     found = read_demography(selection.store, selection.vintage, selection.level, regions,
-                            len(stock.staff_groups), selection.period.year, last_year,
-                            assumptions)
+                            tuple(stock.staff_groups), selection.period.year, last_year,
+                            assumptions, on=selection.period)
     if found is None:
         return {}
     return {

@@ -3,20 +3,28 @@
 **Population** ``[variant, year, area, population_age_band]``, persons (rows
 with no sex):
 
-- England uses ``E92000001``; a region its NHS region code (``Y56`` …);
-  **below region level demography is regional**: an ICB or organisation takes
-  its NHS region's population (the demand driver is a ratio to the base year,
-  so only the region's age mix and growth matter). An area without a region,
-  or a region without rows, takes England's.
+- England uses ``E92000001``; a region its NHS region code (``Y56`` …). Below
+  region level an ICB takes the sum of its local authorities' population when
+  the vintage has them and a ``la_icb_lookup`` (:mod:`wfplan.inputs.local`);
+  otherwise, and for organisations, an area takes its NHS region's population
+  (the demand driver is a ratio to the base year, so only the region's age mix
+  and growth matter), and that is recorded. An area without a region, or a
+  region without rows, takes England's.
 - Variants: each named variant (``principal``, ``high``, ``low``); years with
   no row of a variant take the estimate (no variant) of that year. A vintage
   with estimates only gives the variant ``principal``.
 - Years: base year to base year + 25 (the longest horizon). A year outside the
   data takes the nearest year held (flat), and that is recorded.
 
-**Utilisation** ``[staff_group, population_age_band]``: activity per head summed
-over services (rows with no sex). The ``utilisation`` table has no staff group,
-so every staff group gets the same age profile, and that is recorded.
+**Utilisation** ``[staff_group, population_age_band]``: each staff group's age
+profile is the weighted mix of the profiles of the services it serves
+(:mod:`wfplan.inputs.services`): the vintage's ``utilisation`` rows where they
+name a service (``AE``, ``APC``, ``OP`` and other unnamed services are
+hospital activity), else the package's sourced profiles. Each service profile
+is scaled to a mean of 1 weighted by England's base-year population before
+mixing, so the weights are shares of the group's work (England's bands are
+always among the common bands, so the scale is the same at every level). What
+was used is recorded.
 
 **Age bands** of the two are coarsened to their common bands
 (:mod:`wfplan.inputs.bands`): population by summing; utilisation as a
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -37,6 +46,8 @@ from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries import model_inputs as queries
 from wfplan.inputs import bands as b
+from wfplan.inputs import services
+from wfplan.inputs.local import local_population
 from wfplan.inputs.source import Assumptions
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -52,6 +63,7 @@ class Demography:
     bands: tuple[str, ...]
     population: np.ndarray
     utilisation: np.ndarray
+    services: dict[str, np.ndarray]
 
 
 def _population_code(level: str, area: str, region: str | None) -> str:
@@ -96,18 +108,6 @@ def _nearest(held: list[int], year: int) -> int:
     return min(held, key=lambda h: (abs(h - year), -h))
 
 
-def _utilisation(store: Store, vintage: str) -> tuple[pd.Series, str] | None:
-    frame = queries.utilisation_by_age(store, vintage)
-    if frame.empty:
-        return None
-    partitions = {tuple(b.partition(part["age_band"]) or ()) for _, part in
-                  frame.groupby("service")}
-    if len(partitions) != 1 or not next(iter(partitions)):
-        return None
-    series = frame.groupby("age_band")["activity"].sum().astype("float64")
-    return series.reindex(list(next(iter(partitions)))), ", ".join(sorted(set(frame["service"])))
-
-
 def _weights(store: Store, vintage: str, codes: list[str], england: pd.DataFrame,
              assumptions: Assumptions) -> np.ndarray:
     """Return the population in the utilisation bands, to weight them when merging."""
@@ -129,9 +129,13 @@ def _weights(store: Store, vintage: str, codes: list[str], england: pd.DataFrame
 
 
 def read_demography(store: Store, vintage: str, level: str, regions: dict[str, str | None],
-                    groups: int, base_year: int, last_year: int,
-                    assumptions: Assumptions) -> Demography | None:
-    """Return population and utilisation for the model's areas, or None without a population."""
+                    groups: tuple[str, ...], base_year: int, last_year: int,
+                    assumptions: Assumptions, on: date | None = None) -> Demography | None:
+    """Return population and utilisation for the model's areas, or None without a population.
+
+    ``groups`` are the staff group codes (the rows of the utilisation); ``on``
+    (default 31 December of the base year) picks the ``la_icb_lookup`` rows valid then.
+    """
     wanted = {area: _population_code(level, area, region) for area, region in regions.items()}
     rows = queries.population_by_area(store, vintage, sorted({*wanted.values(), ENGLAND}),
                                       last_year)
@@ -146,20 +150,54 @@ def read_demography(store: Store, vintage: str, level: str, regions: dict[str, s
         assumptions.add("population", "England's population",
                         f"no population rows for {', '.join(missing)}: those areas use England's")
         wanted = {area: code if code in band_sets else ENGLAND for area, code in wanted.items()}
+    if level == "icb":
+        rows, band_sets = _local(store, vintage, regions, wanted, rows, band_sets,
+                                 on or date(base_year, 12, 31), last_year, assumptions)
+    elif level == "org":
+        assumptions.add("population below region level", "NHS region's population",
+                        "at organisation level each organisation takes its NHS region's "
+                        "population by age (la_icb_lookup is used at ICB level only)")
+    frame = queries.utilisation_by_age(store, vintage)
+    profiles, notes = services.profiles_for(groups, frame)
+    for note in notes:
+        assumptions.add("utilisation rows left out", "package profile", note)
     used = sorted(set(wanted.values()))
-    utilisation = _utilisation(store, vintage)
-    partitions = [band_sets[code] for code in used]
-    if utilisation is not None:
-        partitions.append(list(utilisation[0].index))
+    partitions = [band_sets[code] for code in {*used, ENGLAND}]
+    partitions += [list(p.bands) for p in profiles.values()]
     lowers = b.common_lowers(partitions)
-    return _assemble(store, vintage, rows, band_sets, wanted, lowers, utilisation, groups,
-                     base_year, assumptions, level)
+    return _assemble(store, vintage, rows, band_sets, wanted, lowers, profiles, groups,
+                     base_year, assumptions)
+
+
+def _local(store: Store, vintage: str, regions: dict[str, str | None], wanted: dict[str, str],
+           rows: pd.DataFrame, band_sets: dict[str, list[str]], on: date, last_year: int,
+           assumptions: Assumptions) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Give each ICB the lookup covers its local authorities' population; record the rest."""
+    local, skipped = local_population(store, vintage, regions, on, last_year, rows)
+    local_sets = _band_sets(local) if not local.empty else {}
+    for code in sorted(local_sets or {}):
+        wanted[code] = code
+    regional = sorted(a for a in wanted if wanted[a] != a and regions.get(a))
+    if local_sets:
+        assumptions.add("population below region level", "local authorities (la_icb_lookup)",
+                        f"{len(local_sets)} ICBs take the sum of their local authorities' "
+                        "population (x share); years after the latest local year held grow "
+                        "with the NHS region's population in each age band")
+    if regional:
+        reasons = "; ".join(f"{icb}: {why}" for icb, why in sorted(skipped.items()))
+        assumptions.add("population below region level", "NHS region's population",
+                        f"{len(regional)} areas ({', '.join(regional[:10])}"
+                        f"{', ...' if len(regional) > 10 else ''}) take their NHS region's "
+                        "population by age: the vintage has no local authority population "
+                        "and la_icb_lookup rows for them" + (f" ({reasons})" if reasons else ""))
+    if not local_sets:
+        return rows, band_sets
+    return pd.concat([rows, local], ignore_index=True), {**band_sets, **local_sets}
 
 
 def _assemble(store: Store, vintage: str, rows: pd.DataFrame, band_sets: dict[str, list[str]],
-              wanted: dict[str, str], lowers: list[int],
-              utilisation: tuple[pd.Series, str] | None, groups: int, base_year: int,
-              assumptions: Assumptions, level: str) -> Demography:
+              wanted: dict[str, str], lowers: list[int], profiles: dict[str, services.Profile],
+              groups: tuple[str, ...], base_year: int, assumptions: Assumptions) -> Demography:
     named = sorted({str(v) for v in rows["variant"].dropna()}, key=lambda v: (v != "principal",
                                                                                v))
     variants = tuple(named) or ("principal",)
@@ -173,22 +211,36 @@ def _assemble(store: Store, vintage: str, rows: pd.DataFrame, band_sets: dict[st
     population = np.stack([np.stack([series[wanted[a], v] for a in wanted], axis=1)
                            for v in variants])
     labels = b.common_labels(lowers)
-    _record(assumptions, named, sorted(flat), level, labels, band_sets)
-    if utilisation is None:
-        assumptions.add("utilisation", 1.0, "no utilisation by age in the vintage (or its "
-                        "services' age bands differ): equal activity per head at every age")
-        return Demography(variants, years, labels, population, np.ones((groups, len(labels))))
-    series_u, services = utilisation
-    codes = list(series_u.index)
+    _record(assumptions, named, sorted(flat), labels, band_sets)
     england = _england_rows(rows, variants[0], band_sets[ENGLAND])
-    weights = _weights(store, vintage, codes, england, assumptions)
-    total = b.coarsen(series_u.to_numpy(dtype=np.float64) * weights, codes, lowers)
-    profile = total / b.coarsen(weights, codes, lowers)
-    assumptions.add("utilisation", f"activity per head summed over {services}",
-                    "the utilisation table has no staff group: every staff group gets the "
-                    "same age profile of hospital activity")
-    return Demography(variants, years, labels, population,
-                      np.broadcast_to(profile, (groups, len(labels))).copy())
+    reference = _series(rows[rows["area_code"] == ENGLAND], band_sets[ENGLAND], lowers,
+                        variants[0], years[:1])[0][0]
+    scaled, notes = {}, Assumptions()
+    for service, profile in profiles.items():
+        codes = list(profile.bands)
+        weights = _weights(store, vintage, codes, england, notes)
+        merged = b.coarsen(profile.values * weights, codes, lowers) / b.coarsen(
+            weights, codes, lowers)
+        scaled[service] = _scaled(merged, reference)
+    for record in {(r.name, r.value): r for r in notes.records}.values():
+        assumptions.records.append(record)
+    assumptions.add("utilisation", "use per head by age of each staff group's service mix",
+                    "each staff group's age profile is the weighted mix of its services' "
+                    "profiles (data/staff_group_services.csv), each scaled to a mean of 1 "
+                    "weighted by England's base-year population: "
+                    + services.describe(groups, profiles))
+    return Demography(variants, years, labels, population, services.mixed(groups, scaled),
+                      scaled)
+
+
+def _scaled(profile: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Return ``profile`` scaled to a mean of 1 weighted by ``population`` (as is if it cannot).
+
+    ``population`` is England's base-year population (first variant), so that a service's
+    scale, and with it each group's mix, is the same at every level and for every area.
+    """
+    mean = float((profile * population).sum() / population.sum()) if population.sum() > 0 else 0
+    return profile / mean if mean > 0 else profile
 
 
 def _england_rows(rows: pd.DataFrame, variant: str, codes: list[str]) -> pd.DataFrame:
@@ -200,7 +252,7 @@ def _england_rows(rows: pd.DataFrame, variant: str, codes: list[str]) -> pd.Data
     return chosen[chosen["year"] == chosen["year"].max()]
 
 
-def _record(assumptions: Assumptions, named: list[str], flat: list[int], level: str,
+def _record(assumptions: Assumptions, named: list[str], flat: list[int],
             labels: tuple[str, ...], band_sets: dict[str, list[str]]) -> None:
     if not named:
         assumptions.add("population variant", "principal",
@@ -211,10 +263,6 @@ def _record(assumptions: Assumptions, named: list[str], flat: list[int], level: 
                         else str(flat[0]),
                         f"{len(flat)} years outside the population data take the nearest "
                         "year held (held flat)")
-    if level in ("icb", "org"):
-        assumptions.add("population below region level", "NHS region's population",
-                        f"demography is regional below region level: each {level} takes its "
-                        "NHS region's population by age")
     coarse = any(list(labels) != codes for codes in band_sets.values())
     if coarse:
         assumptions.add("population age bands", ", ".join(labels),

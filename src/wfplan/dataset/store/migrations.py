@@ -74,11 +74,18 @@ def _ingest_ids_from_a_sequence(store: Store) -> None:
     store.execute(ddl.create_sequence(schema.INGEST_ID_SEQUENCE, start))
 
 
+def _add_la_icb_lookup(store: Store) -> None:
+    """Version 5 → 6: add the tidy table ``la_icb_lookup`` (local authority → ICB)."""
+    store.execute(ddl.create_table(schema.fact_table(schema.table("la_icb_lookup")),
+                                   store.dialect))
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
 MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     2: _add_distinct_headcount,
                                     3: _pseudonym_key_outside,
-                                    4: _ingest_ids_from_a_sequence}
+                                    4: _ingest_ids_from_a_sequence,
+                                    5: _add_la_icb_lookup}
 #: Migrations that delete secrets: the storage is rewritten after them.
 COMPACTING = frozenset({3})
 

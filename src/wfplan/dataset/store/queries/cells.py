@@ -250,8 +250,10 @@ PLAIN = {
     "areas": "TRUE",
     "education": "",
     "population": ("sex IS NULL AND (area_code = $england OR area_code IN (SELECT DISTINCT "
-                   "region_code FROM g WHERE region_code IS NOT NULL))"),
+                   "region_code FROM g WHERE region_code IS NOT NULL) OR area_code IN ("
+                   "SELECT la_code FROM la_icb_lookup WHERE vintage = $vintage))"),
     "utilisation": "sex IS NULL AND activity_per_head IS NOT NULL",
+    "la_icb_lookup": "TRUE",
     "distinct_headcount": ("period = $base AND level IN ('england', 'region', 'icb') AND "
                            "staff_group IS NULL AND role IS NULL"),
 }

@@ -207,3 +207,32 @@ def source_files(store: Store, ingest_ids: Sequence[int]) -> pd.DataFrame:
         return pd.DataFrame({"ingest_id": [], "source_file": []})
     return store.query("SELECT ingest_id, source_file FROM ingests WHERE ingest_id IN "
                        f"({_marks(ingest_ids)}) ORDER BY ingest_id", list(ingest_ids))
+
+
+def lookup_shares_over_one(store: Store, vintage: str, limit: int) -> pd.DataFrame:
+    """Return the ``la_icb_lookup`` rows of local authorities whose shares sum over 1.
+
+    Columns ``la_code, valid_from, share, total, ingest_id, source_row`` (an
+    empty share counts 1), at most ``limit`` rows, by local authority.
+    """
+    return store.query(
+        "SELECT l.la_code, l.valid_from, l.share, t.total, l.ingest_id, l.source_row "
+        "FROM la_icb_lookup l JOIN (SELECT la_code, valid_from, sum(coalesce(share, 1.0)) "
+        "AS total FROM la_icb_lookup WHERE vintage = ? GROUP BY la_code, valid_from "
+        "HAVING sum(coalesce(share, 1.0)) > 1.000001) t ON t.la_code = l.la_code AND "
+        "t.valid_from IS NOT DISTINCT FROM l.valid_from WHERE l.vintage = ? "
+        f"ORDER BY l.la_code, l.valid_from, l.ingest_id, l.source_row LIMIT {int(limit)}",
+        [vintage, vintage])
+
+
+def lookup_unknown_icbs(store: Store, vintage: str, limit: int) -> pd.DataFrame:
+    """Return the ``la_icb_lookup`` rows whose ICB is neither in the code list nor an area.
+
+    Columns ``icb_code, ingest_id, source_row``, at most ``limit`` rows.
+    """
+    codes = list(codelists.get("icb").codes)
+    return store.query(
+        "SELECT icb_code, ingest_id, source_row FROM la_icb_lookup WHERE vintage = ? AND "
+        f"icb_code NOT IN ({_marks(codes)}) AND icb_code NOT IN (SELECT code FROM areas "
+        "WHERE vintage = ? AND level = 'icb') ORDER BY ingest_id, source_row "
+        f"LIMIT {int(limit)}", [vintage, *codes, vintage])

@@ -243,6 +243,21 @@ def population_by_area(store: Store, vintage: str, areas: list[str],
     return store.query(sql, params)
 
 
+def la_icb_lookup(store: Store, vintage: str, on: date) -> pd.DataFrame:
+    """Return ``la_code, icb_code, share`` of the lookup rows valid on ``on``.
+
+    For each local authority, the rows with its latest ``valid_from`` on or
+    before ``on`` (NULL = always) are valid; an empty share means 1.
+    """
+    return store.query(
+        "SELECT la_code, icb_code, coalesce(share, 1.0) AS share FROM la_icb_lookup l "
+        "WHERE vintage = ? AND coalesce(valid_from, DATE '1900-01-01') = ("
+        "SELECT max(coalesce(valid_from, DATE '1900-01-01')) FROM la_icb_lookup m "
+        "WHERE m.vintage = l.vintage AND m.la_code = l.la_code AND "
+        "coalesce(m.valid_from, DATE '1900-01-01') <= ?) ORDER BY icb_code, la_code",
+        [vintage, on])
+
+
 def utilisation_by_age(store: Store, vintage: str) -> pd.DataFrame:
     """Return ``service, age_band, activity``: activity a head (all sexes)."""
     return store.query(
