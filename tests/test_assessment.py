@@ -47,8 +47,10 @@ def world(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> 
     baseline, ltwp = DATA / "demo_baseline.toml", DATA / "demo_ltwp.toml"
     changed = folder / "changed" / "baseline.toml"
     changed.parent.mkdir()
-    changed.write_text(baseline.read_text(encoding="utf-8").replace(
-        "[parameters]", "[parameters]\nproductivity_growth = 0.01", 1), encoding="utf-8")
+    text = baseline.read_text(encoding="utf-8")
+    edited = text.replace("\nproductivity_growth = 0.01\n", "\nproductivity_growth = 0.02\n", 1)
+    assert edited != text  # the demo baseline sets NHS productivity growth at 1% a year
+    changed.write_text(edited, encoding="utf-8")
     first = _config(folder, "first", "demo", [baseline, ltwp])
     second = _config(folder, "second", "demo2", [changed, ltwp])
     with DuckDBStore(db, read_only=True) as store:
