@@ -8,7 +8,8 @@ renders the same data twice (``wfplan demo`` assesses and then verifies; a test
 verifies many copies of one bundle) the second rendering gives the bytes of the
 first. :func:`render_cached` keeps the last few renderings, keyed by the SHA-256
 of the pickled ``ReportData`` itself (every figure, table, text and date the report
-shows, not a summary of them), and renders anew whatever differs in any way.
+shows, not a summary of them), and renders anew whatever differs in any way
+(equal data whose objects pickle differently is rendered again too: the safe side).
 
 Nothing is kept across processes or written to disk: a verify run on its own
 (``wfplan verify BUNDLE``) always renders the report again. A warning the first
