@@ -50,23 +50,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the tests of a module that share a module-scoped fixture on one xdist worker.
-
-    pyproject's ``--dist loadgroup`` sends each group to one worker, so such a
-    fixture (a bundle assessed for the module, a database built for it) is built
-    once rather than on both workers; the other tests are spread one by one, and
-    the largest groups start first.
-    """
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        defs = getattr(info, "name2fixturedefs", {})
-        if any(d and d[-1].scope == "module" for d in defs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
 SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
 ORG_HEADER = "org_code,name,org_type,sector,icb_code,region_code"
 
