@@ -7,9 +7,9 @@ of the ``ReportData`` alone (:mod:`wfplan.report.render`), so when one process
 renders the same data twice (``wfplan demo`` assesses and then verifies; a test
 verifies many copies of one bundle) the second rendering gives the bytes of the
 first. :func:`render_cached` keeps the last few renderings, keyed by the SHA-256
-of the pickled ``ReportData`` itself (every figure, table, text and date the report
-shows, not a summary of them), and renders anew whatever differs in any way
-(equal data whose objects pickle differently is rendered again too: the safe side).
+of the pickled ``ReportData`` itself (every figure, table, text and date the
+report shows, not a summary of them; each table by its column names, types, index
+and values), and renders anew whatever differs in any way.
 
 Nothing is kept across processes or written to disk: a verify run on its own
 (``wfplan verify BUNDLE``) always renders the report again. A warning the first
@@ -20,9 +20,13 @@ in the same process, and is not repeated.
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 import threading
 from collections import OrderedDict
+from typing import Any
+
+import pandas as pd
 
 from wfplan.report.context import ReportData
 
@@ -33,9 +37,24 @@ _renderings: OrderedDict[str, dict[str, bytes]] = OrderedDict()
 _lock = threading.Lock()
 
 
+class _Canonical(pickle.Pickler):
+    """Pickle each table by its columns' names, types and values, not its memory layout."""
+
+    def reducer_override(self, obj: object) -> Any:
+        if isinstance(obj, pd.DataFrame):
+            return (dict, ([("columns", list(obj.columns)), ("types", obj.dtypes.astype(str)
+                            .tolist()), ("index", obj.index.tolist()),
+                            ("values", [obj.iloc[:, i].tolist() for i in range(obj.shape[1])])],))
+        return NotImplemented
+
+
 def data_key(data: ReportData) -> str:
     """Return the SHA-256 of ``data`` pickled: equal keys mean equal report data."""
-    return hashlib.sha256(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    buffer = io.BytesIO()
+    pickler = _Canonical(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: the bytes depend on the values, not on shared objects
+    pickler.dump(data)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 def render_cached(data: ReportData) -> dict[str, bytes]:
