@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from wfplan.assessment.bundle import assess
 from wfplan.assessment.compare import compare_bundles
@@ -101,11 +102,13 @@ def _edit_number(path: Path, column: str, index: int) -> None:
 
 
 def _problems(bundle: Path) -> str:
-    result = subprocess.run([sys.executable, "-m", "wfplan.cli", "verify", str(bundle)],
-                            capture_output=True, text=True, check=False)
-    assert result.returncode == 4, result.stdout + result.stderr
+    """Run ``wfplan verify`` in this process (the moved-bundle test runs it as a program)."""
+    from wfplan.cli import app
+
+    result = CliRunner().invoke(app, ["verify", str(bundle)])
+    assert result.exit_code == 4, result.output
     assert "NOT VERIFIED" in result.stdout
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.output
     return result.stdout
 
 

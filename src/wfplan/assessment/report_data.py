@@ -74,10 +74,14 @@ class Stamp:
 def render_bundle_report(config: AssessmentConfig, base: date, computed: Computed,
                          provenance: pd.DataFrame, files: list[ScenarioFile],
                          stamp: Stamp) -> dict[str, bytes]:
-    """Return the report files of a bundle (``report.html``, ``report.pdf``, ``tables.xlsx``)."""
-    from wfplan.report.render import render_report
+    """Return the report files of a bundle (``report.html``, ``report.pdf``, ``tables.xlsx``).
 
-    return render_report(report_data(config, base, computed, provenance, files, stamp))
+    The same data rendered earlier in this process gives the bytes of that rendering
+    (:mod:`wfplan.assessment.rendered`).
+    """
+    from wfplan.assessment.rendered import render_cached
+
+    return render_cached(report_data(config, base, computed, provenance, files, stamp))
 
 
 def report_data(config: AssessmentConfig, base: date, computed: Computed,

@@ -1,0 +1,93 @@
+"""The report files of an assessment, rendered once per process for the same data.
+
+``wfplan assess`` renders ``report.html``, ``report.pdf`` and ``tables.xlsx`` from
+a :class:`~wfplan.report.context.ReportData`, and ``wfplan verify`` renders them
+again from the bundle's files to compare byte for byte. The files are a function
+of the ``ReportData`` alone (:mod:`wfplan.report.render`), so when one process
+renders the same data twice (``wfplan demo`` assesses and then verifies; a test
+verifies many copies of one bundle) the second rendering gives the bytes of the
+first. :func:`render_cached` keeps the last few renderings, keyed by the SHA-256
+of the pickled ``ReportData`` itself (every figure, table, text and date the
+report shows, not a summary of them; each table by its column names, types, index
+and values), and renders anew whatever differs in any way.
+
+Nothing is kept across processes or written to disk: a verify run on its own
+(``wfplan verify BUNDLE``) always renders the report again. A warning the first
+rendering gave (such as :class:`~wfplan.report.pdf.FontWarning`) was shown then,
+in the same process, and is not repeated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import pandas as pd
+
+from wfplan.report.context import ReportData
+
+#: How many renderings one process keeps (each is about 1 MB for the demo).
+KEPT = 4
+
+_renderings: OrderedDict[str, dict[str, bytes]] = OrderedDict()
+_lock = threading.Lock()
+
+
+class _Canonical(pickle.Pickler):
+    """Pickle each table by its columns' names, types and values, not its memory layout."""
+
+    def reducer_override(self, obj: object) -> Any:
+        if isinstance(obj, pd.DataFrame):
+            return (dict, ([("columns", list(obj.columns)), ("types", obj.dtypes.astype(str)
+                            .tolist()), ("index", obj.index.tolist()),
+                            ("values", [obj.iloc[:, i].tolist() for i in range(obj.shape[1])])],))
+        return NotImplemented
+
+
+def data_key(data: ReportData) -> str:
+    """Return the SHA-256 of ``data`` pickled: equal keys mean equal report data."""
+    buffer = io.BytesIO()
+    pickler = _Canonical(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: the bytes depend on the values, not on shared objects
+    pickler.dump(data)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+def render_cached(data: ReportData) -> dict[str, bytes]:
+    """Return the report files of ``data`` by name: rendered, or as this process rendered them.
+
+    Parameters
+    ----------
+    data : ReportData
+        Everything the report shows.
+
+    Returns
+    -------
+    dict of str to bytes
+        ``{"report.html": ..., "report.pdf": ..., "tables.xlsx": ...}`` (a new dict:
+        the caller may change it).
+    """
+    from wfplan.report.render import render_report
+
+    key = data_key(data)
+    with _lock:
+        kept = _renderings.get(key)
+        if kept is not None:
+            _renderings.move_to_end(key)
+            return dict(kept)
+    files = render_report(data)
+    with _lock:
+        _renderings[key] = dict(files)
+        while len(_renderings) > KEPT:
+            _renderings.popitem(last=False)
+    return files
+
+
+def forget() -> None:
+    """Drop every kept rendering (the next :func:`render_cached` renders anew)."""
+    with _lock:
+        _renderings.clear()
