@@ -23,7 +23,7 @@ from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs
 from wfplan.model import parse_scenario, run
-from wfplan.runs.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest
+from wfplan.runs.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest, rolling_backtest
 
 if TYPE_CHECKING:
     from conftest import Kit
@@ -130,8 +130,11 @@ def test_a_projection_with_no_flows_says_in_its_table_it_is_the_no_change_foreca
     assert "the projection IS the no-change forecast" in kit.plain(table.stdout)
     partial = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--from", hv.BASE,
                       "--to", hv.LATER, "--level", "england")
-    assert f"No flows up to {hv.BASE} for {hv.M}: their projection is the no-change " \
-        "forecast" in kit.plain(partial.stdout)
+    # managers have no flows but two censuses up to March 2024: calibrated to their trend
+    assert later.metadata["trend_censuses"] == {hv.M: 2}
+    assert later.metadata["held_steady_staff_groups"] == []
+    assert f"No flows up to {hv.BASE} for {hv.M}: calibrated to their census trend (linear, " \
+        "2 censuses up to the origin)" in kit.plain(partial.stdout)
 
 
 def test_a_comparison_that_is_not_like_for_like_is_warned(hand: DuckDBStore, hand_db: Path,
@@ -231,3 +234,52 @@ def test_pcn_by_icb_march_2020_to_september_2021(real_store: DuckDBStore) -> Non
     total = england.summary.set_index("staff_group").loc["all"]
     assert total["base_fte"] == pytest.approx(343.9, abs=0.1)
     assert total["actual_fte"] == pytest.approx(8_415.0, abs=0.1)
+
+
+@pytest.mark.realdata
+def test_pcn_rolling_origin_with_the_census_trend_beats_no_change(real_store: DuckDBStore) -> None:
+    results = rolling_backtest(real_store, "pcn", level="icb")
+    assert len(results) == 21  # 7 censuses: every pair
+    calibrated = [r for r in results if r.metadata["trend_staff_groups"]]
+    # a trend needs two censuses up to the origin: every origin but March 2020
+    assert {r.metadata["from"] for r in calibrated} == {
+        "2020-06-30", "2020-09-30", "2020-12-31", "2021-03-31", "2021-06-30"}
+    for result in calibrated:
+        overall = result.summary.set_index("staff_group").loc["all"]
+        for column in ("naive_wape", "linear_trend_wape", "last_interval_wape"):
+            assert math.isfinite(overall[column])
+        assert overall["wape"] < overall["naive_wape"], (result.metadata["from"],
+                                                         result.metadata["to"])
+    first = [r for r in results if r.metadata["from"] == "2020-03-31"]
+    assert all(r.metadata["equals_no_change"] and not r.metadata["naive_trends_estimable"]
+               for r in first)
+
+
+@pytest.mark.realdata
+def test_pcn_census_trend_is_the_ols_line_through_the_published_totals(
+        real_store: DuckDBStore) -> None:
+    # the England FTE at each census, as the back-test reads it (a query of its own)
+    censuses = ["2020-06", "2020-09", "2020-12", "2021-03"]
+    totals = [backtest(real_store, "pcn", "2020-03", when, level="england")
+              .summary.set_index("staff_group").loc["all", "actual_fte"] for when in censuses]
+    first = backtest(real_store, "pcn", "2020-03", "2020-06", level="england")
+    series = np.array([first.summary.set_index("staff_group").loc["all", "base_fte"], *totals])
+    times = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    slope = np.polyfit(times, series, 1)[0]
+    result = backtest(real_store, "pcn", "2021-03", "2021-06", level="england")
+    assert result.metadata["trend_censuses"] == dict.fromkeys(result.metadata["staff_groups"], 5)
+    cells = result.cells[result.cells["status"] == "compared"]
+    projected = cells["projected_fte"].sum() - cells["base_fte"].sum()
+    # each staff group follows its own line; their sum is the line of the total
+    assert projected == pytest.approx(slope * 0.25, rel=1e-9)
+    line = cells["linear_trend_fte"].sum()
+    assert line == pytest.approx(np.polyval(np.polyfit(times, series, 1), 1.25), rel=1e-9)
+
+
+@pytest.mark.realdata
+def test_hchs_has_no_census_before_september_2017_for_a_trend(real_store: DuckDBStore) -> None:
+    result = backtest(real_store, "hchs", "2017-09", "2018-06", level="england")
+    assert not result.metadata["naive_trends_estimable"]
+    assert result.metadata["trend_staff_groups"] == []
+    overall = result.summary.set_index("staff_group").loc["all"]
+    assert math.isnan(overall["linear_trend_wape"]) and math.isnan(overall["last_interval_wape"])
