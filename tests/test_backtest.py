@@ -282,4 +282,5 @@ def test_hchs_has_no_census_before_september_2017_for_a_trend(real_store: DuckDB
     assert not result.metadata["naive_trends_estimable"]
     assert result.metadata["trend_staff_groups"] == []
     overall = result.summary.set_index("staff_group").loc["all"]
-    assert math.isnan(overall["linear_trend_wape"]) and math.isnan(overall["last_interval_wape"])
+    assert math.isnan(overall["linear_trend_wape"])
+    assert math.isnan(overall["last_interval_wape"])

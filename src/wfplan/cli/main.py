@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wfplan import __version__
 from wfplan.cli.assessment import assess_command, compare_command, verify_command
+from wfplan.cli.backtest import backtest_command
 from wfplan.cli.common import (
     EXIT_CODES,
     DbOption,
@@ -53,7 +54,6 @@ from wfplan.cli.display import (
 )
 from wfplan.cli.keys import keys_app
 from wfplan.cli.projection import (
-    backtest_command,
     project_command,
     scenario_app,
 )
