@@ -28,6 +28,7 @@ from wfplan.cli.common import (
     guard,
     out,
 )
+from wfplan.cli.display import Column, fixed, print_table
 from wfplan.dataset.store import Store
 
 scenario_app = typer.Typer(
@@ -210,6 +211,37 @@ def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
                            text, highlight=False, markup=False, soft_wrap=True))
 
 
+def _supply_at(runs: Sequence[Any], at: list[str]) -> pd.DataFrame:
+    from datetime import date
+
+    from wfplan.runs.at_dates import at_dates, supply_at
+
+    frames = []
+    for run in runs:
+        base = date.fromisoformat(str(run.metadata["base_period"]))
+        frames.append(supply_at(run, at_dates(at, base, run.scenario.horizon)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _print_supply_at(dated: pd.DataFrame) -> None:
+    """Print England's supply FTE at each date: P50 (P5 to P95), a table per scenario."""
+    from wfplan.dataset.codelists import ENGLAND_CODE
+    from wfplan.report.format import staff_group_name
+
+    england = dated[dated["area"] == ENGLAND_CODE]
+    for scenario, rows in england.groupby("scenario", sort=False):
+        dates = list(dict.fromkeys(rows["date"]))
+        columns = [Column("staff group", key=True), *(Column(d, right=True) for d in dates)]
+        body = []
+        for group, part in rows.groupby("staff_group", sort=False):
+            by_date = part.set_index("date")
+            body.append([staff_group_name(str(group)), *(
+                f"{fixed(by_date.loc[d, 'p50'], 0)} ({fixed(by_date.loc[d, 'p5'], 0)} to "
+                f"{fixed(by_date.loc[d, 'p95'], 0)})" for d in dates)])
+        print_table(out, f"{scenario}: England supply FTE at the dates asked, P50 (P5 to P95), "
+                    "linear between annual steps", columns, body)
+
+
 def project_command(
     scenarios: Annotated[list[Path], typer.Argument(
         help=f"Scenario files (TOML), or {SHIPPED_HELP}; several are compared side by side")],
@@ -227,6 +259,10 @@ def project_command(
         show_default=False)] = None,
     level: Annotated[Level | None, typer.Option(help="Area level (default: the "
                                                 "scenario's)")] = None,
+    at: Annotated[list[str] | None, typer.Option(
+        "--at", help="Also give supply FTE at these month ends (YYYY-MM, comma-separated or "
+        "repeated; 'quarterly' for every quarter end to the horizon), interpolated linearly "
+        "between the annual steps; written beside --out as <name>-at.csv")] = None,
     db: DbOption = None,
     wait: WaitOption = None,
 ) -> None:
@@ -243,20 +279,27 @@ def project_command(
     from wfplan.runs.outputs import check_output, write_results
     from wfplan.runs.project import combined, headline
 
-    def work() -> tuple[pd.DataFrame, list[Path], int]:
+    def work() -> tuple[pd.DataFrame, list[Path], int, pd.DataFrame | None]:
         if out_file is not None:
             check_output(out_file)
         with open_store(db, read_only=True) as store:
             runs = run_projection(store, scenarios, vintage=vintage, draws=draws, seed=seed,
                                   level=level.value if level else None)
             table, metadata = combined(store, runs)
+        dated = _supply_at(runs, at) if at else None
         written = write_results(table, out_file, metadata) if out_file else []
+        if dated is not None and out_file is not None:
+            beside = out_file.with_name(f"{out_file.stem}-at.csv")
+            dated.to_csv(beside, index=False)
+            written.append(beside)
         assumptions = sum(len(run.metadata["assumptions"]) for run in runs)
-        return headline(table), written, assumptions
+        return headline(table), written, assumptions, dated
 
-    heads, written, assumptions = guard(work)
+    heads, written, assumptions, dated = guard(work)
     for table in headline_tables(heads):
         out.print(table)
+    if dated is not None:
+        _print_supply_at(dated)
     out.print(f"{assumptions} assumption(s) recorded in the results' metadata "
               "(defaults used where the data or the scenario gives no value).",
               highlight=False)
