@@ -284,3 +284,42 @@ def test_hchs_has_no_census_before_september_2017_for_a_trend(real_store: DuckDB
     overall = result.summary.set_index("staff_group").loc["all"]
     assert math.isnan(overall["linear_trend_wape"])
     assert math.isnan(overall["last_interval_wape"])
+
+
+def test_rolling_origin_gives_a_table_per_pair_of_censuses(hand_db: Path, kit: Kit) -> None:
+    result = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--rolling",
+                     "--level", "england")
+    assert result.exit_code == 0, result.output
+    text = kit.plain(result.stdout)
+    for start, end in ((hv.START, hv.BASE), (hv.START, hv.LATER), (hv.BASE, hv.LATER)):
+        assert f"{start} → {end}" in text
+    assert "One census up to the origin: the linear-trend and last-interval forecasts " \
+        "cannot be made" in text
+    table = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--rolling",
+                    "--level", "england", "--format", "csv")
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith("from,to,area,staff_group,status")
+    both = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--rolling",
+                   "--from", hv.START)
+    assert both.exit_code != 0
+    assert "give --from and --to, or --rolling" in kit.plain(both.output)
+
+
+def test_naive_forecasts_by_hand(hand: DuckDBStore) -> None:
+    # March 2024 -> June 2024, from the two censuses March 2023 and March 2024
+    result = backtest(hand, hv.VINTAGE, hv.BASE, hv.LATER, level="england")
+    early = backtest(hand, hv.VINTAGE, hv.START, hv.BASE, level="england")
+    cells = result.cells.set_index("staff_group")
+    first = early.cells.set_index("staff_group")
+    for group in (hv.N, hv.D):
+        x0, x1 = first.loc[group, "base_fte"], cells.loc[group, "base_fte"]
+        # two points: the line through them, read a quarter of a year on
+        assert cells.loc[group, "linear_trend_fte"] == pytest.approx(x1 + 0.25 * (x1 - x0))
+        assert cells.loc[group, "last_interval_fte"] == pytest.approx(x1 * (x1 / x0) ** 0.25)
+    for row in result.summary.to_dict("records"):
+        scores = {"model": row["wape"], "no_change": row["naive_wape"],
+                  "linear_trend": row["linear_trend_wape"],
+                  "last_interval": row["last_interval_wape"]}
+        best = row["best"].split(" = ")
+        assert all(scores[name] == pytest.approx(min(scores.values())) for name in best)

@@ -8,6 +8,7 @@ import sys
 from enum import StrEnum
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 from wfplan.cli.common import (
@@ -93,6 +94,15 @@ def backtest_command(
                              trend_censuses=trend_censuses, trend_form=trend_form)], chosen
 
     results, chosen = guard(work)
+    if output is OutputFormat.csv and rolling:
+        for result in results:
+            _warn_comparability(result.metadata)
+        frames = [r.cells.assign(**{"from": r.metadata["from"], "to": r.metadata["to"]})
+                  for r in results]
+        table = pd.concat(frames, ignore_index=True)
+        table = table[["from", "to", *results[0].cells.columns]]
+        sys.stdout.write(csv_text(table))
+        return
     if output is OutputFormat.json and rolling:
         sys.stdout.write(json.dumps([tidy_json(_payload(r)) for r in results], indent=2,
                                     default=str) + "\n")
