@@ -323,3 +323,30 @@ def test_naive_forecasts_by_hand(hand: DuckDBStore) -> None:
                   "last_interval": row["last_interval_wape"]}
         best = row["best"].split(" = ")
         assert all(scores[name] == pytest.approx(min(scores.values())) for name in best)
+
+
+@pytest.mark.realdata
+def test_pcn_census_trends_and_standard_errors_by_staff_group(real_store: DuckDBStore) -> None:
+    # each staff group's England FTE at March 2020 .. March 2021, read by the back-test
+    ends = ["2020-06", "2020-09", "2020-12", "2021-03"]
+    runs = [backtest(real_store, "pcn", "2020-03", end, level="england") for end in ends]
+    first = runs[0].cells.set_index("staff_group")["base_fte"]
+    later = [r.cells.set_index("staff_group")["actual_fte"] for r in runs]
+    inputs = build_inputs(real_store, "pcn", "2021-03", "england", known_at=date(2021, 3, 31),
+                          demography=False)
+    times = np.array([-1.0, -0.75, -0.5, -0.25, 0.0])
+    for g, group in enumerate(inputs.coords.staff_group):
+        series = np.array([first[group], *(part[group] for part in later)])
+        for form, values in (("linear", series), ("log_linear", np.log(series))):
+            (slope, intercept) = np.polyfit(times, values, 1)
+            residual = values - (slope * times + intercept)
+            se = math.sqrt((residual ** 2).sum() / 3 / ((times - times.mean()) ** 2).sum())
+            scale = series[-1] if form == "linear" else 1.0
+            assert inputs.array(f"supply_trend_{form}")[0, g] == pytest.approx(slope / scale)
+            assert inputs.array(f"supply_trend_{form}_se")[0, g] == pytest.approx(se / scale)
+    assert list(inputs.array("supply_trend_points")) == [5.0, 5.0, 5.0]
+    names = {(a.name, str(a.value)) for a in inputs.assumptions}
+    assert ("policy-driven expansion", "pc_direct_patient_care") in names
+    three = build_inputs(real_store, "pcn", "2021-03", "england", known_at=date(2021, 3, 31),
+                         demography=False, trend_censuses=3)
+    assert list(three.array("supply_trend_points")) == [3.0, 3.0, 3.0]

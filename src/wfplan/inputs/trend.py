@@ -3,7 +3,7 @@
 When a vintage has several censuses of staff in post but no flows for a staff
 group (the PCN, GP practice and HCHS publications), its stock would otherwise
 be held steady. :func:`read_trend` estimates, per area × staff group, the
-trend of FTE (headcount where a census gives no FTE) over the censuses up to
+trend of FTE (each row's FTE, else its headcount) over the censuses up to
 the base period (the last ``censuses`` of them; all by default), placing
 organisations as at the base period:
 
@@ -60,12 +60,15 @@ class Trend:
 
 def census_series(selection: Selection, labels: dict[str, tuple[str, ...]],
                   periods: list[date]) -> np.ndarray:
-    """Return ``[census, area, staff_group]`` FTE (else headcount), placed as at the base."""
+    """Return ``[census, area, staff_group]`` FTE (a row's headcount where it has no FTE).
+
+    Organisations are placed as at the base period.
+    """
     out = []
     for when in periods:
-        frame = queries.staff_in_post_totals(selection.store, selection.scope, when)
-        frame = frame.astype({"actual_fte": "float64", "actual_hc": "float64"})
-        frame["value"] = frame["actual_fte"].fillna(frame["actual_hc"]).fillna(0.0)
+        # each row's FTE, else its headcount (the query of the comparability check)
+        frame = queries.staff_at_two_censuses(selection.store, selection.scope, when, when)
+        frame["value"] = frame["at_start"].astype("float64").fillna(0.0)
         out.append(pivot(frame, "value", ["area", "staff_group"], None, labels))
     shape = (0, len(labels["area"]), len(labels["staff_group"]))
     return np.stack(out) if out else np.zeros(shape)

@@ -62,6 +62,14 @@ def trend_mask(inputs: ModelInputs, draws: Draws, assumptions: list[Assumption])
     _check(choice, "supply_calibration", CALIBRATIONS)
     available = inputs.array("supply_trend_points") >= 2
     mask = ((choice == "trend") | (choice == "auto")) & available[np.newaxis]
+    as_inputs = [group for g, group in enumerate(groups)
+                 if choice[0, g] == "auto" and not available[g]]
+    if as_inputs:
+        assumptions.append(Assumption(
+            name="supply_calibration", value="auto: the inputs as they are",
+            reason=f"no census trend in the inputs for staff groups {', '.join(as_inputs)} "
+                   "(they have flows, or one census): observed flows, or joiners replacing "
+                   "leavers"))
     for g, group in enumerate(groups):
         asked = str(choice[0, g])
         if asked == "trend" and not available[g]:
@@ -72,9 +80,9 @@ def trend_mask(inputs: ModelInputs, draws: Draws, assumptions: list[Assumption])
             why = (f"{'auto: ' if asked == 'auto' else ''}no flows; other joiners = leavers + "
                    f"the trend of {int(inputs.array('supply_trend_points')[g])} censuses")
         else:
-            used = "published_rates" if asked == "auto" else asked
+            used = asked  # published_rates or no_change
             why = "the inputs as they are (observed flows, or joiners replacing leavers)"
-        if asked != "auto" or used == "trend" or available[g]:
+        if group not in as_inputs:
             assumptions.append(Assumption(name="supply_calibration", value=f"{group}: {used}",
                                           reason=why))
     return mask

@@ -10,7 +10,8 @@ supply FTE (and headcount, where the vintage has headcount at both censuses)
 with the actual figures at the ``to`` census, by area and staff group.
 
 Timing: the model steps a year at a time, so the supply at ``to`` is
-interpolated linearly between the two annual steps around it (``t`` = whole
+interpolated linearly (geometrically for a log-linear trend) between the two
+annual steps around it (``t`` = whole
 months between the censuses ÷ 12; September 2017 to June 2018 is 0.75).
 Organisations are placed in areas by their record nearest the ``from`` census,
 for both censuses, so the comparison is like for like.
@@ -24,13 +25,20 @@ measures:
 - MAPE = the mean APE of the compared cells (each cell counts once, so small
   cells weigh as much as large ones), overall and by staff group;
 - WAPE = Σ|error| ÷ Σactual × 100 (FTE-weighted);
-- the same measures for the no-change forecast (actual = the ``from`` figure),
-  the benchmark a projection must beat.
+- the same measures for three naive forecasts made from the censuses up to
+  ``from`` only (:mod:`~wfplan.runs.naive`): no change, a linear trend and the
+  last interval's growth; ``best`` names the lowest WAPE of the model and them.
+
+Staff groups with no flows follow their census trend (fitted to the censuses
+up to ``from``; :mod:`~wfplan.inputs.trend`, :mod:`~wfplan.model.calibration`)
+where there are two or more. :func:`rolling_backtest` runs every census to
+every later one (rolling origin).
 
 Two findings go into the metadata, and ``wfplan backtest`` prints them:
 
 - ``no_flows_staff_groups``: staff groups with no flows up to the ``from``
-  census. Their stock is held steady (joiners replace leavers), so their
+  census; ``trend_staff_groups`` (and ``trend_censuses``) those of them that
+  follow their census trend; ``held_steady_staff_groups`` the rest, whose
   projection *is* the no-change forecast; ``equals_no_change`` when that holds
   for every staff group.
 - ``comparability``: whether the comparison is like for like. It is not when
