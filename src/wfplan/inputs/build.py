@@ -30,7 +30,7 @@ from wfplan.inputs.flows import Flows, read_flows
 from wfplan.inputs.source import Assumptions, Selection, age_bands
 from wfplan.inputs.stock import Stock, base_stock, vacancies
 from wfplan.inputs.training import Training, read_training
-from wfplan.inputs.trend import Trend, read_trend
+from wfplan.inputs.trend import Trend, no_trend, read_trend
 from wfplan.model import Coords, LabelledArray, ModelInputs
 
 
@@ -189,9 +189,10 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
             "staff_group age_band", flows.newly_qualified_age_profile)
     if demography:
         arrays.update(_demography(selection, stock, coords, last_year, assumptions))
+    # always given (zeros where no trend was estimated), so the methods table is right to
+    # say the census trends come from the dataset
     trend = read_trend(selection, stock, flows.steady, assumptions, trend_censuses)
-    if trend is not None:
-        arrays.update(_trend_arrays(trend, coords))
+    arrays.update(_trend_arrays(trend or no_trend(stock), coords))
     return _model_inputs(selection, stock, flows, joiners, arrays, assumptions)
 
 

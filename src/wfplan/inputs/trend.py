@@ -58,6 +58,13 @@ class Trend:
     censuses: tuple[date, ...]
 
 
+def no_trend(stock: Stock) -> Trend:
+    """Return a trend of zeros: no staff group calibrated."""
+    zeros = np.zeros(stock.headcount.shape[:2])
+    return Trend(dict.fromkeys(FORMS, zeros), dict.fromkeys(FORMS, zeros),
+                 np.zeros(len(stock.staff_groups)), ())
+
+
 def census_series(selection: Selection, labels: dict[str, tuple[str, ...]],
                   periods: list[date]) -> np.ndarray:
     """Return ``[census, area, staff_group]`` FTE (a row's headcount where it has no FTE).
