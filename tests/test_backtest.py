@@ -23,7 +23,7 @@ from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs
 from wfplan.model import parse_scenario, run
-from wfplan.runs.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest
+from wfplan.runs.backtest import CELL_COLUMNS, SUMMARY_COLUMNS, backtest, rolling_backtest
 
 if TYPE_CHECKING:
     from conftest import Kit
@@ -130,8 +130,11 @@ def test_a_projection_with_no_flows_says_in_its_table_it_is_the_no_change_foreca
     assert "the projection IS the no-change forecast" in kit.plain(table.stdout)
     partial = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--from", hv.BASE,
                       "--to", hv.LATER, "--level", "england")
-    assert f"No flows up to {hv.BASE} for {hv.M}: their projection is the no-change " \
-        "forecast" in kit.plain(partial.stdout)
+    # managers have no flows but two censuses up to March 2024: calibrated to their trend
+    assert later.metadata["trend_censuses"] == {hv.M: 2}
+    assert later.metadata["held_steady_staff_groups"] == []
+    assert f"No flows up to {hv.BASE} for {hv.M}: calibrated to their census trend (linear, " \
+        "2 censuses up to the origin)" in kit.plain(partial.stdout)
 
 
 def test_a_comparison_that_is_not_like_for_like_is_warned(hand: DuckDBStore, hand_db: Path,
@@ -231,3 +234,119 @@ def test_pcn_by_icb_march_2020_to_september_2021(real_store: DuckDBStore) -> Non
     total = england.summary.set_index("staff_group").loc["all"]
     assert total["base_fte"] == pytest.approx(343.9, abs=0.1)
     assert total["actual_fte"] == pytest.approx(8_415.0, abs=0.1)
+
+
+@pytest.mark.realdata
+def test_pcn_rolling_origin_with_the_census_trend_beats_no_change(real_store: DuckDBStore) -> None:
+    results = rolling_backtest(real_store, "pcn", level="icb")
+    assert len(results) == 21  # 7 censuses: every pair
+    calibrated = [r for r in results if r.metadata["trend_staff_groups"]]
+    # a trend needs two censuses up to the origin: every origin but March 2020
+    assert {r.metadata["from"] for r in calibrated} == {
+        "2020-06-30", "2020-09-30", "2020-12-31", "2021-03-31", "2021-06-30"}
+    for result in calibrated:
+        overall = result.summary.set_index("staff_group").loc["all"]
+        for column in ("naive_wape", "linear_trend_wape", "last_interval_wape"):
+            assert math.isfinite(overall[column])
+        assert overall["wape"] < overall["naive_wape"], (result.metadata["from"],
+                                                         result.metadata["to"])
+    first = [r for r in results if r.metadata["from"] == "2020-03-31"]
+    assert all(r.metadata["equals_no_change"] and not r.metadata["naive_trends_estimable"]
+               for r in first)
+
+
+@pytest.mark.realdata
+def test_pcn_census_trend_is_the_ols_line_through_the_published_totals(
+        real_store: DuckDBStore) -> None:
+    # the England FTE at each census, as the back-test reads it (a query of its own)
+    censuses = ["2020-06", "2020-09", "2020-12", "2021-03"]
+    totals = [backtest(real_store, "pcn", "2020-03", when, level="england")
+              .summary.set_index("staff_group").loc["all", "actual_fte"] for when in censuses]
+    first = backtest(real_store, "pcn", "2020-03", "2020-06", level="england")
+    series = np.array([first.summary.set_index("staff_group").loc["all", "base_fte"], *totals])
+    times = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    slope = np.polyfit(times, series, 1)[0]
+    result = backtest(real_store, "pcn", "2021-03", "2021-06", level="england")
+    assert result.metadata["trend_censuses"] == dict.fromkeys(result.metadata["staff_groups"], 5)
+    cells = result.cells[result.cells["status"] == "compared"]
+    projected = cells["projected_fte"].sum() - cells["base_fte"].sum()
+    # each staff group follows its own line; their sum is the line of the total
+    assert projected == pytest.approx(slope * 0.25, rel=1e-9)
+    line = cells["linear_trend_fte"].sum()
+    assert line == pytest.approx(np.polyval(np.polyfit(times, series, 1), 1.25), rel=1e-9)
+
+
+@pytest.mark.realdata
+def test_hchs_has_no_census_before_september_2017_for_a_trend(real_store: DuckDBStore) -> None:
+    result = backtest(real_store, "hchs", "2017-09", "2018-06", level="england")
+    assert not result.metadata["naive_trends_estimable"]
+    assert result.metadata["trend_staff_groups"] == []
+    overall = result.summary.set_index("staff_group").loc["all"]
+    assert math.isnan(overall["linear_trend_wape"])
+    assert math.isnan(overall["last_interval_wape"])
+
+
+def test_rolling_origin_gives_a_table_per_pair_of_censuses(hand_db: Path, kit: Kit) -> None:
+    result = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--rolling",
+                     "--level", "england")
+    assert result.exit_code == 0, result.output
+    text = kit.plain(result.stdout)
+    for start, end in ((hv.START, hv.BASE), (hv.START, hv.LATER), (hv.BASE, hv.LATER)):
+        assert f"{start} → {end}" in text
+    assert "One census up to the origin: the linear-trend and last-interval forecasts " \
+        "cannot be made" in text
+    table = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--rolling",
+                    "--level", "england", "--format", "csv")
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith("from,to,area,staff_group,status")
+    both = kit.cli("backtest", "--db", hand_db, "--vintage", hv.VINTAGE, "--rolling",
+                   "--from", hv.START)
+    assert both.exit_code != 0
+    assert "give --from and --to, or --rolling" in kit.plain(both.output)
+
+
+def test_naive_forecasts_by_hand(hand: DuckDBStore) -> None:
+    # March 2024 -> June 2024, from the two censuses March 2023 and March 2024
+    result = backtest(hand, hv.VINTAGE, hv.BASE, hv.LATER, level="england")
+    early = backtest(hand, hv.VINTAGE, hv.START, hv.BASE, level="england")
+    cells = result.cells.set_index("staff_group")
+    first = early.cells.set_index("staff_group")
+    for group in (hv.N, hv.D):
+        x0, x1 = first.loc[group, "base_fte"], cells.loc[group, "base_fte"]
+        # two points: the line through them, read a quarter of a year on
+        assert cells.loc[group, "linear_trend_fte"] == pytest.approx(x1 + 0.25 * (x1 - x0))
+        assert cells.loc[group, "last_interval_fte"] == pytest.approx(x1 * (x1 / x0) ** 0.25)
+    for row in result.summary.to_dict("records"):
+        scores = {"model": row["wape"], "no_change": row["naive_wape"],
+                  "linear_trend": row["linear_trend_wape"],
+                  "last_interval": row["last_interval_wape"]}
+        best = row["best"].split(" = ")
+        assert all(scores[name] == pytest.approx(min(scores.values())) for name in best)
+
+
+@pytest.mark.realdata
+def test_pcn_census_trends_and_standard_errors_by_staff_group(real_store: DuckDBStore) -> None:
+    # each staff group's England FTE at March 2020 .. March 2021, read by the back-test
+    ends = ["2020-06", "2020-09", "2020-12", "2021-03"]
+    runs = [backtest(real_store, "pcn", "2020-03", end, level="england") for end in ends]
+    first = runs[0].cells.set_index("staff_group")["base_fte"]
+    later = [r.cells.set_index("staff_group")["actual_fte"] for r in runs]
+    inputs = build_inputs(real_store, "pcn", "2021-03", "england", known_at=date(2021, 3, 31),
+                          demography=False)
+    times = np.array([-1.0, -0.75, -0.5, -0.25, 0.0])
+    for g, group in enumerate(inputs.coords.staff_group):
+        series = np.array([first[group], *(part[group] for part in later)])
+        for form, values in (("linear", series), ("log_linear", np.log(series))):
+            (slope, intercept) = np.polyfit(times, values, 1)
+            residual = values - (slope * times + intercept)
+            se = math.sqrt((residual ** 2).sum() / 3 / ((times - times.mean()) ** 2).sum())
+            scale = series[-1] if form == "linear" else 1.0
+            assert inputs.array(f"supply_trend_{form}")[0, g] == pytest.approx(slope / scale)
+            assert inputs.array(f"supply_trend_{form}_se")[0, g] == pytest.approx(se / scale)
+    assert list(inputs.array("supply_trend_points")) == [5.0, 5.0, 5.0]
+    names = {(a.name, str(a.value)) for a in inputs.assumptions}
+    assert ("policy-driven expansion", "pc_direct_patient_care") in names
+    three = build_inputs(real_store, "pcn", "2021-03", "england", known_at=date(2021, 3, 31),
+                         demography=False, trend_censuses=3)
+    assert list(three.array("supply_trend_points")) == [3.0, 3.0, 3.0]

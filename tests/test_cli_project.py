@@ -130,6 +130,32 @@ def test_project_prints_the_headline_and_writes_the_table(kit: Kit, db: Path,
     assert set(table["area"]) == {"QJK", "QMJ", "UNMAPPED", "E92000001"}
 
 
+def test_project_at_quarter_ends_interpolates_each_draw_between_annual_steps(
+        kit: Kit, db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    result = kit.cli("project", scenario(tmp_path), "--db", db, "--out", out,
+                     "--at", "2024-09,2024-12", "--at", "2025-06")
+    assert result.exit_code == 0, result.output
+    assert "England supply FTE at the dates asked" in kit.plain(result.stdout)
+    dated = pd.read_csv(tmp_path / "r-at.csv")
+    # the base census is June 2024
+    assert list(dict.fromkeys(dated["date"])) == ["2024-09-30", "2024-12-31", "2025-06-30"]
+    table = pd.read_parquet(out)
+    england = table[(table["area"] == "E92000001") & (table["staff_group"] == "all_staff_groups")
+                    & (table["variable"] == "supply_fte") & (table["statistic"] == "principal")]
+    annual = england.set_index("year")["value"]
+    total = dated[(dated["area"] == "E92000001") & (dated["staff_group"] == "all_staff_groups")]
+    at = total.set_index("date")
+    for when, years in (("2024-09-30", 0.25), ("2024-12-31", 0.5), ("2025-06-30", 1.0)):
+        expected = annual[2024] + years * (annual[2025] - annual[2024])
+        assert at.loc[when, "principal"] == pytest.approx(expected, rel=1e-9)
+        assert at.loc[when, "p5"] <= at.loc[when, "p50"] <= at.loc[when, "p95"]
+    assert at.loc["2025-06-30", "p95"] > at.loc["2025-06-30", "p5"]  # 40 uncertain draws
+    early = kit.cli("project", scenario(tmp_path), "--db", db, "--at", "2024-03")
+    assert early.exit_code != 0
+    assert "--at 2024-03-31: must be after the base census 2024-06-30" in kit.plain(early.output)
+
+
 def test_several_scenarios_side_by_side(kit: Kit, db: Path, tmp_path: Path) -> None:
     result = kit.cli("project", scenario(tmp_path, "one"), scenario(tmp_path, "two"),
                      "--db", db, "--draws", "5")

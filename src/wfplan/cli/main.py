@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wfplan import __version__
 from wfplan.cli.assessment import assess_command, compare_command, verify_command
+from wfplan.cli.backtest import backtest_command
 from wfplan.cli.common import (
     EXIT_CODES,
     DbOption,
@@ -54,7 +55,6 @@ from wfplan.cli.display import (
 from wfplan.cli.evidence import evidence_command
 from wfplan.cli.keys import keys_app
 from wfplan.cli.projection import (
-    backtest_command,
     project_command,
     scenario_app,
 )

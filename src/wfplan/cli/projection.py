@@ -1,4 +1,4 @@
-"""The projection commands: ``wfplan scenario``, ``wfplan project`` and ``wfplan backtest``.
+"""The projection commands: ``wfplan scenario`` and ``wfplan project``.
 
 They are registered on the app by :mod:`wfplan.cli`; ``wfplan demo`` also uses
 :func:`headline_tables` to show its assessment's headline.
@@ -10,7 +10,6 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,17 +23,13 @@ from wfplan.cli.common import (
     EXIT_CODES,
     DbOption,
     Level,
-    OutputFormat,
-    VintageOption,
     WaitOption,
     err,
     guard,
     out,
-    read_vintage,
 )
-from wfplan.cli.display import Column, csv_text, fixed, name_of, print_table, tidy_json
+from wfplan.cli.display import Column, fixed, print_table
 from wfplan.dataset.store import Store
-from wfplan.report.headings import BACKTEST_HEADINGS
 
 scenario_app = typer.Typer(
     help="Scenario files: print their JSON Schema, or check one.\n\n" + EXIT_CODES,
@@ -216,6 +211,37 @@ def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
                            text, highlight=False, markup=False, soft_wrap=True))
 
 
+def _supply_at(runs: Sequence[Any], at: list[str]) -> pd.DataFrame:
+    from datetime import date
+
+    from wfplan.runs.at_dates import at_dates, supply_at
+
+    frames = []
+    for run in runs:
+        base = date.fromisoformat(str(run.metadata["base_period"]))
+        frames.append(supply_at(run, at_dates(at, base, run.scenario.horizon)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _print_supply_at(dated: pd.DataFrame) -> None:
+    """Print England's supply FTE at each date: P50 (P5 to P95), a table per scenario."""
+    from wfplan.dataset.codelists import ENGLAND_CODE
+    from wfplan.report.format import staff_group_name
+
+    england = dated[dated["area"] == ENGLAND_CODE]
+    for scenario, rows in england.groupby("scenario", sort=False):
+        dates = list(dict.fromkeys(rows["date"]))
+        columns = [Column("staff group", key=True), *(Column(d, right=True) for d in dates)]
+        body = []
+        for group, part in rows.groupby("staff_group", sort=False):
+            by_date = part.set_index("date")
+            body.append([staff_group_name(str(group)), *(
+                f"{fixed(by_date.loc[d, 'p50'], 0)} ({fixed(by_date.loc[d, 'p5'], 0)} to "
+                f"{fixed(by_date.loc[d, 'p95'], 0)})" for d in dates)])
+        print_table(out, f"{scenario}: England supply FTE at the dates asked, P50 (P5 to P95), "
+                    "linear between annual steps", columns, body)
+
+
 def project_command(
     scenarios: Annotated[list[Path], typer.Argument(
         help=f"Scenario files (TOML), or {SHIPPED_HELP}; several are compared side by side")],
@@ -233,6 +259,10 @@ def project_command(
         show_default=False)] = None,
     level: Annotated[Level | None, typer.Option(help="Area level (default: the "
                                                 "scenario's)")] = None,
+    at: Annotated[list[str] | None, typer.Option(
+        "--at", help="Also give supply FTE at these month ends (YYYY-MM, comma-separated or "
+        "repeated; 'quarterly' for every quarter end to the horizon), interpolated linearly "
+        "between the annual steps; written beside --out as <name>-at.csv")] = None,
     db: DbOption = None,
     wait: WaitOption = None,
 ) -> None:
@@ -249,116 +279,29 @@ def project_command(
     from wfplan.runs.outputs import check_output, write_results
     from wfplan.runs.project import combined, headline
 
-    def work() -> tuple[pd.DataFrame, list[Path], int]:
+    def work() -> tuple[pd.DataFrame, list[Path], int, pd.DataFrame | None]:
         if out_file is not None:
             check_output(out_file)
         with open_store(db, read_only=True) as store:
             runs = run_projection(store, scenarios, vintage=vintage, draws=draws, seed=seed,
                                   level=level.value if level else None)
             table, metadata = combined(store, runs)
+        dated = _supply_at(runs, at) if at else None
         written = write_results(table, out_file, metadata) if out_file else []
+        if dated is not None and out_file is not None:
+            beside = out_file.with_name(f"{out_file.stem}-at.csv")
+            dated.to_csv(beside, index=False)
+            written.append(beside)
         assumptions = sum(len(run.metadata["assumptions"]) for run in runs)
-        return headline(table), written, assumptions
+        return headline(table), written, assumptions, dated
 
-    heads, written, assumptions = guard(work)
+    heads, written, assumptions, dated = guard(work)
     for table in headline_tables(heads):
         out.print(table)
+    if dated is not None:
+        _print_supply_at(dated)
     out.print(f"{assumptions} assumption(s) recorded in the results' metadata "
               "(defaults used where the data or the scenario gives no value).",
               highlight=False)
     if written:
         out.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
-
-
-class BacktestFormat(StrEnum):
-    """Output formats of the back-test."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def _number(value: object, column: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if column in ("cells", "appeared", "disappeared"):
-        return f"{int(value):,}"  # type: ignore[call-overload]
-    return fixed(float(value),  # type: ignore[arg-type]
-                 1 if "mape" in column or "wape" in column else 0)
-
-
-def backtest_command(
-    from_period: Annotated[str, typer.Option("--from", help="Census to project from "
-                                             "(YYYY-MM-DD or YYYY-MM)")],
-    to_period: Annotated[str, typer.Option("--to", help="Later census to compare with "
-                                           "(YYYY-MM-DD or YYYY-MM)")],
-    vintage: VintageOption = None,
-    level: Annotated[Level, typer.Option(help="Area level")] = Level.org,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table (summary), csv "
-                                                 "(every cell) or json (both)")] = (
-        OutputFormat.table),
-    db: DbOption = None,
-    wait: WaitOption = None,
-) -> None:
-    """Back-test: project from one census with only the data known then; compare with a later one.
-
-    Reports the error in supply FTE (and headcount where both censuses have it)
-    by area and staff group, and MAPE overall and by staff group, next to the
-    no-change forecast. Cells that appear or disappear between the censuses are
-    counted apart, not in MAPE.
-    """
-    from wfplan.dataset.store import open_store
-    from wfplan.runs.backtest import backtest
-
-    def work() -> tuple[Any, str]:
-        with open_store(db, read_only=True) as store:
-            chosen = read_vintage(store, vintage)
-            return backtest(store, chosen, from_period, to_period, level=level.value), chosen
-
-    _print_backtest(*guard(work), output)
-
-
-def _no_flows_caption(meta: dict[str, Any]) -> str | None:
-    """Say when the projection is the no-change forecast because there are no flows."""
-    if meta.get("equals_no_change"):
-        return (f"No flows up to {meta['from']}: every staff group is held steady (joiners "
-                "replace leavers), so the projection IS the no-change forecast and its MAPE "
-                "equals the no-change MAPE.")
-    still = meta.get("no_flows_staff_groups") or []
-    if still:
-        return (f"No flows up to {meta['from']} for {', '.join(still)}: their projection is "
-                "the no-change forecast.")
-    return None
-
-
-def _warn_comparability(meta: dict[str, Any]) -> None:
-    """Print, as warnings, why the comparison is not like for like."""
-    for line in meta.get("comparability", {}).get("warnings", []):
-        err.print(f"[yellow]warning:[/] not like for like: {line}", highlight=False,
-                  soft_wrap=True)
-
-
-def _print_backtest(result: Any, vintage: str, output: OutputFormat) -> None:
-    _warn_comparability(result.metadata)
-    if output is OutputFormat.csv:
-        sys.stdout.write(csv_text(result.cells))
-        return
-    if output is OutputFormat.json:
-        payload = {"metadata": result.metadata,
-                   "summary": json.loads(result.summary.to_json(orient="records",
-                                                                double_precision=15)),
-                   "cells": json.loads(result.cells.to_json(orient="records",
-                                                            double_precision=15))}
-        sys.stdout.write(json.dumps(tidy_json(payload), indent=2, default=str) + "\n")
-        return
-    meta = result.metadata
-    columns = [Column(heading, right=column != "staff_group", key=column == "staff_group")
-               for column, heading in BACKTEST_HEADINGS.items()]
-    rows = [[name_of("staff_group", row[c]) if c == "staff_group" else _number(row[c], c)
-             for c in BACKTEST_HEADINGS] for row in result.summary.to_dict("records")]
-    print_table(out, f"Back-test of vintage {vintage!r}: {meta['from']} → {meta['to']} "
-                f"({meta['years']:.2f} years), level {meta['level']}; supply FTE", columns, rows,
-                caption=_no_flows_caption(meta))
-    out.print(f"{len(meta['assumptions'])} assumption(s) used (see --format json); MAPE is "
-              "the mean absolute % error over compared area x staff group cells.",
-              highlight=False)

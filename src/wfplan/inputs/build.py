@@ -31,6 +31,7 @@ from wfplan.inputs.resolve import record, resolve_groups
 from wfplan.inputs.source import Assumptions, Selection, age_bands
 from wfplan.inputs.stock import Stock, base_stock, vacancies
 from wfplan.inputs.training import Training, read_training
+from wfplan.inputs.trend import Trend, no_trend, read_trend
 from wfplan.model import Coords, LabelledArray, ModelInputs
 
 
@@ -147,7 +148,7 @@ def _take_up(stock: Stock, coords: Coords,
 def build_inputs(store: Store, vintage: str, period: date | str | None = None,
                  level: str = "england", staff_groups: Sequence[str] | None = None,
                  sector: str | None = None, *, known_at: date | None = None,
-                 demography: bool = True) -> ModelInputs:
+                 demography: bool = True, trend_censuses: int | None = None) -> ModelInputs:
     """Build :class:`~wfplan.model.ModelInputs` from a vintage.
 
     Parameters
@@ -166,6 +167,10 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
         years up to its year.
     demography
         Read population and utilisation (otherwise demand has no demographic driver).
+    trend_censuses
+        Censuses (the last N up to the base period; default all) from which the
+        census trend of staff groups with no flows is estimated
+        (:mod:`~wfplan.inputs.trend`).
 
     Returns
     -------
@@ -200,7 +205,19 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
             "staff_group age_band", flows.newly_qualified_age_profile)
     if demography:
         arrays.update(_demography(selection, stock, coords, last_year, assumptions))
+    # always given (zeros where no trend was estimated), so the methods table is right to
+    # say the census trends come from the dataset
+    trend = read_trend(selection, stock, flows.steady, assumptions, trend_censuses)
+    arrays.update(_trend_arrays(trend or no_trend(stock), coords))
     return _model_inputs(selection, stock, flows, joiners, arrays, assumptions)
+
+
+def _trend_arrays(trend: Trend, coords: Coords) -> dict[str, LabelledArray]:
+    arrays = {"supply_trend_points": coords.label("staff_group", trend.points)}
+    for form in trend.slope:
+        arrays[f"supply_trend_{form}"] = coords.label("area staff_group", trend.slope[form])
+        arrays[f"supply_trend_{form}_se"] = coords.label("area staff_group", trend.se[form])
+    return arrays
 
 
 def _model_inputs(selection: Selection, stock: Stock, flows: Flows,

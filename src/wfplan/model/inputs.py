@@ -26,6 +26,10 @@ from wfplan.model.parameters import constant_defaults, get_spec, input_default, 
 INPUT_DIMS: dict[str, tuple[str, ...]] = model_input_dims()
 #: Inputs filled with the parameter table's numeric default when left out.
 _CONSTANT_DEFAULTS = constant_defaults()
+#: Census-trend inputs: 0 when left out, and not recorded (no trend is then used; the
+#: ``supply_calibration`` parameter records what each staff group used).
+_SILENT_DEFAULTS = frozenset(name for name in _CONSTANT_DEFAULTS
+                             if name.startswith("supply_trend"))
 
 
 def _rule(name: str) -> str:
@@ -57,6 +61,10 @@ class ModelInputs:
         ``[staff_group, age_band]`` age distribution of newly qualified joiners.
     international_joiners, return_to_practice_joiners
         ``[area, staff_group]`` baseline joiners a year by route (headcount).
+    supply_trend_linear, supply_trend_log_linear (and ``_se``), supply_trend_points
+        Census trends of staff groups with no flows (``[area, staff_group]``
+        growth a year and its standard error; ``[staff_group]`` censuses used,
+        0 where none), for the ``supply_calibration`` parameter.
     fte_per_head, vacancy_fte
         ``[area, staff_group]`` FTE per head in post; vacant FTE.
     area_share
@@ -87,6 +95,11 @@ class ModelInputs:
     newly_qualified_age_profile: LabelledArray | None = None
     international_joiners: LabelledArray | None = None
     return_to_practice_joiners: LabelledArray | None = None
+    supply_trend_linear: LabelledArray | None = None
+    supply_trend_linear_se: LabelledArray | None = None
+    supply_trend_log_linear: LabelledArray | None = None
+    supply_trend_log_linear_se: LabelledArray | None = None
+    supply_trend_points: LabelledArray | None = None
     fte_per_head: LabelledArray | None = None
     vacancy_fte: LabelledArray | None = None
     area_share: LabelledArray | None = None
@@ -152,7 +165,8 @@ class ModelInputs:
                 value = input_default(name)
                 shape = tuple(len(coords.as_dict()[dim]) for dim in INPUT_DIMS[name])
                 arrays[name] = coords.label(INPUT_DIMS[name], np.full(shape, value))
-                record(name, value)
+                if name not in _SILENT_DEFAULTS:
+                    record(name, value)
         if "training_places" not in arrays:
             places = np.zeros((1, len(coords.staff_group)))
             arrays["training_places"] = coords.label(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from wfplan.model.assumptions import Assumption
+from wfplan.model.calibration import trend_joiners, trend_mask
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions import (
     ROUTES,
@@ -79,6 +80,7 @@ def baseline_routes(
     ):
         multiplier = group_values(draws, parameter, groups)[:, np.newaxis, np.newaxis, :]
         routes[route] = (Term((inputs.array(array_name)[np.newaxis, np.newaxis], multiplier)),)
+    routes["other"] = _calibrated_other(inputs, draws, horizon, assumptions, routes["other"])
     intakes = training_intakes(inputs, draws, horizon, assumptions)
     completion = inputs.array("completion_rate")
     take_up = inputs.array("take_up_rate")
@@ -89,6 +91,21 @@ def baseline_routes(
     per_place_by_area = per_place[:, np.newaxis, np.newaxis, :] * inputs.array("area_share")
     routes["newly_qualified"] = (Term((intakes[:, :, np.newaxis, :], per_place_by_area)),)
     return routes
+
+
+def _calibrated_other(inputs: ModelInputs, draws: Draws, horizon: int,
+                      assumptions: list[Assumption], other: Route) -> Route:
+    """Other joiners, replaced by leavers + trend in the groups calibrated to their census trend.
+
+    See :mod:`~wfplan.model.calibration`; unchanged when no group follows a trend.
+    """
+    mask = trend_mask(inputs, draws, assumptions)
+    if not mask.any():
+        return other
+    (term,) = other
+    keep = (~mask).astype(float)[:, np.newaxis, np.newaxis, :]
+    trend = trend_joiners(inputs, draws, mask, horizon, assumptions)
+    return (Term((*term.factors, keep)), Term((trend, term.factors[1])))
 
 
 def add_intervention_joiners(

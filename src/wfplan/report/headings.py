@@ -28,8 +28,9 @@ METRIC_HEADINGS = {
 BACKTEST_HEADINGS = {
     "staff_group": "staff group", "cells": "cells", "actual_fte": "actual FTE",
     "projected_fte": "projected FTE", "error_fte": "error FTE", "mape": "MAPE %",
-    "wape": "WAPE %", "naive_mape": "no-change MAPE %", "appeared": "appeared",
-    "disappeared": "disappeared",
+    "wape": "WAPE %", "naive_mape": "no-change MAPE %", "naive_wape": "no-change WAPE %",
+    "linear_trend_wape": "linear-trend WAPE %", "last_interval_wape": "last-interval WAPE %",
+    "best": "best (WAPE)", "appeared": "appeared", "disappeared": "disappeared",
 }
 
 #: Titles of the data-gap report's sections (``wfplan gaps``).
