@@ -235,7 +235,7 @@ def check_size(inputs: ModelInputs, scenario: Scenario) -> None:
                          f"of memory; this machine has {memory / 2**30:.1f} GiB; {advice}")
 
 
-def _vintage(store: Store, scenario: Scenario, vintage: str | None,
+def choose_vintage(store: Store, scenario: Scenario, vintage: str | None,
              tell: Callable[[str], None]) -> str:
     """Return the vintage to run on: ``vintage``, else base_vintage, else the store's default."""
     named = scenario.base_vintage
@@ -282,7 +282,7 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
     out: list[Projection] = []
     for index, source in enumerate(files):
         scenario = with_overrides(source.scenario, level=level)
-        chosen = _vintage(store, scenario, vintage, once)
+        chosen = choose_vintage(store, scenario, vintage, once)
         store.require_vintage(chosen)
         if scenario.base_vintage not in (None, chosen):
             source = replace(source, scenario=with_overrides(source.scenario,
