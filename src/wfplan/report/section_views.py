@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wfplan.report.sensitivity_section import ScenarioSensitivity
 from wfplan.report.views import FigureView, TableView
 
 __all__ = ["ChangesSection", "EqualitySection", "GapsSection", "MethodsSection",
@@ -112,6 +113,7 @@ class ReportSections:
     position: PositionSection
     projections: ProjectionsSection
     scenarios: ScenariosSection
+    sensitivity: list[ScenarioSensitivity]
     gaps: GapsSection
     equality: EqualitySection
     wellbeing: WellbeingSection
