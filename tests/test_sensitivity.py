@@ -166,3 +166,40 @@ def test_cli_writes_the_tornado_of_the_ltwp_scenario(kit: Kit, tmp_path: Path,
     assert bad.exit_code == 2
     assert "area NOPE is not an area of the run" in kit.plain(bad.stderr)
     assert "Traceback" not in bad.output
+
+
+VARIANTS = {  # the one change each shipped variant makes to the baseline
+    "baseline_demand_high": {"population_variant": "high", "non_demographic_growth": 0.01},
+    "baseline_demand_low": {"population_variant": "low", "non_demographic_growth": 0.0},
+    "baseline_funding_high": {"service_plan_growth": 0.01},
+    "baseline_funding_low": {"service_plan_growth": -0.01},
+}
+
+
+def test_the_shipped_demand_and_funding_variants_change_only_what_they_say(inputs) -> None:  # type: ignore[no-untyped-def]
+    from wfplan.runs.project import read_scenario, shipped_scenarios, with_overrides
+
+    assert set(VARIANTS) <= set(shipped_scenarios())
+    baseline = read_scenario("baseline").scenario
+    gaps = {}
+    for name, changes in VARIANTS.items():
+        path = ROOT / "scenarios" / f"{name}.toml"
+        variant = read_scenario(path).scenario
+        expected = {**baseline.model_dump()["parameters"], **changes}
+        assert variant.model_dump()["parameters"] == expected, name
+        assert variant.model_dump(exclude={"name", "title", "description", "parameters"}) == \
+            baseline.model_dump(exclude={"name", "title", "description", "parameters"})
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for key in changes:  # each figure has its source or is marked an assumption
+            at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} ="))
+            comment = []
+            for line in reversed(lines[:at]):
+                if not line.startswith("#"):
+                    break
+                comment.insert(0, line)
+            text = " ".join(comment)
+            assert "wfplan assumption" in text or "ONS" in text, (name, key)
+        gaps[name] = run(inputs, with_overrides(variant, draws=0)).values("gap_fte")[0, -1].sum()
+    central = run(inputs, with_overrides(baseline, draws=0)).values("gap_fte")[0, -1].sum()
+    assert gaps["baseline_demand_low"] < central < gaps["baseline_demand_high"]
+    assert gaps["baseline_funding_low"] < central < gaps["baseline_funding_high"]

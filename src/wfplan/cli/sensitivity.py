@@ -15,8 +15,8 @@ import typer
 
 from wfplan.cli.common import DbOption, OutputFormat, WaitOption, err, guard, out
 from wfplan.cli.display import Column, csv_text, fixed, print_table, tidy_json
+from wfplan.cli.projection import SHIPPED_HELP
 
-SHIPPED_HELP = "the name of a shipped scenario (baseline, ltwp, ...)"
 RULES = ("Each quantity is moved alone to its low and high value, every other quantity at its "
          "central value (the principal run): triangular and uniform at low and high; normal at "
          "mean -/+ 1.645 sd (P5, P95) within its bounds; a numeric choice at its smallest and "
