@@ -156,7 +156,8 @@ def test_the_bundle_carries_each_scenarios_sensitivity_and_verify_recomputes_it(
     tornado = pq.read_table(world["old"] / "tables" / "sensitivity_tornado.parquet").to_pandas()
     shares = pq.read_table(world["old"] / "tables" / "sensitivity_variance.parquet").to_pandas()
     assert set(tornado["scenario"]) == set(shares["scenario"]) == {"baseline", "ltwp"}
-    assert set(tornado["area"]) == {"E92000001"} and set(tornado["year"]) == {2040}
+    assert set(tornado["area"]) == {"E92000001"}
+    assert set(tornado["year"]) == {2040}
     results = pq.read_table(world["old"] / "results.parquet").to_pandas()
     central = results[(results["area"] == "E92000001") & (results["year"] == 2040)
                       & (results["staff_group"] == "all_staff_groups")

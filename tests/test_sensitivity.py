@@ -31,7 +31,8 @@ seed = 7
 leaver_rate_multiplier = {{ dist = "uniform", low = 0.7, high = 1.3 }}
 # narrow by construction: a tenth of a point of productivity a year
 productivity_growth = {{ dist = "triangular", low = 0.009, mode = 0.0095, high = 0.010 }}
-population_variant = {{ dist = "choice", options = ["principal", "high", "low"], central = "principal" }}
+population_variant = {{ dist = "choice", options = ["principal", "high", "low"],
+                       central = "principal" }}
 fte_per_head_multiplier = 1.0
 
 [staff_group_parameters.hchs_doctors]
@@ -97,7 +98,8 @@ def test_each_point_is_the_principal_run_with_one_quantity_moved(inputs) -> None
     central = run(inputs, _scenario(draws=50))  # draw 0 of a sampled run is the central one
     assert row["gap_central"] == pytest.approx(central.values("gap_fte")[0, -1].sum(), rel=1e-12)
     moved = with_value(scenario, "interventions.retention.amount", 0.0)
-    assert moved.draws == 0 and moved.interventions[0].amount == 0.0
+    assert moved.draws == 0
+    assert moved.interventions[0].amount == 0.0
     assert moved.parameters == scenario.parameters
 
 
@@ -156,7 +158,8 @@ def test_cli_writes_the_tornado_of_the_ltwp_scenario(kit: Kit, tmp_path: Path,
     assert set(table["quantity"]) >= {"leaver_rate_multiplier", "productivity_growth",
                                       "population_variant", "interventions.nurse_retention.amount"}
     svg = (out / "ltwp_tornado_E92000001.svg").read_text(encoding="utf-8")
-    assert svg.startswith("<svg") and "Leaver rate multiplier" in svg
+    assert svg.startswith("<svg")
+    assert "Leaver rate multiplier" in svg
     assert (out / "ltwp_variance_shares.csv").exists()
     csv = kit.cli(*args, "--format", "csv")
     assert csv.exit_code == 0, csv.output
