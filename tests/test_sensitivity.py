@@ -31,8 +31,7 @@ seed = 7
 leaver_rate_multiplier = {{ dist = "uniform", low = 0.7, high = 1.3 }}
 # narrow by construction: a tenth of a point of productivity a year
 productivity_growth = {{ dist = "triangular", low = 0.009, mode = 0.0095, high = 0.010 }}
-population_variant = {{ dist = "choice", options = ["principal", "high", "low"],
-                       central = "principal" }}
+population_variant = {{dist="choice", options=["principal", "high", "low"], central="principal"}}
 fte_per_head_multiplier = 1.0
 
 [staff_group_parameters.hchs_doctors]
