@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wfplan.report.sensitivity_section import ScenarioSensitivity
 from wfplan.report.views import FigureView, TableView
 
 __all__ = ["ChangesSection", "EqualitySection", "GapsSection", "MethodsSection",
-           "PositionSection", "ProjectionsSection", "ReportSections", "ScenariosSection",
-           "SummarySection", "WellbeingSection"]
+           "PositionSection", "ProjectionsSection", "ReportSections", "ScenarioSensitivity",
+           "ScenariosSection", "SummarySection", "WellbeingSection"]
 
 #: The changes section is one table, or nothing when there is no previous assessment.
 ChangesSection = TableView | None
@@ -62,6 +61,17 @@ class ScenariosSection:
     interventions: TableView | None
     details: TableView | None
     year: int
+
+
+@dataclass(frozen=True)
+class ScenarioSensitivity:
+    """One scenario's tornado chart and table: what moves its England headline gap."""
+
+    scenario: str
+    figure: FigureView
+    table: TableView
+    central: str
+    total_r2: str | None
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,13 @@ quantity's share of the gap's variance over the Monte Carlo draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
+from wfplan.report.section_views import ScenarioSensitivity
 from wfplan.report.tornado_chart import quantity_label, tornado_chart
-from wfplan.report.views import Column, FigureView, Numbering, TableView
+from wfplan.report.views import Column, Numbering
 
 NOTES = [
     "Each quantity is moved alone, every other one at its central value (the principal "
@@ -27,17 +26,6 @@ NOTES = [
     "(a first-order estimate; for a choice, the correlation ratio). The shares sum to at "
     "most about 1; what they leave is interaction and non-linearity.",
 ]
-
-
-@dataclass(frozen=True)
-class ScenarioSensitivity:
-    """One scenario's tornado chart and table."""
-
-    scenario: str
-    figure: FigureView
-    table: TableView
-    central: str
-    total_r2: str | None
 
 
 def _value(value: object) -> str:
