@@ -84,7 +84,9 @@ def _write(result: Any, folder: Path) -> list[Path]:
 def sensitivity_command(
     scenario: Annotated[Path, typer.Argument(help=f"Scenario file (TOML), or {SHIPPED_HELP}")],
     vintage: Annotated[str | None, typer.Option(
-        help="Vintage to run on (default: the scenario's base_vintage, else the store's)",
+        help="Vintage to run on (default: the scenario's base_vintage; without one, the "
+        "only vintage in the database, or if there are several the one loaded most recently; "
+        "the choice is printed on stderr)",
         show_default=False)] = None,
     area: Annotated[list[str] | None, typer.Option(
         help="Also the gap of this area (a code at the scenario's level); repeatable")] = None,
