@@ -156,6 +156,35 @@ def test_results_carry_england_totals_that_verify_recomputes(world: dict[str, Pa
     assert "staff_group=all_social_care" in shown
 
 
+def test_the_bundle_carries_each_scenarios_sensitivity_and_verify_recomputes_it(
+        world: dict[str, Path], tmp_path: Path) -> None:
+    tornado = pq.read_table(world["old"] / "tables" / "sensitivity_tornado.parquet").to_pandas()
+    shares = pq.read_table(world["old"] / "tables" / "sensitivity_variance.parquet").to_pandas()
+    assert set(tornado["scenario"]) == set(shares["scenario"]) == {"baseline", "ltwp"}
+    assert set(tornado["area"]) == {"E92000001"}
+    assert set(tornado["year"]) == {2040}
+    results = pq.read_table(world["old"] / "results.parquet").to_pandas()
+    central = results[(results["area"] == "E92000001") & (results["year"] == 2040)
+                      & (results["staff_group"] == "all_staff_groups")
+                      & (results["variable"] == "gap_fte")
+                      & (results["statistic"] == "principal")].set_index("scenario")["value"]
+    for name, rows in tornado.groupby("scenario"):
+        # every tornado point moves one quantity away from the principal run of the results
+        assert rows["gap_central"].to_numpy() == pytest.approx(central[name], rel=1e-9)
+        assert list(rows["rank"]) == list(range(1, len(rows) + 1))
+        assert (rows["swing"].diff().dropna() <= 0).all()
+    ltwp = set(tornado[tornado["scenario"] == "ltwp"]["quantity"])
+    assert {"leaver_rate_multiplier", "productivity_growth",
+            "interventions.nurse_retention.amount"} <= ltwp
+    assert (shares["draws"] == 20).all()
+    report = (world["old"] / "report.html").read_text(encoding="utf-8")
+    assert '<h2 id="sensitivity">Sensitivity: what moves the headline gap</h2>' in report
+    assert "Long Term Workforce Plan style: England gap over every staff group in 2040" in report
+    bundle = _tampered(world, tmp_path)
+    _edit_number(bundle / "tables" / "sensitivity_tornado.parquet", "swing", 0)
+    assert "tables/sensitivity_tornado.parquet: changed" in _problems(bundle)
+
+
 def test_deleting_a_file_fails_naming_it(world: dict[str, Path], tmp_path: Path) -> None:
     bundle = _tampered(world, tmp_path)
     (bundle / "report.pdf").unlink()

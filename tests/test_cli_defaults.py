@@ -209,12 +209,12 @@ def test_the_packaged_scenarios_are_the_repository_scenarios() -> None:
 
     repository = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
     assert repository == sorted(p.name for p in PACKAGED.glob("*.toml")) == [
-        "baseline.toml", "ltwp.toml"]
+        "baseline.toml", "baseline_demand_high.toml", "baseline_demand_low.toml",
+        "baseline_funding_high.toml", "baseline_funding_low.toml", "ltwp.toml"]
     for name in repository:
         assert (PACKAGED / name).read_bytes() == (ROOT / "scenarios" / name).read_bytes(), name
     assert {n: p.resolve() for n, p in shipped_scenarios().items()} == {
-        "baseline": (PACKAGED / "baseline.toml").resolve(),
-        "ltwp": (PACKAGED / "ltwp.toml").resolve()}
+        p.stem: (PACKAGED / p.name).resolve() for p in (ROOT / "scenarios").glob("*.toml")}
 
 
 def test_the_packaged_scenarios_are_in_the_package_data() -> None:
@@ -242,7 +242,8 @@ def test_scenarios_are_found_by_name_from_any_folder(kit: Kit, tmp_path: Path,
     assert read_scenario("baseline.toml").scenario.name == "mine"
     missing = kit.cli("scenario", "check", "scenarios/baseline.toml")
     assert missing.exit_code == 2
-    assert "shipped scenarios, named without a folder: baseline, ltwp" in kit.plain(
+    assert "shipped scenarios, named without a folder: baseline, baseline_demand_high, " \
+        "baseline_demand_low, baseline_funding_high, baseline_funding_low, ltwp" in kit.plain(
         missing.stderr)
 
 

@@ -88,7 +88,8 @@ def test_model_json_schema(contract: type[BaseModel]) -> None:
 
 @pytest.mark.parametrize("view", [
     section_views.ReportSections, section_views.SummarySection, section_views.PositionSection,
-    section_views.ProjectionsSection, section_views.ScenariosSection, section_views.GapsSection,
+    section_views.ProjectionsSection, section_views.ScenariosSection,
+    section_views.ScenarioSensitivity, section_views.GapsSection,
     section_views.EqualitySection, section_views.WellbeingSection, section_views.MethodsSection,
     section_views.ChangesSection])
 def test_report_section_json_schema(view: object) -> None:

@@ -24,11 +24,14 @@ from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs
 from wfplan.model import ModelInputError, ModelInputs
 from wfplan.runs.project import Projection, ScenarioFile, project_one, with_overrides
+from wfplan.runs.sensitivity import TORNADO_COLUMNS, VARIANCE_COLUMNS, scenario_sensitivity
 
 #: Called with a description of the step under way.
 Step = Callable[[str], None]
 #: Columns that identify a figure of the results table.
 RESULT_KEYS = ["scenario", "area", "staff_group", "variable", "unit", "year", "statistic"]
+#: The sensitivity tables of every assessment: England tornado and variance shares.
+SENSITIVITY_TABLES = ("sensitivity_tornado", "sensitivity_variance")
 
 
 @dataclass
@@ -104,4 +107,32 @@ def compute(store: Store, config: AssessmentConfig, files: Sequence[ScenarioFile
     if step:
         step("computing the current position and the data gaps")
     tables = current_tables(store, config.vintage, base_period)
+    if step:
+        step("computing the sensitivity of each scenario's headline gap")
+    tables.update(sensitivity_tables(projections))
     return Computed(results, tables, projections)
+
+
+def sensitivity_tables(projections: Sequence[Projection]) -> dict[str, pd.DataFrame]:
+    """Return each scenario's England tornado and variance shares, in its final year.
+
+    The tornado's runs are principal runs on the projection's own inputs; the
+    variance shares use the projection's own draws (none when it has fewer than ten).
+    """
+    tornadoes, shares = [], []
+    for projection in projections:
+        if projection.inputs is None:
+            raise ValueError(f"projection {projection.scenario.name!r} carries no inputs")
+        table, variance = scenario_sensitivity(projection.inputs, projection.scenario,
+                                               projection.results)
+        tornadoes.append(table)
+        shares.append(variance)
+    return {SENSITIVITY_TABLES[0]: _joined(tornadoes, TORNADO_COLUMNS),
+            SENSITIVITY_TABLES[1]: _joined(shares, VARIANCE_COLUMNS)}
+
+
+def _joined(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    present = [frame for frame in frames if len(frame)]
+    if not present:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(present, ignore_index=True)[list(columns)]

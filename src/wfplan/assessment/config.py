@@ -40,7 +40,7 @@ class AssessmentConfig(BaseModel):
     base_period: date | None = Field(
         None, description="Base census date; default: the vintage's latest staff in post")
     scenarios: list[str] = Field(min_length=1, description="Scenario TOML files, or the names "
-                                 "of shipped scenarios (baseline, ltwp); the first is the "
+                                 "of shipped scenarios (baseline, ltwp, ...); the first is the "
                                  "baseline of the headline figures")
     horizon: int = Field(15, ge=1, le=25, description="Years projected")
     draws: int = Field(1000, ge=0, le=100_000, description="Monte Carlo draws")

@@ -31,7 +31,8 @@ from wfplan.report.render import REPORT_FILES
 #: Files at the top of every bundle.
 TOP_LEVEL = (MANIFEST, CONFIG_FILE, RESULTS_FILE, METADATA_FILE, *REPORT_FILES.values())
 #: Tables every assessment computes (besides the data-gap sections, ``tables/gaps_*``).
-FIXED_TABLES = ("position_region", "position_icb", "ethnicity_by_band")
+FIXED_TABLES = ("position_region", "position_icb", "ethnicity_by_band", "sensitivity_tornado",
+                "sensitivity_variance")
 #: The table an assessment made with ``--previous`` adds.
 COMPARISON_TABLE = "comparison"
 _TABLE = re.compile(r"tables/[a-z0-9_]+\.parquet")

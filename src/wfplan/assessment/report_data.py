@@ -22,7 +22,7 @@ from wfplan.assessment.config import AssessmentConfig
 from wfplan.dataset import codelists
 from wfplan.report import derive
 from wfplan.report import format as fmt
-from wfplan.report.context import ReportData
+from wfplan.report.context import SENSITIVITY_COLUMNS, VARIANCE_COLUMNS, ReportData
 from wfplan.runs.project import ScenarioFile
 
 
@@ -124,11 +124,20 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         wellbeing=derive.wellbeing_from_position(region), parameters=parameters,
         assumptions=assumptions, bundle_name=stamp.bundle_name,
         manifest_sha256=stamp.core_sha256,
+        sensitivity=_england(computed.tables.get("sensitivity_tornado"), SENSITIVITY_COLUMNS),
+        variance_shares=_england(computed.tables.get("sensitivity_variance"), VARIANCE_COLUMNS),
         comparison=_change_rows(computed.tables.get("comparison")),
         previous_assessment=stamp.previous_assessment,
         signer=stamp.signer, signer_fingerprint=stamp.fingerprint,
         disclosure=stamp.disclosure,
     )
+
+
+def _england(table: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame:
+    """England's rows of a sensitivity table (none when the bundle has no such table)."""
+    if table is None:
+        return pd.DataFrame(columns=list(columns))
+    return table[table["area"] == codelists.ENGLAND_CODE].reset_index(drop=True)
 
 
 def _change_rows(table: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -58,6 +58,7 @@ from wfplan.cli.projection import (
     project_command,
     scenario_app,
 )
+from wfplan.cli.sensitivity import sensitivity_command
 from wfplan.dataset import codelists
 from wfplan.report.headings import VINTAGE_HEADINGS
 
@@ -78,6 +79,7 @@ app.add_typer(scenario_app, name="scenario")
 app.add_typer(keys_app, name="keys")
 app.command("project", epilog=EXIT_CODES)(project_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
+app.command("sensitivity", epilog=EXIT_CODES)(sensitivity_command)
 app.command("assess", epilog=EXIT_CODES)(assess_command)
 app.command("verify", epilog=EXIT_CODES)(verify_command)
 app.command("compare", epilog=EXIT_CODES)(compare_command)

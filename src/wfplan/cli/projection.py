@@ -36,7 +36,8 @@ scenario_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-SHIPPED_HELP = "the name of a shipped scenario (baseline, ltwp)"
+SHIPPED_HELP = ("the name of a shipped scenario (baseline, ltwp, and the baseline's demand "
+                "and funding variants)")
 
 
 @scenario_app.command("schema", epilog=EXIT_CODES)

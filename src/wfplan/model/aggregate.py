@@ -73,6 +73,7 @@ def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = 
         arrays=arrays,
         principal_by_age=_sum_groups_of(results.principal_by_age, members, axis=1),
         metadata=metadata,
+        sampled=results.sampled,
     )
 
 
@@ -167,4 +168,5 @@ def sum_staff_groups(results: Results, totals: Mapping[str, Sequence[str]]) -> R
         arrays=arrays,
         principal_by_age=_sum_groups_of(results.principal_by_age, members, axis=2),
         metadata=metadata,
+        sampled=results.sampled,
     )

@@ -278,4 +278,5 @@ def run(inputs: ModelInputs, scenario: Scenario, *, workers: int | None = None) 
         arrays=stored,
         principal_by_age=by_age,
         metadata=_metadata(inputs, scenario, draws, assumptions),
+        sampled={key: draws.values[key] for key in draws.uncertain},
     )

@@ -109,6 +109,11 @@ class Results:
         ``(T+1, A, G, K)`` headcount by age band in the principal run.
     metadata
         Scenario, seed, assumptions, interventions (with source and owner), etc.
+    sampled
+        Each uncertain quantity's value in every draw (N + 1 entries, draw 0 the
+        principal), keyed as in :class:`~wfplan.model.uncertainty.Draws`: what
+        the draws were made of, for variance-based sensitivity. Empty when there
+        are no sampled draws.
     """
 
     scenario: str
@@ -120,6 +125,7 @@ class Results:
     arrays: Mapping[str, Stored]
     principal_by_age: np.ndarray
     metadata: RunMetadata
+    sampled: Mapping[str, np.ndarray] = field(default_factory=dict)
     _evaluated: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @property

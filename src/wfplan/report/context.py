@@ -66,6 +66,12 @@ WELLBEING_COLUMNS = ("area_code", "area_name", "sickness_absence_rate", "burnout
 PARAMETER_COLUMNS = ("name", "kind", "unit", "default", "setting", "defaulted", "source")
 #: Every assumption recorded by the model (input or parameter left at its default).
 ASSUMPTION_COLUMNS = ("scenario", "name", "value", "reason")
+#: One-at-a-time sensitivity of each scenario's England headline gap (the tornado).
+SENSITIVITY_COLUMNS = ("scenario", "area", "year", "rank", "quantity", "kind", "central", "low",
+                       "high", "gap_central", "gap_low", "gap_high", "swing")
+#: Each uncertain quantity's share of the headline gap's variance over the draws.
+VARIANCE_COLUMNS = ("scenario", "area", "year", "rank", "quantity", "share", "total_r2",
+                    "draws")
 #: What changed since the previous assessment (optional).
 CHANGE_COLUMNS = ("measure", "previous", "current", "change", "reason")
 
@@ -157,6 +163,13 @@ class ReportData:
         The bundle's core digest (``core_sha256`` in ``manifest.json``): the SHA-256
         over the hashes of its inputs, scenarios, configuration and results. (The
         report cannot quote the hash of the manifest that hashes the report.)
+    sensitivity : DataFrame
+        :data:`SENSITIVITY_COLUMNS`: each scenario's tornado of the England gap over
+        every staff group in the final year (:mod:`wfplan.runs.tornado`); empty
+        when none was computed.
+    variance_shares : DataFrame
+        :data:`VARIANCE_COLUMNS`: each uncertain quantity's share of that gap's
+        variance over the draws (:mod:`wfplan.runs.variance`).
     comparison : DataFrame, optional
         :data:`CHANGE_COLUMNS`: what changed since :attr:`previous_assessment`.
     previous_assessment : str, optional
@@ -203,6 +216,8 @@ class ReportData:
     assumptions: pd.DataFrame
     bundle_name: str
     manifest_sha256: str
+    sensitivity: pd.DataFrame = field(default_factory=lambda: _frame(SENSITIVITY_COLUMNS))
+    variance_shares: pd.DataFrame = field(default_factory=lambda: _frame(VARIANCE_COLUMNS))
     comparison: pd.DataFrame | None = None
     previous_assessment: str | None = None
     signer: str | None = None
@@ -220,7 +235,8 @@ class ReportData:
             "intervention_details": INTERVENTION_DETAIL_COLUMNS,
             "ethnicity": ETHNICITY_COLUMNS, "wellbeing": WELLBEING_COLUMNS,
             "parameters": PARAMETER_COLUMNS, "assumptions": ASSUMPTION_COLUMNS,
-            "comparison": CHANGE_COLUMNS,
+            "comparison": CHANGE_COLUMNS, "sensitivity": SENSITIVITY_COLUMNS,
+            "variance_shares": VARIANCE_COLUMNS,
         }
         for name, columns in required.items():
             frame = getattr(self, name)

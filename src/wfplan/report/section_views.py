@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from wfplan.report.views import FigureView, TableView
 
 __all__ = ["ChangesSection", "EqualitySection", "GapsSection", "MethodsSection",
-           "PositionSection", "ProjectionsSection", "ReportSections", "ScenariosSection",
-           "SummarySection", "WellbeingSection"]
+           "PositionSection", "ProjectionsSection", "ReportSections", "ScenarioSensitivity",
+           "ScenariosSection", "SummarySection", "WellbeingSection"]
 
 #: The changes section is one table, or nothing when there is no previous assessment.
 ChangesSection = TableView | None
@@ -61,6 +61,17 @@ class ScenariosSection:
     interventions: TableView | None
     details: TableView | None
     year: int
+
+
+@dataclass(frozen=True)
+class ScenarioSensitivity:
+    """One scenario's tornado chart and table: what moves its England headline gap."""
+
+    scenario: str
+    figure: FigureView
+    table: TableView
+    central: str
+    total_r2: str | None
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ class ReportSections:
     position: PositionSection
     projections: ProjectionsSection
     scenarios: ScenariosSection
+    sensitivity: list[ScenarioSensitivity]
     gaps: GapsSection
     equality: EqualitySection
     wellbeing: WellbeingSection

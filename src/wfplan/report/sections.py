@@ -29,6 +29,7 @@ from wfplan.report.section_views import (
     ScenariosSection,
     WellbeingSection,
 )
+from wfplan.report.sensitivity_section import sensitivity_section
 from wfplan.report.summary import summary
 from wfplan.report.views import Column, Numbering, TableView, code, hash_html
 
@@ -38,6 +39,7 @@ SECTIONS = (
     ("current-position", "Current position by region and integrated care system"),
     ("projections", "Supply and demand projections"),
     ("scenarios", "Scenarios and interventions"),
+    ("sensitivity", "Sensitivity: what moves the headline gap"),
     ("data-gaps", "Data quality and gaps"),
     ("equality", "Equality: ethnic-minority representation by pay band"),
     ("wellbeing", "Wellbeing: sickness absence and burnout"),
@@ -425,6 +427,9 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
     position = _position(data, numbering, src)
     projections = _projections(data, numbering, src)
     scenarios = _scenarios(data, numbering, src)
+    sensitivity = sensitivity_section(data, numbering,
+                                      src.projection(list(data.scenarios["scenario"])),
+                                      src.projection_period)
     gaps = _gaps(data, numbering, src)
     equality = _equality(data, numbering, src)
     wellbeing = _wellbeing(data, numbering, src)
@@ -435,5 +440,6 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
         created_day=f"{created.day} {created:%B %Y}",
         created_full=f"{created.day} {created:%B %Y, %H:%M} {created.tzname() or ''}".strip(),
         summary=summary_section, position=position, projections=projections,
-        scenarios=scenarios, gaps=gaps, equality=equality, wellbeing=wellbeing,
+        scenarios=scenarios, sensitivity=sensitivity, gaps=gaps, equality=equality,
+        wellbeing=wellbeing,
         methods=methods, changes=changes)

@@ -63,6 +63,10 @@ def _number_format(column: str) -> str | None:
         return "0.0%"
     if name == "fte_per_head":
         return "0.00"
+    if name == "total_r2":
+        return "0.0%"
+    if name == "swing" or name in ("gap_central", "gap_low", "gap_high"):
+        return "#,##0"
     if name in ("principal", "p5", "p50", "p95"):
         return "#,##0.0"
     if name in COUNT_COLUMNS or name.endswith("_fte") or "fte_" in name or name in (
@@ -165,6 +169,12 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
          proj, proj_period),
         ("intervention_details", data.intervention_details,
          "Interventions with source and owner", "scenario files", proj_period),
+        ("sensitivity", data.sensitivity, "Tornado: England gap (FTE, every staff group, final "
+         "year) with each uncertain quantity at its low and high value, one at a time",
+         proj, proj_period),
+        ("variance_shares", data.variance_shares, "Each uncertain quantity's share of the "
+         "England gap's variance over the draws (R² of the gap on it alone)", proj,
+         proj_period),
     ]
     for name, frame in data.data_gaps.items():
         out.append((f"gaps_{name}"[:31], frame, f"Data gaps: {name.replace('_', ' ')}",

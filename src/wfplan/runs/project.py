@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -123,12 +123,13 @@ def with_overrides(scenario: Scenario, **changes: Any) -> Scenario:
 
 @dataclass(frozen=True)
 class Projection:
-    """One scenario's results, long table and metadata."""
+    """One scenario's results, long table and metadata, and the inputs it ran on."""
 
     scenario: Scenario
     results: Results
     table: pd.DataFrame
     metadata: dict[str, Any]
+    inputs: ModelInputs | None = field(default=None, repr=False, compare=False)
 
 
 def _parameters(scenario: Scenario) -> list[dict[str, Any]]:
@@ -201,7 +202,7 @@ def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_pe
         "parameters": _parameters(scenario), "interventions": meta["interventions"],
         "assumptions": meta["assumptions"], "wfplan_version": meta["wfplan_version"],
     }
-    return Projection(scenario, results, _long_table(results), metadata)
+    return Projection(scenario, results, _long_table(results), metadata, inputs)
 
 
 #: Rows of the long table above which a run is refused (a planner's file, not a dump).
@@ -235,7 +236,7 @@ def check_size(inputs: ModelInputs, scenario: Scenario) -> None:
                          f"of memory; this machine has {memory / 2**30:.1f} GiB; {advice}")
 
 
-def _vintage(store: Store, scenario: Scenario, vintage: str | None,
+def choose_vintage(store: Store, scenario: Scenario, vintage: str | None,
              tell: Callable[[str], None]) -> str:
     """Return the vintage to run on: ``vintage``, else base_vintage, else the store's default."""
     named = scenario.base_vintage
@@ -282,7 +283,7 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
     out: list[Projection] = []
     for index, source in enumerate(files):
         scenario = with_overrides(source.scenario, level=level)
-        chosen = _vintage(store, scenario, vintage, once)
+        chosen = choose_vintage(store, scenario, vintage, once)
         store.require_vintage(chosen)
         if scenario.base_vintage not in (None, chosen):
             source = replace(source, scenario=with_overrides(source.scenario,
