@@ -1,8 +1,9 @@
 """Time the commands a user runs, end to end, on the demo vintage (issue 12).
 
 Each command runs as a subprocess (``python -m wfplan.cli ...``), as a user runs
-it; one JSON line is printed per command with its wall seconds and peak RSS
-(``wait4``'s resource usage of that child and its waited-for children), then a
+it; one JSON line is printed per command with its wall seconds, CPU seconds (user and
+system, every thread) and peak RSS (``wait4``'s resource usage of that child and its
+waited-for children), then a
 ``yardstick`` line: a plain NumPy percentile summary of the same size as the
 ICB projection (``np.percentile(values, (5, 50, 95), axis=0)`` over the draws of
 every variable), timed in this process. Each command's ``ratio`` is its wall
@@ -71,6 +72,7 @@ def timed(name: str, args: Sequence[str], env: dict[str, str], folder: Path, *,
         errors = err_path.read_text(encoding="utf-8", errors="replace")
         raise SystemExit(f"{name}: exit {child.returncode}\n{errors[-2000:]}")
     return {"command": name, "seconds": round(seconds, 2),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "stdout": out_path.read_text(encoding="utf-8", errors="replace")}
 
