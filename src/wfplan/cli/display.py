@@ -27,8 +27,8 @@ from typing import Any
 import pandas as pd
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console
-from rich.text import Text
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
 
 from wfplan.dataset import codelists
 from wfplan.report.format import SUPPRESSED
@@ -116,14 +116,19 @@ def named(column: str) -> bool:
 # -- tables that fit the console --------------------------------------------------
 
 
+def _width(text: str) -> int:
+    """Return the cells ``text`` takes on a terminal (its length, for ASCII text)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
 def _words(text: str) -> int:
-    return max((cell_len(w) for w in text.split()), default=0)
+    return max((_width(w) for w in text.split()), default=0)
 
 
 def _bounds(column: Column, cells: Sequence[str]) -> tuple[int, int]:
     """Return the (narrowest, natural) width of a column."""
-    widest = max((cell_len(c) for c in cells), default=0)
-    natural = max(widest, cell_len(column.heading))
+    widest = max((_width(c) for c in cells), default=0)
+    natural = max(widest, _width(column.heading))
     if column.wrap:
         return max(_words(column.heading), min(natural, MIN_WRAP)), natural
     return max(widest, _words(column.heading)), natural
@@ -209,18 +214,34 @@ def layout(columns: Sequence[Column], rows: Sequence[Sequence[str]],
 
 
 def _lines(text: str, width: int, wrap: bool) -> list[str]:
-    if not wrap or cell_len(text) <= width:
+    if not wrap or _width(text) <= width:
         return [text]
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
 def _pad(text: str, width: int, right: bool) -> str:
-    space = " " * max(0, width - cell_len(text))
+    space = " " * max(0, width - _width(text))
     return space + text if right else text + space
 
 
+@dataclass(frozen=True)
+class _Lines:
+    """Lines of text printed as they are: Rich writes them without measuring or wrapping."""
+
+    lines: Sequence[str]
+    style: str | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Yield each line and a line break."""
+        style = console.get_style(self.style) if self.style else None
+        for line in self.lines:
+            yield Segment(line, style)
+            yield Segment.line()
+
+
 def _render(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str]],
-            part: Sequence[tuple[int, int]]) -> Text:
+            part: Sequence[tuple[int, int]]) -> tuple[_Lines, _Lines]:
+    """Return the table's heading lines (bold) and its body lines."""
     edges = box.HEAVY_HEAD.substitute(console.options)
     widths = [w + 2 for _, w in part]
 
@@ -234,14 +255,12 @@ def _render(console: Console, columns: Sequence[Column], rows: Sequence[Sequence
 
     head = block([c.heading for c in columns], lambda _j: True, edges.head_left,
                  edges.head_vertical, edges.head_right)
-    text = Text("\n".join([edges.get_top(widths), *head]), style="bold")
     body = [edges.get_row(widths, "head")]
     for row in rows:
         body += block(row, lambda j: columns[j].wrap, edges.mid_left, edges.mid_vertical,
                       edges.mid_right)
     body.append(edges.get_bottom(widths))
-    text.append("\n" + "\n".join(body))
-    return text
+    return _Lines([edges.get_top(widths), *head], "bold"), _Lines(body)
 
 
 def print_table(console: Console, title: str, columns: Sequence[Column],
@@ -251,7 +270,9 @@ def print_table(console: Console, title: str, columns: Sequence[Column],
     for number_, part in enumerate(parts, start=1):
         shown = title if len(parts) == 1 else f"{title} ({number_} of {len(parts)})"
         console.print(shown, style="italic", highlight=False, markup=False)
-        console.print(_render(console, columns, rows, part), soft_wrap=True, highlight=False)
+        head, body = _render(console, columns, rows, part)
+        console.print(head, soft_wrap=True)
+        console.print(body, soft_wrap=True)
     if caption:
         console.print(caption, highlight=False, markup=False)
 

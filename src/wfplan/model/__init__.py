@@ -16,8 +16,9 @@ from wfplan.model.engine import run
 from wfplan.model.errors import ModelInputError, ScenarioError
 from wfplan.model.inputs import INPUT_DIMS, ModelInputs
 from wfplan.model.labelled import Coords, LabelledArray, labelled
+from wfplan.model.long_table import to_long
 from wfplan.model.parameters import ParameterSpec, parameter_table, parameter_table_markdown
-from wfplan.model.results import VARIABLES, Results, to_long
+from wfplan.model.results import VARIABLES, Results
 from wfplan.model.scenario import (
     Scenario,
     load_scenario_text,

@@ -10,17 +10,15 @@ evaluated, once, when first asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from wfplan.model.interventions import ROUTES
 from wfplan.model.labelled import Label, LabelledArray
-from wfplan.model.parameters import get_spec, variable_names
+from wfplan.model.parameters import variable_names
 from wfplan.model.run_metadata import RunMetadata
-from wfplan.model.uncertainty import STATISTICS, draw_statistics
 
 #: A stored variable: an array, or a function that computes it.
 Stored = np.ndarray | Callable[[], np.ndarray]
@@ -61,8 +59,9 @@ def _counterfactual_gap(get: Callable[[str], np.ndarray]) -> np.ndarray:
 
 
 def _gap_closed(get: Callable[[str], np.ndarray]) -> np.ndarray:
-    counterfactual = get("counterfactual_demand_funded_fte") - get("counterfactual_supply_fte")
-    return counterfactual - (get("demand_funded_fte") - get("supply_fte"))
+    # the same subtractions as counterfactual_gap_fte and gap_fte, so a getter that
+    # caches those (the long table's) does not repeat them
+    return get("counterfactual_gap_fte") - get("gap_fte")
 
 
 def _cost_per_fte(get: Callable[[str], np.ndarray]) -> np.ndarray:
@@ -170,56 +169,3 @@ class Results:
             "age_band": self.age_bands,
         }
         return LabelledArray(tuple(coords), coords, self.principal_by_age)
-
-
-def to_long(results: Results, variables: Sequence[str] | None = None) -> pd.DataFrame:
-    """IAMC-style long table of principal, P5, P50 and P95 for each variable.
-
-    Columns: ``scenario, area, staff_group, variable, unit, year, statistic, value``.
-    Flows (joiners, leavers) have no row for the base year.
-    """
-    names = tuple(VARIABLES if variables is None else variables)
-    derived: dict[str, np.ndarray] = {}
-
-    def get(name: str) -> np.ndarray:
-        # derived variables are computed once per table (gap_fte feeds gap_pct, ...)
-        if name in results.arrays:
-            return results.values(name)
-        if name not in derived:
-            if name not in _DERIVED:
-                raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
-            derived[name] = _DERIVED[name](get)
-        return derived[name]
-
-    years = np.asarray(results.years)
-    n_areas, n_groups, n_stats = len(results.areas), len(results.staff_groups), len(STATISTICS)
-    frames = []
-    for name in names:
-        stats = draw_statistics(get(name), results.n_draws)  # (S, T+1, A, G)
-        first = 1 if name in FLOW_VARIABLES else 0
-        ordered = np.transpose(stats[:, first:], (2, 3, 1, 0))  # (A, G, T, S)
-        n_years = ordered.shape[2]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "scenario": results.scenario,
-                    "area": np.repeat(
-                        np.asarray(results.areas, dtype=object), n_groups * n_years * n_stats
-                    ),
-                    "staff_group": np.tile(
-                        np.repeat(
-                            np.asarray(results.staff_groups, dtype=object), n_years * n_stats
-                        ),
-                        n_areas,
-                    ),
-                    "variable": name,
-                    "unit": get_spec(name).unit,
-                    "year": np.tile(np.repeat(years[first:], n_stats), n_areas * n_groups),
-                    "statistic": np.tile(
-                        np.asarray(STATISTICS, dtype=object), ordered.size // n_stats
-                    ),
-                    "value": ordered.ravel(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)

@@ -20,12 +20,11 @@ import numpy as np
 from wfplan.model.distributions import Choice, Normal, Triangular, Uniform
 from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.parameters import get_spec
+from wfplan.model.percentiles import percentiles_over_draws
 from wfplan.model.scenario import Scenario
 
 STATISTICS = ("principal", "p5", "p50", "p95")
 PERCENTILES = (5.0, 50.0, 95.0)
-#: Cells per block when taking percentiles over draws.
-PERCENTILE_BLOCK = 1024
 _DISTRIBUTIONS = (Triangular, Normal, Uniform, Choice)
 
 
@@ -119,21 +118,20 @@ def category_values(draws: Draws, name: str) -> np.ndarray:
     return np.asarray(draws.values.get(name, default), dtype=object)
 
 
-def draw_statistics(values: np.ndarray, n_draws: int) -> np.ndarray:
+def draw_statistics(values: np.ndarray, n_draws: int, *, workers: int | None = None) -> np.ndarray:
     """Principal, P5, P50 and P95 over the draw axis (axis 0).
 
     Percentiles are taken over draws 1..N, or over draw 0 alone when N = 0. A
-    leading axis of length 1 means the value is the same in every draw.
+    leading axis of length 1 means the value is the same in every draw. They equal
+    ``np.percentile(..., method="linear")`` bit for bit
+    (:func:`~wfplan.model.percentiles.percentiles_over_draws`), on ``workers``
+    threads (default: the CPUs available).
     """
     out = np.empty((len(STATISTICS), *values.shape[1:]), dtype=np.float64)
     out[0] = values[0]
     if values.shape[0] == 1:
         out[1:] = values[0]
         return out
-    sampled = (values[1:] if n_draws > 0 else values[:1]).reshape(values.shape[0] - 1, -1)
-    percentiles = out[1:].reshape(len(PERCENTILES), -1)
-    # a block of cells at a time, draws contiguous: much faster than along axis 0
-    for start in range(0, sampled.shape[1], PERCENTILE_BLOCK):
-        block = np.ascontiguousarray(sampled[:, start : start + PERCENTILE_BLOCK].T)
-        percentiles[:, start : start + PERCENTILE_BLOCK] = np.percentile(block, PERCENTILES, axis=1)
+    sampled = values[1:] if n_draws > 0 else values[:1]
+    percentiles_over_draws(sampled, PERCENTILES, out[1:], workers=workers)
     return out

@@ -351,8 +351,9 @@ def headline(table: pd.DataFrame, years: Sequence[int] = HORIZONS,
     wide = gap.pivot_table(index=["scenario", "area", "staff_group", "horizon", "year"],
                            columns="statistic", values="value", sort=False).reset_index()
     wide.columns.name = None
-    order = {name: i for i, name in enumerate(dict.fromkeys(table["scenario"]))}
-    rank = {g: i for i, g in enumerate(staff_group_order(table["staff_group"]))}
+    # the distinct values in order of appearance (not a Python loop over every row)
+    order = {name: i for i, name in enumerate(table["scenario"].unique())}
+    rank = {g: i for i, g in enumerate(staff_group_order(table["staff_group"].unique()))}
     keys = {"scenario": order, "staff_group": rank}
     wide = wide.sort_values(["scenario", "area", "staff_group", "horizon"],
                             key=lambda s: s.map(keys[str(s.name)]) if s.name in keys else s)

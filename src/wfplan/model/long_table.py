@@ -1,0 +1,136 @@
+"""The IAMC-style long table of a run: principal, P5, P50 and P95 of each variable.
+
+:func:`to_long` takes the statistics a block of areas at a time: the derived
+variables (gaps, ratios, costs per FTE) of a block are computed, summarised over
+the draws (:func:`~wfplan.model.uncertainty.draw_statistics`) and dropped before
+the next block, so memory holds one block of draws, not every derived variable
+at full size. Every operation is elementwise or runs along the years, so a block
+gives the same bits as the whole. The table's columns are then built whole from
+the statistics: NumPy repeats and tiles for the numbers, and each text column is
+one ``take`` from its few distinct values, with no Python loop over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from wfplan.model.kernel import default_workers
+from wfplan.model.parameters import get_spec
+from wfplan.model.results import _DERIVED, FLOW_VARIABLES, VARIABLES, Results
+from wfplan.model.uncertainty import STATISTICS, draw_statistics
+
+#: Bytes of one variable's draws in a block of areas (the unit of work and of memory).
+BLOCK_BYTES = 8 * 2**20
+
+
+def _block_areas(results: Results) -> int:
+    """Areas per block: one variable's draws of a block stay near :data:`BLOCK_BYTES`."""
+    years = len(results.years)
+    per_area = (results.n_draws + 1) * years * max(1, len(results.staff_groups)) * 8
+    return max(1, min(len(results.areas), BLOCK_BYTES // per_area))
+
+
+def _getter(results: Results, areas: slice) -> Callable[[str], np.ndarray]:
+    """Return ``get(name)``: a variable's values for the areas ``areas``, derived ones cached."""
+    cache: dict[str, np.ndarray] = {}
+
+    def get(name: str) -> np.ndarray:
+        if name not in cache:
+            if name in results.arrays:
+                cache[name] = results.values(name)[:, :, areas]
+            elif name in _DERIVED:
+                cache[name] = _DERIVED[name](get)
+            else:
+                raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
+        return cache[name]
+
+    return get
+
+
+def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Return ``(S, T+1, A, G)`` statistics (principal, P5, P50, P95) of each variable.
+
+    A stored array shared by several variables (need equal to funded demand, say)
+    is summarised once.
+    """
+    for name in names:
+        if name not in results.arrays and name not in _DERIVED:
+            raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
+    shape = (len(STATISTICS), len(results.years), len(results.areas), len(results.staff_groups))
+    out = {name: np.empty(shape) for name in names}
+    stored = {name: id(results.values(name)) for name in names if name in results.arrays}
+    first = {key: name for name, key in reversed(stored.items())}
+    own = [name for name in names if name not in stored or first[stored[name]] == name]
+    step = _block_areas(results)
+    blocks = [slice(start, start + step) for start in range(0, len(results.areas), step)]
+    threads = min(default_workers(), len(blocks))
+
+    errors = np.geterr()  # the caller's floating-point error handling, for every thread
+    # blocks run on threads of their own; a lone block's percentiles use them all
+    inner = None if threads == 1 else 1
+
+    def one(areas: slice) -> None:
+        get = _getter(results, areas)
+        with np.errstate(**errors):
+            for name in own:
+                out[name][:, :, areas] = draw_statistics(get(name), results.n_draws,
+                                                         workers=inner)
+
+    if threads == 1:
+        for areas in blocks:
+            one(areas)
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(one, blocks))
+    for name, key in stored.items():
+        if first[key] != name:
+            out[name] = out[first[key]]
+    return out
+
+
+def _text(values: Sequence[object], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Return ``values[codes]`` as a string column, taken in one vectorised step."""
+    return pd.array([str(v) for v in values], dtype="str").take(codes)
+
+
+def to_long(results: Results, variables: Sequence[str] | None = None) -> pd.DataFrame:
+    """IAMC-style long table of principal, P5, P50 and P95 for each variable.
+
+    Columns: ``scenario, area, staff_group, variable, unit, year, statistic, value``;
+    rows by variable, then area, staff group, year and statistic. Flows (joiners,
+    leavers) have no row for the base year.
+    """
+    names = tuple(VARIABLES if variables is None else variables)
+    if not names:
+        raise ValueError("to_long needs at least one variable")
+    stats = statistics(results, names)
+    years = np.asarray(results.years, dtype=np.int64)
+    n_areas, n_groups, n_stats = len(results.areas), len(results.staff_groups), len(STATISTICS)
+    values, year, variable, counts = [], [], [], []
+    for index, name in enumerate(names):
+        first = 1 if name in FLOW_VARIABLES else 0
+        ordered = np.transpose(stats[name][:, first:], (2, 3, 1, 0))  # (A, G, T, S)
+        n_years = ordered.shape[2]
+        values.append(ordered.ravel())
+        year.append(np.tile(np.repeat(years[first:], n_stats), n_areas * n_groups))
+        variable.append(np.full(ordered.size, index, dtype=np.intp))
+        counts.append(n_years)
+    rows = sum(len(v) for v in values)
+    cells = np.arange(n_areas * n_groups)
+    cell = np.concatenate([np.repeat(cells, n * n_stats) for n in counts])
+    statistic = np.tile(np.arange(n_stats), rows // n_stats)
+    variable_codes = np.concatenate(variable)
+    return pd.DataFrame({
+        "scenario": _text([results.scenario], np.zeros(rows, dtype=np.intp)),
+        "area": _text(results.areas, cell // max(n_groups, 1)),
+        "staff_group": _text(results.staff_groups, cell % max(n_groups, 1)),
+        "variable": _text(names, variable_codes),
+        "unit": _text([get_spec(name).unit for name in names], variable_codes),
+        "year": np.concatenate(year),
+        "statistic": _text(STATISTICS, statistic),
+        "value": np.concatenate(values),
+    })
