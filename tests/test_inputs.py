@@ -94,6 +94,28 @@ def test_leaver_rates_from_flows(icb: ModelInputs) -> None:
     assert _at(icb, "leaver_rate", "QMJ", hv.M) == pytest.approx(np.full(10, _library(hv.M)))
 
 
+def test_published_leaver_rates_for_every_group(icb: ModelInputs) -> None:
+    published = icb.published_leaver_rate
+    assert published is not None
+    for group in (hv.D, hv.M, hv.N):
+        found = resolve("leaver_rate", group)
+        assert published.sel(staff_group=group).values == pytest.approx(np.full(10, found.value))
+        source = icb.published_leaver_rate_sources[group]
+        assert source.tier == found.tier
+        assert found.row is not None
+        assert found.row.id in str(source.source)
+    # the nurses' published rate is not the rate their flows give
+    assert published.sel(staff_group=hv.N).values[Y25] != pytest.approx(
+        _at(icb, "leaver_rate", "QMJ", hv.N)[Y25])
+    # managers have no flows: their leaver rates are the published ones, so the stock held
+    # by other joiners = leavers stays held under published_rates too
+    for area in icb.coords.area:
+        assert _at(icb, "leaver_rate", area, hv.M) == pytest.approx(
+            published.sel(staff_group=hv.M).values, abs=0)
+    # built for every run, but recorded only by the runs that use it
+    assert not any(a.name == "published_leaver_rate" for a in icb.assumptions)
+
+
 def _library(group: str) -> float:
     """The evidence library's leaver rate of ``group``; it is not the parameter table's 0.1."""
     found = resolve("leaver_rate", group)
