@@ -22,7 +22,7 @@ from wfplan.inputs.build import build_inputs
 from wfplan.inputs.demography import read_demography
 from wfplan.inputs.resolve import resolve
 from wfplan.inputs.source import Assumptions, years_between
-from wfplan.model import ModelInputs
+from wfplan.model import ModelInputs, parse_scenario, run
 
 if TYPE_CHECKING:
     from conftest import DemoBuild
@@ -92,6 +92,46 @@ def test_leaver_rates_from_flows(icb: ModelInputs) -> None:
     assert _at(icb, "leaver_rate", "QMJ", hv.D) == pytest.approx(np.full(10, 2 / 18))
     # managers have no flows: the evidence library's rate for NHS trust staff (annual already)
     assert _at(icb, "leaver_rate", "QMJ", hv.M) == pytest.approx(np.full(10, _library(hv.M)))
+
+
+def test_published_leaver_rates_for_every_group(icb: ModelInputs) -> None:
+    published = icb.published_leaver_rate
+    assert published is not None
+    for group in (hv.D, hv.M, hv.N):
+        found = resolve("leaver_rate", group)
+        assert published.sel(staff_group=group).values == pytest.approx(np.full(10, found.value))
+        source = icb.published_leaver_rate_sources[group]
+        assert source.tier == found.tier
+        assert found.row is not None
+        assert found.row.id in str(source.source)
+    # the nurses' published rate is not the rate their flows give
+    assert published.sel(staff_group=hv.N).values[Y25] != pytest.approx(
+        _at(icb, "leaver_rate", "QMJ", hv.N)[Y25])
+    # managers have no flows: their leaver rates are the published ones, so the stock held
+    # by other joiners = leavers stays held under published_rates too
+    for area in icb.coords.area:
+        assert _at(icb, "leaver_rate", area, hv.M) == pytest.approx(
+            published.sel(staff_group=hv.M).values, abs=0)
+    # built for every run, but recorded only by the runs that use it
+    assert not any(a.name == "published_leaver_rate" for a in icb.assumptions)
+
+
+def test_a_run_with_published_rates_names_the_library_row(icb: ModelInputs) -> None:
+    scenario = parse_scenario({"name": "x", "horizon": 1, "level": "icb",
+                               "staff_group_parameters": {hv.N: {
+                                   "supply_calibration": "published_rates"}}})
+    results = run(icb, scenario)
+    g = icb.coords.staff_group.index(hv.N)
+    stock = icb.stock_hc.values[:, g]  # (A, K)
+    assert icb.published_leaver_rate is not None
+    published = icb.published_leaver_rate.values[g]
+    leavers = results.values("leavers_hc")[0, 1, :, g]
+    np.testing.assert_allclose(leavers, (stock * published).sum(axis=1), rtol=1e-12)
+    row = resolve("leaver_rate", hv.N).row
+    assert row is not None
+    used = [a for a in results.metadata.assumptions if a.name == "published_leaver_rate"]
+    assert len(used) == 1
+    assert row.id in str(used[0].source)
 
 
 def _library(group: str) -> float:

@@ -27,12 +27,13 @@ from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
 from wfplan.inputs.demography import read_demography
 from wfplan.inputs.flows import Flows, read_flows
-from wfplan.inputs.resolve import record, resolve_groups
+from wfplan.inputs.resolve import record, resolve_groups, resolve_leaver_rate
 from wfplan.inputs.source import Assumptions, Selection, age_bands
 from wfplan.inputs.stock import Stock, base_stock, vacancies
 from wfplan.inputs.training import Training, read_training
 from wfplan.inputs.trend import Trend, no_trend, read_trend
 from wfplan.model import Coords, LabelledArray, ModelInputs
+from wfplan.model.assumptions import Assumption
 
 
 def resolve_period(store: Store, vintage: str, period: date | str | None = None,
@@ -145,6 +146,22 @@ def _take_up(stock: Stock, coords: Coords,
                                          np.array([item.value for item in found]))}
 
 
+def _published_leaver_rate(stock: Stock, coords: Coords,
+                           ) -> tuple[LabelledArray, dict[str, Assumption]]:
+    """Return every staff group's published leaver rates (library, else default) and sources.
+
+    Resolved as for a staff group with no flows, so a group held steady (joiners =
+    leavers) has the same rates either way. Not recorded here: the model records a
+    group's source only when its ``supply_calibration`` is ``published_rates``.
+    """
+    rates, sources = [], {}
+    for group in stock.staff_groups:
+        rate, assumption = resolve_leaver_rate(group, stock.age_bands)
+        rates.append(rate)
+        sources[group] = assumption
+    return coords.label("staff_group age_band", np.array(rates)), sources
+
+
 def build_inputs(store: Store, vintage: str, period: date | str | None = None,
                  level: str = "england", staff_groups: Sequence[str] | None = None,
                  sector: str | None = None, *, known_at: date | None = None,
@@ -225,12 +242,14 @@ def _model_inputs(selection: Selection, stock: Stock, flows: Flows,
                   assumptions: Assumptions) -> ModelInputs:
     coords = Coords(area=stock.areas, staff_group=stock.staff_groups, age_band=stock.age_bands)
     _, widths = age_bands()
+    published, sources = _published_leaver_rate(stock, coords)
     return ModelInputs(
         coords=coords, base_year=selection.period.year,
         age_band_width=coords.label("age_band", widths),
         stock_hc=coords.label("area staff_group age_band", stock.headcount),
         fte_per_head=coords.label("area staff_group", stock.fte_per_head),
         leaver_rate=coords.label("area staff_group age_band", flows.leaver_rate),
+        published_leaver_rate=published, published_leaver_rate_sources=sources,
         joiner_age_profile=coords.label("staff_group age_band", flows.joiner_age_profile),
         other_joiners=coords.label("area staff_group", joiners["other"]),
         international_joiners=coords.label("area staff_group", joiners["international"]),

@@ -1,4 +1,4 @@
-"""Supply calibration from census trends: other joiners = leavers + the trend's net change.
+"""Supply calibration: census trends (other joiners = leavers + net change) or published rates.
 
 The inputs may carry, for staff groups with no flows, a census trend per area
 × staff group (``supply_trend_linear`` / ``supply_trend_log_linear``, growth a
@@ -19,8 +19,14 @@ The scenario parameter ``supply_calibration`` chooses per staff group:
   one standard normal ``z`` a draw (its own stream, keyed ``supply_trend[GROUP]``;
   draw 0 has ``z = 0``), and every area's slope is ``slope + z x se`` (areas move
   together);
-- ``published_rates`` and ``no_change``: the inputs as they are (leaver rates as
-  resolved, joiners as observed; with no flows, joiners replace leavers);
+- ``published_rates``: the group's leaver rates are its published ones
+  (``published_leaver_rate``, from the evidence library, the same in every area)
+  in place of the rates the vintage gives; joiners are as in the inputs
+  (observed flows; with no flows, other joiners = leavers at the library rate,
+  which is the published rate, so the stock is still held). It must be the
+  choice of every draw of the group (a choice of names mixing it is refused);
+- ``no_change``: the inputs as they are (leaver rates as resolved, joiners as
+  observed; with no flows, joiners replace leavers);
 - ``auto`` (default): ``trend`` where the inputs carry a trend, else the inputs.
 
 ``supply_trend_form`` (``linear`` by default, or ``log_linear``) chooses the form.
@@ -55,6 +61,48 @@ def _check(values: np.ndarray, name: str, allowed: tuple[str, ...]) -> None:
         raise ScenarioError([f"parameters.{name}: {unknown} is not one of {', '.join(allowed)}"])
 
 
+def published_mask(inputs: ModelInputs, draws: Draws) -> np.ndarray:
+    """``(G,)`` whether each staff group uses its published leaver rates (every draw)."""
+    groups = inputs.coords.staff_group
+    choice = group_categories(draws, "supply_calibration", groups)
+    _check(choice, "supply_calibration", CALIBRATIONS)
+    published = choice == "published_rates"
+    mixed = [group for g, group in enumerate(groups)
+             if published[:, g].any() and not published[:, g].all()]
+    if mixed:
+        raise ScenarioError([f"parameters.supply_calibration: published_rates must be the choice "
+                             f"of every draw, not one option of several (staff groups "
+                             f"{', '.join(mixed)})"])
+    return np.asarray(published[0], dtype=bool)
+
+
+def leaver_rates(inputs: ModelInputs, draws: Draws) -> np.ndarray:
+    """Return ``(A, G, K)`` base leaver rates, published ones in ``published_rates`` groups."""
+    observed = inputs.array("leaver_rate")
+    published = published_mask(inputs, draws)
+    if not published.any():
+        return observed
+    return np.where(published[np.newaxis, :, np.newaxis],
+                    inputs.array("published_leaver_rate")[np.newaxis], observed)
+
+
+def _published_assumption(inputs: ModelInputs, group: str) -> Assumption:
+    """Return the assumption naming ``group``'s published leaver rates and their source."""
+    g = inputs.coords.staff_group.index(group)
+    rates = inputs.array("published_leaver_rate")[g]
+    value = float(rates[0]) if np.all(rates == rates[0]) else rates.tolist()
+    why = (f"supply_calibration = published_rates for staff group {group}: these leaver rates "
+           "(every area) replace the vintage's")
+    given = inputs.published_leaver_rate_sources.get(group)
+    if given is None:
+        default = get_spec("published_leaver_rate").source
+        return Assumption(name="published_leaver_rate", value=value,
+                          reason=f"{why}; no source came with the inputs (the parameter "
+                                 f"table's default where not given: {default})")
+    return Assumption(name="published_leaver_rate", value=value, reason=why,
+                      source=given.source, tier=given.tier)
+
+
 def trend_mask(inputs: ModelInputs, draws: Draws, assumptions: list[Assumption]) -> np.ndarray:
     """``(Dp, G)`` whether each staff group follows its census trend, recording the choice."""
     groups = inputs.coords.staff_group
@@ -73,18 +121,24 @@ def trend_mask(inputs: ModelInputs, draws: Draws, assumptions: list[Assumption])
     for g, group in enumerate(groups):
         asked = str(choice[0, g])
         if asked == "trend" and not available[g]:
-            used, why = "published_rates", "trend asked for, but the inputs carry no census " \
+            used, why = "no_change", "trend asked for, but the inputs carry no census " \
                 "trend (flows exist, or fewer than two censuses): the inputs as they are"
         elif mask[0, g]:
             used = "trend"
             why = (f"{'auto: ' if asked == 'auto' else ''}no flows; other joiners = leavers + "
                    f"the trend of {int(inputs.array('supply_trend_points')[g])} censuses")
+        elif asked == "published_rates":
+            used = asked
+            why = ("published leaver rates (every area) in place of the vintage's; joiners as "
+                   "in the inputs (observed flows, or joiners replacing leavers)")
         else:
-            used = asked  # published_rates or no_change
+            used = asked  # no_change
             why = "the inputs as they are (observed flows, or joiners replacing leavers)"
         if group not in as_inputs:
             assumptions.append(Assumption(name="supply_calibration", value=f"{group}: {used}",
                                           reason=why))
+        if used == "published_rates":
+            assumptions.append(_published_assumption(inputs, group))
     return mask
 
 

@@ -26,10 +26,12 @@ from wfplan.model.parameters import constant_defaults, get_spec, input_default, 
 INPUT_DIMS: dict[str, tuple[str, ...]] = model_input_dims()
 #: Inputs filled with the parameter table's numeric default when left out.
 _CONSTANT_DEFAULTS = constant_defaults()
-#: Census-trend inputs: 0 when left out, and not recorded (no trend is then used; the
-#: ``supply_calibration`` parameter records what each staff group used).
+#: Inputs filled without a record when left out: the census trends (0: no trend is then
+#: used) and the published leaver rates (used only under ``supply_calibration =
+#: published_rates``). The ``supply_calibration`` parameter records what each staff group used.
 _SILENT_DEFAULTS = frozenset(name for name in _CONSTANT_DEFAULTS
-                             if name.startswith("supply_trend"))
+                             if name.startswith("supply_trend")
+                             or name == "published_leaver_rate")
 
 
 def _rule(name: str) -> str:
@@ -57,6 +59,10 @@ class ModelInputs:
         ``[area, staff_group]`` baseline other joiners a year (headcount).
     leaver_rate
         ``[area, staff_group, age_band]`` annual leaver rate (fraction).
+    published_leaver_rate
+        ``[staff_group, age_band]`` published annual leaver rate (evidence library),
+        used instead of ``leaver_rate`` by staff groups whose ``supply_calibration``
+        is ``published_rates``.
     newly_qualified_age_profile
         ``[staff_group, age_band]`` age distribution of newly qualified joiners.
     international_joiners, return_to_practice_joiners
@@ -77,6 +83,10 @@ class ModelInputs:
         ``[variant, year, area, population_age_band]`` persons.
     utilisation
         ``[staff_group, population_age_band]`` relative activity per person.
+    published_leaver_rate_sources
+        Staff group to the :class:`~wfplan.model.assumptions.Assumption` naming the
+        source of its published leaver rate (library row ids); the model records it
+        only for the staff groups that use it.
     level, vintage
         Area level and dataset vintage, checked against the scenario when given.
     assumptions
@@ -92,6 +102,7 @@ class ModelInputs:
     joiner_age_profile: LabelledArray
     other_joiners: LabelledArray
     leaver_rate: LabelledArray | None = None
+    published_leaver_rate: LabelledArray | None = None
     newly_qualified_age_profile: LabelledArray | None = None
     international_joiners: LabelledArray | None = None
     return_to_practice_joiners: LabelledArray | None = None
@@ -109,6 +120,7 @@ class ModelInputs:
     take_up_rate: LabelledArray | None = None
     population: LabelledArray | None = None
     utilisation: LabelledArray | None = None
+    published_leaver_rate_sources: Mapping[str, Assumption] = field(default_factory=dict)
     level: str | None = None
     vintage: str | None = None
     assumptions: Sequence[Assumption | Mapping[str, Any]] = ()

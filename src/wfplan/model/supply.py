@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from wfplan.model.assumptions import Assumption
-from wfplan.model.calibration import trend_joiners, trend_mask
+from wfplan.model.calibration import leaver_rates, trend_joiners, trend_mask
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions import (
     ROUTES,
@@ -151,7 +151,7 @@ def supply_drivers(
 ) -> SupplyDrivers:
     """Assemble kernel inputs, for every staff group or only the group indices ``groups``."""
     stock = np.moveaxis(inputs.array("stock_hc"), 2, 0)  # (K, A, G)
-    leaver_rate = np.moveaxis(inputs.array("leaver_rate"), 2, 0)
+    leaver_rate = np.moveaxis(leaver_rates(inputs, draws), 2, 0)
     multiplier = group_values(draws, "leaver_rate_multiplier", inputs.coords.staff_group)
     multiplier = np.broadcast_to(multiplier[:, np.newaxis, :], (len(multiplier), *stock.shape[1:]))
     profiles = [
