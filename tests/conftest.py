@@ -381,3 +381,15 @@ def real_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealVinta
     yield RealVintage(db=db, files=files, result=result)
     if before:
         _unchanged(before, db, name="real vintage")
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
+    """The hand-made vintage (``tests/handmade_vintage.py``), built once per module, read-only."""
+    import handmade_vintage as hv
+
+    folder = tmp_path_factory.mktemp("hand")
+    with DuckDBStore(folder / "hand.duckdb") as building:
+        hv.build(building, folder)
+    with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
+        yield store

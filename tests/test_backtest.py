@@ -33,15 +33,6 @@ PCN = "pcn_workforce"
 ETR = ("reference", "etr_2022-03_nhsx.csv")
 
 
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    folder = tmp_path_factory.mktemp("hand")
-    with DuckDBStore(folder / "hand.duckdb") as building:
-        hv.build(building, folder)
-    with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
-        yield store
-
-
 def test_cells_and_interpolation(hand: DuckDBStore) -> None:
     result = backtest(hand, hv.VINTAGE, hv.BASE, hv.LATER, level="org")
     assert list(result.cells.columns) == list(CELL_COLUMNS)

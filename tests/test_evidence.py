@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,15 +154,6 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    folder = tmp_path_factory.mktemp("hand")
-    with DuckDBStore(folder / "hand.duckdb") as building:
-        hv.build(building, folder)
-    with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
-        yield store
 
 
 def test_inputs_resolve_data_then_evidence_then_default(hand: DuckDBStore, tmp_path: Path) -> None:

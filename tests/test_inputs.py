@@ -33,15 +33,6 @@ Y25, Y35, Y55 = AGES.index("25_29"), AGES.index("35_39"), AGES.index("55_59")
 
 
 @pytest.fixture(scope="module")
-def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    folder = tmp_path_factory.mktemp("hand")
-    with DuckDBStore(folder / "hand.duckdb") as building:
-        hv.build(building, folder)
-    with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
 def icb(hand: DuckDBStore) -> ModelInputs:
     return build_inputs(hand, hv.VINTAGE, hv.BASE, "icb")
 

@@ -63,15 +63,6 @@ def scenario_file(folder: Path, name: str = "base", extra: str = "", **changes: 
 
 
 @pytest.fixture(scope="module")
-def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    folder = tmp_path_factory.mktemp("hand")
-    with DuckDBStore(folder / "hand.duckdb") as building:
-        hv.build(building, folder)
-    with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
 def two(hand: DuckDBStore, tmp_path_factory: pytest.TempPathFactory) -> list:
     folder = tmp_path_factory.mktemp("scenarios")
     return project(hand, [scenario_file(folder), scenario_file(folder, "plan", RETENTION)])
