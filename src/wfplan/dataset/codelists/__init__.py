@@ -17,7 +17,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-
 CODELIST_FILES = {
     "region": "regions.csv",
     "ons_region": "ons_regions.csv",
