@@ -82,7 +82,9 @@ def sector_set(value: object) -> set[str]:
     """Return the sectors in a ``cov_`` cell (a list, an array or missing) as a set."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return set()
-    return {str(v) for v in value}  # type: ignore[attr-defined]
+    # An array's items as Python objects first: iterating the array itself is slower.
+    items = value.tolist() if isinstance(value, np.ndarray) else value
+    return {str(v) for v in items}  # type: ignore[union-attr]
 
 
 def _overlaps(census: set[str], source: set[str]) -> bool:

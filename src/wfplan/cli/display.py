@@ -293,14 +293,23 @@ def frame_table(console: Console, frame: pd.DataFrame, title: str,
                and not pd.api.types.is_bool_dtype(frame[c])}
     columns = [Column(headings.get(c, c.replace("_", " ")), right=c in numeric,
                       key=c in KEY_COLUMNS, wrap=c in WRAP_COLUMNS) for c in names]
-    rows = [[name_of(c, v) if named(c) and not missing(v) else cell(v, c)
-             for v, c in zip(values, names, strict=True)]
-            for values in frame.itertuples(index=False, name=None)]
+    rows = [list(row) for row in zip(*(_column_cells(frame.iloc[:, k], c, cell)
+                                       for k, c in enumerate(names)), strict=True)]
     if suppressed is not None:
         hidden = suppressed[names].to_numpy(dtype=bool)
         rows = [[SUPPRESSED if hide else text for text, hide in zip(row, flags, strict=True)]
                 for row, flags in zip(rows, hidden, strict=True)]
     print_table(console, title, columns, rows, caption)
+
+
+def _column_cells(values: pd.Series, column: str, cell: Callable[[object, str], str]) -> list[str]:
+    """Return one column's cells as text: names for codes, else ``cell(value, column)``.
+
+    A column at a time, iterated as :meth:`pandas.DataFrame.itertuples` iterates it.
+    """
+    if named(column):
+        return [cell(v, column) if missing(v) else name_of(column, v) for v in values]
+    return [cell(v, column) for v in values]
 
 
 def csv_text(frame: pd.DataFrame) -> str:
@@ -342,12 +351,19 @@ def metric_cell(value: object, column: str) -> str:
     if missing(value):
         return "n/a"
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if METRIC_HEADINGS.get(column, "").endswith("%"):
-            return fixed(100 * float(value), 1)
-        if column == "fte_per_head":
-            return fixed(float(value), 2)
-        return fixed(float(value), 1 if column.endswith("fte") else 0)
+        scale, digits = _metric_format(column)
+        return fixed(scale * float(value), digits)
     return str(value)
+
+
+@cache
+def _metric_format(column: str) -> tuple[int, int]:
+    """Return (scale, decimals) of a metric column: rates as % to one decimal, FTE to one."""
+    if METRIC_HEADINGS.get(column, "").endswith("%"):
+        return 100, 1
+    if column == "fte_per_head":
+        return 1, 2
+    return 1, 1 if column.endswith("fte") else 0
 
 
 def metrics_table(console: Console, frame: pd.DataFrame, title: str,

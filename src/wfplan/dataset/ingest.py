@@ -36,6 +36,7 @@ from wfplan.dataset.pseudonym import PseudonymKey
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries import ingest as queries
 from wfplan.dataset.validate import ChunkResult, ChunkValidator, Issue, Unmapped
+from wfplan.dataset.writer import ChunkWriter
 from wfplan.errors import InputError
 
 __all__ = ["FileReport", "IngestError", "IngestReport", "ProgressCallback", "ingest"]
@@ -120,21 +121,22 @@ class _Ingest:
         dates = DayFirstDates()
         rows_read = unnamed = 0
         try:
-            for table, chunk in match.importer.chunks(probe, match):
-                rows_read += len(chunk)
-                if precedence.is_by_product(match.importer, table):
-                    chunk, dropped = precedence.without_unnamed(table, chunk)
-                    unnamed += dropped
-                validator = validators.setdefault(table, ChunkValidator(
-                    schema.table(table), probe.path.name, self.known, dates))
-                result = validator.validate(chunk)
-                self._take(result, unmapped)
-                if self.progress:
-                    self.progress(probe.path, rows_read)
-                if self.error_count or result.frame is None:
-                    continue
-                self._insert(table, result.frame, ingest_id)
-                report.rows[table] = report.rows.get(table, 0) + len(result.frame)
+            with ChunkWriter(background=self.store.writes_from_any_thread) as writer:
+                for table, chunk in match.importer.chunks(probe, match):
+                    rows_read += len(chunk)
+                    if precedence.is_by_product(match.importer, table):
+                        chunk, dropped = precedence.without_unnamed(table, chunk)
+                        unnamed += dropped
+                    validator = validators.setdefault(table, ChunkValidator(
+                        schema.table(table), probe.path.name, self.known, dates))
+                    result = validator.validate(chunk)
+                    self._take(result, unmapped)
+                    if self.progress:
+                        self.progress(probe.path, rows_read)
+                    if self.error_count or result.frame is None:
+                        continue
+                    self._insert(table, result.frame, ingest_id, writer)
+                    report.rows[table] = report.rows.get(table, 0) + len(result.frame)
         except CellErrors as exc:
             # An importer's own cell rules: every bad cell, located like the validator's.
             self.add_errors(exc.issues, exc.count)
@@ -211,9 +213,12 @@ class _Ingest:
             replace(i, place=report.places[i.row]) if i.row is not None else i
             for i in self.errors[first_error:]]
 
-    def _insert(self, table: str, frame: pd.DataFrame, ingest_id: int) -> None:
-        frame = frame.assign(vintage=self.vintage, ingest_id=ingest_id)
-        self.store.insert(table, pa.Table.from_pandas(frame, preserve_index=False))
+    def _insert(self, table: str, frame: pd.DataFrame, ingest_id: int,
+                writer: ChunkWriter) -> None:
+        """Start writing a valid chunk (in the background), and note the codes it defines."""
+        rows = pa.Table.from_pandas(frame.assign(vintage=self.vintage, ingest_id=ingest_id),
+                                    preserve_index=False)
+        writer.submit(lambda: self.store.insert(table, rows))
         self.touched.add(table)
         if table == "organisations":
             self.known["organisation"].update(frame["org_code"].dropna())

@@ -17,8 +17,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from wfplan.model.aggregate import ALL_STAFF_GROUPS, sector_total
-
 CODELIST_FILES = {
     "region": "regions.csv",
     "ons_region": "ons_regions.csv",
@@ -142,6 +140,10 @@ def staff_group_order(codes: Iterable[Any]) -> list[str]:
     of the staff-group code list (NHS trust groups, then primary and social
     care); codes not in the list follow in the order given.
     """
+    # Imported here: the model package takes half a second to import, and most commands
+    # that read code lists never order staff groups.
+    from wfplan.model.aggregate import ALL_STAFF_GROUPS, sector_total
+
     given = [str(c) for c in dict.fromkeys(codes)]
     known = [ALL_STAFF_GROUPS, *(sector_total(s) for s in get("sector").codes),
              *get("staff_group").codes]

@@ -17,6 +17,7 @@ schema's DDL for each engine) and :mod:`~wfplan.dataset.store.migrations`.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from wfplan.dataset.busy import BUSY_WAIT, BusyWait, retry_while_busy
 from wfplan.dataset.store.base import (
@@ -31,11 +32,26 @@ from wfplan.dataset.store.base import (
 )
 from wfplan.dataset.store.duckdb import DuckDBStore
 from wfplan.dataset.store.migrations import COMPACTING, LEGACY_SALT_KEY, MIGRATIONS
-from wfplan.dataset.store.postgres import PostgresStore
+
+if TYPE_CHECKING:
+    from wfplan.dataset.store.postgres import PostgresStore
 
 __all__ = ["CODELIST_INGEST_FORMAT", "COMPACTING", "DB_ENV", "DEFAULT_DB", "LEGACY_SALT_KEY",
            "MIGRATIONS", "DuckDBStore", "PostgresStore", "Store", "VintageChoice", "default_db",
            "default_db_path", "is_postgres_url", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import :class:`PostgresStore` when it is first asked for.
+
+    The PostgreSQL driver takes about half a second to import; a command on a
+    DuckDB file never needs it.
+    """
+    if name == "PostgresStore":
+        from wfplan.dataset.store.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_store(db: str | os.PathLike[str] | None = None, *, read_only: bool = False,
@@ -58,5 +74,7 @@ def open_store(db: str | os.PathLike[str] | None = None, *, read_only: bool = Fa
     named = default_db(db)
     chosen = wait or BUSY_WAIT.get()
     if is_postgres_url(named):
+        from wfplan.dataset.store.postgres import PostgresStore
+
         return PostgresStore(named, read_only=read_only, wait=chosen)
     return retry_while_busy(lambda: DuckDBStore(named, read_only=read_only), chosen)

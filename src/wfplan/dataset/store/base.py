@@ -103,10 +103,15 @@ class Store(ABC):
         The engine: ``"duckdb"`` or ``"postgres"`` (:data:`~wfplan.dataset.store.ddl.DIALECTS`).
     read_only : bool
         Whether the store refuses writes.
+    writes_from_any_thread : bool
+        Whether :meth:`insert` may be called from another thread than the one that
+        opened the transaction, and write inside it (never two writes at once).
     """
 
     dialect: str
     read_only: bool = False
+    #: Whether another thread may write inside this thread's transaction (one at a time).
+    writes_from_any_thread: bool = False
 
     @abstractmethod
     def close(self) -> None:

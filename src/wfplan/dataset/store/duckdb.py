@@ -29,6 +29,8 @@ class DuckDBStore(Store):
     """
 
     dialect = "duckdb"
+    #: One connection, whose transaction any thread's statements are part of.
+    writes_from_any_thread = True
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = Path(path)

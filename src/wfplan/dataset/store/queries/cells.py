@@ -138,12 +138,26 @@ def _cell_sql(grouped: bool) -> tuple[str, str]:
     return " LEFT JOIN g ON g.org_code = f.org_code" + joins, expr
 
 
-def _from(table: str) -> str:
+def _from(table: str, *, keys_only: bool = False) -> str:
+    """Return ``WITH …, r AS (…)``: a fact table's rows ``r`` with their cell and placement.
+
+    With ``keys_only``, ``r`` has one row per distinct organisation, staff group
+    (of a table whose rows have one) and ingest instead of every row: all that a
+    row's cell and placement depend on, so the distinct cells are the same, found
+    from far fewer rows.
+    """
     fact = FACTS[table]
     joins, expr = _cell_sql(fact.grouped)
+    source = f"{table} f"
+    if keys_only:
+        keys = "f.org_code, f.staff_group, f.ingest_id" if fact.grouped else \
+            "f.org_code, f.ingest_id"
+        source = (f"(SELECT DISTINCT {keys} FROM {table} f WHERE f.vintage = $vintage AND "
+                  f"{fact.where}) f")
+    where = "TRUE" if keys_only else f"f.vintage = $vintage AND {fact.where}"
     return (f"{PLACEMENT}, r AS (SELECT f.*, {expr} AS cell, g.org_code AS placed, "
             f"g.icb_code AS p_icb, g.region_code AS p_region, g.sector AS p_sector "
-            f"FROM {table} f{joins} WHERE f.vintage = $vintage AND {fact.where}) ")
+            f"FROM {source}{joins} WHERE {where}) ")
 
 
 _SELECT = {
@@ -232,9 +246,9 @@ def ethnicity_rows(store: Store, vintage: str, found: Periods) -> pa.Table:
 
 def organisation_cells(store: Store, vintage: str, found: Periods) -> pa.Table:
     """Return one ``organisations`` row per cell with a reference record: its placement."""
-    parts = [f"SELECT * FROM ({_from(table)} SELECT DISTINCT cell, p_icb, p_region, p_sector, "
-             "ingest_id FROM r WHERE placed IS NOT NULL AND substr(cell, 1, 1) = '~') "
-             f"c{index}" for index, table in enumerate(FACTS)]
+    parts = [f"SELECT * FROM ({_from(table, keys_only=True)} SELECT DISTINCT cell, p_icb, "
+             "p_region, p_sector, ingest_id FROM r WHERE placed IS NOT NULL AND "
+             f"substr(cell, 1, 1) = '~') c{index}" for index, table in enumerate(FACTS)]
     names = ("'organisations of ICB ' || coalesce(p_icb, '-') || ', region ' || "
              "coalesce(p_region, '-') || ', sector ' || p_sector")
     sql = (f"SELECT cell AS org_code, {names} AS name, NULL AS org_type, p_sector AS sector, "

@@ -1,0 +1,27 @@
+"""Commands on a DuckDB file do not import the PostgreSQL driver (issue 12: start-up time)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _modules_after(statement: str) -> set[str]:
+    """Return the modules loaded by a fresh interpreter after running ``statement``."""
+    code = f"import sys\n{statement}\nprint('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True)
+    return set(done.stdout.split())
+
+
+def test_cli_import_leaves_psycopg_unloaded() -> None:
+    loaded = _modules_after("import wfplan.cli.main")
+    assert "wfplan.cli.main" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in {"psycopg", "psycopg_pool"}}
+
+
+def test_postgres_store_is_still_importable_from_the_package() -> None:
+    from wfplan.dataset.store import PostgresStore
+    from wfplan.dataset.store.postgres import PostgresStore as Direct
+
+    assert PostgresStore is Direct
