@@ -1,10 +1,11 @@
 """The IAMC-style long table of a run: principal, P5, P50 and P95 of each variable.
 
-:func:`to_long` takes the statistics a block of areas at a time: the derived
-variables (gaps, ratios, costs per FTE) of a block are computed, summarised over
-the draws (:func:`~wfplan.model.uncertainty.draw_statistics`) and dropped before
-the next block, so memory holds one block of draws, not every derived variable
-at full size. Every operation is elementwise or runs along the years, so a block
+:func:`to_long` takes the statistics a block of areas at a time: the stored
+variables computed on request (FTE, joiners: :class:`~wfplan.model.results.Lazy`)
+and the derived ones (gaps, ratios, costs per FTE) of a block are computed,
+summarised over the draws (:func:`~wfplan.model.uncertainty.draw_statistics`) and
+dropped before the next block, so memory holds one block of draws, not every
+variable at full size. Every operation is elementwise or runs along the years, so a block
 gives the same bits as the whole. The table's columns are then built whole from
 the statistics: NumPy repeats and tiles for the numbers, and each text column is
 one ``take`` from its few distinct values, with no Python loop over rows.
@@ -12,7 +13,7 @@ one ``take`` from its few distinct values, with no Python loop over rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -34,21 +35,27 @@ def _block_areas(results: Results) -> int:
     return max(1, min(len(results.areas), BLOCK_BYTES // per_area))
 
 
-def _getter(results: Results, areas: slice) -> Callable[[str], np.ndarray]:
-    """Return ``get(name)``: a variable's values for the areas ``areas``, derived ones cached."""
-    cache: dict[str, np.ndarray] = {}
+class _Block:
+    """A block of areas' variables: ``get(name)`` computes one, derived ones cached.
 
-    def get(name: str) -> np.ndarray:
-        if name not in cache:
-            if name in results.arrays:
-                cache[name] = results.values(name)[:, :, areas]
+    The cache is an attribute, not a closure's own cell, so no reference cycle keeps
+    a finished block's arrays alive until the garbage collector runs.
+    """
+
+    def __init__(self, results: Results, areas: slice) -> None:
+        self.results, self.areas = results, areas
+        self.cache: dict[str, np.ndarray] = {}
+
+    def get(self, name: str) -> np.ndarray:
+        """Return a variable's values for the block's areas."""
+        if name not in self.cache:
+            if name in self.results.arrays:
+                self.cache[name] = self.results.block(name, slice(None), self.areas)
             elif name in _DERIVED:
-                cache[name] = _DERIVED[name](get)
+                self.cache[name] = _DERIVED[name](self.get)
             else:
                 raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
-        return cache[name]
-
-    return get
+        return self.cache[name]
 
 
 def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -62,7 +69,7 @@ def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
             raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
     shape = (len(STATISTICS), len(results.years), len(results.areas), len(results.staff_groups))
     out = {name: np.empty(shape) for name in names}
-    stored = {name: id(results.values(name)) for name in names if name in results.arrays}
+    stored = {name: id(results.arrays[name]) for name in names if name in results.arrays}
     first = {key: name for name, key in reversed(stored.items())}
     own = [name for name in names if name not in stored or first[stored[name]] == name]
     step = _block_areas(results)
@@ -74,11 +81,12 @@ def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
     inner = None if threads == 1 else 1
 
     def one(areas: slice) -> None:
-        get = _getter(results, areas)
+        block = _Block(results, areas)
         with np.errstate(**errors):
             for name in own:
-                out[name][:, :, areas] = draw_statistics(get(name), results.n_draws,
+                out[name][:, :, areas] = draw_statistics(block.get(name), results.n_draws,
                                                          workers=inner)
+        block.cache.clear()
 
     if threads == 1:
         for areas in blocks:
