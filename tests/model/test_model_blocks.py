@@ -4,9 +4,10 @@
 the counterfactuals) at full size: the long table takes them a block of areas at
 a time and ``aggregate``/``sum_staff_groups`` a block of draws at a time. These
 tests compare every block, and every block-wise sum, with the whole array bit for
-bit, on a run with productivity, skill-mix, retention, joiner and flexible-working
-interventions and an unmet need, and check that the long table leaves no stored
-variable evaluated whole.
+bit, on runs with retention, joiner and flexible-working interventions and an
+unmet need, with and without productivity and skill-mix interventions (without
+them funded demand too is computed by blocks), and check that the long table
+leaves no stored variable evaluated whole.
 """
 
 import importlib
@@ -24,8 +25,8 @@ AREAS = ("A1", "A2", "A3", "A4", "A5")
 aggregate_module = importlib.import_module("wfplan.model.aggregate")
 
 
-@pytest.fixture(scope="module")
-def results(make_inputs, make_scenario, make_intervention):
+@pytest.fixture(scope="module", params=["demand moved", "demand as grown"])
+def results(request, make_inputs, make_scenario, make_intervention):
     rng = np.random.default_rng(5)
     inputs = make_inputs(
         areas=AREAS,
@@ -38,7 +39,16 @@ def results(make_inputs, make_scenario, make_intervention):
         vacancy=rng.uniform(0, 40, (5, 3)),
         fte_per_head=rng.uniform(0.7, 1, (5, 3)),
         training_places=[60.0, 0.0, 10.0],
+        # two population variants growing differently by area, so demand varies by draw
+        population=rng.uniform(1e4, 2e4, (2, 7, 5, 1)).cumsum(axis=1),
+        variants=("principal", "high"),
+        utilisation=1.0,
     )
+    moving = [
+        make_intervention("productivity", staff_group="h", amount=0.01, start_year=2026),
+        make_intervention("skill_mix", staff_group="g", to_staff_group="k", fraction=0.1,
+                          amount=1.2, cost_per_unit=50.0),
+    ] if request.param == "demand moved" else []
     scenario = make_scenario(
         horizon=6,
         draws=23,
@@ -47,11 +57,12 @@ def results(make_inputs, make_scenario, make_intervention):
             "leaver_rate_multiplier": {"dist": "uniform", "low": 0.9, "high": 1.1},
             "fte_per_head_multiplier": {"dist": "normal", "mean": 1.0, "sd": 0.02},
             "unmet_need_fraction": {"dist": "uniform", "low": 0.0, "high": 0.1},
+            "productivity_growth": {"dist": "uniform", "low": 0.0, "high": 0.02},
+            "population_variant": {"dist": "choice", "options": ["principal", "high"],
+                                   "central": "principal"},
         },
         interventions=[
-            make_intervention("productivity", staff_group="h", amount=0.01, start_year=2026),
-            make_intervention("skill_mix", staff_group="g", to_staff_group="k", fraction=0.1,
-                              amount=1.2, cost_per_unit=50.0),
+            *moving,
             make_intervention("retention", staff_group="g", amount=0.05),
             make_intervention("employer_hub", staff_group="h", area="A3", amount=5),
             make_intervention("flexible_working", staff_group="k", amount=0.02),
@@ -68,6 +79,8 @@ def test_the_run_stores_lazy_products(results) -> None:
     lazy = [name for name, stored in results.arrays.items() if isinstance(stored, Lazy)]
     assert {"supply_fte", "counterfactual_supply_fte", "demand_need_fte",
             "counterfactual_demand_funded_fte", "joiners_other_hc"} <= set(lazy)
+    moved = results.metadata.interventions[0].type == "productivity"
+    assert ("demand_funded_fte" in lazy) is not moved  # lazy unless demand is moved
 
 
 @pytest.mark.parametrize("draws", [slice(None), slice(0, 1), slice(3, 11), slice(20, 24)])

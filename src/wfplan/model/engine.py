@@ -13,7 +13,14 @@ import numpy as np
 
 import wfplan
 from wfplan.model.assumptions import Assumption
-from wfplan.model.demand import apply_skill_mix, demographic_ratio, funded_demand, variant_index
+from wfplan.model.demand import (
+    apply_skill_mix,
+    demographic_ratio,
+    funded_by_variant,
+    funded_demand,
+    funded_terms,
+    variant_index,
+)
 from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions import ROUTES, InterventionEffects, intervention_effects
@@ -182,11 +189,19 @@ def _project_demand(
     horizon = scenario.horizon
     grown = inputs.establishment_fte() * demographic_ratio(inputs, horizon)
     variants = variant_index(inputs, draws)
-    funded = funded_demand(inputs, draws, horizon, grown, variants, None)
-    counterfactual: Stored = funded
     productivity_groups, touched = _demand_groups(effects)
     skill_mix_cost = None
+    funded: Stored
+    if not len(touched):
+        # nothing moves demand between groups: computed a block at a time when asked for
+        funded = Lazy(funded_by_variant, (
+            tuple(grown[v : v + 1] for v in range(len(grown))), variants.reshape(-1, 1, 1, 1),
+            *funded_terms(inputs, draws, horizon, None)))
+    else:
+        funded = funded_demand(inputs, draws, horizon, grown, variants, None)
+    counterfactual: Stored = funded
     if len(touched):
+        assert isinstance(funded, np.ndarray)
         untouched_values = funded[..., touched]
         if effects.productivity is not None and len(productivity_groups):
             changed = funded_demand(

@@ -42,18 +42,22 @@ def _cut(value: Any, draws: slice, areas: slice) -> Any:
         return tuple(_cut(item, draws, areas) for item in value)
     if isinstance(value, Term):
         return Term(_cut(value.factors, draws, areas), value.group)
+    if isinstance(value, Lazy):
+        return value.block(draws, areas)
     return value
 
 
-def _arrays(value: Any) -> list[np.ndarray]:
-    """Return the ``(Dx, Tx, Ax, G)`` arrays in ``value`` (as :func:`_cut` finds them)."""
+def _draw_rows(value: Any) -> int:
+    """Return the longest draw axis of the ``(Dx, Tx, Ax, G)`` arrays in ``value`` (or 1)."""
     if isinstance(value, np.ndarray):
-        return [value] if value.ndim == 4 else []
+        return value.shape[0] if value.ndim == 4 else 1
     if isinstance(value, tuple):
-        return [array for item in value for array in _arrays(item)]
+        return max((_draw_rows(item) for item in value), default=1)
     if isinstance(value, Term):
-        return _arrays(value.factors)
-    return []
+        return _draw_rows(value.factors)
+    if isinstance(value, Lazy):
+        return value.draws
+    return 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,7 +67,8 @@ class Lazy:
     ``function`` must be elementwise over the draw and area axes of its
     ``(Dx, Tx, Ax, G)`` array arguments (and of the arrays inside tuples and
     :class:`~wfplan.model.kernel.Term` s), so that :meth:`block` gives the same bits
-    as the same part of the whole.
+    as the same part of the whole. An argument may itself be a :class:`Lazy`: it is
+    evaluated for the same block.
     """
 
     function: Callable[..., np.ndarray]
@@ -72,11 +77,11 @@ class Lazy:
     @property
     def draws(self) -> int:
         """Length of the result's draw axis: 1 unless some argument varies by draw."""
-        return max((array.shape[0] for array in _arrays(self.arguments)), default=1)
+        return _draw_rows(self.arguments)
 
     def __call__(self) -> np.ndarray:
         """Return the whole array."""
-        return self.function(*self.arguments)
+        return self.block(slice(None), slice(None))
 
     def block(self, draws: slice, areas: slice) -> np.ndarray:
         """Return the values of draws ``draws`` (where they vary) and areas ``areas``."""
