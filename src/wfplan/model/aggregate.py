@@ -8,6 +8,11 @@ each draw; gaps, percentages and rates are derived from the sums when asked for,
 so they are recomputed at the coarser level rather than averaged, and the
 percentiles of a sum are taken across the draws of the sum (percentiles do not
 add up).
+
+Sums are taken a block of draws at a time (:data:`BLOCK_BYTES` of one variable),
+each variable computed on request (:class:`~wfplan.model.results.Lazy`) for that
+block alone: no variable is held at full size, and each sum is the same NumPy
+reduction over the same values, so the bits are those of summing the whole.
 """
 
 from __future__ import annotations
@@ -19,10 +24,33 @@ import numpy as np
 from wfplan.model.results import Results, Stored
 from wfplan.model.run_metadata import Aggregation
 
+#: Bytes of one variable's values in a block of draws (the unit of memory when summing).
+BLOCK_BYTES = 8 * 2**20
+
 
 def _sum_groups_of(array: np.ndarray, groups: list[list[int]], axis: int) -> np.ndarray:
     parts = [np.take(array, members, axis=axis).sum(axis=axis) for members in groups]
     return np.stack(parts, axis=axis)
+
+
+def _summed(results: Results, name: str, groups: list[list[int]], axis: int) -> np.ndarray:
+    """Sum a stored variable over ``groups`` of areas (axis 2) or staff groups (axis 3).
+
+    Draw by draw, a block of draws at a time: every element is the same reduction
+    over the same values as when summing the whole array.
+    """
+    rows = results.draw_rows(name)
+    per_draw = len(results.years) * len(results.areas) * max(1, len(results.staff_groups)) * 8
+    step = max(1, BLOCK_BYTES // per_draw)
+    out: np.ndarray | None = None
+    for start in range(0, rows, step):
+        draws = slice(start, min(start + step, rows))
+        part = _sum_groups_of(results.block(name, draws, slice(None)), groups, axis)
+        if out is None:
+            out = np.empty((rows, *part.shape[1:]))
+        out[draws] = part
+    assert out is not None
+    return out
 
 
 def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = None) -> Results:
@@ -53,12 +81,11 @@ def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = 
     ]
     summed: dict[int, np.ndarray] = {}
     arrays: dict[str, Stored] = {}
-    for name in results.arrays:
-        array = results.values(name)
+    for name, stored in results.arrays.items():
         # arrays shared between variables (e.g. need == funded) are summed once
-        if id(array) not in summed:
-            summed[id(array)] = _sum_groups_of(array, members, axis=2)
-        arrays[name] = summed[id(array)]
+        if id(stored) not in summed:
+            summed[id(stored)] = _summed(results, name, members, axis=2)
+        arrays[name] = summed[id(stored)]
     before = results.metadata
     step = Aggregation(from_level=before.level, to_level=level, areas=len(parents))
     metadata = before.model_copy(update={"aggregation": [*(before.aggregation or []), step],
@@ -151,11 +178,10 @@ def sum_staff_groups(results: Results, totals: Mapping[str, Sequence[str]]) -> R
         members.append([index[g] for g in groups])
     summed: dict[int, np.ndarray] = {}
     arrays: dict[str, Stored] = {}
-    for name in results.arrays:
-        array = results.values(name)
-        if id(array) not in summed:
-            summed[id(array)] = _sum_groups_of(array, members, axis=3)
-        arrays[name] = summed[id(array)]
+    for name, stored in results.arrays.items():
+        if id(stored) not in summed:
+            summed[id(stored)] = _summed(results, name, members, axis=3)
+        arrays[name] = summed[id(stored)]
     metadata = results.metadata.model_copy(update={
         "staff_group_totals": {code: list(groups) for code, groups in totals.items()}})
     return Results(

@@ -93,6 +93,17 @@ def funded_demand(
     ``grown`` is ``D0 x demog`` for every population variant, ``(V, T+1, A, G)``;
     demand is ``grown[variant] x (1 + g)^t x P[t] + D0 x (service_plan_growth x t)``.
     """
+    factor, service_term = funded_terms(inputs, draws, horizon, productivity)
+    if groups is not None:
+        grown, factor = grown[..., groups], factor[..., groups]
+        service_term = None if service_term is None else service_term[..., groups]
+    return _by_blocks(grown, variants, factor, service_term)
+
+
+def funded_terms(
+    inputs: ModelInputs, draws: Draws, horizon: int, productivity: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return ``(1 + g)^t x P[t]`` and the service-plan term ``D0 x s x t`` (None if 0)."""
     codes = inputs.coords.staff_group
     factor = driver_factor(draws, codes, horizon, productivity)
     service = group_values(draws, "service_plan_growth", codes)[:, np.newaxis, np.newaxis, :]
@@ -100,10 +111,22 @@ def funded_demand(
     if service.any():
         years = np.arange(horizon + 1, dtype=np.float64)[np.newaxis, :, np.newaxis, np.newaxis]
         service_term = inputs.establishment_fte() * (service * years)
-    if groups is not None:
-        grown, factor = grown[..., groups], factor[..., groups]
-        service_term = None if service_term is None else service_term[..., groups]
-    return _by_blocks(grown, variants, factor, service_term)
+    return factor, service_term
+
+
+def funded_by_variant(
+    grown: tuple[np.ndarray, ...],
+    variants: np.ndarray,
+    factor: np.ndarray,
+    service_term: np.ndarray | None,
+) -> np.ndarray:
+    """Funded demand from each variant's ``(1, T+1, A, G)`` growth and ``(Dv, 1, 1, 1)`` variants.
+
+    The same products as :func:`funded_demand` (no productivity interventions, every
+    staff group), in a form whose draws and areas can be cut apart
+    (:class:`~wfplan.model.results.Lazy`).
+    """
+    return _by_blocks(np.concatenate(grown, axis=0), variants[:, 0, 0, 0], factor, service_term)
 
 
 def _by_blocks(

@@ -9,20 +9,25 @@ re-projecting only the cells an intervention changes.
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 
 import wfplan
 from wfplan.model.assumptions import Assumption
-from wfplan.model.demand import apply_skill_mix, demographic_ratio, funded_demand, variant_index
+from wfplan.model.demand import (
+    apply_skill_mix,
+    demographic_ratio,
+    funded_by_variant,
+    funded_demand,
+    funded_terms,
+    variant_index,
+)
 from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions import ROUTES, InterventionEffects, intervention_effects
 from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.kernel import SupplyDrivers, Term, project_headcount
 from wfplan.model.parameters import specs_of_kind
-from wfplan.model.results import Results, Stored
+from wfplan.model.results import Lazy, Results, Stored
 from wfplan.model.run_metadata import InterventionSummary, RunMetadata
 from wfplan.model.scenario import Scenario
 from wfplan.model.supply import (
@@ -136,14 +141,14 @@ def _project_supply(
     stored: dict[str, Stored] = {
         "supply_hc": supply_hc,
         "leavers_hc": _grid(leavers, areas, drivers.groups),
-        "supply_fte": partial(np.multiply, supply_hc, per_head),
-        "counterfactual_supply_fte": partial(
-            _counterfactual_fte, supply_hc, base_per_head, changed, counterfactual_hc
+        "supply_fte": Lazy(np.multiply, (supply_hc, per_head)),
+        "counterfactual_supply_fte": Lazy(
+            _counterfactual_fte, (supply_hc, base_per_head, changed, counterfactual_hc)
         ),
     }
     for route in ROUTES:
         flow = routes.get(route, (Term((np.zeros((1, 1, areas, drivers.groups)),)),))
-        stored[f"joiners_{route}_hc"] = partial(route_flow, flow, horizon)
+        stored[f"joiners_{route}_hc"] = Lazy(route_flow, (flow, horizon))
     by_age = projection.principal_by_age.reshape(horizon + 1, -1, drivers.groups, areas)
     stored["principal_by_age"] = np.transpose(by_age, (0, 3, 2, 1))
     return stored
@@ -184,11 +189,19 @@ def _project_demand(
     horizon = scenario.horizon
     grown = inputs.establishment_fte() * demographic_ratio(inputs, horizon)
     variants = variant_index(inputs, draws)
-    funded = funded_demand(inputs, draws, horizon, grown, variants, None)
-    counterfactual: Stored = funded
     productivity_groups, touched = _demand_groups(effects)
     skill_mix_cost = None
+    funded: Stored
+    if not len(touched):
+        # nothing moves demand between groups: computed a block at a time when asked for
+        funded = Lazy(funded_by_variant, (
+            tuple(grown[v : v + 1] for v in range(len(grown))), variants.reshape(-1, 1, 1, 1),
+            *funded_terms(inputs, draws, horizon, None)))
+    else:
+        funded = funded_demand(inputs, draws, horizon, grown, variants, None)
+    counterfactual: Stored = funded
     if len(touched):
+        assert isinstance(funded, np.ndarray)
         untouched_values = funded[..., touched]
         if effects.productivity is not None and len(productivity_groups):
             changed = funded_demand(
@@ -198,11 +211,11 @@ def _project_demand(
                 funded = np.array(np.broadcast_to(funded, (changed.shape[0], *funded.shape[1:])))
             funded[..., productivity_groups] = changed
         funded, skill_mix_cost = apply_skill_mix(funded, effects.skill_mix, in_place=True)
-        counterfactual = partial(_with_groups, funded, touched, untouched_values)
+        counterfactual = Lazy(_with_groups, (funded, touched, untouched_values))
     unmet = group_values(draws, "unmet_need_fraction", inputs.coords.staff_group)
     need: Stored = funded
     if unmet.any():
-        need = partial(np.multiply, funded, 1.0 + unmet[:, np.newaxis, np.newaxis, :])
+        need = Lazy(np.multiply, (funded, 1.0 + unmet[:, np.newaxis, np.newaxis, :]))
     shape = (1, horizon + 1, len(inputs.coords.area), len(inputs.coords.staff_group))
     cost = np.zeros(shape) if effects.cost is None else effects.cost
     if skill_mix_cost is not None:

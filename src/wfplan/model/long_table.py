@@ -1,10 +1,11 @@
 """The IAMC-style long table of a run: principal, P5, P50 and P95 of each variable.
 
-:func:`to_long` takes the statistics a block of areas at a time: the derived
-variables (gaps, ratios, costs per FTE) of a block are computed, summarised over
-the draws (:func:`~wfplan.model.uncertainty.draw_statistics`) and dropped before
-the next block, so memory holds one block of draws, not every derived variable
-at full size. Every operation is elementwise or runs along the years, so a block
+:func:`to_long` takes the statistics a block of areas at a time: the stored
+variables computed on request (FTE, joiners: :class:`~wfplan.model.results.Lazy`)
+and the derived ones (gaps, ratios, costs per FTE) of a block are computed,
+summarised over the draws (:func:`~wfplan.model.uncertainty.draw_statistics`) and
+dropped before the next block, so memory holds one block of draws, not every
+variable at full size. Every operation is elementwise or runs along the years, so a block
 gives the same bits as the whole. The table's columns are then built whole from
 the statistics: NumPy repeats and tiles for the numbers, and each text column is
 one ``take`` from its few distinct values, with no Python loop over rows.
@@ -12,8 +13,9 @@ one ``take`` from its few distinct values, with no Python loop over rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,21 +36,27 @@ def _block_areas(results: Results) -> int:
     return max(1, min(len(results.areas), BLOCK_BYTES // per_area))
 
 
-def _getter(results: Results, areas: slice) -> Callable[[str], np.ndarray]:
-    """Return ``get(name)``: a variable's values for the areas ``areas``, derived ones cached."""
-    cache: dict[str, np.ndarray] = {}
+class _Block:
+    """A block of areas' variables: ``get(name)`` computes one, derived ones cached.
 
-    def get(name: str) -> np.ndarray:
-        if name not in cache:
-            if name in results.arrays:
-                cache[name] = results.values(name)[:, :, areas]
+    The cache is an attribute, not a closure's own cell, so no reference cycle keeps
+    a finished block's arrays alive until the garbage collector runs.
+    """
+
+    def __init__(self, results: Results, areas: slice) -> None:
+        self.results, self.areas = results, areas
+        self.cache: dict[str, np.ndarray] = {}
+
+    def get(self, name: str) -> np.ndarray:
+        """Return a variable's values for the block's areas."""
+        if name not in self.cache:
+            if name in self.results.arrays:
+                self.cache[name] = self.results.block(name, slice(None), self.areas)
             elif name in _DERIVED:
-                cache[name] = _DERIVED[name](get)
+                self.cache[name] = _DERIVED[name](self.get)
             else:
                 raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
-        return cache[name]
-
-    return get
+        return self.cache[name]
 
 
 def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -62,7 +70,7 @@ def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
             raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
     shape = (len(STATISTICS), len(results.years), len(results.areas), len(results.staff_groups))
     out = {name: np.empty(shape) for name in names}
-    stored = {name: id(results.values(name)) for name in names if name in results.arrays}
+    stored = {name: id(results.arrays[name]) for name in names if name in results.arrays}
     first = {key: name for name, key in reversed(stored.items())}
     own = [name for name in names if name not in stored or first[stored[name]] == name]
     step = _block_areas(results)
@@ -74,11 +82,12 @@ def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
     inner = None if threads == 1 else 1
 
     def one(areas: slice) -> None:
-        get = _getter(results, areas)
+        block = _Block(results, areas)
         with np.errstate(**errors):
             for name in own:
-                out[name][:, :, areas] = draw_statistics(get(name), results.n_draws,
+                out[name][:, :, areas] = draw_statistics(block.get(name), results.n_draws,
                                                          workers=inner)
+        block.cache.clear()
 
     if threads == 1:
         for areas in blocks:
@@ -97,16 +106,12 @@ def _text(values: Sequence[object], codes: np.ndarray) -> pd.api.extensions.Exte
     return pd.array([str(v) for v in values], dtype="str").take(codes)
 
 
-def to_long(results: Results, variables: Sequence[str] | None = None) -> pd.DataFrame:
-    """IAMC-style long table of principal, P5, P50 and P95 for each variable.
+#: The long table's text columns, each a list of distinct values and codes into it.
+_TEXT = ("scenario", "area", "staff_group", "variable", "unit", "statistic")
 
-    Columns: ``scenario, area, staff_group, variable, unit, year, statistic, value``;
-    rows by variable, then area, staff group, year and statistic. Flows (joiners,
-    leavers) have no row for the base year.
-    """
-    names = tuple(VARIABLES if variables is None else variables)
-    if not names:
-        raise ValueError("to_long needs at least one variable")
+
+def _columns(results: Results, names: tuple[str, ...]) -> dict[str, Any]:
+    """Return one run's long-table columns: numbers, and (values, codes) of each text column."""
     stats = statistics(results, names)
     years = np.asarray(results.years, dtype=np.int64)
     n_areas, n_groups, n_stats = len(results.areas), len(results.staff_groups), len(STATISTICS)
@@ -117,20 +122,56 @@ def to_long(results: Results, variables: Sequence[str] | None = None) -> pd.Data
         n_years = ordered.shape[2]
         values.append(ordered.ravel())
         year.append(np.tile(np.repeat(years[first:], n_stats), n_areas * n_groups))
-        variable.append(np.full(ordered.size, index, dtype=np.intp))
+        variable.append(np.full(ordered.size, index, dtype=np.int32))
         counts.append(n_years)
     rows = sum(len(v) for v in values)
-    cells = np.arange(n_areas * n_groups)
+    # codes as 32-bit integers: half the memory of the default, and take accepts them
+    cells = np.arange(n_areas * n_groups, dtype=np.int32)
     cell = np.concatenate([np.repeat(cells, n * n_stats) for n in counts])
-    statistic = np.tile(np.arange(n_stats), rows // n_stats)
     variable_codes = np.concatenate(variable)
-    return pd.DataFrame({
-        "scenario": _text([results.scenario], np.zeros(rows, dtype=np.intp)),
-        "area": _text(results.areas, cell // max(n_groups, 1)),
-        "staff_group": _text(results.staff_groups, cell % max(n_groups, 1)),
-        "variable": _text(names, variable_codes),
-        "unit": _text([get_spec(name).unit for name in names], variable_codes),
+    return {
+        "scenario": ([results.scenario], np.zeros(rows, dtype=np.int32)),
+        "area": (results.areas, cell // max(n_groups, 1)),
+        "staff_group": (results.staff_groups, cell % max(n_groups, 1)),
+        "variable": (names, variable_codes),
+        "unit": ([get_spec(name).unit for name in names], variable_codes),
         "year": np.concatenate(year),
-        "statistic": _text(STATISTICS, statistic),
+        "statistic": (STATISTICS, np.tile(np.arange(n_stats, dtype=np.int32), rows // n_stats)),
         "value": np.concatenate(values),
-    })
+    }
+
+
+def _joined(parts: Sequence[dict[str, Any]], column: str) -> Any:
+    """Return a column of every part, one after another (text: one take from all values).
+
+    The parts' arrays of the column are dropped once used, so a column's codes do
+    not outlive it.
+    """
+    if column not in _TEXT:
+        return np.concatenate([part.pop(column) for part in parts])
+    values: list[object] = []
+    codes = []
+    for part in parts:
+        distinct, part_codes = part.pop(column)
+        codes.append(part_codes + np.int32(len(values)))
+        values.extend(distinct)
+    return _text(values, np.concatenate(codes))
+
+
+def to_long(results: Results | Sequence[Results],
+            variables: Sequence[str] | None = None) -> pd.DataFrame:
+    """IAMC-style long table of principal, P5, P50 and P95 for each variable.
+
+    Columns: ``scenario, area, staff_group, variable, unit, year, statistic, value``;
+    rows by variable, then area, staff group, year and statistic. Flows (joiners,
+    leavers) have no row for the base year. Several results give their tables
+    one after another, as ``pd.concat`` of each one's would, built once (no
+    concatenated copy of the text columns).
+    """
+    names = tuple(VARIABLES if variables is None else variables)
+    if not names:
+        raise ValueError("to_long needs at least one variable")
+    runs = [results] if isinstance(results, Results) else list(results)
+    parts = [_columns(run, names) for run in runs]
+    return pd.DataFrame({column: _joined(parts, column) for column in (
+        "scenario", "area", "staff_group", "variable", "unit", "year", "statistic", "value")})

@@ -5,23 +5,91 @@ are derived on request, so aggregating to a coarser level and then deriving
 gives correctly recomputed ratios. A stored array's draw axis may have length 1,
 meaning the quantity is the same in every draw. A stored entry may also be a
 function that computes the array (e.g. FTE = headcount x FTE per head); it is
-evaluated, once, when first asked for.
+evaluated, once, when first asked for. A :class:`Lazy` entry can also be
+evaluated for a block of draws and areas alone (:meth:`Results.block`), without
+the whole array: its function is elementwise over draws and areas, so a block
+has the same bits as the same part of the whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from wfplan.model.interventions import ROUTES
+from wfplan.model.kernel import Term
 from wfplan.model.labelled import Label, LabelledArray
 from wfplan.model.parameters import variable_names
 from wfplan.model.run_metadata import RunMetadata
 
+
+def _cut(value: Any, draws: slice, areas: slice) -> Any:
+    """Return the part of ``value`` for ``draws`` and ``areas``, where it has those axes.
+
+    A ``(Dx, Tx, Ax, G)`` array is cut on the draw axis unless Dx is 1 and on the
+    area axis unless Ax is 1; tuples and joiner terms are cut factor by factor;
+    anything else (indices, numbers) is passed as it is.
+    """
+    if isinstance(value, np.ndarray):
+        if value.ndim != 4:
+            return value
+        return value[draws if value.shape[0] > 1 else slice(None), :,
+                     areas if value.shape[2] > 1 else slice(None)]
+    if isinstance(value, tuple):
+        return tuple(_cut(item, draws, areas) for item in value)
+    if isinstance(value, Term):
+        return Term(_cut(value.factors, draws, areas), value.group)
+    if isinstance(value, Lazy):
+        return value.block(draws, areas)
+    return value
+
+
+def _draw_rows(value: Any) -> int:
+    """Return the longest draw axis of the ``(Dx, Tx, Ax, G)`` arrays in ``value`` (or 1)."""
+    if isinstance(value, np.ndarray):
+        return value.shape[0] if value.ndim == 4 else 1
+    if isinstance(value, tuple):
+        return max((_draw_rows(item) for item in value), default=1)
+    if isinstance(value, Term):
+        return _draw_rows(value.factors)
+    if isinstance(value, Lazy):
+        return value.draws
+    return 1
+
+
+@dataclass(frozen=True, eq=False)
+class Lazy:
+    """A stored variable computed when asked for: ``function(*arguments)``.
+
+    ``function`` must be elementwise over the draw and area axes of its
+    ``(Dx, Tx, Ax, G)`` array arguments (and of the arrays inside tuples and
+    :class:`~wfplan.model.kernel.Term` s), so that :meth:`block` gives the same bits
+    as the same part of the whole. An argument may itself be a :class:`Lazy`: it is
+    evaluated for the same block.
+    """
+
+    function: Callable[..., np.ndarray]
+    arguments: tuple[Any, ...]
+
+    @property
+    def draws(self) -> int:
+        """Length of the result's draw axis: 1 unless some argument varies by draw."""
+        return _draw_rows(self.arguments)
+
+    def __call__(self) -> np.ndarray:
+        """Return the whole array."""
+        return self.block(slice(None), slice(None))
+
+    def block(self, draws: slice, areas: slice) -> np.ndarray:
+        """Return the values of draws ``draws`` (where they vary) and areas ``areas``."""
+        return self.function(*_cut(self.arguments, draws, areas))
+
+
 #: A stored variable: an array, or a function that computes it.
-Stored = np.ndarray | Callable[[], np.ndarray]
+Stored = np.ndarray | Lazy | Callable[[], np.ndarray]
 ROUTE_VARIABLES = tuple(f"joiners_{route}_hc" for route in ROUTES)
 #: Stored (additive) variables.
 PRIMARY_VARIABLES = (
@@ -146,6 +214,25 @@ class Results:
         if name not in _DERIVED:
             raise KeyError(f"no variable {name!r}; choose from {VARIABLES}")
         return _DERIVED[name](self.values)
+
+    def block(self, name: str, draws: slice, areas: slice) -> np.ndarray:
+        """Return a stored variable for ``draws`` (unless the same in every draw) and ``areas``.
+
+        A :class:`Lazy` variable not yet evaluated is evaluated for the block
+        alone; the bits are those of the same part of :meth:`values`.
+        """
+        stored = self.arrays[name]
+        if isinstance(stored, Lazy) and name not in self._evaluated:
+            return stored.block(draws, areas)
+        values = self.values(name)
+        return values[draws if values.shape[0] > 1 else slice(None), :, areas]
+
+    def draw_rows(self, name: str) -> int:
+        """Length of a stored variable's draw axis (1 or N + 1), without evaluating it."""
+        stored = self.arrays[name]
+        if isinstance(stored, Lazy) and name not in self._evaluated:
+            return stored.draws
+        return int(self.values(name).shape[0])
 
     def variable(self, name: str) -> LabelledArray:
         """Return a variable as ``draw x year x area x staff_group`` (read-only if broadcast)."""

@@ -172,14 +172,14 @@ def _long_table(results: Results) -> pd.DataFrame:
     The totals (every staff group, and each sector) are summed within each draw
     before their percentiles are taken (:func:`~wfplan.model.aggregate.sum_staff_groups`).
     """
-    parts = [to_long(results)]
+    parts = [results]
     england = results
     if results.metadata.level != Level.ENGLAND:
         england = aggregate(results, dict.fromkeys(results.areas, ENGLAND), Level.ENGLAND.value)
-        parts.append(to_long(england))
+        parts.append(england)
     totals = staff_group_totals(england.staff_groups, _sectors())
-    parts.append(to_long(sum_staff_groups(england, totals)))
-    return pd.concat(parts, ignore_index=True)
+    parts.append(sum_staff_groups(england, totals))
+    return to_long(parts)
 
 
 def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_period: str,
@@ -310,7 +310,9 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
 def combined(store: Store, projections: Sequence[Projection]) -> tuple[pd.DataFrame,
                                                                         dict[str, Any]]:
     """Return one long table of every projection and its metadata."""
-    table = pd.concat([p.table for p in projections], ignore_index=True)
+    tables = [p.table for p in projections]
+    # one table is kept as it is: a copy of a planner's whole table costs its size again
+    table = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
     vintages = sorted({str(p.metadata["vintage"]) for p in projections})
     metadata = {
         "table": "IAMC long table: scenario, area, staff_group, variable, unit, year, "

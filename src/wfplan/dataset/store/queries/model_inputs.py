@@ -5,6 +5,13 @@ each organisation placed by its record nearest the base period; rows reported
 for a whole area (national publications) are left out, so nothing counts
 twice. Every statement is portable SQL (DuckDB and PostgreSQL 15) with a total
 ``ORDER BY``; regular expressions are applied in pandas to distinct values.
+
+Floating-point measures are summed with :func:`ordered_sum`: ``sum(x ORDER BY
+x)``, smallest first, one addition after another. A plain ``sum`` of doubles adds
+partial sums in whatever order the engine's threads finish (DuckDB and
+PostgreSQL both run it in parallel), so its last bits change from run to run; in
+one fixed order the same data gives the same bits every time, on either engine.
+Integer measures (headcount) are summed exactly and need no order.
 """
 
 from __future__ import annotations
@@ -21,6 +28,16 @@ from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries._binding import AREA_EXPR, AREA_ROWS, PLACEMENT, bind
 
 ENGLAND = codelists.ENGLAND_CODE
+
+
+def ordered_sum(expression: str) -> str:
+    """Return SQL summing a floating-point ``expression`` in one fixed order (its values').
+
+    Ordering by the value itself needs no key and no collation, and equal values
+    are interchangeable, so the result does not depend on how rows are stored or
+    scanned, nor on the number of threads.
+    """
+    return f"sum({expression} ORDER BY {expression})"
 
 
 @dataclass(frozen=True)
@@ -77,10 +94,11 @@ def _by_area(store: Store, scope: AreaScope, measures: str, table: str, where: s
 
 
 #: Staff in post by whether each row gives headcount, FTE or both.
+_FTE = ordered_sum("f.fte")
 _STOCK = ("sum(f.headcount) FILTER (WHERE f.fte IS NOT NULL) AS hc_both, "
-          "sum(f.fte) FILTER (WHERE f.headcount IS NOT NULL) AS fte_both, "
+          f"{_FTE} FILTER (WHERE f.headcount IS NOT NULL) AS fte_both, "
           "sum(f.headcount) FILTER (WHERE f.fte IS NULL) AS hc_only, "
-          "sum(f.fte) FILTER (WHERE f.headcount IS NULL) AS fte_only, "
+          f"{_FTE} FILTER (WHERE f.headcount IS NULL) AS fte_only, "
           "count(*) FILTER (WHERE f.suppressed) AS suppressed")
 #: The organisation and staff group of ``f`` report flows for ``$start``–``$end``.
 _REPORTING = ("EXISTS (SELECT 1 FROM flows x WHERE x.vintage = $vintage AND "
@@ -107,17 +125,17 @@ def staff_in_post_by_age(store: Store, scope: AreaScope, when: date,
 
 def staff_in_post_totals(store: Store, scope: AreaScope, when: date) -> pd.DataFrame:
     """Return ``area, staff_group, actual_fte, actual_hc``: staff in post at ``when``."""
-    return _by_area(store, scope, "sum(f.fte) AS actual_fte, sum(f.headcount) AS actual_hc",
+    return _by_area(store, scope, f"{_FTE} AS actual_fte, sum(f.headcount) AS actual_hc",
                     "staff_in_post", "f.period = $when", {"when": when})
 
 
 def staff_at_two_censuses(store: Store, scope: AreaScope, start: date,
                           end: date) -> pd.DataFrame:
     """Return ``area, staff_group, at_start, at_end``: FTE (else headcount) at two censuses."""
+    either = ordered_sum("coalesce(f.fte, f.headcount)")
     return _by_area(store, scope,
-                    "sum(coalesce(f.fte, f.headcount)) FILTER (WHERE f.period = $start) "
-                    "AS at_start, sum(coalesce(f.fte, f.headcount)) FILTER "
-                    "(WHERE f.period = $end) AS at_end", "staff_in_post",
+                    f"{either} FILTER (WHERE f.period = $start) AS at_start, "
+                    f"{either} FILTER (WHERE f.period = $end) AS at_end", "staff_in_post",
                     "f.period IN ($start, $end)", {"start": start, "end": end})
 
 
@@ -129,8 +147,8 @@ def area_regions(store: Store, scope: AreaScope) -> pd.DataFrame:
 
 def vacancy_fte_by_area(store: Store, scope: AreaScope, when: date) -> pd.DataFrame:
     """Return ``area, staff_group, vacancy_fte`` at vacancy period ``when``."""
-    return _by_area(store, scope, "sum(f.vacancy_fte) AS vacancy_fte", "vacancies",
-                    "f.period = $when", {"when": when})
+    return _by_area(store, scope, f"{ordered_sum('f.vacancy_fte')} AS vacancy_fte",
+                    "vacancies", "f.period = $when", {"when": when})
 
 
 def flow_headcount_by_area(store: Store, scope: AreaScope, start: date,
@@ -220,9 +238,10 @@ def education_places(store: Store, vintage: str, offset: int, last_start: int) -
     params: list[Any] = [offset, *(v for pair in starts.items() for v in pair), vintage]
     return store.query(
         "SELECT staff_group, start + ? AS year, sum(n) AS places, "
-        "sum(completion_rate * n) FILTER (WHERE completion_rate IS NOT NULL) AS completed, "
-        "sum(n) FILTER (WHERE completion_rate IS NOT NULL) AS completion_base, "
-        "sum(duration_years * n) FILTER (WHERE duration_years IS NOT NULL) AS duration, "
+        f"{ordered_sum('completion_rate * n')} FILTER (WHERE completion_rate IS NOT NULL) "
+        "AS completed, sum(n) FILTER (WHERE completion_rate IS NOT NULL) AS completion_base, "
+        f"{ordered_sum('duration_years * n')} FILTER (WHERE duration_years IS NOT NULL) "
+        "AS duration, "
         "sum(n) FILTER (WHERE duration_years IS NOT NULL) AS duration_base "
         "FROM (SELECT e.staff_group, e.completion_rate, e.duration_years, "
         "coalesce(e.places, e.starters) AS n, y.start FROM education e "
@@ -235,7 +254,8 @@ def population_by_area(store: Store, vintage: str, areas: list[str],
                        last_year: int) -> pd.DataFrame:
     """Return ``area_code, year, variant, age_band, persons`` (all sexes) up to ``last_year``."""
     sql, params = bind(
-        "SELECT area_code, year, variant, age_band, sum(persons) AS persons FROM population "
+        f"SELECT area_code, year, variant, age_band, {ordered_sum('persons')} AS persons "
+        "FROM population "
         "WHERE vintage = $vintage AND sex IS NULL AND area_code IN ($areas) AND persons IS NOT "
         "NULL AND year <= $last GROUP BY area_code, year, variant, age_band "
         "ORDER BY area_code, year, variant, age_band",
@@ -261,7 +281,8 @@ def la_icb_lookup(store: Store, vintage: str, on: date) -> pd.DataFrame:
 def utilisation_by_age(store: Store, vintage: str) -> pd.DataFrame:
     """Return ``service, age_band, activity``: activity a head (all sexes)."""
     return store.query(
-        "SELECT service, age_band, sum(activity_per_head) AS activity FROM utilisation "
+        f"SELECT service, age_band, {ordered_sum('activity_per_head')} AS activity "
+        "FROM utilisation "
         "WHERE vintage = ? AND sex IS NULL AND activity_per_head IS NOT NULL "
         "GROUP BY service, age_band ORDER BY service, age_band", [vintage])
 
@@ -286,6 +307,7 @@ def england_single_year_population(store: Store, vintage: str) -> pd.DataFrame:
         return pd.DataFrame({"age_band": pd.Series(dtype=object),
                              "persons": pd.Series(dtype="float64")})
     return store.query(
-        "SELECT age_band, sum(persons) AS persons FROM population WHERE vintage = ? AND "
+        f"SELECT age_band, {ordered_sum('persons')} AS persons FROM population "
+        "WHERE vintage = ? AND "
         "area_code = ? AND sex IS NULL AND variant IS NULL AND year = ? "
         "GROUP BY age_band ORDER BY age_band", [*england, max(single)])
