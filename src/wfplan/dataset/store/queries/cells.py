@@ -19,6 +19,7 @@ import pyarrow as pa
 from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries._binding import AREA_ROWS, PLACEMENT, bind, literal, quote
+from wfplan.dataset.store.queries._sums import ordered_sum
 
 ENGLAND = codelists.ENGLAND_CODE
 #: The joiner routes the model tells apart; every other route (but ``internal``) is ``other``.
@@ -164,7 +165,8 @@ _SELECT = {
     "staff_in_post": (
         "period, cell AS org_code, staff_group, NULL AS role, NULL AS grade, age_band, "
         "NULL AS sex, NULL AS ethnicity, {nat} AS nationality, "
-        "CAST(sum(headcount) AS BIGINT) AS headcount, sum(fte) AS fte, vintage, ingest_id, "
+        "CAST(sum(headcount) AS BIGINT) AS headcount, "
+        f"{ordered_sum('fte')} AS fte, vintage, ingest_id, "
         "{row} AS source_row, suppressed",
         "period, cell, staff_group, age_band, {nat}, vintage, ingest_id, {row}, suppressed, "
         "headcount IS NULL, fte IS NULL"),
@@ -175,19 +177,21 @@ _SELECT = {
         "period_start, period_end, cell, staff_group, age_band, direction, {route}, vintage, "
         "ingest_id, {row}, suppressed, headcount IS NULL"),
     "vacancies": (
-        "period, cell AS org_code, staff_group, sum(vacancy_fte) AS vacancy_fte, vintage, "
+        "period, cell AS org_code, staff_group, "
+        f"{ordered_sum('vacancy_fte')} AS vacancy_fte, vintage, "
         "ingest_id, {row} AS source_row, suppressed",
         "period, cell, staff_group, vintage, ingest_id, {row}, suppressed, "
         "vacancy_fte IS NULL"),
     "sickness_absence": (
-        "period, cell AS org_code, NULL AS staff_group, sum(fte_days_lost) AS fte_days_lost, "
-        "sum(fte_days_available) AS fte_days_available, vintage, ingest_id, "
+        "period, cell AS org_code, NULL AS staff_group, "
+        f"{ordered_sum('fte_days_lost')} AS fte_days_lost, "
+        f"{ordered_sum('fte_days_available')} AS fte_days_available, vintage, ingest_id, "
         "{row} AS source_row, suppressed",
         "period, cell, vintage, ingest_id, {row}, suppressed, fte_days_lost IS NULL, "
         "fte_days_available IS NULL"),
     "staff_survey": (
         "year, cell AS org_code, indicator, "
-        "CAST(sum(value * base) AS DOUBLE PRECISION) / sum(base) AS value, "
+        f"CAST({ordered_sum('value * base')} AS DOUBLE PRECISION) / sum(base) AS value, "
         "CAST(sum(base) AS BIGINT) AS base, vintage, ingest_id, {row} AS source_row, "
         "suppressed",
         "year, cell, indicator, vintage, ingest_id, {row}, suppressed, value IS NULL"),

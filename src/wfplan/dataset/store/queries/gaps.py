@@ -23,6 +23,7 @@ import pandas as pd
 from wfplan.dataset import codelists, schema
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries._params import positional
+from wfplan.dataset.store.queries._sums import ordered_sum
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,8 @@ def latest_staff_by_sector(store: Store, vintage: str) -> dict[str, Any]:
     return dict(zip(rows["sector"], rows["p"], strict=True))
 
 
-_WEIGHT = "coalesce(fte, headcount, 0)"
+#: FTE, headcount where FTE is missing, summed in one fixed order (:mod:`._sums`).
+_WEIGHT = ordered_sum("coalesce(fte, headcount, 0)")
 
 
 def dimension_weights(store: Store, vintage: str, sector: str, period: Any,
@@ -225,9 +227,9 @@ def dimension_weights(store: Store, vintage: str, sector: str, period: Any,
     as unknown).
     """
     cols = ", ".join(
-        f"sum({_WEIGHT}) FILTER (WHERE {d} IS NULL) AS {d}_null, "
-        f"sum({_WEIGHT}) FILTER (WHERE {d} = 'unknown') AS {d}_unknown" for d in dimensions)
-    frame = _rows(store, vintage, fact("staff_in_post"), f"sum({_WEIGHT}) AS total, {cols}",
+        f"{_WEIGHT} FILTER (WHERE {d} IS NULL) AS {d}_null, "
+        f"{_WEIGHT} FILTER (WHERE {d} = 'unknown') AS {d}_unknown" for d in dimensions)
+    frame = _rows(store, vintage, fact("staff_in_post"), f"{_WEIGHT} AS total, {cols}",
                   "g_is_org AND g_sector = $sector AND g_period = $p",
                   params={"sector": sector, "p": period})
     return {str(k): v for k, v in frame.iloc[0].items()}
@@ -245,7 +247,7 @@ def area_level_rows(store: Store, vintage: str, sector: str,
 
 def organisation_weights(store: Store, vintage: str, sector: str, period: Any) -> dict[str, float]:
     """Return each organisation's FTE (headcount where FTE is missing) of a sector at ``period``."""
-    rows = _rows(store, vintage, fact("staff_in_post"), f"g_org AS org, sum({_WEIGHT}) AS w",
+    rows = _rows(store, vintage, fact("staff_in_post"), f"g_org AS org, {_WEIGHT} AS w",
                  "g_is_org AND g_sector = $sector AND g_period = $p",
                  "GROUP BY g_org ORDER BY g_org", {"sector": sector, "p": period})
     return {str(o): float(0 if pd.isna(w) else w)

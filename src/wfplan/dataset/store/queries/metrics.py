@@ -22,11 +22,15 @@ import pandas as pd
 from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries._params import positional
+from wfplan.dataset.store.queries._sums import ordered_sum
 from wfplan.dataset.store.queries.geography import AREA_EXPR, AREA_ROWS, placement_cte
 
 #: Age bands counted as aged 55 and over.
 AGED_55_PLUS = ("55_59", "60_64", "65_plus")
 _SECTOR = "coalesce(g.sector, 'unmapped')"
+#: Float sums of staff in post, in one fixed order (:mod:`._sums`).
+_FTE = ordered_sum("f.fte")
+_FTE_OR_HC = ordered_sum("coalesce(f.fte, f.headcount)")
 
 
 def _nationalities(group: str) -> tuple[str, ...]:
@@ -108,13 +112,13 @@ def staff_sums(store: Store, sel: AreaSelection, distinct_ingests: Sequence[int]
     known_age = "f.age_band IS NOT NULL AND f.headcount IS NOT NULL"
     known_nat = "f.nationality IS NOT NULL AND f.nationality NOT IN ($unknown)"
     select = (
-        f"sum(f.headcount) FILTER (WHERE {cells}) AS headcount_cells, sum(f.fte) AS fte, "
-        f"sum(f.fte) FILTER (WHERE {cells} AND {both}) AS fte_both, "
+        f"sum(f.headcount) FILTER (WHERE {cells}) AS headcount_cells, {_FTE} AS fte, "
+        f"{_FTE} FILTER (WHERE {cells} AND {both}) AS fte_both, "
         f"sum(f.headcount) FILTER (WHERE {cells} AND {both}) AS hc_both, "
         "sum(f.headcount) FILTER (WHERE f.age_band IN ($aged)) AS hc55, "
         "sum(f.headcount) FILTER (WHERE f.age_band IS NOT NULL) AS hc_age, "
-        "sum(coalesce(f.fte, f.headcount)) FILTER (WHERE f.nationality NOT IN ($uk, $unknown)) "
-        f"AS non_uk, sum(coalesce(f.fte, f.headcount)) FILTER (WHERE {known_nat}) AS nat_known, "
+        f"{_FTE_OR_HC} FILTER (WHERE f.nationality NOT IN ($uk, $unknown)) "
+        f"AS non_uk, {_FTE_OR_HC} FILTER (WHERE {known_nat}) AS nat_known, "
         f"{sectors('headcount', 'f.headcount IS NOT NULL')}, "
         f"{sectors('fte', 'f.fte IS NOT NULL')}, {sectors('fte_per_head', both)}, "
         f"{sectors('share_aged_55_plus', known_age)}, {sectors('share_non_uk', known_nat)}")
@@ -137,9 +141,9 @@ def vacancy_sums(store: Store, sel: AreaSelection, period: Any) -> list[pd.DataF
     dilute the rate.
     """
     params = {"period": sel.at, "vp": period}
-    return [_by_area(store, sel, f"sum(f.vacancy_fte) AS vacancy_fte, {sectors('vacancy_fte')}",
-                     "vacancies", "f.period = $vp", params),
-            _by_area(store, sel, "sum(f.fte) AS fte_reporting_vacancies", "staff_in_post",
+    vacancies = f"{ordered_sum('f.vacancy_fte')} AS vacancy_fte, {sectors('vacancy_fte')}"
+    return [_by_area(store, sel, vacancies, "vacancies", "f.period = $vp", params),
+            _by_area(store, sel, f"{_FTE} AS fte_reporting_vacancies", "staff_in_post",
                      "f.period = $period AND EXISTS (SELECT 1 FROM vacancies v WHERE "
                      "v.vintage = $vintage AND v.period = $vp AND v.org_code = f.org_code "
                      "AND v.staff_group = f.staff_group)", params)]
@@ -184,8 +188,8 @@ def sickness_sums(store: Store, sel: AreaSelection) -> pd.DataFrame:
     where = ("f.period > CAST($period AS DATE) - INTERVAL '12 months' AND f.period <= $period"
              + ("" if sel.staff_group else " AND f.staff_group IS NULL"))
     return _by_area(
-        store, sel, "sum(f.fte_days_lost) AS days_lost, "
-        "sum(f.fte_days_available) AS days_available, min(f.period) AS sick_first, "
+        store, sel, f"{ordered_sum('f.fte_days_lost')} AS days_lost, "
+        f"{ordered_sum('f.fte_days_available')} AS days_available, min(f.period) AS sick_first, "
         f"max(f.period) AS sick_last, {sectors('sickness')}", "sickness_absence", where,
         {"period": sel.at})
 
@@ -200,7 +204,7 @@ def survey_years(store: Store, vintage: str) -> list[int]:
 def burnout_sums(store: Store, sel: AreaSelection, year: int) -> pd.DataFrame:
     """Return the ``burned_out`` share of a survey year by area, weighted by respondents."""
     return _by_area(
-        store, sel, "sum(f.value * f.base) / CAST(sum(f.base) AS DOUBLE PRECISION) "
+        store, sel, f"{ordered_sum('f.value * f.base')} / CAST(sum(f.base) AS DOUBLE PRECISION) "
         f"AS burnout_rate, {sectors('burnout_rate')}", "staff_survey",
         "f.indicator = 'burned_out' AND f.year = $year AND f.base > 0", {"year": year},
         group_filter=False)

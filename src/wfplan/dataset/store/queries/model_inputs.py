@@ -26,18 +26,9 @@ import pandas as pd
 from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries._binding import AREA_EXPR, AREA_ROWS, PLACEMENT, bind
+from wfplan.dataset.store.queries._sums import ordered_sum
 
 ENGLAND = codelists.ENGLAND_CODE
-
-
-def ordered_sum(expression: str) -> str:
-    """Return SQL summing a floating-point ``expression`` in one fixed order (its values').
-
-    Ordering by the value itself needs no key and no collation, and equal values
-    are interchangeable, so the result does not depend on how rows are stored or
-    scanned, nor on the number of threads.
-    """
-    return f"sum({expression} ORDER BY {expression})"
 
 
 @dataclass(frozen=True)
