@@ -9,8 +9,10 @@ The helpers reach tests through the ``kit`` fixture rather than imports, because
 have their own.
 
 What is slow to build is built once per session, at the end of this file: the demo
-vintage (``demo_vintage``), one run of ``wfplan demo`` with its assessment bundle
-(``demo_command``) and the vintage of every real publication (``real_vintage``).
+vintage (``demo_vintage``, once for the whole run: the workers share it), one run of
+``wfplan demo`` with its assessment bundle (``demo_command``) and the vintage of
+every real publication (``real_vintage``); the tests of each of the last two, and
+those of a module with a module-scoped fixture, run in one worker (tests/sharing.py).
 Tests that only read them open the databases read-only; tests that write use a copy
 (``demo_vintage_copy``, ``demo_command_copy``, ``DemoBuild.copy``). Each is checked
 at the end of the session to be unchanged. Paths under ../shared/data come from
@@ -35,6 +37,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import shared_data
+import sharing
 from backends import BACKENDS, Backend, make_backend
 from wfplan.dataset.ingest import IngestReport
 from wfplan.dataset.store import DuckDBStore, Store, open_store
@@ -49,6 +52,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks (tests/sharing.py)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests of each expensive fixture in one worker (``sharing.assign_groups``)."""
+    sharing.assign_groups(items)
 
 SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
 ORG_HEADER = "org_code,name,org_type,sector,icb_code,region_code"
@@ -304,18 +313,23 @@ class DemoBuild:
         return Path(shutil.copyfile(self.db, path))
 
 
-@pytest.fixture(scope="session")
-def demo_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBuild]:
-    """The demo vintage, built once for the whole session (read it read-only)."""
+def _build_demo_vintage(root: Path) -> tuple[IngestReport, str]:
+    """Build the demo vintage into ``root``; return the ingest report and the database digest."""
     from wfplan.dataset.demo import build_demo
 
-    root = tmp_path_factory.mktemp("demo-vintage")
-    db = root / "demo.duckdb"
-    with DuckDBStore(db) as store:
+    with DuckDBStore(root / "demo.duckdb") as store:
         report = build_demo(store, workdir=root / "files")
-    before = _digest(db)
-    yield DemoBuild(db=db, files=root / "files", report=report)
-    _unchanged(before, db, name="demo vintage")
+    return report, _digest(root / "demo.duckdb")
+
+
+@pytest.fixture(scope="session")
+def demo_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBuild]:
+    """The demo vintage, built once for the whole run, shared by the workers (read-only)."""
+    root, (report, before) = sharing.once_per_run(sharing.run_folder(tmp_path_factory),
+                                                  "demo-vintage", _build_demo_vintage)
+    built = DemoBuild(db=root / "demo.duckdb", files=root / "files", report=report)
+    yield built
+    _unchanged(before, built.db, name="demo vintage")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """An assessment from PostgreSQL is the one made from the same files on DuckDB (issue 10).
 
-The demo vintage is built on a fresh PostgreSQL schema from the generator's own
-files (same seed), and assessed with the same configuration as the session's
+The demo vintage is loaded on a fresh PostgreSQL schema from the generator's own
+files (those of the session's DuckDB demo vintage), and assessed with the same configuration as the session's
 DuckDB demo vintage. Every figure of the two bundles must be the same bit for
 bit: results, tables and inputs byte for byte; of the ingest log, everything but
 the time each file was loaded. The PostgreSQL bundle then verifies exactly; the
@@ -24,8 +24,8 @@ from wfplan.analysis import metrics
 from wfplan.analysis.gaps import gap_report
 from wfplan.assessment.bundle import assess
 from wfplan.assessment.verify import verify
-from wfplan.dataset.demo import build_demo
 from wfplan.dataset.geography import LEVELS
+from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore, open_store
 
 if TYPE_CHECKING:
@@ -51,12 +51,18 @@ def _digests(bundle: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def pg_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo vintage built on a fresh PostgreSQL schema (module-wide; read it only)."""
+def pg_demo(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo vintage loaded on a fresh PostgreSQL schema (module-wide; read it only).
+
+    It loads the very files the generator wrote for the DuckDB demo vintage, in the
+    order that ingest loaded them there (what ``build_demo`` does after writing them).
+    """
     folder = tmp_path_factory.mktemp("pg-demo")
+    files = [f.path for f in demo_vintage.report.files]
+    assert sorted(p.name for p in files) == sorted(p.name for p in demo_vintage.files.iterdir())
     for pg in make_backend("postgres", folder):  # the schema is dropped after the loop
         with pg.open() as store:
-            build_demo(store, workdir=folder / "files")
+            ingest(store, files, "demo")
         yield pg.db
 
 
