@@ -9,7 +9,8 @@ The helpers reach tests through the ``kit`` fixture rather than imports, because
 have their own.
 
 What is slow to build is built once per session, at the end of this file: the demo
-vintage (``demo_vintage``, once for the whole run: the workers share it), one run of
+vintage (``demo_vintage``) and an assessment of it (``demo_bundle``), each once for
+the whole run (the workers share them: tests/sharing.py), one run of
 ``wfplan demo`` with its assessment bundle (``demo_command``) and the vintage of
 every real publication (``real_vintage``); the tests of each of the last two, and
 those of a module with a module-scoped fixture, run in one worker (tests/sharing.py).
@@ -21,6 +22,7 @@ at the end of the session to be unchanged. Paths under ../shared/data come from
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -336,6 +338,44 @@ def demo_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBuild
 def demo_vintage_copy(demo_vintage: DemoBuild, tmp_path: Path) -> Path:
     """A writable copy of the demo database, in tmp_path."""
     return demo_vintage.copy(tmp_path / "demo.duckdb")
+
+
+@dataclass(frozen=True)
+class DemoBundle:
+    """The demo vintage's assessment bundle ``bundle-2026``, made once per run from ``config``.
+
+    The configuration ``first.toml``: the demo baseline and LTWP-style scenarios, NHS
+    regions, 15 years, 20 draws, seed 7. Read the bundle; tamper only with a copy.
+    """
+
+    config: Path
+    bundle: Path
+
+
+def _assess_demo(db: Path, root: Path) -> str:
+    """Write ``first.toml`` into ``root``, assess the demo with it; return the bundle's digest."""
+    from wfplan.assessment.bundle import assess
+
+    data = Path(__file__).resolve().parents[1] / "src" / "wfplan" / "data"
+    listed = ", ".join(f'"{data / name}"' for name in ("demo_baseline.toml", "demo_ltwp.toml"))
+    (root / "first.toml").write_text(
+        f'title = "Test assessment first"\nperiod = "2026"\nvintage = "demo"\n'
+        f'scenarios = [{listed}]\nhorizon = 15\ndraws = 20\nseed = 7\nlevel = "region"\n',
+        encoding="utf-8")
+    with DuckDBStore(db, read_only=True) as store:
+        assess(store, root / "first.toml", root / "bundle-2026")
+    return _digest(root / "bundle-2026")
+
+
+@pytest.fixture(scope="session")
+def demo_bundle(demo_vintage: DemoBuild,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBundle]:
+    """The demo's assessment bundle, made once for the whole run, shared by the workers."""
+    root, before = sharing.once_per_run(sharing.run_folder(tmp_path_factory), "demo-bundle",
+                                        functools.partial(_assess_demo, demo_vintage.db))
+    made = DemoBundle(config=root / "first.toml", bundle=root / "bundle-2026")
+    yield made
+    _unchanged(before, made.bundle, name="demo assessment bundle")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from wfplan.dataset.demo import build_demo
 from wfplan.dataset.store import DuckDBStore
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
+    from conftest import DemoBuild, DemoBundle
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "wfplan" / "data"
@@ -39,8 +39,13 @@ def _config(folder: Path, name: str, vintage: str, scenarios: list[Path], draws:
 
 
 @pytest.fixture(scope="module")
-def world(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two demo vintages (different seeds), a changed scenario, and two bundles."""
+def world(demo_vintage: DemoBuild, demo_bundle: DemoBundle,
+          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two demo vintages (different seeds), a changed scenario, and two bundles.
+
+    The first bundle is the run's ``demo_bundle`` (vintage 'demo', configuration
+    ``first.toml``); the second assesses 'demo2' with a changed baseline, against it.
+    """
     folder = tmp_path_factory.mktemp("assessment")
     db = demo_vintage.copy(folder / "demo.duckdb")  # vintage 'demo'
     with DuckDBStore(db) as store:
@@ -52,12 +57,10 @@ def world(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> 
     edited = text.replace("\nproductivity_growth = 0.01\n", "\nproductivity_growth = 0.02\n", 1)
     assert edited != text  # the demo baseline sets NHS productivity growth at 1% a year
     changed.write_text(edited, encoding="utf-8")
-    first = _config(folder, "first", "demo", [baseline, ltwp])
     second = _config(folder, "second", "demo2", [changed, ltwp])
     with DuckDBStore(db, read_only=True) as store:
-        assess(store, first, folder / "bundle-2026")
-        assess(store, second, folder / "bundle-2028", previous=folder / "bundle-2026")
-    return {"folder": folder, "db": db, "old": folder / "bundle-2026",
+        assess(store, second, folder / "bundle-2028", previous=demo_bundle.bundle)
+    return {"folder": folder, "db": db, "first": demo_bundle.config, "old": demo_bundle.bundle,
             "new": folder / "bundle-2028"}
 
 
@@ -236,7 +239,7 @@ def test_assess_previous_puts_the_comparison_in_the_report(world: dict[str, Path
 
 def test_an_existing_bundle_is_never_overwritten(world: dict[str, Path]) -> None:
     result = subprocess.run([sys.executable, "-m", "wfplan.cli", "assess",
-                             str(world["folder"] / "first.toml"), "--out", str(world["old"]),
+                             str(world["first"]), "--out", str(world["old"]),
                              "--db", str(world["db"])], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 2
@@ -280,7 +283,7 @@ def test_assess_public_on_the_demo_writes_a_bundle_without_small_cells_that_veri
 
     bundle = world["folder"] / "bundle-public"
     with DuckDBStore(world["db"], read_only=True) as store:
-        assess(store, world["folder"] / "first.toml", bundle, public=True)
+        assess(store, world["first"], bundle, public=True)
     assert disclosure_of(bundle / "inputs") == {}
     staff = pq.read_table(bundle / "inputs" / "staff_in_post.parquet").to_pandas()
     assert (staff["headcount"].dropna() % 5 == 0).all()
@@ -304,8 +307,8 @@ def test_the_demo_from_aggregated_extracts_gives_the_figures_of_its_organisation
     from wfplan.assessment.verify import compare_frames
     from wfplan.runs.project import read_scenario
 
-    config = load_config(world["folder"] / "first.toml").model_copy(update={"draws": 5})
-    files = [read_scenario(p) for p in scenario_paths(config, world["folder"] / "first.toml")]
+    config = load_config(world["first"]).model_copy(update={"draws": 5})
+    files = [read_scenario(p) for p in scenario_paths(config, world["first"])]
     base = pd.Timestamp("2025-03-31").date()
     with DuckDBStore(world["db"], read_only=True) as store:
         rows = vintage_rows(store, "demo", base)
