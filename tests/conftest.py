@@ -56,10 +56,23 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("LINES", None)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks (tests/sharing.py)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep the tests of each expensive fixture in one worker (``sharing.assign_groups``)."""
     sharing.assign_groups(items)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the worker reports its tests to the controller
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tell the controller the groups (``sharing.write_groups``)."""
+    sharing.write_groups(session.items, session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Schedule ``--dist loadscope`` by the groups (``sharing.FixtureGroupScheduling``)."""
+    if config.getvalue("dist") == "loadscope":
+        return sharing.FixtureGroupScheduling(config, log)
+    return None
 
 SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
 ORG_HEADER = "org_code,name,org_type,sector,icb_code,region_code"

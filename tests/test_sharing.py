@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,23 @@ def test_every_test_of_wfplan_demo_and_of_the_real_files_is_in_one_group(
         assert {_group(item) for item in using} <= {fixture}, fixture
     demo_cli = [item for item in items if item.nodeid.startswith("tests/test_demo_cli.py")]
     assert all(_group(item) == "demo_command" for item in demo_cli)
+
+
+def test_the_worker_tells_the_controller_the_group_of_each_grouped_test(
+        request: pytest.FixtureRequest, module_wide: str) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.skip("the groups are written for the controller only under pytest-xdist")
+    groups = sharing.read_groups(sharing.groups_folder(request.config))
+    assert module_wide == "built once"
+    assert groups[request.node.nodeid] == "tests/test_sharing.py"
+    alone = "tests/test_sharing.py::test_a_test_of_function_fixtures_only_is_scheduled_alone"
+    assert alone not in groups
+
+
+def test_the_costliest_groups_come_first(request: pytest.FixtureRequest) -> None:
+    keys = list(dict.fromkeys(_group(item) or item.nodeid for item in request.session.items))
+    present = [key for key in sharing.FIRST if key in keys]
+    assert keys[:len(present)] == present
 
 
 @pytest.mark.skipif(sharing.fcntl is None, reason="no fcntl: each worker builds its own")
