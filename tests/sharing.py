@@ -55,7 +55,7 @@ SESSION_GROUPS = ("demo_command", "real_vintage")
 #: the last whole runs, benchmarks/RESULTS.md "The whole test suite"): the workers
 #: start on them, and the short tests fill the end. The first two need different
 #: things, so that one worker runs ``wfplan demo`` while the other builds the demo
-#: vintage and its assessment that the next groups read.
+#: vintage and its assessment (``demo_bundle``) that the next groups read.
 FIRST: tuple[str, ...] = (
     "tests/test_assessment.py",
     "demo_command",
