@@ -9,8 +9,11 @@ The helpers reach tests through the ``kit`` fixture rather than imports, because
 have their own.
 
 What is slow to build is built once per session, at the end of this file: the demo
-vintage (``demo_vintage``), one run of ``wfplan demo`` with its assessment bundle
-(``demo_command``) and the vintage of every real publication (``real_vintage``).
+vintage (``demo_vintage``) and an assessment of it (``demo_bundle``), each once for
+the whole run (the workers share them: tests/sharing.py), one run of
+``wfplan demo`` with its assessment bundle (``demo_command``) and the vintage of
+every real publication (``real_vintage``); the tests of each of the last two, and
+those of a module with a module-scoped fixture, run in one worker (tests/sharing.py).
 Tests that only read them open the databases read-only; tests that write use a copy
 (``demo_vintage_copy``, ``demo_command_copy``, ``DemoBuild.copy``). Each is checked
 at the end of the session to be unchanged. Paths under ../shared/data come from
@@ -19,6 +22,7 @@ at the end of the session to be unchanged. Paths under ../shared/data come from
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -35,6 +39,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import shared_data
+import sharing
 from backends import BACKENDS, Backend, make_backend
 from wfplan.dataset.ingest import IngestReport
 from wfplan.dataset.store import DuckDBStore, Store, open_store
@@ -49,6 +54,25 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests of each expensive fixture in one worker (``sharing.assign_groups``)."""
+    sharing.assign_groups(items)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the worker reports its tests to the controller
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tell the controller the groups (``sharing.write_groups``)."""
+    sharing.write_groups(session.items, session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Schedule ``--dist loadscope`` by the groups (``sharing.FixtureGroupScheduling``)."""
+    if config.getvalue("dist") == "loadscope":
+        return sharing.FixtureGroupScheduling(config, log)
+    return None
 
 SIP_HEADER = "period,org_code,staff_group,age_band,sex,headcount,fte"
 ORG_HEADER = "org_code,name,org_type,sector,icb_code,region_code"
@@ -304,24 +328,67 @@ class DemoBuild:
         return Path(shutil.copyfile(self.db, path))
 
 
-@pytest.fixture(scope="session")
-def demo_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBuild]:
-    """The demo vintage, built once for the whole session (read it read-only)."""
+def _build_demo_vintage(root: Path) -> tuple[IngestReport, str]:
+    """Build the demo vintage into ``root``; return the ingest report and the database digest."""
     from wfplan.dataset.demo import build_demo
 
-    root = tmp_path_factory.mktemp("demo-vintage")
-    db = root / "demo.duckdb"
-    with DuckDBStore(db) as store:
+    with DuckDBStore(root / "demo.duckdb") as store:
         report = build_demo(store, workdir=root / "files")
-    before = _digest(db)
-    yield DemoBuild(db=db, files=root / "files", report=report)
-    _unchanged(before, db, name="demo vintage")
+    return report, _digest(root / "demo.duckdb")
+
+
+@pytest.fixture(scope="session")
+def demo_vintage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBuild]:
+    """The demo vintage, built once for the whole run, shared by the workers (read-only)."""
+    root, (report, before) = sharing.once_per_run(sharing.run_folder(tmp_path_factory),
+                                                  "demo-vintage", _build_demo_vintage)
+    built = DemoBuild(db=root / "demo.duckdb", files=root / "files", report=report)
+    yield built
+    _unchanged(before, built.db, name="demo vintage")
 
 
 @pytest.fixture
 def demo_vintage_copy(demo_vintage: DemoBuild, tmp_path: Path) -> Path:
     """A writable copy of the demo database, in tmp_path."""
     return demo_vintage.copy(tmp_path / "demo.duckdb")
+
+
+@dataclass(frozen=True)
+class DemoBundle:
+    """The demo vintage's assessment bundle ``bundle-2026``, made once per run from ``config``.
+
+    The configuration ``first.toml``: the demo baseline and LTWP-style scenarios, NHS
+    regions, 15 years, 20 draws, seed 7. Read the bundle; tamper only with a copy.
+    """
+
+    config: Path
+    bundle: Path
+
+
+def _assess_demo(db: Path, root: Path) -> str:
+    """Write ``first.toml`` into ``root``, assess the demo with it; return the bundle's digest."""
+    from wfplan.assessment.bundle import assess
+
+    data = Path(__file__).resolve().parents[1] / "src" / "wfplan" / "data"
+    listed = ", ".join(f'"{data / name}"' for name in ("demo_baseline.toml", "demo_ltwp.toml"))
+    (root / "first.toml").write_text(
+        f'title = "Test assessment first"\nperiod = "2026"\nvintage = "demo"\n'
+        f'scenarios = [{listed}]\nhorizon = 15\ndraws = 20\nseed = 7\nlevel = "region"\n',
+        encoding="utf-8")
+    with DuckDBStore(db, read_only=True) as store:
+        assess(store, root / "first.toml", root / "bundle-2026")
+    return _digest(root / "bundle-2026")
+
+
+@pytest.fixture(scope="session")
+def demo_bundle(demo_vintage: DemoBuild,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBundle]:
+    """The demo's assessment bundle, made once for the whole run, shared by the workers."""
+    root, before = sharing.once_per_run(sharing.run_folder(tmp_path_factory), "demo-bundle",
+                                        functools.partial(_assess_demo, demo_vintage.db))
+    made = DemoBundle(config=root / "first.toml", bundle=root / "bundle-2026")
+    yield made
+    _unchanged(before, made.bundle, name="demo assessment bundle")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from wfplan.dataset.demo import build_demo
 from wfplan.dataset.store import DuckDBStore
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
+    from conftest import DemoBuild, DemoBundle
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "wfplan" / "data"
@@ -39,8 +39,14 @@ def _config(folder: Path, name: str, vintage: str, scenarios: list[Path], draws:
 
 
 @pytest.fixture(scope="module")
-def world(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two demo vintages (different seeds), a changed scenario, and two bundles."""
+def world(demo_vintage: DemoBuild, demo_bundle: DemoBundle,
+          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two demo vintages (different seeds), a changed scenario, and two bundles.
+
+    The first bundle is the run's ``demo_bundle`` (vintage 'demo', configuration
+    ``first.toml``); the second assesses 'demo2' with a changed baseline, against it.
+    Only the tests of the second need this fixture (``shared`` is the first alone).
+    """
     folder = tmp_path_factory.mktemp("assessment")
     db = demo_vintage.copy(folder / "demo.duckdb")  # vintage 'demo'
     with DuckDBStore(db) as store:
@@ -52,30 +58,38 @@ def world(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> 
     edited = text.replace("\nproductivity_growth = 0.01\n", "\nproductivity_growth = 0.02\n", 1)
     assert edited != text  # the demo baseline sets NHS productivity growth at 1% a year
     changed.write_text(edited, encoding="utf-8")
-    first = _config(folder, "first", "demo", [baseline, ltwp])
     second = _config(folder, "second", "demo2", [changed, ltwp])
     with DuckDBStore(db, read_only=True) as store:
-        assess(store, first, folder / "bundle-2026")
-        assess(store, second, folder / "bundle-2028", previous=folder / "bundle-2026")
-    return {"folder": folder, "db": db, "old": folder / "bundle-2026",
+        assess(store, second, folder / "bundle-2028", previous=demo_bundle.bundle)
+    return {"folder": folder, "db": db, "first": demo_bundle.config, "old": demo_bundle.bundle,
             "new": folder / "bundle-2028"}
 
 
-def test_a_fresh_bundle_verifies(world: dict[str, Path]) -> None:
-    verdict = verify(world["old"])
+@pytest.fixture
+def shared(demo_bundle: DemoBundle, demo_vintage: DemoBuild) -> dict[str, Path]:
+    """The run's demo bundle ``bundle-2026``, its configuration and database (read them only).
+
+    Function-scoped, so that the tests that need nothing else of ``world`` are
+    scheduled one by one on either worker rather than with the module's group.
+    """
+    return {"old": demo_bundle.bundle, "first": demo_bundle.config, "db": demo_vintage.db}
+
+
+def test_a_fresh_bundle_verifies(shared: dict[str, Path]) -> None:
+    verdict = verify(shared["old"])
     assert verdict.ok, [str(f) for f in verdict.findings]
     assert verdict.exact
     assert verdict.checked["result figures"] > 10_000
     for name in ("manifest.json", "report.html", "report.pdf", "tables.xlsx",
                  "results.parquet", "assessment.toml", "inputs/staff_in_post.parquet",
                  "scenarios/demo_baseline.toml"):
-        assert (world["old"] / name).is_file(), name
+        assert (shared["old"] / name).is_file(), name
 
 
-def test_a_moved_bundle_verifies_without_any_database(world: dict[str, Path],
+def test_a_moved_bundle_verifies_without_any_database(shared: dict[str, Path],
                                                       tmp_path: Path) -> None:
     moved = tmp_path / "elsewhere" / "published"
-    shutil.copytree(world["old"], moved)
+    shutil.copytree(shared["old"], moved)
     env = {**os.environ, "WFPLAN_DB": str(tmp_path / "no-such.duckdb")}
     result = subprocess.run([sys.executable, "-m", "wfplan.cli", "verify", str(moved)],
                             cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
@@ -85,9 +99,9 @@ def test_a_moved_bundle_verifies_without_any_database(world: dict[str, Path],
     assert not (tmp_path / "wfplan.duckdb").exists()
 
 
-def _tampered(world: dict[str, Path], tmp_path: Path) -> Path:
+def _tampered(shared: dict[str, Path], tmp_path: Path) -> Path:
     copy = tmp_path / "copy"
-    shutil.copytree(world["old"], copy)
+    shutil.copytree(shared["old"], copy)
     return copy
 
 
@@ -112,17 +126,17 @@ def _problems(bundle: Path) -> str:
     return result.stdout
 
 
-def test_editing_one_number_in_an_input_fails_naming_it(world: dict[str, Path],
+def test_editing_one_number_in_an_input_fails_naming_it(shared: dict[str, Path],
                                                          tmp_path: Path) -> None:
-    bundle = _tampered(world, tmp_path)
+    bundle = _tampered(shared, tmp_path)
     _edit_number(bundle / "inputs" / "staff_in_post.parquet", "headcount", 0)
     shown = _problems(bundle)
     assert "inputs/staff_in_post.parquet: changed" in shown
 
 
-def test_editing_one_result_fails_naming_the_figure(world: dict[str, Path],
+def test_editing_one_result_fails_naming_the_figure(shared: dict[str, Path],
                                                     tmp_path: Path) -> None:
-    bundle = _tampered(world, tmp_path)
+    bundle = _tampered(shared, tmp_path)
     _edit_number(bundle / "results.parquet", "value", 5)
     shown = _problems(bundle)
     assert "results.parquet: changed" in shown
@@ -130,9 +144,9 @@ def test_editing_one_result_fails_naming_the_figure(world: dict[str, Path],
     assert "when re-run" in shown
 
 
-def test_results_carry_england_totals_that_verify_recomputes(world: dict[str, Path],
+def test_results_carry_england_totals_that_verify_recomputes(shared: dict[str, Path],
                                                              tmp_path: Path) -> None:
-    results = pq.read_table(world["old"] / "results.parquet").to_pandas()
+    results = pq.read_table(shared["old"] / "results.parquet").to_pandas()
     totals = results[results["staff_group"].str.startswith("all_")]
     assert set(totals["staff_group"]) == {"all_staff_groups", "all_nhs_trust",
                                           "all_primary_care", "all_social_care"}
@@ -145,11 +159,11 @@ def test_results_carry_england_totals_that_verify_recomputes(world: dict[str, Pa
     everyone = gap[gap["staff_group"] == "all_staff_groups"].set_index(["scenario", "year"])
     pd.testing.assert_series_equal(everyone["value"].sort_index(), by_year.sort_index(),
                                    check_names=False, rtol=1e-12)
-    report = (world["old"] / "report.html").read_text(encoding="utf-8")
+    report = (shared["old"] / "report.html").read_text(encoding="utf-8")
     first = report[report.index("<table"):]
     assert "Table 1. England total gap (FTE), all staff groups and by sector" in \
         first[:first.index("</caption>")]
-    bundle = _tampered(world, tmp_path)
+    bundle = _tampered(shared, tmp_path)
     index = int(results.index[(results["staff_group"] == "all_social_care")][0])
     _edit_number(bundle / "results.parquet", "value", index)
     shown = _problems(bundle)
@@ -157,13 +171,13 @@ def test_results_carry_england_totals_that_verify_recomputes(world: dict[str, Pa
 
 
 def test_the_bundle_carries_each_scenarios_sensitivity_and_verify_recomputes_it(
-        world: dict[str, Path], tmp_path: Path) -> None:
-    tornado = pq.read_table(world["old"] / "tables" / "sensitivity_tornado.parquet").to_pandas()
-    shares = pq.read_table(world["old"] / "tables" / "sensitivity_variance.parquet").to_pandas()
+        shared: dict[str, Path], tmp_path: Path) -> None:
+    tornado = pq.read_table(shared["old"] / "tables" / "sensitivity_tornado.parquet").to_pandas()
+    shares = pq.read_table(shared["old"] / "tables" / "sensitivity_variance.parquet").to_pandas()
     assert set(tornado["scenario"]) == set(shares["scenario"]) == {"baseline", "ltwp"}
     assert set(tornado["area"]) == {"E92000001"}
     assert set(tornado["year"]) == {2040}
-    results = pq.read_table(world["old"] / "results.parquet").to_pandas()
+    results = pq.read_table(shared["old"] / "results.parquet").to_pandas()
     central = results[(results["area"] == "E92000001") & (results["year"] == 2040)
                       & (results["staff_group"] == "all_staff_groups")
                       & (results["variable"] == "gap_fte")
@@ -177,31 +191,31 @@ def test_the_bundle_carries_each_scenarios_sensitivity_and_verify_recomputes_it(
     assert {"leaver_rate_multiplier", "productivity_growth",
             "interventions.nurse_retention.amount"} <= ltwp
     assert (shares["draws"] == 20).all()
-    report = (world["old"] / "report.html").read_text(encoding="utf-8")
+    report = (shared["old"] / "report.html").read_text(encoding="utf-8")
     assert '<h2 id="sensitivity">Sensitivity: what moves the headline gap</h2>' in report
     assert "Long Term Workforce Plan style: England gap over every staff group in 2040" in report
-    bundle = _tampered(world, tmp_path)
+    bundle = _tampered(shared, tmp_path)
     _edit_number(bundle / "tables" / "sensitivity_tornado.parquet", "swing", 0)
     assert "tables/sensitivity_tornado.parquet: changed" in _problems(bundle)
 
 
-def test_deleting_a_file_fails_naming_it(world: dict[str, Path], tmp_path: Path) -> None:
-    bundle = _tampered(world, tmp_path)
+def test_deleting_a_file_fails_naming_it(shared: dict[str, Path], tmp_path: Path) -> None:
+    bundle = _tampered(shared, tmp_path)
     (bundle / "report.pdf").unlink()
     assert "report.pdf: missing" in _problems(bundle)
 
 
-def test_editing_the_manifest_fails_naming_it(world: dict[str, Path], tmp_path: Path) -> None:
-    bundle = _tampered(world, tmp_path)
+def test_editing_the_manifest_fails_naming_it(shared: dict[str, Path], tmp_path: Path) -> None:
+    bundle = _tampered(shared, tmp_path)
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     manifest["seed"] = manifest["seed"] + 1
     (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert "manifest.json: its content does not match its own hash" in _problems(bundle)
 
 
-def test_changing_a_scenario_parameter_fails_naming_it(world: dict[str, Path],
+def test_changing_a_scenario_parameter_fails_naming_it(shared: dict[str, Path],
                                                        tmp_path: Path) -> None:
-    bundle = _tampered(world, tmp_path)
+    bundle = _tampered(shared, tmp_path)
     scenario = bundle / "scenarios" / "demo_ltwp.toml"
     text = scenario.read_text(encoding="utf-8")
     changed = text.replace("amount = 5000", "amount = 6000", 1)
@@ -236,7 +250,7 @@ def test_assess_previous_puts_the_comparison_in_the_report(world: dict[str, Path
 
 def test_an_existing_bundle_is_never_overwritten(world: dict[str, Path]) -> None:
     result = subprocess.run([sys.executable, "-m", "wfplan.cli", "assess",
-                             str(world["folder"] / "first.toml"), "--out", str(world["old"]),
+                             str(world["first"]), "--out", str(world["old"]),
                              "--db", str(world["db"])], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 2
@@ -261,26 +275,26 @@ def test_a_vintage_without_ethnicity_data_is_assessed_and_verifies(tmp_path: Pat
     assert (tmp_path / "bundle" / "report.pdf").stat().st_size > 10_000
 
 
-def test_the_demo_bundle_is_marked_restricted_for_its_small_cells(world: dict[str, Path]) -> None:
+def test_the_demo_bundle_is_marked_restricted_for_its_small_cells(shared: dict[str, Path]) -> None:
     from wfplan.assessment.extract import disclosure_of
 
-    manifest = json.loads((world["old"] / "manifest.json").read_text(encoding="utf-8"))
-    small = disclosure_of(world["old"] / "inputs")
+    manifest = json.loads((shared["old"] / "manifest.json").read_text(encoding="utf-8"))
+    small = disclosure_of(shared["old"] / "inputs")
     assert manifest["disclosure"]["status"] == "restricted"
     assert manifest["disclosure"]["small_cells_before_control"] == small
     assert small["staff_in_post"] > 0
     assert small["flows"] > 0
-    report = (world["old"] / "report.html").read_text(encoding="utf-8")
+    report = (shared["old"] / "report.html").read_text(encoding="utf-8")
     assert "restricted: for accredited verifiers" in report
 
 
 def test_assess_public_on_the_demo_writes_a_bundle_without_small_cells_that_verifies(
-        world: dict[str, Path]) -> None:
+        shared: dict[str, Path], tmp_path: Path) -> None:
     from wfplan.assessment.extract import disclosure_of
 
-    bundle = world["folder"] / "bundle-public"
-    with DuckDBStore(world["db"], read_only=True) as store:
-        assess(store, world["folder"] / "first.toml", bundle, public=True)
+    bundle = tmp_path / "bundle-public"
+    with DuckDBStore(shared["db"], read_only=True) as store:
+        assess(store, shared["first"], bundle, public=True)
     assert disclosure_of(bundle / "inputs") == {}
     staff = pq.read_table(bundle / "inputs" / "staff_in_post.parquet").to_pandas()
     assert (staff["headcount"].dropna() % 5 == 0).all()
@@ -296,7 +310,7 @@ def test_assess_public_on_the_demo_writes_a_bundle_without_small_cells_that_veri
 
 
 def test_the_demo_from_aggregated_extracts_gives_the_figures_of_its_organisations_rows(
-        world: dict[str, Path], tmp_path: Path) -> None:
+        shared: dict[str, Path], tmp_path: Path) -> None:
     """Aggregation changes no figure; FTE sums may differ in the last bits (addition order)."""
     from wfplan.assessment.compute import RESULT_KEYS, compute
     from wfplan.assessment.config import load_config, scenario_paths
@@ -304,10 +318,10 @@ def test_the_demo_from_aggregated_extracts_gives_the_figures_of_its_organisation
     from wfplan.assessment.verify import compare_frames
     from wfplan.runs.project import read_scenario
 
-    config = load_config(world["folder"] / "first.toml").model_copy(update={"draws": 5})
-    files = [read_scenario(p) for p in scenario_paths(config, world["folder"] / "first.toml")]
+    config = load_config(shared["first"]).model_copy(update={"draws": 5})
+    files = [read_scenario(p) for p in scenario_paths(config, shared["first"])]
     base = pd.Timestamp("2025-03-31").date()
-    with DuckDBStore(world["db"], read_only=True) as store:
+    with DuckDBStore(shared["db"], read_only=True) as store:
         rows = vintage_rows(store, "demo", base)
         extract(store, "demo", base, tmp_path / "inputs")
     aggregated = load_extracts(tmp_path / "inputs", "demo")

@@ -1,8 +1,9 @@
 """The seeded demo dataset: determinism, completeness, calibration and flow consistency.
 
 The demo is built once per session into a real DuckDB store (through the same
-ingest users run; conftest's ``demo_vintage``) and read here read-only; a second
-build with the same seed checks determinism.
+ingest users run; conftest's ``demo_vintage``) and read here read-only; the build
+that ``wfplan demo`` makes with the same seed (conftest's ``demo_command``) and a
+second writing of the files check determinism.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from importlib import resources
 import pytest
 
 from wfplan.dataset import codelists, schema
-from wfplan.dataset.demo import DEFAULT_SEED, build_demo, write_demo_files
+from wfplan.dataset.demo import DEFAULT_SEED, write_demo_files
 from wfplan.dataset.demo_calibration import load
-from wfplan.dataset.store import DuckDBStore, open_store
+from wfplan.dataset.store import DuckDBStore
 
 V = "demo"
 FACT_TABLES = ("staff_in_post", "vacancies", "flows", "sickness_absence", "staff_survey",
@@ -50,15 +51,14 @@ def table_digest(store, table):
 # -- determinism ---------------------------------------------------------------
 
 
-def test_same_seed_gives_identical_files_and_tables(built, tmp_path):
+def test_same_seed_gives_identical_files_and_tables(built, demo_command, tmp_path):
+    """Two builds with the default seed: the session's, and the one ``wfplan demo`` made."""
     store, _, root = built
-    again = open_store(tmp_path / "again.duckdb")
-    try:
-        build_demo(again, workdir=tmp_path / "files", seed=DEFAULT_SEED)
+    assert demo_command.result.exit_code == 0, demo_command.result.output
+    with DuckDBStore(demo_command.db, read_only=True) as again:
         for table in ("areas", "organisations", *FACT_TABLES):
             assert table_digest(again, table) == table_digest(store, table), table
-    finally:
-        again.close()
+    write_demo_files(tmp_path / "files", seed=DEFAULT_SEED)
     names = sorted(p.name for p in (root / "files").iterdir())
     match, mismatch, errors = filecmp.cmpfiles(root / "files", tmp_path / "files", names,
                                                shallow=False)
