@@ -199,7 +199,8 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path: Path) -> None:
          "--keep", str(tmp_path)], capture_output=True, text=True, check=False, timeout=600)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(figures) == {"engine", "rows", "seconds", "rows_per_second", "peak_rss_mb"}
+    assert set(figures) == {"engine", "rows", "seconds", "rows_per_second", "peak_rss_mb",
+                            "cpu_seconds"}
     assert figures["engine"] == "duckdb"
     assert figures["rows"] == 20000
     assert figures["seconds"] > 0

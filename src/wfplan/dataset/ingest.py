@@ -50,9 +50,7 @@ class _Ingest:
 
     def __init__(self, store: Store, vintage: str, progress: ProgressCallback | None,
                  ignore_extra_columns: bool = False) -> None:
-        self.store = store
-        self.vintage = vintage
-        self.progress = progress
+        self.store, self.vintage, self.progress = store, vintage, progress
         self.ignore_extra_columns = ignore_extra_columns
         self.errors: list[Issue] = []
         self.error_count = 0
@@ -236,8 +234,7 @@ class _Ingest:
             publisher=source.publisher, title=source.title, period=source.period,
             licence=source.licence, rows=sum(report.rows.values()),
             warnings=len(report.unmapped) + len(report.findings),
-            notes="\n".join(warnings + report.notes) or None,
-        )
+            notes="\n".join(warnings + report.notes) or None)
         for item in report.unmapped:
             queries.record_unmapped(self.store, self.vintage, ingest_id, item.table,
                                     item.column, item.value, item.rows)
