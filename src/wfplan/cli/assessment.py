@@ -99,10 +99,10 @@ def verify_command(
     hash, every recomputed figure matches the bundle (exactly on the platform
     that wrote it, within a relative 1e-9 on any other) and the report files
     re-render identically (report.html and tables.xlsx; report.pdf too with --full,
-    otherwise it is checked by its hash and the verdict says it was not re-rendered).
-    With --trusted-key or --trusted-keys, the bundle must
-    also be signed by one of those keys; without, authenticity is not checked
-    and the verdict says so. Any difference exits 4 and is named.
+    otherwise it is checked by its hash and the verdict says it was not
+    re-rendered). With --trusted-key or --trusted-keys, the bundle must also be
+    signed by one of those keys; without, authenticity is not checked and the
+    verdict says so. Any difference exits 4 and is named.
     """
     from wfplan.assessment.signing import load_trusted_keys
     from wfplan.assessment.verify import verify
