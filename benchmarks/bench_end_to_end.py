@@ -14,7 +14,8 @@ Commands (the issue's table): ``wfplan demo`` (it builds the database the others
 use; skipped with ``--db``), ``wfplan project`` LTWP-style at ICB level to
 Parquet, the same at organisation level (the NHS trust staff groups: the demo's
 8,741 organisations with every staff group are refused as too large),
-``wfplan assess examples/assessment-demo.toml``, ``wfplan verify`` of that bundle,
+``wfplan assess examples/assessment-demo.toml``, ``wfplan verify`` of that bundle
+(and ``verify --full``, which also prints ``report.pdf`` again),
 ``wfplan metrics --level org`` as a table (``COLUMNS=120``), and the ingest of a
 tidy CSV with full validation (``benchmarks/bench_ingest.py``, whose own JSON
 gives rows per second).
@@ -22,7 +23,8 @@ gives rows per second).
 Usage: python benchmarks/bench_end_to_end.py [--quick] [--db DEMO.duckdb] [--draws N]
 [--rows N] [--only "project icb,verify"]. ``--quick`` runs tiny sizes (20 draws, 20,000
 ingest rows) for a smoke test; ``--db`` reuses a database that already holds the demo
-vintage; ``--only`` runs the named commands alone (``verify`` needs ``assess``).
+vintage; ``--only`` runs the named commands alone (``verify`` and ``verify full`` need
+``assess``).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def commands(folder: Path, db: Path, draws: int, rows: int) -> list[tuple[str, l
                          "--out", str(folder / "org.parquet")]),
         ("assess", ["assess", str(config), "--db", str(db), "--out", str(folder / "bundle")]),
         ("verify", ["verify", str(folder / "bundle")]),
+        ("verify full", ["verify", str(folder / "bundle"), "--full"]),
         ("metrics org table", ["metrics", *on_demo, "--level", "org"]),
         ("ingest", ["--rows", str(rows)]),
     ]

@@ -24,6 +24,7 @@ import io
 import pickle
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -57,34 +58,41 @@ def data_key(data: ReportData) -> str:
     return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
-def render_cached(data: ReportData) -> dict[str, bytes]:
-    """Return the report files of ``data`` by name: rendered, or as this process rendered them.
+def render_cached(data: ReportData,
+                  names: Collection[str] | None = None) -> dict[str, bytes]:
+    """Return report files of ``data`` by name: rendered, or as this process rendered them.
 
     Parameters
     ----------
     data : ReportData
         Everything the report shows.
+    names : collection of str, optional
+        The files wanted (default all three: ``report.html``, ``report.pdf``,
+        ``tables.xlsx``). A file this process has not rendered for equal data is
+        rendered now and kept with the others.
 
     Returns
     -------
     dict of str to bytes
-        ``{"report.html": ..., "report.pdf": ..., "tables.xlsx": ...}`` (a new dict:
-        the caller may change it).
+        The files asked for, by name (a new dict: the caller may change it).
     """
-    from wfplan.report.render import render_report
+    from wfplan.report.render import REPORT_FILES, render_report
 
+    wanted = list(REPORT_FILES.values()) if names is None else list(names)
     key = data_key(data)
     with _lock:
-        kept = _renderings.get(key)
-        if kept is not None:
+        kept = dict(_renderings.get(key, {}))
+        if key in _renderings:
             _renderings.move_to_end(key)
-            return dict(kept)
-    files = render_report(data)
-    with _lock:
-        _renderings[key] = dict(files)
-        while len(_renderings) > KEPT:
-            _renderings.popitem(last=False)
-    return files
+    missing = [name for name in wanted if name not in kept]
+    if missing:
+        kept.update(render_report(data, missing))
+        with _lock:
+            _renderings[key] = {**_renderings.get(key, {}), **kept}
+            _renderings.move_to_end(key)
+            while len(_renderings) > KEPT:
+                _renderings.popitem(last=False)
+    return {name: kept[name] for name in wanted}
 
 
 def forget() -> None:

@@ -9,7 +9,7 @@ compare them byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -73,15 +73,16 @@ class Stamp:
 
 def render_bundle_report(config: AssessmentConfig, base: date, computed: Computed,
                          provenance: pd.DataFrame, files: list[ScenarioFile],
-                         stamp: Stamp) -> dict[str, bytes]:
+                         stamp: Stamp, names: Collection[str] | None = None) -> dict[str, bytes]:
     """Return the report files of a bundle (``report.html``, ``report.pdf``, ``tables.xlsx``).
 
-    The same data rendered earlier in this process gives the bytes of that rendering
+    ``names`` limits them to those files (default all three). The same data
+    rendered earlier in this process gives the bytes of that rendering
     (:mod:`wfplan.assessment.rendered`).
     """
     from wfplan.assessment.rendered import render_cached
 
-    return render_cached(report_data(config, base, computed, provenance, files, stamp))
+    return render_cached(report_data(config, base, computed, provenance, files, stamp), names)
 
 
 def report_data(config: AssessmentConfig, base: date, computed: Computed,

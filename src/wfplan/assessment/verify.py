@@ -15,8 +15,11 @@ Verification needs no database and no network. In order, it checks:
    scenario and recomputes every table exactly as ``wfplan assess`` did, and
    compares them (and ``metadata.json``) with the bundle's: exactly on the
    platform that wrote the bundle, within a relative tolerance of 1e-9 on any other;
-6. the report: ``report.html``, ``tables.xlsx`` and ``report.pdf`` re-rendered from
-   the bundle's results and manifest must be identical (:mod:`wfplan.assessment.rerender`).
+6. the report: ``report.html`` and ``tables.xlsx`` re-rendered from the bundle's
+   results and manifest must be identical (:mod:`wfplan.assessment.rerender`); with
+   ``full``, ``report.pdf`` is printed again from the re-rendered page and must be
+   identical too. Without it, ``report.pdf`` is checked by its hash alone, and the
+   verdict says so (:attr:`Verdict.unrendered`).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from wfplan.assessment.signing import Authenticity, PublicKey, check_signature
 from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.store.queries.bundle import ingest_log
 from wfplan.errors import InputError, WfplanError
+from wfplan.report.render import REPORT_FILES
 from wfplan.runs.project import ScenarioFile, read_scenario
 
 RELATIVE_TOLERANCE = 1e-9
@@ -75,6 +79,9 @@ class Verdict:
     checked: dict[str, int] = field(default_factory=dict)
     exact: bool = True
     authenticity: Authenticity = field(default_factory=lambda: Authenticity(False))
+    #: Report files checked by their hash only, not rendered again (``report.pdf``
+    #: unless ``full``).
+    unrendered: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -233,17 +240,17 @@ def _check_figures(bundle: Path, fresh: Computed, verdict: Verdict) -> None:
 
 
 def _check_report(bundle: Path, manifest: dict[str, Any], rerun: _Rerun, core: str,
-                  step: Step | None) -> list[Finding]:
-    """Re-render the report from the bundle's results and manifest, and compare."""
+                  step: Step | None, names: Sequence[str]) -> list[Finding]:
+    """Re-render the report files ``names`` from the bundle's results and manifest; compare."""
     try:
         stored = read_outputs(bundle, rerun.computed)
         stamp = Stamp.from_manifest(manifest, core)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         return [Finding("report", f"cannot be re-rendered from the bundle ({exc})")]
     if step:
-        step("re-rendering the report and tables.xlsx")
+        step(f"re-rendering {', '.join(names)}")
     rendered = render_bundle_report(rerun.config, rerun.base, stored, rerun.provenance,
-                                    rerun.files, stamp)
+                                    rerun.files, stamp, names)
     return compare_report(bundle, rendered, manifest.get("environment") or {})
 
 
@@ -281,7 +288,7 @@ def _disclosure(bundle: Path, manifest: dict[str, object]) -> list[Finding]:
 
 
 def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
-           step: Step | None = None) -> Verdict:
+           step: Step | None = None, full: bool = False) -> Verdict:
     """Verify an assessment bundle: signature, contents, hashes, a full re-run, the report.
 
     Parameters
@@ -294,6 +301,10 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
         is not checked (:attr:`Verdict.authenticity` says whether it is signed).
     step : callable, optional
         Called with a description of each step.
+    full : bool
+        Also print ``report.pdf`` again from the re-rendered page and compare it
+        byte for byte; without it, ``report.pdf`` is checked by its hash only
+        (listed in :attr:`Verdict.unrendered`), see docs/verification.md.
     """
     verdict = Verdict(bundle)
     data, manifest, problems = _read_manifest(bundle)
@@ -324,6 +335,8 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
                                      compared=bool(manifest.get("previous_assessment")))
     verdict.findings += _check_metadata(bundle, rerun.computed, exact=verdict.exact)
     if (bundle / RESULTS_FILE).is_file():
-        verdict.findings += _check_report(bundle, manifest, rerun, core, step)
-        verdict.checked["report files re-rendered"] = 3
+        names = [name for name in REPORT_FILES.values() if full or name != REPORT_FILES["pdf"]]
+        verdict.findings += _check_report(bundle, manifest, rerun, core, step, names)
+        verdict.checked["report files re-rendered"] = len(names)
+        verdict.unrendered = [name for name in REPORT_FILES.values() if name not in names]
     return verdict

@@ -87,6 +87,10 @@ def verify_command(
     trusted_keys: Annotated[Path | None, typer.Option(
         "--trusted-keys", help="A file of trusted public keys, one a line ('#' starts a "
         "comment)")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Also print report.pdf again from the re-rendered report.html and "
+        "compare it byte for byte (about 10 s more); without it, report.pdf is checked "
+        "against its hash in the manifest only, and the verdict says so")] = False,
 ) -> None:
     """Check a bundle's signature, re-run it from the bundle alone, check every file and figure.
 
@@ -94,9 +98,11 @@ def verify_command(
     file an assessment writes and nothing else, every file matches its manifest
     hash, every recomputed figure matches the bundle (exactly on the platform
     that wrote it, within a relative 1e-9 on any other) and the report files
-    re-render identically. With --trusted-key or --trusted-keys, the bundle must
-    also be signed by one of those keys; without, authenticity is not checked
-    and the verdict says so. Any difference exits 4 and is named.
+    re-render identically (report.html and tables.xlsx; report.pdf too with --full,
+    otherwise it is checked by its hash and the verdict says it was not
+    re-rendered). With --trusted-key or --trusted-keys, the bundle must also be
+    signed by one of those keys; without, authenticity is not checked and the
+    verdict says so. Any difference exits 4 and is named.
     """
     from wfplan.assessment.signing import load_trusted_keys
     from wfplan.assessment.verify import verify
@@ -108,7 +114,7 @@ def verify_command(
             raise InputError(f"{bundle}: no such bundle folder")
         with _progress() as bar:
             task = bar.add_task("checking the signature and hashes", total=None)
-            return verify(bundle, trusted=trusted,
+            return verify(bundle, trusted=trusted, full=full,
                           step=lambda text: bar.update(task, description=text))
 
     verdict = guard(work)
@@ -118,6 +124,8 @@ def verify_command(
     if verdict.ok:
         out.print(f"[bold green]VERIFIED[/]: {escape(str(bundle))} re-runs to the same "
                   f"figures, {mode}; checked {checked}.")
+        if verdict.unrendered:
+            out.print(unrendered_line(verdict), highlight=False, soft_wrap=True)
         out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
         return
     out.print(f"[bold red]NOT VERIFIED[/]: {escape(str(bundle))}: {len(verdict.findings)} "
@@ -126,8 +134,19 @@ def verify_command(
         out.print(f"  - {escape(str(finding))}", highlight=False, soft_wrap=True)
     if len(verdict.findings) > 100:
         out.print(f"  ... and {len(verdict.findings) - 100} more")
+    if verdict.unrendered:
+        out.print(unrendered_line(verdict), highlight=False, soft_wrap=True)
     out.print(authenticity_line(verdict), highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_REFUSED)
+
+
+def unrendered_line(verdict: Verdict) -> str:
+    """Say which report files were checked by their hash only, and how to re-render them."""
+    names = " and ".join(verdict.unrendered)
+    return (f"[bold yellow]{escape(names).upper()} NOT RE-RENDERED[/]: {escape(names)} matches "
+            "its hash in the manifest, but was not printed again from the re-rendered "
+            "report.html, so an edit made before the manifest was sealed (or re-sealed) is not "
+            "caught; run 'wfplan verify --full' to re-render and compare it too.")
 
 
 def authenticity_line(verdict: Verdict) -> str:

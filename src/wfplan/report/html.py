@@ -10,6 +10,7 @@ the section order and wording live in ``templates/report.html.j2``.
 
 from __future__ import annotations
 
+import functools
 from importlib.resources import files
 
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
@@ -22,7 +23,9 @@ from wfplan.report.sections import build_sections
 from wfplan.report.views import Numbering, hash_html
 
 
+@functools.cache
 def _environment() -> Environment:
+    """Return the report's Jinja2 environment, made once (its templates compiled once)."""
     env = Environment(
         loader=ChoiceLoader([PackageLoader("wfplan.report", "templates"),
                              PackageLoader("nhsuk_frontend_jinja", "templates")]),
