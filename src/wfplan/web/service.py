@@ -1,0 +1,95 @@
+"""The service's state: its settings and the stores its requests share.
+
+A DuckDB file takes one writer process, so the service holds one store on it
+and runs one request's database work at a time (DuckDB connections are not
+shared between threads). A PostgreSQL database gets :attr:`Settings.stores`
+stores, each with its own connections, so that several requests run at once
+(and several service processes can share the database). A request that
+cannot get a store within :attr:`Settings.store_wait_s` gets 503.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from wfplan.dataset.store import Store, default_db, is_postgres_url, open_store
+
+#: Default largest upload, in bytes (200 MB).
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+#: Environment variables ``wfplan serve`` hands its settings over in (to uvicorn's workers).
+ENV_DB = "WFPLAN_DB"
+ENV_MAX_UPLOAD = "WFPLAN_MAX_UPLOAD_BYTES"
+
+
+class StoreUnavailable(Exception):
+    """No store came free in time (the service is overloaded)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the service runs.
+
+    Attributes
+    ----------
+    db : str
+        The database (a DuckDB file or a PostgreSQL URL).
+    max_upload_bytes : int
+        The largest request body an upload may have; a larger one gets 413.
+    stores : int
+        Stores kept open on a PostgreSQL database (1 on DuckDB).
+    store_wait_s : float
+        Seconds a request waits for a store before 503.
+    """
+
+    db: str
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    stores: int = 4
+    store_wait_s: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """Return the settings ``wfplan serve`` put in the environment."""
+        size = os.environ.get(ENV_MAX_UPLOAD, "")
+        return cls(default_db(None), int(size) if size.isdigit() else MAX_UPLOAD_BYTES)
+
+
+class Stores:
+    """The open stores of the service, lent to one request at a time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        count = settings.stores if is_postgres_url(settings.db) else 1
+        self._free: queue.Queue[Store] = queue.Queue()
+        self._all: list[Store] = []
+        for _ in range(count):
+            store = open_store(settings.db)
+            self._all.append(store)
+            self._free.put(store)
+
+    @contextmanager
+    def lend(self) -> Iterator[Store]:
+        """Lend a store for the block (waiting up to ``store_wait_s``).
+
+        Raises
+        ------
+        StoreUnavailable
+            If none came free in time.
+        """
+        try:
+            store = self._free.get(timeout=self.settings.store_wait_s)
+        except queue.Empty:
+            raise StoreUnavailable("the service is busy; try again shortly") from None
+        try:
+            yield store
+        finally:
+            self._free.put(store)
+
+    def close(self) -> None:
+        """Close every store."""
+        for store in self._all:
+            store.close()
+        self._all.clear()
