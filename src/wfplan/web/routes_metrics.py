@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from wfplan.analysis import metrics as m
 from wfplan.analysis.public import control_frame, statement
 from wfplan.analysis.scope import Scope
+from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
@@ -36,6 +37,17 @@ def _check(scope: Scope, level: str, area: str | None) -> None:
         raise forbidden(what)
     if area is not None and not scope.allows(level, area):
         raise forbidden(f"area {area!r}")
+
+
+def _known_group(label: str | None) -> None:
+    """Refuse a staff group that is neither a code nor a label of the code lists (422)."""
+    if label is None:
+        return
+    if not (codelists.get("staff_group").code_for(label)
+            or codelists.get("staff_group_aggregate").code_for(label)):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"unknown staff group {label!r}: use a code or label of "
+                            "the staff group code list")
 
 
 def _frames(store: Store, query: m.Query) -> dict[str, pd.DataFrame]:
@@ -73,6 +85,7 @@ def metrics(
     """
     with reading(request, user, vintage) as read:
         _check(read.scope, level, area)
+        _known_group(staff_group)
         if period is not None and period not in staff_in_post_periods(read.store, read.vintage):
             raise not_found(f"census {period.isoformat()}")
         query = m.Query(read.vintage, level, area, staff_group, period, sector)

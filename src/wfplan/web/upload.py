@@ -114,12 +114,11 @@ def _saved(files: list[UploadFile], folder: FilePath) -> list[FilePath]:
 def _row_errors(exc: InputError, names: dict[str, str]) -> list[dict[str, Any]]:
     """Return an ingest error as ``{file, row, column, value, rule}`` rows, files as uploaded."""
     if isinstance(exc, IngestError):
-        return [{"file": names.get(e.file, e.file), "row": e.row, "column": e.column,
-                 "value": e.value, "rule": e.rule} for e in exc.errors]
-    text = str(exc)
-    for saved, given in names.items():
-        text = text.replace(saved, given)
-    return [{"file": None, "row": None, "column": None, "value": None, "rule": text}]
+        return [{"file": names.get(e.file, _named(e.file, names)), "row": e.row,
+                 "column": e.column, "value": e.value, "rule": _named(e.rule, names)}
+                for e in exc.errors]
+    return [{"file": None, "row": None, "column": None, "value": None,
+             "rule": _named(str(exc), names)}]
 
 
 @router.post("/vintages/{vintage}/uploads", response_model=models.Upload, tags=["data"],
@@ -142,7 +141,9 @@ def upload(request: Request, user: UserDep,
     try:
         with tempfile.TemporaryDirectory(prefix="wfplan-upload-") as folder:
             paths = _saved(files, FilePath(folder))
-            names = {p.name: f.filename or p.name for p, f in zip(paths, files, strict=True)}
+            names = {str(p): f.filename or p.name for p, f in zip(paths, files, strict=True)}
+            names.update({p.name: f.filename or p.name for p, f in zip(paths, files, strict=True)})
+            names[folder] = "upload"
             return _load(request, user, vintage, paths, names)
     finally:
         lock.release()
@@ -151,7 +152,7 @@ def upload(request: Request, user: UserDep,
 def _load(request: Request, user: accounts.User, vintage: str, paths: list[FilePath],
           names: dict[str, str]) -> Any:
     """Ingest the saved files, audit the outcome, and answer."""
-    shown = ", ".join(names.values())
+    shown = ", ".join(names[p.name] for p in paths)
     with stores_of(request).lend() as store:
         try:
             report = ingest(store, paths, vintage)
@@ -175,6 +176,7 @@ def _load(request: Request, user: accounts.User, vintage: str, paths: list[FileP
 
 
 def _named(text: str, names: dict[str, str]) -> str:
-    for saved, given in names.items():
-        text = text.replace(saved, given)
+    """Return ``text`` with the server's paths of saved files replaced by the names uploaded."""
+    for saved in sorted(names, key=len, reverse=True):
+        text = text.replace(saved, names[saved])
     return text
