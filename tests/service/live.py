@@ -111,12 +111,18 @@ def prepare(db: str) -> tuple[dict[str, str], str, Codes]:
     return tokens, revoked, codes
 
 
-def start(db: str, folder: Path, *, max_upload_mb: int = 1) -> Server:
-    """Run ``wfplan serve`` on ``db`` and wait until it answers; add tokens first."""
+def start(db: str, folder: Path, *, max_upload_mb: int = 1,
+          token_failures: int = 1_000_000) -> Server:
+    """Run ``wfplan serve`` on ``db`` and wait until it answers; add tokens first.
+
+    The shared servers allow any number of bad tokens (the security tests send many);
+    the brute-force test starts its own with the default limit.
+    """
     tokens, revoked, codes = prepare(db)
     port = free_port()
     log = folder / f"serve-{port}.log"
     env = {k: v for k, v in os.environ.items() if k != "WFPLAN_DB"}
+    env["WFPLAN_TOKEN_FAILURES"] = str(token_failures)
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "wfplan.cli", "serve", "--db", db, "--port", str(port),

@@ -126,3 +126,31 @@ def test_malformed_multipart_is_refused_without_500(server: Server, content_type
                                             headers={"Content-Type": content_type})
     _clean(answer)
     assert answer.status_code in (400, 422), answer.text
+
+
+def test_token_brute_force_is_locked_out_and_others_still_work(demo_vintage, tmp_path) -> None:
+    from live import start
+
+    from wfplan.web.service import TOKEN_FAILURES
+
+    own = start(str(demo_vintage.copy(tmp_path / "brute.duckdb")), tmp_path,
+                token_failures=TOKEN_FAILURES)
+    try:
+        codes = []
+        for number in range(TOKEN_FAILURES + 5):
+            guess = f"wfp_{number:08x}_" + "A" * 43
+            codes.append(httpx.get(own.url + "/api/v1/me", timeout=60,
+                                   headers={"Authorization": f"Bearer {guess}"}).status_code)
+        assert codes[:TOKEN_FAILURES] == [401] * TOKEN_FAILURES
+        assert codes[-1] == 429
+        good = {"Authorization": f"Bearer {own.tokens['national']}"}
+        assert httpx.get(own.url + "/api/v1/me", headers=good, timeout=60).status_code == 429
+        # the public, and other clients, are served as before
+        assert httpx.get(own.url + "/api/v1/me", timeout=60).status_code == 200
+        other = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(transport=other, timeout=60) as client:
+            answer = client.get(own.url + "/api/v1/me", headers=good)
+        assert answer.status_code == 200
+        assert answer.json()["user"] == "t-national"
+    finally:
+        own.stop()

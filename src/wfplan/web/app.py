@@ -7,8 +7,8 @@ is ``/api/openapi.json``, the interactive docs ``/api/docs``.
 
 Errors are JSON ``{"detail": ...}``: 401 (a token that is not live), 403
 (outside the caller's scope), 404, 409 (a busy vintage), 413 (an upload over
-the limit), 422 (bad parameters or rows), 503 (no store free in time). Any
-other failure is a 500 whose body says only that, never the exception.
+the limit), 422 (bad parameters or rows), 429 (too many bad tokens), 503 (no
+store free in time). Any other failure is a 500 whose body says only that, never the exception.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from wfplan import __version__
 from wfplan.errors import InputError, RefusedError, StoreBusyError
 from wfplan.web import routes_data, routes_metrics, upload
 from wfplan.web.service import Settings, Stores, StoreUnavailable
+from wfplan.web.throttle import Throttle
 
 log = logging.getLogger("wfplan.web")
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Workforce planning for health and social care in England: "
                   "the single workforce dataset, by scope.")
     app.state.settings = settings
+    app.state.throttle = Throttle(failures=settings.token_failures)
     app.include_router(routes_data.router)
     app.include_router(routes_metrics.router)
     app.include_router(upload.router)

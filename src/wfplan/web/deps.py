@@ -25,6 +25,7 @@ from wfplan.dataset.accounts import PUBLIC, User
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.web.service import Stores
+from wfplan.web.throttle import Throttle
 
 _BEARER = HTTPBearer(auto_error=False, description="An API token from 'wfplan tokens create'")
 #: Longest text any query parameter takes (codes, vintage names, labels).
@@ -49,15 +50,23 @@ def current_user(
     Raises
     ------
     HTTPException
-        401 if a header is given and is not a live bearer token.
+        401 if a header is given and is not a live bearer token; 429 if the client
+        sent too many of those lately (:mod:`wfplan.web.throttle`).
     """
-    if credentials is None:
-        if request.headers.get("authorization") is not None:
-            raise _unauthorised()
+    if credentials is None and request.headers.get("authorization") is None:
         return PUBLIC
-    with stores_of(request).lend() as store:
-        found = accounts.authenticate(store, credentials.credentials.strip())
+    throttle: Throttle = request.app.state.throttle
+    client = request.client.host if request.client else "unknown"
+    if throttle.locked(client):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            "too many invalid tokens from this address; try again later",
+                            headers={"Retry-After": str(int(throttle.lockout_s))})
+    found = None
+    if credentials is not None:
+        with stores_of(request).lend() as store:
+            found = accounts.authenticate(store, credentials.credentials.strip())
     if found is None:
+        throttle.failed(client)
         raise _unauthorised()
     return found
 

@@ -23,6 +23,9 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 #: Environment variables ``wfplan serve`` hands its settings over in (to uvicorn's workers).
 ENV_DB = "WFPLAN_DB"
 ENV_MAX_UPLOAD = "WFPLAN_MAX_UPLOAD_BYTES"
+#: Bad tokens a client may send per minute before it is locked out (:mod:`wfplan.web.throttle`).
+ENV_TOKEN_FAILURES = "WFPLAN_TOKEN_FAILURES"  # noqa: S105 - a variable's name, not a secret
+TOKEN_FAILURES = 10
 
 
 class StoreUnavailable(Exception):
@@ -43,18 +46,23 @@ class Settings:
         Stores kept open on a PostgreSQL database (1 on DuckDB).
     store_wait_s : float
         Seconds a request waits for a store before 503.
+    token_failures : int
+        Bad tokens a client may send within a minute before it is locked out.
     """
 
     db: str
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     stores: int = 4
     store_wait_s: float = 30.0
+    token_failures: int = TOKEN_FAILURES
 
     @classmethod
     def from_environment(cls) -> Settings:
         """Return the settings ``wfplan serve`` put in the environment."""
         size = os.environ.get(ENV_MAX_UPLOAD, "")
-        return cls(default_db(None), int(size) if size.isdigit() else MAX_UPLOAD_BYTES)
+        failures = os.environ.get(ENV_TOKEN_FAILURES, "")
+        return cls(default_db(None), int(size) if size.isdigit() else MAX_UPLOAD_BYTES,
+                   token_failures=int(failures) if failures.isdigit() else TOKEN_FAILURES)
 
 
 class Stores:
