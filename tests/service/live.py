@@ -112,13 +112,14 @@ def prepare(db: str) -> tuple[dict[str, str], str, Codes]:
 
 
 def start(db: str, folder: Path, *, max_upload_mb: int = 1,
-          token_failures: int = 1_000_000) -> Server:
+          token_failures: int = 1_000_000, again: Server | None = None) -> Server:
     """Run ``wfplan serve`` on ``db`` and wait until it answers; add tokens first.
 
     The shared servers allow any number of bad tokens (the security tests send many);
-    the brute-force test starts its own with the default limit.
+    the brute-force test starts its own with the default limit. ``again``: restart a
+    stopped server on its database, with its tokens.
     """
-    tokens, revoked, codes = prepare(db)
+    tokens, revoked, codes = (again.tokens, again.revoked, again.codes) if again else prepare(db)
     port = free_port()
     log = folder / f"serve-{port}.log"
     env = {k: v for k, v in os.environ.items() if k != "WFPLAN_DB"}

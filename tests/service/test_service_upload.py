@@ -91,3 +91,22 @@ def test_concurrent_uploads_into_one_vintage_serialise_or_get_409(server: Server
     loaded = statuses.count(201)
     seeded = len(server.get("national", "/api/v1/areas", params={"vintage": "up-race"}).json())
     assert _vintage(server, "up-race")["rows"] == 400 * loaded + seeded
+
+
+def test_metrics_see_a_new_upload_at_once(server: Server, kit: Kit) -> None:
+    client = server.client("national")
+    first = kit.sip_csv(kit.tmp_path / "one.csv", 20, org="RAA").read_bytes()
+    assert client.post("/api/v1/vintages/up-fresh/uploads",
+                       files={"files": ("one.csv", first)}).status_code == 201
+
+    def england() -> float:
+        answer = client.get("/api/v1/metrics", params={"vintage": "up-fresh"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["current_position"][0]["headcount"]
+
+    before = england()
+    assert england() == before  # the second read is the kept one
+    second = kit.sip_csv(kit.tmp_path / "two.csv", 20, org="RBB").read_bytes()
+    assert client.post("/api/v1/vintages/up-fresh/uploads",
+                       files={"files": ("two.csv", second)}).status_code == 201
+    assert england() > before

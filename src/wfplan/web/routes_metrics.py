@@ -9,6 +9,8 @@ audited.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from typing import Annotated
 
@@ -20,6 +22,7 @@ from wfplan.analysis.public import control_frame, statement
 from wfplan.analysis.scope import Scope
 from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
 from wfplan.web import models
@@ -50,12 +53,34 @@ def _known_group(label: str | None) -> None:
                             "the staff group code list")
 
 
+#: Queries whose unscoped tables are kept per process (the newest used are kept).
+CACHED = 64
+_cache: OrderedDict[tuple[object, ...], dict[str, pd.DataFrame]] = OrderedDict()
+_cache_guard = threading.Lock()
+
+
 def _frames(store: Store, query: m.Query) -> dict[str, pd.DataFrame]:
-    """Return the four tables of ``wfplan metrics`` for ``query``."""
+    """Return the four tables of ``wfplan metrics`` for ``query``, for every area of the level.
+
+    They are kept (at most :data:`CACHED` queries) under the query and the vintage's
+    data version (:func:`~wfplan.dataset.store.queries.accounts.data_version`), so a
+    load into the vintage, by this process or another, is seen by the next request.
+    The caller's scope is applied to a copy afterwards, never stored.
+    """
+    key = (store.location(), query, data_version(store, query.vintage))
+    with _cache_guard:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return dict(_cache[key])
     position, coverage = m.position_with_coverage(store, query)
-    return {"current_position": position, "coverage": coverage,
-            "ethnic_minority_by_band": m.ethnic_minority_by_band(store, query),
-            "net_change": m.net_change(store, query)}
+    frames = {"current_position": position, "coverage": coverage,
+              "ethnic_minority_by_band": m.ethnic_minority_by_band(store, query),
+              "net_change": m.net_change(store, query)}
+    with _cache_guard:
+        _cache[key] = frames
+        while len(_cache) > CACHED:
+            _cache.popitem(last=False)
+    return dict(frames)
 
 
 def _scoped(frames: dict[str, pd.DataFrame], scope: Scope, level: str) -> dict[str, pd.DataFrame]:

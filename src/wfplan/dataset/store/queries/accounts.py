@@ -97,3 +97,10 @@ def audit(store: Store, limit: int, actor: str | None = None,
         f"SELECT audit_id, recorded_at, actor, action, scope, detail FROM "
         f"(SELECT * FROM audit {clause}ORDER BY audit_id DESC LIMIT {int(limit)}) newest "
         "ORDER BY audit_id", params or None)
+
+
+def data_version(store: Store, vintage: str) -> tuple[int, int]:
+    """Return ``(ingests, newest ingest id)`` of a vintage: changes whenever data is loaded."""
+    found = store.query("SELECT count(*) AS n, coalesce(max(ingest_id), 0) AS newest "
+                        "FROM ingests WHERE vintage = ?", [vintage]).to_numpy()
+    return int(found[0, 0]), int(found[0, 1])
