@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
 
-from wfplan.cli.common import DbOption, err, guard, out
+from wfplan.cli.common import DbOption, guard, out
 
 #: Seconds an idle keep-alive connection is held open.
 KEEP_ALIVE_S = 5
@@ -52,7 +53,7 @@ def serve_command(
     out.print(f"wfplan service on {where}: open http://{shown}:{port}/api/docs "
               f"(API http://{shown}:{port}/api/v1/, OpenAPI /api/openapi.json); Ctrl-C stops it",
               highlight=False, markup=False, soft_wrap=True)
-    err.file.flush()
+    sys.stdout.flush()  # the address shows before uvicorn starts logging
     uvicorn.run("wfplan.web.app:from_environment", factory=True, host=host, port=port,
                 workers=workers, timeout_keep_alive=KEEP_ALIVE_S,
                 timeout_graceful_shutdown=GRACEFUL_S, limit_concurrency=CONCURRENCY,
