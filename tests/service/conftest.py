@@ -1,9 +1,10 @@
 """Fixtures of the service tests: a real server on the demo vintage, on each backend.
 
 ``server`` runs ``wfplan serve`` in a subprocess (one per backend for the session):
-on a copy of the session's demo DuckDB file, and on the demo built into a fresh
-PostgreSQL schema (dropped afterwards; an unreachable server fails in CI and is
-skipped elsewhere, as every PostgreSQL test).
+on a copy of the session's demo DuckDB file (its worker in the server process),
+and on the demo built into a fresh PostgreSQL schema with a ``wfplan worker``
+process beside the server (the schema is dropped afterwards; an unreachable
+server fails in CI and is skipped elsewhere, as every PostgreSQL test).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
-from live import Server, start
+from live import Server, start, start_worker
 
 from backends import SERVER, require_postgres
 
@@ -53,7 +54,8 @@ def server(request: pytest.FixtureRequest, demo_vintage: DemoBuild,
             running.stop()
         return
     for db in _pg_demo(folder):
-        running = start(db, folder)
+        running = start(db, folder, worker=False)
+        running.worker = start_worker(db, folder)
         try:
             yield running
         finally:

@@ -55,6 +55,8 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
     clients: dict[str, httpx.Client] = field(default_factory=dict)
+    #: A ``wfplan worker`` beside a server started without its own (PostgreSQL).
+    worker: subprocess.Popen[bytes] | None = None
 
     def client(self, role: str | None) -> httpx.Client:
         """Return a client signed in as ``role`` (None: the public, without a token)."""
@@ -76,6 +78,10 @@ class Server:
         """Stop the server (SIGTERM, then SIGKILL after :data:`STOP_S`) and close the clients."""
         for client in self.clients.values():
             client.close()
+        for process in (self.worker,):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(STOP_S)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -115,8 +121,23 @@ def prepare(db: str) -> tuple[dict[str, str], str, Codes]:
     return tokens, revoked, codes
 
 
+#: Seconds without a heartbeat after which the tests' workers recover a job.
+STALE_S = 5
+
+
+def start_worker(db: str, folder: Path) -> subprocess.Popen[bytes]:
+    """Run ``wfplan worker`` on ``db`` with the tests' results folder (log in ``folder``)."""
+    log = folder / f"worker-{free_port()}.log"
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "wfplan.cli", "worker", "--db", db, "--results",
+             str(folder / "results"), "--stale-after", str(STALE_S)],
+            stdout=sink, stderr=subprocess.STDOUT)
+
+
 def start(db: str, folder: Path, *, max_upload_mb: int = 1,
-          token_failures: int = 1_000_000, again: Server | None = None) -> Server:
+          token_failures: int = 1_000_000, again: Server | None = None,
+          worker: bool = True) -> Server:
     """Run ``wfplan serve`` on ``db`` and wait until it answers; add tokens first.
 
     The shared servers allow any number of bad tokens (the security tests send many);
@@ -131,7 +152,9 @@ def start(db: str, folder: Path, *, max_upload_mb: int = 1,
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "wfplan.cli", "serve", "--db", db, "--port", str(port),
-             "--max-upload-mb", str(max_upload_mb)], stdout=sink, stderr=subprocess.STDOUT,
+             "--max-upload-mb", str(max_upload_mb), "--results", str(folder / "results"),
+             "--stale-after", str(STALE_S), "--worker" if worker else "--no-worker"],
+            stdout=sink, stderr=subprocess.STDOUT,
             env=env)
     server = Server(f"http://127.0.0.1:{port}", db, tokens, codes, revoked, process, log)
     deadline = time.monotonic() + START_S

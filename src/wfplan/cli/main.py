@@ -60,7 +60,7 @@ from wfplan.cli.projection import (
     scenario_app,
 )
 from wfplan.cli.sensitivity import sensitivity_command
-from wfplan.cli.serve import serve_command
+from wfplan.cli.serve import serve_command, worker_command
 from wfplan.dataset import codelists
 from wfplan.report.headings import VINTAGE_HEADINGS
 
@@ -83,6 +83,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command("audit", epilog=EXIT_CODES)(audit_command)
 app.command("serve", epilog=EXIT_CODES)(serve_command)
+app.command("worker", epilog=EXIT_CODES)(worker_command)
 app.command("project", epilog=EXIT_CODES)(project_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 app.command("sensitivity", epilog=EXIT_CODES)(sensitivity_command)

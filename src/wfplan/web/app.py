@@ -6,9 +6,10 @@
 is ``/api/openapi.json``, the interactive docs ``/api/docs``.
 
 Errors are JSON ``{"detail": ...}``: 401 (a token that is not live), 403
-(outside the caller's scope), 404, 409 (a busy vintage), 413 (an upload over
-the limit), 422 (bad parameters or rows), 429 (too many bad tokens), 503 (no
-store free in time). Any other failure is a 500 whose body says only that, never the exception.
+(outside the caller's scope), 404, 409 (a busy vintage, a job without results),
+413 (an upload over the limit), 422 (bad parameters, rows or scenario), 429 (too
+many bad tokens), 503 (no store free in time, or a query over the time limit).
+Any other failure is a 500 whose body says only that, never the exception.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import QueryCanceled
 
 from wfplan import __version__
 from wfplan.errors import InputError, RefusedError, StoreBusyError
-from wfplan.web import routes_data, routes_metrics, upload
+from wfplan.web import routes_assess, routes_data, routes_jobs, routes_metrics, upload
+from wfplan.web.routes_jobs import invalid_scenario
 from wfplan.web.service import Settings, Stores, StoreUnavailable
 from wfplan.web.throttle import Throttle
+from wfplan.web.worker import start_thread
 
 log = logging.getLogger("wfplan.web")
 
@@ -37,9 +41,12 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.stores = Stores(settings)
+        worker = start_thread(settings.worker_settings())[0] if settings.worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             app.state.stores.close()
 
     app = FastAPI(title="wfplan", version=__version__, lifespan=lifespan,
@@ -51,6 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_data.router)
     app.include_router(routes_metrics.router)
     app.include_router(upload.router)
+    app.include_router(routes_jobs.router)
+    app.include_router(routes_assess.router)
     app.add_middleware(upload.BodyLimit, limit=settings.max_upload_bytes)
     _handlers(app)
     return app
@@ -79,6 +88,13 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(RefusedError)
     async def refused(request: Request, exc: RefusedError) -> JSONResponse:
         return _detail(status.HTTP_409_CONFLICT, str(exc))
+
+    app.add_exception_handler(routes_jobs.Invalid, invalid_scenario)
+
+    @app.exception_handler(QueryCanceled)
+    async def too_long(request: Request, exc: QueryCanceled) -> JSONResponse:
+        return _detail(status.HTTP_503_SERVICE_UNAVAILABLE, "the query took longer than the "
+                       "service's per-query limit; narrow it, or try again later")
 
     @app.exception_handler(StoreUnavailable)
     async def unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 #: The levels of areas the API reports on.
 Level = Literal["england", "region", "icb", "org"]
@@ -183,3 +183,101 @@ class Upload(Model):
     vintage: str
     files: list[dict[str, Any]]
     warnings: list[str]
+
+
+class ScenarioText(Model):
+    """A scenario file's TOML text, to validate or keep."""
+
+    toml: str = Field(max_length=200_000, description="The scenario file (TOML), as text")
+
+
+class ScenarioSummary(Model):
+    """A valid scenario: what it runs."""
+
+    name: str
+    level: str
+    horizon: int
+    draws: int
+    seed: int
+    staff_groups: str | list[str]
+
+
+class StoredScenario(Model):
+    """A scenario kept by the service."""
+
+    scenario_id: str
+    name: str
+    owner: str
+    sha256: str
+    created_at: datetime
+    summary: ScenarioSummary
+    toml: str | None = None
+
+
+class RunRequest(Model):
+    """Overrides of a run (None keeps the scenario's own)."""
+
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    draws: int | None = Field(default=None, ge=0, le=100_000)
+
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+class Job(Model):
+    """A background job: a scenario run, its status and progress."""
+
+    job_id: str
+    kind: Literal["project", "sensitivity", "assess"]
+    scenario_id: str | None
+    owner: str
+    status: JobStatus
+    progress: float
+    message: str | None
+    seed: int | None
+    draws: int | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result_sha256: str | None
+
+
+class ResultRow(Model):
+    """One row of a projection's long table (IAMC: one value per variable, year, statistic)."""
+
+    scenario: str
+    area: str
+    staff_group: str
+    variable: str
+    unit: str
+    year: int
+    statistic: str
+    value: float | None
+
+
+class ProjectionResults(Model):
+    """A projection job's results, the rows in the caller's scope."""
+
+    job_id: str
+    vintage: str
+    seed: int
+    draws: int
+    sha256: str
+    total: int
+    offset: int
+    rows: list[ResultRow]
+
+
+class BundleFile(Model):
+    """A file of an assessment bundle."""
+
+    name: str
+    bytes: int
+
+
+class Assessment(Model):
+    """An assessment bundle kept by the service, and its files."""
+
+    name: str
+    files: list[BundleFile]

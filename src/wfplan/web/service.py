@@ -15,8 +15,10 @@ import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from wfplan.dataset.store import Store, default_db, is_postgres_url, open_store
+from wfplan.dataset.store import PostgresStore, Store, default_db, is_postgres_url, open_store
+from wfplan.web.worker import WorkerSettings, default_results
 
 #: Default largest upload, in bytes (200 MB).
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -26,6 +28,14 @@ ENV_MAX_UPLOAD = "WFPLAN_MAX_UPLOAD_BYTES"
 #: Bad tokens a client may send per minute before it is locked out (:mod:`wfplan.web.throttle`).
 ENV_TOKEN_FAILURES = "WFPLAN_TOKEN_FAILURES"  # noqa: S105 - a variable's name, not a secret
 TOKEN_FAILURES = 10
+#: Where job results go, whether to run a worker in the process, its stale timeout,
+#: and the per-query time limit of requests (PostgreSQL ``statement_timeout``).
+ENV_RESULTS = "WFPLAN_RESULTS"
+ENV_WORKER = "WFPLAN_WORKER"
+ENV_STALE_S = "WFPLAN_STALE_S"
+ENV_STATEMENT_TIMEOUT_S = "WFPLAN_STATEMENT_TIMEOUT_S"
+#: Seconds a request's query may run on PostgreSQL before it is cancelled (503).
+STATEMENT_TIMEOUT_S = 60.0
 
 
 class StoreUnavailable(Exception):
@@ -48,6 +58,16 @@ class Settings:
         Seconds a request waits for a store before 503.
     token_failures : int
         Bad tokens a client may send within a minute before it is locked out.
+    results : str or None
+        The folder job results are kept under (default: beside a DuckDB file, else
+        ``./wfplan-results``; :func:`wfplan.web.worker.default_results`).
+    worker : bool
+        Whether the process runs a worker thread for the jobs.
+    stale_s : float
+        Seconds without a heartbeat after which a running job's worker is taken as dead.
+    statement_timeout_s : float
+        Seconds a request's query may run on PostgreSQL (0: no limit); the worker's
+        queries have no limit.
     """
 
     db: str
@@ -55,6 +75,10 @@ class Settings:
     stores: int = 4
     store_wait_s: float = 30.0
     token_failures: int = TOKEN_FAILURES
+    results: str | None = None
+    worker: bool = True
+    stale_s: float = 120.0
+    statement_timeout_s: float = STATEMENT_TIMEOUT_S
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -62,7 +86,21 @@ class Settings:
         size = os.environ.get(ENV_MAX_UPLOAD, "")
         failures = os.environ.get(ENV_TOKEN_FAILURES, "")
         return cls(default_db(None), int(size) if size.isdigit() else MAX_UPLOAD_BYTES,
-                   token_failures=int(failures) if failures.isdigit() else TOKEN_FAILURES)
+                   token_failures=int(failures) if failures.isdigit() else TOKEN_FAILURES,
+                   results=os.environ.get(ENV_RESULTS) or None,
+                   worker=os.environ.get(ENV_WORKER, "1") != "0",
+                   stale_s=float(os.environ.get(ENV_STALE_S) or 120.0),
+                   statement_timeout_s=float(os.environ.get(ENV_STATEMENT_TIMEOUT_S)
+                                             or STATEMENT_TIMEOUT_S))
+
+    def assessments_folder(self) -> Path:
+        """Return the folder of the assessment bundles served: ``RESULTS/assessments``."""
+        return self.worker_settings().results / "assessments"
+
+    def worker_settings(self) -> WorkerSettings:
+        """Return the settings of this process's worker (and of the results it serves)."""
+        results = Path(self.results) if self.results else default_results(self.db)
+        return WorkerSettings(self.db, results, stale_s=self.stale_s)
 
 
 class Stores:
@@ -74,7 +112,8 @@ class Stores:
         self._free: queue.Queue[Store] = queue.Queue()
         self._all: list[Store] = []
         for _ in range(count):
-            store = open_store(settings.db)
+            store = (PostgresStore(settings.db, statement_timeout_s=settings.statement_timeout_s)
+                     if is_postgres_url(settings.db) else open_store(settings.db))
             self._all.append(store)
             self._free.put(store)
 

@@ -89,13 +89,19 @@ def _add_accounts(store: Store) -> None:
             store.execute(statement)
 
 
+def _add_jobs(store: Store) -> None:
+    """Version 7 → 8: add the service's ``scenarios`` and background ``jobs``."""
+    _create(store, schema.META_TABLES_V8)
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
 MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     2: _add_distinct_headcount,
                                     3: _pseudonym_key_outside,
                                     4: _ingest_ids_from_a_sequence,
                                     5: _add_la_icb_lookup,
-                                    6: _add_accounts}
+                                    6: _add_accounts,
+                                    7: _add_jobs}
 #: Migrations that delete secrets: the storage is rewritten after them.
 COMPACTING = frozenset({3})
 
