@@ -137,7 +137,7 @@ def start_worker(db: str, folder: Path) -> subprocess.Popen[bytes]:
 
 def start(db: str, folder: Path, *, max_upload_mb: int = 1,
           token_failures: int = 1_000_000, again: Server | None = None,
-          worker: bool = True) -> Server:
+          worker: bool = True, extra: tuple[str, ...] = ()) -> Server:
     """Run ``wfplan serve`` on ``db`` and wait until it answers; add tokens first.
 
     The shared servers allow any number of bad tokens (the security tests send many);
@@ -153,7 +153,7 @@ def start(db: str, folder: Path, *, max_upload_mb: int = 1,
         process = subprocess.Popen(
             [sys.executable, "-m", "wfplan.cli", "serve", "--db", db, "--port", str(port),
              "--max-upload-mb", str(max_upload_mb), "--results", str(folder / "results"),
-             "--stale-after", str(STALE_S), "--worker" if worker else "--no-worker"],
+             "--stale-after", str(STALE_S), "--worker" if worker else "--no-worker", *extra],
             stdout=sink, stderr=subprocess.STDOUT,
             env=env)
     server = Server(f"http://127.0.0.1:{port}", db, tokens, codes, revoked, process, log)

@@ -35,9 +35,14 @@ def test_health_openapi_and_me(server: Server) -> None:
     spec = server.get(None, "/api/openapi.json").json()
     for path in ("/api/v1/metrics", "/api/v1/areas", "/api/v1/areas/{code}", "/api/v1/vintages",
                  "/api/v1/organisations", "/api/v1/organisations/{code}", "/api/v1/gaps",
-                 "/api/v1/vintages/{vintage}/uploads"):
+                 "/api/v1/vintages/{vintage}/uploads", "/api/v1/scenarios",
+                 "/api/v1/scenarios/validate", "/api/v1/scenarios/{scenario_id}",
+                 "/api/v1/scenarios/{scenario_id}/runs", "/api/v1/jobs", "/api/v1/jobs/{job_id}",
+                 "/api/v1/jobs/{job_id}/results", "/api/v1/assessments",
+                 "/api/v1/assessments/{bundle}/files/{name}"):
         assert path in spec["paths"], path
-    assert "PositionRow" in spec["components"]["schemas"]
+    for model in ("PositionRow", "Job", "ProjectionResults", "StoredScenario", "Assessment"):
+        assert model in spec["components"]["schemas"], model
     assert server.get(None, "/api/v1/me").json() == {"user": "public", "role": "public"}
     assert server.get("icb", "/api/v1/me").json() == {"user": "t-icb", "role": "icb:QMJ"}
 

@@ -45,6 +45,7 @@ def test_a_server_killed_mid_job_runs_it_again_after_restart(
         _, job_id = submit(server, text, seed=5)
         first = wait(server, job_id, until=("running", "done", "failed"))[-1]
         assert first["status"] == "running", first
+        assert first["attempts"] == 1, first
         _kill(server.process)  # its worker is a thread of the server
     finally:
         server.stop()
@@ -56,7 +57,7 @@ def test_a_server_killed_mid_job_runs_it_again_after_restart(
         again.stop()
     assert seen[-1]["status"] == "done", seen[-1]
     assert seen[-1]["attempts"] == 2, seen[-1]
-    assert any("re-queued" in str(s["message"]) for s in seen) or seen[0]["attempts"] == 2
+    # its worker died with the server: after the restart it was re-queued and run again
     expected = pq.read_table(cli_project(db, text, tmp_path / "cli", seed=5,
                                          draws=300)).to_pandas()  # the very same file
     got = frame(body)
