@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 from wfplan.dataset import jobs, schema
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from backends import Backend
 
 
@@ -64,3 +68,12 @@ def test_migration_to_8_adds_scenarios_and_jobs(backend: Backend) -> None:
         scenario_id = jobs.add_scenario(migrated, "a", "ann", "national", "name = 'a'", "00")
         assert jobs.scenario(migrated, scenario_id) is not None
         assert migrated.vintage_exists("v")
+
+
+def test_wfplan_worker_refuses_a_duckdb_file(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "wfplan.cli", "worker", "--db",
+                           str(tmp_path / "x.duckdb")], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "needs a PostgreSQL --db" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
