@@ -58,6 +58,7 @@ def test_a_server_killed_mid_job_runs_it_again_after_restart(
     assert seen[-1]["status"] == "done", seen[-1]
     assert seen[-1]["attempts"] == 2, seen[-1]
     # its worker died with the server: after the restart it was re-queued and run again
+    assert "attempt 2" in seen[-1]["message"], seen[-1]
     expected = pq.read_table(cli_project(db, text, tmp_path / "cli", seed=5,
                                          draws=300)).to_pandas()  # the very same file
     got = frame(body)

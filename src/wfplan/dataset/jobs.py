@@ -139,12 +139,13 @@ def beat(store: Store, job_id: str, worker: str, progress: float, message: str) 
                   [now(), min(max(float(progress), 0.0), 1.0), message[:500], job_id, worker])
 
 
-def finish(store: Store, job_id: str, worker: str, result_path: str, sha256: str) -> None:
+def finish(store: Store, job_id: str, worker: str, result_path: str, sha256: str,
+           message: str = "done") -> None:
     """Mark the job done, with its result file (relative to the results folder) and hash."""
-    store.execute("UPDATE jobs SET status = 'done', progress = 1, message = 'done', "
+    store.execute("UPDATE jobs SET status = 'done', progress = 1, message = ?, "
                   "finished_at = ?, heartbeat_at = ?, result_path = ?, result_sha256 = ? "
                   "WHERE job_id = ? AND worker = ? AND status = 'running'",
-                  [now(), now(), result_path, sha256, job_id, worker])
+                  [message, now(), now(), result_path, sha256, job_id, worker])
 
 
 def fail(store: Store, job_id: str, worker: str, reason: str) -> None:

@@ -137,7 +137,7 @@ class Worker:
             reason = f"internal error: {type(error).__name__} (logged by the worker)"
         else:
             self._end(done, beating, lambda: jobs.finish(
-                books, claimed.job_id, self.name, path, digest))
+                books, claimed.job_id, self.name, path, digest, _attempt(claimed, "done")))
             return True
         self._end(done, beating, lambda: jobs.fail(books, claimed.job_id, self.name, reason))
         return True
@@ -155,7 +155,8 @@ class Worker:
             fraction, message = progress.get()
             try:
                 with self._lock:
-                    jobs.beat(books, claimed.job_id, self.name, fraction, message)
+                    jobs.beat(books, claimed.job_id, self.name, fraction,
+                              _attempt(claimed, message))
             except Exception:
                 log.exception("worker %s: heartbeat of job %s failed", self.name,
                               claimed.job_id)
@@ -168,6 +169,14 @@ class Worker:
         written = project_to(data, claimed, folder, progress.set)
         digest = hashlib.sha256(written.read_bytes()).hexdigest()
         return f"{claimed.job_id}/{written.name}", digest
+
+
+def _attempt(claimed: jobs.Claimed, message: str) -> str:
+    """Say which attempt a job is on, when it is not its first (its worker died before)."""
+    if claimed.attempts <= 1:
+        return message
+    return (f"{message} (attempt {claimed.attempts}: the worker of the attempt before "
+            "stopped sending heartbeats)")
 
 
 def project_to(store: Store, claimed: jobs.Claimed, folder: Path,
