@@ -27,6 +27,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wfplan import __version__
+from wfplan.cli.accounts import audit_command, tokens_app, users_app
 from wfplan.cli.assessment import assess_command, compare_command, verify_command
 from wfplan.cli.backtest import backtest_command
 from wfplan.cli.common import (
@@ -59,6 +60,7 @@ from wfplan.cli.projection import (
     scenario_app,
 )
 from wfplan.cli.sensitivity import sensitivity_command
+from wfplan.cli.serve import serve_command, worker_command
 from wfplan.dataset import codelists
 from wfplan.report.headings import VINTAGE_HEADINGS
 
@@ -77,6 +79,11 @@ vintages_app = typer.Typer(
 app.add_typer(vintages_app, name="vintages")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.command("audit", epilog=EXIT_CODES)(audit_command)
+app.command("serve", epilog=EXIT_CODES)(serve_command)
+app.command("worker", epilog=EXIT_CODES)(worker_command)
 app.command("project", epilog=EXIT_CODES)(project_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 app.command("sensitivity", epilog=EXIT_CODES)(sensitivity_command)

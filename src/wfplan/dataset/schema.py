@@ -25,7 +25,7 @@ from functools import cache
 from importlib import resources
 
 #: Bump when the database layout changes, and add a migration in ``store/migrations.py``.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
@@ -276,10 +276,52 @@ META_TABLES_V4: tuple[StoreTable, ...] = (
            key=("vintage", "source")),
 )
 
+#: Tables added in schema version 7: the service's accounts (:mod:`wfplan.dataset.accounts`).
+#: ``users`` holds each account's role (``national``, ``region:CODE``, ``icb:CODE``,
+#: ``org:CODE`` or ``public``) and, optionally, an argon2 hash of its password;
+#: ``tokens`` holds API tokens as their SHA-256 only, found by a short public prefix;
+#: ``audit`` is append-only: who did what, in which scope, when (ids from
+#: :data:`AUDIT_ID_SEQUENCE`; on PostgreSQL a trigger refuses UPDATE and DELETE).
+META_TABLES_V7: tuple[StoreTable, ...] = (
+    _table("users", "name text required", "role text required", "password_hash text",
+           "created_at timestamp required", key=("name",)),
+    _table("tokens", "prefix text required", "user_name text required", "sha256 text required",
+           "created_at timestamp required", "expires_at timestamp", "revoked_at timestamp",
+           key=("prefix",)),
+    _table("audit", "audit_id integer required", "recorded_at timestamp required",
+           "actor text required", "action text required", "scope text", "detail text",
+           key=("audit_id",)),
+)
+
+#: Tables added in schema version 8: the service's scenarios and background jobs
+#: (:mod:`wfplan.dataset.jobs`). ``scenarios`` keeps each scenario's TOML text as
+#: submitted; ``jobs`` one row per run: its kind (``project``, ``sensitivity`` or
+#: ``assess``), status (``queued``, ``running``, ``done`` or ``failed``), progress
+#: (0 to 1), the worker that holds it and that worker's last heartbeat, how often
+#: it was claimed, and where its result is (a file under the results folder and
+#: that file's SHA-256).
+META_TABLES_V8: tuple[StoreTable, ...] = (
+    _table("scenarios", "scenario_id text required", "name text required",
+           "owner text required", "scope text required", "toml text required",
+           "sha256 text required", "created_at timestamp required", key=("scenario_id",)),
+    _table("jobs", "job_id text required", "kind text required", "scenario_id text",
+           "config text required", "seed integer", "draws integer", "owner text required",
+           "scope text required", "status text required", "progress double required",
+           "message text", "worker text", "heartbeat_at timestamp", "attempts integer required",
+           "created_at timestamp required", "started_at timestamp", "finished_at timestamp",
+           "result_path text", "result_sha256 text", key=("job_id",)),
+)
+
 #: Every table of the store's own, in the current schema (version 5 added no table:
 #: only the sequence that numbers ingests, :data:`INGEST_ID_SEQUENCE`; version 6 added
 #: the tidy table ``la_icb_lookup`` of ``tables.csv``, not one of these).
-META_TABLES = META_TABLES_V1 + META_TABLES_V2 + META_TABLES_V3 + META_TABLES_V4
+META_TABLES = (META_TABLES_V1 + META_TABLES_V2 + META_TABLES_V3 + META_TABLES_V4
+               + META_TABLES_V7 + META_TABLES_V8)
+
+#: The tables no statement may change or delete a row of.
+APPEND_ONLY = ("audit",)
+#: The sequence audit ids come from (schema version 7).
+AUDIT_ID_SEQUENCE = "audit_ids"
 
 #: The sequence ingest ids come from (schema version 5; before, max + 1).
 INGEST_ID_SEQUENCE = "ingest_ids"

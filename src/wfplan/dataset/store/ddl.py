@@ -50,8 +50,28 @@ def create_sequence(name: str, start: int) -> str:
     return f"CREATE SEQUENCE IF NOT EXISTS {name} START {int(start)}"
 
 
+def append_only(table: str, dialect: str) -> list[str]:
+    """Return the statements that make ``table`` refuse UPDATE and DELETE on ``dialect``.
+
+    PostgreSQL gets a trigger that raises an error; DuckDB has no triggers, so there
+    the table is append-only through wfplan's API alone (whoever holds a DuckDB file
+    can rewrite any of it anyway).
+    """
+    if dialect != "postgres":
+        return []
+    function = f"wfplan_{table}_append_only"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION 'table {table} is append-only'; END $$",
+        f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    ]
+
+
 def current_schema(dialect: str) -> list[str]:
-    """Return every statement that creates the current schema's tables and sequence."""
+    """Return every statement that creates the current schema's tables and sequences."""
     tables = [*schema.META_TABLES, *(schema.fact_table(s) for s in schema.tables().values())]
     return [*(create_table(t, dialect) for t in tables),
-            create_sequence(schema.INGEST_ID_SEQUENCE, 1)]
+            create_sequence(schema.INGEST_ID_SEQUENCE, 1),
+            create_sequence(schema.AUDIT_ID_SEQUENCE, 1),
+            *(s for t in schema.APPEND_ONLY for s in append_only(t, dialect))]

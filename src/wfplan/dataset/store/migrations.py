@@ -80,12 +80,28 @@ def _add_la_icb_lookup(store: Store) -> None:
                                    store.dialect))
 
 
+def _add_accounts(store: Store) -> None:
+    """Version 6 → 7: add the service's ``users``, ``tokens`` and append-only ``audit``."""
+    _create(store, schema.META_TABLES_V7)
+    store.execute(ddl.create_sequence(schema.AUDIT_ID_SEQUENCE, 1))
+    for table in schema.APPEND_ONLY:
+        for statement in ddl.append_only(table, store.dialect):
+            store.execute(statement)
+
+
+def _add_jobs(store: Store) -> None:
+    """Version 7 → 8: add the service's ``scenarios`` and background ``jobs``."""
+    _create(store, schema.META_TABLES_V8)
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
 MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     2: _add_distinct_headcount,
                                     3: _pseudonym_key_outside,
                                     4: _ingest_ids_from_a_sequence,
-                                    5: _add_la_icb_lookup}
+                                    5: _add_la_icb_lookup,
+                                    6: _add_accounts,
+                                    7: _add_jobs}
 #: Migrations that delete secrets: the storage is rewritten after them.
 COMPACTING = frozenset({3})
 

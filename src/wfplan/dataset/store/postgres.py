@@ -80,8 +80,11 @@ class PostgresStore(Store):
 
     dialect = "postgres"
 
-    def __init__(self, url: str, *, read_only: bool = False, wait: BusyWait | None = None) -> None:
+    def __init__(self, url: str, *, read_only: bool = False, wait: BusyWait | None = None,
+                 statement_timeout_s: float = 0.0) -> None:
         self.target = pgurl.parse(url)
+        #: Longest a statement may run, in ms, on every connection (0: no limit).
+        self.statement_timeout_ms = max(int(statement_timeout_s * 1000), 0)
         self.read_only = read_only
         self.wait = wait or BUSY_WAIT.get()
         self._local = threading.local()
@@ -110,6 +113,8 @@ class PostgresStore(Store):
         """Set up a new pooled connection: ISO dates, numbers as floats, a reader's snapshot."""
         conn.adapters.register_loader("numeric", FloatLoader)
         conn.execute("SET DateStyle TO ISO")
+        if self.statement_timeout_ms:
+            conn.execute(f"SET statement_timeout = {int(self.statement_timeout_ms)}")
         if not conn.autocommit:
             conn.commit()
         if self.read_only:

@@ -86,3 +86,15 @@ def area_names(store: Store, vintage: str, level: str) -> pd.DataFrame:
     return store.query("SELECT code AS area_code, max(name) AS area_name FROM areas "
                        "WHERE vintage = ? AND level = ? GROUP BY code ORDER BY code",
                        [vintage, level])
+
+
+def area_list(store: Store, vintage: str) -> pd.DataFrame:
+    """Return England, the regions and the ICBs of a vintage: ``code, name, level, parent_code``.
+
+    An area with several records gets the greatest of their names; by level, then code.
+    """
+    return store.query(
+        "SELECT code, max(name) AS name, level, max(parent_code) AS parent_code FROM areas "
+        "WHERE vintage = ? AND level IN ('england', 'region', 'icb') GROUP BY code, level "
+        "ORDER BY CASE level WHEN 'england' THEN 0 WHEN 'region' THEN 1 ELSE 2 END, code",
+        [vintage])

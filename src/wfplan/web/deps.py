@@ -1,0 +1,122 @@
+"""What every endpoint shares: who is asking, which vintage, what they may see, errors.
+
+Authentication: ``Authorization: Bearer TOKEN`` (:func:`wfplan.dataset.accounts.authenticate`).
+No header is the public; a header that is not a live token is 401, whatever
+the endpoint. Every answer that could hold data is computed for the caller's
+:class:`~wfplan.analysis.scope.Scope`; a request naming an area or organisation
+outside it gets 403 before anything is read (so that the answer says nothing
+about whether the code exists), one naming a code that is in scope but has no
+data gets 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from wfplan.analysis.scope import Scope, scope_of
+from wfplan.dataset import accounts
+from wfplan.dataset.accounts import PUBLIC, User
+from wfplan.dataset.store import Store
+from wfplan.errors import InputError
+from wfplan.web.service import Stores
+from wfplan.web.throttle import Throttle
+
+_BEARER = HTTPBearer(auto_error=False, description="An API token from 'wfplan tokens create'")
+#: Longest text any query parameter takes (codes, vintage names, labels).
+MAX_PARAM = 100
+
+VintageParam = Annotated[str | None, Query(
+    max_length=MAX_PARAM, description="Vintage (default: the one loaded most recently)")]
+
+
+def stores_of(request: Request) -> Stores:
+    """Return the service's stores."""
+    stores: Stores = request.app.state.stores
+    return stores
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> User:
+    """Return the caller: the token's user, or the public without an Authorization header.
+
+    Raises
+    ------
+    HTTPException
+        401 if a header is given and is not a live bearer token; 429 if the client
+        sent too many of those lately (:mod:`wfplan.web.throttle`).
+    """
+    if credentials is None and request.headers.get("authorization") is None:
+        return PUBLIC
+    throttle: Throttle = request.app.state.throttle
+    client = request.client.host if request.client else "unknown"
+    if throttle.locked(client):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            "too many invalid tokens from this address; try again later",
+                            headers={"Retry-After": str(int(throttle.lockout_s))})
+    found = None
+    if credentials is not None:
+        with stores_of(request).lend() as store:
+            found = accounts.authenticate(store, credentials.credentials.strip())
+    if found is None:
+        throttle.failed(client)
+        raise _unauthorised()
+    return found
+
+
+def _unauthorised() -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid, expired or revoked token",
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(what: str) -> HTTPException:
+    """Return the 403 of a request outside the caller's scope."""
+    return HTTPException(status.HTTP_403_FORBIDDEN, f"{what} is outside your scope")
+
+
+def not_found(what: str) -> HTTPException:
+    """Return the 404 of something in scope that the data does not hold."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One request's read of a vintage: the store lent, the vintage and the caller's scope."""
+
+    store: Store
+    vintage: str
+    scope: Scope
+    user: User
+
+    def audit(self, action: str, detail: str) -> None:
+        """Append an audit row for this caller (in this request's store)."""
+        accounts.record(self.store, self.user.name, action, str(self.user.role), detail)
+
+
+@contextmanager
+def reading(request: Request, user: User, vintage: str | None) -> Iterator[Reading]:
+    """Lend a store and resolve the vintage and the caller's scope in it.
+
+    Raises
+    ------
+    HTTPException
+        404 if the vintage does not exist (or there is none).
+    """
+    with stores_of(request).lend() as store:
+        if vintage is not None and not store.vintage_exists(vintage):
+            raise not_found(f"vintage {vintage!r}")
+        try:
+            chosen = vintage or store.resolve_vintage(None).name
+        except InputError:
+            raise not_found("vintage (the database has none yet)") from None
+        yield Reading(store, chosen, scope_of(store, user.role, chosen), user)

@@ -1,0 +1,227 @@
+"""``/api/v1``: scenarios (validate, keep, list, run) and the jobs that run them.
+
+Who may do what (enforced here, on the server):
+
+- national, region and ICB users may validate, keep and run scenarios; an
+  organisation user and the public may not (403 and 401): a projection covers
+  every area of its level, which is more than their scope;
+- a scenario or job is seen by its owner and by national users; to anyone else
+  it is 404 (its id is random, so the answer says nothing about whether it exists);
+- a job's results are the rows of areas in the caller's scope (a region user
+  who runs an ICB-level scenario gets its ICBs; England's rows are national only).
+
+Every kept scenario (``scenario.create``) and every run (``scenario.run``) is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from wfplan.dataset import accounts, jobs
+from wfplan.dataset.accounts import User
+from wfplan.model import Scenario, ScenarioError, load_scenario_text
+from wfplan.web import models
+from wfplan.web.deps import MAX_PARAM, UserDep, forbidden, not_found, stores_of
+from wfplan.web.frames import plain, records
+from wfplan.web.results import MAX_ROWS, projection_rows
+
+router = APIRouter(prefix="/api/v1")
+_ID = {"max_length": 32, "pattern": r"^[0-9a-f]{1,32}$", "description": "An id from this API"}
+ScenarioId = Annotated[str, Path(**_ID)]
+JobId = Annotated[str, Path(**_ID)]
+Filter = Annotated[str | None, Query(max_length=MAX_PARAM)]
+#: The roles that may keep and run scenarios.
+RUNNERS = ("national", "region", "icb")
+
+
+def _runner(user: User) -> None:
+    if user.role.kind == "public":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "scenarios need a token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if user.role.kind not in RUNNERS:
+        raise forbidden("running scenarios (a projection covers every area of its level)")
+
+
+def _parse(text: str) -> Scenario:
+    """Return the scenario, or raise a 422 whose body lists each problem as an upload's rows."""
+    try:
+        return load_scenario_text(text)
+    except ScenarioError as error:
+        rows = []
+        for problem in error.problems:
+            field, sep, rule = problem.partition(": ")
+            rows.append({"file": "scenario.toml", "row": None,
+                         "column": field if sep else None, "value": None,
+                         "rule": rule if sep else problem})
+        raise Invalid(rows) from None
+
+
+class Invalid(Exception):
+    """A scenario that is not valid: its problems as rows."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+
+def invalid_scenario(request: Request, exc: Exception) -> JSONResponse:
+    """Answer an invalid scenario: 422 and its problems as ``{file, row, column, value, rule}``."""
+    rows = exc.rows if isinstance(exc, Invalid) else []
+    return JSONResponse(rows, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _summary(scenario: Scenario) -> models.ScenarioSummary:
+    groups = scenario.staff_groups
+    return models.ScenarioSummary(
+        name=scenario.name, level=str(getattr(scenario.level, "value", scenario.level)),
+        horizon=scenario.horizon, draws=scenario.draws, seed=scenario.seed,
+        staff_groups=groups if isinstance(groups, str) else list(groups))
+
+
+def _stored(row: dict[str, Any], with_text: bool) -> models.StoredScenario:
+    return models.StoredScenario(
+        scenario_id=row["scenario_id"], name=row["name"], owner=row["owner"],
+        sha256=row["sha256"], created_at=row["created_at"],
+        summary=_summary(load_scenario_text(str(row["toml"]))),
+        toml=str(row["toml"]) if with_text else None)
+
+
+def _visible(user: User, owner: object) -> bool:
+    return user.role.kind == "national" or str(owner) == user.name
+
+
+ScenarioBody = Annotated[models.ScenarioText, Body()]
+_INVALID: dict[int | str, dict[str, Any]] = {422: {"model": list[models.RowError]}}
+
+
+@router.post("/scenarios/validate", response_model=models.ScenarioSummary, tags=["scenarios"],
+             responses=_INVALID)
+def validate(user: UserDep, body: ScenarioBody) -> models.ScenarioSummary:
+    """Validate a scenario file's text without keeping it (422 lists every problem)."""
+    _runner(user)
+    return _summary(_parse(body.toml))
+
+
+@router.post("/scenarios", response_model=models.StoredScenario, tags=["scenarios"],
+             status_code=status.HTTP_201_CREATED, responses=_INVALID)
+def create(request: Request, response: Response, user: UserDep,
+           body: ScenarioBody) -> models.StoredScenario:
+    """Validate and keep a scenario (audited); 422 lists every problem."""
+    _runner(user)
+    scenario = _parse(body.toml)
+    digest = hashlib.sha256(body.toml.encode()).hexdigest()
+    with stores_of(request).lend() as store, store.transaction():
+        scenario_id = jobs.add_scenario(store, scenario.name, user.name, str(user.role),
+                                        body.toml, digest)
+        accounts.record(store, user.name, "scenario.create", str(user.role),
+                        f"scenario {scenario_id} ({scenario.name!r}, sha256 {digest[:12]})")
+        row = jobs.scenario(store, scenario_id)
+    response.headers["Location"] = f"/api/v1/scenarios/{scenario_id}"
+    assert row is not None
+    return _stored(row, with_text=False)
+
+
+@router.get("/scenarios", response_model=list[models.StoredScenario], tags=["scenarios"])
+def scenarios(request: Request, user: UserDep) -> list[models.StoredScenario]:
+    """List the scenarios you kept (national users: every scenario)."""
+    _runner(user)
+    with stores_of(request).lend() as store:
+        frame = jobs.scenarios(store, None if user.role.kind == "national" else user.name)
+    return [_stored(row, with_text=False) for row in records(frame)]
+
+
+@router.get("/scenarios/{scenario_id}", response_model=models.StoredScenario,
+            tags=["scenarios"])
+def scenario(request: Request, user: UserDep,
+             scenario_id: ScenarioId) -> models.StoredScenario:
+    """Return one scenario with its text (yours, or any for national users)."""
+    _runner(user)
+    with stores_of(request).lend() as store:
+        row = jobs.scenario(store, scenario_id)
+    if row is None or not _visible(user, row["owner"]):
+        raise not_found(f"scenario {scenario_id!r}")
+    return _stored(row, with_text=True)
+
+
+@router.post("/scenarios/{scenario_id}/runs", response_model=models.Job, tags=["scenarios"],
+             status_code=status.HTTP_202_ACCEPTED)
+def run(request: Request, response: Response, user: UserDep, scenario_id: ScenarioId,
+        body: Annotated[models.RunRequest | None, Body()] = None) -> models.Job:
+    """Queue a projection of the scenario (audited); the job's address is in ``Location``."""
+    _runner(user)
+    wanted = body or models.RunRequest()
+    with stores_of(request).lend() as store:
+        row = jobs.scenario(store, scenario_id)
+        if row is None or not _visible(user, row["owner"]):
+            raise not_found(f"scenario {scenario_id!r}")
+        with store.transaction():
+            job_id = jobs.submit(store, "project", str(row["toml"]), user.name, str(user.role),
+                                 scenario_id=scenario_id, seed=wanted.seed, draws=wanted.draws)
+            accounts.record(store, user.name, "scenario.run", str(user.role),
+                            f"job {job_id}: scenario {scenario_id} ({row['name']!r}), seed "
+                            f"{wanted.seed if wanted.seed is not None else 'its own'}, draws "
+                            f"{wanted.draws if wanted.draws is not None else 'its own'}")
+        found = jobs.job(store, job_id)
+    response.headers["Location"] = f"/api/v1/jobs/{job_id}"
+    assert found is not None
+    return _job(found)
+
+
+def _job(row: dict[str, Any]) -> models.Job:
+    fields = set(models.Job.model_fields)
+    values = {k: plain(v) for k, v in row.items() if k in fields}
+    for name in ("created_at", "started_at", "finished_at"):
+        values[name] = jobs.stamp(values[name])
+    return models.Job(**values)
+
+
+def _own_job(request: Request, user: User, job_id: str) -> dict[str, Any]:
+    if user.role.kind == "public":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "jobs need a token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    with stores_of(request).lend() as store:
+        row = jobs.job(store, job_id)
+    if row is None or not _visible(user, row["owner"]):
+        raise not_found(f"job {job_id!r}")
+    return row
+
+
+@router.get("/jobs", response_model=list[models.Job], tags=["jobs"])
+def job_list(request: Request, user: UserDep) -> list[models.Job]:
+    """List your newest 100 jobs (national users: everyone's)."""
+    _runner(user)
+    with stores_of(request).lend() as store:
+        frame = jobs.jobs(store, None if user.role.kind == "national" else user.name)
+    return [_job(row) for row in records(frame)]
+
+
+@router.get("/jobs/{job_id}", response_model=models.Job, tags=["jobs"])
+def job(request: Request, user: UserDep, job_id: JobId) -> models.Job:
+    """Return a job's status and progress (0 to 1)."""
+    return _job(_own_job(request, user, job_id))
+
+
+@router.get("/jobs/{job_id}/results", response_model=models.ProjectionResults, tags=["jobs"],
+            responses={409: {"model": models.Problem}})
+def results(request: Request, user: UserDep, job_id: JobId,
+            area: Filter = None, staff_group: Filter = None, variable: Filter = None,
+            statistic: Filter = None,
+            offset: Annotated[int, Query(ge=0)] = 0,
+            limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = MAX_ROWS,
+            ) -> models.ProjectionResults:
+    """Return a done projection's long table: the rows of areas in your scope (409 before).
+
+    Filter by ``area``, ``staff_group``, ``variable`` or ``statistic``; page with
+    ``offset`` and ``limit`` (``total`` counts the rows in scope after the filters).
+    """
+    row = _own_job(request, user, job_id)
+    if row["status"] != "done":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"job {job_id} is {row['status']}, it has no results"
+                            + (f": {row['message']}" if row["status"] == "failed" else ""))
+    wanted = {"area": area, "staff_group": staff_group, "variable": variable,
+              "statistic": statistic}
+    return projection_rows(request, user, row, filters=wanted, offset=offset, limit=limit)
