@@ -48,10 +48,9 @@ def test_a_job_runs_reports_progress_and_equals_wfplan_project(
     assert body["total"] == len(expected)
     pd.testing.assert_frame_equal(got.drop(columns="value"), expected.drop(columns="value"),
                                   check_exact=True)
-    # 'wfplan project' itself is not bit-for-bit repeatable on DuckDB under load: two
-    # runs of the CLI on one file differed by about 1e-14 relative (the order of DuckDB's
-    # parallel sums of the inputs; reported, not in this branch's code). Within that:
-    assert np.allclose(got["value"], expected["value"], rtol=1e-12, atol=0, equal_nan=True)
+    # bit for bit: the inputs' float sums are taken in one fixed order (issue 12)
+    assert np.array_equal(got["value"].to_numpy(float), expected["value"].to_numpy(float),
+                          equal_nan=True)
 
 
 def test_scenarios_validate_keep_list_and_read(server: Server) -> None:
