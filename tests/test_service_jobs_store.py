@@ -6,7 +6,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from wfplan.dataset import jobs, schema
+from wfplan.dataset import schema
+from wfplan.dataset.store.queries import jobs
 
 if TYPE_CHECKING:
     from pathlib import Path

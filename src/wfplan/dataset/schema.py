@@ -294,7 +294,7 @@ META_TABLES_V7: tuple[StoreTable, ...] = (
 )
 
 #: Tables added in schema version 8: the service's scenarios and background jobs
-#: (:mod:`wfplan.dataset.jobs`). ``scenarios`` keeps each scenario's TOML text as
+#: (:mod:`wfplan.dataset.store.queries.jobs`). ``scenarios`` keeps each scenario's TOML text as
 #: submitted; ``jobs`` one row per run: its kind (``project``, ``sensitivity`` or
 #: ``assess``), status (``queued``, ``running``, ``done`` or ``failed``), progress
 #: (0 to 1), the worker that holds it and that worker's last heartbeat, how often

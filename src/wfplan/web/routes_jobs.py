@@ -21,8 +21,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from wfplan.dataset import accounts, jobs
+from wfplan.dataset import accounts
 from wfplan.dataset.accounts import User
+from wfplan.dataset.store.queries import jobs
 from wfplan.model import Scenario, ScenarioError, load_scenario_text
 from wfplan.web import models
 from wfplan.web.deps import MAX_PARAM, UserDep, forbidden, not_found, stores_of

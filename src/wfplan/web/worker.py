@@ -5,8 +5,8 @@
 same PostgreSQL database. A worker, in a loop until it is stopped:
 
 1. puts back in the queue (once) or fails the jobs whose worker stopped sending
-   heartbeats (:func:`wfplan.dataset.jobs.recover`);
-2. claims the oldest queued job (:func:`wfplan.dataset.jobs.claim`);
+   heartbeats (:func:`wfplan.dataset.store.queries.jobs.recover`);
+2. claims the oldest queued job (:func:`wfplan.dataset.store.queries.jobs.claim`);
 3. runs it, with a heartbeat thread recording its progress every
    :attr:`WorkerSettings.beat_s`; a projection runs through
    :func:`wfplan.runs.project.project` and is written by
@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wfplan.dataset import jobs
 from wfplan.dataset.store import Store, open_store
+from wfplan.dataset.store.queries import jobs
 from wfplan.errors import InputError
 
 log = logging.getLogger("wfplan.worker")
