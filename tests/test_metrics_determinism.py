@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from reordered import store_in_reverse
 from wfplan.analysis.metrics import current_position
 from wfplan.analysis.metrics_query import Query
 from wfplan.assessment.extract import model_tables
@@ -30,16 +30,6 @@ REORDERED = {"staff_in_post": "fte", "vacancies": "vacancy_fte",
              "sickness_absence": "fte_days_lost", "staff_survey": "value"}
 
 
-def _reorder(db: Path) -> None:
-    with duckdb.connect(str(db)) as con:
-        con.execute("SET threads = 1")
-        for table, column in REORDERED.items():
-            con.execute(f"CREATE TEMP TABLE copied AS SELECT * FROM {table}")
-            con.execute(f"DELETE FROM {table}")
-            con.execute(f"INSERT INTO {table} SELECT * FROM copied ORDER BY {column} DESC")
-            con.execute("DROP TABLE copied")
-
-
 def _position(db: Path, level: str) -> pd.DataFrame:
     with DuckDBStore(db, read_only=True) as store:
         store.con.execute("SET threads = 2")
@@ -48,7 +38,7 @@ def _position(db: Path, level: str) -> pd.DataFrame:
 
 def test_metrics_do_not_depend_on_the_order_rows_are_stored_in(demo_vintage: DemoBuild,
                                                                demo_vintage_copy: Path) -> None:
-    _reorder(demo_vintage_copy)
+    store_in_reverse(demo_vintage_copy, REORDERED)
     for level in ("england", "icb", "org"):
         stored, reordered = _position(demo_vintage.db, level), _position(demo_vintage_copy, level)
         # pandas' assert_frame_equal(check_exact=True) passes Float64 columns that differ
@@ -64,7 +54,7 @@ def _extract(db: Path) -> dict[str, pa.Table]:
 
 def test_the_extract_does_not_depend_on_the_order_rows_are_stored_in(
         demo_vintage: DemoBuild, demo_vintage_copy: Path) -> None:
-    _reorder(demo_vintage_copy)
+    store_in_reverse(demo_vintage_copy, REORDERED)
     stored, reordered = _extract(demo_vintage.db), _extract(demo_vintage_copy)
     assert stored.keys() == reordered.keys()
     for table, rows in stored.items():

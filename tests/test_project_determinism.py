@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pytest
 
+from reordered import store_in_reverse
 from wfplan.dataset.store import DuckDBStore
 from wfplan.dataset.store.queries import model_inputs as queries
 from wfplan.inputs.build import build_inputs, resolve_period
@@ -61,13 +61,7 @@ def _inputs(db: Path, threads: int) -> dict[str, np.ndarray]:
 def test_inputs_do_not_depend_on_the_order_rows_are_stored_in(demo_vintage: DemoBuild,
                                                                demo_vintage_copy: Path) -> None:
     # the same rows, stored largest FTE (population, ...) first: a sum in storage order moves
-    with duckdb.connect(str(demo_vintage_copy)) as con:
-        con.execute("SET threads = 1")
-        for table, column in REORDERED.items():
-            con.execute(f"CREATE TEMP TABLE copied AS SELECT * FROM {table}")
-            con.execute(f"DELETE FROM {table}")
-            con.execute(f"INSERT INTO {table} SELECT * FROM copied ORDER BY {column} DESC")
-            con.execute("DROP TABLE copied")
+    store_in_reverse(demo_vintage_copy, REORDERED)
     stored, reordered = _inputs(demo_vintage.db, 1), _inputs(demo_vintage_copy, 1)
     for name, array in stored.items():
         assert _bits(array) == _bits(reordered[name]), name
