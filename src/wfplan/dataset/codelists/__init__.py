@@ -54,7 +54,8 @@ def normalise_label(label: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _read_csv(filename: str) -> list[dict[str, str]]:
+def read_csv(filename: str) -> list[dict[str, str]]:
+    """Return the rows of one CSV file of this package as dicts of strings."""
     path = resources.files(__package__).joinpath(filename)
     with io.StringIO(path.read_text(encoding="utf-8"), newline="") as handle:
         return list(csv.DictReader(handle))
@@ -88,7 +89,7 @@ class CodeList:
 @cache
 def _labels() -> dict[str, dict[str, str]]:
     by_list: dict[str, dict[str, str]] = {}
-    for row in _read_csv(LABEL_FILE):
+    for row in read_csv(LABEL_FILE):
         by_list.setdefault(row["codelist"], {})[normalise_label(row["label"])] = row["code"]
     return by_list
 
@@ -103,9 +104,9 @@ def get(name: str) -> CodeList:
         If there is no such code list.
     """
     if name in CODELIST_FILES:
-        rows = _read_csv(CODELIST_FILES[name])
+        rows = read_csv(CODELIST_FILES[name])
     else:
-        rows = [r for r in _read_csv(ENUM_FILE) if r["codelist"] == name]
+        rows = [r for r in read_csv(ENUM_FILE) if r["codelist"] == name]
         if not rows:
             raise KeyError(f"no code list named {name!r}")
     lookup: dict[str, str] = {}
@@ -121,7 +122,7 @@ def get(name: str) -> CodeList:
 
 def all_names() -> list[str]:
     """Return the names of every code list, files and enumerations."""
-    enums = sorted({r["codelist"] for r in _read_csv(ENUM_FILE)})
+    enums = sorted({r["codelist"] for r in read_csv(ENUM_FILE)})
     return sorted(CODELIST_FILES) + enums
 
 
