@@ -25,3 +25,28 @@ def test_postgres_store_is_still_importable_from_the_package() -> None:
     from wfplan.dataset.store.postgres import PostgresStore as Direct
 
     assert PostgresStore is Direct
+
+
+def test_cli_import_leaves_the_model_engine_unloaded() -> None:
+    """``wfplan.model.levels`` (the dataset's geography) does not pull in the engine."""
+    loaded = _modules_after("import wfplan.cli.main")
+    assert not {"wfplan.model.engine", "wfplan.model.results", "wfplan.model.kernel",
+                "wfplan.model.scenario"} & loaded
+
+
+def test_model_names_load_on_first_use() -> None:
+    import wfplan.model as model
+    from wfplan.model.engine import run
+    from wfplan.model.uncertainty import STATISTICS
+
+    assert model.run is run
+    assert model.STATISTICS is STATISTICS
+    assert set(model.__all__) <= set(dir(model)) | set(model._HOMES)
+
+
+def test_model_names_that_are_also_module_names_stay_functions() -> None:
+    code = ("import wfplan.model.aggregate, wfplan.model.labelled, wfplan.model as m\n"
+            "print(callable(m.aggregate), callable(m.labelled))")
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True)
+    assert done.stdout.split() == ["True", "True"]

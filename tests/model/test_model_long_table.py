@@ -59,3 +59,25 @@ def test_every_row_equals_numpy_percentiles_bit_for_bit(results, monkeypatch, bl
 def test_an_unknown_variable_is_refused(results):
     with pytest.raises(KeyError, match="no variable 'nonsense'"):
         to_long(results, ["supply_hc", "nonsense"])
+
+
+def test_the_table_is_put_together_a_column_at_a_time(make_inputs, make_scenario):
+    """NumPy memory while the table is built: the statistics, the two number columns
+    and one column's codes, not every column's codes at once, nor a copy in the frame."""
+    import tracemalloc
+
+    areas = tuple(f"A{i}" for i in range(60))
+    inputs = make_inputs(areas=areas, groups=("g", "h", "k"), ages=("y", "o"),
+                         stock=[[[300.0, 100.0], [50.0, 0.0], [0.0, 0.0]]] * len(areas))
+    results = run(inputs, make_scenario(horizon=5, draws=4, seed=3))
+    rows = len(to_long(results))
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        table = to_long(results)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert len(table) == rows
+    assert peak < 40 * rows

@@ -18,11 +18,12 @@ reduction over the same values, so the bits are those of summing the whole.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wfplan.model.results import Results, Stored
-from wfplan.model.run_metadata import Aggregation
+if TYPE_CHECKING:  # the results module imports the engine's: not needed for the names below
+    from wfplan.model.results import Results, Stored
 
 #: Bytes of one variable's values in a block of draws (the unit of memory when summing).
 BLOCK_BYTES = 8 * 2**20
@@ -87,9 +88,13 @@ def aggregate(results: Results, mapping: Mapping[str, str], level: str | None = 
             summed[id(stored)] = _summed(results, name, members, axis=2)
         arrays[name] = summed[id(stored)]
     before = results.metadata
+    from wfplan.model.run_metadata import Aggregation
+
     step = Aggregation(from_level=before.level, to_level=level, areas=len(parents))
     metadata = before.model_copy(update={"aggregation": [*(before.aggregation or []), step],
                                          "level": level})
+    from wfplan.model.results import Results
+
     return Results(
         scenario=results.scenario,
         base_year=results.base_year,
@@ -184,6 +189,8 @@ def sum_staff_groups(results: Results, totals: Mapping[str, Sequence[str]]) -> R
         arrays[name] = summed[id(stored)]
     metadata = results.metadata.model_copy(update={
         "staff_group_totals": {code: list(groups) for code, groups in totals.items()}})
+    from wfplan.model.results import Results
+
     return Results(
         scenario=results.scenario,
         base_year=results.base_year,

@@ -13,7 +13,7 @@ one ``take`` from its few distinct values, with no Python loop over rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -110,50 +110,69 @@ def _text(values: Sequence[object], codes: np.ndarray) -> pd.api.extensions.Exte
 _TEXT = ("scenario", "area", "staff_group", "variable", "unit", "statistic")
 
 
-def _columns(results: Results, names: tuple[str, ...]) -> dict[str, Any]:
-    """Return one run's long-table columns: numbers, and (values, codes) of each text column."""
+def _columns(results: Results, names: tuple[str, ...]) -> dict[str, Callable[[], Any]]:
+    """Return one run's long-table columns, each built when called and not kept.
+
+    A number column is an array; a text column is (distinct values, codes). Only
+    the statistics are held between calls, so the code arrays of one column at a
+    time are in memory while the table is put together.
+    """
     stats = statistics(results, names)
     years = np.asarray(results.years, dtype=np.int64)
     n_areas, n_groups, n_stats = len(results.areas), len(results.staff_groups), len(STATISTICS)
-    values, year, variable, counts = [], [], [], []
-    for index, name in enumerate(names):
-        first = 1 if name in FLOW_VARIABLES else 0
-        ordered = np.transpose(stats[name][:, first:], (2, 3, 1, 0))  # (A, G, T, S)
-        n_years = ordered.shape[2]
-        values.append(ordered.ravel())
-        year.append(np.tile(np.repeat(years[first:], n_stats), n_areas * n_groups))
-        variable.append(np.full(ordered.size, index, dtype=np.int32))
-        counts.append(n_years)
-    rows = sum(len(v) for v in values)
-    # codes as 32-bit integers: half the memory of the default, and take accepts them
-    cells = np.arange(n_areas * n_groups, dtype=np.int32)
-    cell = np.concatenate([np.repeat(cells, n * n_stats) for n in counts])
-    variable_codes = np.concatenate(variable)
+    firsts = [1 if name in FLOW_VARIABLES else 0 for name in names]
+    counts = [len(years) - first for first in firsts]
+    per_variable = [n_areas * n_groups * n * n_stats for n in counts]
+    rows = sum(per_variable)
+
+    def value() -> np.ndarray:
+        out = np.empty(rows)
+        start = 0
+        for name, first, size in zip(names, firsts, per_variable, strict=True):
+            ordered = np.transpose(stats.pop(name)[:, first:], (2, 3, 1, 0))  # (A, G, T, S)
+            out[start : start + size].reshape(ordered.shape)[...] = ordered
+            start += size
+        return out
+
+    def year() -> np.ndarray:
+        return np.concatenate([np.tile(np.repeat(years[first:], n_stats), n_areas * n_groups)
+                               for first in firsts])
+
+    def cell() -> np.ndarray:
+        # codes as 32-bit integers: half the memory of the default, and take accepts them
+        cells = np.arange(n_areas * n_groups, dtype=np.int32)
+        return np.concatenate([np.repeat(cells, n * n_stats) for n in counts])
+
+    def variable() -> np.ndarray:
+        return np.repeat(np.arange(len(names), dtype=np.int32), per_variable)
+
     return {
-        "scenario": ([results.scenario], np.zeros(rows, dtype=np.int32)),
-        "area": (results.areas, cell // max(n_groups, 1)),
-        "staff_group": (results.staff_groups, cell % max(n_groups, 1)),
-        "variable": (names, variable_codes),
-        "unit": ([get_spec(name).unit for name in names], variable_codes),
-        "year": np.concatenate(year),
-        "statistic": (STATISTICS, np.tile(np.arange(n_stats, dtype=np.int32), rows // n_stats)),
-        "value": np.concatenate(values),
+        "scenario": lambda: ([results.scenario], np.zeros(rows, dtype=np.int32)),
+        "area": lambda: (results.areas, cell() // max(n_groups, 1)),
+        "staff_group": lambda: (results.staff_groups, cell() % max(n_groups, 1)),
+        "variable": lambda: (names, variable()),
+        "unit": lambda: ([get_spec(name).unit for name in names], variable()),
+        "year": year,
+        "statistic": lambda: (STATISTICS, np.tile(np.arange(n_stats, dtype=np.int32),
+                                                  rows // n_stats)),
+        "value": value,
     }
 
 
-def _joined(parts: Sequence[dict[str, Any]], column: str) -> Any:
+def _joined(parts: Sequence[dict[str, Callable[[], Any]]], column: str) -> Any:
     """Return a column of every part, one after another (text: one take from all values).
 
-    The parts' arrays of the column are dropped once used, so a column's codes do
+    Each part's column is built here and dropped once used, so a column's codes do
     not outlive it.
     """
     if column not in _TEXT:
-        return np.concatenate([part.pop(column) for part in parts])
+        return np.concatenate([part.pop(column)() for part in parts])
     values: list[object] = []
     codes = []
     for part in parts:
-        distinct, part_codes = part.pop(column)
+        distinct, part_codes = part.pop(column)()
         codes.append(part_codes + np.int32(len(values)))
+        del part_codes
         values.extend(distinct)
     return _text(values, np.concatenate(codes))
 
@@ -173,5 +192,7 @@ def to_long(results: Results | Sequence[Results],
         raise ValueError("to_long needs at least one variable")
     runs = [results] if isinstance(results, Results) else list(results)
     parts = [_columns(run, names) for run in runs]
+    # the columns are new arrays of their own: the frame takes them without a copy
     return pd.DataFrame({column: _joined(parts, column) for column in (
-        "scenario", "area", "staff_group", "variable", "unit", "year", "statistic", "value")})
+        "scenario", "area", "staff_group", "variable", "unit", "year", "statistic", "value")},
+        copy=False)
