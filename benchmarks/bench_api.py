@@ -4,10 +4,11 @@ Builds the demo vintage (not timed) into a DuckDB file, or into a fresh schema o
 PostgreSQL database (``--db URL``, dropped afterwards), starts ``wfplan serve``
 on a free loopback port (``--workers 2`` on PostgreSQL), makes a national token,
 warms the endpoint (:data:`WARM` requests, so that each server process has
-answered once: the load measures the steady state), then runs Debian's ``wrk`` (``apt-get install wrk``;
-the script says so if it is missing) with 50 connections for ``--seconds``. It
-prints p50 and p99 latency, requests per second and errors (non-2xx and socket
-errors); the last line is JSON. Every wait is bounded.
+answered once: the load measures the steady state), then runs Debian's ``wrk``
+(``apt-get install wrk``; the script says so if it is missing) with 50 connections
+for ``--seconds``. It prints p50 and p99 latency, requests per second and errors
+(non-2xx and socket, also counted by HTTP status and by socket error kind); the
+last line is JSON. Every wait is bounded.
 
     python benchmarks/bench_api.py [--db postgresql://postgres@127.0.0.1:5432/test]
         [--seconds 30] [--connections 50] [--path /api/v1/metrics?level=icb]

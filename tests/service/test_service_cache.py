@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from live import ICB, REGION
+from live import ICB
 
 from wfplan.dataset import accounts
 from wfplan.dataset.ingest import ingest
