@@ -3,10 +3,12 @@
 Builds the demo vintage (not timed) into a DuckDB file, or into a fresh schema of a
 PostgreSQL database (``--db URL``, dropped afterwards), starts ``wfplan serve``
 on a free loopback port (``--workers 2`` on PostgreSQL), makes a national token,
-warms the endpoint once, then runs Debian's ``wrk`` (``apt-get install wrk``;
-the script says so if it is missing) with 50 connections for ``--seconds``. It
-prints p50 and p99 latency, requests per second and errors (non-2xx and socket
-errors); the last line is JSON. Every wait is bounded.
+warms the endpoint (:data:`WARM` requests, so that each server process has
+answered once: the load measures the steady state), then runs Debian's ``wrk``
+(``apt-get install wrk``; the script says so if it is missing) with 50 connections
+for ``--seconds``. It prints p50 and p99 latency, requests per second and errors
+(non-2xx and socket, also counted by HTTP status and by socket error kind); the
+last line is JSON. Every wait is bounded.
 
     python benchmarks/bench_api.py [--db postgresql://postgres@127.0.0.1:5432/test]
         [--seconds 30] [--connections 50] [--path /api/v1/metrics?level=icb]
@@ -34,13 +36,30 @@ from wfplan.dataset.demo import build_demo
 from wfplan.dataset.store import open_store
 
 LUA = """
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+response = function(status, headers, body)
+  local name = "s" .. status
+  _G[name] = (_G[name] or 0) + 1
+end
 done = function(summary, latency, requests)
+  io.write(string.format("SOCKET %d %d %d %d\\n", summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.timeout))
+  for code = 100, 599 do
+    local n = 0
+    for _, thread in ipairs(threads) do n = n + (thread:get("s" .. code) or 0) end
+    if n > 0 then io.write(string.format("STATUS %d %d\\n", code, n)) end
+  end
   io.write(string.format("RESULT %d %d %d %d %d %d %f %f\\n", summary.requests,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, latency:percentile(50), latency:percentile(99), summary.duration,
     latency.mean, latency.max))
 end
 """
+
+#: Requests sent before the load, each on its own connection (uvicorn's processes share the
+#: socket, so with 2 processes the chance that one of them gets none is 2 x 2^-20).
+WARM = 20
 
 
 def _port() -> int:
@@ -77,7 +96,13 @@ def _wrk(url: str, token: str, args: argparse.Namespace, folder: Path) -> dict[s
         capture_output=True, text=True, timeout=args.seconds + 60, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT"))
     requests, socket_errors, status_errors, p50, p99, duration, _, _ = line.split()[1:]
+    statuses = {int(x.split()[1]): int(x.split()[2]) for x in done.stdout.splitlines()
+                if x.startswith("STATUS")}
+    kinds = next(x for x in done.stdout.splitlines() if x.startswith("SOCKET")).split()[1:]
     return {"requests": int(requests), "errors": int(socket_errors) + int(status_errors),
+            "socket_errors": dict(zip(("connect", "read", "write", "timeout"),
+                                      map(int, kinds), strict=True)),
+            "statuses": statuses,
             "p50_ms": int(p50) / 1000, "p99_ms": int(p99) / 1000,
             "requests_per_s": int(requests) / (int(duration) / 1e6)}
 
@@ -102,9 +127,10 @@ def main(argv: list[str] | None = None) -> int:
                 token = accounts.create_token(store, "bench", actor="bench")
             process, url = _serve(db, 2 if args.db else 1, folder)
             try:
-                warm = httpx.get(url + args.path, timeout=600,
-                                 headers={"Authorization": f"Bearer {token}"})
-                warm.raise_for_status()
+                for _ in range(WARM):  # each on a new connection, so every process answers one
+                    warm = httpx.get(url + args.path, timeout=600,
+                                     headers={"Authorization": f"Bearer {token}"})
+                    warm.raise_for_status()
                 load = os.getloadavg()[0]
                 result = _wrk(url, token, args, folder)
             finally:

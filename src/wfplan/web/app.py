@@ -27,6 +27,7 @@ from psycopg.errors import QueryCanceled
 from wfplan import __version__
 from wfplan.errors import InputError, RefusedError, StoreBusyError
 from wfplan.web import routes_assess, routes_data, routes_jobs, routes_metrics, upload
+from wfplan.web.cache import ResponseCache
 from wfplan.web.routes_jobs import invalid_scenario
 from wfplan.web.service import Settings, Stores, StoreUnavailable
 from wfplan.web.throttle import Throttle
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
                   "the single workforce dataset, by scope.")
     app.state.settings = settings
     app.state.throttle = Throttle(failures=settings.token_failures)
+    app.state.cache = ResponseCache(check_s=settings.cache_check_s)
     app.include_router(routes_data.router)
     app.include_router(routes_metrics.router)
     app.include_router(upload.router)

@@ -23,6 +23,7 @@ from wfplan.analysis.scope import Scope, scope_of
 from wfplan.dataset import accounts
 from wfplan.dataset.accounts import PUBLIC, User
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.accounts import token as token_row
 from wfplan.errors import InputError
 from wfplan.web.service import Stores
 from wfplan.web.throttle import Throttle
@@ -53,22 +54,32 @@ def current_user(
         401 if a header is given and is not a live bearer token; 429 if the client
         sent too many of those lately (:mod:`wfplan.web.throttle`).
     """
+    return verified(request, credentials)[0]
+
+
+def verified(request: Request,
+             credentials: HTTPAuthorizationCredentials | None) -> tuple[User, object]:
+    """Return the caller (as :func:`current_user`) and its token's expiry (None: none)."""
     if credentials is None and request.headers.get("authorization") is None:
-        return PUBLIC
+        return PUBLIC, None
     throttle: Throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     if throttle.locked(client):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
                             "too many invalid tokens from this address; try again later",
                             headers={"Retry-After": str(int(throttle.lockout_s))})
-    found = None
+    found, expires = None, None
     if credentials is not None:
+        text = credentials.credentials.strip()
         with stores_of(request).lend() as store:
-            found = accounts.authenticate(store, credentials.credentials.strip())
+            found = accounts.authenticate(store, text)
+            if found is not None:
+                row = token_row(store, text[len(accounts.TOKEN_START):].split("_")[0])
+                expires = None if row is None else row["expires_at"]
     if found is None:
         throttle.failed(client)
         raise _unauthorised()
-    return found
+    return found, expires
 
 
 def _unauthorised() -> HTTPException:
@@ -87,6 +98,8 @@ def not_found(what: str) -> HTTPException:
 
 
 UserDep = Annotated[User, Depends(current_user)]
+#: The bearer credentials alone (for an endpoint that checks them itself, from a cache).
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
 
 
 @dataclass(frozen=True)

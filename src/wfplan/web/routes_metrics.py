@@ -11,23 +11,38 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import date
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 
 from wfplan.analysis import metrics as m
 from wfplan.analysis.public import control_frame, statement
 from wfplan.analysis.scope import Scope
-from wfplan.dataset import codelists
+from wfplan.dataset import accounts, codelists
+from wfplan.dataset.accounts import PUBLIC, User
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
 from wfplan.web import models
-from wfplan.web.deps import MAX_PARAM, UserDep, VintageParam, forbidden, not_found, reading
+from wfplan.web.cache import ResponseCache, State
+from wfplan.web.deps import (
+    MAX_PARAM,
+    BearerDep,
+    VintageParam,
+    forbidden,
+    not_found,
+    reading,
+    stores_of,
+    verified,
+)
 from wfplan.web.frames import records
+from wfplan.web.throttle import Throttle
 
 router = APIRouter(prefix="/api/v1")
 Text = Annotated[str | None, Query(max_length=MAX_PARAM)]
@@ -59,15 +74,16 @@ _cache: OrderedDict[tuple[object, ...], dict[str, pd.DataFrame]] = OrderedDict()
 _cache_guard = threading.Lock()
 
 
-def _frames(store: Store, query: m.Query) -> dict[str, pd.DataFrame]:
+def _frames(store: Store, query: m.Query,
+            version: tuple[int, int]) -> dict[str, pd.DataFrame]:
     """Return the four tables of ``wfplan metrics`` for ``query``, for every area of the level.
 
     They are kept (at most :data:`CACHED` queries) under the query and the vintage's
-    data version (:func:`~wfplan.dataset.store.queries.accounts.data_version`), so a
+    data ``version`` (:func:`~wfplan.dataset.store.queries.accounts.data_version`), so a
     load into the vintage, by this process or another, is seen by the next request.
     The caller's scope is applied to a copy afterwards, never stored.
     """
-    key = (store.location(), query, data_version(store, query.vintage))
+    key = (store.location(), query, version)
     with _cache_guard:
         if key in _cache:
             _cache.move_to_end(key)
@@ -96,40 +112,114 @@ def _scoped(frames: dict[str, pd.DataFrame], scope: Scope, level: str) -> dict[s
     return out
 
 
+MetricsParams = tuple[models.Level, str | None, str | None, date | None, str | None]
+
+
 @router.get("/metrics", response_model=models.Metrics, tags=["data"])
-def metrics(
-    request: Request, user: UserDep, vintage: VintageParam = None,
+async def metrics(
+    request: Request, credentials: BearerDep, vintage: VintageParam = None,
     level: models.Level = "england", area: Text = None, staff_group: Text = None,
     period: Annotated[date | None, Query(description="A census date (YYYY-MM-DD)")] = None,
     sector: Text = None,
-) -> models.Metrics:
+) -> Response:
     """Return the current position at one level (optionally one area, staff group, period, sector).
 
     403 for a level or area outside your scope; the public sees England, regions
-    and ICBs only, under disclosure control.
+    and ICBs only, under disclosure control. Answers are cached per process
+    (:mod:`wfplan.web.cache`): another process's load is seen within
+    ``WFPLAN_CACHE_CHECK_S`` seconds, this process's own at once.
     """
+    cache: ResponseCache = request.app.state.cache
+    state = await cache.current(lambda: _read_state(request))
+    known = _known_user(request, credentials, cache)
+    if known is None:
+        user, expires = await run_in_threadpool(verified, request, credentials)
+        if credentials is not None:
+            cache.remember(credentials.credentials.strip(), user, expires)
+    else:
+        user = known
+    params: MetricsParams = (level, area, staff_group, period, sector)
+    chosen = vintage or state.default
+    key = (("metrics", str(user.role), params, chosen, state.versions[chosen])
+           if chosen is not None and chosen in state.versions else None)
+    body = cache.answer(key) if key is not None else None
+    audited = False
+    if body is None:
+        body, audited = await cache.computed(key, lambda: _answer(request, user, vintage, params))
+    if level == "org" and not audited:
+        await run_in_threadpool(_audit_org, request, user, str(chosen), area)
+    return Response(body, media_type="application/json")
+
+
+def _read_state(request: Request) -> State:
+    """Read the database's state into the cache (it queries a store: run in the threadpool)."""
+    cache: ResponseCache = request.app.state.cache
+    with stores_of(request).lend() as store:
+        return cache.refresh(store)
+
+
+def _known_user(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                cache: ResponseCache) -> User | None:
+    """Return the caller without the database (the public, or a token verified lately), or None.
+
+    None means the token must be verified (:func:`~wfplan.web.deps.verified`),
+    also for a client that is locked out, so that it gets its 429.
+    """
+    header = request.headers.get("authorization")
+    if header is None:
+        return PUBLIC
+    if credentials is None:
+        return None
+    throttle: Throttle = request.app.state.throttle
+    if throttle.locked(request.client.host if request.client else "unknown"):
+        return None
+    return cache.user(credentials.credentials.strip())
+
+
+def _audit_org(request: Request, user: User, vintage: str, area: str | None) -> None:
+    """Write the audit row of an organisation-level read."""
+    with stores_of(request).lend() as store:
+        accounts.record(store, user.name, "read.metrics", str(user.role),
+                        _org_detail(vintage, area))
+
+
+def _org_detail(vintage: str, area: str | None) -> str:
+    return f"vintage {vintage}; level org" + (f"; area {area}" if area else "")
+
+
+def _answer(request: Request, user: User, vintage: str | None,
+            params: MetricsParams) -> tuple[bytes, Hashable]:
+    """Compute an answer from the store; return its JSON and the key to keep it under."""
+    level, area, staff_group, period, sector = params
     with reading(request, user, vintage) as read:
         _check(read.scope, level, area)
         _known_group(staff_group)
         if period is not None and period not in staff_in_post_periods(read.store, read.vintage):
             raise not_found(f"census {period.isoformat()}")
         query = m.Query(read.vintage, level, area, staff_group, period, sector)
+        version = data_version(read.store, read.vintage)
         try:
-            frames = _frames(read.store, query)
+            frames = _frames(read.store, query, version)
         except InputError as exc:
             code = status.HTTP_404_NOT_FOUND if "no area" in str(exc) else (
                 status.HTTP_422_UNPROCESSABLE_CONTENT)
             raise HTTPException(code, str(exc)) from None
         if level == "org":
-            read.audit("read.metrics", f"vintage {read.vintage}; level org"
-                       + (f"; area {area}" if area else ""))
+            read.audit("read.metrics", _org_detail(read.vintage, area))
         scope = read.scope
-    frames = _scoped(frames, scope, level)
+    body = _model(read.vintage, level, scope, _scoped(frames, scope, level))
+    return (body.model_dump_json().encode(),
+            ("metrics", str(user.role), params, read.vintage, version))
+
+
+def _model(vintage: str, level: models.Level, scope: Scope,
+           frames: dict[str, pd.DataFrame]) -> models.Metrics:
+    """Return the answer's model (disclosure control applied for a controlled scope)."""
     if scope.controlled:
         frames = {name: control_frame(frame, name).frame if name == "coverage"
                   else control_frame(frame, name).marked() for name, frame in frames.items()}
     body = {name: records(frame) for name, frame in frames.items()}
-    return models.Metrics(vintage=read.vintage, level=level, controlled=scope.controlled,
+    return models.Metrics(vintage=vintage, level=level, controlled=scope.controlled,
                           disclosure=statement() if scope.controlled else None,
                           current_position=[models.PositionRow(**r)
                                             for r in body["current_position"]],

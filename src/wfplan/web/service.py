@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wfplan.dataset.store import PostgresStore, Store, default_db, is_postgres_url, open_store
+from wfplan.web.cache import CHECK_S
 from wfplan.web.worker import WorkerSettings, default_results
 
 #: Default largest upload, in bytes (200 MB).
@@ -34,6 +35,8 @@ ENV_RESULTS = "WFPLAN_RESULTS"
 ENV_WORKER = "WFPLAN_WORKER"
 ENV_STALE_S = "WFPLAN_STALE_S"
 ENV_STATEMENT_TIMEOUT_S = "WFPLAN_STATEMENT_TIMEOUT_S"
+#: Seconds between a process's checks of data versions and revocations (:mod:`wfplan.web.cache`).
+ENV_CACHE_CHECK_S = "WFPLAN_CACHE_CHECK_S"
 #: Seconds a request's query may run on PostgreSQL before it is cancelled (503).
 STATEMENT_TIMEOUT_S = 60.0
 
@@ -68,6 +71,10 @@ class Settings:
     statement_timeout_s : float
         Seconds a request's query may run on PostgreSQL (0: no limit); the worker's
         queries have no limit.
+    cache_check_s : float
+        Seconds between two checks, per process, of the data versions and of token
+        revocations (:mod:`wfplan.web.cache`): another process's load or a revocation
+        is seen within this time.
     """
 
     db: str
@@ -79,6 +86,7 @@ class Settings:
     worker: bool = True
     stale_s: float = 120.0
     statement_timeout_s: float = STATEMENT_TIMEOUT_S
+    cache_check_s: float = CHECK_S
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -91,7 +99,8 @@ class Settings:
                    worker=os.environ.get(ENV_WORKER, "1") != "0",
                    stale_s=float(os.environ.get(ENV_STALE_S) or 120.0),
                    statement_timeout_s=float(os.environ.get(ENV_STATEMENT_TIMEOUT_S)
-                                             or STATEMENT_TIMEOUT_S))
+                                             or STATEMENT_TIMEOUT_S),
+                   cache_check_s=float(os.environ.get(ENV_CACHE_CHECK_S) or CHECK_S))
 
     def assessments_folder(self) -> Path:
         """Return the folder of the assessment bundles served: ``RESULTS/assessments``."""

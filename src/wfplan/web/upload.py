@@ -166,6 +166,7 @@ def _load(request: Request, user: accounts.User, vintage: str, paths: list[FileP
             accounts.record(store, user.name, "upload.refused", str(user.role),
                             f"vintage {vintage}; {shown}; {len(errors)} error(s)")
             return JSONResponse(errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+        request.app.state.cache.invalidate()  # this process's next answer sees the load
         accounts.record(store, user.name, "upload", str(user.role), f"vintage {vintage}; "
                         + "; ".join(f"{names.get(f.path.name, f.path.name)}: {f.status}"
                                     for f in report.files))

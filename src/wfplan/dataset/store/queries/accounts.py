@@ -14,7 +14,7 @@ import pandas as pd
 
 from wfplan.dataset import schema
 from wfplan.dataset.store import Store
-from wfplan.dataset.store.base import now
+from wfplan.dataset.store.base import CODELIST_INGEST_FORMAT, now
 
 
 def user(store: Store, name: str) -> dict[str, Any] | None:
@@ -104,3 +104,25 @@ def data_version(store: Store, vintage: str) -> tuple[int, int]:
     found = store.query("SELECT count(*) AS n, coalesce(max(ingest_id), 0) AS newest "
                         "FROM ingests WHERE vintage = ?", [vintage]).to_numpy()
     return int(found[0, 0]), int(found[0, 1])
+
+
+
+def service_state(store: Store) -> tuple[str | None, dict[str, tuple[int, int]], int]:
+    """Return the default vintage, every vintage's :func:`data_version` and the revocations.
+
+    In one query (the service asks every second): the default vintage is the one
+    :meth:`~wfplan.dataset.store.base.Store.resolve_vintage` picks (the one loaded
+    most recently), the revocations are how many tokens have been revoked (a
+    number that only grows).
+    """
+    rows = store.query_arrow(
+        "SELECT v.name, count(i.ingest_id) AS n, coalesce(max(i.ingest_id), 0) AS newest, "
+        "(SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL) AS revoked "
+        "FROM vintages v LEFT JOIN ingests i ON i.vintage = v.name "
+        "GROUP BY v.name, v.created_at ORDER BY coalesce(max(CASE WHEN i.format <> ? "
+        "THEN i.loaded_at END), v.created_at) DESC, v.created_at DESC, v.name DESC",
+        [CODELIST_INGEST_FORMAT]).to_pylist()
+    versions = {str(r["name"]): (int(r["n"]), int(r["newest"])) for r in rows}
+    revoked = int(rows[0]["revoked"]) if rows else int(
+        store.scalar("SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL"))
+    return (str(rows[0]["name"]) if rows else None), versions, revoked
