@@ -309,6 +309,37 @@ def test_same_data_gives_identical_svg_and_html(built: dict[str, Any]) -> None:
     assert other.svg != first.svg
 
 
+def test_gap_charts_drawn_in_the_worker_are_the_pages_own(built: dict[str, Any]) -> None:
+    from wfplan.report import deferred, worker
+
+    data = built["data"]
+    drawn = worker.gap_svgs(data)
+    with deferred.deferring() as charts:
+        page = render_html(data)
+    assert len(charts) == 2
+    assert set(drawn) == set(charts)
+    assert all(deferred.marker(key) in page for key in charts)
+    assert render_html(data, lambda: drawn) == built["html"]
+    assert render_html(data, dict) == built["html"]  # none drawn elsewhere: drawn here
+    changed = replace(data, headline=data.headline.assign(
+        gap_fte_p50=data.headline["gap_fte_p50"] + 1))
+    with deferred.deferring() as other:
+        render_html(changed)
+    assert len(set(other) - set(charts)) == 1
+
+
+def test_report_in_two_processes_is_the_report_in_one(built: dict[str, Any],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from wfplan.report import render
+
+    data = built["data"]
+    parallel = render.render_report(data)
+    monkeypatch.setenv(render.PARALLEL_ENV, "0")
+    alone = render.render_report(data)
+    assert parallel == alone
+    assert parallel["report.html"] == built["html"].encode("utf-8")
+
+
 def test_svg_keeps_text_as_text_with_unique_ids(built: dict[str, Any]) -> None:
     chart = charts.wellbeing_chart(built["data"].wellbeing, "w1", "Wellbeing")
     assert chart.svg.startswith('<svg id="w1" class="wf-chart__svg" role="img"')

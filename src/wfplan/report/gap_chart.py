@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from wfplan.report import deferred
 from wfplan.report import format as fmt
 from wfplan.report.charts import SERIES_STYLES, TEXT, WIDTH_IN, Chart, _rc, _render, _thousands
 
@@ -114,12 +115,23 @@ def gap_range_chart(frame: pd.DataFrame, chart_id: str, title: str, *, category:
     value : str
         The variable prefix (``gap_fte``).
     """
-    with mpl.rc_context(_rc(chart_id)):
-        fig = gap_range_figure(frame, chart_id, category=category, series=series,
-                               series_label=series_label, category_label=category_label,
-                               value=value)
-        alt = _range_alt(frame, category, series, series_label, category_label, value)
-        return _render(fig, chart_id, title, alt)
+    alt = _range_alt(frame, category, series, series_label, category_label, value)
+
+    def draw() -> str:
+        with mpl.rc_context(_rc(chart_id)):
+            fig = gap_range_figure(frame, chart_id, category=category, series=series,
+                                   series_label=series_label, category_label=category_label,
+                                   value=value)
+            return _render(fig, chart_id, title, alt).svg
+
+    charts = deferred.pending()
+    if charts is None:
+        return Chart(chart_id, title, alt, draw())
+    labels = ([series_label(s) for s in dict.fromkeys(frame[series])],
+              [category_label(c) for c in dict.fromkeys(frame[category])])
+    key = deferred.chart_key(frame, (chart_id, title, alt, category, series, value, labels))
+    charts[key] = draw
+    return Chart(chart_id, title, alt, deferred.marker(key))
 
 
 def _range_alt(frame: pd.DataFrame, category: str, series: str, series_label: Any,

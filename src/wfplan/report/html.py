@@ -11,12 +11,14 @@ the section order and wording live in ``templates/report.html.j2``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 from markupsafe import Markup
 
 from wfplan.dataset.provenance import OGL_ATTRIBUTION
+from wfplan.report import deferred
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
 from wfplan.report.sections import build_sections
@@ -42,21 +44,34 @@ def stylesheet() -> str:
     return files("wfplan.report").joinpath("static/report.css").read_text(encoding="utf-8")
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: ReportData,
+                drawn: Callable[[], Mapping[str, str]] | None = None) -> str:
     """Render the whole report as one self-contained HTML page.
 
     Parameters
     ----------
     data : ReportData
         Everything the report shows.
+    drawn : callable, optional
+        Returns the gap charts' SVGs drawn elsewhere, by key
+        (:mod:`wfplan.report.deferred`): the gap charts are then not drawn while the
+        page is built but put in afterwards, drawn here only if ``drawn`` lacks them.
+        The page is the same either way.
 
     Returns
     -------
     str
         The page: inline CSS and SVG, no scripts, no external resources.
     """
-    numbering = Numbering()
-    sections = build_sections(data, numbering)
+    if drawn is None:
+        return _page(data)
+    with deferred.deferring() as charts:
+        page = _page(data)
+    return deferred.fill(page, charts, drawn)
+
+
+def _page(data: ReportData) -> str:
+    sections = build_sections(data, Numbering())
     template = _environment().get_template("report.html.j2")
     return template.render(data=data, s=sections, css=Markup(stylesheet()),  # noqa: S704
                            attribution=OGL_ATTRIBUTION, fmt=fmt)

@@ -10,6 +10,10 @@ processor it is written in a second process (:mod:`wfplan.report.worker`) while
 this one renders the page and prints it to PDF. The second process runs the
 same function on a copy of the same data, so the bytes are the ones this process
 would write; if it cannot be started or fails, the workbook is written here.
+When the PDF is printed too (so that this process has the print to do while the
+second writes the workbook), the second process first draws the page's gap
+charts, the slowest part of the page, while this one builds the rest of it
+(:mod:`wfplan.report.deferred`); a chart it did not draw is drawn here.
 """
 
 from __future__ import annotations
@@ -64,13 +68,16 @@ def render_report(data: ReportData,
         raise ValueError(f"not a report file: {', '.join(sorted(unknown))}")
     workbook = REPORT_FILES["xlsx"] in names
     page = bool({REPORT_FILES["html"], REPORT_FILES["pdf"]} & set(names))
-    started = worker.start(data) if workbook and page and in_parallel() else None
+    printed = REPORT_FILES["pdf"] in names
+    started = (worker.start(data, charts=printed) if workbook and page and in_parallel()
+               else None)
     files = {}
     try:
         if page:
-            html = render_html(data)
+            html = render_html(data, started.drawn if started is not None and printed
+                               else None)
             files[REPORT_FILES["html"]] = html.encode("utf-8")
-        if REPORT_FILES["pdf"] in names:
+        if printed:
             files[REPORT_FILES["pdf"]] = pdf_bytes(html, title=data.title, created=data.created)
     except BaseException:
         if started is not None:

@@ -22,13 +22,17 @@ from dataclasses import dataclass
 
 from wfplan.report.context import ReportData
 
+#: Bytes of the length that comes before the pickled gap charts on the child's output.
+_LENGTH = 8
+
 
 @dataclass
 class Started:
-    """A workbook being written in a child process."""
+    """A workbook (and, if asked, the gap charts first) being written in a child process."""
 
     process: subprocess.Popen[bytes]
-    output: Future[tuple[bytes, bytes]]
+    charts: Future[dict[str, str]]
+    output: Future[bytes]
     waiter: ThreadPoolExecutor
 
     def stop(self) -> None:
@@ -36,19 +40,57 @@ class Started:
         self.process.kill()
         self.waiter.shutdown(wait=True)
 
+    def drawn(self) -> dict[str, str]:
+        """Return the gap charts' SVGs the child drew, by key; none if it failed."""
+        try:
+            return self.charts.result()
+        except (OSError, ValueError, pickle.UnpicklingError, EOFError):
+            return {}
 
-def start(data: ReportData) -> Started | None:
-    """Start writing the workbook of ``data`` in a child process; ``None`` if it cannot start."""
+
+def start(data: ReportData, *, charts: bool = False) -> Started | None:
+    """Start writing the workbook of ``data`` in a child process; ``None`` if it cannot start.
+
+    With ``charts``, the child first draws the gap charts
+    (:func:`gap_svgs`), available from :meth:`Started.drawn` before the workbook.
+    """
     payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    command = [sys.executable, "-m", "wfplan.report.worker", *(["--charts"] if charts else [])]
     try:
-        process = subprocess.Popen([sys.executable, "-m", "wfplan.report.worker"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=environment)
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, env=environment)
     except OSError:
         return None
+    drawn: Future[dict[str, str]] = Future()
+    if not charts:
+        drawn.set_result({})
     waiter = ThreadPoolExecutor(max_workers=1)
-    return Started(process, waiter.submit(process.communicate, payload), waiter)
+    return Started(process, drawn, waiter.submit(_talk, process, payload, drawn, charts),
+                   waiter)
+
+
+def _talk(process: subprocess.Popen[bytes], payload: bytes, drawn: Future[dict[str, str]],
+          charts: bool) -> bytes:
+    """Send the data; read the gap charts (if asked), then the workbook; wait for the child."""
+    assert process.stdin is not None  # piped
+    assert process.stdout is not None  # piped
+    try:
+        try:
+            process.stdin.write(payload)
+        finally:
+            process.stdin.close()
+        if charts:
+            size = int.from_bytes(process.stdout.read(_LENGTH), "big")
+            drawn.set_result(pickle.loads(process.stdout.read(size)))  # noqa: S301 - our child
+        return process.stdout.read()
+    except BaseException as error:
+        if not drawn.done():
+            drawn.set_exception(error if isinstance(error, Exception) else OSError(str(error)))
+        raise
+    finally:
+        process.stdout.close()
+        process.wait()
 
 
 def finish(started: Started | None, data: ReportData) -> bytes:
@@ -58,8 +100,8 @@ def finish(started: Started | None, data: ReportData) -> bytes:
     if started is None:
         return xlsx_bytes(data)
     try:
-        workbook, _errors = started.output.result()
-    except OSError:
+        workbook = started.output.result()
+    except (OSError, ValueError, pickle.UnpicklingError, EOFError):
         workbook = b""
     finally:
         started.waiter.shutdown(wait=True)
@@ -68,13 +110,34 @@ def finish(started: Started | None, data: ReportData) -> bytes:
     return workbook
 
 
+def gap_svgs(data: ReportData) -> dict[str, str]:
+    """Draw the gap charts of ``data``'s page (summary and scenarios); their SVGs by key."""
+    from wfplan.report import deferred
+    from wfplan.report.sections import SourceLines, _scenarios
+    from wfplan.report.summary import summary
+    from wfplan.report.views import Numbering
+
+    with deferred.deferring() as charts:
+        summary(data, Numbering(), SourceLines(data))
+        _scenarios(data, Numbering(), SourceLines(data))
+    return deferred.draw_all(charts)
+
+
 def main() -> None:
-    """Read pickled report data on standard input, write ``tables.xlsx``'s bytes to output."""
+    """Read pickled report data on standard input, write ``tables.xlsx``'s bytes to output.
+
+    With ``--charts``, first write the gap charts' SVGs by key, pickled, after their
+    length (8 bytes, big-endian).
+    """
     from wfplan.report.xlsx import xlsx_bytes
 
     data = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from the parent process
     if not isinstance(data, ReportData):
         raise SystemExit("wfplan.report.worker: expected ReportData on standard input")
+    if "--charts" in sys.argv[1:]:
+        pickled = pickle.dumps(gap_svgs(data), protocol=pickle.HIGHEST_PROTOCOL)
+        sys.stdout.buffer.write(len(pickled).to_bytes(_LENGTH, "big") + pickled)
+        sys.stdout.buffer.flush()
     sys.stdout.buffer.write(xlsx_bytes(data))
     sys.stdout.buffer.flush()
 
