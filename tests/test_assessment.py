@@ -142,6 +142,10 @@ def test_editing_one_result_fails_naming_the_figure(shared: dict[str, Path],
     assert "results.parquet: changed" in shown
     assert "in the bundle but" in shown
     assert "when re-run" in shown
+    # the figures already differ: the report is not rendered again from them, and it says so
+    assert "0 report files re-rendered" in shown
+    assert ("REPORT NOT RE-RENDERED: the manifest or the figures already differ from the "
+            "re-run (above), so report.html, report.pdf, tables.xlsx were not rendered") in shown
 
 
 def test_results_carry_england_totals_that_verify_recomputes(shared: dict[str, Path],
