@@ -24,7 +24,8 @@ Each folder of ``tests/corpus/`` is one kind of bad input. Its ``case.toml`` say
     file, the row, the column and the rule.
 
 Every case runs ``wfplan ingest`` through the CLI in this process, on a DuckDB file
-and on a PostgreSQL schema (``backend``), and checks: the
+(a copy of the file its setup's commands wrote once a worker) and on a PostgreSQL
+schema (set up afresh) (``backend``), and checks: the
 exit code; the messages; no traceback, no "Exception ignored" and no "bug in
 wfplan" anywhere in the output; and every table of the database byte for byte
 as it was before (a content digest, not only row counts).
