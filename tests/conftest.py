@@ -391,6 +391,32 @@ def demo_bundle(demo_vintage: DemoBuild,
     _unchanged(before, made.bundle, name="demo assessment bundle")
 
 
+def _build_hand_bundles(root: Path) -> str:
+    """Build :func:`handmade_vintage.build_bundles` into ``root``; return its digest."""
+    import handmade_vintage
+
+    handmade_vintage.build_bundles(root)
+    return _digest(*_hand_files(root))
+
+
+def _hand_files(root: Path) -> tuple[Path, ...]:
+    return tuple(root / name for name in ("hand.duckdb", "assessment.toml", "keys", "signed",
+                                          "unsigned"))
+
+
+@pytest.fixture(scope="session")
+def hand_bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The hand-made vintage's signed and unsigned bundles, made once for the whole run.
+
+    The folder of :func:`handmade_vintage.build_bundles`, shared by the workers:
+    read it only; tamper only with a copy.
+    """
+    root, before = sharing.once_per_run(sharing.run_folder(tmp_path_factory), "hand-bundles",
+                                        _build_hand_bundles)
+    yield root
+    _unchanged(before, *_hand_files(root), name="hand-made bundles")
+
+
 @dataclass(frozen=True)
 class DemoRun:
     """One run of ``wfplan demo`` (no options) in an empty folder: the database, bundle, output."""

@@ -126,6 +126,45 @@ def build(store: Store, folder: Path) -> None:
     ingest(store, files(folder), VINTAGE)
 
 
+#: The signer of the signed bundle of :func:`build_bundles`.
+SIGNER = "NHS England workforce team"
+STEADY = ('name = "steady"\ndescription = "No change."\nhorizon = 5\n'
+          'level = "region"\nstaff_groups = "all"\ndraws = 5\nseed = 1\n')
+
+
+def steady_scenario(folder: Path) -> Path:
+    """Write the scenario 'steady' (no change, 5 years, 5 draws) as ``folder/steady.toml``."""
+    path = folder / "steady.toml"
+    path.write_text(STEADY, encoding="utf-8")
+    return path
+
+
+def build_bundles(folder: Path) -> None:
+    """Assess the vintage with 'steady', signed and unsigned, into ``folder``.
+
+    Writes ``hand.duckdb`` (the vintage), ``assessment.toml`` (10 years, 5 draws,
+    seed 7), the key pairs ``keys/nhse`` (:data:`SIGNER`) and ``keys/other``, and
+    the bundles ``signed`` (with ``keys/nhse.key``) and ``unsigned``.
+    """
+    from wfplan.assessment.bundle import assess
+    from wfplan.assessment.signing import create_keys
+    from wfplan.dataset.store import DuckDBStore
+
+    db = folder / "hand.duckdb"
+    with DuckDBStore(db) as store:
+        build(store, folder)
+    config = folder / "assessment.toml"
+    config.write_text(f'title = "Signed test assessment"\nperiod = "2026"\nvintage = "{VINTAGE}"'
+                      f'\nscenarios = ["{steady_scenario(folder)}"]\nhorizon = 10\ndraws = 5\n'
+                      'seed = 7\nlevel = "region"\n', encoding="utf-8")
+    (folder / "keys").mkdir()
+    key, _ = create_keys(folder / "keys" / "nhse", SIGNER)
+    create_keys(folder / "keys" / "other", "Someone else")
+    with DuckDBStore(db, read_only=True) as store:
+        assess(store, config, folder / "signed", sign=key)
+        assess(store, config, folder / "unsigned")
+
+
 EDUCATION_COLUMNS = ["academic_year", "provider", "programme", "staff_group", "region",
                      "places", "completion_rate", "duration_years"]
 

@@ -6,8 +6,9 @@ that runs a test needing it, and a module-scoped one once in each worker that ru
 one of the module's tests. Two things keep the expensive ones from being built twice:
 
 * :func:`assign_groups` gives a test an ``xdist_group`` mark, so that every test of
-  the group runs in one worker: the tests of ``wfplan demo`` (``demo_command``) and
-  of the real publications (``real_vintage``) form one group each, and the tests
+  the group runs in one worker: the tests of ``wfplan demo`` (``demo_command``), of
+  the real publications (``real_vintage``) and of the service's running servers
+  (``server``) form one group each, and the tests
   of a module that has a module-scoped fixture form the module's group; the other
   tests are scheduled one by one. Each worker writes the groups it collected to a
   file of the run (:func:`write_groups`), and the controller's scheduler,
@@ -48,8 +49,10 @@ GROUPS = "xdist-groups"
 
 T = TypeVar("T")
 
-#: Session-scoped fixtures whose tests all run in one worker, by fixture name.
-SESSION_GROUPS = ("demo_command", "real_vintage")
+#: Session-scoped fixtures whose tests all run in one worker, by fixture name
+#: (``server``: the service tests' servers, one per engine; on PostgreSQL it builds
+#: the demo into a schema first, which each worker running one of them would repeat).
+SESSION_GROUPS = ("demo_command", "real_vintage", "server")
 
 #: The groups and single tests that take longest, longest first (the slowest items of
 #: the last whole runs, benchmarks/RESULTS.md "The whole test suite"): the workers
@@ -59,6 +62,7 @@ SESSION_GROUPS = ("demo_command", "real_vintage")
 FIRST: tuple[str, ...] = (
     "tests/test_assessment.py",
     "demo_command",
+    "server",
     "tests/test_postgres_bundle.py",
     "tests/test_bundle_security.py",
     "tests/test_quality.py::test_mypy_is_clean",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import pytest
 from openpyxl import load_workbook
 
+import handmade_vintage as hv
 from wfplan.assessment.bundle import assess, core_digest, write_signed_manifest
 from wfplan.assessment.manifest import bundle_files, seal_manifest
 from wfplan.assessment.signing import create_keys, load_signing_key
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from conftest import DemoBuild, Kit
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "wfplan" / "data"
-SIGNER = "NHS England workforce team"
+SIGNER = hv.SIGNER
 
 
 @dataclass(frozen=True)
@@ -81,20 +82,17 @@ def demo(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> W
     return _world(folder, demo_vintage.db, config, unsigned=False)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    """A signed and an unsigned bundle of the small hand-made vintage, and two key pairs."""
-    import handmade_vintage as hv
+@pytest.fixture
+def world(hand_bundles: Path) -> World:
+    """A signed and an unsigned bundle of the small hand-made vintage, and two key pairs.
 
-    folder = tmp_path_factory.mktemp("bundle-security")
-    db = folder / "hand.duckdb"
-    with DuckDBStore(db) as store:
-        hv.build(store, folder)
-    scenario = folder / "steady.toml"
-    scenario.write_text('name = "steady"\ndescription = "No change."\nhorizon = 5\n'
-                        'level = "region"\nstaff_groups = "all"\ndraws = 5\nseed = 1\n',
-                        encoding="utf-8")
-    return _world(folder, db, _config(folder, hv.VINTAGE, scenario, draws=5))
+    The run's ``hand_bundles`` (:func:`handmade_vintage.build_bundles`: signed by
+    :data:`SIGNER`); function-scoped, so that these tests are scheduled one by one.
+    """
+    keys = hand_bundles / "keys"
+    return World(hand_bundles, hand_bundles / "hand.duckdb", hand_bundles / "assessment.toml",
+                 hand_bundles / "signed", hand_bundles / "unsigned", keys / "nhse.key",
+                 keys / "nhse.pub", keys / "other.key", keys / "other.pub")
 
 
 def _copy(bundle: Path, tmp_path: Path) -> Path:

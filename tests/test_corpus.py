@@ -24,7 +24,8 @@ Each folder of ``tests/corpus/`` is one kind of bad input. Its ``case.toml`` say
     file, the row, the column and the rule.
 
 Every case runs ``wfplan ingest`` through the CLI in this process, on a DuckDB file
-and on a PostgreSQL schema (``backend``), and checks: the
+(a copy of the file its setup's commands wrote once a worker) and on a PostgreSQL
+schema (set up afresh) (``backend``), and checks: the
 exit code; the messages; no traceback, no "Exception ignored" and no "bug in
 wfplan" anywhere in the output; and every table of the database byte for byte
 as it was before (a content digest, not only row counts).
@@ -34,18 +35,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from backends import Backend
 from wfplan.cli import app
 from wfplan.dataset.store import open_store
-
-if TYPE_CHECKING:
-    from backends import Backend
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(p for p in CORPUS.iterdir() if (p / "case.toml").is_file())
@@ -86,7 +86,38 @@ def content_digest(db: str) -> str:
     return digest.hexdigest()
 
 
-def _database(backend: Backend, tmp_path: Path, setup: str) -> str:
+class Templates:
+    """The DuckDB file of each setup, made once by the same commands, to copy for each case."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self.factory = factory
+        self.files: dict[str, Path] = {}
+
+    def copy(self, setup: str, db: str) -> str:
+        """Copy the setup's file (made on first use) to ``db``; return ``db``."""
+        if setup not in self.files:
+            folder = self.factory.mktemp(f"corpus-{setup}")
+            made = Backend("duckdb", str(folder / "wfplan.duckdb"))
+            self.files[setup] = Path(_database(made, folder, setup))
+        shutil.copyfile(self.files[setup], db)
+        return db
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    """The DuckDB setups of this worker (session-scoped: the cases stay scheduled one by one)."""
+    return Templates(tmp_path_factory)
+
+
+def _database(backend: Backend, tmp_path: Path, setup: str,
+              templates: Templates | None = None) -> str:
+    """Set the case's database up: PostgreSQL afresh, DuckDB as a copy of ``templates``'.
+
+    A copy holds the very bytes the same commands write, and the test compares
+    the database after the refused ingest with the copy, as with a fresh one.
+    """
+    if backend.name == "duckdb" and templates is not None:
+        return templates.copy(setup, backend.db)
     db = backend.db
     if setup in ("organisations", "frozen"):
         orgs = tmp_path / "organisations.csv"
@@ -128,9 +159,10 @@ def test_the_corpus_holds_every_kind_named() -> None:
 
 @pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
 def test_bad_input_is_refused_cleanly_and_changes_nothing(folder: Path, tmp_path: Path,
-                                                         backend: Backend) -> None:
+                                                         backend: Backend,
+                                                         templates: Templates) -> None:
     case = _case(folder)
-    db = _database(backend, tmp_path, case["setup"])
+    db = _database(backend, tmp_path, case["setup"], templates)
     before = content_digest(db)
     files = [str(folder / name) for name in case["files"]]
     args = _args(case, folder, tmp_path)

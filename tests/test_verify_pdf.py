@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from wfplan.assessment.bundle import assess, core_digest, read_outputs
+from wfplan.assessment.bundle import core_digest, read_outputs
 from wfplan.assessment.manifest import bundle_files, seal_manifest
 from wfplan.assessment.rendered import forget, render_cached
 from wfplan.assessment.report_data import Stamp, report_data
 from wfplan.assessment.verify import _recompute
 from wfplan.dataset.provenance import sha256_file
-from wfplan.dataset.store import DuckDBStore
 from wfplan.report import render, worker
 
 if TYPE_CHECKING:
@@ -36,25 +35,9 @@ NOT_RERENDERED = "REPORT.PDF NOT RE-RENDERED: report.pdf matches its hash in the
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An unsigned bundle of the small hand-made vintage (5 draws)."""
-    import handmade_vintage as hv
-
-    folder = tmp_path_factory.mktemp("verify-pdf")
-    db = folder / "hand.duckdb"
-    with DuckDBStore(db) as store:
-        hv.build(store, folder)
-    scenario = folder / "steady.toml"
-    scenario.write_text('name = "steady"\ndescription = "No change."\nhorizon = 5\n'
-                        'level = "region"\nstaff_groups = "all"\ndraws = 5\nseed = 1\n',
-                        encoding="utf-8")
-    config = folder / "assessment.toml"
-    config.write_text(f'title = "PDF test assessment"\nperiod = "2026"\nvintage = "{hv.VINTAGE}"'
-                      f'\nscenarios = ["{scenario}"]\nhorizon = 5\ndraws = 5\nseed = 7\n'
-                      'level = "region"\n', encoding="utf-8")
-    with DuckDBStore(db, read_only=True) as store:
-        assess(store, config, folder / "bundle")
-    return folder / "bundle"
+def bundle(hand_bundles: Path) -> Path:
+    """An unsigned bundle of the small hand-made vintage (5 draws): the run's ``hand_bundles``."""
+    return hand_bundles / "unsigned"
 
 
 def _resealed_pdf_edit(bundle: Path, tmp_path: Path) -> Path:

@@ -19,7 +19,12 @@ Verification needs no database and no network. In order, it checks:
    results and manifest must be identical (:mod:`wfplan.assessment.rerender`); with
    ``full``, ``report.pdf`` is printed again from the re-rendered page and must be
    identical too. Without it, ``report.pdf`` is checked by its hash alone, and the
-   verdict says so (:attr:`Verdict.unrendered`).
+   verdict says so (:attr:`Verdict.unrendered`). When checks 4 and 5 found a
+   difference already, no report file is re-rendered: a report rendered from
+   figures or manifest fields the re-run contradicts would prove nothing more, and
+   the bundle has failed. Each report file is still checked by its hash (check 3),
+   and the verdict says the report was not re-rendered and why
+   (:attr:`Verdict.report_skipped`).
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ class Verdict:
     #: Report files checked by their hash only, not rendered again (``report.pdf``
     #: unless ``full``).
     unrendered: list[str] = field(default_factory=list)
+    #: Why no report file was re-rendered (the re-run contradicts the bundle), or "".
+    report_skipped: str = ""
 
     @property
     def ok(self) -> bool:
@@ -329,14 +336,33 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
         return verdict
     if step:
         step("comparing every figure")
+    before = len(verdict.findings)
     verdict.findings += _check_manifest_fields(manifest, rerun, core)
     _check_figures(bundle, rerun.computed, verdict)
     verdict.findings += check_tables(bundle, rerun.computed.tables,
                                      compared=bool(manifest.get("previous_assessment")))
     verdict.findings += _check_metadata(bundle, rerun.computed, exact=verdict.exact)
     if (bundle / RESULTS_FILE).is_file():
-        names = [name for name in REPORT_FILES.values() if full or name != REPORT_FILES["pdf"]]
-        verdict.findings += _check_report(bundle, manifest, rerun, core, step, names)
-        verdict.checked["report files re-rendered"] = len(names)
-        verdict.unrendered = [name for name in REPORT_FILES.values() if name not in names]
+        differs = len(verdict.findings) > before
+        _report_step(bundle, manifest, rerun, core, step, verdict, full=full, differs=differs)
     return verdict
+
+
+def _report_step(bundle: Path, manifest: dict[str, Any], rerun: _Rerun, core: str,
+                 step: Step | None, verdict: Verdict, *, full: bool, differs: bool) -> None:
+    """Re-render and compare the report files, unless the re-run already contradicts the bundle.
+
+    With ``differs`` (the manifest's fields or the figures differ from the re-run)
+    nothing is rendered: every report file is listed in :attr:`Verdict.unrendered`
+    and :attr:`Verdict.report_skipped` says why.
+    """
+    if differs:
+        verdict.checked["report files re-rendered"] = 0
+        verdict.unrendered = list(REPORT_FILES.values())
+        verdict.report_skipped = ("the manifest or the figures already differ from the re-run "
+                                  "(above)")
+        return
+    names = [name for name in REPORT_FILES.values() if full or name != REPORT_FILES["pdf"]]
+    verdict.findings += _check_report(bundle, manifest, rerun, core, step, names)
+    verdict.checked["report files re-rendered"] = len(names)
+    verdict.unrendered = [name for name in REPORT_FILES.values() if name not in names]

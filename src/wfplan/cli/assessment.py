@@ -143,6 +143,12 @@ def verify_command(
 def unrendered_line(verdict: Verdict) -> str:
     """Say which report files were checked by their hash only, and how to re-render them."""
     names = " and ".join(verdict.unrendered)
+    if verdict.report_skipped:
+        listed = ", ".join(verdict.unrendered)
+        return (f"[bold yellow]REPORT NOT RE-RENDERED[/]: {escape(verdict.report_skipped)}, "
+                f"so {escape(listed)} were not rendered again from the bundle's figures; each "
+                "was checked against its hash in the manifest only. Fix the differences "
+                "above, then verify again to check the report.")
     return (f"[bold yellow]{escape(names).upper()} NOT RE-RENDERED[/]: {escape(names)} matches "
             "its hash in the manifest, but was not printed again from the re-rendered "
             "report.html, so an edit made before the manifest was sealed (or re-sealed) is not "
