@@ -37,6 +37,8 @@ PROJECTION_FILE = "projection.parquet"
 STALE_S = 120.0
 #: Seconds between a worker's polls of an empty queue.
 POLL_S = 1.0
+#: Least seconds between two records of a running job's progress.
+PROGRESS_GAP_S = 0.25
 #: Called with the progress (0 to 1) and what the job is doing.
 ProgressNote = Callable[[float, str], None]
 
@@ -82,10 +84,13 @@ class _Progress:
         self.fraction = 0.0
         self.message = "starting"
         self.lock = threading.Lock()
+        #: Set when the job moves on, so the heartbeat records it without waiting.
+        self.changed = threading.Event()
 
     def set(self, fraction: float, message: str) -> None:
         with self.lock:
             self.fraction, self.message = max(self.fraction, fraction), message
+        self.changed.set()
 
     def get(self) -> tuple[float, str]:
         with self.lock:
@@ -136,22 +141,33 @@ class Worker:
             log.exception("worker %s: job %s failed", self.name, claimed.job_id)
             reason = f"internal error: {type(error).__name__} (logged by the worker)"
         else:
-            self._end(done, beating, lambda: jobs.finish(
+            self._end(done, progress, beating, lambda: jobs.finish(
                 books, claimed.job_id, self.name, path, digest, _attempt(claimed, "done")))
             return True
-        self._end(done, beating, lambda: jobs.fail(books, claimed.job_id, self.name, reason))
+        self._end(done, progress, beating,
+                  lambda: jobs.fail(books, claimed.job_id, self.name, reason))
         return True
 
-    def _end(self, done: threading.Event, beating: threading.Thread,
+    def _end(self, done: threading.Event, progress: _Progress, beating: threading.Thread,
              record: Callable[[], None]) -> None:
         done.set()
+        progress.changed.set()  # wake the heartbeat to see that the job is done
         beating.join()
         with self._lock:
             record()
 
     def _beat(self, books: Store, claimed: jobs.Claimed, progress: _Progress,
               done: threading.Event) -> None:
-        while not done.wait(self.settings.beat_s):
+        """Record the job's progress when it changes, and at least every ``beat_s``.
+
+        Changes are recorded at most every :data:`PROGRESS_GAP_S`; the record every
+        ``beat_s`` is the heartbeat that shows the worker is alive.
+        """
+        while not done.is_set():
+            progress.changed.wait(self.settings.beat_s)
+            progress.changed.clear()
+            if done.is_set():
+                return
             fraction, message = progress.get()
             try:
                 with self._lock:
@@ -160,6 +176,7 @@ class Worker:
             except Exception:
                 log.exception("worker %s: heartbeat of job %s failed", self.name,
                               claimed.job_id)
+            done.wait(PROGRESS_GAP_S)
 
     def _run(self, data: Store, claimed: jobs.Claimed, progress: _Progress) -> tuple[str, str]:
         if claimed.kind != "project":
