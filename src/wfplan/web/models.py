@@ -269,6 +269,36 @@ class ProjectionResults(Model):
     rows: list[ResultRow]
 
 
+class SensitivityRequest(Model):
+    """The options of a sensitivity job, as of ``wfplan sensitivity`` (None: its default)."""
+
+    draws: int | None = Field(default=None, ge=0, le=100_000,
+                              description="Monte Carlo draws for the variance shares (0: none)")
+    year: int | None = Field(default=None, ge=1900, le=2200,
+                             description="Year of the gap (default: the final year)")
+    areas: list[str] = Field(default_factory=list, max_length=50,
+                             description="Also the gap of these areas (codes at its level)")
+    fixed_spread: float | None = Field(default=None, ge=0.0, le=1.0,
+                                       description="Also move every fixed number by -/+ this")
+
+
+class SensitivityResults(Model):
+    """A sensitivity job's tornado and variance shares, the rows in the caller's scope.
+
+    The rows have the columns of ``wfplan sensitivity --format json`` (floats at
+    full precision; that command rounds them).
+    """
+
+    job_id: str
+    sha256: str
+    scenario: str
+    vintage: str
+    base_period: str
+    year: int
+    tornado: list[dict[str, Any]]
+    variance_shares: list[dict[str, Any]]
+
+
 class BundleFile(Model):
     """A file of an assessment bundle."""
 

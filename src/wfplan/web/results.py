@@ -21,6 +21,7 @@ from wfplan.dataset.accounts import User
 from wfplan.web import models
 from wfplan.web.deps import stores_of
 from wfplan.web.frames import records
+from wfplan.web.sensitivity_job import in_scope
 from wfplan.web.service import Settings
 
 #: Most rows one answer holds (page with ``offset``).
@@ -40,7 +41,8 @@ def inside(folder: Path, relative: str) -> Path | None:
     return target if target.is_relative_to(base) and target != base else None
 
 
-def _table(request: Request, row: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+def _checked(request: Request, row: dict[str, Any]) -> Path:
+    """Return the job's result file if it is there, inside the folder, with its digest."""
     path = inside(results_folder(request), str(row["result_path"]))
     lost = HTTPException(status.HTTP_410_GONE, f"job {row['job_id']}: its result file is "
                          "missing or changed; run the scenario again")
@@ -49,9 +51,31 @@ def _table(request: Request, row: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != row["result_sha256"]:
         raise lost
-    table = pq.read_table(path)
+    return path
+
+
+def _table(request: Request, row: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    table = pq.read_table(_checked(request, row))
     meta = json.loads((table.schema.metadata or {}).get(b"wfplan", b"{}"))
     return table.to_pandas(), meta
+
+
+def _allows(request: Request, user: User, vintage: str) -> Any:
+    """Return a test of an area code: is it in ``user``'s scope."""
+    if user.role.kind == "national":
+        return lambda _code: True
+    with stores_of(request).lend() as store:
+        scope = scope_of(store, user.role, vintage)
+    return lambda code: any(scope.allows(level, str(code)) for level in LEVELS)
+
+
+def sensitivity_rows(request: Request, user: User, row: dict[str, Any], *,
+                     area: str | None) -> models.SensitivityResults:
+    """Return a sensitivity job's tornado and variance shares, rows in ``user``'s scope."""
+    payload = json.loads(_checked(request, row).read_text(encoding="utf-8"))
+    kept = in_scope(payload, _allows(request, user, str(payload["vintage"])), area)
+    return models.SensitivityResults(job_id=str(row["job_id"]),
+                                     sha256=str(row["result_sha256"]), **kept)
 
 
 def projection_rows(request: Request, user: User, row: dict[str, Any], *,
@@ -62,10 +86,8 @@ def projection_rows(request: Request, user: User, row: dict[str, Any], *,
     first = (meta.get("scenarios") or [{}])[0]
     vintage = str(first.get("vintage", ""))
     if user.role.kind != "national":
-        with stores_of(request).lend() as store:
-            scope = scope_of(store, user.role, vintage)
-        keep = {code for code in frame["area"].unique()
-                if any(scope.allows(level, str(code)) for level in LEVELS)}
+        allows = _allows(request, user, vintage)
+        keep = {code for code in frame["area"].unique() if allows(code)}
         frame = frame[frame["area"].isin(keep)]
     for column, wanted in filters.items():
         if wanted is not None:

@@ -1,4 +1,4 @@
-"""``/api/v1``: scenarios (validate, keep, list, run) and the jobs that run them.
+"""``/api/v1``: scenarios (validate, keep, list, run, sensitivity) and the jobs that run them.
 
 Who may do what (enforced here, on the server):
 
@@ -10,7 +10,8 @@ Who may do what (enforced here, on the server):
 - a job's results are the rows of areas in the caller's scope (a region user
   who runs an ICB-level scenario gets its ICBs; England's rows are national only).
 
-Every kept scenario (``scenario.create``) and every run (``scenario.run``) is audited.
+Every kept scenario (``scenario.create``), every run (``scenario.run``) and every
+sensitivity analysis (``scenario.sensitivity``) is audited.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from wfplan.dataset import accounts
 from wfplan.dataset.accounts import User
 from wfplan.dataset.store.queries import jobs
 from wfplan.model import Scenario, ScenarioError, load_scenario_text
-from wfplan.web import models
+from wfplan.web import models, sensitivity_job
 from wfplan.web.deps import MAX_PARAM, UserDep, forbidden, not_found, stores_of
 from wfplan.web.frames import plain, records
-from wfplan.web.results import MAX_ROWS, projection_rows
+from wfplan.web.results import MAX_ROWS, projection_rows, sensitivity_rows
 
 router = APIRouter(prefix="/api/v1")
 _ID = {"max_length": 32, "pattern": r"^[0-9a-f]{1,32}$", "description": "An id from this API"}
@@ -171,6 +172,32 @@ def run(request: Request, response: Response, user: UserDep, scenario_id: Scenar
     return _job(found)
 
 
+@router.post("/scenarios/{scenario_id}/sensitivity", response_model=models.Job,
+             tags=["scenarios"], status_code=status.HTTP_202_ACCEPTED)
+def sensitivity(request: Request, response: Response, user: UserDep, scenario_id: ScenarioId,
+                body: Annotated[models.SensitivityRequest | None, Body()] = None
+                ) -> models.Job:
+    """Queue a sensitivity analysis of the scenario, as ``wfplan sensitivity`` (audited)."""
+    _runner(user)
+    wanted = body or models.SensitivityRequest()
+    with stores_of(request).lend() as store:
+        row = jobs.scenario(store, scenario_id)
+        if row is None or not _visible(user, row["owner"]):
+            raise not_found(f"scenario {scenario_id!r}")
+        config = sensitivity_job.config(str(row["toml"]), year=wanted.year,
+                                        areas=wanted.areas, spread=wanted.fixed_spread)
+        with store.transaction():
+            job_id = jobs.submit(store, "sensitivity", config, user.name, str(user.role),
+                                 scenario_id=scenario_id, draws=wanted.draws)
+            accounts.record(store, user.name, "scenario.sensitivity", str(user.role),
+                            f"job {job_id}: scenario {scenario_id} ({row['name']!r}), "
+                            f"options {wanted.model_dump()}")
+        found = jobs.job(store, job_id)
+    response.headers["Location"] = f"/api/v1/jobs/{job_id}"
+    assert found is not None
+    return _job(found)
+
+
 def _job(row: dict[str, Any]) -> models.Job:
     fields = set(models.Job.model_fields)
     values = {k: plain(v) for k, v in row.items() if k in fields}
@@ -205,24 +232,29 @@ def job(request: Request, user: UserDep, job_id: JobId) -> models.Job:
     return _job(_own_job(request, user, job_id))
 
 
-@router.get("/jobs/{job_id}/results", response_model=models.ProjectionResults, tags=["jobs"],
+@router.get("/jobs/{job_id}/results",
+            response_model=models.ProjectionResults | models.SensitivityResults, tags=["jobs"],
             responses={409: {"model": models.Problem}})
 def results(request: Request, user: UserDep, job_id: JobId,
             area: Filter = None, staff_group: Filter = None, variable: Filter = None,
             statistic: Filter = None,
             offset: Annotated[int, Query(ge=0)] = 0,
             limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = MAX_ROWS,
-            ) -> models.ProjectionResults:
-    """Return a done projection's long table: the rows of areas in your scope (409 before).
+            ) -> models.ProjectionResults | models.SensitivityResults:
+    """Return a done job's results: the rows of areas in your scope (409 before).
 
-    Filter by ``area``, ``staff_group``, ``variable`` or ``statistic``; page with
-    ``offset`` and ``limit`` (``total`` counts the rows in scope after the filters).
+    A projection: its long table; filter by ``area``, ``staff_group``, ``variable`` or
+    ``statistic``; page with ``offset`` and ``limit`` (``total`` counts the rows in
+    scope after the filters). A sensitivity analysis: its tornado and variance
+    shares, filtered by ``area`` only (they are small, so not paged).
     """
     row = _own_job(request, user, job_id)
     if row["status"] != "done":
         raise HTTPException(status.HTTP_409_CONFLICT,
                             f"job {job_id} is {row['status']}, it has no results"
                             + (f": {row['message']}" if row["status"] == "failed" else ""))
+    if row["kind"] == "sensitivity":
+        return sensitivity_rows(request, user, row, area=area)
     wanted = {"area": area, "staff_group": staff_group, "variable": variable,
               "statistic": statistic}
     return projection_rows(request, user, row, filters=wanted, offset=offset, limit=limit)

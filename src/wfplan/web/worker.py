@@ -11,7 +11,10 @@ same PostgreSQL database. A worker, in a loop until it is stopped:
    :attr:`WorkerSettings.beat_s`; a projection runs through
    :func:`wfplan.runs.project.project` and is written by
    :func:`wfplan.runs.outputs.write_results`, exactly as ``wfplan project --out``
-   does, to ``RESULTS/JOB_ID/projection.parquet``, whose SHA-256 is kept with the job.
+   does, to ``RESULTS/JOB_ID/projection.parquet``, whose SHA-256 is kept with the job;
+   a sensitivity analysis runs through :func:`wfplan.runs.sensitivity.sensitivity`, as
+   ``wfplan sensitivity`` does, to ``RESULTS/JOB_ID/sensitivity.json``
+   (:mod:`wfplan.web.sensitivity_job`).
 """
 
 from __future__ import annotations
@@ -179,11 +182,14 @@ class Worker:
             done.wait(PROGRESS_GAP_S)
 
     def _run(self, data: Store, claimed: jobs.Claimed, progress: _Progress) -> tuple[str, str]:
-        if claimed.kind != "project":
+        from wfplan.web.sensitivity_job import sensitivity_to
+
+        runners = {"project": project_to, "sensitivity": sensitivity_to}
+        if claimed.kind not in runners:
             raise InputError(f"jobs of kind {claimed.kind!r} are not run by this wfplan yet")
         folder = self.settings.results / claimed.job_id
         folder.mkdir(parents=True, exist_ok=True)
-        written = project_to(data, claimed, folder, progress.set)
+        written = runners[claimed.kind](data, claimed, folder, progress.set)
         digest = hashlib.sha256(written.read_bytes()).hexdigest()
         return f"{claimed.job_id}/{written.name}", digest
 

@@ -1,0 +1,121 @@
+"""Sensitivity analyses as jobs, on a real server, on DuckDB and PostgreSQL (issue 13).
+
+A sensitivity job submitted through the API runs, reports its progress, and its
+tornado and variance shares are those of ``wfplan sensitivity --format json`` on the
+same scenario and seed (run in a subprocess; that command rounds its floats, so the
+served rows are rounded the same way before they are compared).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+from jobs_util import JOB_S, scenario_text, wait
+
+from wfplan.cli.display import tidy_json
+from wfplan.dataset.store import is_postgres_url
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from live import Server
+
+    from conftest import DemoBuild
+
+#: Two uncertain quantities, so the tornado and the variance shares have rows.
+UNCERTAIN = ('[parameters]\n'
+             'leaver_rate_multiplier = { dist = "normal", mean = 1.0, sd = 0.05 }\n'
+             'international_joiners_multiplier = '
+             '{ dist = "triangular", low = 0.7, mode = 1.0, high = 1.1 }\n')
+
+
+def _submit(server: Server, text: str, role: str = "national", **options: Any) -> str:
+    client = server.client(role)
+    made = client.post("/api/v1/scenarios", json={"toml": text})
+    assert made.status_code == 201, made.text
+    scenario_id = made.json()["scenario_id"]
+    queued = client.post(f"/api/v1/scenarios/{scenario_id}/sensitivity", json=options)
+    assert queued.status_code == 202, queued.text
+    job_id = str(queued.json()["job_id"])
+    assert queued.headers["location"] == f"/api/v1/jobs/{job_id}"
+    assert queued.json()["kind"] == "sensitivity"
+    return job_id
+
+
+def results(server: Server, job_id: str, role: str = "national") -> dict[str, Any]:
+    answer = server.client(role).get(f"/api/v1/jobs/{job_id}/results")
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def _cli(db: str, text: str, folder: Path, *args: str) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "scenario.toml"
+    source.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "wfplan.cli", "sensitivity", str(source), "--format", "json",
+         "--db", db, *args], capture_output=True, text=True, timeout=JOB_S, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def test_a_sensitivity_job_runs_reports_progress_and_equals_the_cli(
+        server: Server, demo_vintage: DemoBuild, tmp_path: Path) -> None:
+    text = scenario_text("svc-sens", draws=12) + UNCERTAIN
+    job_id = _submit(server, text, draws=15, areas=["Y56"], fixed_spread=0.1)
+    seen = wait(server, job_id)
+    final = seen[-1]
+    assert final["status"] == "done", final
+    assert (final["progress"], final["draws"]) == (1.0, 15)
+    fractions = [s["progress"] for s in seen]
+    assert fractions == sorted(fractions), "progress went backwards"
+    assert any(s["status"] == "running" and 0.0 < s["progress"] < 1.0 for s in seen), seen
+    body = results(server, job_id)
+    assert (body["vintage"], body["scenario"]) == ("demo", "svc-sens")
+    assert body["tornado"]
+    assert body["variance_shares"]
+    assert {r["area"] for r in body["tornado"]} == {"E92000001", "Y56"}
+    # as in the projection test: the DuckDB server holds its file, so the CLI reads
+    # the file the server's copy was made from (the same 'demo' vintage)
+    db = server.db if is_postgres_url(server.db) else str(demo_vintage.db)
+    expected = _cli(db, text, tmp_path, "--draws", "15", "--area", "Y56",
+                    "--fixed-spread", "0.1")
+    assert tidy_json(body["tornado"]) == expected["tornado"]
+    assert tidy_json(body["variance_shares"]) == expected["variance_shares"]
+
+
+def test_a_region_user_sees_only_its_region_s_rows(server: Server) -> None:
+    text = scenario_text("svc-sens-scope", draws=0) + UNCERTAIN
+    job_id = _submit(server, text, role="region", draws=0, areas=["Y56", "Y59"])
+    assert wait(server, job_id, role="region")[-1]["status"] == "done"
+    mine = results(server, job_id, role="region")
+    assert {r["area"] for r in mine["tornado"]} == {"Y56"}
+    everyone = results(server, job_id)
+    assert {r["area"] for r in everyone["tornado"]} == {"E92000001", "Y56", "Y59"}
+    assert mine["variance_shares"] == everyone["variance_shares"] == []
+
+
+def test_sensitivity_options_are_checked_and_audited(server: Server) -> None:
+    national = server.client("national")
+    scenario_id = national.post("/api/v1/scenarios",
+                                json={"toml": scenario_text("svc-sens-bad")}).json()["scenario_id"]
+    bad = national.post(f"/api/v1/scenarios/{scenario_id}/sensitivity",
+                        json={"fixed_spread": 2.0})
+    assert bad.status_code == 422
+    assert server.client("org").post(f"/api/v1/scenarios/{scenario_id}/sensitivity",
+                                     json={}).status_code in (403, 404)
+    good = national.post(f"/api/v1/scenarios/{scenario_id}/sensitivity", json={})
+    assert good.status_code == 202
+    audit = server.get("national", "/api/v1/audit",
+                       params={"action": "scenario.sensitivity"}).json()
+    assert any(good.json()["job_id"] in row["detail"] for row in audit)
+
+
+def test_the_openapi_spec_has_the_sensitivity_job(server: Server) -> None:
+    spec = server.get(None, "/api/openapi.json").json()
+    assert "/api/v1/scenarios/{scenario_id}/sensitivity" in spec["paths"]
+    for model in ("SensitivityRequest", "SensitivityResults"):
+        assert model in spec["components"]["schemas"], model
