@@ -50,8 +50,9 @@ GROUPS = "xdist-groups"
 T = TypeVar("T")
 
 #: Session-scoped fixtures whose tests all run in one worker, by fixture name
-#: (``server``: the service tests' servers, one per engine; on PostgreSQL it builds
-#: the demo into a schema first, which each worker running one of them would repeat).
+#: (``server``: the service tests' servers, one group per engine; on PostgreSQL it
+#: builds the demo into a schema first, which each worker running one of them would
+#: repeat).
 SESSION_GROUPS = ("demo_command", "real_vintage", "server")
 
 #: The groups and single tests that take longest, longest first (the slowest items of
@@ -62,7 +63,8 @@ SESSION_GROUPS = ("demo_command", "real_vintage", "server")
 FIRST: tuple[str, ...] = (
     "tests/test_assessment.py",
     "demo_command",
-    "server",
+    "server[postgres]",
+    "server[duckdb]",
     "tests/test_postgres_bundle.py",
     "tests/test_bundle_security.py",
     "tests/test_quality.py::test_mypy_is_clean",
@@ -83,12 +85,24 @@ def group_of(item: pytest.Item) -> str | None:
     names = getattr(item, "fixturenames", ())
     for name in SESSION_GROUPS:
         if name in names:
-            return name
+            return _by_parameter(item, name)
     info = getattr(item, "_fixtureinfo", None)
     definitions = info.name2fixturedefs.values() if info is not None else ()
     if any(defs and defs[-1].scope == "module" for defs in definitions):
         return item.nodeid.split("::", 1)[0]
     return None
+
+
+def _by_parameter(item: pytest.Item, name: str) -> str:
+    """Return the group of fixture ``name``: one per parameter of a parametrised fixture.
+
+    A parametrised session fixture (``server``: one per engine) is built once per
+    parameter, so each parameter's tests form a group of their own, ``server[duckdb]``
+    and ``server[postgres]``, which the two workers can run side by side.
+    """
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    return f"{name}[{params[name]}]" if name in params else name
 
 
 def assign_groups(items: list[pytest.Item]) -> None:

@@ -304,6 +304,13 @@ def test_one_area_and_unknown_area(vintages: tuple[Path, dict[str, dict]]) -> No
             current_position(store, Query("full", "icb", area="XXX"))
         with pytest.raises(InputError, match="no vintage named 'nope'"):
             current_position(store, Query("nope"))
+        # England is its level's only area, named without regard to case
+        england = current_position(store, Query("full", "england"))
+        named = current_position(store, Query("full", "england", area="e92000001"))
+        pd.testing.assert_frame_equal(named, england)
+        for other in ("QMJ", "Y56", "' OR 1=1 --"):
+            with pytest.raises(InputError, match=f"no area {other!r} at level england"):
+                current_position(store, Query("full", "england", area=other))
     finally:
         store.close()
     expected = _expected(made["full"], "icb").loc["QMJ", "headcount"]

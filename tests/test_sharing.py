@@ -60,11 +60,21 @@ def test_a_test_of_function_fixtures_only_is_scheduled_alone(
 def test_every_test_of_wfplan_demo_and_of_the_real_files_is_in_one_group(
         request: pytest.FixtureRequest) -> None:
     items = request.session.items
-    for fixture in sharing.SESSION_GROUPS:
+    for fixture in ("demo_command", "real_vintage"):
         using = [item for item in items if fixture in getattr(item, "fixturenames", ())]
         assert {_group(item) for item in using} <= {fixture}, fixture
     demo_cli = [item for item in items if item.nodeid.startswith("tests/test_demo_cli.py")]
     assert all(_group(item) == "demo_command" for item in demo_cli)
+
+
+def test_the_service_tests_form_one_group_per_engine(request: pytest.FixtureRequest) -> None:
+    using = [item for item in request.session.items
+             if "server" in getattr(item, "fixturenames", ())]
+    for item in using:
+        engine = item.callspec.params["server"]  # type: ignore[attr-defined]
+        assert _group(item) == f"server[{engine}]", item.nodeid
+    if any(item.nodeid.startswith("tests/service/") for item in request.session.items):
+        assert {_group(item) for item in using} == {"server[duckdb]", "server[postgres]"}
 
 
 def test_the_worker_tells_the_controller_the_group_of_each_grouped_test(

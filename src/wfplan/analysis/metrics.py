@@ -91,6 +91,8 @@ def position_with_coverage(store: Store, query: Query) -> tuple[pd.DataFrame, pd
     metrics = Aggregator(store, query)
     if metrics.period is None or pd.isna(metrics.period):
         raise InputError(f"vintage {query.vintage!r} has no staff in post to report on")
+    if query.level == "england" and query.area and query.area.upper() != codelists.ENGLAND_CODE:
+        raise InputError(_no_area(query))  # England is the level's only area: nothing to sum
     used = Used(census=pd.Timestamp(metrics.period).date())
     table = None
     for frame in metrics.frames(used):
@@ -108,9 +110,14 @@ def position_with_coverage(store: Store, query: Query) -> tuple[pd.DataFrame, pd
     if query.area:
         out = out[out["area_code"].str.upper() == query.area.upper()]
         if out.empty:
-            raise InputError(f"no area {query.area!r} at level {query.level} in the data")
+            raise InputError(_no_area(query))
     covered = coverage(out, out, used, blanked)
     return out.drop(columns=lists).reset_index(drop=True), covered
+
+
+def _no_area(query: Query) -> str:
+    """Return the message of a query naming an area its level does not have."""
+    return f"no area {query.area!r} at level {query.level} in the data"
 
 
 def _figures(table: pd.DataFrame) -> pd.DataFrame:
