@@ -24,16 +24,23 @@ def scenario_text(name: str, *, level: str = "region", draws: int = 40,
             f'staff_groups = "all"\ndraws = {draws}\nseed = 3\nbase_vintage = "demo"\n')
 
 
-def submit(server: Server, text: str, role: str = "national",
-           **run: Any) -> tuple[str, str]:
-    """Keep the scenario and run it; return the scenario's and the job's ids."""
+#: The job kind each way of submitting a kept scenario queues (its path under the scenario).
+KINDS = {"runs": "project", "sensitivity": "sensitivity"}
+
+
+def submit(server: Server, text: str, role: str = "national", *, action: str = "runs",
+           **options: Any) -> tuple[str, str]:
+    """Keep the scenario and queue a job on it: a run (``action="runs"``, the default) or a
+    sensitivity analysis (``action="sensitivity"``), with ``options`` as the body; return
+    the scenario's and the job's ids."""
     client = server.client(role)
     made = client.post("/api/v1/scenarios", json={"toml": text})
     assert made.status_code == 201, made.text
     scenario_id = made.json()["scenario_id"]
-    queued = client.post(f"/api/v1/scenarios/{scenario_id}/runs", json=run)
+    queued = client.post(f"/api/v1/scenarios/{scenario_id}/{action}", json=options)
     assert queued.status_code == 202, queued.text
     assert queued.headers["location"] == f"/api/v1/jobs/{queued.json()['job_id']}"
+    assert queued.json()["kind"] == KINDS[action]
     return scenario_id, str(queued.json()["job_id"])
 
 
