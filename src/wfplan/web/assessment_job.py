@@ -65,18 +65,32 @@ def _scenarios(config: AssessmentConfig, sent: dict[str, str]) -> dict[str, str]
     """Return the sent scenario files the definition names; raise :class:`Invalid` otherwise."""
     shipped = shipped_scenarios()
     bad = [name for name in sent if not SCENARIO_NAME.fullmatch(name) or name == CONFIG_NAME]
-    rows = [_row(name, None, "a scenario file's name is a bare .toml file name (no folder), "
-                 f"not {CONFIG_NAME}") for name in bad]
+    rows = [
+        _row(
+            name,
+            None,
+            f"a scenario file's name is a bare .toml file name (no folder), not {CONFIG_NAME}",
+        )
+        for name in bad
+    ]
     used: dict[str, str] = {}
     for index, name in enumerate(config.scenarios):
         if name in sent and name not in bad:
             used[name] = sent[name]
-        elif Path(name).parent != Path(".") or "\\" in name or \
-                name.removesuffix(".toml") not in shipped:
-            rows.append(_row(CONFIG_NAME, f"scenarios.{index}",
-                             f"{name!r} is neither a scenario file sent with the assessment "
-                             "nor a scenario shipped with wfplan (through the API a scenario "
-                             "is named by its file name, never a path)"))
+        elif (
+            Path(name).parent != Path(".")
+            or "\\" in name
+            or name.removesuffix(".toml") not in shipped
+        ):
+            rows.append(
+                _row(
+                    CONFIG_NAME,
+                    f"scenarios.{index}",
+                    f"{name!r} is neither a scenario file sent with the assessment "
+                    "nor a scenario shipped with wfplan (through the API a scenario "
+                    "is named by its file name, never a path)",
+                )
+            )
     if rows:
         raise Invalid(rows)
     for name, text in used.items():
@@ -84,8 +98,9 @@ def _scenarios(config: AssessmentConfig, sent: dict[str, str]) -> dict[str, str]
     return used
 
 
-def definition(store: Store, toml: str, sent: dict[str, str], *, public: bool) -> tuple[
-        AssessmentConfig, str]:
+def definition(
+    store: Store, toml: str, sent: dict[str, str], *, public: bool
+) -> tuple[AssessmentConfig, str]:
     """Check an assessment as ``wfplan assess`` would; return it and the job's config.
 
     Raises
@@ -108,23 +123,29 @@ def definition(store: Store, toml: str, sent: dict[str, str], *, public: bool) -
 
 def _progress(note: Callable[[float, str], None], scenarios: int) -> Callable[[str], None]:
     """Return the ``step`` of :func:`assess`: each stage's text, as a fraction of the job."""
-    stages = {"extracting": 0.05, "computing the current": 0.75, "computing the sensitivity": 0.8,
-              "writing the report": 0.85}
+    stages = {
+        "extracting": 0.05,
+        "computing the current": 0.75,
+        "computing the sensitivity": 0.8,
+        "writing the report": 0.85,
+    }
     runs = [0]
 
     def step(text: str) -> None:
         if text.startswith("projecting"):
             runs[0] += 1
         share = 0.65 * (runs[0] - (0.5 if text.startswith("projecting") else 0.0))
-        fraction = next((v for k, v in stages.items() if text.startswith(k)),
-                        0.1 + share / max(scenarios, 1))
+        fraction = next(
+            (v for k, v in stages.items() if text.startswith(k)), 0.1 + share / max(scenarios, 1)
+        )
         note(fraction, text)
 
     return step
 
 
-def assessment_to(store: Store, claimed: jobs.Claimed, folder: Path,
-                  note: Callable[[float, str], None]) -> Path:
+def assessment_to(
+    store: Store, claimed: jobs.Claimed, folder: Path, note: Callable[[float, str], None]
+) -> Path:
     """Run the job as ``wfplan assess --out`` does; return the bundle's ``manifest.json``."""
     from wfplan.assessment.bundle import assess
 
