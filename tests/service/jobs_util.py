@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,14 @@ if TYPE_CHECKING:
 
 #: Seconds a job may take in the tests (every wait is bounded).
 JOB_S = 600
+_DATA = resources.files("wfplan").joinpath("data")
+#: The demo assessment (``wfplan/data/demo_assessment.toml``) with no Monte Carlo draws
+#: (the least ``wfplan assess`` takes) and a five-year horizon, to keep the suite quick.
+ASSESSMENT = re.sub(r"(?m)^horizon = \d+$", "horizon = 5", re.sub(
+    r"(?m)^draws = \d+$", "draws = 0", _DATA.joinpath("demo_assessment.toml").read_text()))
+#: Its scenario files, by the names it gives them.
+SCENARIOS = {name: _DATA.joinpath(name).read_text(encoding="utf-8")
+             for name in ("demo_baseline.toml", "demo_ltwp.toml")}
 
 
 def scenario_text(name: str, *, level: str = "region", draws: int = 40,

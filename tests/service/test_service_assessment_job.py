@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pyarrow.parquet as pq
-from jobs_util import JOB_S, wait
+import pytest
+from jobs_util import ASSESSMENT, JOB_S, SCENARIOS, wait
 
 from wfplan.assessment.verify import verify
 from wfplan.dataset.store import is_postgres_url
@@ -38,17 +37,6 @@ if TYPE_CHECKING:
 
     from conftest import DemoBuild
 
-_DATA = resources.files("wfplan").joinpath("data")
-#: The demo assessment, with no draws and a five-year horizon.
-DEFINITION = re.sub(
-    r"(?m)^horizon = \d+$",
-    "horizon = 5",
-    re.sub(r"(?m)^draws = \d+$", "draws = 0", _DATA.joinpath("demo_assessment.toml").read_text()),
-)
-SCENARIOS = {
-    name: _DATA.joinpath(name).read_text(encoding="utf-8")
-    for name in ("demo_baseline.toml", "demo_ltwp.toml")
-}
 #: The manifest fields that record when the bundle was made and how long it took.
 TIMING = {"created", "seconds", "manifest_sha256"}
 #: The files that print the time the bundle was made.
@@ -74,7 +62,7 @@ def _download(server: Server, links: list[dict[str, Any]], folder: Path) -> Path
 def _cli(db: str, folder: Path, name: str) -> Path:
     """Run ``wfplan assess --out`` on the same definition in a subprocess; return the bundle."""
     folder.mkdir(parents=True)
-    (folder / "assessment.toml").write_text(DEFINITION, encoding="utf-8")
+    (folder / "assessment.toml").write_text(ASSESSMENT, encoding="utf-8")
     for file, text in SCENARIOS.items():
         (folder / file).write_text(text, encoding="utf-8")
     out = folder / "out" / name  # the same name: the manifest and report quote it
@@ -130,10 +118,11 @@ def _check_progress(seen: list[dict[str, Any]]) -> None:
     assert any("projecting" in str(s["message"]) for s in running), running
 
 
+@pytest.mark.slow
 def test_an_assessment_job_writes_a_bundle_that_verifies_and_equals_the_cli(
     server: Server, demo_vintage: DemoBuild, tmp_path: Path
 ) -> None:
-    queued = _post(server, "national", toml=DEFINITION, scenarios=SCENARIOS)
+    queued = _post(server, "national", toml=ASSESSMENT, scenarios=SCENARIOS)
     assert queued.status_code == 202, queued.text
     job_id = str(queued.json()["job_id"])
     assert queued.headers["location"] == f"/api/v1/jobs/{job_id}"
@@ -170,9 +159,9 @@ def _assess_jobs(server: Server) -> set[str]:
 def test_only_national_users_submit_assessments(server: Server) -> None:
     before = _assess_jobs(server)
     for role in ("region", "icb", "org"):
-        answer = _post(server, role, toml=DEFINITION, scenarios=SCENARIOS)
+        answer = _post(server, role, toml=ASSESSMENT, scenarios=SCENARIOS)
         assert answer.status_code == 403, (role, answer.text)
-    assert _post(server, None, toml=DEFINITION, scenarios=SCENARIOS).status_code == 401
+    assert _post(server, None, toml=ASSESSMENT, scenarios=SCENARIOS).status_code == 401
     assert _assess_jobs(server) == before
 
 
@@ -180,19 +169,19 @@ BROKEN = [
     ("not toml", 'title = "x\n', "assessment.toml", None),
     (
         "a field wrong",
-        DEFINITION.replace("horizon = 5", "horizon = 99"),
+        ASSESSMENT.replace("horizon = 5", "horizon = 99"),
         "assessment.toml",
         "horizon",
     ),
     (
         "a path",
-        DEFINITION.replace('"demo_ltwp.toml"', '"../data/demo_ltwp.toml"'),
+        ASSESSMENT.replace('"demo_ltwp.toml"', '"../data/demo_ltwp.toml"'),
         "assessment.toml",
         "scenarios.1",
     ),
     (
         "an unknown scenario",
-        DEFINITION.replace('"demo_ltwp.toml"', '"nowhere.toml"'),
+        ASSESSMENT.replace('"demo_ltwp.toml"', '"nowhere.toml"'),
         "assessment.toml",
         "scenarios.1",
     ),
@@ -208,13 +197,13 @@ def test_a_broken_definition_is_422_with_the_cli_s_messages_and_no_job(server: S
         assert rows, what
         assert (rows[0]["file"], rows[0]["column"]) == (file, column), (what, rows)
     bad_scenario = {**SCENARIOS, "demo_ltwp.toml": 'name = "x"\nhorizon = "soon"\n'}
-    answer = _post(server, "national", toml=DEFINITION, scenarios=bad_scenario)
+    answer = _post(server, "national", toml=ASSESSMENT, scenarios=bad_scenario)
     assert answer.status_code == 422, answer.text
     assert {r["file"] for r in answer.json()} == {"demo_ltwp.toml"}
     odd_name = {**SCENARIOS, "../evil.toml": SCENARIOS["demo_ltwp.toml"]}
-    assert _post(server, "national", toml=DEFINITION, scenarios=odd_name).status_code == 422
+    assert _post(server, "national", toml=ASSESSMENT, scenarios=odd_name).status_code == 422
     for vintage in ("no-such-vintage", "demo' OR '1'='1", "x'; DROP TABLE jobs; --"):
-        unknown = DEFINITION.replace('vintage = "demo"', f'vintage = "{vintage}"')
+        unknown = ASSESSMENT.replace('vintage = "demo"', f'vintage = "{vintage}"')
         answer = _post(server, "national", toml=unknown, scenarios=SCENARIOS)
         assert answer.status_code == 404, (vintage, answer.text)
     assert _assess_jobs(server) == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -323,7 +323,7 @@ class AssessmentRequest(Model):
 
     toml: str = Field(max_length=200_000,
                       description="The assessment definition (TOML), as 'wfplan assess' reads")
-    scenarios: dict[str, str] = Field(
+    scenarios: dict[str, Annotated[str, Field(max_length=200_000)]] = Field(
         default_factory=dict, max_length=20,
         description="Scenario files by file name (e.g. 'demo_baseline.toml'), as TOML text")
     public: bool = Field(False, description="As 'wfplan assess --public': disclosure "
