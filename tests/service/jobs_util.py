@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,14 @@ if TYPE_CHECKING:
 
 #: Seconds a job may take in the tests (every wait is bounded).
 JOB_S = 600
+_DATA = resources.files("wfplan").joinpath("data")
+#: The demo assessment (``wfplan/data/demo_assessment.toml``) with no Monte Carlo draws
+#: (the least ``wfplan assess`` takes) and a five-year horizon, to keep the suite quick.
+ASSESSMENT = re.sub(r"(?m)^horizon = \d+$", "horizon = 5", re.sub(
+    r"(?m)^draws = \d+$", "draws = 0", _DATA.joinpath("demo_assessment.toml").read_text()))
+#: Its scenario files, by the names it gives them.
+SCENARIOS = {name: _DATA.joinpath(name).read_text(encoding="utf-8")
+             for name in ("demo_baseline.toml", "demo_ltwp.toml")}
 
 
 def scenario_text(name: str, *, level: str = "region", draws: int = 40,
@@ -24,16 +34,23 @@ def scenario_text(name: str, *, level: str = "region", draws: int = 40,
             f'staff_groups = "all"\ndraws = {draws}\nseed = 3\nbase_vintage = "demo"\n')
 
 
-def submit(server: Server, text: str, role: str = "national",
-           **run: Any) -> tuple[str, str]:
-    """Keep the scenario and run it; return the scenario's and the job's ids."""
+#: The job kind each way of submitting a kept scenario queues (its path under the scenario).
+KINDS = {"runs": "project", "sensitivity": "sensitivity"}
+
+
+def submit(server: Server, text: str, role: str = "national", *, action: str = "runs",
+           **options: Any) -> tuple[str, str]:
+    """Keep the scenario and queue a job on it: a run (``action="runs"``, the default) or a
+    sensitivity analysis (``action="sensitivity"``), with ``options`` as the body; return
+    the scenario's and the job's ids."""
     client = server.client(role)
     made = client.post("/api/v1/scenarios", json={"toml": text})
     assert made.status_code == 201, made.text
     scenario_id = made.json()["scenario_id"]
-    queued = client.post(f"/api/v1/scenarios/{scenario_id}/runs", json=run)
+    queued = client.post(f"/api/v1/scenarios/{scenario_id}/{action}", json=options)
     assert queued.status_code == 202, queued.text
     assert queued.headers["location"] == f"/api/v1/jobs/{queued.json()['job_id']}"
+    assert queued.json()["kind"] == KINDS[action]
     return scenario_id, str(queued.json()["job_id"])
 
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
-from jobs_util import JOB_S, scenario_text, wait
+from jobs_util import JOB_S, scenario_text, submit, wait
 
 from wfplan.cli.display import tidy_json
 from wfplan.dataset.store import is_postgres_url
@@ -30,19 +30,6 @@ UNCERTAIN = ('[parameters]\n'
              'leaver_rate_multiplier = { dist = "normal", mean = 1.0, sd = 0.05 }\n'
              'international_joiners_multiplier = '
              '{ dist = "triangular", low = 0.7, mode = 1.0, high = 1.1 }\n')
-
-
-def _submit(server: Server, text: str, role: str = "national", **options: Any) -> str:
-    client = server.client(role)
-    made = client.post("/api/v1/scenarios", json={"toml": text})
-    assert made.status_code == 201, made.text
-    scenario_id = made.json()["scenario_id"]
-    queued = client.post(f"/api/v1/scenarios/{scenario_id}/sensitivity", json=options)
-    assert queued.status_code == 202, queued.text
-    job_id = str(queued.json()["job_id"])
-    assert queued.headers["location"] == f"/api/v1/jobs/{job_id}"
-    assert queued.json()["kind"] == "sensitivity"
-    return job_id
 
 
 def results(server: Server, job_id: str, role: str = "national") -> dict[str, Any]:
@@ -65,7 +52,8 @@ def _cli(db: str, text: str, folder: Path, *args: str) -> dict[str, Any]:
 def test_a_sensitivity_job_runs_reports_progress_and_equals_the_cli(
         server: Server, demo_vintage: DemoBuild, tmp_path: Path) -> None:
     text = scenario_text("svc-sens", draws=12) + UNCERTAIN
-    job_id = _submit(server, text, draws=15, areas=["Y56"], fixed_spread=0.1)
+    _, job_id = submit(server, text, action="sensitivity", draws=15, areas=["Y56"],
+                       fixed_spread=0.1)
     seen = wait(server, job_id)
     final = seen[-1]
     assert final["status"] == "done", final
@@ -89,7 +77,8 @@ def test_a_sensitivity_job_runs_reports_progress_and_equals_the_cli(
 
 def test_a_region_user_sees_only_its_region_s_rows(server: Server) -> None:
     text = scenario_text("svc-sens-scope", draws=0) + UNCERTAIN
-    job_id = _submit(server, text, role="region", draws=0, areas=["Y56", "Y59"])
+    _, job_id = submit(server, text, role="region", action="sensitivity", draws=0,
+                       areas=["Y56", "Y59"])
     assert wait(server, job_id, role="region")[-1]["status"] == "done"
     mine = results(server, job_id, role="region")
     assert {r["area"] for r in mine["tornado"]} == {"Y56"}

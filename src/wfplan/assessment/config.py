@@ -50,6 +50,44 @@ class AssessmentConfig(BaseModel):
     sector: str | None = Field(None, description="Only one sector's organisations")
 
 
+class ConfigError(InputError):
+    """An assessment configuration that is not valid: the message, and each problem.
+
+    Attributes
+    ----------
+    problems : list of tuple
+        ``(field, rule)`` for each problem; ``field`` is None for one of the whole
+        file (not TOML at all).
+    """
+
+    def __init__(self, message: str, problems: list[tuple[str | None, str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def parse_config(text: str, source: str) -> AssessmentConfig:
+    """Validate an assessment configuration's TOML text; ``source`` names it in messages.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``source`` and every problem (field and rule), as ``wfplan assess`` prints it.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}",
+                          [(None, f"not valid TOML: {exc}")]) from None
+    try:
+        return AssessmentConfig.model_validate(data)
+    except ValidationError as exc:
+        problems: list[tuple[str | None, str]] = [
+            (".".join(map(str, e["loc"])) or "(file)", str(e["msg"])) for e in exc.errors()]
+        lines = [f"  {field}: {rule}" for field, rule in problems]
+        raise ConfigError(f"{source}: invalid assessment configuration:\n" + "\n".join(lines),
+                          problems) from None
+
+
 def load_config(path: Path) -> AssessmentConfig:
     """Read and validate an assessment configuration file.
 
@@ -59,17 +97,12 @@ def load_config(path: Path) -> AssessmentConfig:
         Naming the file and every problem (field and rule).
     """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return AssessmentConfig.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"  {'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors()]
-        raise InputError(f"{path}: invalid assessment configuration:\n" + "\n".join(lines)) \
-            from None
+    return parse_config(text, str(path))
 
 
 def scenario_paths(config: AssessmentConfig, config_path: Path) -> list[Path]:

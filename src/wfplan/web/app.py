@@ -28,7 +28,7 @@ from wfplan import __version__
 from wfplan.errors import InputError, RefusedError, StoreBusyError
 from wfplan.web import routes_assess, routes_data, routes_jobs, routes_metrics, upload
 from wfplan.web.cache import ResponseCache
-from wfplan.web.routes_jobs import invalid_scenario
+from wfplan.web.deps import Invalid, invalid_scenario
 from wfplan.web.service import Settings, Stores, StoreUnavailable
 from wfplan.web.throttle import Throttle
 from wfplan.web.worker import start_thread
@@ -91,7 +91,7 @@ def _handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: RefusedError) -> JSONResponse:
         return _detail(status.HTTP_409_CONFLICT, str(exc))
 
-    app.add_exception_handler(routes_jobs.Invalid, invalid_scenario)
+    app.add_exception_handler(Invalid, invalid_scenario)
 
     @app.exception_handler(QueryCanceled)
     async def too_long(request: Request, exc: QueryCanceled) -> JSONResponse:

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from wfplan.analysis.scope import Scope, scope_of
@@ -25,6 +26,7 @@ from wfplan.dataset.accounts import PUBLIC, User
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.accounts import token as token_row
 from wfplan.errors import InputError
+from wfplan.model import Scenario, ScenarioError, load_scenario_text
 from wfplan.web.service import Stores
 from wfplan.web.throttle import Throttle
 
@@ -95,6 +97,32 @@ def forbidden(what: str) -> HTTPException:
 def not_found(what: str) -> HTTPException:
     """Return the 404 of something in scope that the data does not hold."""
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+
+
+class Invalid(Exception):
+    """A scenario or assessment definition that is not valid: its problems as rows."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+
+def parse_scenario(text: str, file: str = "scenario.toml") -> Scenario:
+    """Return the scenario, or raise :class:`Invalid` listing each problem as an upload's rows."""
+    try:
+        return load_scenario_text(text)
+    except ScenarioError as error:
+        rows = []
+        for problem in error.problems:
+            field, sep, rule = problem.partition(": ")
+            rows.append({"file": file, "row": None, "column": field if sep else None,
+                         "value": None, "rule": rule if sep else problem})
+        raise Invalid(rows) from None
+
+
+def invalid_scenario(request: Request, exc: Exception) -> JSONResponse:
+    """Answer an invalid definition: 422, each problem as ``{file, row, column, value, rule}``."""
+    rows = exc.rows if isinstance(exc, Invalid) else []
+    return JSONResponse(rows, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 UserDep = Annotated[User, Depends(current_user)]

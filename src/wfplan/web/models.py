@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -225,7 +225,7 @@ JobStatus = Literal["queued", "running", "done", "failed"]
 
 
 class Job(Model):
-    """A background job: a scenario run, its status and progress."""
+    """A background job (a projection, a sensitivity analysis, an assessment) and its progress."""
 
     job_id: str
     kind: Literal["project", "sensitivity", "assess"]
@@ -311,3 +311,68 @@ class Assessment(Model):
 
     name: str
     files: list[BundleFile]
+
+
+class AssessmentRequest(Model):
+    """An assessment to run as ``wfplan assess --out`` does: its definition and scenarios.
+
+    The definition names its scenarios by file name: each is one of ``scenarios``
+    (sent here) or, failing that, a scenario shipped with wfplan (``baseline``,
+    ``ltwp``, ...). A path (a folder, ``..``) names nothing on the server: 422.
+    """
+
+    toml: str = Field(max_length=200_000,
+                      description="The assessment definition (TOML), as 'wfplan assess' reads")
+    scenarios: dict[str, Annotated[str, Field(max_length=200_000)]] = Field(
+        default_factory=dict, max_length=20,
+        description="Scenario files by file name (e.g. 'demo_baseline.toml'), as TOML text")
+    public: bool = Field(False, description="As 'wfplan assess --public': disclosure "
+                         "control on the inputs before computing")
+
+
+class BundleScenario(Model):
+    """A scenario of an assessment bundle: its name, file and SHA-256."""
+
+    name: str
+    file: str
+    sha256: str
+
+
+class ManifestSummary(Model):
+    """What a bundle's manifest says it holds (``manifest.json``, abridged)."""
+
+    title: str
+    period: str
+    vintage: str
+    base_period: str
+    level: str
+    horizon: int
+    draws: int
+    seed: int
+    created: datetime
+    core_sha256: str
+    disclosure: str | None
+    signer: str | None
+    scenarios: list[BundleScenario]
+
+
+class BundleLink(Model):
+    """A file of a bundle and where to download it."""
+
+    name: str
+    bytes: int
+    url: str
+
+
+class AssessmentResults(Model):
+    """An assessment job's bundle: its name, manifest summary and files.
+
+    ``sha256`` is that of the bundle's ``manifest.json``, kept with the job when
+    the bundle was written; the bundle is served only while its manifest has it.
+    """
+
+    job_id: str
+    sha256: str
+    name: str
+    manifest: ManifestSummary
+    files: list[BundleLink]

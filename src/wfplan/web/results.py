@@ -1,9 +1,10 @@
-"""A projection job's results as the API serves them: the stored file, checked and scoped.
+"""A job and its results as the API serves them: the stored file, checked and scoped.
 
-The file is the job's ``projection.parquet`` under the results folder, written by
-the worker (:mod:`wfplan.web.worker`) as ``wfplan project --out`` writes it. It is
-read only if its SHA-256 is the one kept with the job and its path stays inside
-the results folder; its rows are kept only for areas the caller's scope names.
+A projection's file is the job's ``projection.parquet`` under the results folder,
+written by the worker (:mod:`wfplan.web.worker`) as ``wfplan project --out`` writes
+it. A job's file is read only if its SHA-256 is the one kept with the job and its
+path stays inside the results folder; its rows are kept only for areas the
+caller's scope names.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from fastapi import HTTPException, Request, status
 
 from wfplan.analysis.scope import LEVELS, scope_of
 from wfplan.dataset.accounts import User
+from wfplan.dataset.store.queries import jobs
 from wfplan.web import models
 from wfplan.web.deps import stores_of
-from wfplan.web.frames import records
+from wfplan.web.frames import plain, records
 from wfplan.web.sensitivity_job import in_scope
 from wfplan.web.service import Settings
 
@@ -41,7 +43,16 @@ def inside(folder: Path, relative: str) -> Path | None:
     return target if target.is_relative_to(base) and target != base else None
 
 
-def _checked(request: Request, row: dict[str, Any]) -> Path:
+def job_model(row: dict[str, Any]) -> models.Job:
+    """Return a job's row as the API answers it."""
+    fields = set(models.Job.model_fields)
+    values = {k: plain(v) for k, v in row.items() if k in fields}
+    for name in ("created_at", "started_at", "finished_at"):
+        values[name] = jobs.stamp(values[name])
+    return models.Job(**values)
+
+
+def checked(request: Request, row: dict[str, Any]) -> Path:
     """Return the job's result file if it is there, inside the folder, with its digest."""
     path = inside(results_folder(request), str(row["result_path"]))
     lost = HTTPException(status.HTTP_410_GONE, f"job {row['job_id']}: its result file is "
@@ -55,7 +66,7 @@ def _checked(request: Request, row: dict[str, Any]) -> Path:
 
 
 def _table(request: Request, row: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    table = pq.read_table(_checked(request, row))
+    table = pq.read_table(checked(request, row))
     meta = json.loads((table.schema.metadata or {}).get(b"wfplan", b"{}"))
     return table.to_pandas(), meta
 
@@ -72,7 +83,7 @@ def _allows(request: Request, user: User, vintage: str) -> Any:
 def sensitivity_rows(request: Request, user: User, row: dict[str, Any], *,
                      area: str | None) -> models.SensitivityResults:
     """Return a sensitivity job's tornado and variance shares, rows in ``user``'s scope."""
-    payload = json.loads(_checked(request, row).read_text(encoding="utf-8"))
+    payload = json.loads(checked(request, row).read_text(encoding="utf-8"))
     kept = in_scope(payload, _allows(request, user, str(payload["vintage"])), area)
     return models.SensitivityResults(job_id=str(row["job_id"]),
                                      sha256=str(row["result_sha256"]), **kept)

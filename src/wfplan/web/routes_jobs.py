@@ -11,7 +11,8 @@ Who may do what (enforced here, on the server):
   who runs an ICB-level scenario gets its ICBs; England's rows are national only).
 
 Every kept scenario (``scenario.create``), every run (``scenario.run``) and every
-sensitivity analysis (``scenario.sensitivity``) is audited.
+sensitivity analysis (``scenario.sensitivity``) is audited. Assessments are queued
+by :mod:`wfplan.web.routes_assess`; their jobs are listed and read here.
 """
 
 from __future__ import annotations
@@ -20,16 +21,23 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from wfplan.dataset import accounts
 from wfplan.dataset.accounts import User
+from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries import jobs
-from wfplan.model import Scenario, ScenarioError, load_scenario_text
-from wfplan.web import models, sensitivity_job
-from wfplan.web.deps import MAX_PARAM, UserDep, forbidden, not_found, stores_of
-from wfplan.web.frames import plain, records
-from wfplan.web.results import MAX_ROWS, projection_rows, sensitivity_rows
+from wfplan.model import Scenario, load_scenario_text
+from wfplan.web import models, routes_assess, sensitivity_job
+from wfplan.web.deps import (
+    MAX_PARAM,
+    UserDep,
+    forbidden,
+    not_found,
+    parse_scenario,
+    stores_of,
+)
+from wfplan.web.frames import records
+from wfplan.web.results import MAX_ROWS, job_model, projection_rows, sensitivity_rows
 
 router = APIRouter(prefix="/api/v1")
 _ID = {"max_length": 32, "pattern": r"^[0-9a-f]{1,32}$", "description": "An id from this API"}
@@ -46,33 +54,6 @@ def _runner(user: User) -> None:
                             headers={"WWW-Authenticate": "Bearer"})
     if user.role.kind not in RUNNERS:
         raise forbidden("running scenarios (a projection covers every area of its level)")
-
-
-def _parse(text: str) -> Scenario:
-    """Return the scenario, or raise a 422 whose body lists each problem as an upload's rows."""
-    try:
-        return load_scenario_text(text)
-    except ScenarioError as error:
-        rows = []
-        for problem in error.problems:
-            field, sep, rule = problem.partition(": ")
-            rows.append({"file": "scenario.toml", "row": None,
-                         "column": field if sep else None, "value": None,
-                         "rule": rule if sep else problem})
-        raise Invalid(rows) from None
-
-
-class Invalid(Exception):
-    """A scenario that is not valid: its problems as rows."""
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.rows = rows
-
-
-def invalid_scenario(request: Request, exc: Exception) -> JSONResponse:
-    """Answer an invalid scenario: 422 and its problems as ``{file, row, column, value, rule}``."""
-    rows = exc.rows if isinstance(exc, Invalid) else []
-    return JSONResponse(rows, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 def _summary(scenario: Scenario) -> models.ScenarioSummary:
@@ -95,6 +76,14 @@ def _visible(user: User, owner: object) -> bool:
     return user.role.kind == "national" or str(owner) == user.name
 
 
+def _visible_scenario(store: Store, user: User, scenario_id: str) -> dict[str, Any]:
+    """Return the kept scenario's row if ``user`` may see it (its owner, or national); else 404."""
+    row = jobs.scenario(store, scenario_id)
+    if row is None or not _visible(user, row["owner"]):
+        raise not_found(f"scenario {scenario_id!r}")
+    return row
+
+
 ScenarioBody = Annotated[models.ScenarioText, Body()]
 _INVALID: dict[int | str, dict[str, Any]] = {422: {"model": list[models.RowError]}}
 
@@ -104,7 +93,7 @@ _INVALID: dict[int | str, dict[str, Any]] = {422: {"model": list[models.RowError
 def validate(user: UserDep, body: ScenarioBody) -> models.ScenarioSummary:
     """Validate a scenario file's text without keeping it (422 lists every problem)."""
     _runner(user)
-    return _summary(_parse(body.toml))
+    return _summary(parse_scenario(body.toml))
 
 
 @router.post("/scenarios", response_model=models.StoredScenario, tags=["scenarios"],
@@ -113,7 +102,7 @@ def create(request: Request, response: Response, user: UserDep,
            body: ScenarioBody) -> models.StoredScenario:
     """Validate and keep a scenario (audited); 422 lists every problem."""
     _runner(user)
-    scenario = _parse(body.toml)
+    scenario = parse_scenario(body.toml)
     digest = hashlib.sha256(body.toml.encode()).hexdigest()
     with stores_of(request).lend() as store, store.transaction():
         scenario_id = jobs.add_scenario(store, scenario.name, user.name, str(user.role),
@@ -142,9 +131,7 @@ def scenario(request: Request, user: UserDep,
     """Return one scenario with its text (yours, or any for national users)."""
     _runner(user)
     with stores_of(request).lend() as store:
-        row = jobs.scenario(store, scenario_id)
-    if row is None or not _visible(user, row["owner"]):
-        raise not_found(f"scenario {scenario_id!r}")
+        row = _visible_scenario(store, user, scenario_id)
     return _stored(row, with_text=True)
 
 
@@ -156,9 +143,7 @@ def run(request: Request, response: Response, user: UserDep, scenario_id: Scenar
     _runner(user)
     wanted = body or models.RunRequest()
     with stores_of(request).lend() as store:
-        row = jobs.scenario(store, scenario_id)
-        if row is None or not _visible(user, row["owner"]):
-            raise not_found(f"scenario {scenario_id!r}")
+        row = _visible_scenario(store, user, scenario_id)
         with store.transaction():
             job_id = jobs.submit(store, "project", str(row["toml"]), user.name, str(user.role),
                                  scenario_id=scenario_id, seed=wanted.seed, draws=wanted.draws)
@@ -169,7 +154,7 @@ def run(request: Request, response: Response, user: UserDep, scenario_id: Scenar
         found = jobs.job(store, job_id)
     response.headers["Location"] = f"/api/v1/jobs/{job_id}"
     assert found is not None
-    return _job(found)
+    return job_model(found)
 
 
 @router.post("/scenarios/{scenario_id}/sensitivity", response_model=models.Job,
@@ -181,9 +166,7 @@ def sensitivity(request: Request, response: Response, user: UserDep, scenario_id
     _runner(user)
     wanted = body or models.SensitivityRequest()
     with stores_of(request).lend() as store:
-        row = jobs.scenario(store, scenario_id)
-        if row is None or not _visible(user, row["owner"]):
-            raise not_found(f"scenario {scenario_id!r}")
+        row = _visible_scenario(store, user, scenario_id)
         config = sensitivity_job.config(str(row["toml"]), year=wanted.year,
                                         areas=wanted.areas, spread=wanted.fixed_spread)
         with store.transaction():
@@ -195,15 +178,7 @@ def sensitivity(request: Request, response: Response, user: UserDep, scenario_id
         found = jobs.job(store, job_id)
     response.headers["Location"] = f"/api/v1/jobs/{job_id}"
     assert found is not None
-    return _job(found)
-
-
-def _job(row: dict[str, Any]) -> models.Job:
-    fields = set(models.Job.model_fields)
-    values = {k: plain(v) for k, v in row.items() if k in fields}
-    for name in ("created_at", "started_at", "finished_at"):
-        values[name] = jobs.stamp(values[name])
-    return models.Job(**values)
+    return job_model(found)
 
 
 def _own_job(request: Request, user: User, job_id: str) -> dict[str, Any]:
@@ -223,30 +198,32 @@ def job_list(request: Request, user: UserDep) -> list[models.Job]:
     _runner(user)
     with stores_of(request).lend() as store:
         frame = jobs.jobs(store, None if user.role.kind == "national" else user.name)
-    return [_job(row) for row in records(frame)]
+    return [job_model(row) for row in records(frame)]
 
 
 @router.get("/jobs/{job_id}", response_model=models.Job, tags=["jobs"])
 def job(request: Request, user: UserDep, job_id: JobId) -> models.Job:
     """Return a job's status and progress (0 to 1)."""
-    return _job(_own_job(request, user, job_id))
+    return job_model(_own_job(request, user, job_id))
 
 
 @router.get("/jobs/{job_id}/results",
-            response_model=models.ProjectionResults | models.SensitivityResults, tags=["jobs"],
+            response_model=models.ProjectionResults | models.SensitivityResults
+            | models.AssessmentResults, tags=["jobs"],
             responses={409: {"model": models.Problem}})
 def results(request: Request, user: UserDep, job_id: JobId,
             area: Filter = None, staff_group: Filter = None, variable: Filter = None,
             statistic: Filter = None,
             offset: Annotated[int, Query(ge=0)] = 0,
             limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = MAX_ROWS,
-            ) -> models.ProjectionResults | models.SensitivityResults:
+            ) -> models.ProjectionResults | models.SensitivityResults | models.AssessmentResults:
     """Return a done job's results: the rows of areas in your scope (409 before).
 
     A projection: its long table; filter by ``area``, ``staff_group``, ``variable`` or
     ``statistic``; page with ``offset`` and ``limit`` (``total`` counts the rows in
     scope after the filters). A sensitivity analysis: its tornado and variance
-    shares, filtered by ``area`` only (they are small, so not paged).
+    shares, filtered by ``area`` only (they are small, so not paged). An assessment
+    (national users): its bundle's name, manifest summary and files' download links.
     """
     row = _own_job(request, user, job_id)
     if row["status"] != "done":
@@ -255,6 +232,8 @@ def results(request: Request, user: UserDep, job_id: JobId,
                             + (f": {row['message']}" if row["status"] == "failed" else ""))
     if row["kind"] == "sensitivity":
         return sensitivity_rows(request, user, row, area=area)
+    if row["kind"] == "assess":
+        return routes_assess.job_results(request, user, row)
     wanted = {"area": area, "staff_group": staff_group, "variable": variable,
               "statistic": statistic}
     return projection_rows(request, user, row, filters=wanted, offset=offset, limit=limit)

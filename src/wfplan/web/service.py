@@ -19,7 +19,7 @@ from pathlib import Path
 
 from wfplan.dataset.store import PostgresStore, Store, default_db, is_postgres_url, open_store
 from wfplan.web.cache import CHECK_S
-from wfplan.web.worker import WorkerSettings, default_results
+from wfplan.web.worker import ASSESSMENTS, WorkerSettings, default_results
 
 #: Default largest upload, in bytes (200 MB).
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -104,7 +104,7 @@ class Settings:
 
     def assessments_folder(self) -> Path:
         """Return the folder of the assessment bundles served: ``RESULTS/assessments``."""
-        return self.worker_settings().results / "assessments"
+        return self.worker_settings().results / ASSESSMENTS
 
     def worker_settings(self) -> WorkerSettings:
         """Return the settings of this process's worker (and of the results it serves)."""

@@ -14,7 +14,10 @@ same PostgreSQL database. A worker, in a loop until it is stopped:
    does, to ``RESULTS/JOB_ID/projection.parquet``, whose SHA-256 is kept with the job;
    a sensitivity analysis runs through :func:`wfplan.runs.sensitivity.sensitivity`, as
    ``wfplan sensitivity`` does, to ``RESULTS/JOB_ID/sensitivity.json``
-   (:mod:`wfplan.web.sensitivity_job`).
+   (:mod:`wfplan.web.sensitivity_job`); an assessment through
+   :func:`wfplan.assessment.bundle.assess`, as ``wfplan assess --out`` does, to the
+   bundle ``RESULTS/assessments/assessment-JOB_ID``, whose ``manifest.json``'s
+   SHA-256 is kept (:mod:`wfplan.web.assessment_job`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ log = logging.getLogger("wfplan.worker")
 
 #: The result file of a projection job, inside the job's folder.
 PROJECTION_FILE = "projection.parquet"
+#: The folder, under the results folder, of the assessment bundles the service serves.
+ASSESSMENTS = "assessments"
 #: Seconds without a heartbeat after which a running job's worker is taken as dead.
 STALE_S = 120.0
 #: Seconds between a worker's polls of an empty queue.
@@ -182,16 +187,18 @@ class Worker:
             done.wait(PROGRESS_GAP_S)
 
     def _run(self, data: Store, claimed: jobs.Claimed, progress: _Progress) -> tuple[str, str]:
+        from wfplan.web.assessment_job import assessment_to
         from wfplan.web.sensitivity_job import sensitivity_to
 
-        runners = {"project": project_to, "sensitivity": sensitivity_to}
+        runners = {"project": project_to, "sensitivity": sensitivity_to,
+                   "assess": assessment_to}
         if claimed.kind not in runners:
             raise InputError(f"jobs of kind {claimed.kind!r} are not run by this wfplan yet")
         folder = self.settings.results / claimed.job_id
         folder.mkdir(parents=True, exist_ok=True)
         written = runners[claimed.kind](data, claimed, folder, progress.set)
         digest = hashlib.sha256(written.read_bytes()).hexdigest()
-        return f"{claimed.job_id}/{written.name}", digest
+        return written.relative_to(self.settings.results).as_posix(), digest
 
 
 def _attempt(claimed: jobs.Claimed, message: str) -> str:

@@ -1,8 +1,8 @@
 """Scenarios kept by the service and its background jobs, as rows of the store.
 
 A **scenario** is TOML text as a user submitted it (validated before it is kept).
-A **job** is one run of a scenario (kind ``project``; ``sensitivity`` and
-``assess`` are reserved for those runs). Its life:
+A **job** is one run: of a scenario (kind ``project``), a sensitivity analysis
+of one (``sensitivity``) or an assessment (``assess``, no scenario id). Its life:
 
 - ``queued`` (:func:`submit`), until a worker claims it (:func:`claim`): the
   oldest queued job goes to exactly one worker, atomically (PostgreSQL:

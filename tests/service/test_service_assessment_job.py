@@ -1,0 +1,216 @@
+"""Assessments as jobs, on a real server, on DuckDB and PostgreSQL (issue 13).
+
+An assessment submitted through the API runs as a job, reports its progress, and
+writes a bundle the API lists and serves. The bundle downloaded through the API
+verifies (``wfplan verify``), and its tables, results and inputs are those of
+``wfplan assess --out`` run on the same definition, scenarios and vintage (in a
+subprocess). Only what records when and how long differs: the manifest's
+``created``, ``seconds`` and ``manifest_sha256``, and the report files that print
+the creation time (``report.html`` and ``report.pdf`` show it; ``tables.xlsx`` has it
+as its "Created" row, its properties and its zip entries' times): their hashes in
+``files``. The bundle is unsigned, as ``wfplan assess`` without ``--sign``.
+
+The definition is the demo's (``wfplan/data/demo_assessment.toml``) with no Monte
+Carlo draws (the least ``wfplan assess`` takes) and a five-year horizon, to keep
+the suite quick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+from jobs_util import ASSESSMENT, JOB_S, SCENARIOS, wait
+
+from wfplan.assessment.verify import verify
+from wfplan.dataset.store import is_postgres_url
+
+if TYPE_CHECKING:
+    from live import Server
+
+    from conftest import DemoBuild
+
+#: The manifest fields that record when the bundle was made and how long it took.
+TIMING = {"created", "seconds", "manifest_sha256"}
+#: The files that print the time the bundle was made.
+STAMPED = {"report.html", "report.pdf", "tables.xlsx"}
+
+
+def _post(server: Server, role: str | None, **body: Any) -> httpx.Response:
+    return server.client(role).post("/api/v1/assessments", json=body)
+
+
+def _download(server: Server, links: list[dict[str, Any]], folder: Path) -> Path:
+    """Download every file of a bundle through the API into ``folder``; return it."""
+    for link in links:
+        answer = server.client("national").get(link["url"])
+        assert answer.status_code == 200, (link, answer.text[:200])
+        assert len(answer.content) == link["bytes"], link
+        target = folder / link["name"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(answer.content)
+    return folder
+
+
+def _cli(db: str, folder: Path, name: str) -> Path:
+    """Run ``wfplan assess --out`` on the same definition in a subprocess; return the bundle."""
+    folder.mkdir(parents=True)
+    (folder / "assessment.toml").write_text(ASSESSMENT, encoding="utf-8")
+    for file, text in SCENARIOS.items():
+        (folder / file).write_text(text, encoding="utf-8")
+    out = folder / "out" / name  # the same name: the manifest and report quote it
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wfplan.cli",
+            "assess",
+            str(folder / "assessment.toml"),
+            "--out",
+            str(out),
+            "--db",
+            db,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=JOB_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def _same_tables(served: Path, cli: Path) -> None:
+    names = sorted(p.relative_to(cli).as_posix() for p in cli.rglob("*.parquet"))
+    assert names == sorted(p.relative_to(served).as_posix() for p in served.rglob("*.parquet"))
+    assert "results.parquet" in names
+    assert any(n.startswith("tables/") for n in names)
+    for name in names:
+        assert pq.read_table(served / name).equals(pq.read_table(cli / name)), name
+
+
+def _same_manifest(served: Path, cli: Path) -> None:
+    ours = json.loads((served / "manifest.json").read_text(encoding="utf-8"))
+    theirs = json.loads((cli / "manifest.json").read_text(encoding="utf-8"))
+    assert set(ours) == set(theirs)
+    differ = {k for k in ours if ours[k] != theirs[k]}
+    assert differ <= TIMING | {"files"}, differ
+    changed = {f for f in ours["files"] if ours["files"][f] != theirs["files"].get(f)}
+    assert changed <= STAMPED, changed
+    assert set(ours["files"]) == set(theirs["files"])
+
+
+def _check_progress(seen: list[dict[str, Any]]) -> None:
+    final = seen[-1]
+    assert final["status"] == "done", final
+    assert (final["kind"], final["progress"], final["draws"]) == ("assess", 1.0, 0)
+    fractions = [s["progress"] for s in seen]
+    assert fractions == sorted(fractions), "progress went backwards"
+    running = [s for s in seen if s["status"] == "running" and 0.0 < s["progress"] < 1.0]
+    assert running, seen
+    assert any("projecting" in str(s["message"]) for s in running), running
+
+
+@pytest.mark.slow
+def test_an_assessment_job_writes_a_bundle_that_verifies_and_equals_the_cli(
+    server: Server, demo_vintage: DemoBuild, tmp_path: Path
+) -> None:
+    queued = _post(server, "national", toml=ASSESSMENT, scenarios=SCENARIOS)
+    assert queued.status_code == 202, queued.text
+    job_id = str(queued.json()["job_id"])
+    assert queued.headers["location"] == f"/api/v1/jobs/{job_id}"
+    seen = wait(server, job_id)
+    _check_progress(seen)
+    answer = server.client("national").get(f"/api/v1/jobs/{job_id}/results")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    name = body["name"]
+    assert name == f"assessment-{job_id}"
+    assert (body["manifest"]["vintage"], body["manifest"]["draws"]) == ("demo", 0)
+    assert body["manifest"]["disclosure"] == "restricted"
+    listed = {b["name"] for b in server.get("national", "/api/v1/assessments").json()}
+    assert name in listed
+    served = _download(server, body["files"], tmp_path / "served" / name)
+    manifest = (served / "manifest.json").read_bytes()
+    assert hashlib.sha256(manifest).hexdigest() == body["sha256"] == seen[-1]["result_sha256"]
+    verdict = verify(served)
+    assert verdict.ok, verdict.findings
+    # the DuckDB server holds its file, so the CLI reads the one it was copied from
+    db = server.db if is_postgres_url(server.db) else str(demo_vintage.db)
+    cli = _cli(db, tmp_path / "cli", name)
+    _same_tables(served, cli)
+    _same_manifest(served, cli)
+    audit = server.get("national", "/api/v1/audit", params={"action": "assessment.run"}).json()
+    assert any(job_id in row["detail"] for row in audit)
+
+
+def _assess_jobs(server: Server) -> set[str]:
+    listed = server.client("national").get("/api/v1/jobs").json()
+    return {j["job_id"] for j in listed if j["kind"] == "assess"}
+
+
+def test_only_national_users_submit_assessments(server: Server) -> None:
+    before = _assess_jobs(server)
+    for role in ("region", "icb", "org"):
+        answer = _post(server, role, toml=ASSESSMENT, scenarios=SCENARIOS)
+        assert answer.status_code == 403, (role, answer.text)
+    assert _post(server, None, toml=ASSESSMENT, scenarios=SCENARIOS).status_code == 401
+    assert _assess_jobs(server) == before
+
+
+BROKEN = [
+    ("not toml", 'title = "x\n', "assessment.toml", None),
+    (
+        "a field wrong",
+        ASSESSMENT.replace("horizon = 5", "horizon = 99"),
+        "assessment.toml",
+        "horizon",
+    ),
+    (
+        "a path",
+        ASSESSMENT.replace('"demo_ltwp.toml"', '"../data/demo_ltwp.toml"'),
+        "assessment.toml",
+        "scenarios.1",
+    ),
+    (
+        "an unknown scenario",
+        ASSESSMENT.replace('"demo_ltwp.toml"', '"nowhere.toml"'),
+        "assessment.toml",
+        "scenarios.1",
+    ),
+]
+
+
+def test_a_broken_definition_is_422_with_the_cli_s_messages_and_no_job(server: Server) -> None:
+    before = _assess_jobs(server)
+    for what, text, file, column in BROKEN:
+        answer = _post(server, "national", toml=text, scenarios=SCENARIOS)
+        assert answer.status_code == 422, (what, answer.text)
+        rows = answer.json()
+        assert rows, what
+        assert (rows[0]["file"], rows[0]["column"]) == (file, column), (what, rows)
+    bad_scenario = {**SCENARIOS, "demo_ltwp.toml": 'name = "x"\nhorizon = "soon"\n'}
+    answer = _post(server, "national", toml=ASSESSMENT, scenarios=bad_scenario)
+    assert answer.status_code == 422, answer.text
+    assert {r["file"] for r in answer.json()} == {"demo_ltwp.toml"}
+    odd_name = {**SCENARIOS, "../evil.toml": SCENARIOS["demo_ltwp.toml"]}
+    assert _post(server, "national", toml=ASSESSMENT, scenarios=odd_name).status_code == 422
+    for vintage in ("no-such-vintage", "demo' OR '1'='1", "x'; DROP TABLE jobs; --"):
+        unknown = ASSESSMENT.replace('vintage = "demo"', f'vintage = "{vintage}"')
+        answer = _post(server, "national", toml=unknown, scenarios=SCENARIOS)
+        assert answer.status_code == 404, (vintage, answer.text)
+    assert _assess_jobs(server) == before
+
+
+def test_the_openapi_spec_has_the_assessment_job(server: Server) -> None:
+    spec = server.get(None, "/api/openapi.json").json()
+    assert "post" in spec["paths"]["/api/v1/assessments"]
+    for model in ("AssessmentRequest", "AssessmentResults", "ManifestSummary"):
+        assert model in spec["components"]["schemas"], model

@@ -1,0 +1,87 @@
+"""An assessment job whose server is killed (SIGKILL) mid-bundle: never listed half written.
+
+The DuckDB server runs its worker in its own process, so killing it kills the job
+while ``assess`` is writing the bundle in its hidden folder. Until the restarted
+server's worker has run the job again, ``GET /assessments`` does not list the
+bundle; then the job is done on its second attempt, the bundle is listed and
+verifies, and the hidden folder of the killed attempt is gone.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from jobs_util import ASSESSMENT, JOB_S, SCENARIOS
+from live import start
+
+from wfplan.assessment.verify import verify
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from live import Server
+
+    from conftest import DemoBuild
+
+
+def _until_projecting(server: Server, job_id: str) -> dict[str, Any]:
+    """Poll the job until it is projecting (inside the bundle's hidden folder), or ends."""
+    deadline = time.monotonic() + JOB_S
+    while time.monotonic() < deadline:
+        state = dict(server.client("national").get(f"/api/v1/jobs/{job_id}").json())
+        if state["status"] in ("done", "failed") or "projecting" in str(state["message"]):
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not start projecting within {JOB_S} s")
+
+
+def _listed(server: Server) -> set[str]:
+    return {b["name"] for b in server.get("national", "/api/v1/assessments").json()}
+
+
+def _done_never_listed_before(server: Server, job_id: str, name: str) -> dict[str, Any]:
+    """Poll the job until it ends, checking at each poll that its bundle is not listed yet."""
+    deadline = time.monotonic() + JOB_S
+    while time.monotonic() < deadline:
+        state = dict(server.client("national").get(f"/api/v1/jobs/{job_id}").json())
+        if state["status"] in ("done", "failed"):
+            return state
+        assert name not in _listed(server), state
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not end within {JOB_S} s")
+
+
+@pytest.mark.slow
+def test_a_killed_assessment_is_never_listed_half_written_and_runs_again(
+    demo_vintage: DemoBuild, tmp_path: Path
+) -> None:
+    db = str(demo_vintage.copy(tmp_path / "assess.duckdb"))
+    folder = tmp_path / "results" / "assessments"
+    server = start(db, tmp_path)
+    try:
+        queued = server.client("national").post(
+            "/api/v1/assessments", json={"toml": ASSESSMENT, "scenarios": SCENARIOS}
+        )
+        assert queued.status_code == 202, queued.text
+        job_id = str(queued.json()["job_id"])
+        name = f"assessment-{job_id}"
+        state = _until_projecting(server, job_id)
+        assert state["status"] == "running", state
+        assert [p for p in folder.iterdir() if p.name.startswith(".")], "no hidden folder"
+        assert name not in _listed(server)
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(30)
+    finally:
+        server.stop()
+    again = start(db, tmp_path, again=server)
+    try:
+        final = _done_never_listed_before(again, job_id, name)
+        assert (final["status"], final["attempts"]) == ("done", 2), final
+        assert name in _listed(again)
+    finally:
+        again.stop()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], list(folder.iterdir())
+    assert verify(folder / name).ok
