@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+from jobs_util import cli_assess
 from live import Server, start, start_worker
 
+import sharing
 from backends import SERVER, require_postgres
 
 if TYPE_CHECKING:
@@ -60,3 +62,17 @@ def server(request: pytest.FixtureRequest, demo_vintage: DemoBuild,
             yield running
         finally:
             running.stop()
+
+
+@pytest.fixture(scope="session")
+def cli_assessment(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``wfplan assess`` of the API tests' definition on the demo vintage, once for the run.
+
+    The bundle the assessment jobs' bundles are compared with (read it only).
+    """
+    def build(folder: Path) -> str:
+        return str(cli_assess(str(demo_vintage.db), folder))
+
+    _, bundle = sharing.once_per_run(sharing.run_folder(tmp_path_factory), "cli-assessment",
+                                     build)
+    return Path(bundle)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
     from live import Server
@@ -108,3 +110,70 @@ def cli_project(db: str, text: str, folder: Path, *, seed: int, draws: int) -> P
         capture_output=True, text=True, timeout=JOB_S, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return out
+
+
+#: The manifest fields that record when the bundle was made and how long it took.
+TIMING = {"created", "seconds", "manifest_sha256"}
+#: The files that print the time the bundle was made.
+STAMPED = {"report.html", "report.pdf", "tables.xlsx"}
+
+
+def cli_assess(db: str, folder: Path) -> Path:
+    """Run ``wfplan assess --out`` on :data:`ASSESSMENT` in a subprocess; return the bundle."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "assessment.toml").write_text(ASSESSMENT, encoding="utf-8")
+    for file, text in SCENARIOS.items():
+        (folder / file).write_text(text, encoding="utf-8")
+    out = folder / "out" / "assessment-cli"
+    done = subprocess.run([sys.executable, "-m", "wfplan.cli", "assess",
+                           str(folder / "assessment.toml"), "--out", str(out), "--db", db],
+                          capture_output=True, text=True, timeout=JOB_S, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def same_tables(served: Path, cli: Path) -> None:
+    """Check every Parquet file of the two bundles is the same table."""
+    names = sorted(p.relative_to(cli).as_posix() for p in cli.rglob("*.parquet"))
+    assert names == sorted(p.relative_to(served).as_posix() for p in served.rglob("*.parquet"))
+    assert "results.parquet" in names
+    assert any(n.startswith("tables/") for n in names)
+    for name in names:
+        assert pq.read_table(served / name).equals(pq.read_table(cli / name)), name
+
+
+def same_manifest(served: Path, cli: Path) -> None:
+    """Check the manifests differ only in when, how long, the bundle's name and stamped files."""
+    ours = json.loads((served / "manifest.json").read_text(encoding="utf-8"))
+    theirs = json.loads((cli / "manifest.json").read_text(encoding="utf-8"))
+    assert set(ours) == set(theirs)
+    assert ours["bundle_name"] == served.name
+    differ = {k for k in ours if ours[k] != theirs[k]}
+    assert differ <= TIMING | {"files", "bundle_name"}, differ
+    changed = {f for f in ours["files"] if ours["files"][f] != theirs["files"].get(f)}
+    assert changed <= STAMPED, changed
+    assert set(ours["files"]) == set(theirs["files"])
+
+
+def download_bundle(server: Server, links: list[dict[str, Any]], folder: Path) -> Path:
+    """Download every file of a bundle through the API into ``folder``; return it."""
+    for link in links:
+        answer = server.client("national").get(link["url"])
+        assert answer.status_code == 200, (link, answer.text[:200])
+        assert len(answer.content) == link["bytes"], link
+        target = folder / link["name"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(answer.content)
+    return folder
+
+
+def check_assessment_progress(seen: list[dict[str, Any]]) -> None:
+    """Check an assessment job ended done, its progress only rose, and it said so on the way."""
+    final = seen[-1]
+    assert final["status"] == "done", final
+    assert (final["kind"], final["progress"], final["draws"]) == ("assess", 1.0, 0)
+    fractions = [s["progress"] for s in seen]
+    assert fractions == sorted(fractions), "progress went backwards"
+    running = [s for s in seen if s["status"] == "running" and 0.0 < s["progress"] < 1.0]
+    assert running, seen
+    assert any("projecting" in str(s["message"]) for s in running), running

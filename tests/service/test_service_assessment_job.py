@@ -4,8 +4,10 @@ An assessment submitted through the API runs as a job, reports its progress, and
 writes a bundle the API lists and serves. The bundle downloaded through the API
 verifies (``wfplan verify``), and its tables, results and inputs are those of
 ``wfplan assess --out`` run on the same definition, scenarios and vintage (in a
-subprocess). Only what records when and how long differs: the manifest's
-``created``, ``seconds`` and ``manifest_sha256``, and the report files that print
+subprocess, on the server's database; the DuckDB case is the kill test's, against
+one CLI run for the whole run: ``cli_assessment``). Only what records when and how
+long differs, and the bundle's name: the manifest's ``created``, ``seconds``,
+``manifest_sha256`` and ``bundle_name``, and the report files that print
 the creation time (``report.html`` and ``report.pdf`` show it; ``tables.xlsx`` has it
 as its "Created" row, its properties and its zip entries' times): their hashes in
 ``files``. The bundle is unsigned, as ``wfplan assess`` without ``--sign``.
@@ -18,16 +20,21 @@ the suite quick.
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pyarrow.parquet as pq
 import pytest
-from jobs_util import ASSESSMENT, JOB_S, SCENARIOS, wait
+from jobs_util import (
+    ASSESSMENT,
+    SCENARIOS,
+    check_assessment_progress,
+    cli_assess,
+    download_bundle,
+    same_manifest,
+    same_tables,
+    wait,
+)
 
 from wfplan.assessment.verify import verify
 from wfplan.dataset.store import is_postgres_url
@@ -35,99 +42,22 @@ from wfplan.dataset.store import is_postgres_url
 if TYPE_CHECKING:
     from live import Server
 
-    from conftest import DemoBuild
-
-#: The manifest fields that record when the bundle was made and how long it took.
-TIMING = {"created", "seconds", "manifest_sha256"}
-#: The files that print the time the bundle was made.
-STAMPED = {"report.html", "report.pdf", "tables.xlsx"}
-
-
 def _post(server: Server, role: str | None, **body: Any) -> httpx.Response:
     return server.client(role).post("/api/v1/assessments", json=body)
 
 
-def _download(server: Server, links: list[dict[str, Any]], folder: Path) -> Path:
-    """Download every file of a bundle through the API into ``folder``; return it."""
-    for link in links:
-        answer = server.client("national").get(link["url"])
-        assert answer.status_code == 200, (link, answer.text[:200])
-        assert len(answer.content) == link["bytes"], link
-        target = folder / link["name"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(answer.content)
-    return folder
-
-
-def _cli(db: str, folder: Path, name: str) -> Path:
-    """Run ``wfplan assess --out`` on the same definition in a subprocess; return the bundle."""
-    folder.mkdir(parents=True)
-    (folder / "assessment.toml").write_text(ASSESSMENT, encoding="utf-8")
-    for file, text in SCENARIOS.items():
-        (folder / file).write_text(text, encoding="utf-8")
-    out = folder / "out" / name  # the same name: the manifest and report quote it
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wfplan.cli",
-            "assess",
-            str(folder / "assessment.toml"),
-            "--out",
-            str(out),
-            "--db",
-            db,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=JOB_S,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out
-
-
-def _same_tables(served: Path, cli: Path) -> None:
-    names = sorted(p.relative_to(cli).as_posix() for p in cli.rglob("*.parquet"))
-    assert names == sorted(p.relative_to(served).as_posix() for p in served.rglob("*.parquet"))
-    assert "results.parquet" in names
-    assert any(n.startswith("tables/") for n in names)
-    for name in names:
-        assert pq.read_table(served / name).equals(pq.read_table(cli / name)), name
-
-
-def _same_manifest(served: Path, cli: Path) -> None:
-    ours = json.loads((served / "manifest.json").read_text(encoding="utf-8"))
-    theirs = json.loads((cli / "manifest.json").read_text(encoding="utf-8"))
-    assert set(ours) == set(theirs)
-    differ = {k for k in ours if ours[k] != theirs[k]}
-    assert differ <= TIMING | {"files"}, differ
-    changed = {f for f in ours["files"] if ours["files"][f] != theirs["files"].get(f)}
-    assert changed <= STAMPED, changed
-    assert set(ours["files"]) == set(theirs["files"])
-
-
-def _check_progress(seen: list[dict[str, Any]]) -> None:
-    final = seen[-1]
-    assert final["status"] == "done", final
-    assert (final["kind"], final["progress"], final["draws"]) == ("assess", 1.0, 0)
-    fractions = [s["progress"] for s in seen]
-    assert fractions == sorted(fractions), "progress went backwards"
-    running = [s for s in seen if s["status"] == "running" and 0.0 < s["progress"] < 1.0]
-    assert running, seen
-    assert any("projecting" in str(s["message"]) for s in running), running
-
-
 @pytest.mark.slow
 def test_an_assessment_job_writes_a_bundle_that_verifies_and_equals_the_cli(
-    server: Server, demo_vintage: DemoBuild, tmp_path: Path
+    server: Server, tmp_path: Path
 ) -> None:
+    if not is_postgres_url(server.db):
+        pytest.skip("the DuckDB case is the kill test's (test_service_assessment_kill.py)")
     queued = _post(server, "national", toml=ASSESSMENT, scenarios=SCENARIOS)
     assert queued.status_code == 202, queued.text
     job_id = str(queued.json()["job_id"])
     assert queued.headers["location"] == f"/api/v1/jobs/{job_id}"
     seen = wait(server, job_id)
-    _check_progress(seen)
+    check_assessment_progress(seen)
     answer = server.client("national").get(f"/api/v1/jobs/{job_id}/results")
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -137,16 +67,15 @@ def test_an_assessment_job_writes_a_bundle_that_verifies_and_equals_the_cli(
     assert body["manifest"]["disclosure"] == "restricted"
     listed = {b["name"] for b in server.get("national", "/api/v1/assessments").json()}
     assert name in listed
-    served = _download(server, body["files"], tmp_path / "served" / name)
+    served = download_bundle(server, body["files"], tmp_path / "served" / name)
     manifest = (served / "manifest.json").read_bytes()
     assert hashlib.sha256(manifest).hexdigest() == body["sha256"] == seen[-1]["result_sha256"]
     verdict = verify(served)
     assert verdict.ok, verdict.findings
-    # the DuckDB server holds its file, so the CLI reads the one it was copied from
-    db = server.db if is_postgres_url(server.db) else str(demo_vintage.db)
-    cli = _cli(db, tmp_path / "cli", name)
-    _same_tables(served, cli)
-    _same_manifest(served, cli)
+    # on the server's own database: the ingest log (inputs/ingests.parquet) is the engine's
+    cli = cli_assess(server.db, tmp_path / "cli")
+    same_tables(served, cli)
+    same_manifest(served, cli)
     audit = server.get("national", "/api/v1/audit", params={"action": "assessment.run"}).json()
     assert any(job_id in row["detail"] for row in audit)
 
