@@ -41,8 +41,9 @@ from wfplan.dataset.store.queries.gaps import ingest_sources
 from wfplan.dataset.store.queries.geography import area_names
 from wfplan.errors import InputError
 
-MeasureName = Literal["sickness_rate", "staff_in_post_headcount", "staff_in_post_fte",
-                      "vacancy_rate"]
+MeasureName = Literal[
+    "sickness_rate", "staff_in_post_headcount", "staff_in_post_fte", "vacancy_rate"
+]
 #: Columns of :attr:`Trend.points`.
 POINT_COLUMNS = ("period", "value", "numerator", "denominator", "suppressed")
 
@@ -80,16 +81,55 @@ class Measure:
     control: str
 
 
-MEASURES: dict[str, Measure] = {m.name: m for m in (
-    Measure("sickness_rate", "Sickness absence rate", "proportion", "sickness_absence",
-            "lower", "month", "FTE days lost", "FTE days available", "trend_sickness"),
-    Measure("staff_in_post_headcount", "Staff in post (headcount)", "persons", "staff_in_post",
-            "neutral", "census", None, None, "trend_headcount"),
-    Measure("staff_in_post_fte", "Staff in post (FTE)", "FTE", "staff_in_post", "neutral",
-            "census", None, None, "trend_fte"),
-    Measure("vacancy_rate", "Vacancy rate", "proportion", "vacancies", "lower",
-            "vacancy period", "vacancy FTE", "FTE in post plus vacancy FTE", "trend_vacancy"),
-)}
+MEASURES: dict[str, Measure] = {
+    m.name: m
+    for m in (
+        Measure(
+            "sickness_rate",
+            "Sickness absence rate",
+            "proportion",
+            "sickness_absence",
+            "lower",
+            "month",
+            "FTE days lost",
+            "FTE days available",
+            "trend_sickness",
+        ),
+        Measure(
+            "staff_in_post_headcount",
+            "Staff in post (headcount)",
+            "persons",
+            "staff_in_post",
+            "neutral",
+            "census",
+            None,
+            None,
+            "trend_headcount",
+        ),
+        Measure(
+            "staff_in_post_fte",
+            "Staff in post (FTE)",
+            "FTE",
+            "staff_in_post",
+            "neutral",
+            "census",
+            None,
+            None,
+            "trend_fte",
+        ),
+        Measure(
+            "vacancy_rate",
+            "Vacancy rate",
+            "proportion",
+            "vacancies",
+            "lower",
+            "vacancy period",
+            "vacancy FTE",
+            "FTE in post plus vacancy FTE",
+            "trend_vacancy",
+        ),
+    )
+}
 
 
 class NoSeries(InputError):
@@ -151,18 +191,28 @@ class Trend:
 
 def available(store: Store, vintage: str) -> list[str]:
     """Return the measures the vintage has a series of (vacancies: at 2 periods or more)."""
-    periods = {table: int(store.scalar(f"SELECT count(DISTINCT period) FROM {table} "
-                                       "WHERE vintage = ?", [vintage]) or 0)
-               for table in q.SERIES_TABLES}
-    return [name for name, m in MEASURES.items()
-            if periods[m.table] >= (2 if m.table == "vacancies" else 1)]
+    periods = {
+        table: int(
+            store.scalar(f"SELECT count(DISTINCT period) FROM {table} WHERE vintage = ?", [vintage])
+            or 0
+        )
+        for table in q.SERIES_TABLES
+    }
+    return [
+        name
+        for name, m in MEASURES.items()
+        if periods[m.table] >= (2 if m.table == "vacancies" else 1)
+    ]
 
 
 def _group_code(label: str | None) -> str | None:
     if label is None:
         return None
-    return (codelists.get("staff_group").code_for(label)
-            or codelists.get("staff_group_aggregate").code_for(label) or label)
+    return (
+        codelists.get("staff_group").code_for(label)
+        or codelists.get("staff_group_aggregate").code_for(label)
+        or label
+    )
 
 
 def _selection(store: Store, query: TrendQuery) -> q.SeriesSelection:
@@ -178,24 +228,38 @@ def _selection(store: Store, query: TrendQuery) -> q.SeriesSelection:
         raise InputError(f"a trend at level {query.level} needs an area")
     store.require_vintage(query.vintage)
     area = codelists.ENGLAND_CODE if query.level == "england" else str(query.area).upper()
-    return q.SeriesSelection(query.vintage, query.level, area, _group_code(query.staff_group),
-                             query.sector)
+    return q.SeriesSelection(
+        query.vintage, query.level, area, _group_code(query.staff_group), query.sector
+    )
 
 
 def _frame(store: Store, measure: Measure, sel: q.SeriesSelection) -> pd.DataFrame:
     """Return the measure's points by period for the selected area (before dropping gaps)."""
     if measure.table == "sickness_absence":
-        raw = q.sickness_series(store, sel).astype({"days_lost": "Float64",
-                                                    "days_available": "Float64"})
-        return pd.DataFrame({"period": raw["period"], "numerator": raw["days_lost"],
-                             "denominator": raw["days_available"],
-                             "value": ratio(raw["days_lost"], raw["days_available"])})
+        raw = q.sickness_series(store, sel).astype(
+            {"days_lost": "Float64", "days_available": "Float64"}
+        )
+        return pd.DataFrame(
+            {
+                "period": raw["period"],
+                "numerator": raw["days_lost"],
+                "denominator": raw["days_available"],
+                "value": ratio(raw["days_lost"], raw["days_available"]),
+            }
+        )
     if measure.table == "vacancies":
-        raw = q.vacancy_series(store, sel).astype({"vacancy_fte": "Float64",
-                                                   "fte_reporting_vacancies": "Float64"})
+        raw = q.vacancy_series(store, sel).astype(
+            {"vacancy_fte": "Float64", "fte_reporting_vacancies": "Float64"}
+        )
         whole = raw["fte_reporting_vacancies"] + raw["vacancy_fte"]
-        return pd.DataFrame({"period": raw["period"], "numerator": raw["vacancy_fte"],
-                             "denominator": whole, "value": ratio(raw["vacancy_fte"], whole)})
+        return pd.DataFrame(
+            {
+                "period": raw["period"],
+                "numerator": raw["vacancy_fte"],
+                "denominator": whole,
+                "value": ratio(raw["vacancy_fte"], whole),
+            }
+        )
     staff = q.staff_series(store, sel)
     people = q.distinct_series(store, sel)
     raw = staff.merge(people, on=["period", "area_code"], how="outer").sort_values("period")
@@ -203,8 +267,15 @@ def _frame(store: Store, measure: Measure, sel: q.SeriesSelection) -> pd.DataFra
     headcount = plus(raw["headcount_cells"], raw["headcount_distinct"])
     value = headcount if measure.name == "staff_in_post_headcount" else raw["fte"]
     missing = pd.array([pd.NA] * len(raw), dtype="Float64")
-    return pd.DataFrame({"period": raw["period"], "numerator": missing,
-                         "denominator": missing, "value": value, "headcount": headcount})
+    return pd.DataFrame(
+        {
+            "period": raw["period"],
+            "numerator": missing,
+            "denominator": missing,
+            "value": value,
+            "headcount": headcount,
+        }
+    )
 
 
 def _points(frame: pd.DataFrame) -> pd.DataFrame:
@@ -237,15 +308,25 @@ def trend(store: Store, query: TrendQuery) -> Trend:
     named = names.loc[names["area_code"] == sel.area, "area_name"]
     area_name = str(named.iloc[0]) if len(named) else str(sel.area)
     spc, warning = spc_of(points, measure)
-    return Trend(query, measure, str(sel.area), area_name, points, spc, warning,
-                 _sources(store, query.vintage, measure.table))
+    return Trend(
+        query,
+        measure,
+        str(sel.area),
+        area_name,
+        points,
+        spc,
+        warning,
+        _sources(store, query.vintage, measure.table),
+    )
 
 
 def spc_of(points: pd.DataFrame, measure: Measure) -> tuple[SpcChart | None, str | None]:
     """Return the XmR chart of the points and a warning (SPC missing or unreliable)."""
     if bool(points["suppressed"].any()):
-        return None, (f"{int(points['suppressed'].sum())} point(s) suppressed by disclosure "
-                      "control: no process limits")
+        return None, (
+            f"{int(points['suppressed'].sum())} point(s) suppressed by disclosure "
+            "control: no process limits"
+        )
     values = points["value"].to_numpy(dtype=np.float64, na_value=np.nan)
     if len(values) < 2:
         return None, "only 1 point: an SPC chart needs at least 2"
@@ -256,8 +337,11 @@ def spc_of(points: pd.DataFrame, measure: Measure) -> tuple[SpcChart | None, str
 def _sources(store: Store, vintage: str, table: str) -> tuple[str, ...]:
     """Return the publication names of the ingests behind a table's rows."""
     ids = set(q.series_ingests(store, vintage, table))
-    names = [publication_name(r) for r in records(ingest_sources(store, vintage))
-             if int(r["ingest_id"]) in ids]
+    names = [
+        publication_name(r)
+        for r in records(ingest_sources(store, vintage))
+        if int(r["ingest_id"]) in ids
+    ]
     return tuple(dict.fromkeys(names))
 
 
@@ -269,8 +353,9 @@ def controlled(found: Trend) -> Trend:
     suppressed, other counts rounded to 5, rates to 3 decimals); the SPC is of
     the controlled values, and there is none when a point is suppressed.
     """
-    table = control_frame(found.points.drop(columns="suppressed"), found.measure.control,
-                          TREND_POLICY)
+    table = control_frame(
+        found.points.drop(columns="suppressed"), found.measure.control, TREND_POLICY
+    )
     frame = table.marked()
     frame = frame[[c for c in frame.columns if c in POINT_COLUMNS]]
     spc, warning = spc_of(frame, found.measure)

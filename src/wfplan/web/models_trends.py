@@ -9,13 +9,21 @@ from pydantic import Field
 from wfplan.web.models import Level, Model
 
 #: The measures a trend can show (``/api/v1/trends?measure=``); 404 where the vintage has none.
-MeasureName = Literal["sickness_rate", "staff_in_post_headcount", "staff_in_post_fte",
-                      "vacancy_rate"]
+MeasureName = Literal[
+    "sickness_rate", "staff_in_post_headcount", "staff_in_post_fte", "vacancy_rate"
+]
 #: A point's type on an SPC chart (NHS England's "Making Data Count").
 PointType = Literal["common_cause", "improvement", "concern", "neutral_high", "neutral_low"]
 #: The variation icon: the latest point's type, with its side of the mean.
-VariationIcon = Literal["common_cause", "improvement_high", "improvement_low", "concern_high",
-                        "concern_low", "neutral_high", "neutral_low"]
+VariationIcon = Literal[
+    "common_cause",
+    "improvement_high",
+    "improvement_low",
+    "concern_high",
+    "concern_low",
+    "neutral_high",
+    "neutral_low",
+]
 
 
 class TrendPoint(Model):
@@ -31,7 +39,8 @@ class TrendPoint(Model):
     shift: bool | None = Field(default=None, description="In a run of 7 on one side of the mean")
     trend: bool | None = Field(default=None, description="In 7 rising or 7 falling points")
     two_of_three: bool | None = Field(
-        default=None, description="2 of 3 points beyond two-thirds of the way to a limit")
+        default=None, description="2 of 3 points beyond two-thirds of the way to a limit"
+    )
 
 
 class Spc(Model):
@@ -44,7 +53,8 @@ class Spc(Model):
     variation: PointType = Field(description="The latest point's type")
     variation_icon: VariationIcon
     assurance_icon: Literal["pass", "fail", "hit_and_miss"] | None = Field(
-        description="Against a target (null: the measure has none)")
+        description="Against a target (null: the measure has none)"
+    )
 
 
 class Trend(Model):
@@ -55,7 +65,8 @@ class Trend(Model):
     label: str
     unit: Literal["proportion", "persons", "FTE"]
     improvement: Literal["higher", "lower", "neutral"] = Field(
-        description="Which way is improvement (neutral: neither)")
+        description="Which way is improvement (neutral: neither)"
+    )
     frequency: str = Field(description="What the periods are: month, census, vacancy period")
     numerator_label: str | None
     denominator_label: str | None

@@ -37,11 +37,22 @@ TrendParams = tuple[str, models.Level, str | None, str | None, str | None]
 
 @router.get("/trends", response_model=models_trends.Trend, tags=["data"])
 async def trends(
-    request: Request, credentials: BearerDep, measure: models_trends.MeasureName,
-    vintage: VintageParam = None, level: models.Level = "england",
-    area: Annotated[str | None, Query(max_length=MAX_PARAM, description=(
-        "Area code at the level (default: the one area of your scope at that level)"))] = None,
-    staff_group: Text = None, sector: Text = None,
+    request: Request,
+    credentials: BearerDep,
+    measure: models_trends.MeasureName,
+    vintage: VintageParam = None,
+    level: models.Level = "england",
+    area: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_PARAM,
+            description=(
+                "Area code at the level (default: the one area of your scope at that level)"
+            ),
+        ),
+    ] = None,
+    staff_group: Text = None,
+    sector: Text = None,
 ) -> Response:
     """Return one area's series of one measure, oldest first, with its XmR (SPC) chart.
 
@@ -60,8 +71,11 @@ async def trends(
         user = known
     params: TrendParams = (measure, level, area, staff_group, sector)
     chosen = vintage or state.default
-    key = (("trends", str(user.role), params, chosen, state.versions[chosen])
-           if chosen is not None and chosen in state.versions else None)
+    key = (
+        ("trends", str(user.role), params, chosen, state.versions[chosen])
+        if chosen is not None and chosen in state.versions
+        else None
+    )
     body = cache.answer(key) if key is not None else None
     audited = False
     if body is None:
@@ -73,8 +87,7 @@ async def trends(
 
 def _audit_org(request: Request, user: User, vintage: str, area: str | None) -> None:
     with stores_of(request).lend() as store:
-        accounts.record(store, user.name, "read.trends", str(user.role),
-                        _org_detail(vintage, area))
+        accounts.record(store, user.name, "read.trends", str(user.role), _org_detail(vintage, area))
 
 
 def _area(scope: Scope, level: str, area: str | None) -> str | None:
@@ -84,12 +97,15 @@ def _area(scope: Scope, level: str, area: str | None) -> str | None:
     allowed = scope.codes.get(level, frozenset())
     if allowed is not None and len(allowed) == 1:
         return next(iter(allowed))
-    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                        f"name an area: a trend at level {level} is of one area")
+    raise HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        f"name an area: a trend at level {level} is of one area",
+    )
 
 
-def _answer(request: Request, user: User, vintage: str | None,
-            params: TrendParams) -> tuple[bytes, Hashable]:
+def _answer(
+    request: Request, user: User, vintage: str | None, params: TrendParams
+) -> tuple[bytes, Hashable]:
     """Compute an answer from the store; return its JSON and the key to keep it under."""
     measure, level, area, staff_group, sector = params
     with reading(request, user, vintage) as read:
@@ -110,24 +126,37 @@ def _answer(request: Request, user: User, vintage: str | None,
     if scope.controlled:
         found = t.controlled(found)
     body = model(found, controlled=scope.controlled)
-    return (body.model_dump_json().encode(),
-            ("trends", str(user.role), params, read.vintage, version))
+    return (
+        body.model_dump_json().encode(),
+        ("trends", str(user.role), params, read.vintage, version),
+    )
 
 
 def model(found: t.Trend, *, controlled: bool = False) -> models_trends.Trend:
     """Return the answer's model of a trend (already controlled if ``controlled``)."""
     measure, query = found.measure, found.query
     return models_trends.Trend(
-        vintage=query.vintage, measure=measure.name, label=measure.label,
+        vintage=query.vintage,
+        measure=measure.name,
+        label=measure.label,
         unit=measure.unit,  # type: ignore[arg-type]
-        improvement=measure.direction, frequency=measure.frequency,
-        numerator_label=measure.numerator, denominator_label=measure.denominator,
+        improvement=measure.direction,
+        frequency=measure.frequency,
+        numerator_label=measure.numerator,
+        denominator_label=measure.denominator,
         level=query.level,  # type: ignore[arg-type]
-        area_code=found.area_code, area_name=found.area_name, staff_group=query.staff_group,
-        sector=query.sector, period=found.period,
-        source="; ".join(found.sources) or "not recorded", controlled=controlled,
-        disclosure=statement() if controlled else None, points=_points(found),
-        spc=_spc(found.spc), warning=found.warning)
+        area_code=found.area_code,
+        area_name=found.area_name,
+        staff_group=query.staff_group,
+        sector=query.sector,
+        period=found.period,
+        source="; ".join(found.sources) or "not recorded",
+        controlled=controlled,
+        disclosure=statement() if controlled else None,
+        points=_points(found),
+        spc=_spc(found.spc),
+        warning=found.warning,
+    )
 
 
 def _points(found: t.Trend) -> list[models_trends.TrendPoint]:
@@ -135,14 +164,22 @@ def _points(found: t.Trend) -> list[models_trends.TrendPoint]:
     out = []
     for i, row in enumerate(found.points.to_dict("records")):
         point = models_trends.TrendPoint(
-            period=str(row["period"]), value=plain(row["value"]),
-            numerator=plain(row["numerator"]), denominator=plain(row["denominator"]),
-            suppressed=bool(row["suppressed"]))
+            period=str(row["period"]),
+            value=plain(row["value"]),
+            numerator=plain(row["numerator"]),
+            denominator=plain(row["denominator"]),
+            suppressed=bool(row["suppressed"]),
+        )
         if spc is not None:
-            point = point.model_copy(update={
-                "point_type": spc.point_types[i], "outside": bool(spc.outside[i]),
-                "shift": bool(spc.shift[i]), "trend": bool(spc.trend[i]),
-                "two_of_three": bool(spc.two_of_three[i])})
+            point = point.model_copy(
+                update={
+                    "point_type": spc.point_types[i],
+                    "outside": bool(spc.outside[i]),
+                    "shift": bool(spc.shift[i]),
+                    "trend": bool(spc.trend[i]),
+                    "two_of_three": bool(spc.two_of_three[i]),
+                }
+            )
         out.append(point)
     return out
 
@@ -151,11 +188,14 @@ def _spc(spc: SpcChart | None) -> models_trends.Spc | None:
     if spc is None:
         return None
     return models_trends.Spc(
-        mean=spc.mean, mean_moving_range=spc.mean_moving_range,
-        upper_process_limit=spc.upper, lower_process_limit=spc.lower,
+        mean=spc.mean,
+        mean_moving_range=spc.mean_moving_range,
+        upper_process_limit=spc.upper,
+        lower_process_limit=spc.lower,
         variation=spc.variation,  # type: ignore[arg-type]
         variation_icon=variation_icon(spc),  # type: ignore[arg-type]
-        assurance_icon=spc.assurance)  # type: ignore[arg-type]
+        assurance_icon=spc.assurance,
+    )  # type: ignore[arg-type]
 
 
 def variation_icon(spc: SpcChart) -> str:
@@ -163,6 +203,10 @@ def variation_icon(spc: SpcChart) -> str:
     kind = spc.variation
     if kind in ("common_cause", "neutral_high", "neutral_low"):
         return kind
-    side = "high" if spc.values[-1] > spc.mean or (
-        spc.values[-1] == spc.mean and spc.values[-1] > spc.values[-2]) else "low"
+    side = (
+        "high"
+        if spc.values[-1] > spc.mean
+        or (spc.values[-1] == spc.mean and spc.values[-1] > spc.values[-2])
+        else "low"
+    )
     return f"{kind}_{side}"

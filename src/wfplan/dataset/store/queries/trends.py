@@ -53,8 +53,9 @@ class SeriesSelection:
     sector: str | None = None
 
 
-def _conditions(sel: SeriesSelection, group_filter: bool = True) -> tuple[list[str],
-                                                                          dict[str, Any]]:
+def _conditions(
+    sel: SeriesSelection, group_filter: bool = True
+) -> tuple[list[str], dict[str, Any]]:
     """Return the conditions every series shares on its fact rows ``f``, and their values."""
     conds = ["f.vintage = $vintage", f"NOT ({AREA_ROWS})"]
     values: dict[str, Any] = {"vintage": sel.vintage}
@@ -70,9 +71,19 @@ def _conditions(sel: SeriesSelection, group_filter: bool = True) -> tuple[list[s
     return conds, values
 
 
-def _series(store: Store, sel: SeriesSelection, dates: str, select: str, source: str,
-            where: list[str], params: Mapping[str, Any], *, group_filter: bool = True,
-            at: str = "f.period", period: str = "f.period") -> pd.DataFrame:
+def _series(
+    store: Store,
+    sel: SeriesSelection,
+    dates: str,
+    select: str,
+    source: str,
+    where: list[str],
+    params: Mapping[str, Any],
+    *,
+    group_filter: bool = True,
+    at: str = "f.period",
+    period: str = "f.period",
+) -> pd.DataFrame:
     """Sum ``select`` over the rows of ``source`` (fact rows ``f``) by period and area.
 
     Rows are placed at the date ``at`` and reported at the period ``period``.
@@ -83,19 +94,24 @@ def _series(store: Store, sel: SeriesSelection, dates: str, select: str, source:
         f"{AREA_EXPR[sel.level]} AS area_code, {select} FROM {source} "
         f"LEFT JOIN g ON g.org_code = f.org_code AND g.at = {at} "
         f"WHERE {' AND '.join([*conds, *where])} GROUP BY 1, 2 ORDER BY 1, 2",
-        {**values, **params})
+        {**values, **params},
+    )
     return store.query(sql, bound)
 
 
 def _covered(sel: SeriesSelection) -> str:
     """Return SQL true where row ``f``'s ingest has distinct counts at its census and level."""
-    found = ("EXISTS (SELECT 1 FROM distinct_headcount d WHERE d.vintage = $vintage AND "
-             "d.ingest_id = f.ingest_id AND d.period = f.period AND d.level = $level)")
+    found = (
+        "EXISTS (SELECT 1 FROM distinct_headcount d WHERE d.vintage = $vintage AND "
+        "d.ingest_id = f.ingest_id AND d.period = f.period AND d.level = $level)"
+    )
     if sel.sector is None:
         return found
-    return (f"{found} AND NOT EXISTS (SELECT 1 FROM distinct_headcount d WHERE "
-            "d.vintage = $vintage AND d.ingest_id = f.ingest_id AND d.period = f.period AND "
-            "d.level = $level AND d.sector IS NULL)")
+    return (
+        f"{found} AND NOT EXISTS (SELECT 1 FROM distinct_headcount d WHERE "
+        "d.vintage = $vintage AND d.ingest_id = f.ingest_id AND d.period = f.period AND "
+        "d.level = $level AND d.sector IS NULL)"
+    )
 
 
 def staff_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
@@ -105,8 +121,10 @@ def staff_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
     once (:func:`distinct_series`), as the metrics do.
     """
     dates = "SELECT DISTINCT period AS at FROM staff_in_post WHERE vintage = $vintage"
-    select = (f"sum(f.headcount) FILTER (WHERE NOT ({_covered(sel)})) AS headcount_cells, "
-              f"{ordered_sum('f.fte')} AS fte")
+    select = (
+        f"sum(f.headcount) FILTER (WHERE NOT ({_covered(sel)})) AS headcount_cells, "
+        f"{ordered_sum('f.fte')} AS fte"
+    )
     return _series(store, sel, dates, select, "staff_in_post f", [], {"level": sel.level})
 
 
@@ -116,13 +134,20 @@ def distinct_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
     The ingests counted are those :func:`wfplan.dataset.distinct.covered` names
     at each census (with a sector, only those whose rows each have one sector).
     """
-    conds = ["d.vintage = ?", "d.level = ?", "d.staff_group IS NOT DISTINCT FROM ?",
-             "d.role IS NULL"]
+    conds = [
+        "d.vintage = ?",
+        "d.level = ?",
+        "d.staff_group IS NOT DISTINCT FROM ?",
+        "d.role IS NULL",
+    ]
     params: list[Any] = [sel.vintage, sel.level, sel.staff_group]
     if sel.sector is not None:
-        conds += ["d.sector = ?", "NOT EXISTS (SELECT 1 FROM distinct_headcount m WHERE "
-                  "m.vintage = d.vintage AND m.ingest_id = d.ingest_id AND m.period = d.period "
-                  "AND m.level = d.level AND m.sector IS NULL)"]
+        conds += [
+            "d.sector = ?",
+            "NOT EXISTS (SELECT 1 FROM distinct_headcount m WHERE "
+            "m.vintage = d.vintage AND m.ingest_id = d.ingest_id AND m.period = d.period "
+            "AND m.level = d.level AND m.sector IS NULL)",
+        ]
         params.append(sel.sector)
     if sel.area is not None:
         conds.append("d.area_code = ?")
@@ -130,7 +155,9 @@ def distinct_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
     return store.query(
         "SELECT d.period AS period, d.area_code AS area_code, sum(d.headcount) AS "
         f"headcount_distinct FROM distinct_headcount d WHERE {' AND '.join(conds)} "
-        "GROUP BY 1, 2 ORDER BY 1, 2", params)
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        params,
+    )
 
 
 def sickness_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
@@ -140,15 +167,19 @@ def sickness_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
     """
     dates = "SELECT DISTINCT period AS at FROM sickness_absence WHERE vintage = $vintage"
     where = [] if sel.staff_group else ["f.staff_group IS NULL"]
-    select = (f"{ordered_sum('f.fte_days_lost')} AS days_lost, "
-              f"{ordered_sum('f.fte_days_available')} AS days_available")
+    select = (
+        f"{ordered_sum('f.fte_days_lost')} AS days_lost, "
+        f"{ordered_sum('f.fte_days_available')} AS days_available"
+    )
     return _series(store, sel, dates, select, "sickness_absence f", where, {})
 
 
 #: Each vacancy period with the census it is reported with: the first on or after it.
-_PAIRS = ("SELECT v.period AS period, (SELECT min(s.period) FROM staff_in_post s "
-          "WHERE s.vintage = $vintage AND s.period >= v.period) AS census "
-          "FROM (SELECT DISTINCT period FROM vacancies WHERE vintage = $vintage) v")
+_PAIRS = (
+    "SELECT v.period AS period, (SELECT min(s.period) FROM staff_in_post s "
+    "WHERE s.vintage = $vintage AND s.period >= v.period) AS census "
+    "FROM (SELECT DISTINCT period FROM vacancies WHERE vintage = $vintage) v"
+)
 
 
 def vacancy_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
@@ -164,15 +195,32 @@ def vacancy_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
     """
     dates = f"SELECT DISTINCT census AS at FROM ({_PAIRS}) q WHERE census IS NOT NULL"
     pairs = f"JOIN ({_PAIRS}) p ON p.period = f.period AND p.census IS NOT NULL"
-    vacancies = _series(store, sel, dates, f"max(p.census) AS census, "
-                        f"{ordered_sum('f.vacancy_fte')} AS vacancy_fte",
-                        f"vacancies f {pairs}", [], {}, at="p.census")
-    reported = ("EXISTS (SELECT 1 FROM vacancies v WHERE v.vintage = $vintage AND "
-                "v.period = p.period AND v.org_code = f.org_code AND "
-                "v.staff_group = f.staff_group)")
+    vacancies = _series(
+        store,
+        sel,
+        dates,
+        f"max(p.census) AS census, {ordered_sum('f.vacancy_fte')} AS vacancy_fte",
+        f"vacancies f {pairs}",
+        [],
+        {},
+        at="p.census",
+    )
+    reported = (
+        "EXISTS (SELECT 1 FROM vacancies v WHERE v.vintage = $vintage AND "
+        "v.period = p.period AND v.org_code = f.org_code AND "
+        "v.staff_group = f.staff_group)"
+    )
     pairs_by_census = f"JOIN ({_PAIRS}) p ON p.census = f.period"
-    staff = _series(store, sel, dates, f"{ordered_sum('f.fte')} AS fte_reporting_vacancies",
-                    f"staff_in_post f {pairs_by_census}", [reported], {}, period="p.period")
+    staff = _series(
+        store,
+        sel,
+        dates,
+        f"{ordered_sum('f.fte')} AS fte_reporting_vacancies",
+        f"staff_in_post f {pairs_by_census}",
+        [reported],
+        {},
+        period="p.period",
+    )
     return vacancies.merge(staff, on=["period", "area_code"], how="left")
 
 
@@ -180,6 +228,7 @@ def series_ingests(store: Store, vintage: str, table: str) -> list[int]:
     """Return the ingests whose rows a series of ``table`` reads, in order."""
     if table not in SERIES_TABLES:
         raise ValueError(f"{table!r} is not a table a series is read from")
-    found = store.query(f"SELECT DISTINCT ingest_id FROM {table} WHERE vintage = ? "
-                        "ORDER BY ingest_id", [vintage])
+    found = store.query(
+        f"SELECT DISTINCT ingest_id FROM {table} WHERE vintage = ? ORDER BY ingest_id", [vintage]
+    )
     return [int(i) for i in found["ingest_id"]]
