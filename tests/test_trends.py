@@ -1,4 +1,4 @@
-"""Trends (issue 14): a hand-made vintage whose series are worked out here, on DuckDB and PostgreSQL.
+"""Trends (issue 14): a hand-made vintage whose series are worked out here, on both engines.
 
 The vintage is tests/handmade_vintage.py (censuses 31 March 2023, 31 March 2024 and
 30 June 2024; vacancies in December 2023 and June 2024) plus twelve months of
@@ -33,17 +33,23 @@ QMJ_RATE = [(lost + 50.0) / 2000.0 for lost in RAA_LOST]
 def _sickness(folder: Path) -> Path:
     rows = []
     for month, lost in zip(MONTHS, RAA_LOST, strict=True):
-        rows += [(month, "RAA", None, lost, 1000.0), (month, "RBB", None, 50.0, 1000.0),
-                 (month, "RDD", None, 30.0, 600.0), (month, "RAA", hv.N, 10.0, 500.0)]
+        rows += [
+            (month, "RAA", None, lost, 1000.0),
+            (month, "RBB", None, 50.0, 1000.0),
+            (month, "RDD", None, 30.0, 600.0),
+            (month, "RAA", hv.N, 10.0, 500.0),
+        ]
     path = folder / "sickness.csv"
-    pd.DataFrame(rows, columns=["period", "org_code", "staff_group", "fte_days_lost",
-                                "fte_days_available"]).to_csv(path, index=False)
+    pd.DataFrame(
+        rows, columns=["period", "org_code", "staff_group", "fte_days_lost", "fte_days_available"]
+    ).to_csv(path, index=False)
     return path
 
 
 @pytest.fixture(scope="module", params=backends.BACKENDS)
-def store(request: pytest.FixtureRequest,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
     folder = tmp_path_factory.mktemp(f"trends-{request.param}")
     for backend in backends.make_backend(request.param, folder):
         with backend.open() as opened:
@@ -51,8 +57,9 @@ def store(request: pytest.FixtureRequest,
             yield opened
 
 
-def _trend(store: Store, measure: str, level: str = "england", area: str | None = None,
-           **filters: str) -> t.Trend:
+def _trend(
+    store: Store, measure: str, level: str = "england", area: str | None = None, **filters: str
+) -> t.Trend:
     return t.trend(store, t.TrendQuery(hv.VINTAGE, measure, level, area, **filters))
 
 
@@ -94,7 +101,8 @@ def test_vacancy_rate_pairs_each_period_with_the_next_census(store: Store) -> No
     assert list(found.points["numerator"]) == [3.5, 99.0]
     assert found.measure.direction == "lower"
     assert found.spc is not None
-    assert found.warning is not None and "unreliable" in found.warning
+    assert found.warning is not None
+    assert "unreliable" in found.warning
 
 
 def test_sickness_rate_by_month_and_its_spc(store: Store) -> None:
@@ -135,10 +143,12 @@ def test_public_trend_is_controlled(store: Store) -> None:
     # REE has 3 staff at its one census: suppressed, no SPC.
     assert small.points["value"].isna().all()
     assert bool(small.points["suppressed"].all())
-    assert small.spc is None and small.warning is not None
+    assert small.spc is None
+    assert small.warning is not None
     rounded = t.controlled(_trend(store, "staff_in_post_headcount", "icb", "QMJ"))
     assert [float(v) for v in rounded.points["value"]] == [130.0, 130.0, 125.0]
-    assert rounded.spc is not None and rounded.spc.mean == pytest.approx(385.0 / 3)
+    assert rounded.spc is not None
+    assert rounded.spc.mean == pytest.approx(385.0 / 3)
     rates = t.controlled(_trend(store, "sickness_rate", "icb", "QMJ"))
     assert [float(v) for v in rates.points["value"]] == [round(r, 3) for r in QMJ_RATE]
     fte = t.controlled(_trend(store, "staff_in_post_fte", "org", "REE"))
@@ -149,7 +159,6 @@ def test_public_trend_is_controlled(store: Store) -> None:
 def test_people_in_files_with_identifiers_are_counted_once(tmp_path: Path, level: str) -> None:
     """The PCN file of tests/test_distinct_headcount.py: each census's headcount is metrics'."""
     import test_distinct_headcount as dh
-
     from wfplan.dataset.store import DuckDBStore
 
     path = tmp_path / "pcn.csv"

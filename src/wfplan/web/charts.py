@@ -24,7 +24,6 @@ MDC's ``#a6a6a6`` (a wfplan choice, for contrast).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +32,7 @@ import pandas as pd
 
 from wfplan.report import format as fmt
 from wfplan.report.style import (
-    BAND_ALPHA,
-    NHS_BLUE,
-    NHS_DARK_BLUE,
     NHS_DARK_GREY,
-    NHS_DARK_PINK,
     TEXT,
 )
 from wfplan.web import models_trends
@@ -61,10 +56,12 @@ POINT_STYLES = {
     "neutral_low": ("Special cause: neutral, low", MDC_NEUTRAL, "triangle-down"),
 }
 #: The special-cause rules, as the table names them.
-RULES = {"outside": "beyond a limit", "shift": "run of 7", "trend": "trend of 7",
-         "two_of_three": "2 of 3 near a limit"}
-#: Fan variable → (label, colour, shape), as the report's FAN_STYLES draw them.
-FAN = {"demand": ("Demand", NHS_DARK_PINK, "square"), "supply": ("Supply", NHS_BLUE, "circle")}
+RULES = {
+    "outside": "beyond a limit",
+    "shift": "run of 7",
+    "trend": "trend of 7",
+    "two_of_three": "2 of 3 near a limit",
+}
 
 
 @dataclass(frozen=True)
@@ -130,12 +127,24 @@ def spec(description: str, body: dict[str, Any], *, width: int = WIDTH) -> dict[
         "width": width,
         "config": {
             "font": FONT,
-            "axis": {"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": 12,
-                     "titleFontSize": 12, "domainColor": NHS_DARK_GREY,
-                     "tickColor": NHS_DARK_GREY, "gridColor": "#d8dde0"},
-            "legend": {"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": 12,
-                       "titleFontSize": 12, "orient": "bottom", "direction": "vertical",
-                       "labelLimit": 320},
+            "axis": {
+                "labelColor": TEXT,
+                "titleColor": TEXT,
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "domainColor": NHS_DARK_GREY,
+                "tickColor": NHS_DARK_GREY,
+                "gridColor": "#d8dde0",
+            },
+            "legend": {
+                "labelColor": TEXT,
+                "titleColor": TEXT,
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "orient": "bottom",
+                "direction": "vertical",
+                "labelLimit": 320,
+            },
             "text": {"color": TEXT, "fontSize": 11},
             "view": {"stroke": None},
         },
@@ -172,12 +181,19 @@ def _spc_points(trend: models_trends.Trend) -> pd.DataFrame:
     for p in trend.points:
         kind = p.point_type or "common_cause"
         rules = [text for name, text in RULES.items() if getattr(p, name)]
-        rows.append({"period": p.period, "value": p.value, "point_type": kind,
-                     "type_label": POINT_STYLES[kind][0], "rules": ", ".join(rules) or None,
-                     "flag": POINT_STYLES[kind][0].split(": ")[-1] if kind != "common_cause"
-                     else None})
-    return pd.DataFrame(rows, columns=["period", "value", "point_type", "type_label", "rules",
-                                       "flag"])
+        rows.append(
+            {
+                "period": p.period,
+                "value": p.value,
+                "point_type": kind,
+                "type_label": POINT_STYLES[kind][0],
+                "rules": ", ".join(rules) or None,
+                "flag": POINT_STYLES[kind][0].split(": ")[-1] if kind != "common_cause" else None,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["period", "value", "point_type", "type_label", "rules", "flag"]
+    )
 
 
 def _spc_description(trend: models_trends.Trend) -> str:
@@ -188,11 +204,13 @@ def _spc_description(trend: models_trends.Trend) -> str:
     s, unit = trend.spc, trend.unit
     flagged = sum(1 for p in trend.points if p.point_type not in (None, "common_cause"))
     assurance = s.assurance_icon or "none (no target)"
-    parts += [f"Mean {_shown(s.mean, unit)}, process limits {_shown(s.lower_process_limit, unit)}"
-              f" to {_shown(s.upper_process_limit, unit)}",
-              f"{flagged} of {len(trend.points)} points special cause",
-              f"Variation icon: {s.variation_icon.replace('_', ' ')}",
-              f"assurance icon: {assurance.replace('_', ' ')}"]
+    parts += [
+        f"Mean {_shown(s.mean, unit)}, process limits {_shown(s.lower_process_limit, unit)}"
+        f" to {_shown(s.upper_process_limit, unit)}",
+        f"{flagged} of {len(trend.points)} points special cause",
+        f"Variation icon: {s.variation_icon.replace('_', ' ')}",
+        f"assurance icon: {assurance.replace('_', ' ')}",
+    ]
     if trend.warning:
         parts.append(trend.warning)
     return ". ".join(parts) + ". The figures are in the table."
@@ -204,19 +222,34 @@ def _limit_layers(trend: models_trends.Trend) -> list[dict[str, Any]]:
     if s is None:
         return []
     layers: list[dict[str, Any]] = []
-    lines = ((MDC_MEAN, [1, 0], [("Mean", s.mean)]),
-             (NHS_DARK_GREY, [6, 4], [("Upper process limit", s.upper_process_limit),
-                                      ("Lower process limit", s.lower_process_limit)]))
+    lines = (
+        (MDC_MEAN, [1, 0], [("Mean", s.mean)]),
+        (
+            NHS_DARK_GREY,
+            [6, 4],
+            [
+                ("Upper process limit", s.upper_process_limit),
+                ("Lower process limit", s.lower_process_limit),
+            ],
+        ),
+    )
     for colour, dash, values in lines:
         data = {"values": [{"line": name, "y": value} for name, value in values]}
         y = {"field": "y", "type": "quantitative"}
-        layers.append({"data": data, "mark": {"type": "rule", "strokeWidth": 1.5,
-                                              "color": colour, "strokeDash": dash},
-                       "encoding": {"y": y}})
-        layers.append({"data": data, "mark": {"type": "text", "align": "right", "dx": -2,
-                                              "dy": -7, "fontSize": 11},
-                       "encoding": {"x": {"value": "width"}, "y": y,
-                                    "text": {"field": "line"}}})
+        layers.append(
+            {
+                "data": data,
+                "mark": {"type": "rule", "strokeWidth": 1.5, "color": colour, "strokeDash": dash},
+                "encoding": {"y": y},
+            }
+        )
+        layers.append(
+            {
+                "data": data,
+                "mark": {"type": "text", "align": "right", "dx": -2, "dy": -7, "fontSize": 11},
+                "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "line"}},
+            }
+        )
     return layers
 
 
@@ -229,36 +262,78 @@ def spc_chart(trend: models_trends.Trend, *, id: str) -> Chart:
     type and the rules that flag it.
     """
     points = _spc_points(trend)
-    x = {"field": "period", "type": "temporal", "title": None,
-         "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": min(len(points), 12)}}
-    y = {"field": "value", "type": "quantitative", "title": trend.label,
-         "scale": {"zero": False}, "axis": {"format": _value_format(trend.unit)}}
-    kinds = (["common_cause", "neutral_high", "neutral_low"] if trend.improvement == "neutral"
-             else ["common_cause", "improvement", "concern"])
+    x = {
+        "field": "period",
+        "type": "temporal",
+        "title": None,
+        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": min(len(points), 12)},
+    }
+    y = {
+        "field": "value",
+        "type": "quantitative",
+        "title": trend.label,
+        "scale": {"zero": False},
+        "axis": {"format": _value_format(trend.unit)},
+    }
+    kinds = (
+        ["common_cause", "neutral_high", "neutral_low"]
+        if trend.improvement == "neutral"
+        else ["common_cause", "improvement", "concern"]
+    )
     styles = [POINT_STYLES[k] for k in kinds]
-    types = {"field": "type_label", "type": "nominal", "title": "Point type",
-             "scale": {"domain": [s[0] for s in styles], "range": [s[1] for s in styles]}}
-    shapes = {**types, "scale": {"domain": [s[0] for s in styles],
-                                 "range": [s[2] for s in styles]}}
-    tooltip = [{"field": "period", "type": "temporal", "format": "%B %Y", "title": "Period"},
-               {"field": "value", "type": "quantitative", "format": _value_format(trend.unit),
-                "title": trend.label}, {"field": "type_label", "title": "Point type"}]
+    types = {
+        "field": "type_label",
+        "type": "nominal",
+        "title": "Point type",
+        "scale": {"domain": [s[0] for s in styles], "range": [s[1] for s in styles]},
+    }
+    shapes = {**types, "scale": {"domain": [s[0] for s in styles], "range": [s[2] for s in styles]}}
+    tooltip = [
+        {"field": "period", "type": "temporal", "format": "%B %Y", "title": "Period"},
+        {
+            "field": "value",
+            "type": "quantitative",
+            "format": _value_format(trend.unit),
+            "title": trend.label,
+        },
+        {"field": "type_label", "title": "Point type"},
+    ]
     layers: list[dict[str, Any]] = [
-        {"mark": {"type": "line", "color": MDC_COMMON, "strokeWidth": 2},
-         "encoding": {"x": x, "y": y}},
+        {
+            "mark": {"type": "line", "color": MDC_COMMON, "strokeWidth": 2},
+            "encoding": {"x": x, "y": y},
+        },
         *_limit_layers(trend),
-        {"mark": {"type": "point", "filled": True, "size": 90, "stroke": TEXT,
-                  "strokeWidth": 1, "opacity": 1},
-         "encoding": {"x": x, "y": y, "color": types, "shape": shapes, "tooltip": tooltip}},
+        {
+            "mark": {
+                "type": "point",
+                "filled": True,
+                "size": 90,
+                "stroke": TEXT,
+                "strokeWidth": 1,
+                "opacity": 1,
+            },
+            "encoding": {"x": x, "y": y, "color": types, "shape": shapes, "tooltip": tooltip},
+        },
     ]
     if points["flag"].notna().any():
-        layers.append({"transform": [{"filter": "datum.flag != null"}],
-                       "mark": {"type": "text", "dy": -14, "fontSize": 10},
-                       "encoding": {"x": x, "y": y, "text": {"field": "flag"}}})
+        layers.append(
+            {
+                "transform": [{"filter": "datum.flag != null"}],
+                "mark": {"type": "text", "dy": -14, "fontSize": 10},
+                "encoding": {"x": x, "y": y, "text": {"field": "flag"}},
+            }
+        )
     body = {"data": {"values": _records(points)}, "height": 260, "layer": layers}
     table = _spc_table(trend, points)
-    return Chart(id, f"{trend.label}: {trend.area_name}", spec(_spc_description(trend), body),
-                 table, trend.source, trend.period)
+    return Chart(
+        id,
+        f"{trend.label}: {trend.area_name}",
+        spec(_spc_description(trend), body),
+        table,
+        trend.source,
+        trend.period,
+    )
 
 
 def _spc_table(trend: models_trends.Trend, points: pd.DataFrame) -> pd.DataFrame:
@@ -276,162 +351,8 @@ def _spc_table(trend: models_trends.Trend, points: pd.DataFrame) -> pd.DataFrame
     return out
 
 
-def _check(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} needs the columns {', '.join(columns)}; missing "
-                         f"{', '.join(missing)}")
+# The other charts, in their own modules (they use Chart and spec, defined above).
+from wfplan.web.charts_map import tile_map  # noqa: E402
+from wfplan.web.charts_projection import fan_chart, gap_bars, tornado  # noqa: E402
 
-
-def fan_chart(frame: pd.DataFrame, *, id: str, title: str, source: str,
-              period: str) -> Chart:
-    """Return supply and demand as fans: the P5 to P95 band, the P50 line with markers.
-
-    ``frame`` has ``year, variable ("supply" or "demand"), p5, p50, p95`` (a
-    projection's results). Each line is labelled at its end; demand is dark pink
-    with squares, supply NHS blue with circles, as in the report.
-    """
-    _check(frame, ["year", "variable", "p5", "p50", "p95"], "a fan chart")
-    rows = frame[frame["variable"].isin(list(FAN))].sort_values(["variable", "year"])
-    rows = rows.assign(label=[FAN[v][0] for v in rows["variable"]])[
-        ["year", "variable", "label", "p5", "p50", "p95"]].reset_index(drop=True)
-    names = [FAN[v][0] for v in FAN]
-    colour = {"field": "label", "type": "nominal", "title": None,
-              "scale": {"domain": names, "range": [FAN[v][1] for v in FAN]}}
-    shape = {**colour, "scale": {"domain": names, "range": [FAN[v][2] for v in FAN]}}
-    x = {"field": "year", "type": "quantitative", "title": None,
-         "axis": {"format": "d", "tickMinStep": 1}, "scale": {"zero": False}}
-    y = {"field": "p50", "type": "quantitative", "title": "FTE", "axis": {"format": ",.0f"}}
-    last = int(rows["year"].max()) if len(rows) else 0
-    layers = [
-        {"mark": {"type": "area", "opacity": BAND_ALPHA * 2},
-         "encoding": {"x": x, "y": {"field": "p5", "type": "quantitative", "title": "FTE"},
-                      "y2": {"field": "p95"}, "color": {**colour, "legend": None}}},
-        {"mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 40}},
-         "encoding": {"x": x, "y": y, "color": colour, "shape": shape,
-                      "tooltip": [{"field": "label", "title": "Series"},
-                                  {"field": "year", "title": "Year"},
-                                  {"field": "p5", "format": ",.0f", "title": "P5"},
-                                  {"field": "p50", "format": ",.0f", "title": "P50"},
-                                  {"field": "p95", "format": ",.0f", "title": "P95"}]}},
-        {"transform": [{"filter": f"datum.year == {last}"}],
-         "mark": {"type": "text", "align": "left", "dx": 8, "fontWeight": "bold"},
-         "encoding": {"x": x, "y": y, "text": {"field": "label"}}},
-    ]
-    ends = "; ".join(f"{r.label} {fmt.projection(r.p50)} FTE (P5 {fmt.projection(r.p5)}, P95 "
-                     f"{fmt.projection(r.p95)})" for r in rows[rows["year"] == last]
-                     .itertuples())
-    description = (f"Fan chart of supply and demand, {period}: bands P5 to P95, lines P50. "
-                   f"In {last}: {ends}. The figures are in the table.")
-    body = {"data": {"values": _records(rows)}, "height": 260, "layer": layers}
-    table = rows.drop(columns="variable").rename(columns={
-        "year": "Year", "label": "Series", "p5": "P5 (FTE)", "p50": "P50 (FTE)",
-        "p95": "P95 (FTE)"})
-    return Chart(id, title, spec(description, body), table, source, period)
-
-
-def gap_bars(frame: pd.DataFrame, *, id: str, title: str, source: str,
-             period: str) -> Chart:
-    """Return the gap by staff group: a bar to the P50, a line across P5 to P95, labelled.
-
-    ``frame`` has ``staff_group_name, p5, p50, p95``; a gap above 0 is a shortfall.
-    """
-    _check(frame, ["staff_group_name", "p5", "p50", "p95"], "gap bars")
-    rows = frame[["staff_group_name", "p5", "p50", "p95"]].sort_values(
-        "p50", ascending=False, kind="stable").reset_index(drop=True)
-    rows = rows.assign(label=[fmt.projection(v) for v in rows["p50"]])
-    order = list(rows["staff_group_name"])
-    y = {"field": "staff_group_name", "type": "nominal", "title": None, "sort": order,
-         "axis": {"labelLimit": 220}}
-    x = {"field": "p50", "type": "quantitative", "title": "Gap in FTE (demand minus supply)",
-         "axis": {"format": ",.0f"}}
-    layers = [
-        {"mark": {"type": "bar", "color": NHS_BLUE, "height": {"band": 0.6}},
-         "encoding": {"y": y, "x": x}},
-        {"mark": {"type": "rule", "color": TEXT, "strokeWidth": 1.5},
-         "encoding": {"y": y, "x": {"field": "p5", "type": "quantitative"},
-                      "x2": {"field": "p95"}}},
-        {"mark": {"type": "text", "align": "left", "dx": 4, "dy": -10},
-         "encoding": {"y": y, "x": {"field": "p95", "type": "quantitative"},
-                      "text": {"field": "label"}}},
-        {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "color": TEXT},
-         "encoding": {"x": {"field": "zero", "type": "quantitative"}}},
-    ]
-    top = rows.iloc[0] if len(rows) else None
-    described = (f"; the largest is {top['staff_group_name']}, {fmt.projection(top['p50'])} "
-                 f"FTE") if top is not None else ""
-    description = (f"Bar chart of the gap in FTE for {len(rows)} staff groups, {period}: bars "
-                   f"P50, lines P5 to P95{described}. The figures are in the table.")
-    body = {"data": {"values": _records(rows)}, "height": {"step": 28}, "layer": layers}
-    table = rows.drop(columns="label").rename(columns={
-        "staff_group_name": "Staff group", "p5": "P5 (FTE)", "p50": "P50 (FTE)",
-        "p95": "P95 (FTE)"})
-    return Chart(id, title, spec(description, body), table, source, period)
-
-
-def tornado(frame: pd.DataFrame, *, id: str, title: str, source: str,
-            period: str) -> Chart:
-    """Return a tornado chart: how far the gap moves when each quantity moves.
-
-    ``frame`` has the sensitivity job's tornado columns (``rank, quantity, low,
-    high, gap_central, gap_low, gap_high, swing``): one row per quantity, largest
-    swing first. Each bar runs from the central gap to the gap with the quantity
-    at its low (NHS blue) or high (NHS dark blue) value and is labelled with it.
-    """
-    from wfplan.report.tornado_chart import quantity_label
-
-    _check(frame, ["rank", "quantity", "low", "high", "gap_central", "gap_low", "gap_high",
-                   "swing"], "a tornado")
-    rows = frame.sort_values("rank", kind="stable").reset_index(drop=True)
-    names = [quantity_label(str(q)) for q in rows["quantity"]]
-    long = pd.DataFrame([
-        {"quantity": name, "end": end, "moved_to": _plain(row[end]),
-         "gap": float(row[f"gap_{end}"]), "central": float(row["gap_central"]),
-         "label": f"{end} {fmt.readable(row[end]) if _numeric(row[end]) else row[end]}"}
-        for name, (_, row) in zip(names, rows.iterrows(), strict=True) for end in ("low", "high")])
-    y = {"field": "quantity", "type": "nominal", "title": None, "sort": names,
-         "axis": {"labelLimit": 260}}
-    ends = {"field": "end", "type": "nominal", "title": "Quantity at its",
-            "scale": {"domain": ["low", "high"], "range": [NHS_BLUE, NHS_DARK_BLUE]}}
-    layers = [
-        {"mark": {"type": "bar", "height": {"band": 0.4}},
-         "encoding": {"y": y, "yOffset": {"field": "end", "sort": ["low", "high"]},
-                      "x": {"field": "central", "type": "quantitative",
-                            "title": "Gap in FTE (demand minus supply)",
-                            "scale": {"zero": False, "padding": 60},
-                            "axis": {"format": ",.0f"}},
-                      "x2": {"field": "gap"}, "color": ends}},
-        *({"transform": [{"filter": f"datum.gap {test} datum.central"}],
-           "mark": {"type": "text", "align": align, "dx": dx, "fontSize": 10},
-           "encoding": {"y": y, "yOffset": {"field": "end", "sort": ["low", "high"]},
-                        "x": {"field": "gap", "type": "quantitative"},
-                        "text": {"field": "label"}}}
-          for test, align, dx in ((">=", "left", 4), ("<", "right", -4))),
-        {"mark": {"type": "rule", "color": TEXT},
-         "encoding": {"x": {"aggregate": "max", "field": "central", "type": "quantitative"}}},
-    ]
-    centre = float(rows["gap_central"].iloc[0]) if len(rows) else 0.0
-    description = (f"Tornado chart of {len(rows)} quantities, {period}: with every quantity "
-                   f"central the gap is {fmt.projection(centre)} FTE; bars show the gap with "
-                   "one quantity at its low or high value. The figures are in the table.")
-    body = {"data": {"values": _records(long)}, "height": {"step": 18}, "layer": layers}
-    table = pd.DataFrame({"Quantity": names, "Low value": rows["low"],
-                          "Gap at low (FTE)": rows["gap_low"],
-                          "Central gap (FTE)": rows["gap_central"],
-                          "High value": rows["high"], "Gap at high (FTE)": rows["gap_high"],
-                          "Swing (FTE)": rows["swing"]})
-    return Chart(id, title, spec(description, body), table, source, period)
-
-
-def _numeric(value: Any) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-from wfplan.web.charts_map import tile_map  # noqa: E402 - re-exported: one module of charts
-
-__all__ = ["Chart", "cell", "fan_chart", "gap_bars", "spc_chart", "spec", "tile_map",
-           "tornado"]
+__all__ = ["Chart", "cell", "fan_chart", "gap_bars", "spc_chart", "spec", "tile_map", "tornado"]

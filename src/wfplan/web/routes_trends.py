@@ -194,8 +194,8 @@ def _spc(spc: SpcChart | None) -> models_trends.Spc | None:
         lower_process_limit=spc.lower,
         variation=spc.variation,  # type: ignore[arg-type]
         variation_icon=variation_icon(spc),  # type: ignore[arg-type]
-        assurance_icon=spc.assurance,
-    )  # type: ignore[arg-type]
+        assurance_icon=spc.assurance,  # type: ignore[arg-type]
+    )
 
 
 def variation_icon(spc: SpcChart) -> str:
