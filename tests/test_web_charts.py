@@ -328,11 +328,12 @@ def test_the_macro_renders_a_named_figure_with_its_table() -> None:
     assert "<summary" in html
     assert "Show as table" in html
     assert '<caption class="nhsuk-table__caption">Gap by staff group (2035)</caption>' in html
-    assert html.count('scope="col"') == 4
+    assert '<h2 class="nhsuk-heading-s" id="gap-1-title">Gap by staff group</h2>' in html
+    assert html.count('scope="col"') == 8
     assert 'scope="row"' in html
     assert "Source: Test source. Period: 2035." in html
     assert "</script><b>" not in html  # the spec's text cannot close its script element
-    inline = html.split('data-wf-chart="gap-1">', 1)[1].split("</script>", 1)[0]
+    inline = html.split('data-wf-chart="gap-1">', 2)[1].split("</script>", 1)[0]
     assert json.loads(inline) == chart.spec
     assert "/static/vendor/vega-embed/build/vega-embed.min.js" in html
     assert "/static/charts.js" in html
