@@ -320,7 +320,7 @@ def test_the_macro_renders_a_named_figure_with_its_table() -> None:
     )
     html = env.from_string(
         '{% from "macros/chart.html" import chart, chart_scripts %}'
-        "{{ chart(c) }}{{ chart_scripts() }}"
+        "{{ chart(c) }}{{ chart_scripts() }}{{ chart(c, heading=2) }}"
     ).render(c=chart)
     assert '<figure class="wf-chart" id="gap-1-figure" aria-labelledby="gap-1-title">' in html
     assert '<h3 class="nhsuk-heading-s" id="gap-1-title">Gap by staff group</h3>' in html
