@@ -75,19 +75,22 @@ def placement_cte() -> str:
     )"""
 
 
-def placement_at_dates_cte(dates: str) -> str:
+def placement_at_dates_cte(dates: str, orgs: str | None = None) -> str:
     """Return ``WITH d AS (…), org AS (…), g AS (…)``: one placement per organisation and date.
 
     ``dates`` is SQL selecting the dates to place at as a column ``at`` (one row
     each); ``g`` has ``at, org_code, icb_code, sector, region_code``, each
     organisation placed at each date exactly as :func:`placement_cte` places it at
     ``$at``, so a time series joined on ``g.at`` puts every period's rows where
-    that period's report would. The one parameter is ``$vintage``.
+    that period's report would. ``orgs``, SQL selecting ``org_code``, limits the
+    placements to those organisations (each is placed on its own records alone, so
+    this changes no placement). The one parameter is ``$vintage``.
     """
+    only = f" AND org_code IN ({orgs})" if orgs else ""
     return f"""
     WITH d AS ({dates}), org AS (
       SELECT DISTINCT ON (d.at, org_code) d.at, org_code, icb_code, region_code, sector
-      FROM organisations CROSS JOIN d WHERE vintage = $vintage
+      FROM organisations CROSS JOIN d WHERE vintage = $vintage{only}
       ORDER BY d.at, org_code, CASE WHEN icb_code IS NULL THEN 1 ELSE 0 END,
         {_distance("d.at")}, {_TIES}
     ), g AS (

@@ -83,14 +83,18 @@ def _series(
     group_filter: bool = True,
     at: str = "f.period",
     period: str = "f.period",
+    orgs: str | None = None,
 ) -> pd.DataFrame:
     """Sum ``select`` over the rows of ``source`` (fact rows ``f``) by period and area.
 
-    Rows are placed at the date ``at`` and reported at the period ``period``.
+    Rows are placed at the date ``at`` and reported at the period ``period``; only the
+    organisations of table ``orgs`` (default: the first word of ``source``) are placed.
     """
     conds, values = _conditions(sel, group_filter)
+    table = orgs or source.split()[0]
+    placed = f"SELECT DISTINCT org_code FROM {table} WHERE vintage = $vintage"
     sql, bound = positional(
-        f"{placement_at_dates_cte(dates)} SELECT {period} AS period, "
+        f"{placement_at_dates_cte(dates, placed)} SELECT {period} AS period, "
         f"{AREA_EXPR[sel.level]} AS area_code, {select} FROM {source} "
         f"LEFT JOIN g ON g.org_code = f.org_code AND g.at = {at} "
         f"WHERE {' AND '.join([*conds, *where])} GROUP BY 1, 2 ORDER BY 1, 2",
@@ -220,6 +224,7 @@ def vacancy_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
         [reported],
         {},
         period="p.period",
+        orgs="vacancies",
     )
     return vacancies.merge(staff, on=["period", "area_code"], how="left")
 
