@@ -253,20 +253,13 @@ def _limit_layers(trend: models_trends.Trend) -> list[dict[str, Any]]:
     return layers
 
 
-def spc_chart(trend: models_trends.Trend, *, id: str) -> Chart:
-    """Return the SPC (XmR) chart of a ``/api/v1/trends`` answer, as Making Data Count draws it.
-
-    The values line; the mean, solid; the process limits, dashed, each labelled;
-    each point coloured and shaped by its type, special-cause points labelled.
-    The table has a row per point: its value, the centre line and limits, its
-    type and the rules that flag it.
-    """
-    points = _spc_points(trend)
+def _spc_encodings(trend: models_trends.Trend, count: int) -> tuple[dict[str, Any], ...]:
+    """Return the SPC chart's x, y, colour, shape and tooltip encodings."""
     x = {
         "field": "period",
         "type": "temporal",
         "title": None,
-        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": min(len(points), 12)},
+        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": min(count, 12)},
     }
     y = {
         "field": "value",
@@ -298,6 +291,19 @@ def spc_chart(trend: models_trends.Trend, *, id: str) -> Chart:
         },
         {"field": "type_label", "title": "Point type"},
     ]
+    return x, y, types, shapes, {"tooltip": tooltip}
+
+
+def spc_chart(trend: models_trends.Trend, *, id: str) -> Chart:
+    """Return the SPC (XmR) chart of a ``/api/v1/trends`` answer, as Making Data Count draws it.
+
+    The values line; the mean, solid; the process limits, dashed, each labelled;
+    each point coloured and shaped by its type, special-cause points labelled.
+    The table has a row per point: its value, the centre line and limits, its
+    type and the rules that flag it.
+    """
+    points = _spc_points(trend)
+    x, y, types, shapes, tooltip = _spc_encodings(trend, len(points))
     layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "line", "color": MDC_COMMON, "strokeWidth": 2},
@@ -313,7 +319,7 @@ def spc_chart(trend: models_trends.Trend, *, id: str) -> Chart:
                 "strokeWidth": 1,
                 "opacity": 1,
             },
-            "encoding": {"x": x, "y": y, "color": types, "shape": shapes, "tooltip": tooltip},
+            "encoding": {"x": x, "y": y, "color": types, "shape": shapes, **tooltip},
         },
     ]
     if points["flag"].notna().any():

@@ -29,18 +29,8 @@ def _check(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         )
 
 
-def fan_chart(frame: pd.DataFrame, *, id: str, title: str, source: str, period: str) -> Chart:
-    """Return supply and demand as fans: the P5 to P95 band, the P50 line with markers.
-
-    ``frame`` has ``year, variable ("supply" or "demand"), p5, p50, p95`` (a
-    projection's results). Each line is labelled at its end; demand is dark pink
-    with squares, supply NHS blue with circles, as in the report.
-    """
-    _check(frame, ["year", "variable", "p5", "p50", "p95"], "a fan chart")
-    rows = frame[frame["variable"].isin(list(FAN))].sort_values(["variable", "year"])
-    rows = rows.assign(label=[FAN[v][0] for v in rows["variable"]])[
-        ["year", "variable", "label", "p5", "p50", "p95"]
-    ].reset_index(drop=True)
+def _fan_layers(last: int) -> list[dict[str, Any]]:
+    """Return the fan chart's layers: bands, P50 lines with markers, end labels."""
     names = [FAN[v][0] for v in FAN]
     colour = {
         "field": "label",
@@ -57,8 +47,7 @@ def fan_chart(frame: pd.DataFrame, *, id: str, title: str, source: str, period: 
         "scale": {"zero": False},
     }
     y = {"field": "p50", "type": "quantitative", "title": "FTE", "axis": {"format": ",.0f"}}
-    last = int(rows["year"].max()) if len(rows) else 0
-    layers = [
+    layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "area", "opacity": BAND_ALPHA * 2},
             "encoding": {
@@ -90,6 +79,23 @@ def fan_chart(frame: pd.DataFrame, *, id: str, title: str, source: str, period: 
             "encoding": {"x": x, "y": y, "text": {"field": "label"}},
         },
     ]
+    return layers
+
+
+def fan_chart(frame: pd.DataFrame, *, id: str, title: str, source: str, period: str) -> Chart:
+    """Return supply and demand as fans: the P5 to P95 band, the P50 line with markers.
+
+    ``frame`` has ``year, variable ("supply" or "demand"), p5, p50, p95`` (a
+    projection's results). Each line is labelled at its end; demand is dark pink
+    with squares, supply NHS blue with circles, as in the report.
+    """
+    _check(frame, ["year", "variable", "p5", "p50", "p95"], "a fan chart")
+    rows = frame[frame["variable"].isin(list(FAN))].sort_values(["variable", "year"])
+    rows = rows.assign(label=[FAN[v][0] for v in rows["variable"]])[
+        ["year", "variable", "label", "p5", "p50", "p95"]
+    ].reset_index(drop=True)
+    last = int(rows["year"].max()) if len(rows) else 0
+    layers = _fan_layers(last)
     ends = "; ".join(
         f"{r.label} {fmt.projection(r.p50)} FTE (P5 {fmt.projection(r.p5)}, P95 "
         f"{fmt.projection(r.p95)})"
@@ -112,19 +118,8 @@ def fan_chart(frame: pd.DataFrame, *, id: str, title: str, source: str, period: 
     return Chart(id, title, spec(description, body), table, source, period)
 
 
-def gap_bars(frame: pd.DataFrame, *, id: str, title: str, source: str, period: str) -> Chart:
-    """Return the gap by staff group: a bar to the P50, a line across P5 to P95, labelled.
-
-    ``frame`` has ``staff_group_name, p5, p50, p95``; a gap above 0 is a shortfall.
-    """
-    _check(frame, ["staff_group_name", "p5", "p50", "p95"], "gap bars")
-    rows = (
-        frame[["staff_group_name", "p5", "p50", "p95"]]
-        .sort_values("p50", ascending=False, kind="stable")
-        .reset_index(drop=True)
-    )
-    rows = rows.assign(label=[fmt.projection(v) for v in rows["p50"]])
-    order = list(rows["staff_group_name"])
+def _gap_layers(order: list[str]) -> list[dict[str, Any]]:
+    """Return the gap bars' layers: P50 bars, P5 to P95 lines, labels, the zero line."""
     y = {
         "field": "staff_group_name",
         "type": "nominal",
@@ -138,7 +133,7 @@ def gap_bars(frame: pd.DataFrame, *, id: str, title: str, source: str, period: s
         "title": "Gap in FTE (demand minus supply)",
         "axis": {"format": ",.0f"},
     }
-    layers = [
+    layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "bar", "color": NHS_BLUE, "height": {"band": 0.6}},
             "encoding": {"y": y, "x": x},
@@ -165,6 +160,22 @@ def gap_bars(frame: pd.DataFrame, *, id: str, title: str, source: str, period: s
             "encoding": {"x": {"field": "zero", "type": "quantitative"}},
         },
     ]
+    return layers
+
+
+def gap_bars(frame: pd.DataFrame, *, id: str, title: str, source: str, period: str) -> Chart:
+    """Return the gap by staff group: a bar to the P50, a line across P5 to P95, labelled.
+
+    ``frame`` has ``staff_group_name, p5, p50, p95``; a gap above 0 is a shortfall.
+    """
+    _check(frame, ["staff_group_name", "p5", "p50", "p95"], "gap bars")
+    rows = (
+        frame[["staff_group_name", "p5", "p50", "p95"]]
+        .sort_values("p50", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+    rows = rows.assign(label=[fmt.projection(v) for v in rows["p50"]])
+    layers = _gap_layers(list(rows["staff_group_name"]))
     top = rows.iloc[0] if len(rows) else None
     described = (
         (f"; the largest is {top['staff_group_name']}, {fmt.projection(top['p50'])} FTE")
@@ -187,24 +198,9 @@ def gap_bars(frame: pd.DataFrame, *, id: str, title: str, source: str, period: s
     return Chart(id, title, spec(description, body), table, source, period)
 
 
-def tornado(frame: pd.DataFrame, *, id: str, title: str, source: str, period: str) -> Chart:
-    """Return a tornado chart: how far the gap moves when each quantity moves.
-
-    ``frame`` has the sensitivity job's tornado columns (``rank, quantity, low,
-    high, gap_central, gap_low, gap_high, swing``): one row per quantity, largest
-    swing first. Each bar runs from the central gap to the gap with the quantity
-    at its low (NHS blue) or high (NHS dark blue) value and is labelled with it.
-    """
-    from wfplan.report.tornado_chart import quantity_label
-
-    _check(
-        frame,
-        ["rank", "quantity", "low", "high", "gap_central", "gap_low", "gap_high", "swing"],
-        "a tornado",
-    )
-    rows = frame.sort_values("rank", kind="stable").reset_index(drop=True)
-    names = [quantity_label(str(q)) for q in rows["quantity"]]
-    long = pd.DataFrame(
+def _tornado_long(rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Return one row per quantity and end (low, high): the gap there and its label."""
+    return pd.DataFrame(
         [
             {
                 "quantity": name,
@@ -218,6 +214,10 @@ def tornado(frame: pd.DataFrame, *, id: str, title: str, source: str, period: st
             for end in ("low", "high")
         ]
     )
+
+
+def _tornado_layers(names: list[str]) -> list[dict[str, Any]]:
+    """Return the tornado's layers: bars from the central gap, labels, the central line."""
     y = {
         "field": "quantity",
         "type": "nominal",
@@ -231,7 +231,7 @@ def tornado(frame: pd.DataFrame, *, id: str, title: str, source: str, period: st
         "title": "Quantity at its",
         "scale": {"domain": ["low", "high"], "range": [NHS_BLUE, NHS_DARK_BLUE]},
     }
-    layers = [
+    layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "bar", "height": {"band": 0.4}},
             "encoding": {
@@ -266,6 +266,28 @@ def tornado(frame: pd.DataFrame, *, id: str, title: str, source: str, period: st
             "encoding": {"x": {"aggregate": "max", "field": "central", "type": "quantitative"}},
         },
     ]
+    return layers
+
+
+def tornado(frame: pd.DataFrame, *, id: str, title: str, source: str, period: str) -> Chart:
+    """Return a tornado chart: how far the gap moves when each quantity moves.
+
+    ``frame`` has the sensitivity job's tornado columns (``rank, quantity, low,
+    high, gap_central, gap_low, gap_high, swing``): one row per quantity, largest
+    swing first. Each bar runs from the central gap to the gap with the quantity
+    at its low (NHS blue) or high (NHS dark blue) value and is labelled with it.
+    """
+    from wfplan.report.tornado_chart import quantity_label
+
+    _check(
+        frame,
+        ["rank", "quantity", "low", "high", "gap_central", "gap_low", "gap_high", "swing"],
+        "a tornado",
+    )
+    rows = frame.sort_values("rank", kind="stable").reset_index(drop=True)
+    names = [quantity_label(str(q)) for q in rows["quantity"]]
+    long = _tornado_long(rows, names)
+    layers = _tornado_layers(names)
     centre = float(rows["gap_central"].iloc[0]) if len(rows) else 0.0
     description = (
         f"Tornado chart of {len(rows)} quantities, {period}: with every quantity "
