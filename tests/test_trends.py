@@ -126,6 +126,16 @@ def test_sickness_rate_by_month_and_its_spc(store: Store) -> None:
     assert float(england.points["numerator"].iloc[0]) == pytest.approx(40.0 + 50.0 + 30.0)
 
 
+def test_organisations_without_a_reference_record_and_a_single_point(store: Store) -> None:
+    found = _trend(store, "staff_in_post_headcount", "icb", "UNMAPPED")
+    # ZZ9 gives FTE only; REE (3 staff) is at the June 2024 census alone.
+    assert found.area_name == "Unmapped organisations"
+    assert list(found.points["period"]) == [hv.LATER]
+    assert _values(found) == [3.0]
+    assert found.spc is None
+    assert found.warning == "only 1 point: an SPC chart needs at least 2"
+
+
 def test_available_measures_and_refusals(store: Store) -> None:
     assert t.available(store, hv.VINTAGE) == list(t.MEASURES)
     with pytest.raises(t.NoSeries):

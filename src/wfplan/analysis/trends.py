@@ -34,7 +34,7 @@ from wfplan.analysis.metrics_query import plus, ratio
 from wfplan.analysis.public import control_frame
 from wfplan.analysis.spc import Direction, SpcChart, xmr
 from wfplan.dataset import codelists
-from wfplan.dataset.geography import LEVELS
+from wfplan.dataset.geography import LEVELS, UNMAPPED
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries import trends as q
 from wfplan.dataset.store.queries.gaps import ingest_sources
@@ -307,6 +307,8 @@ def trend(store: Store, query: TrendQuery) -> Trend:
     names = area_names(store, query.vintage, query.level)
     named = names.loc[names["area_code"] == sel.area, "area_name"]
     area_name = str(named.iloc[0]) if len(named) else str(sel.area)
+    if sel.area == UNMAPPED:
+        area_name = "Unmapped organisations"
     spc, warning = spc_of(points, measure)
     return Trend(
         query,
