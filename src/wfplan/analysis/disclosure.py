@@ -39,7 +39,7 @@ to frames by :mod:`wfplan.analysis.public`; record-level data (the columns in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -177,6 +177,25 @@ POLICY = Policy(
     },
     person_level=("person_hash", "person_id"),
 )
+
+
+#: The trends of ``/api/v1/trends`` (:mod:`wfplan.analysis.trends`), one table per kind of
+#: measure; columns ``value, numerator, denominator`` and, for FTE, the ``headcount`` the
+#: FTE is of (judged as the current position judges FTE). Declared apart from
+#: :data:`POLICY` so that what ``wfplan metrics --public`` states about its tables is
+#: unchanged; :data:`TREND_POLICY` controls them with the same threshold and rounding.
+TRENDS = {
+    # Headcount: the value is a count of people.
+    "trend_headcount": TableRule(counts=("value",)),
+    # FTE: suppressed with a small headcount (or, without one, a small FTE).
+    "trend_fte": TableRule(counts=("headcount",), revealing=("value",), proxy="value"),
+    # Sickness absence: FTE days are not counts of people; the rate is rounded.
+    "trend_sickness": TableRule(rates=("value",)),
+    # Vacancies: FTE in post under 5 (no headcount beside it) would reveal a small cell.
+    "trend_vacancy": TableRule(revealing=("value", "numerator", "denominator"),
+                               proxy="denominator", rates=("value",)),
+}
+TREND_POLICY = replace(POLICY, published={**POLICY.published, **TRENDS})
 
 
 def _values(table: pa.Table, column: str) -> np.ndarray:

@@ -11,6 +11,11 @@ series differ in marker shape, line style or hatching, and are labelled.
 
 from __future__ import annotations
 
+__all__ = ["BAND_ALPHA", "FAN_STYLES", "NHS_AQUA_GREEN", "NHS_BLUE", "NHS_DARK_BLUE",
+           "NHS_DARK_GREY", "NHS_DARK_PINK", "NHS_LIGHT_BLUE", "NHS_MID_GREY", "NHS_PALE_GREY",
+           "NHS_WARM_YELLOW", "SERIES_STYLES", "TEXT", "Chart", "ethnicity_chart", "fan_chart",
+           "matplotlib_version", "wellbeing_chart"]
+
 import io
 import re
 from dataclasses import dataclass
@@ -26,22 +31,22 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from wfplan.report import format as fmt
-
-NHS_BLUE = "#005eb8"
-NHS_DARK_BLUE = "#003087"
-NHS_LIGHT_BLUE = "#41b6e6"
-NHS_DARK_PINK = "#7c2855"
-NHS_AQUA_GREEN = "#00a499"
-NHS_WARM_YELLOW = "#ffb81c"
-NHS_DARK_GREY = "#425563"
-NHS_MID_GREY = "#768692"
-NHS_PALE_GREY = "#e8edee"
-TEXT = "#212b32"
-#: Series styles: colour, marker and line style differ, so colour is never the only cue.
-SERIES_STYLES = (
-    (NHS_LIGHT_BLUE, "o"), (NHS_BLUE, "s"), (NHS_DARK_BLUE, "D"), (NHS_DARK_PINK, "^"),
-    (NHS_AQUA_GREEN, "v"), (NHS_DARK_GREY, "P"),
+from wfplan.report.style import (
+    BAND_ALPHA,
+    FAN_STYLES,
+    NHS_AQUA_GREEN,
+    NHS_BLUE,
+    NHS_DARK_BLUE,
+    NHS_DARK_GREY,
+    NHS_DARK_PINK,
+    NHS_LIGHT_BLUE,
+    NHS_MID_GREY,
+    NHS_PALE_GREY,
+    NHS_WARM_YELLOW,
+    SERIES_STYLES,
+    TEXT,
 )
+
 #: The font stack the SVG text is shown in (HTML and PDF alike).
 FONT_STACK = "Arial, 'Liberation Sans', Helvetica, sans-serif"
 WIDTH_IN = 6.8
@@ -133,12 +138,8 @@ def _end_label(ax: Any, x: float, y: float, text: str, colour: str, nudge: float
                 ha="left", color=colour, fontsize=8.5, fontweight="bold")
 
 
-#: How each fan is drawn: variable, label, colour, marker, hatch of its range.
-FAN_STYLES = (("demand_funded_fte", "Demand (funded)", NHS_DARK_PINK, "s", None),
-              ("supply_fte", "Supply", NHS_BLUE, "o", "////"))
 PRINCIPAL_DASH = (0, (4, 2.5))
 NEED_DOTS = (0, (1, 1.5))
-BAND_ALPHA = 0.16
 
 
 def _fan_handles(need_differs: bool, base_year: int) -> list[Any]:

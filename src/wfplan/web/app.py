@@ -29,6 +29,7 @@ from wfplan.errors import InputError, RefusedError, StoreBusyError
 from wfplan.web import routes_assess, routes_data, routes_jobs, routes_metrics, upload
 from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import Invalid, invalid_scenario
+from wfplan.web.routes_trends import router as trends_router
 from wfplan.web.service import Settings, Stores, StoreUnavailable
 from wfplan.web.throttle import Throttle
 from wfplan.web.worker import start_thread
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(upload.router)
     app.include_router(routes_jobs.router)
     app.include_router(routes_assess.router)
+    app.include_router(trends_router)
     app.add_middleware(upload.BodyLimit, limit=settings.max_upload_bytes)
     _handlers(app)
     return app

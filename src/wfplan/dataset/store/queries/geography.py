@@ -32,11 +32,21 @@ AREA_ROWS = ("f.org_code IN (SELECT code FROM areas WHERE vintage = $vintage) AN
              "f.org_code NOT IN (SELECT org_code FROM organisations "
              "WHERE vintage = $vintage)")
 
+
+
+def _distance(day: str) -> str:
+    """Return SQL for the days from a record's validity to the date ``day`` (0 when valid then)."""
+    return f"""CASE WHEN (valid_from IS NULL OR valid_from <= {day})
+                AND (valid_to IS NULL OR valid_to >= {day}) THEN 0
+           WHEN valid_from > {day} THEN valid_from - {day}
+           ELSE {day} - valid_to END"""
+
+
 #: Days from a record's validity to the date ``$at`` (0 when valid then).
-_DISTANCE = """CASE WHEN (valid_from IS NULL OR valid_from <= CAST($at AS DATE))
-                AND (valid_to IS NULL OR valid_to >= CAST($at AS DATE)) THEN 0
-           WHEN valid_from > CAST($at AS DATE) THEN valid_from - CAST($at AS DATE)
-           ELSE CAST($at AS DATE) - valid_to END"""
+_DISTANCE = _distance("CAST($at AS DATE)")
+#: How the records of one organisation are ranked after their distance in time (best first).
+_TIES = ("valid_from DESC NULLS LAST, name NULLS LAST, icb_code NULLS LAST, "
+         "region_code NULLS LAST, sector NULLS LAST")
 
 
 def placement_cte() -> str:
@@ -59,6 +69,32 @@ def placement_cte() -> str:
         region_code NULLS LAST, sector NULLS LAST
     ), g AS (
       SELECT o.org_code, o.org_name, o.icb_code, o.sector,
+             coalesce(o.region_code, a.parent_code) AS region_code
+      FROM org o LEFT JOIN areas a
+        ON a.vintage = $vintage AND a.code = o.icb_code AND a.level = 'icb'
+    )"""
+
+
+def placement_at_dates_cte(dates: str, orgs: str | None = None) -> str:
+    """Return ``WITH d AS (…), org AS (…), g AS (…)``: one placement per organisation and date.
+
+    ``dates`` is SQL selecting the dates to place at as a column ``at`` (one row
+    each); ``g`` has ``at, org_code, icb_code, sector, region_code``, each
+    organisation placed at each date exactly as :func:`placement_cte` places it at
+    ``$at``, so a time series joined on ``g.at`` puts every period's rows where
+    that period's report would. ``orgs``, SQL selecting ``org_code``, limits the
+    placements to those organisations (each is placed on its own records alone, so
+    this changes no placement). The one parameter is ``$vintage``.
+    """
+    only = f" AND org_code IN ({orgs})" if orgs else ""
+    return f"""
+    WITH d AS ({dates}), org AS (
+      SELECT DISTINCT ON (d.at, org_code) d.at, org_code, icb_code, region_code, sector
+      FROM organisations CROSS JOIN d WHERE vintage = $vintage{only}
+      ORDER BY d.at, org_code, CASE WHEN icb_code IS NULL THEN 1 ELSE 0 END,
+        {_distance("d.at")}, {_TIES}
+    ), g AS (
+      SELECT o.at, o.org_code, o.icb_code, o.sector,
              coalesce(o.region_code, a.parent_code) AS region_code
       FROM org o LEFT JOIN areas a
         ON a.vintage = $vintage AND a.code = o.icb_code AND a.level = 'icb'
