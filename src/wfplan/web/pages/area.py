@@ -52,27 +52,35 @@ def page_level(level: str, code: str) -> PageLevel:
     return level  # type: ignore[return-value]  # checked against LEVEL_NAMES just above
 
 
-async def _crumb(api: Api, code: str | None, level: str, vintage: str | None) -> dict[str, str]:
-    """Return the breadcrumb item of a parent area (its name; a link if the visitor may see it)."""
+async def _crumb(api: Api, public: Api, code: str | None, level: str,
+                 vintage: str | None) -> dict[str, str]:
+    """Return the breadcrumb item of a parent area: its name, linked to its page.
+
+    An area outside the visitor's role is named as the public sees it (every
+    region and ICB is public); one the API does not show at all is its code alone.
+    """
     if not code:
         return {}
-    try:
-        found = await api.get(f"/areas/{code}", vintage=vintage)
-    except PageError as error:
-        if error.status not in (403, 404):
-            raise
-        return {"text": code}
-    return {"text": str(found["name"]), "href": f"/area/{level}/{code}"}
+    for client in (api, public):
+        try:
+            found = await client.get(f"/areas/{code}", vintage=vintage)
+        except PageError as error:
+            if error.status not in (403, 404):
+                raise
+            continue
+        return {"text": str(found["name"]), "href": f"/area/{level}/{code}"}
+    return {"text": code}
 
 
-async def _place(api: Api, level: PageLevel, code: str,
+async def _place(api: Api, public: Api, level: PageLevel, code: str,
                  vintage: str | None) -> tuple[str, list[dict[str, str]], dict[str, Any]]:
     """Return the area's name, its breadcrumb (England first, itself last) and its record."""
     england = {"text": "England", "href": "/"}
     if level == "org":
         org = await api.get(f"/organisations/{code}", vintage=vintage)
-        region, icb = await asyncio.gather(_crumb(api, org.get("region_code"), "region", vintage),
-                                           _crumb(api, org.get("icb_code"), "icb", vintage))
+        region, icb = await asyncio.gather(
+            _crumb(api, public, org.get("region_code"), "region", vintage),
+            _crumb(api, public, org.get("icb_code"), "icb", vintage))
         name = str(org.get("name") or org["org_code"])
         crumbs = [england, region, icb]
     else:
@@ -80,7 +88,7 @@ async def _place(api: Api, level: PageLevel, code: str,
         if found["level"] != level:
             raise PageError(404, f"{code} is not an area of level {level}")
         name = str(found["name"])
-        parent = (await _crumb(api, found.get("parent_code"), "region", vintage)
+        parent = (await _crumb(api, public, found.get("parent_code"), "region", vintage)
                   if level == "icb" else {})
         crumbs, org = [england, parent], found
     here = {"text": name, "href": f"/area/{level}/{code}"}
@@ -120,8 +128,8 @@ async def area_data(request: Request, visitor: Visitor, level: PageLevel, code: 
 
 async def _area(request: Request, token: str | None, level: PageLevel, code: str,
                 vintage: str | None) -> PageData:
-    async with Api(request, token) as api:
-        name, crumbs, record = await _place(api, level, code, vintage)
+    async with Api(request, token) as api, Api(request, None) as public:
+        name, crumbs, record = await _place(api, public, level, code, vintage)
         metrics = await api.get("/metrics", level=level, area=code, vintage=vintage)
         below = await _below(api, token, level, code, vintage)
     stem = f"{level}-{code}"
