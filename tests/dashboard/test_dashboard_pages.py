@@ -56,6 +56,22 @@ def test_login_sets_a_strict_httponly_session_cookie_and_audits_the_token(dash_s
     assert audit.json(), "the session's token was not audited"
 
 
+def test_the_cookies_are_secure_behind_a_tls_proxy(dash_server) -> None:
+    # uvicorn trusts X-Forwarded-Proto from loopback (a reverse proxy on the same host).
+    https = {"X-Forwarded-Proto": "https"}
+    with httpx.Client(base_url=dash_server.url, timeout=60, headers=https) as client:
+        form = client.get("/login")
+        assert "secure" in form.headers["set-cookie"].lower()
+        # httpx keeps a Secure cookie off plain http: send it as the browser would over TLS.
+        value = form.headers["set-cookie"].split(";")[0]
+        answer = client.post("/login", follow_redirects=False, headers={"Cookie": value}, data={
+            "name": dash_server.user, "password": dash_server.password,
+            "csrf": csrf_of(form.text)})
+    assert answer.status_code == 303
+    attributes = {part.strip().lower() for part in answer.headers["set-cookie"].split(";")[1:]}
+    assert {"httponly", "samesite=strict", "path=/", "secure"} <= attributes
+
+
 def test_a_wrong_password_is_refused_without_a_cookie(public, dash_server) -> None:
     answer = login(public, dash_server.user, "not the password")
     assert answer.status_code == 401

@@ -13,9 +13,12 @@ from fastapi.responses import HTMLResponse
 from wfplan.web.pages.api import Api, PageError
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
-from wfplan.web.pages.tables import Table, areas_table, position_table
+from wfplan.web.pages.tables import Table, areas_table, position_table, shown
 
 router = APIRouter()
+#: The measures of the headline cards (labels of :data:`~wfplan.web.pages.tables.MEASURES`).
+CARDS = ("Staff in post (headcount)", "Staff in post (FTE)", "Vacancies (FTE)", "Vacancy rate",
+         "Turnover (leaver rate)", "Sickness absence rate")
 #: The ``vintage`` query parameter of every page (passed on to the API as it is).
 VintageQuery = Annotated[str | None, Query(max_length=100)]
 
@@ -69,7 +72,18 @@ async def _overview(request: Request, token: str | None, vintage: str | None) ->
               areas_table("england-icbs", "Integrated care boards (ICBs)", "ICB", icbs,
                           "/area/icb/{code}")]
     return PageData("England", {t.table_id: t for t in tables},
-                    extra={"metrics": england, "vintage": england.get("vintage")})
+                    extra={"metrics": england, "vintage": england.get("vintage"),
+                           "cards": cards(tables[0])})
+
+
+def cards(headline: Table) -> list[dict[str, str]]:
+    """Return the headline cards: the :data:`CARDS` measures, each with what it covers."""
+    out = []
+    for row in headline.rows:
+        if row[0].value in CARDS:
+            covers = " · ".join(str(c.value) for c in row[2:4] if c.value)
+            out.append({"label": str(row[0].value), "value": shown(row[1]), "covers": covers})
+    return out
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
