@@ -86,6 +86,8 @@ def test_a_planner_logs_in_walks_down_to_an_organisation_downloads_and_logs_out(
     page = context.new_page()
     visit = Visit(page, tmp_path)
     page.goto(f"{dash_server.url}/login")
+    page.keyboard.press("Tab")  # the keyboard reaches the skip link first
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#maincontent"
     visit.check("login")
     page.get_by_label("User name").fill(dash_server.user)
     page.get_by_label("Password").fill(dash_server.password)

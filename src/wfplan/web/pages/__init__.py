@@ -32,6 +32,9 @@ def install(app: FastAPI) -> None:
     async def refused(request: Request, exc: PageError) -> HTMLResponse:
         visitor: Visitor | None = getattr(request.state, "visitor", None)
         if visitor is None:
-            visitor = await visitor_of(request)
+            try:
+                visitor = await visitor_of(request)
+            except PageError:  # the API cannot say who it is: show the page as to the public
+                visitor = Visitor(None, "public", "public", False, "", False)
         return page(request, visitor, "error.html", status=exc.status,
                     title=TITLES.get(exc.status, "Something went wrong"), message=exc.message)

@@ -13,6 +13,8 @@ shows an error page and no data); any other failure is a 502 page.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any
 
@@ -87,3 +89,17 @@ def _detail(response: httpx.Response) -> str:
     if isinstance(detail, list):
         return "; ".join(str(item.get("msg", item)) for item in detail if isinstance(item, dict))
     return str(detail)
+
+
+async def together(*calls: Awaitable[Any]) -> list[Any]:
+    """Await API calls at once; return their answers in order, or raise the first failure.
+
+    Every call runs to its end, failed or not (none is cancelled half-way through the
+    API, nor left running on a closed client); then the first failure is raised as
+    itself (a :class:`PageError` stays one).
+    """
+    answers = await asyncio.gather(*calls, return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return list(answers)

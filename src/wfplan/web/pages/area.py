@@ -10,14 +10,13 @@ organisation). The API refuses what the visitor may not see, and so does the pag
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from wfplan.web.pages.api import Api, PageError
+from wfplan.web.pages.api import Api, PageError, together
 from wfplan.web.pages.overview import PageData, VintageQuery, public_if_refused
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
@@ -52,24 +51,23 @@ def page_level(level: str, code: str) -> PageLevel:
     return level  # type: ignore[return-value]  # checked against LEVEL_NAMES just above
 
 
-async def _crumb(api: Api, public: Api, code: str | None, level: str,
+async def _crumb(public: Api, code: str | None, level: str,
                  vintage: str | None) -> dict[str, str]:
     """Return the breadcrumb item of a parent area: its name, linked to its page.
 
-    An area outside the visitor's role is named as the public sees it (every
-    region and ICB is public); one the API does not show at all is its code alone.
+    Names come from the public's ``/areas`` (every region and ICB is public, and a
+    region or ICB user's role does not cover its region); an area the API does not
+    know is its code alone.
     """
     if not code:
         return {}
-    for client in (api, public):
-        try:
-            found = await client.get(f"/areas/{code}", vintage=vintage)
-        except PageError as error:
-            if error.status not in (403, 404):
-                raise
-            continue
-        return {"text": str(found["name"]), "href": f"/area/{level}/{code}"}
-    return {"text": code}
+    try:
+        found = await public.get(f"/areas/{code}", vintage=vintage)
+    except PageError as error:
+        if error.status not in (403, 404):
+            raise
+        return {"text": code}
+    return {"text": str(found["name"]), "href": f"/area/{level}/{code}"}
 
 
 async def _place(api: Api, public: Api, level: PageLevel, code: str,
@@ -78,9 +76,8 @@ async def _place(api: Api, public: Api, level: PageLevel, code: str,
     england = {"text": "England", "href": "/"}
     if level == "org":
         org = await api.get(f"/organisations/{code}", vintage=vintage)
-        region, icb = await asyncio.gather(
-            _crumb(api, public, org.get("region_code"), "region", vintage),
-            _crumb(api, public, org.get("icb_code"), "icb", vintage))
+        region, icb = await together(_crumb(public, org.get("region_code"), "region", vintage),
+                                     _crumb(public, org.get("icb_code"), "icb", vintage))
         name = str(org.get("name") or org["org_code"])
         crumbs = [england, region, icb]
     else:
@@ -88,7 +85,7 @@ async def _place(api: Api, public: Api, level: PageLevel, code: str,
         if found["level"] != level:
             raise PageError(404, f"{code} is not an area of level {level}")
         name = str(found["name"])
-        parent = (await _crumb(api, public, found.get("parent_code"), "region", vintage)
+        parent = (await _crumb(public, found.get("parent_code"), "region", vintage)
                   if level == "icb" else {})
         crumbs, org = [england, parent], found
     here = {"text": name, "href": f"/area/{level}/{code}"}
@@ -99,8 +96,8 @@ async def _below(api: Api, token: str | None, level: PageLevel, code: str,
                  vintage: str | None) -> list[Table]:
     """Return the table of the areas below: a region's ICBs, an ICB's organisations."""
     if level == "region":
-        icbs, metrics = await asyncio.gather(api.get("/areas", level="icb", vintage=vintage),
-                                             api.get("/metrics", level="icb", vintage=vintage))
+        icbs, metrics = await together(api.get("/areas", level="icb", vintage=vintage),
+                                       api.get("/metrics", level="icb", vintage=vintage))
         keep = [a["code"] for a in icbs if a.get("parent_code") == code]
         return [areas_table(f"region-{code}-icbs", "Integrated care boards in the region", "ICB",
                             metrics, "/area/icb/{code}", keep)]
@@ -129,9 +126,10 @@ async def area_data(request: Request, visitor: Visitor, level: PageLevel, code: 
 async def _area(request: Request, token: str | None, level: PageLevel, code: str,
                 vintage: str | None) -> PageData:
     async with Api(request, token) as api, Api(request, None) as public:
-        name, crumbs, record = await _place(api, public, level, code, vintage)
-        metrics = await api.get("/metrics", level=level, area=code, vintage=vintage)
-        below = await _below(api, token, level, code, vintage)
+        (name, crumbs, record), metrics, below = await together(
+            _place(api, public, level, code, vintage),
+            api.get("/metrics", level=level, area=code, vintage=vintage),
+            _below(api, token, level, code, vintage))
     stem = f"{level}-{code}"
     tables = [position_table(f"{stem}-position", f"{name}: the current position", metrics),
               ethnicity_table(f"{stem}-ethnicity", f"{name}: ethnic minority share by pay band",

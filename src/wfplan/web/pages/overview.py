@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from wfplan.web.pages.api import Api, PageError
+from wfplan.web.pages.api import Api, PageError, together
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
 from wfplan.web.pages.tables import Table, areas_table, position_table, shown
@@ -63,7 +62,7 @@ async def public_if_refused(visitor: Visitor,
 
 async def _overview(request: Request, token: str | None, vintage: str | None) -> PageData:
     async with Api(request, token) as api:
-        england, regions, icbs = await asyncio.gather(
+        england, regions, icbs = await together(
             *(api.get("/metrics", level=level, vintage=vintage)
               for level in ("england", "region", "icb")))
     tables = [position_table("england-headline", "England: the current position", england),
