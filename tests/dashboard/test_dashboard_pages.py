@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from dashboard_html import csrf_of, decimals_shown, login, page_number, parse
 from openpyxl import load_workbook
-from pages import csrf_of, decimals_shown, login, page_number, parse
 
 from service.live import ICB
 
