@@ -71,7 +71,8 @@ def serve_command(
         os.environ[service.ENV_RESULTS] = str(results.resolve())
     shown = f"[{host}]" if ":" in host else host
     out.print(f"wfplan service on {where}: open http://{shown}:{port}/api/docs "
-              f"(API http://{shown}:{port}/api/v1/, OpenAPI /api/openapi.json); Ctrl-C stops it",
+              f"(dashboard http://{shown}:{port}/, API http://{shown}:{port}/api/v1/, "
+              "OpenAPI /api/openapi.json); Ctrl-C stops it",
               highlight=False, markup=False, soft_wrap=True)
     sys.stdout.flush()  # the address shows before uvicorn starts logging
     uvicorn.run("wfplan.web.app:from_environment", factory=True, host=host, port=port,

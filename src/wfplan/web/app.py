@@ -1,4 +1,8 @@
-"""The FastAPI app of ``wfplan serve``: the REST API under ``/api/v1``.
+"""The FastAPI app of ``wfplan serve``: the REST API under ``/api/v1``, and the dashboard.
+
+The dashboard's pages (:mod:`wfplan.web.pages`) are at ``/``, ``/area/...``,
+``/login``, ``/logout`` and ``/download/...``, its files at ``/static``; they get
+their data from the API alone.
 
 :func:`create_app` builds it on :class:`~wfplan.web.service.Settings`;
 :func:`from_environment` is the factory uvicorn calls in each server process
@@ -26,7 +30,7 @@ from psycopg.errors import QueryCanceled
 
 from wfplan import __version__
 from wfplan.errors import InputError, RefusedError, StoreBusyError
-from wfplan.web import routes_assess, routes_data, routes_jobs, routes_metrics, upload
+from wfplan.web import pages, routes_assess, routes_data, routes_jobs, routes_metrics, upload
 from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import Invalid, invalid_scenario
 from wfplan.web.routes_trends import router as trends_router
@@ -64,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_jobs.router)
     app.include_router(routes_assess.router)
     app.include_router(trends_router)
+    pages.install(app)
     app.add_middleware(upload.BodyLimit, limit=settings.max_upload_bytes)
     _handlers(app)
     return app

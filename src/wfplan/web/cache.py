@@ -160,6 +160,11 @@ class ResponseCache:
                 self._tokens.clear()
             self._tokens[digest(token)] = (user, time.monotonic() + life)
 
+    def forget(self, token: str) -> None:
+        """Forget a token at once (this process revoked it: a signed-out session)."""
+        with self._guard:
+            self._tokens.pop(digest(token), None)
+
     async def computed(self, key: Hashable | None,
                        compute: Callable[[], tuple[bytes, Hashable]]) -> tuple[bytes, bool]:
         """Return an answer computed by ``compute`` (in the threadpool), and keep it.

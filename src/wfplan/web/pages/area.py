@@ -1,0 +1,153 @@
+"""The area pages: ``/area/region/{code}``, ``/area/icb/{code}``, ``/area/org/{code}``.
+
+Each shows the area's current position (the tables ``/api/v1/metrics`` returns for
+it), a breadcrumb England → region → ICB → organisation (names from
+``/api/v1/areas`` and ``/api/v1/organisations``), and the areas below it: a
+region's ICBs, an ICB's organisations (signed-in visitors only: the public sees no
+organisation). The API refuses what the visitor may not see, and so does the page
+(403, no data). The template keeps a ``trends`` block for the SPC and fan charts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from wfplan.web.pages.api import Api, PageError, together
+from wfplan.web.pages.overview import PageData, VintageQuery, public_if_refused
+from wfplan.web.pages.render import page
+from wfplan.web.pages.session import Visitor, visitor_of
+from wfplan.web.pages.tables import (
+    Table,
+    areas_table,
+    ethnicity_table,
+    net_change_table,
+    organisations_table,
+    position_table,
+)
+
+router = APIRouter()
+PageLevel = Literal["region", "icb", "org"]
+#: What a level is called on the page.
+LEVEL_NAMES = {"region": "NHS England region", "icb": "Integrated care board",
+               "org": "Organisation"}
+_CODE = re.compile(r"^[A-Za-z0-9]{1,100}$")
+
+
+def page_level(level: str, code: str) -> PageLevel:
+    """Return the level of an area page's address.
+
+    Raises
+    ------
+    PageError
+        404 for a level other than region, ICB or organisation, or a code that is
+        not letters and digits.
+    """
+    if level not in LEVEL_NAMES or not _CODE.match(code):
+        raise PageError(404, "There is no such page.")
+    return level  # type: ignore[return-value]  # checked against LEVEL_NAMES just above
+
+
+async def _crumb(public: Api, code: str | None, level: str,
+                 vintage: str | None) -> dict[str, str]:
+    """Return the breadcrumb item of a parent area: its name, linked to its page.
+
+    Names come from the public's ``/areas`` (every region and ICB is public, and a
+    region or ICB user's role does not cover its region); an area the API does not
+    know is its code alone.
+    """
+    if not code:
+        return {}
+    try:
+        found = await public.get(f"/areas/{code}", vintage=vintage)
+    except PageError as error:
+        if error.status not in (403, 404):
+            raise
+        return {"text": code}
+    return {"text": str(found["name"]), "href": f"/area/{level}/{code}"}
+
+
+async def _place(api: Api, public: Api, level: PageLevel, code: str,
+                 vintage: str | None) -> tuple[str, list[dict[str, str]], dict[str, Any]]:
+    """Return the area's name, its breadcrumb (England first, itself last) and its record."""
+    england = {"text": "England", "href": "/"}
+    if level == "org":
+        org = await api.get(f"/organisations/{code}", vintage=vintage)
+        region, icb = await together(_crumb(public, org.get("region_code"), "region", vintage),
+                                     _crumb(public, org.get("icb_code"), "icb", vintage))
+        name = str(org.get("name") or org["org_code"])
+        crumbs = [england, region, icb]
+    else:
+        found = await api.get(f"/areas/{code}", vintage=vintage)
+        if found["level"] != level:
+            raise PageError(404, f"{code} is not an area of level {level}")
+        name = str(found["name"])
+        parent = (await _crumb(public, found.get("parent_code"), "region", vintage)
+                  if level == "icb" else {})
+        crumbs, org = [england, parent], found
+    here = {"text": name, "href": f"/area/{level}/{code}"}
+    return name, [c for c in crumbs if c] + [here], org
+
+
+async def _below(api: Api, token: str | None, level: PageLevel, code: str,
+                 vintage: str | None) -> list[Table]:
+    """Return the table of the areas below: a region's ICBs, an ICB's organisations."""
+    if level == "region":
+        icbs, metrics = await together(api.get("/areas", level="icb", vintage=vintage),
+                                       api.get("/metrics", level="icb", vintage=vintage))
+        keep = [a["code"] for a in icbs if a.get("parent_code") == code]
+        return [areas_table(f"region-{code}-icbs", "Integrated care boards in the region", "ICB",
+                            metrics, "/area/icb/{code}", keep)]
+    if level == "icb" and token is not None:
+        orgs = await api.get("/organisations", vintage=vintage)
+        return [organisations_table(f"icb-{code}-organisations", "Organisations in the ICB",
+                                    [o for o in orgs if o.get("icb_code") == code])]
+    return []
+
+
+async def area_data(request: Request, visitor: Visitor, level: PageLevel, code: str,
+                    vintage: str | None) -> PageData:
+    """Return an area page's data (every table has the id ``{level}-{code}-{table}``).
+
+    A region or ICB outside the visitor's role is shown as the public sees it
+    (:func:`~wfplan.web.pages.overview.public_if_refused`); an organisation outside
+    it is refused (403), as the public is refused every organisation.
+    """
+    code = code.upper()
+    if level == "org":
+        return await _area(request, visitor.token, level, code, vintage)
+    return await public_if_refused(
+        visitor, lambda token: _area(request, token, level, code, vintage))
+
+
+async def _area(request: Request, token: str | None, level: PageLevel, code: str,
+                vintage: str | None) -> PageData:
+    async with Api(request, token) as api, Api(request, None) as public:
+        (name, crumbs, record), metrics, below = await together(
+            _place(api, public, level, code, vintage),
+            api.get("/metrics", level=level, area=code, vintage=vintage),
+            _below(api, token, level, code, vintage))
+    stem = f"{level}-{code}"
+    tables = [position_table(f"{stem}-position", f"{name}: the current position", metrics),
+              ethnicity_table(f"{stem}-ethnicity", f"{name}: ethnic minority share by pay band",
+                              metrics, code)]
+    if metrics.get("net_change"):
+        tables.append(net_change_table(f"{stem}-net-change",
+                                       f"{name}: change of staff in post", metrics))
+    tables += below
+    return PageData(name, {t.table_id: t for t in tables}, crumbs,
+                    extra={"level": level, "code": code, "record": record, "metrics": metrics,
+                           "level_name": LEVEL_NAMES[level], "below": [t.table_id for t in below],
+                           "vintage": metrics.get("vintage")})
+
+
+@router.get("/area/{level}/{code}", response_class=HTMLResponse, include_in_schema=False)
+async def area(request: Request, level: str, code: str,
+               vintage: VintageQuery = None) -> HTMLResponse:
+    """Show an area page (region, ICB or organisation); 404 for another level or bad code."""
+    visitor = await visitor_of(request)
+    data = await area_data(request, visitor, page_level(level, code), code, vintage)
+    return page(request, visitor, "area.html", data=data)

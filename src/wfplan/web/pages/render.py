@@ -1,0 +1,69 @@
+"""The dashboard's Jinja2 environment and the one function that renders a page.
+
+Templates live in ``wfplan/web/templates`` and extend ``base.html``, itself built on
+the ``nhsuk-frontend-jinja`` page template and macros (header, breadcrumb, footer,
+tables), as the report is (:mod:`wfplan.report.html`). Every asset the pages load
+is served by the app under ``/static`` (:data:`STATIC`): no CDN, no external request.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
+
+from wfplan import __version__
+from wfplan.web.pages.session import Visitor
+
+#: The folder served at ``/static`` (the vendored front-end files are under ``vendor/``).
+STATIC = Path(str(files("wfplan.web").joinpath("static")))
+#: Where the NHS.UK frontend's files are served.
+NHSUK = "/static/vendor/nhsuk-frontend/dist/nhsuk"
+
+
+@functools.cache
+def environment() -> Environment:
+    """Return the pages' Jinja2 environment (made once; autoescaped)."""
+    env = Environment(
+        loader=ChoiceLoader([PackageLoader("wfplan.web", "templates"),
+                             PackageLoader("nhsuk_frontend_jinja", "templates")]),
+        undefined=ChainableUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(nhsuk=NHSUK, version=__version__)
+    return env
+
+
+def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
+    """Return the header's navigation: England, the visitor's own area, Upload if it exists.
+
+    The public sees England only: no organisation links and no Upload.
+    """
+    path = request.url.path
+    items: list[dict[str, Any]] = [{"text": "England", "href": "/", "current": path == "/"}]
+    home = visitor.home()
+    if home is not None:
+        items.append({"text": "Your area", "href": home, "current": path == home})
+    if visitor.signed_in and any(getattr(r, "path", None) == "/upload"
+                                 for r in request.app.routes):
+        items.append({"text": "Upload", "href": "/upload", "current": path == "/upload"})
+    return items
+
+
+def page(request: Request, visitor: Visitor, template: str, *, status: int = 200,
+         **context: Any) -> HTMLResponse:
+    """Render ``template`` for ``visitor`` and return it (with the visitor's cookies).
+
+    Every template gets ``visitor``, ``csrf`` (the hidden field's value for any form),
+    ``nav`` (:func:`navigation`) and ``query`` (the page's query string, kept in
+    download links).
+    """
+    html = environment().get_template(template).render(
+        visitor=visitor, csrf=visitor.csrf, nav=navigation(request, visitor),
+        query=request.url.query, **context)
+    response = HTMLResponse(html, status_code=status)
+    visitor.set_cookies(request, response)
+    return response

@@ -1,0 +1,139 @@
+"""The dashboard in headless Chromium (Playwright, Debian ``chromium``) on the real server.
+
+One test walks what a planner does: log in as the ICB user, go from England to the
+region, to the ICB and to one of its organisations, see another ICB's organisation
+refused, download a table as CSV and log out. axe-core runs on every page visited
+(no serious or critical violation), no request leaves the server, and a screenshot of
+each page is saved in the test's folder. Chromium or axe-core missing fails the test
+in CI (``CI`` set) and skips it elsewhere, as tests/test_report_a11y.py does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.live import ICB
+
+pytestmark = pytest.mark.xdist_group("dashboard")
+
+CHROMIUM = os.environ.get("WFPLAN_CHROMIUM", "/usr/bin/chromium")
+AXE_JS = Path(os.environ.get("WFPLAN_AXE_JS") or Path(
+    os.environ.get("WFPLAN_NPM_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wfplan" / "npm")
+    / "node_modules" / "axe-core" / "axe.min.js")
+
+
+def missing(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    if not AXE_JS.is_file():
+        missing(f"axe-core not found at {AXE_JS} (npm install axe-core@4; see .ci/run)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - in the test extra
+        missing("the playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """The pages visited: axe on each, a screenshot of each, every request kept."""
+
+    def __init__(self, page: Any, folder: Path) -> None:
+        self.page, self.folder = page, folder
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.shots: list[Path] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", lambda message: self.errors.append(message.text)
+                if message.type == "error" and "403" not in message.text else None)
+
+    def check(self, name: str) -> None:
+        """Run axe-core on the page (no serious or critical violation) and take its picture."""
+        self.page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+        results = self.page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"][:3]])
+               for v in results["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == [], f"{name}: " + json.dumps(bad, indent=1)
+        assert results["passes"], "axe ran no rule"
+        shot = self.folder / f"{len(self.shots) + 1:02d}-{name}.png"
+        self.page.screenshot(path=str(shot))
+        self.shots.append(shot)
+
+
+def test_a_planner_logs_in_walks_down_to_an_organisation_downloads_and_logs_out(
+        browser: Any, dash_server: Any, tmp_path: Path) -> None:
+    codes = dash_server.server.codes
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    visit = Visit(page, tmp_path)
+    page.goto(f"{dash_server.url}/login")
+    page.keyboard.press("Tab")  # the keyboard reaches the skip link first
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#maincontent"
+    visit.check("login")
+    page.get_by_label("User name").fill(dash_server.user)
+    page.get_by_label("Password").fill(dash_server.password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{dash_server.url}/")
+    assert page.get_by_text(f"Signed in as {dash_server.user}").is_visible()
+    visit.check("england")
+
+    page.locator("#england-regions").get_by_role("link", name="London").click()
+    page.wait_for_url("**/area/region/Y56")
+    visit.check("region")
+    page.locator("#region-Y56-icbs").get_by_role("link", name="North Central London").click()
+    page.wait_for_url(f"**/area/icb/{ICB}")
+    assert page.get_by_role("heading", level=1).inner_text() == "North Central London"
+    visit.check("icb")
+    page.locator(f'#icb-{ICB}-organisations a[href="/area/org/{codes.org}"]').click()
+    page.wait_for_url(f"**/area/org/{codes.org}")
+    breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
+    assert breadcrumb.get_by_role("link", name="North Central London").count() == 1
+    visit.check("organisation")
+
+    with page.expect_download() as started:
+        page.locator(f"#org-{codes.org}-position-block").get_by_role(
+            "link", name="CSV").click()
+    download = started.value
+    assert download.suggested_filename == f"org-{codes.org}-position.csv"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    with saved.open(encoding="utf-8") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0] == ["Measure", "Value", "Sectors covered", "Period", "Note"]
+    assert rows[1][0] == "Staff in post (headcount)"
+
+    refused = page.goto(f"{dash_server.url}/area/org/{codes.org_same_region}")
+    assert refused is not None
+    assert refused.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "You cannot see this page"
+    visit.check("refused")
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{dash_server.url}/")
+    assert page.get_by_role("link", name="Log in").count() == 1
+    visit.check("logged-out")
+    context.close()
+
+    outside = [url for url in visit.requests if not url.startswith(dash_server.url)]
+    assert outside == [], outside
+    assert visit.errors == [], visit.errors
+    assert len(visit.shots) == 7
