@@ -102,6 +102,9 @@ def test_a_planner_logs_in_walks_down_to_an_organisation_downloads_and_logs_out(
     page.locator("#region-Y56-icbs").get_by_role("link", name="North Central London").click()
     page.wait_for_url(f"**/area/icb/{ICB}")
     assert page.get_by_role("heading", level=1).inner_text() == "North Central London"
+    # the SPC chart of sickness drawn by vega-embed from the page's own spec
+    page.locator("#trend-sickness-rate canvas, #trend-sickness-rate svg").first.wait_for(
+        timeout=30_000)
     visit.check("icb")
     page.locator(f'#icb-{ICB}-organisations a[href="/area/org/{codes.org}"]').click()
     page.wait_for_url(f"**/area/org/{codes.org}")

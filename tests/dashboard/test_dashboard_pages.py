@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 
@@ -236,3 +237,32 @@ def test_csv_and_xlsx_downloads_equal_the_pages_table(who, path, table_id, publi
         for value, cell in zip(csv_row, xlsx_row, strict=True):
             same = ("" if cell is None else cell) == value
             assert same or float(value) == pytest.approx(cell, rel=1e-14)
+
+
+def _spec(html: str, chart_id: str) -> dict:
+    found = re.search(rf'<script type="application/json" id="{chart_id}-spec"[^>]*>(.*?)</script>',
+                      html, re.S)
+    assert found, f"no chart {chart_id} on the page"
+    return dict(json.loads(found.group(1)))
+
+
+def test_an_area_page_draws_the_api_s_trend_as_an_spc_chart_with_its_table(icb_user,
+                                                                          dash_server) -> None:
+    page = icb_user.get(f"/area/icb/{ICB}")
+    assert page.status_code == 200
+    bearer = {"Authorization": f"Bearer {icb_user.cookies['wfplan_session']}"}
+    trend = httpx.get(f"{dash_server.url}/api/v1/trends", headers=bearer, timeout=60,
+                      params={"measure": "sickness_rate", "level": "icb", "area": ICB}).json()
+    assert len(trend["points"]) >= 12  # the demo's monthly sickness of 2024/25
+    spec = _spec(page.text, "trend-sickness-rate")
+    drawn = [(row["period"], row["value"]) for row in spec["data"]["values"]]
+    assert drawn == [(p["period"], p["value"]) for p in trend["points"]]
+    for line in ("mean", "upper_process_limit", "lower_process_limit"):  # exactly
+        assert json.dumps(trend["spc"][line]) in json.dumps(spec), line
+    assert f"Source: {trend['source']}. Period: {trend['period']}." in page.text
+    assert 'id="trend-sickness-rate-table"' in page.text  # "Show as table"
+    assert page.text.count("/static/vendor/vega-embed/") == 1
+    # The public sees the same series under its own disclosure control, or none.
+    with httpx.Client(base_url=dash_server.url, timeout=60) as public:
+        shown = public.get(f"/area/icb/{ICB}").text
+    assert "Trends" in shown

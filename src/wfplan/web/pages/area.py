@@ -5,7 +5,8 @@ it), a breadcrumb England → region → ICB → organisation (names from
 ``/api/v1/areas`` and ``/api/v1/organisations``), and the areas below it: a
 region's ICBs, an ICB's organisations (signed-in visitors only: the public sees no
 organisation). The API refuses what the visitor may not see, and so does the page
-(403, no data). The template keeps a ``trends`` block for the SPC and fan charts.
+(403, no data). Its trends are SPC charts of each measure with a series
+(:mod:`wfplan.web.pages.trends`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from wfplan.web.pages.tables import (
     organisations_table,
     position_table,
 )
+from wfplan.web.pages.trends import trend_charts
 
 router = APIRouter()
 PageLevel = Literal["region", "icb", "org"]
@@ -126,10 +128,11 @@ async def area_data(request: Request, visitor: Visitor, level: PageLevel, code: 
 async def _area(request: Request, token: str | None, level: PageLevel, code: str,
                 vintage: str | None) -> PageData:
     async with Api(request, token) as api, Api(request, None) as public:
-        (name, crumbs, record), metrics, below = await together(
+        (name, crumbs, record), metrics, below, charts = await together(
             _place(api, public, level, code, vintage),
             api.get("/metrics", level=level, area=code, vintage=vintage),
-            _below(api, token, level, code, vintage))
+            _below(api, token, level, code, vintage),
+            trend_charts(api, level, code, vintage))
     stem = f"{level}-{code}"
     tables = [position_table(f"{stem}-position", f"{name}: the current position", metrics),
               ethnicity_table(f"{stem}-ethnicity", f"{name}: ethnic minority share by pay band",
@@ -141,7 +144,7 @@ async def _area(request: Request, token: str | None, level: PageLevel, code: str
     return PageData(name, {t.table_id: t for t in tables}, crumbs,
                     extra={"level": level, "code": code, "record": record, "metrics": metrics,
                            "level_name": LEVEL_NAMES[level], "below": [t.table_id for t in below],
-                           "vintage": metrics.get("vintage")})
+                           "vintage": metrics.get("vintage"), "charts": charts})
 
 
 @router.get("/area/{level}/{code}", response_class=HTMLResponse, include_in_schema=False)
