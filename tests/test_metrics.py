@@ -16,14 +16,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wfplan.analysis.metrics import METRIC_COLUMNS, UNMAPPED, Query, current_position
+from wfplan.analysis.metrics import (
+    METRIC_COLUMNS,
+    UNMAPPED,
+    Query,
+    current_position,
+    ethnic_minority_by_band,
+)
 from wfplan.dataset import codelists
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 from wfplan.errors import InputError
 
 if TYPE_CHECKING:
-    from conftest import Kit
+    from conftest import DemoBuild, Kit
 
 PERIOD, START = "2024-03-31", "2023-03-31"
 ORGS = pd.DataFrame(
@@ -337,3 +343,14 @@ def test_vacancy_rate_counts_only_organisations_that_report_vacancies(tmp_path: 
     assert england["vacancy_fte"].iat[0] == pytest.approx(vacancy_fte)
     assert england["vacancy_rate"].iat[0] == pytest.approx(
         vacancy_fte / (fte_reporting + vacancy_fte))
+
+
+def test_ethnicity_by_band_of_one_area_is_that_area_s_rows(demo_vintage: DemoBuild) -> None:
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
+        for level, area in (("icb", "qmj"), ("region", "Y56")):
+            every = ethnic_minority_by_band(store, Query("demo", level))
+            one = ethnic_minority_by_band(store, Query("demo", level, area=area))
+            assert set(every["area_code"]) > {area.upper()}, level
+            assert set(one["area_code"]) == {area.upper()}, level
+            pd.testing.assert_frame_equal(
+                one, every[every["area_code"] == area.upper()].reset_index(drop=True))

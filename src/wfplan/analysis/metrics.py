@@ -162,6 +162,7 @@ def ethnic_minority_by_band(store: Store, query: Query) -> pd.DataFrame:
 
     Staff whose ethnicity is unknown are excluded from the denominator. The
     Model Employer goal is that each band's share matches the whole workforce's.
+    With ``query.area``, only that area's rows (as :func:`current_position`).
     """
     metrics = Aggregator(store, query)
     when = sums.ethnicity_period(store, query.vintage, metrics.period)
@@ -171,6 +172,8 @@ def ethnic_minority_by_band(store: Store, query: Query) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["area_code", "period", "grade", "minority_headcount",
                                      "known_headcount", "ethnic_minority_share"])
+    if query.area:
+        frame = frame[frame["area_code"].str.upper() == query.area.upper()]
     frame.insert(1, "period", pd.Timestamp(when).date().isoformat())
     frame = frame.rename(columns={"minority": "minority_headcount", "known": "known_headcount"})
     frame = frame.astype({"minority_headcount": "Float64", "known_headcount": "Float64"})
