@@ -85,24 +85,26 @@ def _columns(chunk: np.ndarray, plan: _Plan, out: np.ndarray) -> None:
     """Write the percentiles of each column of the ``(n, k)`` ``chunk`` into ``out`` ``(P, k)``.
 
     Columns whose draws all have the same bits (no joiners on a route, say) skip
-    the copy and the partition (:func:`_constant`). The others are gathered into a
-    contiguous ``(n, k)`` buffer first, then transposed to rows: two copies that
-    each read memory in order beat one that strides across the draws.
+    the transpose and the partition (:func:`_constant`). The chunk is gathered into
+    a contiguous ``(n, k)`` buffer first (read in order), checked there, and only then
+    transposed to rows: two copies that each read memory in order beat one that
+    strides across the draws.
     """
-    bits = chunk.view(np.int64)
-    same = bits.min(axis=0) == bits.max(axis=0)
+    gathered = np.ascontiguousarray(chunk)
+    bits = gathered.view(np.int64)
+    same = (bits == bits[0]).all(axis=0)
     if not same.any():
-        _block(np.ascontiguousarray(chunk).T.copy(order="C"), plan, out)
+        _block(gathered.T.copy(order="C"), plan, out)
         return
     if same.all():
-        _constant(chunk[0], plan, out)
+        _constant(gathered[0], plan, out)
         return
     fixed = np.empty((out.shape[0], int(same.sum())))
-    _constant(chunk[0, same], plan, fixed)
+    _constant(gathered[0, same], plan, fixed)
     out[:, same] = fixed
     varied = ~same
     found = np.empty((out.shape[0], chunk.shape[1] - fixed.shape[1]))
-    _block(chunk[:, varied].T.copy(order="C"), plan, found)
+    _block(gathered[:, varied].T.copy(order="C"), plan, found)
     out[:, varied] = found
 
 
