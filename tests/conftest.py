@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     The CLI reads ``$COLUMNS`` at each print; pytest-xdist's workers (and some
     terminals) set it, which changed where long lines wrap. Tests that need a
-    width set ``COLUMNS`` themselves.
+    width set ``COLUMNS`` themselves. Inputs cached by ``wfplan project``
+    (:mod:`wfplan.inputs.cache`) go to a folder of the session's, not the user's.
     """
+    os.environ.setdefault("WFPLAN_INPUTS_CACHE",
+                          tempfile.mkdtemp(prefix="wfplan-test-inputs-cache-"))
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("project icb", "project org", "metrics org table", "ingest")
+COMMANDS = ("project icb", "project icb cached", "project org", "metrics org table", "ingest")
 
 
 def test_quick_run_prints_a_line_per_command_and_the_yardstick(demo_vintage):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import handmade_vintage as hv
+from wfplan.dataset.store import DuckDBStore
 
 
 def _modules_after(statement: str) -> set[str]:
@@ -50,3 +54,34 @@ def test_model_names_that_are_also_module_names_stay_functions() -> None:
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                           text=True)
     assert done.stdout.split() == ["True", "True"]
+
+
+#: Libraries of the report, the service and ingest validation: never needed to project.
+NOT_FOR_PROJECT = {"pandera", "matplotlib", "weasyprint", "fastapi", "starlette", "uvicorn",
+                   "openpyxl", "jinja2"}
+
+
+def test_project_to_parquet_leaves_report_service_and_validation_unloaded(
+        tmp_path: Path) -> None:
+    """``wfplan project ... --out X.parquet`` imports none of :data:`NOT_FOR_PROJECT`.
+
+    Run in a fresh interpreter, the modules are listed when the command exits.
+    """
+    db = tmp_path / "w.duckdb"
+    with DuckDBStore(db) as store:
+        hv.build(store, tmp_path)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\nlevel = "icb"\nhorizon = 5\ndraws = 5\nseed = 1\n',
+                        encoding="utf-8")
+    listing = tmp_path / "modules.txt"
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: open({str(listing)!r}, 'w').write("
+            "'\\n'.join(sorted(sys.modules))))\n"
+            "from wfplan.cli.main import main\n"
+            f"sys.argv = ['wfplan', 'project', {str(scenario)!r}, '--db', {str(db)!r}, "
+            f"'--vintage', 'hand', '--out', {str(tmp_path / 'out.parquet')!r}]\n"
+            "main()\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    loaded = set(listing.read_text(encoding="utf-8").split())
+    assert "wfplan.runs.project" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in NOT_FOR_PROJECT}

@@ -81,3 +81,18 @@ def test_the_table_is_put_together_a_column_at_a_time(make_inputs, make_scenario
         tracemalloc.stop()
     assert len(table) == rows
     assert peak < 40 * rows
+
+
+def test_a_derived_variable_with_anothers_bits_is_summarised_once(results):
+    """Need is funded demand here, so gap_need_fte is gap_fte: one summary, the same bits."""
+    from wfplan.model.results import same_bits_as
+
+    assert same_bits_as(results.arrays, "gap_need_fte") == "gap_fte"
+    both = long_table.statistics(results, ["gap_fte", "gap_need_fte"])
+    alone = long_table.statistics(results, ["gap_need_fte"])
+    assert both["gap_need_fte"] is both["gap_fte"]
+    np.testing.assert_array_equal(both["gap_need_fte"].view(np.uint64),
+                                  alone["gap_need_fte"].view(np.uint64))
+    apart = {**results.arrays, "demand_need_fte": np.zeros((1, 1, 1, 1))}
+    assert same_bits_as(apart, "gap_need_fte") is None
+    assert same_bits_as(results.arrays, "counterfactual_gap_fte") is None  # an intervention

@@ -70,3 +70,26 @@ def test_integer_draws_go_to_numpy_itself():
     out = np.empty((len(PERCENTILES), 3))
     percentiles_over_rows(values, PERCENTILES, out)
     np.testing.assert_array_equal(out, np.percentile(values, PERCENTILES, axis=0))
+
+
+@pytest.mark.parametrize("count", [2, 3, 1000])
+def test_cells_with_one_value_in_every_draw_equal_numpy_bit_for_bit(count):
+    """Cells whose draws all have the same bits skip the partition: still NumPy's bits."""
+    rng = np.random.default_rng(count + 7)
+    sampled = awkward(rng, (count, 300), "inf")
+    constants = [1.5, -2.25, 0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-310, 7.0]
+    for column, value in enumerate(constants * 15):  # every other column is constant
+        sampled[:, 2 * column] = value
+    sampled[:, 1] = 0.0
+    sampled[::2, 1] = -0.0  # zeros of both signs: not one bit pattern, so partitioned
+    for width in (300, 256, 1):  # some chunks all constant, some mixed
+        part = sampled[:, :width]
+        out = np.empty((len(PERCENTILES), width))
+        with np.errstate(invalid="ignore"):
+            expected = np.percentile(part, PERCENTILES, axis=0)
+            percentiles_over_rows(part, PERCENTILES, out, workers=1)
+        np.testing.assert_array_equal(bits(out), bits(expected))
+    whole = np.broadcast_to(np.float64(-0.0), (count, 40)).copy()
+    out = np.empty((len(PERCENTILES), 40))
+    percentiles_over_rows(whole, PERCENTILES, out)
+    np.testing.assert_array_equal(bits(out), bits(np.percentile(whole, PERCENTILES, axis=0)))

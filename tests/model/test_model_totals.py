@@ -69,3 +69,24 @@ def test_existing_rows_are_unchanged_by_making_totals() -> None:
     sum_staff_groups(results, {ALL_STAFF_GROUPS: ("a", "b")})
     after = to_long(results, ["supply_fte", "gap_fte"])
     assert before.equals(after)
+
+
+@pytest.mark.parametrize("shape", [(7, 3, 42, 5), (1, 16, 300, 22), (2, 4, 3)])
+def test_summing_a_whole_axis_in_place_equals_taking_it_first(shape):
+    """England's sum skips the copy that ``take`` makes: the bits are the same."""
+    from wfplan.model.aggregate import _sum_groups_of
+
+    rng = np.random.default_rng(len(shape))
+    values = rng.lognormal(size=shape) * 10.0 ** rng.integers(-8, 8, size=shape)
+    values[rng.random(shape) < 0.2] *= -1.0
+    axis = 2 if len(shape) == 4 else 1
+    every = [list(range(shape[axis]))]
+    expected = np.stack([np.take(values, every[0], axis=axis).sum(axis=axis)], axis=axis)
+    got = _sum_groups_of(values, every, axis)
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got.view(np.uint64), expected.view(np.uint64))
+    strided = values[:, ::-1]  # not C-contiguous: taken first, as before
+    np.testing.assert_array_equal(
+        _sum_groups_of(strided, every, axis).view(np.uint64),
+        np.stack([np.take(strided, every[0], axis=axis).sum(axis=axis)], axis=axis
+                 ).view(np.uint64))

@@ -192,7 +192,8 @@ def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Tab
 
 
 def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
-                   draws: int | None, seed: int | None, level: str | None) -> Any:
+                   draws: int | None, seed: int | None, level: str | None,
+                   cache: bool = False) -> Any:
     """Run scenario files with a Rich progress bar (one step per scenario) on stderr.
 
     Which vintage each scenario runs on, when the user did not name it, is
@@ -208,7 +209,7 @@ def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
             bar.update(task, description=text, completed=done, total=total)
 
         return project(store, paths, vintage=vintage, draws=draws, seed=seed, level=level,
-                       progress=progress, tell=lambda text: err.print(
+                       progress=progress, cache=cache, tell=lambda text: err.print(
                            text, highlight=False, markup=False, soft_wrap=True))
 
 
@@ -264,6 +265,9 @@ def project_command(
         "--at", help="Also give supply FTE at these month ends (YYYY-MM, comma-separated or "
         "repeated; 'quarterly' for every quarter end to the horizon), interpolated linearly "
         "between the annual steps; written beside --out as <name>-at.csv")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Build the inputs from the vintage even if they are cached (inputs "
+        "built from a frozen vintage are kept under $XDG_CACHE_HOME/wfplan/inputs)")] = False,
     db: DbOption = None,
     wait: WaitOption = None,
 ) -> None:
@@ -285,7 +289,7 @@ def project_command(
             check_output(out_file)
         with open_store(db, read_only=True) as store:
             runs = run_projection(store, scenarios, vintage=vintage, draws=draws, seed=seed,
-                                  level=level.value if level else None)
+                                  level=level.value if level else None, cache=not no_cache)
             table, metadata = combined(store, runs)
         dated = _supply_at(runs, at) if at else None
         written = write_results(table, out_file, metadata) if out_file else []

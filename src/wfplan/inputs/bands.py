@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from wfplan.dataset.importers.population import band_bounds
+from wfplan.dataset.age_bands import band_bounds
 
 Band = tuple[int, int | None]
 

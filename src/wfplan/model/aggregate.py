@@ -30,6 +30,15 @@ BLOCK_BYTES = 8 * 2**20
 
 
 def _sum_groups_of(array: np.ndarray, groups: list[list[int]], axis: int) -> np.ndarray:
+    """Sum ``array`` over each group of indices on ``axis``; a group per index of the result.
+
+    One group of every index in order (England) is summed in place: ``take`` would
+    only copy a C-contiguous array into one of the same layout, whose reduction runs
+    in the same order, so the bits are the same without the copy.
+    """
+    if (len(groups) == 1 and array.flags.c_contiguous
+            and groups[0] == list(range(array.shape[axis]))):
+        return array.sum(axis=axis, keepdims=True)
     parts = [np.take(array, members, axis=axis).sum(axis=axis) for members in groups]
     return np.stack(parts, axis=axis)
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from wfplan.model.kernel import default_workers
 from wfplan.model.parameters import get_spec
-from wfplan.model.results import _DERIVED, FLOW_VARIABLES, VARIABLES, Results
+from wfplan.model.results import _DERIVED, FLOW_VARIABLES, VARIABLES, Results, same_bits_as
 from wfplan.model.uncertainty import STATISTICS, draw_statistics
 
 #: Bytes of one variable's draws in a block of areas (the unit of work and of memory).
@@ -63,7 +63,8 @@ def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
     """Return ``(S, T+1, A, G)`` statistics (principal, P5, P50, P95) of each variable.
 
     A stored array shared by several variables (need equal to funded demand, say)
-    is summarised once.
+    is summarised once, and so is a derived variable that then has another's bits
+    (:func:`~wfplan.model.results.same_bits_as`).
     """
     for name in names:
         if name not in results.arrays and name not in _DERIVED:
@@ -72,7 +73,14 @@ def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
     out = {name: np.empty(shape) for name in names}
     stored = {name: id(results.arrays[name]) for name in names if name in results.arrays}
     first = {key: name for name, key in reversed(stored.items())}
-    own = [name for name in names if name not in stored or first[stored[name]] == name]
+    # a derived variable with another's bits (gap_need_fte when need is funded demand)
+    alias: dict[str, str] = {}
+    for name in names:
+        other = None if name in stored else same_bits_as(results.arrays, name)
+        if other is not None and other in names:
+            alias[name] = other
+    own = [name for name in names if name not in alias
+           and (name not in stored or first[stored[name]] == name)]
     step = _block_areas(results)
     blocks = [slice(start, start + step) for start in range(0, len(results.areas), step)]
     threads = min(default_workers(), len(blocks))
@@ -98,6 +106,8 @@ def statistics(results: Results, names: Sequence[str]) -> dict[str, np.ndarray]:
     for name, key in stored.items():
         if first[key] != name:
             out[name] = out[first[key]]
+    for name, other in alias.items():
+        out[name] = out[other]
     return out
 
 

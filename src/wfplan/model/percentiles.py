@@ -48,19 +48,64 @@ class _Plan:
         self.from_next = self.gamma >= 0.5
 
 
-def _block(rows: np.ndarray, plan: _Plan, out: np.ndarray) -> None:
-    """Write the percentiles of each row of the C-contiguous ``rows`` into ``out[:, rows]``."""
-    rows.partition(plan.kth, axis=1)
-    low = rows[:, plan.previous].T
-    high = rows[:, plan.following].T
+def _interpolate(low: np.ndarray, high: np.ndarray, last: np.ndarray, plan: _Plan,
+                 out: np.ndarray) -> None:
+    """NumPy's linear interpolation between the neighbours ``low`` and ``high``, into ``out``.
+
+    ``last`` is each row's last value once partitioned: a NaN there makes the row NaN.
+    """
     diff = high - low
     np.add(low, diff * plan.gamma, out=out)
     np.subtract(high, diff * (1 - plan.gamma), out=out,
                 where=np.broadcast_to(plan.from_next, out.shape))
-    last = rows[:, -1]
     nans = np.isnan(last)
     if nans.any():
         np.copyto(out, last, where=nans)
+
+
+def _block(rows: np.ndarray, plan: _Plan, out: np.ndarray) -> None:
+    """Write the percentiles of each row of the C-contiguous ``rows`` into ``out[:, rows]``."""
+    rows.partition(plan.kth, axis=1)
+    _interpolate(rows[:, plan.previous].T, rows[:, plan.following].T, rows[:, -1], plan, out)
+
+
+def _constant(values: np.ndarray, plan: _Plan, out: np.ndarray) -> None:
+    """Write the percentiles of cells whose every draw has the same bits, ``values``.
+
+    Partitioned, such a cell holds ``values`` at every position, so both neighbours
+    and the last value are ``values``: the same floating-point operations as
+    :func:`_block` on them give NumPy's result bit for bit (``-0.0`` and infinities
+    included), without the partition.
+    """
+    shaped = np.broadcast_to(values, out.shape)
+    _interpolate(shaped, shaped, values, plan, out)
+
+
+def _columns(chunk: np.ndarray, plan: _Plan, out: np.ndarray) -> None:
+    """Write the percentiles of each column of the ``(n, k)`` ``chunk`` into ``out`` ``(P, k)``.
+
+    Columns whose draws all have the same bits (no joiners on a route, say) skip
+    the transpose and the partition (:func:`_constant`). The chunk is gathered into
+    a contiguous ``(n, k)`` buffer first (read in order), checked there, and only then
+    transposed to rows: two copies that each read memory in order beat one that
+    strides across the draws.
+    """
+    gathered = np.ascontiguousarray(chunk)
+    bits = gathered.view(np.int64)
+    same = (bits == bits[0]).all(axis=0)
+    if not same.any():
+        _block(gathered.T.copy(order="C"), plan, out)
+        return
+    if same.all():
+        _constant(gathered[0], plan, out)
+        return
+    fixed = np.empty((out.shape[0], int(same.sum())))
+    _constant(gathered[0, same], plan, fixed)
+    out[:, same] = fixed
+    varied = ~same
+    found = np.empty((out.shape[0], chunk.shape[1] - fixed.shape[1]))
+    _block(gathered[:, varied].T.copy(order="C"), plan, found)
+    out[:, varied] = found
 
 
 def percentiles_over_rows(sampled: np.ndarray, percentiles: Sequence[float],
@@ -89,7 +134,7 @@ def percentiles_over_rows(sampled: np.ndarray, percentiles: Sequence[float],
     def one(start: int) -> None:
         stop = min(start + BLOCK_ROWS, cells)
         with np.errstate(**errors):
-            _block(sampled[:, start:stop].T.copy(order="C"), plan, out[:, start:stop])
+            _columns(sampled[:, start:stop], plan, out[:, start:stop])
 
     starts = range(0, cells, BLOCK_ROWS)
     threads = min(default_workers() if workers is None else max(1, workers), len(starts))

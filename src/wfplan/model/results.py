@@ -152,6 +152,27 @@ _DERIVED: dict[str, Callable[[Callable[[str], np.ndarray]], np.ndarray]] = {
     "gap_closed_fte": _gap_closed,
     "cost_per_fte_gap_closed": _cost_per_fte,
 }
+#: Derived variables that have another's bits whenever their inputs are the same stored
+#: arrays (the same subtraction of the same values): variable -> (the other, the pairs
+#: of stored variables that must be one array). Need equal to funded demand, say, makes
+#: ``gap_need_fte`` ``gap_fte``; summarised once (:func:`same_bits_as`).
+_SAME_BITS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "gap_need_fte": ("gap_fte", (("demand_need_fte", "demand_funded_fte"),)),
+    "counterfactual_gap_fte": ("gap_fte", (
+        ("counterfactual_demand_funded_fte", "demand_funded_fte"),
+        ("counterfactual_supply_fte", "supply_fte"))),
+}
+
+
+def same_bits_as(arrays: Mapping[str, Stored], name: str) -> str | None:
+    """Return the derived variable whose values ``name``'s are, bit for bit, or ``None``."""
+    if name not in _SAME_BITS:
+        return None
+    other, pairs = _SAME_BITS[name]
+    shared = all(a in arrays and b in arrays and arrays[a] is arrays[b] for a, b in pairs)
+    return other if shared else None
+
+
 #: Every output variable, in reporting order (the parameter table's variable rows).
 VARIABLES = variable_names()
 

@@ -30,7 +30,8 @@ from wfplan.dataset.codelists import staff_group_order
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.model_inputs import ingest_sources
 from wfplan.errors import InputError
-from wfplan.inputs.build import build_inputs, resolve_period
+from wfplan.inputs.build import resolve_period
+from wfplan.inputs.cache import cached_inputs
 from wfplan.model import (
     ModelInputError,
     ModelInputs,
@@ -256,13 +257,16 @@ def choose_vintage(store: Store, scenario: Scenario, vintage: str | None,
 def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
             vintage: str | None = None, draws: int | None = None, seed: int | None = None,
             level: str | None = None, progress: Progress | None = None,
-            tell: Callable[[str], None] | None = None) -> list[Projection]:
+            tell: Callable[[str], None] | None = None, cache: bool = False,
+            ) -> list[Projection]:
     """Read, check and run each scenario on its vintage; inputs are built once per need.
 
     ``paths`` are scenario files or shipped scenarios' names. The vintage is
     ``vintage`` if given, else the scenario's ``base_vintage``, else the
     store's default (:meth:`Store.resolve_vintage`); ``tell`` hears which,
-    when it was not named, and when ``vintage`` overrides a base_vintage.
+    when it was not named, and when ``vintage`` overrides a base_vintage. With
+    ``cache``, inputs built from a frozen vintage are kept on disk and read back
+    when nothing they depend on has changed (:mod:`wfplan.inputs.cache`).
     """
     note = progress or (lambda _text, _done, _total: None)
     told: list[str] = []
@@ -279,7 +283,7 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
     if repeated:
         raise InputError(f"several scenario files are named {repeated}: each scenario needs "
                          "its own name to be told apart in the results")
-    cache: dict[tuple[Any, ...], tuple[ModelInputs, str]] = {}
+    ready: dict[tuple[Any, ...], tuple[ModelInputs, str]] = {}
     out: list[Projection] = []
     for index, source in enumerate(files):
         scenario = with_overrides(source.scenario, level=level)
@@ -290,15 +294,16 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
                                                              base_vintage=chosen))
         groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
         key = (chosen, scenario.base_period, scenario.level, groups)
-        if key not in cache:
+        if key not in ready:
             note(f"{scenario.name}: building inputs from vintage {chosen!r}", index, len(files))
             period = resolve_period(store, chosen, scenario.base_period)
             try:
-                built = build_inputs(store, chosen, period, scenario.level, staff_groups=groups)
+                built = cached_inputs(store, chosen, period, scenario.level, groups,
+                                      use_cache=cache)
             except ModelInputError as error:
                 raise InputError(f"inputs from vintage {chosen!r}: {error}") from None
-            cache[key] = (built, period.isoformat())
-        inputs, base_period = cache[key]
+            ready[key] = (built, period.isoformat())
+        inputs, base_period = ready[key]
         count = scenario.draws if draws is None else draws
         note(f"{scenario.name}: projecting {count} draws", index, len(files))
         out.append(project_one(store, source, inputs, base_period, draws=draws, seed=seed,

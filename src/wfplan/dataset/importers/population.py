@@ -60,6 +60,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset import codelists, schema
+from wfplan.dataset.age_bands import band_bounds
 from wfplan.dataset.importers.base import Importer, Match, Provenance
 from wfplan.dataset.importers.toolkit import (
     BadCells,
@@ -139,16 +140,6 @@ def age_code(label: str) -> str | None:
     if found := _SINGLE.match(text):
         return str(int(found.group(1)))
     return None
-
-
-def band_bounds(code: str) -> tuple[int, int | None] | None:
-    """Return (lowest, highest) age of a band code; highest is ``None`` for an open band."""
-    if code.isdigit():
-        return int(code), int(code)
-    low, _, high = code.partition("_")
-    if not low.isdigit():
-        return None
-    return int(low), (None if high == "plus" else int(high))
 
 
 @dataclass
