@@ -113,8 +113,11 @@ def tile_map(
         ICB codes drawn with a thick dark outline (a region's own ICBs, say); the
         fill is the value's colour as for every other ICB, so the colours compare.
     """
-    rate = (any(word in measure.lower() for word in ("rate", "share", "%"))
-            if percent is None else percent)
+    rate = (
+        any(word in measure.lower() for word in ("rate", "share", "%"))
+        if percent is None
+        else percent
+    )
     rows = _values(frame)
     marked = {str(code).upper() for code in highlight}
     rows["label"] = [_shown(v, rate) for v in rows["value"]]
