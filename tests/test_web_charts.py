@@ -285,6 +285,50 @@ def test_the_tile_map_places_every_icb() -> None:
         )
 
 
+def test_the_map_outlines_the_icbs_highlighted_and_formats_as_told() -> None:
+    own = ["QMJ", "QMF", "QKK", "QRV", "QWE"]
+    plain = charts.tile_map(_tiles(), id="m", measure="Vacancy rate", source="s", period="p")
+    rect = plain.spec["layer"][0]["encoding"]
+    assert "strokeWidth" not in rect  # nothing highlighted: the spec is as before
+    assert "highlight" not in plain.spec["data"]["values"][0]
+    chart = charts.tile_map(
+        _tiles(),
+        id="m",
+        measure="Share aged 55+",
+        source="s",
+        period="p",
+        percent=False,
+        highlight=own,
+    )
+    values = chart.spec["data"]["values"]
+    assert sorted(v["icb_code"] for v in values if v["highlight"]) == sorted(own)
+    assert chart.spec["layer"][0]["encoding"]["strokeWidth"]["condition"]["test"] == (
+        "datum.highlight"
+    )
+    assert "%" not in "".join(v["label"] for v in values)  # percent=False, whatever the name
+    assert "The 5 ICBs highlighted" in chart.description
+    shares = charts.tile_map(
+        _tiles(), id="n", measure="Non-UK nationality", source="s", period="p", percent=True
+    )
+    assert any(v["label"].endswith("%") for v in shares.spec["data"]["values"])
+    geo = charts.tile_map(
+        _tiles(),
+        id="g",
+        measure="Vacancy rate",
+        source="s",
+        period="p",
+        boundaries=_boundaries(),
+        highlight=own,
+    )
+    features = geo.spec["data"]["values"]["features"]
+    assert sorted(
+        f["properties"]["icb_code"] for f in features if f["properties"]["highlight"]
+    ) == sorted(own)
+    for found in _compiled([chart.spec, geo.spec]):
+        assert found["ok"], found["error"]
+        assert found["warnings"] == [], found["warnings"]
+
+
 def test_the_map_draws_boundaries_when_given() -> None:
     chart = charts.tile_map(
         _tiles(), id="geo", measure="Vacancy rate", source="s", period="p", boundaries=_boundaries()

@@ -94,10 +94,17 @@ def test_a_planner_logs_in_walks_down_to_an_organisation_downloads_and_logs_out(
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{dash_server.url}/")
     assert page.get_by_text(f"Signed in as {dash_server.user}").is_visible()
+    # the ICB map (42 tiles) drawn by vega-embed from the page's own spec
+    page.locator("#england-icb-map svg").first.wait_for(timeout=30_000)
+    assert page.locator("#england-icb-map svg path[aria-roledescription='rect mark']").count() == 42
     visit.check("england")
 
     page.locator("#england-regions").get_by_role("link", name="London").click()
     page.wait_for_url("**/area/region/Y56")
+    page.get_by_label("Measure shown on the map").select_option("sickness_absence_rate")
+    page.get_by_role("button", name="Show on the map").click()  # a plain GET form
+    page.wait_for_url("**/area/region/Y56?measure=sickness_absence_rate#map")
+    page.locator("#region-Y56-icb-map svg").first.wait_for(timeout=30_000)
     visit.check("region")
     page.locator("#region-Y56-icbs").get_by_role("link", name="North Central London").click()
     page.wait_for_url(f"**/area/icb/{ICB}")

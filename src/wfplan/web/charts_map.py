@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -26,6 +27,8 @@ TILE = 46
 NO_VALUE = "#ffffff"
 #: Text colour on a tile: white on the darker half of the scale.
 INK = {"condition": {"test": "datum.ink == 'light'", "value": "#ffffff"}, "value": TEXT}
+#: The outline of a highlighted ICB (thick and darker: the fill still says only the value).
+HIGHLIGHT_WIDTH = 3.5
 
 
 def _shown(value: Any, rate: bool) -> str:
@@ -88,6 +91,8 @@ def tile_map(
     source: str,
     period: str,
     boundaries: dict[str, Any] | None = None,
+    percent: bool | None = None,
+    highlight: Collection[str] = (),
 ) -> Chart:
     """Return the 42 ICBs coloured by a measure: tiles, or ``boundaries`` when given.
 
@@ -101,9 +106,20 @@ def tile_map(
     boundaries : dict, optional
         A GeoJSON FeatureCollection whose features carry the ICB's code
         (:func:`feature_code`); every ICB of the code list must have one.
+    percent : bool, optional
+        Whether the values are fractions shown as percentages (default: guessed
+        from ``measure``'s name, as above).
+    highlight : collection of str, optional
+        ICB codes drawn with a thick dark outline (a region's own ICBs, say); the
+        fill is the value's colour as for every other ICB, so the colours compare.
     """
-    rate = any(word in measure.lower() for word in ("rate", "share", "%"))
+    rate = (
+        any(word in measure.lower() for word in ("rate", "share", "%"))
+        if percent is None
+        else percent
+    )
     rows = _values(frame)
+    marked = {str(code).upper() for code in highlight}
     rows["label"] = [_shown(v, rate) for v in rows["value"]]
     rows["ink"] = _text_colours(rows["value"])
     shown = rows["value"].notna()
@@ -114,10 +130,13 @@ def tile_map(
         else ""
     )
     kind = "map of ICB boundaries" if boundaries is not None else "tile map, one square per ICB"
+    outlined = f" The {len(marked)} ICBs highlighted have a thick outline." if marked else ""
     description = (
         f"{measure} in the 42 integrated care boards, {period} ({kind}): "
-        f"{int(shown.sum())} with a figure{top}. The figures are in the table."
+        f"{int(shown.sum())} with a figure{top}.{outlined} The figures are in the table."
     )
+    if marked:
+        rows["highlight"] = [code in marked for code in rows["icb_code"]]
     body = (
         _geo(rows, boundaries, measure, rate)
         if boundaries is not None
@@ -138,6 +157,17 @@ def _tooltip(measure: str, rate: bool) -> list[dict[str, Any]]:
         {"field": "icb_code", "title": "Code"},
         {"field": "label", "title": measure},
     ]
+
+
+def _outline(rows: pd.DataFrame, field: str = "highlight") -> dict[str, Any]:
+    """Return the stroke encodings of highlighted ICBs (none if no ICB is highlighted)."""
+    if "highlight" not in rows.columns:
+        return {}
+    test = f"datum.{field}"
+    return {
+        "stroke": {"condition": {"test": test, "value": TEXT}, "value": NHS_DARK_GREY},
+        "strokeWidth": {"condition": {"test": test, "value": HIGHLIGHT_WIDTH}, "value": 1},
+    }
 
 
 def _tiles(rows: pd.DataFrame, measure: str, rate: bool) -> dict[str, Any]:
@@ -173,6 +203,7 @@ def _tiles(rows: pd.DataFrame, measure: str, rate: bool) -> dict[str, Any]:
                 "encoding": {
                     "color": _colour(rows["value"], measure, rate),
                     "tooltip": _tooltip(measure, rate),
+                    **_outline(rows),
                 },
             },
             {
@@ -258,6 +289,7 @@ def _geo(
             "icb_name": row["icb_name"],
             "value": None if pd.isna(row["value"]) else row["value"],
             "label": row["label"],
+            **({"highlight": bool(row["highlight"])} if "highlight" in row else {}),
         }
         features.append(shaped)
     absent = sorted(set(by_code) - found)
@@ -281,5 +313,5 @@ def _geo(
             "strokeWidth": 0.5,
             "invalid": "show",
         },
-        "encoding": {"color": colour, "tooltip": tooltip},
+        "encoding": {"color": colour, "tooltip": tooltip, **_outline(rows, "properties.highlight")},
     }

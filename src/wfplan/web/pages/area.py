@@ -6,7 +6,8 @@ it), a breadcrumb England → region → ICB → organisation (names from
 region's ICBs, an ICB's organisations (signed-in visitors only: the public sees no
 organisation). The API refuses what the visitor may not see, and so does the page
 (403, no data). Its trends are SPC charts of each measure with a series
-(:mod:`wfplan.web.pages.trends`).
+(:mod:`wfplan.web.pages.trends`). A region page has the map of the 42 ICBs, its own
+outlined, coloured by ``?measure=`` (:mod:`wfplan.web.pages.maps`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from wfplan.web.pages.api import Api, PageError, together
-from wfplan.web.pages.overview import PageData, VintageQuery, public_if_refused
+from wfplan.web.pages.maps import map_section, measure_of
+from wfplan.web.pages.overview import MeasureQuery, PageData, VintageQuery, public_if_refused
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
 from wfplan.web.pages.tables import (
@@ -95,43 +97,51 @@ async def _place(api: Api, public: Api, level: PageLevel, code: str,
 
 
 async def _below(api: Api, token: str | None, level: PageLevel, code: str,
-                 vintage: str | None) -> list[Table]:
-    """Return the table of the areas below: a region's ICBs, an ICB's organisations."""
+                 vintage: str | None, measure: str) -> tuple[list[Table], dict[str, Any] | None]:
+    """Return the tables of the areas below (a region's ICBs, an ICB's organisations).
+
+    A region's also come with its map (what the template's map section shows), whose
+    table is the first of the tables.
+    """
     if level == "region":
         icbs, metrics = await together(api.get("/areas", level="icb", vintage=vintage),
                                        api.get("/metrics", level="icb", vintage=vintage))
         keep = [a["code"] for a in icbs if a.get("parent_code") == code]
-        return [areas_table(f"region-{code}-icbs", "Integrated care boards in the region", "ICB",
-                            metrics, "/area/icb/{code}", keep)]
+        shown, mapped = map_section(metrics, measure, stem=f"region-{code}", keep=keep,
+                                    caption="Integrated care boards in the region: the "
+                                            "measure mapped", vintage=vintage)
+        return [mapped, areas_table(f"region-{code}-icbs", "Integrated care boards in the "
+                                    "region", "ICB", metrics, "/area/icb/{code}", keep)], shown
     if level == "icb" and token is not None:
         orgs = await api.get("/organisations", vintage=vintage)
         return [organisations_table(f"icb-{code}-organisations", "Organisations in the ICB",
-                                    [o for o in orgs if o.get("icb_code") == code])]
-    return []
+                                    [o for o in orgs if o.get("icb_code") == code])], None
+    return [], None
 
 
 async def area_data(request: Request, visitor: Visitor, level: PageLevel, code: str,
-                    vintage: str | None) -> PageData:
+                    vintage: str | None, measure: str | None = None) -> PageData:
     """Return an area page's data (every table has the id ``{level}-{code}-{table}``).
 
     A region or ICB outside the visitor's role is shown as the public sees it
     (:func:`~wfplan.web.pages.overview.public_if_refused`); an organisation outside
-    it is refused (403), as the public is refused every organisation.
+    it is refused (403), as the public is refused every organisation. ``measure`` is
+    the region map's (400 if unknown, before the API is asked anything).
     """
-    code = code.upper()
+    code, chosen = code.upper(), measure_of(measure)
     if level == "org":
-        return await _area(request, visitor.token, level, code, vintage)
+        return await _area(request, visitor.token, level, code, vintage, chosen)
     return await public_if_refused(
-        visitor, lambda token: _area(request, token, level, code, vintage))
+        visitor, lambda token: _area(request, token, level, code, vintage, chosen))
 
 
 async def _area(request: Request, token: str | None, level: PageLevel, code: str,
-                vintage: str | None) -> PageData:
+                vintage: str | None, measure: str) -> PageData:
     async with Api(request, token) as api, Api(request, None) as public:
-        (name, crumbs, record), metrics, below, charts = await together(
+        (name, crumbs, record), metrics, (below, icb_map), charts = await together(
             _place(api, public, level, code, vintage),
             api.get("/metrics", level=level, area=code, vintage=vintage),
-            _below(api, token, level, code, vintage),
+            _below(api, token, level, code, vintage, measure),
             trend_charts(api, level, code, vintage))
     stem = f"{level}-{code}"
     tables = [position_table(f"{stem}-position", f"{name}: the current position", metrics),
@@ -143,14 +153,19 @@ async def _area(request: Request, token: str | None, level: PageLevel, code: str
     tables += below
     return PageData(name, {t.table_id: t for t in tables}, crumbs,
                     extra={"level": level, "code": code, "record": record, "metrics": metrics,
-                           "level_name": LEVEL_NAMES[level], "below": [t.table_id for t in below],
-                           "vintage": metrics.get("vintage"), "charts": charts})
+                           "level_name": LEVEL_NAMES[level], "vintage": metrics.get("vintage"),
+                           "below": [t.table_id for t in below if icb_map is None
+                                     or t.table_id != icb_map["table"]],
+                           "charts": charts, "map": icb_map})
 
 
 @router.get("/area/{level}/{code}", response_class=HTMLResponse, include_in_schema=False)
-async def area(request: Request, level: str, code: str,
-               vintage: VintageQuery = None) -> HTMLResponse:
-    """Show an area page (region, ICB or organisation); 404 for another level or bad code."""
+async def area(request: Request, level: str, code: str, vintage: VintageQuery = None,
+               measure: MeasureQuery = None) -> HTMLResponse:
+    """Show an area page (region, ICB or organisation); 404 for another level or bad code.
+
+    ``?measure=`` is the region map's.
+    """
     visitor = await visitor_of(request)
-    data = await area_data(request, visitor, page_level(level, code), code, vintage)
+    data = await area_data(request, visitor, page_level(level, code), code, vintage, measure)
     return page(request, visitor, "area.html", data=data)

@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from wfplan.spreadsheet import csv_safe, text_cells
 from wfplan.web.pages.api import PageError
 from wfplan.web.pages.area import area_data, page_level
-from wfplan.web.pages.overview import PageData, VintageQuery, overview_data
+from wfplan.web.pages.overview import MeasureQuery, PageData, VintageQuery, overview_data
 from wfplan.web.pages.session import visitor_of
 from wfplan.web.pages.tables import Table
 
@@ -63,24 +63,29 @@ def xlsx_bytes(table: Table) -> bytes:
     return out.getvalue()
 
 
-async def _data(request: Request, table_id: str, vintage: str | None) -> PageData:
+async def _data(request: Request, table_id: str, vintage: str | None,
+                measure: str | None) -> PageData:
     match = _ID.match(table_id)
     if match is None:
         raise PageError(404, f"There is no table {table_id!r}.")
     visitor = await visitor_of(request)
     level, code = match.group(1), match.group(2)
     if level is None:
-        return await overview_data(request, visitor, vintage)
-    return await area_data(request, visitor, page_level(level, code), code, vintage)
+        return await overview_data(request, visitor, vintage, measure)
+    return await area_data(request, visitor, page_level(level, code), code, vintage, measure)
 
 
 @router.get("/download/{name}", include_in_schema=False)
-async def download(request: Request, name: str, vintage: VintageQuery = None) -> Response:
-    """One table of a page as ``.csv`` or ``.xlsx`` (404 for an unknown table)."""
+async def download(request: Request, name: str, vintage: VintageQuery = None,
+                   measure: MeasureQuery = None) -> Response:
+    """One table of a page as ``.csv`` or ``.xlsx`` (404 for an unknown table).
+
+    ``measure`` is the page's map measure (the ``-map`` tables' column).
+    """
     table_id, _, kind = name.rpartition(".")
     if kind not in MEDIA:
         raise PageError(404, "Downloads are .csv or .xlsx.")
-    data = await _data(request, table_id, vintage)
+    data = await _data(request, table_id, vintage, measure)
     table = next((t for key, t in data.tables.items() if key.lower() == table_id.lower()), None)
     if table is None:
         raise PageError(404, f"There is no table {table_id!r}.")

@@ -1,4 +1,9 @@
-"""The England overview (``/``): headline figures, the gap by staff group, regions and ICBs."""
+"""The England overview (``/``): headline figures, trends, the gap by staff group, the ICB map.
+
+The map of the 42 ICBs (:mod:`wfplan.web.pages.maps`) shows the measure of
+``?measure=`` (default the vacancy rate); the trends are England's SPC charts
+(:func:`wfplan.web.pages.trends.trend_charts`).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from wfplan.web.pages.api import Api, PageError, together
+from wfplan.web.pages.maps import map_section, measure_of
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
 from wfplan.web.pages.tables import Table, areas_table, position_table, shown
+from wfplan.web.pages.trends import trend_charts
 
 router = APIRouter()
 #: The measures of the headline cards (labels of :data:`~wfplan.web.pages.tables.MEASURES`).
@@ -20,6 +27,8 @@ CARDS = ("Staff in post (headcount)", "Staff in post (FTE)", "Vacancies (FTE)", 
          "Turnover (leaver rate)", "Sickness absence rate")
 #: The ``vintage`` query parameter of every page (passed on to the API as it is).
 VintageQuery = Annotated[str | None, Query(max_length=100)]
+#: The ``measure`` query parameter of the map's pages (checked by the page: 400 if unknown).
+MeasureQuery = Annotated[str | None, Query()]
 
 
 @dataclass
@@ -32,13 +41,17 @@ class PageData:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def overview_data(request: Request, visitor: Visitor, vintage: str | None) -> PageData:
+async def overview_data(request: Request, visitor: Visitor, vintage: str | None,
+                        measure: str | None = None) -> PageData:
     """Return the England overview's data, from ``/api/v1/metrics`` at three levels.
 
     A visitor whose role does not cover England (an ICB or region user) sees the
-    public figures (:func:`public_if_refused`).
+    public figures (:func:`public_if_refused`). ``measure`` is the map's (400 if
+    unknown, before the API is asked anything).
     """
-    return await public_if_refused(visitor, lambda token: _overview(request, token, vintage))
+    chosen = measure_of(measure)
+    return await public_if_refused(
+        visitor, lambda token: _overview(request, token, vintage, chosen))
 
 
 async def public_if_refused(visitor: Visitor,
@@ -60,19 +73,25 @@ async def public_if_refused(visitor: Visitor,
     return data
 
 
-async def _overview(request: Request, token: str | None, vintage: str | None) -> PageData:
+async def _overview(request: Request, token: str | None, vintage: str | None,
+                    measure: str) -> PageData:
     async with Api(request, token) as api:
-        england, regions, icbs = await together(
+        england, regions, icbs, charts = await together(
             *(api.get("/metrics", level=level, vintage=vintage)
-              for level in ("england", "region", "icb")))
+              for level in ("england", "region", "icb")),
+            trend_charts(api, "england", None, vintage))
+    icb_map, map_table = map_section(icbs, measure, stem="england",
+                                     caption="Integrated care boards: the measure mapped",
+                                     vintage=vintage)
     tables = [position_table("england-headline", "England: the current position", england),
+              map_table,
               areas_table("england-regions", "NHS England regions", "Region", regions,
                           "/area/region/{code}"),
               areas_table("england-icbs", "Integrated care boards (ICBs)", "ICB", icbs,
                           "/area/icb/{code}")]
     return PageData("England", {t.table_id: t for t in tables},
                     extra={"metrics": england, "vintage": england.get("vintage"),
-                           "cards": cards(tables[0])})
+                           "cards": cards(tables[0]), "charts": charts, "map": icb_map})
 
 
 def cards(headline: Table) -> list[dict[str, str]]:
@@ -86,8 +105,9 @@ def cards(headline: Table) -> list[dict[str, str]]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def overview(request: Request, vintage: VintageQuery = None) -> HTMLResponse:
-    """Show the England overview."""
+async def overview(request: Request, vintage: VintageQuery = None,
+                   measure: MeasureQuery = None) -> HTMLResponse:
+    """Show the England overview (``?measure=``: the map's measure)."""
     visitor = await visitor_of(request)
-    data = await overview_data(request, visitor, vintage)
+    data = await overview_data(request, visitor, vintage, measure)
     return page(request, visitor, "overview.html", data=data)
