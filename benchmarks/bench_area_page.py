@@ -20,7 +20,7 @@ loopback latency httpx sees. Prints a table, then one JSON line per page and
 viewer. Every wait is bounded and the server is always stopped.
 
     python benchmarks/bench_area_page.py [--db postgresql://postgres@127.0.0.1:5432/test]
-        [--requests 200]
+        [--requests 200] [--pages icb,region,org,england]
 """
 
 from __future__ import annotations
@@ -140,14 +140,18 @@ def timed(client: httpx.Client, path: str, n: int) -> dict[str, Any]:
     return out
 
 
-def measure(url: str, n: int) -> list[dict[str, Any]]:
-    """Log in, warm every page and viewer, then time each; return a result per pair."""
+def measure(url: str, n: int, only: set[str] | None = None) -> list[dict[str, Any]]:
+    """Log in, warm every page and viewer, then time each; return a result per pair.
+
+    ``only``: the pages to time (default all: icb, region, org, england).
+    """
     signed_in = log_in(url)
     public = httpx.Client(base_url=url, timeout=REQUEST_S)
     try:
         org = org_of_icb(url, signed_in.cookies["wfplan_session"])
         pages = {"icb": f"/area/icb/{ICB}", "region": f"/area/region/{REGION}",
                  "org": f"/area/org/{org}", "england": "/"}
+        pages = {k: v for k, v in pages.items() if only is None or k in only}
         viewers = {"icb-user": signed_in, "public": public}
         for client in viewers.values():
             for path in pages.values():
@@ -201,12 +205,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="a PostgreSQL URL, or a demo DuckDB file to copy "
                         "(default: build the demo into a DuckDB file)")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--pages", default="icb,region,org,england",
+                        help="the pages to time, comma-separated")
     args = parser.parse_args(argv)
     engine = "postgres" if args.db and args.db.startswith("postgresql") else "duckdb"
     with (tempfile.TemporaryDirectory() as tmp, demo_database(args.db, Path(tmp)) as db,
           serving(db, 2 if engine == "postgres" else 1, Path(tmp)) as url):
         load = os.getloadavg()[0]
-        rows = measure(url, args.requests)
+        rows = measure(url, args.requests, set(args.pages.split(",")))
     after = os.getloadavg()[0]
     for row in rows:
         row.update(engine=engine, load_before=load, load_after=after,
