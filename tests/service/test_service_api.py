@@ -120,6 +120,30 @@ def test_areas_and_organisations(server: Server) -> None:
     assert server.get("national", "/api/v1/metrics", params={"vintage": "nope"}).status_code == 404
 
 
+def test_organisations_of_an_icb_or_region_are_those_of_the_list_within_the_scope(
+        server: Server) -> None:
+    everyone = server.get("national", "/api/v1/organisations").json()
+    for params, keep in (({"icb": "QMJ"}, lambda o: o["icb_code"] == "QMJ"),
+                         ({"icb": "qmj"}, lambda o: o["icb_code"] == "QMJ"),
+                         ({"region": "Y56"}, lambda o: o["region_code"] == "Y56"),
+                         ({"region": "Y56", "icb": "QMJ"}, lambda o: o["icb_code"] == "QMJ"),
+                         ({"region": server.codes.region_other, "icb": "QMJ"}, lambda o: False),
+                         ({"icb": "NOPE"}, lambda o: False)):
+        answer = server.get("national", "/api/v1/organisations", params=params)
+        assert answer.status_code == 200, params
+        assert answer.json() == [o for o in everyone if keep(o)], params
+    assert len(server.get("national", "/api/v1/organisations", params={"icb": "QMJ"}).json()) > 10
+    mine = server.get("icb", "/api/v1/organisations").json()
+    assert server.get("icb", "/api/v1/organisations", params={"region": "Y56"}).json() == mine
+    other = server.get("icb", "/api/v1/organisations",
+                       params={"icb": server.codes.icb_other_region})
+    assert other.status_code == 200
+    assert other.json() == []
+    assert server.get(None, "/api/v1/organisations", params={"icb": "QMJ"}).status_code == 403
+    long = server.get("national", "/api/v1/organisations", params={"icb": "x" * 101})
+    assert long.status_code == 422
+
+
 def test_gaps(server: Server) -> None:
     body = server.get("national", "/api/v1/gaps").json()
     assert body["vintage"] == "demo"

@@ -18,7 +18,8 @@ INJECTIONS = ["' OR '1'='1", "QMJ'; DROP TABLE users; --", "\") OR 1=1 --", "1 U
               "sha256, prefix FROM tokens --", "%27%20OR%201=1", "..%2F..%2Fetc%2Fpasswd",
               "Y56' AND pg_sleep(5) --", "x" * 500, "\u202eQMJ", "$1", "?", "NULL"]
 ENDPOINTS = {"/api/v1/metrics": ("vintage", "level", "area", "staff_group", "period", "sector"),
-             "/api/v1/areas": ("vintage", "level"), "/api/v1/organisations": ("vintage",),
+             "/api/v1/areas": ("vintage", "level"),
+             "/api/v1/organisations": ("vintage", "icb", "region"),
              "/api/v1/gaps": ("vintage",), "/api/v1/vintages": (),
              "/api/v1/audit": ("actor", "action", "limit"), "/api/v1/scenarios": (),
              "/api/v1/jobs": (), "/api/v1/assessments": (),

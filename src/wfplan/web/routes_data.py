@@ -25,6 +25,8 @@ from wfplan.web.frames import records
 
 router = APIRouter(prefix="/api/v1")
 CodePath = Path(max_length=MAX_PARAM, description="An area or organisation code")
+AreaParam = Annotated[str | None, Query(
+    max_length=MAX_PARAM, description="Only the organisations placed in this area (a code)")]
 
 
 @router.get("/health", response_model=models.Health, tags=["service"])
@@ -77,8 +79,13 @@ def area(request: Request, user: UserDep, code: str = CodePath,
         f"area {code!r}")
 
 
-def _organisations(request: Request, user: UserDep, vintage: str | None,
-                   code: str | None) -> list[models.Organisation]:
+def _organisations(request: Request, user: UserDep, vintage: str | None, code: str | None,
+                   within: dict[str, str | None] | None = None) -> list[models.Organisation]:
+    """Return the organisations ``user`` may see (``code`` alone, or ``within`` ICB and region).
+
+    ``within`` maps ``icb_code`` and ``region_code`` to a code (case-insensitive) or
+    None; the filter applies after the scope, so it never shows more than the list.
+    """
     if user.role.kind == "public":
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "organisations are shown only with a token; the public sees "
@@ -90,18 +97,28 @@ def _organisations(request: Request, user: UserDep, vintage: str | None,
         placed = read.scope.visible(placed, "org", "org_code")
         if code is not None:
             placed = placed[placed["org_code"].str.upper() == code.upper()]
+        filters = {k: v.upper() for k, v in (within or {}).items() if v is not None}
+        for column, value in filters.items():
+            placed = placed[placed[column].fillna("").str.upper() == value]
         read.audit("read.organisations", f"vintage {read.vintage}; "
-                   + (f"organisation {code}" if code else f"{len(placed)} organisations"))
+                   + (f"organisation {code}" if code else f"{len(placed)} organisations")
+                   + "".join(f"; {k.removesuffix('_code')} {v}" for k, v in filters.items()))
     rows = placed.rename(columns={"org_name": "name"})
     return [models.Organisation(**row) for row in records(
         rows[["org_code", "name", "sector", "icb_code", "region_code"]])]
 
 
 @router.get("/organisations", response_model=list[models.Organisation], tags=["data"])
-def organisations(request: Request, user: UserDep,
-                  vintage: VintageParam = None) -> list[models.Organisation]:
-    """List the organisations you may see, placed in ICBs and regions (audited)."""
-    return _organisations(request, user, vintage, None)
+def organisations(request: Request, user: UserDep, vintage: VintageParam = None,
+                  icb: AreaParam = None, region: AreaParam = None,
+                  ) -> list[models.Organisation]:
+    """List the organisations you may see, placed in ICBs and regions (audited).
+
+    ``icb`` and ``region`` keep those placed in that ICB or region (within your scope:
+    an area outside it gives an empty list).
+    """
+    return _organisations(request, user, vintage, None,
+                          {"icb_code": icb, "region_code": region})
 
 
 @router.get("/organisations/{code}", response_model=models.Organisation, tags=["data"])

@@ -16,6 +16,7 @@ from wfplan.web.pages import area, downloads, login, overview
 from wfplan.web.pages.api import PageError
 from wfplan.web.pages.render import STATIC, page
 from wfplan.web.pages.session import Visitor, visitor_of
+from wfplan.web.pages.timing import ServerTiming
 
 #: The error pages' titles by status.
 TITLES = {400: "The address is not right", 401: "Sign in again", 403: "You cannot see this page",
@@ -23,10 +24,11 @@ TITLES = {400: "The address is not right", 401: "Sign in again", 403: "You canno
 
 
 def install(app: FastAPI) -> None:
-    """Add the dashboard's pages, static files and error pages to ``app``."""
+    """Add the dashboard's pages, static files, error pages and ``Server-Timing`` to ``app``."""
     for module in (overview, area, login, downloads):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(ServerTiming)
 
     @app.exception_handler(PageError)
     async def refused(request: Request, exc: PageError) -> HTMLResponse:

@@ -179,10 +179,13 @@ def sickness_series(store: Store, sel: SeriesSelection) -> pd.DataFrame:
 
 
 #: Each vacancy period with the census it is reported with: the first on or after it.
+#: Each vacancy period and the first census on or after it (NULL if none). An aggregate,
+#: not a correlated subquery: PostgreSQL would run that once per joined fact row.
 _PAIRS = (
-    "SELECT v.period AS period, (SELECT min(s.period) FROM staff_in_post s "
-    "WHERE s.vintage = $vintage AND s.period >= v.period) AS census "
-    "FROM (SELECT DISTINCT period FROM vacancies WHERE vintage = $vintage) v"
+    "SELECT v.period AS period, min(s.period) AS census "
+    "FROM (SELECT DISTINCT period FROM vacancies WHERE vintage = $vintage) v "
+    "LEFT JOIN (SELECT DISTINCT period FROM staff_in_post WHERE vintage = $vintage) s "
+    "ON s.period >= v.period GROUP BY v.period"
 )
 
 
