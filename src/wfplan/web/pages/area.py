@@ -113,7 +113,7 @@ async def _below(api: Api, token: str | None, level: PageLevel, code: str,
         return [mapped, areas_table(f"region-{code}-icbs", "Integrated care boards in the "
                                     "region", "ICB", metrics, "/area/icb/{code}", keep)], shown
     if level == "icb" and token is not None:
-        orgs = await api.get("/organisations", vintage=vintage)
+        orgs = await api.get("/organisations", icb=code, vintage=vintage)  # placed in it
         return [organisations_table(f"icb-{code}-organisations", "Organisations in the ICB",
                                     [o for o in orgs if o.get("icb_code") == code])], None
     return [], None
