@@ -191,13 +191,7 @@ class Trend:
 
 def available(store: Store, vintage: str) -> list[str]:
     """Return the measures the vintage has a series of (vacancies: at 2 periods or more)."""
-    periods = {
-        table: int(
-            store.scalar(f"SELECT count(DISTINCT period) FROM {table} WHERE vintage = ?", [vintage])
-            or 0
-        )
-        for table in q.SERIES_TABLES
-    }
+    periods = q.period_counts(store, vintage)
     return [
         name
         for name, m in MEASURES.items()

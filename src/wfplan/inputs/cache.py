@@ -45,6 +45,7 @@ from typing import Any
 
 from wfplan import __version__
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.model_inputs import frozen_vintage_state
 from wfplan.inputs.build import build_inputs
 from wfplan.model import ModelInputs
 
@@ -98,16 +99,9 @@ def evidence_digest() -> str:
 
 def vintage_state(store: Store, vintage: str) -> dict[str, Any] | None:
     """Return what identifies a frozen vintage's content, or ``None`` if it is not frozen."""
-    found = store.query(
-        "SELECT frozen, created_at, frozen_at FROM vintages WHERE name = ?", [vintage]
-    )
+    found, ingests = frozen_vintage_state(store, vintage)
     if found.empty or not bool(found.iat[0, 0]):
         return None
-    ingests = store.query(
-        "SELECT ingest_id, sha256, format, tables, rows, warnings, loaded_at FROM ingests "
-        "WHERE vintage = ? ORDER BY ingest_id",
-        [vintage],
-    )
     return {
         "created_at": str(found.iat[0, 1]),
         "frozen_at": str(found.iat[0, 2]),

@@ -302,3 +302,17 @@ def england_single_year_population(store: Store, vintage: str) -> pd.DataFrame:
         "WHERE vintage = ? AND "
         "area_code = ? AND sex IS NULL AND variant IS NULL AND year = ? "
         "GROUP BY age_band ORDER BY age_band", [*england, max(single)])
+
+
+def frozen_vintage_state(store: Store, vintage: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the vintage's ``frozen, created_at, frozen_at`` row and its ingests, in order.
+
+    What identifies a vintage's content (:mod:`wfplan.inputs.cache`): the ingests'
+    ``ingest_id, sha256, format, tables, rows, warnings, loaded_at``.
+    """
+    found = store.query("SELECT frozen, created_at, frozen_at FROM vintages WHERE name = ?",
+                        [vintage])
+    ingests = store.query(
+        "SELECT ingest_id, sha256, format, tables, rows, warnings, loaded_at FROM ingests "
+        "WHERE vintage = ? ORDER BY ingest_id", [vintage])
+    return found, ingests

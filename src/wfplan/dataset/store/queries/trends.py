@@ -240,3 +240,10 @@ def series_ingests(store: Store, vintage: str, table: str) -> list[int]:
         f"SELECT DISTINCT ingest_id FROM {table} WHERE vintage = ? ORDER BY ingest_id", [vintage]
     )
     return [int(i) for i in found["ingest_id"]]
+
+
+def period_counts(store: Store, vintage: str) -> dict[str, int]:
+    """Return how many distinct periods each table of :data:`SERIES_TABLES` holds in ``vintage``."""
+    return {table: int(store.scalar(f"SELECT count(DISTINCT period) FROM {table} "
+                                    "WHERE vintage = ?", [vintage]) or 0)
+            for table in SERIES_TABLES}
