@@ -33,9 +33,11 @@ def _foreign(role: str, c: Codes) -> list[tuple[str, dict[str, str]]]:
         out += [(f"/api/v1/organisations/{org}", {}),
                 ("/api/v1/metrics", {"level": "org", "area": org}),
                 ("/api/v1/metrics", {"level": "org", "area": org,
-                                     "staff_group": "nurses_health_visitors"})]
+                                     "staff_group": "nurses_health_visitors"}),
+                ("/api/v1/trends", {"measure": "sickness_rate", "level": "org", "area": org})]
     for level, code in areas_out:
-        out += [(f"/api/v1/areas/{code}", {}), ("/api/v1/metrics", {"level": level, "area": code})]
+        out += [(f"/api/v1/areas/{code}", {}), ("/api/v1/metrics", {"level": level, "area": code}),
+                ("/api/v1/trends", {"measure": "sickness_rate", "level": level, "area": code})]
     if role in ("region", "icb"):
         out.append(("/api/v1/metrics", {"level": "england"}))
     if role == "icb":
