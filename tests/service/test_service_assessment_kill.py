@@ -50,9 +50,12 @@ def _listed(server: Server) -> set[str]:
     return {b["name"] for b in server.get("national", "/api/v1/assessments").json()}
 
 
-def _done_never_listed_before(server: Server, job_id: str, name: str) -> list[dict[str, Any]]:
-    """Poll the job until it ends, checking at each poll that its bundle is not listed yet.
+def _done_never_listed_before(server: Server, job_id: str, name: str,
+                              folder: Path) -> list[dict[str, Any]]:
+    """Poll the job until it ends, checking at each poll that its bundle is listed only whole.
 
+    The bundle appears at once, when ``assess`` renames its finished folder into place,
+    which may be a moment before the job is marked done: listed, it has its manifest.
     Returns the states seen, the last one final.
     """
     deadline = time.monotonic() + JOB_S
@@ -62,7 +65,8 @@ def _done_never_listed_before(server: Server, job_id: str, name: str) -> list[di
         seen.append(state)
         if state["status"] in ("done", "failed"):
             return seen
-        assert name not in _listed(server), state
+        if name in _listed(server):
+            assert (folder / name / "manifest.json").is_file(), state
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not end within {JOB_S} s")
 
@@ -105,7 +109,7 @@ def test_a_killed_assessment_is_never_listed_half_written_and_runs_again(
         server.stop()
     again = start(db, tmp_path, again=server)
     try:
-        seen = _done_never_listed_before(again, job_id, name)
+        seen = _done_never_listed_before(again, job_id, name, folder)
         assert (seen[-1]["status"], seen[-1]["attempts"]) == ("done", 2), seen[-1]
         # the killed attempt's progress stays until the job is queued again (at 0)
         check_assessment_progress([state for state in seen if state["attempts"] == 2])
