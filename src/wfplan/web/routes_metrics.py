@@ -131,13 +131,7 @@ async def metrics(
     """
     cache: ResponseCache = request.app.state.cache
     state = await cache.current(lambda: _read_state(request))
-    known = _known_user(request, credentials, cache)
-    if known is None:
-        user, expires = await run_in_threadpool(verified, request, credentials)
-        if credentials is not None:
-            cache.remember(credentials.credentials.strip(), user, expires)
-    else:
-        user = known
+    user = await cached_user(request, credentials, cache)
     params: MetricsParams = (level, area, staff_group, period, sector)
     chosen = vintage or state.default
     key = (("metrics", str(user.role), params, chosen, state.versions[chosen])
@@ -149,6 +143,18 @@ async def metrics(
     if level == "org" and not audited:
         await run_in_threadpool(_audit_org, request, user, str(chosen), area)
     return Response(body, media_type="application/json")
+
+
+async def cached_user(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                      cache: ResponseCache) -> User:
+    """Return the caller: from the token cache if it knows the token, else verified (and kept)."""
+    known = _known_user(request, credentials, cache)
+    if known is not None:
+        return known
+    user, expires = await run_in_threadpool(verified, request, credentials)
+    if credentials is not None:
+        cache.remember(credentials.credentials.strip(), user, expires)
+    return user
 
 
 def _read_state(request: Request) -> State:

@@ -26,9 +26,15 @@ from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.errors import InputError
 from wfplan.web import models, models_trends
 from wfplan.web.cache import ResponseCache
-from wfplan.web.deps import MAX_PARAM, BearerDep, VintageParam, reading, stores_of, verified
+from wfplan.web.deps import MAX_PARAM, BearerDep, VintageParam, reading, stores_of
 from wfplan.web.frames import plain
-from wfplan.web.routes_metrics import _check, _known_group, _known_user, _org_detail, _read_state
+from wfplan.web.routes_metrics import (
+    _check,
+    _known_group,
+    _org_detail,
+    _read_state,
+    cached_user,
+)
 
 router = APIRouter(prefix="/api/v1")
 Text = Annotated[str | None, Query(max_length=MAX_PARAM)]
@@ -62,13 +68,7 @@ async def trends(
     """
     cache: ResponseCache = request.app.state.cache
     state = await cache.current(lambda: _read_state(request))
-    known = _known_user(request, credentials, cache)
-    if known is None:
-        user, expires = await run_in_threadpool(verified, request, credentials)
-        if credentials is not None:
-            cache.remember(credentials.credentials.strip(), user, expires)
-    else:
-        user = known
+    user = await cached_user(request, credentials, cache)
     params: TrendParams = (measure, level, area, staff_group, sector)
     chosen = vintage or state.default
     key = (
