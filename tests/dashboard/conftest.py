@@ -9,8 +9,10 @@ go in before the server starts). The tests using it are marked
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,7 +22,7 @@ from wfplan.dataset import accounts
 from wfplan.dataset.store import open_store
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
+    from conftest import DemoBuild, DemoBundle
 
 #: The ICB user the dashboard tests log in as.
 USER, PASSWORD = "dash-icb", "correct horse battery staple"
@@ -52,3 +54,15 @@ def dash_server(demo_vintage: DemoBuild,
         yield Dashboard(running)
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def dash_bundle(dash_server: Dashboard, demo_bundle: DemoBundle) -> Path:
+    """The demo assessment bundle, copied into the dashboard server's assessments folder.
+
+    The server lists the folder on each request, so the copy is served at once. Read it only.
+    """
+    target = dash_server.server.log.parent / "results" / "assessments" / demo_bundle.bundle.name
+    if not target.exists():
+        shutil.copytree(demo_bundle.bundle, target)
+    return target

@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from wfplan.spreadsheet import csv_safe, text_cells
 from wfplan.web.pages.api import PageError
 from wfplan.web.pages.area import area_data, page_level
+from wfplan.web.pages.more_tables import more_tables
 from wfplan.web.pages.overview import MeasureQuery, PageData, VintageQuery, overview_data
 from wfplan.web.pages.session import visitor_of
 from wfplan.web.pages.tables import Table
@@ -65,6 +66,9 @@ def xlsx_bytes(table: Table) -> bytes:
 
 async def _data(request: Request, table_id: str, vintage: str | None,
                 measure: str | None) -> PageData:
+    more = await more_tables(request, table_id, vintage)
+    if more is not None:
+        return more
     match = _ID.match(table_id)
     if match is None:
         raise PageError(404, f"There is no table {table_id!r}.")

@@ -38,15 +38,20 @@ def environment() -> Environment:
 
 
 def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
-    """Return the header's navigation: England, the visitor's own area, Upload if it exists.
+    """Return the header's navigation: England, your area, Data gaps, Assessments, Upload.
 
-    The public sees England only: no organisation links and no Upload.
+    Data gaps is national users' only (the API's rule), Upload signed-in users' (if the
+    page exists). The public sees England and Assessments: no organisation links.
     """
     path = request.url.path
     items: list[dict[str, Any]] = [{"text": "England", "href": "/", "current": path == "/"}]
     home = visitor.home()
     if home is not None:
         items.append({"text": "Your area", "href": home, "current": path == home})
+    if visitor.role == "national":  # the API gives the gap report to national users only
+        items.append({"text": "Data gaps", "href": "/gaps", "current": path == "/gaps"})
+    items.append({"text": "Assessments", "href": "/assessments",
+                  "current": path.startswith(("/assessments", "/sensitivity"))})
     if visitor.signed_in and any(getattr(r, "path", None) == "/upload"
                                  for r in request.app.routes):
         items.append({"text": "Upload", "href": "/upload", "current": path == "/upload"})
