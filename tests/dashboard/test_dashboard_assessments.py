@@ -75,6 +75,7 @@ def test_a_bundle_page_has_its_report_download_and_verify_command(
     for file in ("report.html", "report.pdf", "tables.xlsx"):
         assert f"/assessments/{name}/files/{file}" in links, file
     assert f"/assessments/{name}/download" in links
+    assert all(link.startswith(("/", "#")) and not link.startswith("//") for link in links)
     # the exact commands: unsigned, so no key; the digests of this bundle
     assert f"<code>wfplan verify {name}</code>" in bundle_page
     assert f"<code>unzip {name}.zip</code>" in bundle_page

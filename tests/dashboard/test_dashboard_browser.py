@@ -147,3 +147,40 @@ def test_a_planner_logs_in_walks_down_to_an_organisation_downloads_and_logs_out(
     assert outside == [], outside
     assert visit.errors == [], visit.errors
     assert len(visit.shots) == 7
+
+
+def test_a_national_user_reads_the_data_gaps_and_an_assessment_s_tornado(
+        browser: Any, dash_server: Any, dash_bundle: Path, tmp_path: Path) -> None:
+    """The data-gap, assessments, bundle and sensitivity-job pages: axe, no outside request."""
+    api = dash_server.server.client("national")
+    text = ('name = "browser-sens"\nhorizon = 5\nlevel = "region"\nstaff_groups = "all"\n'
+            'draws = 0\nseed = 3\nbase_vintage = "demo"\n')
+    scenario = api.post("/api/v1/scenarios", json={"toml": text}).json()["scenario_id"]
+    job = api.post(f"/api/v1/scenarios/{scenario}/sensitivity", json={}).json()["job_id"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "wfplan_session", "url": dash_server.url,
+                          "value": dash_server.server.tokens["national"]}])
+    page = context.new_page()
+    visit = Visit(page, tmp_path)
+    page.goto(f"{dash_server.url}/")
+    page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Data gaps").click()
+    page.wait_for_url("**/gaps")
+    assert page.get_by_role("heading", level=1).inner_text() == "Data gaps"
+    visit.check("data-gaps")
+    page.get_by_role("navigation", name="Dashboard").get_by_role(
+        "link", name="Assessments").click()
+    page.wait_for_url("**/assessments")
+    visit.check("assessments")
+    page.locator("#assessments-bundles").get_by_role("link", name=dash_bundle.name).click()
+    page.wait_for_url(f"**/assessments/{dash_bundle.name}")
+    page.locator("#bundle-tornado-1 svg").first.wait_for(timeout=30_000)
+    assert page.locator("#bundle-tornado-1 svg path[aria-roledescription='bar']").count() == 8
+    visit.check("assessment")
+    page.goto(f"{dash_server.url}/sensitivity/{job}")
+    assert page.get_by_text("Waiting to start").count() >= 1
+    visit.check("sensitivity-queued")
+    context.close()
+    outside = [url for url in visit.requests if not url.startswith(dash_server.url)]
+    assert outside == [], outside
+    assert visit.errors == [], visit.errors
+    assert len(visit.shots) == 4

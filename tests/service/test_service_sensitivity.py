@@ -9,10 +9,12 @@ served rows are rounded the same way before they are compared).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from jobs_util import JOB_S, scenario_text, submit, wait
 
 from wfplan.cli.display import tidy_json
@@ -49,6 +51,27 @@ def _cli(db: str, text: str, folder: Path, *args: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
+def page_charts(server: Server, job_id: str, role: str) -> tuple[list[list[Any]], str]:
+    """Return the tornado charts the dashboard's page of the job draws (their low and high
+    gaps, chart by chart) and the page, for ``role`` signed in (the cookie is its token)."""
+    cookies = {"wfplan_session": server.tokens[role]}
+    with httpx.Client(base_url=server.url, cookies=cookies, timeout=120) as client:
+        answer = client.get(f"/sensitivity/{job_id}")
+    assert answer.status_code == 200, answer.text[:300]
+    specs = re.findall(rf'<script type="application/json" id="job-{job_id}-tornado-\d+-spec"'
+                       r'[^>]*>(.*?)</script>', answer.text, re.S)
+    return [[(v["end"], v["gap"]) for v in json.loads(spec)["data"]["values"]]
+            for spec in specs], answer.text
+
+
+def tornado_by_area(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """Return the API's tornado rows as the page draws them: England first, by rank."""
+    areas = sorted({r["area"] for r in rows}, key=lambda a: (a != "E92000001", a))
+    return [[(end, r[f"gap_{end}"]) for r in sorted((r for r in rows if r["area"] == area),
+                                                    key=lambda r: r["rank"])
+             for end in ("low", "high")] for area in areas]
+
+
 def test_a_sensitivity_job_runs_reports_progress_and_equals_the_cli(
         server: Server, demo_vintage: DemoBuild, tmp_path: Path) -> None:
     text = scenario_text("svc-sens", draws=12) + UNCERTAIN
@@ -73,6 +96,10 @@ def test_a_sensitivity_job_runs_reports_progress_and_equals_the_cli(
                     "--fixed-spread", "0.1")
     assert tidy_json(body["tornado"]) == expected["tornado"]
     assert tidy_json(body["variance_shares"]) == expected["variance_shares"]
+    charts, page = page_charts(server, job_id, "national")  # the dashboard draws the same
+    assert charts == tornado_by_area(body["tornado"])
+    assert f'id="sensitivity-{job_id}-variance"' in page
+    assert page.count("<tr class=\"nhsuk-table__row\">") > len(body["variance_shares"])
 
 
 def test_a_region_user_sees_only_its_region_s_rows(server: Server) -> None:
@@ -85,6 +112,11 @@ def test_a_region_user_sees_only_its_region_s_rows(server: Server) -> None:
     everyone = results(server, job_id)
     assert {r["area"] for r in everyone["tornado"]} == {"E92000001", "Y56", "Y59"}
     assert mine["variance_shares"] == everyone["variance_shares"] == []
+    charts, page = page_charts(server, job_id, "region")  # the page: London's only
+    assert charts == tornado_by_area(mine["tornado"])
+    assert len(charts) == 1
+    assert "London" in page
+    assert len(page_charts(server, job_id, "national")[0]) == 3
 
 
 def test_sensitivity_options_are_checked_and_audited(server: Server) -> None:
