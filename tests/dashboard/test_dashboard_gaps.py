@@ -1,7 +1,7 @@
 """The data-gap page on the real server: the API's report, ranked gaps first, links, downloads.
 
-The report takes seconds to compute (``GET /api/v1/gaps`` is not cached), so these
-tests ask for it few times: the page and the API once each, and one CSV and one XLSX.
+The report takes seconds to compute; the API keeps its answer (per process, until the
+vintage's data changes), so the page, its downloads and the API's answer here share one.
 """
 
 from __future__ import annotations

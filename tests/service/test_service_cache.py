@@ -1,4 +1,5 @@
-"""The metrics cache through the real server: scopes kept apart, audit kept, loads seen.
+"""The metrics (and gap report) cache through the real server: scopes kept apart, audit kept,
+loads seen.
 
 Answers are cached per process by role, query, vintage and data version
 (:mod:`wfplan.web.cache`). These tests fill the cache as one role and read as
@@ -91,11 +92,19 @@ def test_an_upload_is_seen_by_the_next_answer_of_the_same_process(server: Server
     params = {"vintage": "cache-up", "level": "england"}
     first = server.get("national", "/api/v1/metrics", params=params)
     assert server.get("national", "/api/v1/metrics", params=params).content == first.content
+    gaps = server.get("national", "/api/v1/gaps", params={"vintage": "cache-up"})
+    assert server.get("national", "/api/v1/gaps",
+                      params={"vintage": "cache-up"}).content == gaps.content
     _upload(server, "cache-up", [("b.csv", kit.sip_csv(
         kit.tmp_path / "b.csv", 16, org="RBB").read_bytes())])
     after = server.get("national", "/api/v1/metrics", params=params)
     assert after.status_code == 200
     assert after.json()["current_position"] != first.json()["current_position"]
+    rows = server.get("national", "/api/v1/gaps", params={"vintage": "cache-up"}).json()
+    coverage = {(r["table"], r["sector"]): r["rows"] for r in rows["sections"]["coverage"]}
+    before = {(r["table"], r["sector"]): r["rows"]
+              for r in gaps.json()["sections"]["coverage"]}
+    assert coverage != before, "the cached gap report outlived the upload"
 
 
 def _until(check: Any, what: str) -> float:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
 from wfplan import __version__
 from wfplan.analysis.gaps import gap_report
 from wfplan.analysis.scope import placement_date
 from wfplan.dataset import accounts
+from wfplan.dataset.accounts import User
+from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.dataset.store.queries.geography import area_list, placements
 from wfplan.web import models
+from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import (
     MAX_PARAM,
+    BearerDep,
     UserDep,
     VintageParam,
     forbidden,
@@ -22,6 +27,7 @@ from wfplan.web.deps import (
     stores_of,
 )
 from wfplan.web.frames import records
+from wfplan.web.routes_metrics import _read_state, cached_user
 
 router = APIRouter(prefix="/api/v1")
 CodePath = Path(max_length=MAX_PARAM, description="An area or organisation code")
@@ -132,17 +138,37 @@ def organisation(request: Request, user: UserDep, code: str = CodePath,
 
 
 @router.get("/gaps", response_model=models.Gaps, tags=["data"])
-def gaps(request: Request, user: UserDep, vintage: VintageParam = None) -> models.Gaps:
-    """Return the data-gap report of a vintage (national users only: it names organisations)."""
+async def gaps(request: Request, credentials: BearerDep,
+               vintage: VintageParam = None) -> Response:
+    """Return the data-gap report of a vintage (national users only: it names organisations).
+
+    The report takes seconds to compute, so its answer is cached per process, as the
+    metrics' are (:mod:`wfplan.web.cache`): until the vintage's data changes.
+    """
+    cache: ResponseCache = request.app.state.cache
+    state = await cache.current(lambda: _read_state(request))
+    user = await cached_user(request, credentials, cache)
     if user.role.kind != "national":
         raise forbidden("the data-gap report (it lists organisations across England)")
+    chosen = vintage or state.default
+    key = (("gaps", chosen, state.versions[chosen])
+           if chosen is not None and chosen in state.versions else None)
+    body = cache.answer(key) if key is not None else None
+    if body is None:
+        body, _ = await cache.computed(key, lambda: _gap_answer(request, user, vintage))
+    return Response(body, media_type="application/json")
+
+
+def _gap_answer(request: Request, user: User, vintage: str | None) -> tuple[bytes, Hashable]:
+    """Compute the gap report from the store; return its JSON and the key to keep it under."""
     with reading(request, user, vintage) as read:
         report = gap_report(read.store, read.vintage)
+        version = data_version(read.store, read.vintage)
     sections: dict[str, list[dict[str, Any]]] = {
         name: records(frame.astype(object)) for name, frame in report.sections().items()}
-    return models.Gaps(vintage=report.vintage, newest_period=report.newest_period,
+    body = models.Gaps(vintage=report.vintage, newest_period=report.newest_period,
                        stale_months=report.stale_months, sections=sections)
-
+    return body.model_dump_json().encode(), ("gaps", read.vintage, version)
 
 
 @router.get("/audit", response_model=list[models.AuditRow], tags=["service"])
