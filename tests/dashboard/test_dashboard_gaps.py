@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from wfplan.analysis.gaps import SECTOR_NAMES
 from wfplan.report.gaps_page import COLUMN_HEADINGS, format_cell
 from wfplan.report.headings import GAP_SECTION_TITLES
+from wfplan.web.pages.gaps import section_table
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 #: The sections, in the order the page shows them (the most important gaps first).
@@ -127,3 +128,23 @@ def test_only_national_users_see_the_report_and_its_link(dash_server, role) -> N
         assert "Coverage by table" not in refused.text
         assert client.get("/download/gaps-ranked.csv").status_code == 403
         assert "/gaps" not in parse(client.get("/assessments").text).links
+
+
+def test_codes_are_linked_and_names_escaped() -> None:
+    table = section_table("missing_organisations", [
+        {"table": "flows", "sector": "primary_care", "expected": 3, "with_data": 1,
+         "without_data": 2, "share_without_data": 2 / 3,
+         "examples": "B1234 (<b>Hill & Dale</b> GP (PCN)), N89773 (Silstead (South))"}])
+    cells = table.body()[0]
+    assert cells[6]["html"] == (
+        '<a href="/area/org/B1234">B1234</a> (&lt;b&gt;Hill &amp; Dale&lt;/b&gt; GP (PCN)), '
+        '<a href="/area/org/N89773">N89773</a> (Silstead (South))')
+    assert table.rows[0][6].value.startswith("B1234 (<b>")  # the download keeps the text
+    assert cells[5] == {"text": "66.7%", "format": "numeric"}
+    regions = section_table("coverage", [{"table": "vacancies", "sector": "social_care",
+                                          "first_period": None,
+                                          "regions_without_data": "Y56, <i>"}])
+    cells = regions.body()[0]
+    assert cells[1]["text"] == "Social care"
+    assert cells[2]["text"] == "n/a"
+    assert cells[3]["html"] == '<a href="/area/region/Y56">Y56</a>, &lt;i&gt;'

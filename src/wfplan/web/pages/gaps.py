@@ -43,8 +43,8 @@ ORDER = ("ranked", "coverage", "missing_organisations", "dimensions", "stale", "
 COUNTS = frozenset({"rank", "rows", "periods", "regions_with_data", "icbs_with_data",
                     "icbs_total", "national_rows", "org_rows", "expected", "with_data",
                     "without_data", "area_level_rows", "values", "months_behind"})
-#: An organisation in a list of examples: ``CODE (name)``.
-_EXAMPLE = re.compile(r"([A-Z0-9]{3,10}) \(")
+#: An organisation in a list of examples: ``CODE (name)``, first or after ``, ``.
+_EXAMPLE = re.compile(r"(?:^|(?<=, ))([A-Z0-9]{3,10}) \(")
 _REGION = re.compile(r"^[A-Z0-9]{1,10}$")
 #: What a visitor who is not a national user is told (the API's 403).
 REFUSED = ("The data-gap report is shown to national users only: it names organisations "
