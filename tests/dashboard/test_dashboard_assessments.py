@@ -83,6 +83,8 @@ def test_a_bundle_page_has_its_report_download_and_verify_command(
     assert manifest["core_sha256"] in bundle_page
     assert hashlib.sha256(manifest_bytes).hexdigest() in bundle_page
     assert "not signed" in bundle_page
+    assert f"<code>{manifest['core_sha256']}</code>" in bundle_page
+    assert "&lt;" not in bundle_page
     report = national.get(f"/assessments/{name}/files/report.html")
     assert report.status_code == 200
     assert report.content == (dash_bundle / "report.html").read_bytes()
@@ -141,6 +143,7 @@ def test_only_national_users_see_bundles(dash_server, dash_bundle: Path, role) -
         listed = client.get("/assessments")
         assert listed.status_code == 200
         assert "shown to national users only" in listed.text
+        assert "&lt;" not in listed.text  # the notice's markup is markup, not text
         assert "assessments-bundles" not in parse(listed.text).tables
         assert dash_bundle.name not in listed.text
         for path in (f"/assessments/{dash_bundle.name}",

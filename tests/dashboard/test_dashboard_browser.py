@@ -180,6 +180,16 @@ def test_a_national_user_reads_the_data_gaps_and_an_assessment_s_tornado(
     assert page.get_by_text("Waiting to start").count() >= 1
     visit.check("sensitivity-queued")
     context.close()
+    public = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = public.new_page()
+    seen = Visit(page, tmp_path / "public")
+    seen.folder.mkdir()
+    page.goto(f"{dash_server.url}/assessments")  # no bundle, but how to verify one
+    assert page.get_by_role("link", name="Data gaps").count() == 0
+    seen.check("assessments-public")
+    public.close()
+    visit.requests += seen.requests
+    visit.errors += seen.errors
     outside = [url for url in visit.requests if not url.startswith(dash_server.url)]
     assert outside == [], outside
     assert visit.errors == [], visit.errors
