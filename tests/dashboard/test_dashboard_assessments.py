@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,3 +179,19 @@ def test_a_queued_sensitivity_job_is_listed_and_its_page_shows_its_state(
     with httpx.Client(base_url=dash_server.url, timeout=60, cookies=icb) as other:
         assert other.get(f"/sensitivity/{job}").status_code == 404  # not theirs
     assert national.get("/sensitivity/not-a-job").status_code == 404
+
+
+def test_a_signed_bundle_s_page_names_its_signer_and_the_key_check(
+        national, dash_server, hand_bundles: Path) -> None:
+    folder = dash_server.server.log.parent / "results" / "assessments" / "hand-signed"
+    if not folder.exists():
+        shutil.copytree(hand_bundles / "signed", folder)
+    signature = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["signature"]
+    page = national.get("/assessments/hand-signed")
+    assert page.status_code == 200
+    assert "<code>wfplan verify hand-signed --trusted-key KEY.pub</code>" in page.text
+    assert "<code>wfplan keys show KEY.pub</code>" in page.text
+    assert f"signed by <strong>{signature['signer']}</strong>" in page.text
+    assert f"<code>{signature['fingerprint']}</code>" in page.text
+    listed = parse(national.get("/assessments").text).tables["assessments-bundles"]
+    assert next(r for r in listed["rows"] if r[0] == "hand-signed")[7] == signature["signer"]
