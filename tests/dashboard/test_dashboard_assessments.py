@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from dashboard_html import parse
+from dashboard_html import csrf_of, parse
 from openpyxl import load_workbook
 
 from wfplan.report import format as fmt
@@ -195,3 +195,27 @@ def test_a_signed_bundle_s_page_names_its_signer_and_the_key_check(
     assert f"<code>{signature['fingerprint']}</code>" in page.text
     listed = parse(national.get("/assessments").text).tables["assessments-bundles"]
     assert next(r for r in listed["rows"] if r[0] == "hand-signed")[7] == signature["signer"]
+
+
+def test_the_form_starts_a_sensitivity_analysis_of_a_kept_scenario(national, dash_server) -> None:
+    api = dash_server.server.client("national")
+    text = ('name = "dash-form"\nhorizon = 5\nlevel = "region"\nstaff_groups = "all"\n'
+            'draws = 0\nseed = 3\nbase_vintage = "demo"\n')
+    scenario = api.post("/api/v1/scenarios", json={"toml": text}).json()["scenario_id"]
+    form = national.get("/assessments").text
+    assert f'<option value="{scenario}"' in form
+    started = national.post("/sensitivity", data={"csrf": csrf_of(form), "scenario": scenario})
+    assert started.status_code == 303
+    job = started.headers["location"].removeprefix("/sensitivity/")
+    state = api.get(f"/api/v1/jobs/{job}").json()
+    assert (state["kind"], state["scenario_id"], state["owner"]) == (
+        "sensitivity", scenario, "t-national")
+    assert "Waiting to start" in national.get(started.headers["location"]).text
+    audit = api.get("/api/v1/audit", params={"action": "scenario.sensitivity"}).json()
+    assert any(job in row["detail"] for row in audit)
+    assert national.post("/sensitivity", data={"scenario": scenario}).status_code == 403
+    unknown = national.post("/sensitivity", data={"csrf": csrf_of(form),
+                                                  "scenario": "0123456789abcdef"})
+    assert unknown.status_code == 404
+    with httpx.Client(base_url=dash_server.url, timeout=60) as public:
+        assert public.post("/sensitivity", data={"scenario": scenario}).status_code == 403

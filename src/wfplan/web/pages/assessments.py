@@ -163,9 +163,11 @@ async def assessments_data(request: Request, visitor: Visitor) -> PageData:
     if jobs is not None:
         names = {str(s["scenario_id"]): str(s["name"]) for s in scenarios or []}
         tables["assessments-sensitivity"] = jobs_table(jobs, names)
+    kept = [{"value": str(s["scenario_id"]), "text": f"{s['name']} ({s['scenario_id']})"}
+            for s in scenarios or []]
     return PageData("Assessments", tables, [{"text": "England", "href": "/"},
                                             {"text": "Assessments", "href": "/assessments"}],
-                    extra={"refused": REFUSED})
+                    extra={"refused": REFUSED, "scenarios": kept})
 
 
 async def _sensitivity_tables(api: BundleApi, bundle: str,
