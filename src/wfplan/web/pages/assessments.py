@@ -77,7 +77,9 @@ class BundleApi(Api):
 
 
 def _refused(response: httpx.Response) -> str:
-    return REFUSED if response.status_code == 403 else "There is no such file."
+    """Return the sentence of a refused file: not national (403), none (404), sign in (401)."""
+    return {403: REFUSED, 404: "There is no such file."}.get(
+        response.status_code, "Your session has ended: log in again.")
 
 
 async def _listed(api: Api) -> list[dict[str, Any]]:
