@@ -30,7 +30,15 @@ from psycopg.errors import QueryCanceled
 
 from wfplan import __version__
 from wfplan.errors import InputError, RefusedError, StoreBusyError
-from wfplan.web import pages, routes_assess, routes_data, routes_jobs, routes_metrics, upload
+from wfplan.web import (
+    pages,
+    routes_assess,
+    routes_data,
+    routes_jobs,
+    routes_metrics,
+    routes_shipped,
+    upload,
+)
 from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import Invalid, invalid_scenario
 from wfplan.web.routes_trends import router as trends_router
@@ -65,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_data.router)
     app.include_router(routes_metrics.router)
     app.include_router(upload.router)
+    app.include_router(routes_shipped.router)  # before /scenarios/{scenario_id}
     app.include_router(routes_jobs.router)
     app.include_router(routes_assess.router)
     app.include_router(trends_router)

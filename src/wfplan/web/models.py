@@ -214,6 +214,17 @@ class StoredScenario(Model):
     toml: str | None = None
 
 
+class ShippedScenario(Model):
+    """A scenario shipped with wfplan: its file's name, what it is, and its text."""
+
+    file: str
+    title: str
+    description: str
+    interventions: int
+    summary: ScenarioSummary
+    toml: str
+
+
 class RunRequest(Model):
     """Overrides of a run (None keeps the scenario's own)."""
 

@@ -56,7 +56,8 @@ def _runner(user: User) -> None:
         raise forbidden("running scenarios (a projection covers every area of its level)")
 
 
-def _summary(scenario: Scenario) -> models.ScenarioSummary:
+def summary_of(scenario: Scenario) -> models.ScenarioSummary:
+    """Return what a valid scenario runs (its name, level, horizon, draws, seed, groups)."""
     groups = scenario.staff_groups
     return models.ScenarioSummary(
         name=scenario.name, level=str(getattr(scenario.level, "value", scenario.level)),
@@ -68,7 +69,7 @@ def _stored(row: dict[str, Any], with_text: bool) -> models.StoredScenario:
     return models.StoredScenario(
         scenario_id=row["scenario_id"], name=row["name"], owner=row["owner"],
         sha256=row["sha256"], created_at=row["created_at"],
-        summary=_summary(load_scenario_text(str(row["toml"]))),
+        summary=summary_of(load_scenario_text(str(row["toml"]))),
         toml=str(row["toml"]) if with_text else None)
 
 
@@ -93,7 +94,7 @@ _INVALID: dict[int | str, dict[str, Any]] = {422: {"model": list[models.RowError
 def validate(user: UserDep, body: ScenarioBody) -> models.ScenarioSummary:
     """Validate a scenario file's text without keeping it (422 lists every problem)."""
     _runner(user)
-    return _summary(parse_scenario(body.toml))
+    return summary_of(parse_scenario(body.toml))
 
 
 @router.post("/scenarios", response_model=models.StoredScenario, tags=["scenarios"],

@@ -20,6 +20,8 @@ from wfplan.web.pages import (
     gaps,
     login,
     overview,
+    scenario_runs,
+    scenarios,
     sensitivity,
 )
 from wfplan.web.pages.api import PageError
@@ -34,7 +36,8 @@ TITLES = {400: "The address is not right", 401: "Sign in again", 403: "You canno
 
 def install(app: FastAPI) -> None:
     """Add the dashboard's pages, static files, error pages and ``Server-Timing`` to ``app``."""
-    for module in (overview, area, login, downloads, gaps, assessments, sensitivity):
+    for module in (overview, area, login, downloads, gaps, assessments, sensitivity,
+                   scenarios, scenario_runs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(ServerTiming)

@@ -67,17 +67,34 @@ class Api:
         response = await self._client.get(f"/api/v1{path}", params=query)
         if response.status_code == 200:
             return response.json()
-        detail = _detail(response)
-        if response.status_code in PASSED_ON:
-            raise PageError(response.status_code, detail)
-        if response.status_code == 422:
-            raise PageError(400, detail)
-        raise PageError(502, f"the service could not answer ({response.status_code}): {detail}")
+        raise _failure(response)
+
+    async def post(self, path: str, body: Any) -> tuple[int, Any]:
+        """Return the status and JSON of ``POST /api/v1{path}`` with the JSON ``body``.
+
+        A 2xx answer, or a 422 whose body is a list (a scenario's problems, each a
+        row), is returned; any other failure is raised as :meth:`get` raises it.
+        """
+        response = await self._client.post(f"/api/v1{path}", json=body)
+        if response.is_success or (response.status_code == 422
+                                   and isinstance(response.json(), list)):
+            return response.status_code, response.json()
+        raise _failure(response)
 
     async def status(self, path: str, **params: Any) -> int:
         """Return only the status of ``GET /api/v1{path}`` (to ask whether a page may be shown)."""
         query = {k: v for k, v in params.items() if v is not None}
         return (await self._client.get(f"/api/v1{path}", params=query)).status_code
+
+
+def _failure(response: httpx.Response) -> PageError:
+    """Return the page's error for a failed API answer (401, 403, 404 passed on; 422 is 400)."""
+    detail = _detail(response)
+    if response.status_code in PASSED_ON:
+        return PageError(response.status_code, detail)
+    if response.status_code == 422:
+        return PageError(400, detail)
+    return PageError(502, f"the service could not answer ({response.status_code}): {detail}")
 
 
 def _detail(response: httpx.Response) -> str:

@@ -38,7 +38,7 @@ def environment() -> Environment:
 
 
 def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
-    """Return the header's navigation: England, your area, Data gaps, Assessments, Upload.
+    """Return the header's navigation: England, your area, gaps, assessments, scenarios, upload.
 
     Data gaps is national users' only (the API's rule), Upload signed-in users' (if the
     page exists). The public sees England and Assessments: no organisation links.
@@ -52,6 +52,8 @@ def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
         items.append({"text": "Data gaps", "href": "/gaps", "current": path == "/gaps"})
     items.append({"text": "Assessments", "href": "/assessments",
                   "current": path.startswith(("/assessments", "/sensitivity"))})
+    items.append({"text": "Scenarios", "href": "/scenarios",
+                  "current": path.startswith("/scenarios")})
     if visitor.signed_in and any(getattr(r, "path", None) == "/upload"
                                  for r in request.app.routes):
         items.append({"text": "Upload", "href": "/upload", "current": path == "/upload"})
