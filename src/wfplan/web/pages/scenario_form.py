@@ -272,12 +272,24 @@ def _read(control: Control, form: Mapping[str, str], errors: dict[str, str]) -> 
     return number
 
 
+#: The schema's defaults of fields the form shows: left out of the file when absent and kept.
+DEFAULTS = {"ramp_years": 0, "draws": 0, "seed": 0}
+
+
+def _set(item: dict[str, Any], key: str, found: Any, base: Mapping[str, Any]) -> None:
+    """Set a field, but leave out one the base had not that keeps its default."""
+    if key not in base and key in DEFAULTS and found == DEFAULTS[key]:
+        return
+    item[key] = found
+
+
 def _apply(item: dict[str, Any], prefix: str, group: Group, form: Mapping[str, str],
            errors: dict[str, str]) -> None:
     """Set the intervention's fields from its group's controls."""
+    base = copy.deepcopy(item)
     for control in group.controls:
         key = control.name.removeprefix(prefix + "-")
-        if key in ("remove",):
+        if key == "remove":
             continue
         found = _read(control, form, errors)
         if key.startswith("amount-"):
@@ -285,7 +297,7 @@ def _apply(item: dict[str, Any], prefix: str, group: Group, form: Mapping[str, s
         elif key == "area" and found == "":
             item.pop("area", None)
         else:
-            item[key] = found
+            _set(item, key, found, base)
 
 
 def read_form(base: Mapping[str, Any], form: Mapping[str, str], choices: Choices,
@@ -298,7 +310,7 @@ def read_form(base: Mapping[str, Any], form: Mapping[str, str], choices: Choices
         if control.name in ("title", "base_vintage") and found == "":
             scenario.pop(control.name, None)
         else:
-            scenario[control.name] = found
+            _set(scenario, control.name, found, base)
     kept, prefixes = [], []
     for index, item in enumerate(base.get("interventions", [])):
         group = existing_group(index, item, form, choices)
