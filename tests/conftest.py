@@ -203,6 +203,13 @@ class Kit:
             return store.query(sql)
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium through Playwright, one per module (tests/browser_util.py)."""
+    from browser_util import launch
+    yield from launch()
+
+
 @pytest.fixture
 def kit(tmp_path: Path) -> Kit:
     """The shared test helpers."""
