@@ -1,7 +1,7 @@
 """The dashboard: NHS.UK-styled pages rendered on the server, clients of the service's API.
 
 :func:`install` adds the pages to the service's app: the routers of each page group
-(:mod:`.overview`, :mod:`.area`, :mod:`.login`, :mod:`.downloads`), the static files
+(:mod:`.overview`, :mod:`.area`, :mod:`.login`, :mod:`.downloads`, :mod:`.upload`), the static files
 at ``/static`` and the error pages. Pages get their data only from ``/api/v1``
 (:mod:`.api`); see docs/dashboard.md.
 """
@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from wfplan.web.pages import area, downloads, login, overview
+from wfplan.web.pages import area, downloads, login, overview, upload
 from wfplan.web.pages.api import PageError
 from wfplan.web.pages.render import STATIC, page
 from wfplan.web.pages.session import Visitor, visitor_of
@@ -25,7 +25,7 @@ TITLES = {400: "The address is not right", 401: "Sign in again", 403: "You canno
 
 def install(app: FastAPI) -> None:
     """Add the dashboard's pages, static files, error pages and ``Server-Timing`` to ``app``."""
-    for module in (overview, area, login, downloads):
+    for module in (overview, area, login, downloads, upload):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(ServerTiming)

@@ -19,6 +19,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from wfplan import __version__
 from wfplan.web.pages.session import Visitor
+from wfplan.web.upload import UPLOAD_ROLES
 
 #: The folder served at ``/static`` (the vendored front-end files are under ``vendor/``).
 STATIC = Path(str(files("wfplan.web").joinpath("static")))
@@ -38,7 +39,7 @@ def environment() -> Environment:
 
 
 def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
-    """Return the header's navigation: England, the visitor's own area, Upload if it exists.
+    """Return the header's navigation: England, the visitor's own area, Upload if they may.
 
     The public sees England only: no organisation links and no Upload.
     """
@@ -47,10 +48,14 @@ def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
     home = visitor.home()
     if home is not None:
         items.append({"text": "Your area", "href": home, "current": path == home})
-    if visitor.signed_in and any(getattr(r, "path", None) == "/upload"
-                                 for r in request.app.routes):
+    if may_upload(visitor):
         items.append({"text": "Upload", "href": "/upload", "current": path == "/upload"})
     return items
+
+
+def may_upload(visitor: Visitor) -> bool:
+    """Return whether the visitor's role may upload (the API's rule, national users)."""
+    return visitor.signed_in and visitor.role.partition(":")[0] in UPLOAD_ROLES
 
 
 def page(request: Request, visitor: Visitor, template: str, *, status: int = 200,
