@@ -101,3 +101,21 @@ def test_an_unreachable_postgres_server_is_exit_2_without_a_traceback(kit: Kit) 
     assert "cannot connect to postgresql://wfplan@127.0.0.1:1/x" in said
     assert "secret" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_one_column_result_keeps_its_null_rows_on_postgres(pg_backend: Backend) -> None:
+    """COPY writes a one-column NULL row as an empty line: it is a row, not a blank to skip.
+
+    The data-gap report's ``max(period)`` of a table with no rows in a vintage came
+    back with no row at all on PostgreSQL (an IndexError in ``latest_period``).
+    """
+    with pg_backend.open() as store:
+        empty_max = store.query("SELECT max(source_row) AS m FROM areas WHERE vintage = 'none'")
+        assert len(empty_max) == 1
+        assert empty_max["m"].isna().all()
+        rows = store.query("SELECT x FROM (VALUES (1), (NULL), (3), (NULL)) AS t(x) ORDER BY 1")
+        assert len(rows) == 4
+        assert int(rows["x"].isna().sum()) == 2
+        texts = store.query("SELECT s FROM (VALUES ('a'), (NULL), ('')) AS t(s)")
+        assert texts["s"].tolist()[0] == "a"
+        assert texts["s"].isna().tolist() == [False, True, False]

@@ -51,7 +51,11 @@ def test_a_bad_upload_answers_422_rows_and_writes_nothing(server: Server, kit: K
     assert isinstance(errors, list)
     assert errors
     for error in errors:
-        assert set(error) == {"file", "row", "column", "value", "rule"}
+        assert set(error) == {"file", "row", "column", "value", "rule", "place", "severity",
+                              "rows"}
+        assert error["severity"] == "error"
+    assert answer.headers["X-Error-Count"] == str(len(errors))
+    assert {e["place"] for e in errors} <= {"row 2 (line 3)", "row 3 (line 4)"}
     assert {e["file"] for e in errors} == {"bad.csv"}
     assert {e["row"] for e in errors} <= {2, 3}
     assert _vintage(server, "up-bad") is None  # nothing written, not even the vintage

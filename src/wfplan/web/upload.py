@@ -4,7 +4,9 @@
 files (field ``files``) and loads them with :func:`wfplan.dataset.ingest.ingest`:
 the same detection, validation and single transaction, so an upload with any
 error writes nothing and answers 422 with a JSON list of
-``{file, row, column, value, rule}``. A body over the configured maximum
+``{file, row, column, value, rule, place, severity, rows}`` (the first 50 errors;
+the header ``X-Error-Count`` says how many there are); a load answers 201 with its
+files and its warnings, also as such rows (``findings``). A body over the configured maximum
 (:attr:`~wfplan.web.service.Settings.max_upload_bytes`) answers 413 before it is
 read past the limit (:class:`BodyLimit`). A second upload into a vintage an
 upload is writing to answers 409, at once: in this process through a lock per
@@ -27,12 +29,17 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wfplan.dataset import accounts
-from wfplan.dataset.ingest import IngestError, ingest
+from wfplan.dataset.enums import FileStatus
+from wfplan.dataset.ingest import IngestError, IngestReport, ingest
 from wfplan.errors import InputError, StoreBusyError
 from wfplan.web import models
 from wfplan.web.deps import MAX_PARAM, UserDep, stores_of
 
 router = APIRouter(prefix="/api/v1")
+#: The role kinds that may upload (:class:`~wfplan.dataset.accounts.Role`).
+UPLOAD_ROLES = frozenset({"national"})
+#: The header of a refused upload's answer that counts every error (the body lists 50).
+ERROR_COUNT_HEADER = "X-Error-Count"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -112,19 +119,42 @@ def _saved(files: list[UploadFile], folder: FilePath) -> list[FilePath]:
 
 
 def _row_errors(exc: InputError, names: dict[str, str]) -> list[dict[str, Any]]:
-    """Return an ingest error as ``{file, row, column, value, rule}`` rows, files as uploaded."""
+    """Return an ingest error as :class:`~wfplan.web.models.UploadIssue` rows, files as uploaded."""
     if isinstance(exc, IngestError):
         return [{"file": names.get(e.file, _named(e.file, names)), "row": e.row,
-                 "column": e.column, "value": e.value, "rule": _named(e.rule, names)}
+                 "column": e.column, "value": e.value, "rule": _named(e.rule, names),
+                 "place": e.place, "severity": "error", "rows": 1}
                 for e in exc.errors]
     return [{"file": None, "row": None, "column": None, "value": None,
-             "rule": _named(str(exc), names)}]
+             "rule": _named(str(exc), names), "place": None, "severity": "error", "rows": 1}]
+
+
+def _findings(report: IngestReport, names: dict[str, str]) -> list[models.UploadIssue]:
+    """Return a load's warnings (unmapped codes, failed checks) and notes, one row each."""
+    found = []
+    for file in report.files:
+        if file.status is not FileStatus.LOADED:
+            continue
+        name = names.get(file.path.name, file.path.name)
+        found += [models.UploadIssue(
+            file=name, row=u.first_row, place=file.place(u.first_row), column=u.column,
+            value=u.value, rule="matches no known code; kept as given, counted as unmapped",
+            severity="warning", rows=u.rows) for u in file.unmapped]
+        found += [models.UploadIssue(
+            file=name, row=f.first_row, column=f.column, value=f.value,
+            place=None if f.first_row is None else file.place(f.first_row),
+            rule=f"{f.text} (rule: {f.rule})", severity="warning", rows=f.rows)
+            for f in file.findings]
+        found += [models.UploadIssue(file=name, row=None, column=None, value=None,
+                                     rule=_named(note, names), severity="note")
+                  for note in file.notes]
+    return found
 
 
 @router.post("/vintages/{vintage}/uploads", response_model=models.Upload, tags=["data"],
              status_code=status.HTTP_201_CREATED,
              responses={409: {"model": models.Problem}, 413: {"model": models.Problem},
-                        422: {"model": list[models.RowError]}})
+                        422: {"model": list[models.UploadIssue]}})
 def upload(request: Request, user: UserDep,
            files: Annotated[list[UploadFile], File(description="CSV, XLSX or Parquet files")],
            vintage: str = Path(max_length=MAX_PARAM)) -> Any:
@@ -132,7 +162,7 @@ def upload(request: Request, user: UserDep,
     if user.role.kind == "public":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "uploads need a token",
                             headers={"WWW-Authenticate": "Bearer"})
-    if user.role.kind != "national":
+    if user.role.kind not in UPLOAD_ROLES:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "uploads are for national users")
     lock = _lock(vintage)
     if not lock.acquire(blocking=False):
@@ -165,7 +195,9 @@ def _load(request: Request, user: accounts.User, vintage: str, paths: list[FileP
             errors = _row_errors(exc, names)
             accounts.record(store, user.name, "upload.refused", str(user.role),
                             f"vintage {vintage}; {shown}; {len(errors)} error(s)")
-            return JSONResponse(errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+            total = exc.total if isinstance(exc, IngestError) else len(errors)
+            return JSONResponse(errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                headers={ERROR_COUNT_HEADER: str(total)})
         request.app.state.cache.invalidate()  # this process's next answer sees the load
         accounts.record(store, user.name, "upload", str(user.role), f"vintage {vintage}; "
                         + "; ".join(f"{names.get(f.path.name, f.path.name)}: {f.status}"
@@ -173,7 +205,8 @@ def _load(request: Request, user: accounts.User, vintage: str, paths: list[FileP
     loaded = [{"file": names.get(f.path.name, f.path.name), "status": str(f.status),
                "format": f.format, "rows": dict(f.rows)} for f in report.files]
     warnings = [_named(line, names) for line in report.warnings]
-    return models.Upload(vintage=vintage, files=loaded, warnings=warnings)
+    return models.Upload(vintage=vintage, files=loaded, warnings=warnings,
+                         findings=_findings(report, names))
 
 
 def _named(text: str, names: dict[str, str]) -> str:

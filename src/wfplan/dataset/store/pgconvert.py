@@ -114,14 +114,15 @@ def csv_to_arrow(data: bytes, names: Sequence[str], oids: Sequence[int]) -> pa.T
     """Return the CSV of ``COPY (query) TO STDOUT (FORMAT csv)`` as a typed Arrow table.
 
     COPY writes NULL as nothing and an empty string as ``""``; booleans as ``t``
-    and ``f``; dates and times in ISO form (the store sets ``DateStyle``).
+    and ``f``; dates and times in ISO form (the store sets ``DateStyle``). A row of
+    one NULL column is an empty line, so empty lines are rows, not blanks to skip.
     """
     types = {name: ARROW_OF_OID[oid] for name, oid in zip(names, oids, strict=True)}
     if not data:
         return pa.Table.from_arrays([pa.array([], type=t) for t in types.values()],
                                     names=list(names))
     read = pacsv.ReadOptions(column_names=list(names), block_size=1 << 24)
-    parse = pacsv.ParseOptions(newlines_in_values=True)
+    parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
                                    quoted_strings_can_be_null=False, true_values=["t"],
                                    false_values=["f"], null_values=[""])

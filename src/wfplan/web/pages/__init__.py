@@ -2,7 +2,8 @@
 
 :func:`install` adds the pages to the service's app: the routers of each page group
 (:mod:`.overview`, :mod:`.area`, :mod:`.login`, :mod:`.downloads`,
-:mod:`.gaps`, :mod:`.assessments`, :mod:`.sensitivity`), the static files
+:mod:`.gaps`, :mod:`.assessments`, :mod:`.sensitivity`, :mod:`.scenarios`,
+:mod:`.upload`), the static files
 at ``/static`` and the error pages. Pages get their data only from ``/api/v1``
 (:mod:`.api`); see docs/dashboard.md.
 """
@@ -23,6 +24,7 @@ from wfplan.web.pages import (
     scenario_runs,
     scenarios,
     sensitivity,
+    upload,
 )
 from wfplan.web.pages.api import PageError
 from wfplan.web.pages.render import STATIC, page
@@ -37,7 +39,7 @@ TITLES = {400: "The address is not right", 401: "Sign in again", 403: "You canno
 def install(app: FastAPI) -> None:
     """Add the dashboard's pages, static files, error pages and ``Server-Timing`` to ``app``."""
     for module in (overview, area, login, downloads, gaps, assessments, sensitivity,
-                   scenarios, scenario_runs):
+                   scenarios, scenario_runs, upload):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(ServerTiming)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from wfplan.dataset.tilemap import icb_tiles
 from wfplan.web.charts import Chart
 from wfplan.web.charts_map import tile_map
 from wfplan.web.pages.api import PageError
@@ -66,8 +67,14 @@ def _period(metrics: Mapping[str, Any], measure: str) -> tuple[str, str]:
 
 def icb_map(metrics: Mapping[str, Any], measure: str, *, chart_id: str,
             highlight: Collection[str] = ()) -> Chart:
-    """Return the tile map of ``measure`` from the API's ICB-level metrics answer."""
-    rows = [r for r in metrics.get("current_position", []) if r.get("level") == "icb"]
+    """Return the tile map of ``measure`` from the API's ICB-level metrics answer.
+
+    A row of no ICB of the code list (``UNMAPPED``: organisations a vintage places in
+    no ICB) has no tile; it stays in the table beside the map.
+    """
+    tiles = {t.icb_code for t in icb_tiles()}
+    rows = [r for r in metrics.get("current_position", [])
+            if r.get("level") == "icb" and str(r["area_code"]).upper() in tiles]
     frame = pd.DataFrame({"icb_code": [r["area_code"] for r in rows],
                           "icb_name": [r.get("area_name") for r in rows],
                           "value": [r.get(measure) for r in rows]},

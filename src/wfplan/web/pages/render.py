@@ -19,6 +19,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from wfplan import __version__
 from wfplan.web.pages.session import Visitor
+from wfplan.web.upload import UPLOAD_ROLES
 
 #: The folder served at ``/static`` (the vendored front-end files are under ``vendor/``).
 STATIC = Path(str(files("wfplan.web").joinpath("static")))
@@ -40,8 +41,9 @@ def environment() -> Environment:
 def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
     """Return the header's navigation: England, your area, gaps, assessments, scenarios, upload.
 
-    Data gaps is national users' only (the API's rule), Upload signed-in users' (if the
-    page exists). The public sees England and Assessments: no organisation links.
+    Data gaps is national users' only (the API's rule), Upload that of the roles that may
+    upload (:func:`may_upload`). The public sees England, Assessments and Scenarios: no
+    organisation links and no Upload.
     """
     path = request.url.path
     items: list[dict[str, Any]] = [{"text": "England", "href": "/", "current": path == "/"}]
@@ -54,10 +56,14 @@ def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
                   "current": path.startswith(("/assessments", "/sensitivity"))})
     items.append({"text": "Scenarios", "href": "/scenarios",
                   "current": path.startswith("/scenarios")})
-    if visitor.signed_in and any(getattr(r, "path", None) == "/upload"
-                                 for r in request.app.routes):
+    if may_upload(visitor):
         items.append({"text": "Upload", "href": "/upload", "current": path == "/upload"})
     return items
+
+
+def may_upload(visitor: Visitor) -> bool:
+    """Return whether the visitor's role may upload (the API's rule, national users)."""
+    return visitor.signed_in and visitor.role.partition(":")[0] in UPLOAD_ROLES
 
 
 def page(request: Request, visitor: Visitor, template: str, *, status: int = 200,
