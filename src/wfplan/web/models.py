@@ -42,24 +42,6 @@ class RowError(Model):
     rule: str
 
 
-class UploadIssue(Model):
-    """One row of an upload's validation report: an error (status 422), a warning or a note.
-
-    The fields of :class:`RowError`, and where a reader of the file finds the row
-    (``place``: ``row 3 (line 4)`` in a CSV file, ``row 3 (spreadsheet row 5)`` in a
-    workbook), the severity, and how many rows are like it (a warning names the first).
-    """
-
-    file: str | None
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    place: str | None = None
-    severity: Literal["error", "warning", "note"] = "error"
-    rows: int = 1
-
-
 class Me(Model):
     """Who the request's token belongs to, and its scope."""
 
@@ -193,16 +175,6 @@ class AuditRow(Model):
     action: str
     scope: str | None
     detail: str | None
-
-
-class Upload(Model):
-    """What an upload loaded into its vintage."""
-
-    vintage: str
-    files: list[dict[str, Any]]
-    warnings: list[str]
-    findings: list[UploadIssue] = Field(
-        default_factory=list, description="The warnings and notes, one row each (as a 422's)")
 
 
 class ScenarioText(Model):

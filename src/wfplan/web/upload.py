@@ -32,7 +32,7 @@ from wfplan.dataset import accounts
 from wfplan.dataset.enums import FileStatus
 from wfplan.dataset.ingest import IngestError, IngestReport, ingest
 from wfplan.errors import InputError, StoreBusyError
-from wfplan.web import models
+from wfplan.web import models, models_upload
 from wfplan.web.deps import MAX_PARAM, UserDep, stores_of
 
 router = APIRouter(prefix="/api/v1")
@@ -119,7 +119,7 @@ def _saved(files: list[UploadFile], folder: FilePath) -> list[FilePath]:
 
 
 def _row_errors(exc: InputError, names: dict[str, str]) -> list[dict[str, Any]]:
-    """Return an ingest error as :class:`~wfplan.web.models.UploadIssue` rows, files as uploaded."""
+    """Return an ingest error as rows of :class:`~wfplan.web.models_upload.UploadIssue`."""
     if isinstance(exc, IngestError):
         return [{"file": names.get(e.file, _named(e.file, names)), "row": e.row,
                  "column": e.column, "value": e.value, "rule": _named(e.rule, names),
@@ -129,32 +129,32 @@ def _row_errors(exc: InputError, names: dict[str, str]) -> list[dict[str, Any]]:
              "rule": _named(str(exc), names), "place": None, "severity": "error", "rows": 1}]
 
 
-def _findings(report: IngestReport, names: dict[str, str]) -> list[models.UploadIssue]:
+def _findings(report: IngestReport, names: dict[str, str]) -> list[models_upload.UploadIssue]:
     """Return a load's warnings (unmapped codes, failed checks) and notes, one row each."""
     found = []
     for file in report.files:
         if file.status is not FileStatus.LOADED:
             continue
         name = names.get(file.path.name, file.path.name)
-        found += [models.UploadIssue(
+        found += [models_upload.UploadIssue(
             file=name, row=u.first_row, place=file.place(u.first_row), column=u.column,
             value=u.value, rule="matches no known code; kept as given, counted as unmapped",
             severity="warning", rows=u.rows) for u in file.unmapped]
-        found += [models.UploadIssue(
+        found += [models_upload.UploadIssue(
             file=name, row=f.first_row, column=f.column, value=f.value,
             place=None if f.first_row is None else file.place(f.first_row),
             rule=f"{f.text} (rule: {f.rule})", severity="warning", rows=f.rows)
             for f in file.findings]
-        found += [models.UploadIssue(file=name, row=None, column=None, value=None,
+        found += [models_upload.UploadIssue(file=name, row=None, column=None, value=None,
                                      rule=_named(note, names), severity="note")
                   for note in file.notes]
     return found
 
 
-@router.post("/vintages/{vintage}/uploads", response_model=models.Upload, tags=["data"],
+@router.post("/vintages/{vintage}/uploads", response_model=models_upload.Upload, tags=["data"],
              status_code=status.HTTP_201_CREATED,
              responses={409: {"model": models.Problem}, 413: {"model": models.Problem},
-                        422: {"model": list[models.UploadIssue]}})
+                        422: {"model": list[models_upload.UploadIssue]}})
 def upload(request: Request, user: UserDep,
            files: Annotated[list[UploadFile], File(description="CSV, XLSX or Parquet files")],
            vintage: str = Path(max_length=MAX_PARAM)) -> Any:
@@ -205,7 +205,7 @@ def _load(request: Request, user: accounts.User, vintage: str, paths: list[FileP
     loaded = [{"file": names.get(f.path.name, f.path.name), "status": str(f.status),
                "format": f.format, "rows": dict(f.rows)} for f in report.files]
     warnings = [_named(line, names) for line in report.warnings]
-    return models.Upload(vintage=vintage, files=loaded, warnings=warnings,
+    return models_upload.Upload(vintage=vintage, files=loaded, warnings=warnings,
                          findings=_findings(report, names))
 
 
