@@ -14,33 +14,19 @@ Each tool missing fails the test in CI (``CI`` set) and skips it elsewhere.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from browser_util import AXE_JS, missing
 from example_report import example_report_data
 from wfplan.report.html import render_html
 
 if TYPE_CHECKING:
     from conftest import DemoBuild
-
-CHROMIUM = os.environ.get("WFPLAN_CHROMIUM", "/usr/bin/chromium")
-AXE_JS = Path(os.environ.get("WFPLAN_AXE_JS") or Path(
-    os.environ.get("WFPLAN_NPM_DIR")
-    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wfplan" / "npm")
-    / "node_modules" / "axe-core" / "axe.min.js")
-
-
-def missing(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
 
 @pytest.fixture(scope="module")
 def page_file(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -49,21 +35,6 @@ def page_file(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory)
     path = root / "report.html"
     path.write_text(render_html(data), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - in the test extra
-        missing("the playwright package is not installed (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
 
 
 def test_axe_finds_no_serious_or_critical_violation_and_no_request_leaves(

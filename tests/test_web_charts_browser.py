@@ -11,8 +11,6 @@ and skips it elsewhere.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +18,8 @@ import jinja2
 import pytest
 
 import test_web_charts as made
+from browser_util import AXE_JS, missing
 
-CHROMIUM = os.environ.get("WFPLAN_CHROMIUM", "/usr/bin/chromium")
-AXE_JS = Path(
-    os.environ.get("WFPLAN_AXE_JS")
-    or Path(
-        os.environ.get("WFPLAN_NPM_DIR")
-        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wfplan" / "npm"
-    )
-    / "node_modules"
-    / "axe-core"
-    / "axe.min.js"
-)
 PAGE = (
     '{% from "macros/chart.html" import chart, chart_scripts %}<!doctype html>'
     '<html lang="en"><head><meta charset="utf-8"><title>Charts</title>'
@@ -39,12 +27,6 @@ PAGE = (
     "{% for c in charts %}<section><h2>{{ c.title }}</h2>{{ chart(c) }}</section>"
     "{% endfor %}</main></body></html>"
 )
-
-
-def missing(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -56,20 +38,6 @@ def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env.from_string(PAGE).render(charts=made._all(), static=static), encoding="utf-8"
     )
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.mark.slow
