@@ -219,3 +219,50 @@ def test_the_form_starts_a_sensitivity_analysis_of_a_kept_scenario(national, das
     assert unknown.status_code == 404
     with httpx.Client(base_url=dash_server.url, timeout=60) as public:
         assert public.post("/sensitivity", data={"scenario": scenario}).status_code == 403
+
+
+def _kept(dash_server, name: str) -> str:
+    text = (f'name = "{name}"\nhorizon = 5\nlevel = "region"\nstaff_groups = "all"\n'
+            'draws = 0\nseed = 3\nbase_vintage = "demo"\n')
+    api = dash_server.server.client("national")
+    return api.post("/api/v1/scenarios", json={"toml": text}).json()["scenario_id"]
+
+
+def test_the_form_passes_its_options_to_the_api(national, dash_server) -> None:
+    scenario = _kept(dash_server, "dash-options")
+    form = national.get("/assessments").text
+    for name in ("draws", "year", "areas", "spread"):
+        assert f'name="{name}"' in form
+    started = national.post("/sensitivity", data={
+        "csrf": csrf_of(form), "scenario": scenario, "draws": "1,000", "year": "2028",
+        "areas": "y56, y59", "spread": "10"})
+    assert started.status_code == 303
+    job = started.headers["location"].removeprefix("/sensitivity/")
+    api = dash_server.server.client("national")
+    assert api.get(f"/api/v1/jobs/{job}").json()["draws"] == 1000
+    audit = api.get("/api/v1/audit", params={"action": "scenario.sensitivity"}).json()
+    detail = next(row["detail"] for row in audit if job in row["detail"])
+    assert ("'draws': 1000, 'year': 2028, 'areas': ['Y56', 'Y59'], 'fixed_spread': 0.1"
+            in detail)
+
+
+def test_a_refused_option_shows_the_form_again_with_its_error(national, dash_server) -> None:
+    scenario = _kept(dash_server, "dash-refused")
+    api = dash_server.server.client("national")
+    before = len(api.get("/api/v1/jobs").json())
+    form = national.get("/assessments").text
+    typed = national.post("/sensitivity", data={"csrf": csrf_of(form), "scenario": scenario,
+                                                "draws": "lots", "year": "2028"})
+    assert typed.status_code == 400
+    assert "There is a problem" in typed.text
+    assert "Monte Carlo draws for the variance shares must be a whole number, not" in typed.text
+    assert 'value="lots"' in typed.text and 'value="2028"' in typed.text
+    assert f'<option value="{scenario}" selected' in typed.text
+    refused = national.post("/sensitivity", data={"csrf": csrf_of(form), "scenario": scenario,
+                                                  "draws": "-1", "spread": "150"})
+    assert refused.status_code == 400
+    assert 'href="#draws"' in refused.text and 'href="#spread"' in refused.text
+    assert "greater than or equal to 0" in refused.text
+    assert "less than or equal to 1" in refused.text
+    assert "<h1>Assessments</h1>" in refused.text
+    assert len(api.get("/api/v1/jobs").json()) == before  # nothing was started

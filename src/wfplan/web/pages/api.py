@@ -75,11 +75,15 @@ class Api:
         A 2xx answer, or a 422 whose body is a list (a scenario's problems, each a
         row), is returned; any other failure is raised as :meth:`get` raises it.
         """
-        response = await self._client.post(f"/api/v1{path}", json=body)
+        response = await self.send(path, body)
         if response.is_success or (response.status_code == 422
                                    and isinstance(response.json(), list)):
             return response.status_code, response.json()
         raise _failure(response)
+
+    async def send(self, path: str, body: Any) -> httpx.Response:
+        """Return the API's answer to ``POST /api/v1{path}`` with the JSON ``body``, as it is."""
+        return await self._client.post(f"/api/v1{path}", json=body)
 
     async def status(self, path: str, **params: Any) -> int:
         """Return only the status of ``GET /api/v1{path}`` (to ask whether a page may be shown)."""

@@ -3,6 +3,9 @@
 - ``/assessments``: the assessment bundles the service keeps (``GET
   /api/v1/assessments``, each with its ``manifest.json``), the visitor's sensitivity
   analyses (``GET /api/v1/jobs``), and how to verify a bundle.
+- ``POST /sensitivity``: the list page's form: start a sensitivity analysis of a kept
+  scenario with the options of :mod:`.sensitivity_form` (the page again, 400, with
+  the errors by their controls if an option is refused), then go to its page.
 - ``/assessments/{bundle}``: one bundle: what its manifest says, links to its report
   (HTML, PDF) and workbook, the whole bundle as a ZIP, the exact ``wfplan verify``
   command, and its sensitivity: each scenario's tornado chart of England's gap
@@ -30,14 +33,16 @@ from urllib.parse import quote
 
 import httpx
 import pandas as pd
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from wfplan.web.pages.api import PASSED_ON, Api, PageError, together
+from wfplan.web.pages import sensitivity_form
+from wfplan.web.pages.api import PASSED_ON, Api, PageError, _detail, together
 from wfplan.web.pages.overview import PageData
 from wfplan.web.pages.render import page
-from wfplan.web.pages.sensitivity import STATUS, tornado_charts, variance_table
-from wfplan.web.pages.session import Visitor, visitor_of
+from wfplan.web.pages.sensitivity import JOB_ID, STATUS, tornado_charts, variance_table
+from wfplan.web.pages.sensitivity_form import SensitivityForm
+from wfplan.web.pages.session import Visitor, check_csrf, visitor_of
 from wfplan.web.pages.tables import Cell, Table
 
 router = APIRouter()
@@ -152,8 +157,12 @@ async def _optional(call: Any) -> Any:
         raise
 
 
-async def assessments_data(request: Request, visitor: Visitor) -> PageData:
-    """Return the list page's data: the bundles and sensitivity analyses the API gives."""
+async def assessments_data(request: Request, visitor: Visitor,
+                           form: SensitivityForm | None = None) -> PageData:
+    """Return the list page's data: the bundles and sensitivity analyses the API gives.
+
+    ``form`` is the sensitivity form as typed (its errors), if it is shown again.
+    """
     async with BundleApi(request, visitor.token) as api:
         bundles, jobs, scenarios = await together(
             _optional(_listed(api)), _optional(api.get("/jobs")),
@@ -169,7 +178,8 @@ async def assessments_data(request: Request, visitor: Visitor) -> PageData:
             for s in scenarios or []]
     return PageData("Assessments", tables, [{"text": "England", "href": "/"},
                                             {"text": "Assessments", "href": "/assessments"}],
-                    extra={"refused": REFUSED, "scenarios": kept})
+                    extra={"refused": REFUSED, "scenarios": kept,
+                           "form": form or SensitivityForm({})})
 
 
 async def _sensitivity_tables(api: BundleApi, bundle: str,
@@ -226,6 +236,38 @@ async def assessments(request: Request) -> HTMLResponse:
     visitor = await visitor_of(request)
     data = await assessments_data(request, visitor)
     return page(request, visitor, "assessments.html", data=data)
+
+
+@router.post("/sensitivity", include_in_schema=False)
+async def start(request: Request) -> Response:
+    """Start a sensitivity analysis of the form's kept scenario; go to its page.
+
+    The assessments page again (400) with the errors if an option is refused.
+    """
+    visitor = await visitor_of(request)
+    form = await request.form()
+    check_csrf(visitor, form.get("csrf"))
+    scenario = form.get("scenario")
+    if not (isinstance(scenario, str) and JOB_ID.match(scenario)):
+        raise PageError(400, "Choose one of your kept scenarios.")
+    parsed = sensitivity_form.parse(form)
+    if not parsed.errors:
+        async with Api(request, visitor.token) as api:
+            answer = await api.send(f"/scenarios/{scenario}/sensitivity", parsed.body)
+        if answer.status_code == 202:
+            response = RedirectResponse(f"/sensitivity/{answer.json()['job_id']}",
+                                        status_code=status.HTTP_303_SEE_OTHER)
+            visitor.set_cookies(request, response)
+            return response
+        if answer.status_code in PASSED_ON:
+            raise PageError(answer.status_code, _detail(answer))
+        if answer.status_code != 422:
+            raise PageError(502, f"the service could not answer ({answer.status_code})")
+        sensitivity_form.api_errors(parsed, answer)
+    data = await assessments_data(request, visitor, parsed)
+    for item in data.extra["scenarios"]:
+        item["selected"] = item["value"] == scenario
+    return page(request, visitor, "assessments.html", status=400, data=data)
 
 
 @router.get("/assessments/{bundle}", response_class=HTMLResponse, include_in_schema=False)

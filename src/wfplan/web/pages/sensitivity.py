@@ -8,9 +8,8 @@ and the variance shares. The page draws a tornado chart of each area
 source and period, and the variance shares as a table (CSV and XLSX,
 ``sensitivity-{job}-variance``). Before the job is done it shows its status and
 progress. The job is its owner's and national users' (anyone else: the API's 404).
-``POST /sensitivity`` (the form of the assessments page, with its CSRF field) starts
-one on a kept scenario (``POST /api/v1/scenarios/{id}/sensitivity``, audited by the
-API) and goes to its page.
+``POST /sensitivity`` (the form of the assessments page) starts one:
+:mod:`wfplan.web.pages.sensitivity_form`.
 
 :func:`tornado_charts` and :func:`variance_table` also draw an assessment bundle's
 sensitivity tables (:mod:`wfplan.web.pages.assessments`).
@@ -22,48 +21,26 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
 import pandas as pd
-from fastapi import APIRouter, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 
 from wfplan.report.tornado_chart import quantity_label
 from wfplan.web.charts import Chart
 from wfplan.web.charts_projection import tornado
-from wfplan.web.pages.api import PASSED_ON, Api, PageError, _detail, together
+from wfplan.web.pages.api import Api, PageError, together
 from wfplan.web.pages.overview import PageData
 from wfplan.web.pages.render import page
-from wfplan.web.pages.session import Visitor, check_csrf, visitor_of
+from wfplan.web.pages.session import Visitor, visitor_of
 from wfplan.web.pages.tables import Cell, Table
 
 router = APIRouter()
 #: England's code: its tornado comes first.
 ENGLAND = "E92000001"
-_JOB = re.compile(r"^[0-9a-f]{1,32}$")
+JOB_ID = re.compile(r"^[0-9a-f]{1,32}$")
 #: What the page calls a job's status.
 STATUS = {"queued": "Waiting to start", "running": "Running", "done": "Done",
           "failed": "Failed"}
-
-
-class JobApi(Api):
-    """:class:`Api` that can also start a job (``POST``)."""
-
-    async def __aenter__(self) -> JobApi:
-        return self
-
-    async def post(self, path: str, body: dict[str, Any]) -> Any:
-        """Return the JSON of ``POST /api/v1{path}`` (201 or 202); else a :class:`PageError`.
-
-        The API's 401, 403 and 404 as they are; 422 (the options) as 400, with its detail.
-        """
-        response: httpx.Response = await self._client.post(f"/api/v1{path}", json=body)
-        if response.status_code in (200, 201, 202):
-            return response.json()
-        if response.status_code in PASSED_ON:
-            raise PageError(response.status_code, _detail(response))
-        if response.status_code == 422:
-            raise PageError(400, _detail(response))
-        raise PageError(502, f"the service could not answer ({response.status_code})")
 
 
 def _area_names(areas: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -118,7 +95,7 @@ async def sensitivity_data(request: Request, visitor: Visitor, job_id: str) -> P
         404 for an address that is not a job id, or a job that is not a sensitivity
         analysis; the API's 401, 403 and 404 as they are.
     """
-    if not _JOB.match(job_id):
+    if not JOB_ID.match(job_id):
         raise PageError(404, "There is no such page.")
     async with Api(request, visitor.token) as api, Api(request, None) as public:
         job = await api.get(f"/jobs/{job_id}")
@@ -152,20 +129,3 @@ async def sensitivity(request: Request, job_id: str) -> HTMLResponse:
     visitor = await visitor_of(request)
     data = await sensitivity_data(request, visitor, job_id)
     return page(request, visitor, "sensitivity.html", data=data)
-
-
-@router.post("/sensitivity", include_in_schema=False)
-async def start(request: Request) -> RedirectResponse:
-    """Start a sensitivity analysis of the kept scenario of the form; go to its page."""
-    visitor = await visitor_of(request)
-    form = await request.form()
-    check_csrf(visitor, form.get("csrf"))
-    scenario = form.get("scenario")
-    if not (isinstance(scenario, str) and _JOB.match(scenario)):
-        raise PageError(400, "Choose one of your kept scenarios.")
-    async with JobApi(request, visitor.token) as api:
-        job = await api.post(f"/scenarios/{scenario}/sensitivity", {})
-    response = RedirectResponse(f"/sensitivity/{job['job_id']}",
-                                status_code=status.HTTP_303_SEE_OTHER)
-    visitor.set_cookies(request, response)
-    return response
