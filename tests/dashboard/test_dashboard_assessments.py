@@ -256,12 +256,14 @@ def test_a_refused_option_shows_the_form_again_with_its_error(national, dash_ser
     assert typed.status_code == 400
     assert "There is a problem" in typed.text
     assert "Monte Carlo draws for the variance shares must be a whole number, not" in typed.text
-    assert 'value="lots"' in typed.text and 'value="2028"' in typed.text
+    assert 'value="lots"' in typed.text
+    assert 'value="2028"' in typed.text
     assert f'<option value="{scenario}" selected' in typed.text
     refused = national.post("/sensitivity", data={"csrf": csrf_of(form), "scenario": scenario,
                                                   "draws": "-1", "spread": "150"})
     assert refused.status_code == 400
-    assert 'href="#draws"' in refused.text and 'href="#spread"' in refused.text
+    assert 'href="#draws"' in refused.text
+    assert 'href="#spread"' in refused.text
     assert "greater than or equal to 0" in refused.text
     assert "less than or equal to 1" in refused.text
     assert "<h1>Assessments</h1>" in refused.text

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from wfplan.dataset import codelists
 from wfplan.report.style import NHS_BLUE, NHS_DARK_GREY, NHS_DARK_PINK
 from wfplan.runs.project import shipped_scenarios
-from wfplan.web.charts_scenario import SERIES, scenario_chart
+from wfplan.web.charts_scenario import LABEL_GAP, SERIES, label_positions, scenario_chart
 from wfplan.web.deps import Invalid, parse_scenario
 from wfplan.web.pages import scenario_form as sf
 from wfplan.web.pages.render import environment
@@ -158,3 +158,30 @@ def test_the_result_chart_draws_three_series_in_the_reports_colours() -> None:
     assert chart.rows()[0] == ["2025", "Supply with the interventions", "2,120", "2,125",
                                "2,130"]
     assert "In 2027" in chart.description
+
+
+def test_end_labels_of_close_lines_are_moved_apart_and_far_ones_stay() -> None:
+    rows = [{"year": y, "variable": v, "p5": p50 - 10, "p50": p50, "p95": p50 + 10}
+            for v, p50 in (("supply_fte", 1000.0), ("counterfactual_supply_fte", 1000.0),
+                           ("demand_funded_fte", 400.0))
+            for y in (2025, 2026)]
+    chart = scenario_chart(pd.DataFrame(rows), id="c", title="t", source="s", period="p")
+    text = chart.spec["layer"][2]
+    assert text["mark"]["type"] == "text"
+    assert text["encoding"]["y"]["field"] == "label_y"
+    ends = {r["short"]: r["label_y"] for r in chart.spec["data"]["values"] if r["year"] == 2026}
+    gap = LABEL_GAP * (1010.0 - 0.0)  # the axis: 0 to the highest P95
+    assert abs(ends["Scenario"] - ends["Baseline"]) >= gap - 1e-9  # equal lines: apart
+    assert max(ends["Scenario"], ends["Baseline"]) <= 1010.0       # not above the axis
+    assert ends["Demand"] == 400.0                                 # far away: at its line
+    assert all(r["label_y"] == r["p50"] for r in chart.spec["data"]["values"]
+               if r["year"] == 2025)
+
+
+def test_label_positions_keep_order_and_the_least_move() -> None:
+    placed = label_positions(pd.Series([5.0, 0.0, 100.0, 1.0]), 0.0, 100.0)
+    gap = LABEL_GAP * 100.0
+    assert list(placed) == [2 * gap, 0.0, 100.0, gap]  # 0 stays, 1 and 5 pushed up; 100 stays
+    top = label_positions(pd.Series([99.0, 100.0, 98.0]), 0.0, 100.0)       # at the top:
+    assert list(top) == pytest.approx([100.0 - gap, 100.0, 100.0 - 2 * gap])  # moved down
+    assert list(placed.sort_values().index) == [1, 3, 0, 2]

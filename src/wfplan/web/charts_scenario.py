@@ -57,8 +57,33 @@ def _layers(last: int) -> list[dict[str, Any]]:
                          {"field": "p95", "format": ",.0f", "title": "P95"}]}},
         {"transform": [{"filter": f"datum.year == {last}"}],
          "mark": {"type": "text", "align": "left", "dx": 8, "fontWeight": "bold"},
-         "encoding": {"x": x, "y": y, "text": {"field": "short"}}},
+         "encoding": {"x": x, "y": {**y, "field": "label_y"}, "text": {"field": "short"}}},
     ]
+
+
+#: The least distance between two end labels, as a share of the y-axis (chart 280 px
+#: high, labels about 11 px: 15 px apart).
+LABEL_GAP = 15 / 280
+
+
+def label_positions(p50: pd.Series, low: float, high: float) -> pd.Series:
+    """Return where each end label goes: at its line's P50, moved apart where they would overlap.
+
+    Labels are kept in the order of their values, at least :data:`LABEL_GAP` of the
+    axis (``low`` to ``high``) apart, and moved as little as that allows: pushed up from
+    the lowest, then, if the top one ends above ``high``, down from the top as far as
+    that needs.
+    """
+    gap = LABEL_GAP * ((high - low) or 1.0)
+    order = p50.sort_values(kind="stable")
+    placed: list[float] = []
+    for value in order:
+        placed.append(value if not placed else max(float(value), placed[-1] + gap))
+    if placed and placed[-1] > high:  # then down from the top, only as far as needed
+        placed[-1] = high
+        for i in range(len(placed) - 2, -1, -1):
+            placed[i] = min(placed[i], placed[i + 1] - gap)
+    return pd.Series(placed, index=order.index).reindex(p50.index)
 
 
 def scenario_chart(frame: pd.DataFrame, *, id: str, title: str, source: str,
@@ -80,13 +105,19 @@ def scenario_chart(frame: pd.DataFrame, *, id: str, title: str, source: str,
     rows["short"] = [SERIES[v][5] for v in rows["variable"]]
     rows["band"] = [SERIES[v][4] for v in rows["variable"]]
     last = int(rows["year"].max()) if len(rows) else 0
+    rows["label_y"] = rows["p50"]
+    end = rows["year"] == last
+    if end.any():
+        numbers = rows[["p5", "p50", "p95"]].to_numpy(dtype=float)
+        rows.loc[end, "label_y"] = label_positions(
+            rows.loc[end, "p50"], min(0.0, float(numbers.min())), float(numbers.max()))
     ends = "; ".join(f"{r.label} {fmt.projection(r.p50)} FTE"
                      for r in rows[rows["year"] == last].itertuples())
     description = (f"Line chart of supply with and without the scenario's interventions, and "
                    f"demand, {period}: lines P50, bands P5 to P95. In {last}: {ends}. The "
                    "figures are in the table.")
     body = {"data": {"values": _records(rows[["year", "label", "short", "band", "p5", "p50",
-                                              "p95"]])},
+                                              "p95", "label_y"]])},
             "height": 280, "layer": _layers(last)}
     table = rows[["year", "label", "p5", "p50", "p95"]].astype({"year": str}).rename(columns={
         "year": "Year", "label": "Series", "p5": "P5 (FTE)", "p50": "P50 (FTE)",
