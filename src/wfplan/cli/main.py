@@ -108,7 +108,9 @@ def _root(
 
 @app.command(epilog=EXIT_CODES)
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or Parquet files; GeoJSON (.geojson, .json) for ICB boundaries", exists=False)],
+    files: Annotated[list[Path], typer.Argument(
+        help="CSV, XLSX or Parquet files; GeoJSON (.geojson, .json) of ICB boundaries",
+        exists=False)],
     vintage: WriteVintageOption = "default",
     db: DbOption = None,
     wait: WaitOption = None,
