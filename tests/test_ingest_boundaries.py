@@ -13,16 +13,15 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handmade_boundaries as hand
 import pytest
 
+import handmade_boundaries as hand
 from wfplan.dataset import schema
 from wfplan.dataset.ingest import IngestError, ingest
 from wfplan.errors import SchemaVersionError
 
 if TYPE_CHECKING:
     from backends import Backend
-
     from conftest import Kit
 
 
@@ -73,7 +72,7 @@ def test_a_bad_csv_beside_the_boundaries_writes_neither(backend: Backend, kit: K
     bad = kit.sip_file("bad.csv", [kit.sip_lines(1)[0].rsplit(",", 2)[0] + ",-4,1.0"])
     with backend.open() as store:
         before = kit.snapshot(store)
-        with pytest.raises(IngestError, match="bad.csv"):
+        with pytest.raises(IngestError, match=r"bad\.csv"):
             ingest(store, [shapes, kit.org_csv(kit.tmp_path / "o.csv"), bad], "geo")
         assert kit.snapshot(store) == before
         assert store.table_counts()["icb_boundaries"] == 0
@@ -168,10 +167,16 @@ def test_every_error_of_a_file_is_listed(kit: Kit, base_db: Path) -> None:
     collection = hand.few()
     collection["features"][0]["geometry"]["type"] = "LineString"
     collection["features"][2]["properties"] = {}
-    error = kit.refused(base_db, hand.write(kit.tmp_path / "two.json", collection))
+    error = kit.refused(base_db, hand.write(kit.tmp_path / "two.geojson", collection))
     assert "2 errors in the input" in error
-    assert "two.json, features[0], column 'geometry.type': value 'LineString'" in error
-    assert "two.json, features[2], column 'properties'" in error
+    assert "two.geojson, features[0], column 'geometry.type': value 'LineString'" in error
+    assert "two.geojson, features[2], column 'properties'" in error
+
+
+def test_a_json_file_is_refused_with_a_word_on_geojson(kit: Kit, base_db: Path) -> None:
+    error = kit.refused(base_db, hand.write(kit.tmp_path / "icbs.json", hand.few()))
+    assert ("icbs.json: unsupported file type '.json'; wfplan reads .csv, .parquet, .txt, "
+            ".xlsx (and ICB boundaries from GeoJSON named .geojson)") in error
 
 
 def test_an_ods_code_outside_the_code_list_is_a_warning(kit: Kit, base_db: Path) -> None:

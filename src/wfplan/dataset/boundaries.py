@@ -40,8 +40,9 @@ from wfplan.dataset import codelists
 from wfplan.dataset.checks import Finding
 from wfplan.dataset.validate import Issue, Unmapped
 
-#: The file names read as ICB boundaries (anything else goes to the tabular importers).
-SUFFIXES = frozenset({".geojson", ".json"})
+#: The file names read as ICB boundaries (anything else goes to the tabular importers;
+#: a ``.json`` file is refused there, with a word on ``.geojson``).
+SUFFIXES = frozenset({".geojson"})
 #: The ingest log's format of a boundaries file.
 FORMAT = "geojson:icb_boundaries"
 #: The store table the features go to.
@@ -93,7 +94,7 @@ class BoundaryFile:
 
 
 def is_boundaries(path: Path) -> bool:
-    """Return whether a file is read as ICB boundaries (by its name: ``.geojson``, ``.json``)."""
+    """Return whether a file is read as ICB boundaries (by its name: ``.geojson``)."""
     return Path(path).suffix.lower() in SUFFIXES
 
 

@@ -10,8 +10,8 @@ value is counted in the ``unmapped`` table. Rows that fail a plausibility check
 column and check. Reference data wins over the organisations and areas that
 fact files name (:mod:`wfplan.dataset.importers.precedence`). Every message
 says where a row is for a reader of the file: ``row 3 (line 4)`` in a CSV
-file, ``row 3 (spreadsheet row 5)`` in a workbook. A GeoJSON file (``.geojson``,
-``.json``) is ICB boundaries (:mod:`wfplan.dataset.ingest_boundaries`).
+file, ``row 3 (spreadsheet row 5)`` in a workbook. A GeoJSON file (``.geojson``) is
+ICB boundaries (:mod:`wfplan.dataset.ingest_boundaries`).
 """
 
 from __future__ import annotations
@@ -328,8 +328,8 @@ def ingest(
     store : Store
         The store to write to.
     paths : sequence of Path
-        The files (CSV, XLSX or Parquet; GeoJSON ICB boundaries, ``.geojson`` or
-        ``.json``), in any order: reference data loads first.
+        The files (CSV, XLSX or Parquet; GeoJSON ICB boundaries, ``.geojson``), in
+        any order: reference data loads first.
     vintage : str
         The vintage to load into; created if new; refused if frozen.
     encoding : str

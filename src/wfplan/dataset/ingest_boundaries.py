@@ -1,6 +1,6 @@
 """The ingest of an ICB boundaries file (GeoJSON) into a vintage, inside the ingest's transaction.
 
-:func:`wfplan.dataset.ingest.ingest` hands every ``.geojson`` or ``.json`` file
+:func:`wfplan.dataset.ingest.ingest` hands every ``.geojson`` file
 here (:func:`wfplan.dataset.boundaries.is_boundaries`); the tabular files go to the
 importers. A file is read and checked whole (:func:`wfplan.dataset.boundaries.read`);
 its features go to ``icb_boundaries`` as given, its unmapped codes to ``unmapped``,

@@ -77,6 +77,8 @@ def file_kind(path: Path) -> str:
         raise InputError(
             f"{path}: unsupported file type {path.suffix!r}; wfplan reads "
             + ", ".join(sorted(SUPPORTED_SUFFIXES))
+            + (" (and ICB boundaries from GeoJSON named .geojson)"
+               if path.suffix.lower() == ".json" else "")
         )
     if not path.is_file():
         raise InputError(f"{path}: no such file")
