@@ -108,7 +108,9 @@ def _root(
 
 @app.command(epilog=EXIT_CODES)
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or Parquet files", exists=False)],
+    files: Annotated[list[Path], typer.Argument(
+        help="CSV, XLSX or Parquet files; GeoJSON (.geojson) of ICB boundaries",
+        exists=False)],
     vintage: WriteVintageOption = "default",
     db: DbOption = None,
     wait: WaitOption = None,
@@ -132,7 +134,9 @@ def ingest(
     fail a plausibility check (a period in the future, a census date that is not
     a month end, FTE above headcount x 1.05, an ambiguous dd/mm/yyyy date) are
     kept and warned about, one line per file, column and check. 'wfplan template
-    TABLE' documents every column's rules and checks (also in docs/dataset.md).
+    TABLE' documents every column's rules and checks (also in docs/dataset.md). A
+    GeoJSON file (.geojson) is the ONS ICB boundaries, for the dashboard's
+    map (docs/importers/icb_boundaries.md).
     """
     from wfplan.dataset import pseudonym
     from wfplan.dataset.ingest import ingest as run_ingest

@@ -10,7 +10,8 @@ value is counted in the ``unmapped`` table. Rows that fail a plausibility check
 column and check. Reference data wins over the organisations and areas that
 fact files name (:mod:`wfplan.dataset.importers.precedence`). Every message
 says where a row is for a reader of the file: ``row 3 (line 4)`` in a CSV
-file, ``row 3 (spreadsheet row 5)`` in a workbook.
+file, ``row 3 (spreadsheet row 5)`` in a workbook. A GeoJSON file (``.geojson``) is
+ICB boundaries (:mod:`wfplan.dataset.ingest_boundaries`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from wfplan.dataset import pseudonym, readers, schema
+from wfplan.dataset import boundaries, ingest_boundaries, pseudonym, readers, schema
 from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
 from wfplan.dataset.enums import FileStatus
 from wfplan.dataset.importers import detect, precedence
@@ -310,22 +311,6 @@ def check_vintage_name(name: str) -> None:
             "2024-03 or trust-returns_v2)")
 
 
-def _named_once(paths: Sequence[Path]) -> list[Path]:
-    """Return the paths, refusing a folder and a file named twice in one call."""
-    seen: dict[Path, Path] = {}
-    for given in map(Path, paths):
-        if given.is_dir():
-            raise InputError(f"{given}: is a folder, not a file (rule: ingest reads files; "
-                             f"name the files in it, e.g. {given / '*.csv'})")
-        resolved = given.resolve()
-        if resolved in seen:
-            also = f" (also as {seen[resolved]})" if seen[resolved] != given else ""
-            raise InputError(f"{given}: is named twice in this call{also} (rule: each file is "
-                             "named once)")
-        seen[resolved] = given
-    return list(seen.values())
-
-
 def ingest(
     store: Store,
     paths: Sequence[Path],
@@ -343,7 +328,8 @@ def ingest(
     store : Store
         The store to write to.
     paths : sequence of Path
-        The files (CSV, XLSX or Parquet), in any order: reference data loads first.
+        The files (CSV, XLSX or Parquet; GeoJSON ICB boundaries, ``.geojson``), in
+        any order: reference data loads first.
     vintage : str
         The vintage to load into; created if new; refused if frozen.
     encoding : str
@@ -372,8 +358,11 @@ def ingest(
         raise InputError("no files to ingest")
     if not store.vintage_exists(vintage):
         check_vintage_name(vintage)
-    probes = []
-    for path in _named_once(paths):
+    probes, shapes = [], []
+    for path in readers.named_once(paths):
+        if boundaries.is_boundaries(path):
+            shapes.append(path)  # ICB boundaries (GeoJSON): :mod:`.ingest_boundaries`
+            continue
         probe = readers.probe(path, encoding=encoding)
         match = detect(probe)
         probes.append((match.importer.order_for(match), probe, match))
@@ -392,6 +381,10 @@ def ingest(
             ingest_id = store.next_ingest_id()
             ids[ingest_id] = probe.path.name
             report.files.append(state.load(probe, match, sha, ingest_id))
+        for path in shapes:
+            loaded, issues = ingest_boundaries.load(store, vintage, path)
+            report.files.append(loaded)
+            state.add_errors(issues)
         for check in (state.check_duplicates, state.check_lookup):
             if not state.error_count:
                 check(ids)

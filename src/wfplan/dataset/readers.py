@@ -19,7 +19,7 @@ whose header is on row 2.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,10 +77,28 @@ def file_kind(path: Path) -> str:
         raise InputError(
             f"{path}: unsupported file type {path.suffix!r}; wfplan reads "
             + ", ".join(sorted(SUPPORTED_SUFFIXES))
+            + (" (and ICB boundaries from GeoJSON named .geojson)"
+               if path.suffix.lower() == ".json" else "")
         )
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     return kind
+
+
+def named_once(paths: Sequence[Path]) -> list[Path]:
+    """Return the paths, refusing a folder and a file named twice in one call."""
+    seen: dict[Path, Path] = {}
+    for given in map(Path, paths):
+        if given.is_dir():
+            raise InputError(f"{given}: is a folder, not a file (rule: ingest reads files; "
+                             f"name the files in it, e.g. {given / '*.csv'})")
+        resolved = given.resolve()
+        if resolved in seen:
+            also = f" (also as {seen[resolved]})" if seen[resolved] != given else ""
+            raise InputError(f"{given}: is named twice in this call{also} (rule: each file is "
+                             "named once)")
+        seen[resolved] = given
+    return list(seen.values())
 
 
 def probe(path: Path, encoding: str = "utf-8") -> FileProbe:

@@ -25,7 +25,7 @@ from functools import cache
 from importlib import resources
 
 #: Bump when the database layout changes, and add a migration in ``store/migrations.py``.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")
@@ -312,11 +312,23 @@ META_TABLES_V8: tuple[StoreTable, ...] = (
            "result_path text", "result_sha256 text", key=("job_id",)),
 )
 
+#: Tables added in schema version 9: the ICB boundaries a vintage may hold
+#: (:mod:`wfplan.dataset.boundaries`), one row per feature of a GeoJSON file as given:
+#: its index in the file's ``features``, the ICB (ODS code of the code list; NULL when
+#: the feature names none wfplan knows, counted in ``unmapped``), the ONS code and name
+#: it carries, and its geometry (a Polygon or MultiPolygon in WGS 84 longitude and
+#: latitude) as GeoJSON text, unchanged. Public data: no person or small count in it.
+META_TABLES_V9: tuple[StoreTable, ...] = (
+    _table("icb_boundaries", "vintage text required", "ingest_id integer required",
+           "feature_index integer required", "icb_code text", "ons_code text", "name text",
+           "geometry text required"),
+)
+
 #: Every table of the store's own, in the current schema (version 5 added no table:
 #: only the sequence that numbers ingests, :data:`INGEST_ID_SEQUENCE`; version 6 added
 #: the tidy table ``la_icb_lookup`` of ``tables.csv``, not one of these).
 META_TABLES = (META_TABLES_V1 + META_TABLES_V2 + META_TABLES_V3 + META_TABLES_V4
-               + META_TABLES_V7 + META_TABLES_V8)
+               + META_TABLES_V7 + META_TABLES_V8 + META_TABLES_V9)
 
 #: The tables no statement may change or delete a row of.
 APPEND_ONLY = ("audit",)

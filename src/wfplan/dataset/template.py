@@ -159,6 +159,13 @@ workforce publication), the number of distinct people at organisation, ICB, regi
 and England level, by staff group and role, with their FTE: counts only, made at \
 ingest from the hashed identifiers, so that a person on several records counts \
 once in every total.
+- `icb_boundaries`: the ICB boundaries a vintage may hold, loaded from a GeoJSON file \
+(the ONS "Integrated Care Boards Boundaries EN" download, or one laid out like it: \
+`wfplan ingest icb_boundaries.geojson`, see docs/importers/icb_boundaries.md): one \
+row per feature, as given (its index in the file, the ICB it maps to by its ODS code, \
+`icb_code` or `ICBnnCDH`, else NULL and counted in `unmapped`; the ONS code and name \
+it carries; its Polygon or MultiPolygon geometry, in WGS 84, as GeoJSON text). \
+`GET /api/v1/boundaries` serves them; the dashboard's map draws them.
 - `schema_meta`: the schema version. Opening a database from an older wfplan migrates \
 it; one from a newer wfplan is refused with a message saying to upgrade.
 """

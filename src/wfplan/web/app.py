@@ -33,6 +33,7 @@ from wfplan.errors import InputError, RefusedError, StoreBusyError
 from wfplan.web import (
     pages,
     routes_assess,
+    routes_boundaries,
     routes_data,
     routes_jobs,
     routes_metrics,
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.throttle = Throttle(failures=settings.token_failures)
     app.state.cache = ResponseCache(check_s=settings.cache_check_s)
     app.include_router(routes_data.router)
+    app.include_router(routes_boundaries.router)
     app.include_router(routes_metrics.router)
     app.include_router(upload.router)
     app.include_router(routes_shipped.router)  # before /scenarios/{scenario_id}

@@ -156,7 +156,8 @@ def _findings(report: IngestReport, names: dict[str, str]) -> list[models_upload
              responses={409: {"model": models.Problem}, 413: {"model": models.Problem},
                         422: {"model": list[models_upload.UploadIssue]}})
 def upload(request: Request, user: UserDep,
-           files: Annotated[list[UploadFile], File(description="CSV, XLSX or Parquet files")],
+           files: Annotated[list[UploadFile], File(
+               description="CSV, XLSX or Parquet files; GeoJSON (.geojson) of ICB boundaries")],
            vintage: str = Path(max_length=MAX_PARAM)) -> Any:
     """Load files into a vintage (created if new), in one transaction; national users only."""
     if user.role.kind == "public":

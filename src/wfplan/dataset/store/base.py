@@ -264,7 +264,7 @@ class Store(ABC):
     def table_counts(self, vintage: str | None = None) -> dict[str, int]:
         """Return the row count of every table (of one vintage, if given)."""
         where, params = ("WHERE vintage = ?", [vintage]) if vintage else ("", [])
-        names = [*schema.tables(), "ingests", "unmapped", "vintages"]
+        names = [*schema.tables(), "icb_boundaries", "ingests", "unmapped", "vintages"]
         out: dict[str, int] = {}
         for name in names:
             if name == "vintages":

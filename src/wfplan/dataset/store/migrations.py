@@ -94,6 +94,11 @@ def _add_jobs(store: Store) -> None:
     _create(store, schema.META_TABLES_V8)
 
 
+def _add_icb_boundaries(store: Store) -> None:
+    """Version 8 → 9: add ``icb_boundaries`` (the ICB boundaries a vintage may hold)."""
+    _create(store, schema.META_TABLES_V9)
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
 MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     2: _add_distinct_headcount,
@@ -101,7 +106,8 @@ MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     4: _ingest_ids_from_a_sequence,
                                     5: _add_la_icb_lookup,
                                     6: _add_accounts,
-                                    7: _add_jobs}
+                                    7: _add_jobs,
+                                    8: _add_icb_boundaries}
 #: Migrations that delete secrets: the storage is rewritten after them.
 COMPACTING = frozenset({3})
 

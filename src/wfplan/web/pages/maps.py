@@ -5,8 +5,10 @@ The map is :func:`wfplan.web.charts_map.tile_map` (the shipped tile layout,
 the answer the page already has: the public's figures are the API's controlled
 ones, a scoped user's are those of their role (an ICB outside it has no figure).
 The measure is chosen with a plain GET form (``?measure=``, default the vacancy
-rate); an unknown measure is a 400 page. Real ICB boundaries are not drawn: no
-vintage can hold them yet (no importer or upload loads a GeoJSON).
+rate); an unknown measure is a 400 page. When the page passes the vintage's
+``GET /api/v1/boundaries`` answer and it has a boundary for every ICB, the map draws
+those boundaries instead of the tiles (the same colours, outline and table); the
+chart's source says which it drew.
 
 A region page colours all 42 ICBs on the same scale as England, and outlines its
 own: a region's planner reads their ICBs against their neighbours and England,
@@ -65,12 +67,31 @@ def _period(metrics: Mapping[str, Any], measure: str) -> tuple[str, str]:
     return str(row.get("period") or "period not given"), covers
 
 
+def drawn_on(boundaries: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+    """Return the boundaries to draw (None: the tiles) and the source's words for it.
+
+    ``boundaries`` is the ``/api/v1/boundaries`` answer, if the page has it; it is drawn
+    only when ``complete`` (a boundary for every ICB of the code list).
+    """
+    if boundaries and boundaries.get("complete"):
+        features = [f for f in boundaries.get("features") or []
+                    if f.get("properties", {}).get("icb_code")]
+        return ({"type": "FeatureCollection", "features": features},
+                f"drawn on the ICB boundaries of {boundaries.get('source_file')} "
+                "(/api/v1/boundaries)")
+    lacking = ("" if not boundaries or not boundaries.get("features") else
+               f"; the vintage's boundaries lack {len(boundaries.get('missing') or [])} ICBs")
+    return None, f"drawn as wfplan's tile map, one square per ICB{lacking}"
+
+
 def icb_map(metrics: Mapping[str, Any], measure: str, *, chart_id: str,
-            highlight: Collection[str] = ()) -> Chart:
-    """Return the tile map of ``measure`` from the API's ICB-level metrics answer.
+            highlight: Collection[str] = (),
+            boundaries: Mapping[str, Any] | None = None) -> Chart:
+    """Return the map of ``measure`` from the API's ICB-level metrics answer.
 
     A row of no ICB of the code list (``UNMAPPED``: organisations a vintage places in
-    no ICB) has no tile; it stays in the table beside the map.
+    no ICB) has no tile; it stays in the table beside the map. ``boundaries`` is the
+    vintage's ``/api/v1/boundaries`` answer (:func:`drawn_on`).
     """
     tiles = {t.icb_code for t in icb_tiles()}
     rows = [r for r in metrics.get("current_position", [])
@@ -84,8 +105,10 @@ def icb_map(metrics: Mapping[str, Any], measure: str, *, chart_id: str,
     source = (f"the current position of vintage {metrics.get('vintage')} "
               f"(/api/v1/metrics, ICB level{controlled})"
               + (f", covering {covers}" if covers else ""))
-    return tile_map(frame, id=chart_id, measure=_LABELS[measure], source=source, period=period,
-                    percent=_KINDS[measure] == "percent", highlight=highlight)
+    shapes, drawn = drawn_on(boundaries)
+    return tile_map(frame, id=chart_id, measure=_LABELS[measure], source=f"{source}; {drawn}",
+                    period=period, percent=_KINDS[measure] == "percent", highlight=highlight,
+                    boundaries=shapes)
 
 
 def map_table(table_id: str, caption: str, metrics: Mapping[str, Any], measure: str,
@@ -107,16 +130,19 @@ def map_table(table_id: str, caption: str, metrics: Mapping[str, Any], measure: 
 
 
 def map_section(metrics: Mapping[str, Any], measure: str, *, stem: str, caption: str,
-                keep: Collection[str] | None = None,
-                vintage: str | None = None) -> tuple[dict[str, Any], Table]:
+                keep: Collection[str] | None = None, vintage: str | None = None,
+                boundaries: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Table]:
     """Return what the page's map section shows (chart, form items, table id) and its table.
 
     ``stem`` names the chart (``{stem}-icb-map``) and the table (``{stem}-map``, its
     download); ``keep`` is a region's ICBs (outlined on the map, the table's rows);
-    ``vintage`` the vintage the page was asked for (kept by the form), if any.
+    ``vintage`` the vintage the page was asked for (kept by the form), if any;
+    ``boundaries`` the vintage's ``/api/v1/boundaries`` answer (drawn if complete;
+    without it, the tile map).
     """
     table = map_table(f"{stem}-map", caption, metrics, measure, keep)
-    chart = icb_map(metrics, measure, chart_id=f"{stem}-icb-map", highlight=keep or ())
+    chart = icb_map(metrics, measure, chart_id=f"{stem}-icb-map", highlight=keep or (),
+                    boundaries=boundaries)
     return {"chart": chart, "measure": measure, "label": _LABELS[measure],
             "options": options(measure), "table": table.table_id,
             "highlighted": keep is not None, "vintage": vintage}, table

@@ -1,7 +1,8 @@
 """The England overview (``/``): headline figures, trends, the gap by staff group, the ICB map.
 
 The map of the 42 ICBs (:mod:`wfplan.web.pages.maps`) shows the measure of
-``?measure=`` (default the vacancy rate); the trends are England's SPC charts
+``?measure=`` (default the vacancy rate), on the vintage's ICB boundaries when it
+holds them (``/api/v1/boundaries``), else as tiles; the trends are England's SPC charts
 (:func:`wfplan.web.pages.trends.trend_charts`).
 """
 
@@ -76,13 +77,13 @@ async def public_if_refused(visitor: Visitor,
 async def _overview(request: Request, token: str | None, vintage: str | None,
                     measure: str) -> PageData:
     async with Api(request, token) as api:
-        england, regions, icbs, charts = await together(
+        england, regions, icbs, charts, shapes = await together(
             *(api.get("/metrics", level=level, vintage=vintage)
               for level in ("england", "region", "icb")),
-            trend_charts(api, "england", None, vintage))
+            trend_charts(api, "england", None, vintage), api.get("/boundaries", vintage=vintage))
     icb_map, map_table = map_section(icbs, measure, stem="england",
                                      caption="Integrated care boards: the measure mapped",
-                                     vintage=vintage)
+                                     vintage=vintage, boundaries=shapes)
     tables = [position_table("england-headline", "England: the current position", england),
               map_table,
               areas_table("england-regions", "NHS England regions", "Region", regions,
