@@ -11,6 +11,7 @@ links with ``&``, text the macro reflows, an empty table).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import httpx
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.xdist_group("dashboard")
 CALL = '{% from "macros/tables.html" import data_table %}{{ data_table(t, query) }}'
 
 
+@functools.cache
 def _macro_environment() -> Environment:
     """Return a new pages' environment whose ``table_html`` gives None (the macro writes all)."""
     env = environment.__wrapped__()  # type: ignore[attr-defined]  # functools.cache's own
