@@ -68,7 +68,9 @@ class Scope:
         """Return the rows of ``frame`` whose ``column`` the role may see at ``level``."""
         if frame.empty:
             return frame
-        keep = [self.allows(level, str(code)) for code in frame[column]]
+        # to_numpy(dtype=object) gives the values iterating the column gives (missing ones
+        # alike), without iterating an Arrow-backed column value by value (slow)
+        keep = [self.allows(level, str(code)) for code in frame[column].to_numpy(dtype=object)]
         return frame[keep].reset_index(drop=True)
 
 
@@ -78,8 +80,23 @@ def placement_date(store: Store, vintage: str) -> date:
     return periods[-1] if periods else date.today()
 
 
+#: The kinds of role whose scope depends on where the vintage places organisations.
+PLACED_KINDS = ("region", "icb")
+
+
 def scope_of(store: Store, role: Role, vintage: str) -> Scope:
     """Return what ``role`` may see of ``vintage`` (see the module's rules)."""
+    placed = (placements(store, vintage, placement_date(store, vintage))
+              if role.kind in PLACED_KINDS else None)
+    return scope_in(role, placed)
+
+
+def scope_in(role: Role, placed: pd.DataFrame | None) -> Scope:
+    """Return what ``role`` may see, given the vintage's placements of organisations.
+
+    ``placed`` is :func:`~wfplan.dataset.store.queries.geography.placements` at
+    :func:`placement_date`; only a region or ICB role (:data:`PLACED_KINDS`) needs it.
+    """
     everything: dict[str, frozenset[str] | None] = dict.fromkeys(LEVELS)
     if role.kind == "national":
         return Scope(role, everything)
@@ -89,7 +106,8 @@ def scope_of(store: Store, role: Role, vintage: str) -> Scope:
         return Scope(role, {**aggregates, "org": frozenset()}, controlled=True)
     if role.kind == "org":
         return Scope(role, {**aggregates, "org": frozenset({str(role.code)})})
-    placed = placements(store, vintage, placement_date(store, vintage))
+    if placed is None:
+        raise ValueError(f"the scope of role {role} needs the vintage's placements")
     if role.kind == "icb":
         orgs = placed.loc[placed["icb_code"] == role.code, "org_code"]
         return Scope(role, {"england": frozenset(), "region": frozenset(),

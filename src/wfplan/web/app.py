@@ -43,6 +43,7 @@ from wfplan.web import (
 from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import Invalid, invalid_scenario
 from wfplan.web.routes_trends import router as trends_router
+from wfplan.web.scopes import ScopeCache
 from wfplan.web.service import Settings, Stores, StoreUnavailable
 from wfplan.web.throttle import Throttle
 from wfplan.web.worker import start_thread
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.throttle = Throttle(failures=settings.token_failures)
     app.state.cache = ResponseCache(check_s=settings.cache_check_s)
+    app.state.scopes = ScopeCache()
     app.include_router(routes_data.router)
     app.include_router(routes_boundaries.router)
     app.include_router(routes_metrics.router)

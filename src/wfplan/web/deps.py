@@ -20,13 +20,15 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from wfplan.analysis.scope import Scope, scope_of
+from wfplan.analysis.scope import Scope
 from wfplan.dataset import accounts
 from wfplan.dataset.accounts import PUBLIC, User
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.accounts import token as token_row
 from wfplan.errors import InputError
 from wfplan.model import Scenario, ScenarioError, load_scenario_text
+from wfplan.web.cache import ResponseCache
+from wfplan.web.scopes import ScopeCache
 from wfplan.web.service import Stores
 from wfplan.web.throttle import Throttle
 
@@ -50,13 +52,47 @@ def current_user(
 ) -> User:
     """Return the caller: the token's user, or the public without an Authorization header.
 
+    A token verified lately is taken from the process's token cache
+    (:mod:`wfplan.web.cache`: a revocation is seen within its check interval, a
+    log-out of this process at once), as ``/api/v1/metrics`` takes it.
+
     Raises
     ------
     HTTPException
         401 if a header is given and is not a live bearer token; 429 if the client
         sent too many of those lately (:mod:`wfplan.web.throttle`).
     """
-    return verified(request, credentials)[0]
+    if request.headers.get("authorization") is None:
+        return PUBLIC
+    cache: ResponseCache = request.app.state.cache
+    if cache.fresh() is None:  # revocations by another process are seen within check_s
+        with stores_of(request).lend() as store:
+            cache.refresh(store)
+    known = known_user(request, credentials, cache)
+    if known is not None:
+        return known
+    user, expires = verified(request, credentials)
+    if credentials is not None:
+        cache.remember(credentials.credentials.strip(), user, expires)
+    return user
+
+
+def known_user(request: Request, credentials: HTTPAuthorizationCredentials | None,
+               cache: ResponseCache) -> User | None:
+    """Return the caller without the database (the public, or a token verified lately), or None.
+
+    None means the token must be verified (:func:`verified`), also for a client
+    that is locked out, so that it gets its 429. Tokens are remembered by
+    :class:`~wfplan.web.cache.ResponseCache` (and forgotten on any revocation).
+    """
+    if request.headers.get("authorization") is None:
+        return PUBLIC
+    if credentials is None:
+        return None
+    throttle: Throttle = request.app.state.throttle
+    if throttle.locked(request.client.host if request.client else "unknown"):
+        return None
+    return cache.user(credentials.credentials.strip())
 
 
 def verified(request: Request,
@@ -148,6 +184,9 @@ class Reading:
 def reading(request: Request, user: User, vintage: str | None) -> Iterator[Reading]:
     """Lend a store and resolve the vintage and the caller's scope in it.
 
+    The scope of a region or ICB role is kept per vintage and data version
+    (:class:`~wfplan.web.scopes.ScopeCache`).
+
     Raises
     ------
     HTTPException
@@ -160,4 +199,10 @@ def reading(request: Request, user: User, vintage: str | None) -> Iterator[Readi
             chosen = vintage or store.resolve_vintage(None).name
         except InputError:
             raise not_found("vintage (the database has none yet)") from None
-        yield Reading(store, chosen, scope_of(store, user.role, chosen), user)
+        yield Reading(store, chosen, scopes_of(request).scope(store, user.role, chosen), user)
+
+
+def scopes_of(request: Request) -> ScopeCache:
+    """Return the service's cache of placements and scopes (:mod:`wfplan.web.scopes`)."""
+    scopes: ScopeCache = request.app.state.scopes
+    return scopes

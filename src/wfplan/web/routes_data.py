@@ -9,11 +9,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 
 from wfplan import __version__
 from wfplan.analysis.gaps import gap_report
-from wfplan.analysis.scope import placement_date
 from wfplan.dataset import accounts
 from wfplan.dataset.accounts import User
 from wfplan.dataset.store.queries.accounts import data_version
-from wfplan.dataset.store.queries.geography import area_list, placements
+from wfplan.dataset.store.queries.geography import area_list
 from wfplan.web import models
 from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import (
@@ -24,6 +23,7 @@ from wfplan.web.deps import (
     forbidden,
     not_found,
     reading,
+    scopes_of,
     stores_of,
 )
 from wfplan.web.frames import records
@@ -99,7 +99,7 @@ def _organisations(request: Request, user: UserDep, vintage: str | None, code: s
     with reading(request, user, vintage) as read:
         if code is not None and not read.scope.allows("org", code):
             raise forbidden(f"organisation {code!r}")
-        placed = placements(read.store, read.vintage, placement_date(read.store, read.vintage))
+        placed = scopes_of(request).placements(read.store, read.vintage)
         placed = read.scope.visible(placed, "org", "org_code")
         if code is not None:
             placed = placed[placed["org_code"].str.upper() == code.upper()]

@@ -24,7 +24,7 @@ from wfplan.analysis import metrics as m
 from wfplan.analysis.public import control_frame, statement
 from wfplan.analysis.scope import Scope
 from wfplan.dataset import accounts, codelists
-from wfplan.dataset.accounts import PUBLIC, User
+from wfplan.dataset.accounts import User
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
@@ -36,13 +36,13 @@ from wfplan.web.deps import (
     BearerDep,
     VintageParam,
     forbidden,
+    known_user,
     not_found,
     reading,
     stores_of,
     verified,
 )
 from wfplan.web.frames import records
-from wfplan.web.throttle import Throttle
 
 router = APIRouter(prefix="/api/v1")
 Text = Annotated[str | None, Query(max_length=MAX_PARAM)]
@@ -148,7 +148,7 @@ async def metrics(
 async def cached_user(request: Request, credentials: HTTPAuthorizationCredentials | None,
                       cache: ResponseCache) -> User:
     """Return the caller: from the token cache if it knows the token, else verified (and kept)."""
-    known = _known_user(request, credentials, cache)
+    known = known_user(request, credentials, cache)
     if known is not None:
         return known
     user, expires = await run_in_threadpool(verified, request, credentials)
@@ -162,24 +162,6 @@ def _read_state(request: Request) -> State:
     cache: ResponseCache = request.app.state.cache
     with stores_of(request).lend() as store:
         return cache.refresh(store)
-
-
-def _known_user(request: Request, credentials: HTTPAuthorizationCredentials | None,
-                cache: ResponseCache) -> User | None:
-    """Return the caller without the database (the public, or a token verified lately), or None.
-
-    None means the token must be verified (:func:`~wfplan.web.deps.verified`),
-    also for a client that is locked out, so that it gets its 429.
-    """
-    header = request.headers.get("authorization")
-    if header is None:
-        return PUBLIC
-    if credentials is None:
-        return None
-    throttle: Throttle = request.app.state.throttle
-    if throttle.locked(request.client.host if request.client else "unknown"):
-        return None
-    return cache.user(credentials.credentials.strip())
 
 
 def _audit_org(request: Request, user: User, vintage: str, area: str | None) -> None:

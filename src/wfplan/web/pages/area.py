@@ -20,7 +20,13 @@ from fastapi.responses import HTMLResponse
 
 from wfplan.web.pages.api import Api, PageError, together
 from wfplan.web.pages.maps import map_section, measure_of
-from wfplan.web.pages.overview import MeasureQuery, PageData, VintageQuery, public_if_refused
+from wfplan.web.pages.overview import (
+    MeasureQuery,
+    PageData,
+    VintageQuery,
+    public_if_refused,
+    refuses,
+)
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
 from wfplan.web.pages.tables import (
@@ -132,7 +138,8 @@ async def area_data(request: Request, visitor: Visitor, level: PageLevel, code: 
     if level == "org":
         return await _area(request, visitor.token, level, code, vintage, chosen)
     return await public_if_refused(
-        visitor, lambda token: _area(request, token, level, code, vintage, chosen))
+        visitor, lambda token: _area(request, token, level, code, vintage, chosen),
+        lambda token: refuses(request, token, f"/areas/{code}", vintage=vintage))
 
 
 async def _area(request: Request, token: str | None, level: PageLevel, code: str,

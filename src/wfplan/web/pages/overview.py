@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from wfplan.dataset import codelists
 from wfplan.web.pages.api import Api, PageError, together
 from wfplan.web.pages.maps import map_section, measure_of
 from wfplan.web.pages.render import page
@@ -52,26 +53,39 @@ async def overview_data(request: Request, visitor: Visitor, vintage: str | None,
     """
     chosen = measure_of(measure)
     return await public_if_refused(
-        visitor, lambda token: _overview(request, token, vintage, chosen))
+        visitor, lambda token: _overview(request, token, vintage, chosen),
+        lambda token: refuses(request, token, f"/areas/{codelists.ENGLAND_CODE}",
+                              vintage=vintage))
 
 
 async def public_if_refused(visitor: Visitor,
-                            build: Callable[[str | None], Awaitable[PageData]]) -> PageData:
+                            build: Callable[[str | None], Awaitable[PageData]],
+                            refused: Callable[[str], Awaitable[bool]] | None = None) -> PageData:
     """Return ``build(visitor's token)``, or ``build(None)`` (the public view) if the API refuses.
 
     A region or ICB user's role does not cover England (or other areas), but anyone
     may see their public figures; the page then says it shows the public view.
+    ``refused(token)``, if given, asks the API once whether it refuses the token the
+    page (:func:`refuses`), so that a refused page is not built for the token first;
+    a build the API refuses all the same still falls back to the public view.
     """
     if visitor.token is None:
         return await build(None)
-    try:
-        return await build(visitor.token)
-    except PageError as error:
-        if error.status != 403:
-            raise
+    if refused is None or not await refused(visitor.token):
+        try:
+            return await build(visitor.token)
+        except PageError as error:
+            if error.status != 403:
+                raise
     data = await build(None)
     data.extra["public_view"] = True
     return data
+
+
+async def refuses(request: Request, token: str, path: str, **params: Any) -> bool:
+    """Return whether the API refuses ``token`` ``GET /api/v1{path}`` (403): one question."""
+    async with Api(request, token) as api:
+        return await api.status(path, **params) == 403
 
 
 async def _overview(request: Request, token: str | None, vintage: str | None,

@@ -19,6 +19,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from wfplan import __version__
 from wfplan.web.pages.session import Visitor
+from wfplan.web.pages.table_html import table_html
 from wfplan.web.upload import UPLOAD_ROLES
 
 #: The folder served at ``/static`` (the vendored front-end files are under ``vendor/``).
@@ -34,7 +35,7 @@ def environment() -> Environment:
         loader=ChoiceLoader([PackageLoader("wfplan.web", "templates"),
                              PackageLoader("nhsuk_frontend_jinja", "templates")]),
         undefined=ChainableUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(nhsuk=NHSUK, version=__version__)
+    env.globals.update(nhsuk=NHSUK, version=__version__, table_html=table_html)
     return env
 
 
