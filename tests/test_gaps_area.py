@@ -11,12 +11,16 @@ purpose: the regions and ICBs it counts (the area's own).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from test_gaps import ORGS, PCN, SIP, VACANCIES, write
 from wfplan.analysis.gaps import Area, GapReport, gap_report, rank
+from wfplan.cli import app
+from wfplan.cli.display import csv_text
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.store import DuckDBStore
 
@@ -34,7 +38,7 @@ def _cut(text: str, keep: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, GapReport]:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("gaps-area")
     cut = folder / "cut"
     cut.mkdir()
@@ -50,7 +54,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, GapReport]:
                        write(cut / "staff_in_post.csv", sip),
                        write(cut / "vacancies.csv", VACANCIES),  # R1's only
                        write(cut / "pcn.csv", PCN)], "cut")  # QWE's only
-        return {"england": gap_report(store, "known"),
+        return {"db": folder / "gaps.duckdb", "england": gap_report(store, "known"),
                 "icb": gap_report(store, "known", area=Area("icb", ICB)),
                 "region": gap_report(store, "known", area=Area("region", REGION)),
                 "cut": gap_report(store, "cut")}
@@ -114,3 +118,23 @@ def test_an_area_has_no_unmapped_codes_and_keeps_the_vintage_s_newest_period(rep
 def test_an_area_is_a_region_or_an_icb() -> None:
     with pytest.raises(ValueError, match="region or an ICB"):
         Area("org", "R1")
+
+
+def test_the_cli_reports_an_icb_or_a_region(reports) -> None:
+    db = str(reports["db"])
+    run = CliRunner().invoke(app, ["gaps", "--db", db, "--vintage", "known", "--icb", "qwe",
+                                   "--format", "csv"])
+    assert run.exit_code == 0, run.output
+    assert run.stdout == csv_text(reports["icb"].to_long())
+    table = CliRunner().invoke(app, ["gaps", "--db", db, "--vintage", "known",
+                                     "--region", REGION])
+    assert table.exit_code == 0, table.output
+    assert table.stdout.startswith(f"Data gaps of region {REGION} in vintage 'known';")
+    page = CliRunner().invoke(app, ["gaps", "--db", db, "--vintage", "known", "--icb", ICB,
+                                    "--format", "html"])
+    assert f"<h1>Data gaps of ICB {ICB} in vintage" in page.stdout
+    for wrong, says in ((["--icb", "Y56"], "has no ICB 'Y56'"),
+                        (["--icb", ICB, "--region", REGION], "not both")):
+        refused = CliRunner().invoke(app, ["gaps", "--db", db, "--vintage", "known", *wrong])
+        assert refused.exit_code == 2
+        assert says in refused.output

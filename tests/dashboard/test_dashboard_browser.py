@@ -192,3 +192,24 @@ def test_a_national_user_uploads_a_bad_file_and_reads_its_report_row_by_row(
     assert visit.errors == ["Failed to load resource: the server responded with a status of "
                             "422 (Unprocessable Entity)"], visit.errors
     assert len(visit.shots) == 2
+
+
+def test_an_icb_user_reads_the_data_gaps_of_their_icb(browser: Any, dash_server: Any,
+                                                      tmp_path: Path) -> None:
+    """The navigation's Data gaps for an ICB user: their ICB's report, axe on it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "wfplan_session", "url": dash_server.url,
+                          "value": dash_server.server.tokens["icb"]}])
+    page = context.new_page()
+    visit = Visit(page, tmp_path)
+    page.goto(f"{dash_server.url}/assessments")
+    page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Data gaps").click()
+    page.wait_for_url("**/gaps")
+    assert page.get_by_role("heading", level=1).inner_text() == "Data gaps: North Central London"
+    breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
+    assert breadcrumb.get_by_role("link", name="London", exact=True).count() == 1
+    visit.check("data-gaps-icb")
+    context.close()
+    outside = [url for url in visit.requests if not url.startswith(dash_server.url)]
+    assert outside == [], outside
+    assert visit.errors == [], visit.errors

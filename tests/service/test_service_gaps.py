@@ -23,8 +23,9 @@ from wfplan.web import models
 from wfplan.web.frames import records
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
     from live import Server
+
+    from conftest import DemoBuild
 
 _CODE = re.compile(r"(?:^|, )([A-Z0-9]{3,10}) \(")
 
