@@ -144,12 +144,30 @@ def test_gap_queries_are_the_same(engines: Engines, vintage: str) -> None:
 
 
 @pytest.mark.parametrize("vintage", VINTAGES)
-def test_the_whole_gap_report_is_the_same(engines: Engines, vintage: str) -> None:
-    duck, pg = (gap_report(store, vintage) for store in engines)
+@pytest.mark.parametrize("area", [None, gq.Area("region", "Y56"), gq.Area("icb", "QWE")],
+                         ids=["england", "region", "icb"])
+def test_the_whole_gap_report_is_the_same(engines: Engines, vintage: str,
+                                          area: gq.Area | None) -> None:
+    duck, pg = (gap_report(store, vintage, area=area) for store in engines)
     assert duck.newest_period == pg.newest_period
     assert duck.totals == pg.totals
     for name, frame in duck.sections().items():
         assert_same(normal(frame), normal(pg.sections()[name]), name)
+    if area is not None and vintage == "known":  # the area's rows, not none
+        assert 0 < duck.totals["staff_in_post"] < gap_report(engines[0], vintage).totals[
+            "staff_in_post"]
+
+
+def test_the_gap_queries_of_an_area_are_the_same(engines: Engines) -> None:
+    for area in (gq.Area("region", "Y56"), gq.Area("icb", "QWE")):
+        assert same(engines, lambda s, a=area: gq.region_codes(s, "known", a)) == ["Y56"]
+        same(engines, lambda s, a=area: gq.icb_count(s, "known", a))
+        same(engines, lambda s, a=area: gq.current_organisations(s, "known", "2024-03-31", a))
+        for fact in gq.FACTS:
+            same(engines, lambda s, f=fact, a=area: gq.coverage_by_sector(s, "known", f, a))
+            same(engines, lambda s, f=fact, a=area: gq.area_row_count(s, "known", f, a))
+    assert same(engines, lambda s: gq.area_level(s, "known", "QWE")) == "icb"
+    assert same(engines, lambda s: gq.area_level(s, "known", "NOPE")) is None
 
 
 @pytest.mark.parametrize("level", LEVELS)

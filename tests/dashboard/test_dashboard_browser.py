@@ -140,3 +140,76 @@ def test_a_national_user_reads_the_data_gaps_and_an_assessment_s_tornado(
     assert outside == [], outside
     assert visit.errors == [], visit.errors
     assert len(visit.shots) == 4
+
+
+def test_a_national_user_uploads_a_bad_file_and_reads_its_report_row_by_row(
+        browser: Any, dash_server: Any, kit: Any, tmp_path: Path) -> None:
+    """The Upload page: axe on the form and on the report, the form with the keyboard alone,
+    and a refused upload into the demo vintage (it writes nothing: other tests read the demo).
+    axe found an ARIA attribute not allowed on the "new vintage" radio and a drop-zone button
+    whose name lacked its visible text before upload.html was changed."""
+    api = dash_server.server.client("national")
+    before = api.get("/api/v1/vintages").json()
+    lines = kit.sip_lines(3)
+    lines[1] = lines[1].rsplit(",", 2)[0] + ",-4,1.0"  # row 2 (line 3): headcount -4
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([kit.SIP_HEADER, *lines]) + "\n", encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "wfplan_session", "url": dash_server.url,
+                          "value": dash_server.server.tokens["national"]}])
+    page = context.new_page()
+    visit = Visit(page, tmp_path)
+    page.goto(f"{dash_server.url}/")
+    page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Upload").click()
+    page.wait_for_url("**/upload")
+    assert page.get_by_role("heading", level=1).inner_text() == "Upload"
+    visit.check("upload")
+    page.locator("input[type=file]").set_input_files(str(bad))
+    # the keyboard alone: the radios, the new vintage's name, the drop-zone button, submit
+    page.get_by_role("radio", name="demo").focus()
+    page.keyboard.press("Space")
+    assert page.get_by_role("radio", name="demo").is_checked()
+    focused = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("() => document.activeElement.id || "
+                                     "document.activeElement.textContent.trim()"))
+    assert focused == ["new_vintage", "files", "Upload and check"]
+    assert page.locator("#files").inner_text().startswith("bad.csv")  # the status
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/upload")
+    page.locator("#upload-report").wait_for()
+    assert "Nothing was loaded" in page.locator("#upload-outcome").inner_text()
+    first = page.locator("#upload-report tbody tr").first.locator("td").all_inner_texts()
+    assert [c.strip() for c in first[:5]] == ["Error", "bad.csv", "row 2 (line 3)",
+                                              "headcount", "-4"]
+    visit.check("upload-report")
+    context.close()
+    assert api.get("/api/v1/vintages").json() == before  # a refused upload writes nothing
+    outside = [url for url in visit.requests if not url.startswith(dash_server.url)]
+    assert outside == [], outside
+    # the refused upload's page is the POST's 422 answer, which Chromium logs; nothing else
+    assert visit.errors == ["Failed to load resource: the server responded with a status of "
+                            "422 (Unprocessable Entity)"], visit.errors
+    assert len(visit.shots) == 2
+
+
+def test_an_icb_user_reads_the_data_gaps_of_their_icb(browser: Any, dash_server: Any,
+                                                      tmp_path: Path) -> None:
+    """The navigation's Data gaps for an ICB user: their ICB's report, axe on it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "wfplan_session", "url": dash_server.url,
+                          "value": dash_server.server.tokens["icb"]}])
+    page = context.new_page()
+    visit = Visit(page, tmp_path)
+    page.goto(f"{dash_server.url}/assessments")
+    page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Data gaps").click()
+    page.wait_for_url("**/gaps")
+    assert page.get_by_role("heading", level=1).inner_text() == "Data gaps: North Central London"
+    breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
+    assert breadcrumb.get_by_role("link", name="London", exact=True).count() == 1
+    visit.check("data-gaps-icb")
+    context.close()
+    outside = [url for url in visit.requests if not url.startswith(dash_server.url)]
+    assert outside == [], outside
+    assert visit.errors == [], visit.errors

@@ -1,5 +1,8 @@
 """The data-gap page on the real server: the API's report, ranked gaps first, links, downloads.
 
+A national user sees England's report (or a region's or ICB's with ``?area=``), an ICB
+user their ICB's; the public and organisation users are refused.
+
 The report takes seconds to compute; the API keeps its answer (per process, until the
 vintage's data changes), so the page, its downloads and the API's answer here share one.
 """
@@ -117,16 +120,69 @@ def test_the_csv_and_xlsx_are_the_page_s_tables(gap_page, national) -> None:
     assert all(isinstance(row[2], int) for row in sheet[2:])  # rows: numbers, not text
 
 
-@pytest.mark.parametrize("role", [None, "icb"])
-def test_only_national_users_see_the_report_and_its_link(dash_server, role) -> None:
+@pytest.mark.parametrize(("role", "reason"), [
+    (None, "for signed-in users of England, a region or an ICB"),
+    ("org", "An organisation has none")])
+def test_the_public_and_organisation_users_get_no_report_nor_its_link(dash_server, role,
+                                                                     reason) -> None:
     cookies = {"wfplan_session": dash_server.server.tokens[role]} if role else {}
     with httpx.Client(base_url=dash_server.url, timeout=60, cookies=cookies) as client:
         refused = client.get("/gaps")
         assert refused.status_code == 403
-        assert "shown to national users only" in refused.text
+        assert reason in refused.text
         assert "Coverage by table" not in refused.text
         assert client.get("/download/gaps-ranked.csv").status_code == 403
+        assert client.get("/gaps", params={"area": "QMJ"}).status_code == 403
         assert "/gaps" not in parse(client.get("/assessments").text).links
+
+
+def _page_orgs(html: str) -> set[str]:
+    return {link.rsplit("/", 1)[1] for link in parse(html).links
+            if link.startswith("/area/org/")}
+
+
+def test_an_icb_user_sees_the_report_of_their_icb_and_no_other(dash_server) -> None:
+    server = dash_server.server
+    api = server.get("icb", "/api/v1/gaps").json()
+    assert api["area"]["code"] == "QMJ"
+    theirs = {o["org_code"] for o in server.get(
+        "national", "/api/v1/organisations", params={"icb": "QMJ"}).json()}
+    with httpx.Client(base_url=dash_server.url, timeout=120,
+                      cookies={"wfplan_session": server.tokens["icb"]}) as client:
+        assert "/gaps" in parse(client.get("/assessments").text).links  # the navigation
+        page = client.get("/gaps")
+        assert page.status_code == 200, page.text[:500]
+        assert "<h1>Data gaps: North Central London</h1>" in page.text
+        links = set(parse(page.text).links)
+        assert {"/area/region/Y56", "/area/icb/QMJ"} <= links  # the breadcrumb
+        assert "wfplan gaps --icb QMJ" in page.text
+        tables = parse(page.text).tables
+        rows = api["sections"]["missing_organisations"]
+        assert [_plain(r) for r in tables["gaps-missing-organisations"]["rows"]] == [
+            [_shown(c, row[c]) for c in row] for row in rows]
+        assert _page_orgs(page.text)
+        assert _page_orgs(page.text) <= theirs  # only the ICB's organisations are named
+        got = client.get("/download/gaps-missing-organisations.csv")
+        assert got.status_code == 200
+        assert len(list(csv.reader(io.StringIO(got.text)))) == len(rows) + 1
+        other = client.get("/gaps", params={"area": server.codes.icb_other_region})
+        assert other.status_code == 403
+        assert "outside your role (icb:QMJ)" in other.text
+        assert client.get("/download/gaps-ranked.csv", params={
+            "area": server.codes.icb_other_region}).status_code == 403
+
+
+def test_a_national_user_asks_for_an_icb_s_report(national, gap_page, dash_server) -> None:
+    page = national.get("/gaps", params={"area": "QMJ"})
+    assert page.status_code == 200
+    assert "<h1>Data gaps: North Central London</h1>" in page.text
+    assert "<h1>Data gaps</h1>" in gap_page.text
+    mine = national.get("/download/gaps-missing-organisations.csv", params={"area": "QMJ"})
+    england = national.get("/download/gaps-missing-organisations.csv")
+    assert mine.text != england.text  # the download keeps the page's area
+    with httpx.Client(base_url=dash_server.url, timeout=120, cookies={
+            "wfplan_session": dash_server.server.tokens["icb"]}) as icb:
+        assert icb.get("/download/gaps-missing-organisations.csv").text == mine.text
 
 
 def test_codes_are_linked_and_names_escaped() -> None:

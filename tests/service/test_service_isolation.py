@@ -44,7 +44,15 @@ def _foreign(role: str, c: Codes) -> list[tuple[str, dict[str, str]]]:
         out.append(("/api/v1/metrics", {"level": "region"}))
     if role == "public":
         out += [("/api/v1/organisations", {}), ("/api/v1/metrics", {"level": "org"})]
-    out += [("/api/v1/gaps", {}), ("/api/v1/audit", {})]
+    # the data-gap report: a region or ICB user gets their own area's, no other's; an
+    # organisation user and the public none
+    gaps = {"region": [{"area": c.region_other}, {"area": c.icb_other_region},
+                       {"area": ENGLAND}],
+            "icb": [{"area": REGION}, {"area": c.icb_other_region}, {"area": ENGLAND},
+                    {"area": "QMF"}],  # North East London: another ICB of London
+            "org": [{}, {"area": ICB}], "public": [{}, {"area": ICB}]}[role]
+    out += [("/api/v1/gaps", params) for params in gaps]
+    out.append(("/api/v1/audit", {}))
     return out
 
 

@@ -24,6 +24,11 @@ social care) the report says:
 
 A row's sector is its staff group's sector (``staff_groups.csv``); failing
 that, its organisation's sector.
+
+``gap_report(..., area=Area("icb", "QMJ"))`` is the report of one region or ICB:
+the same sections of the rows and organisations placed in it (see
+:mod:`wfplan.analysis.gaps_sections` for what changes); without an area the
+report is England's, computed exactly as before areas were added.
 """
 
 from __future__ import annotations
@@ -47,9 +52,10 @@ from wfplan.analysis.gaps_sections import (
     records,
 )
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.gaps import Area
 
 __all__ = ["DIMENSIONS", "EXPECTED", "SECTORS", "SECTOR_NAMES", "STALE_MONTHS", "TOP_GAPS",
-           "GapReport", "gap_report", "in_sentence", "publication_name", "rank"]
+           "Area", "GapReport", "gap_report", "in_sentence", "publication_name", "rank"]
 
 #: How many gaps the ranked list shows.
 TOP_GAPS = 10
@@ -58,7 +64,7 @@ TOP_GAPS = 10
 
 @dataclass
 class GapReport:
-    """The gap report of one vintage: one DataFrame per section."""
+    """The gap report of one vintage (of one area, with ``area``): one DataFrame per section."""
 
     vintage: str
     newest_period: date | None
@@ -71,6 +77,7 @@ class GapReport:
     findings: pd.DataFrame
     ranked: pd.DataFrame
     totals: dict[str, int] = field(default_factory=dict)
+    area: Area | None = None
 
     def sections(self) -> dict[str, pd.DataFrame]:
         """Return the sections by name, in report order (the ranked gaps last)."""
@@ -191,8 +198,9 @@ def rank(coverage: pd.DataFrame, missing: pd.DataFrame, dimensions: pd.DataFrame
     return pd.DataFrame(ranked, columns=["rank", "sector", "severity", "gap", "evidence"])
 
 
-def gap_report(store: Store, vintage: str, *, stale_months: int = STALE_MONTHS) -> GapReport:
-    """Compute the gap report of a vintage.
+def gap_report(store: Store, vintage: str, *, stale_months: int = STALE_MONTHS,
+               area: Area | None = None) -> GapReport:
+    """Compute the gap report of a vintage (of one region or ICB, with ``area``).
 
     Parameters
     ----------
@@ -203,13 +211,15 @@ def gap_report(store: Store, vintage: str, *, stale_months: int = STALE_MONTHS) 
     stale_months : int
         A table is stale when its latest period is more than this many months
         before the vintage's newest workforce period.
+    area : Area, optional
+        Only the rows and organisations placed in this region or ICB; None for England.
 
     Returns
     -------
     GapReport
         One DataFrame per section and the ranked list.
     """
-    g = Sections(store, vintage, stale_months)
+    g = Sections(store, vintage, stale_months, area)
     coverage = g.coverage()
     missing = g.missing_organisations()
     dimensions = g.dimensions()
@@ -220,7 +230,7 @@ def gap_report(store: Store, vintage: str, *, stale_months: int = STALE_MONTHS) 
     return GapReport(vintage=vintage, newest_period=g.newest, stale_months=stale_months,
                      coverage=coverage, missing_organisations=missing, dimensions=dimensions,
                      unmapped=unmapped, stale=stale, findings=findings, ranked=ranked,
-                     totals=g.totals())
+                     totals=g.totals(), area=area)
 
 def in_sentence(name: str) -> str:
     """Return a name as written inside a sentence: ``Primary care`` → ``primary care``.

@@ -3,6 +3,15 @@
 :class:`Sections` computes each section of one vintage's gap report with the
 queries of :mod:`wfplan.dataset.store.queries.gaps`; the constants here say which
 sectors, tables and staff-in-post dimensions the report covers.
+
+With an :class:`~wfplan.dataset.store.queries.gaps.Area` (a region or an ICB) every
+section is of the rows placed in the area and of the organisations placed in it,
+and the area's regions and ICBs stand for England's: its region (one) and its ICBs.
+The newest workforce period stays the vintage's, so an area whose data stops early
+is stale against the rest of England. Unmapped codes are not placed in any area (the
+``unmapped`` table does not say which rows hold them), so an area's report has none;
+an importer's finding is the area's when the area has staff in post from the
+flagged source.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from wfplan.dataset import codelists
 from wfplan.dataset.enums import Sector
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries import gaps as queries
-from wfplan.dataset.store.queries.gaps import FACTS
+from wfplan.dataset.store.queries.gaps import FACTS, Area
 
 #: The sectors ranked first among gaps of equal severity, and listed first.
 FIRST_SECTORS = (Sector.PRIMARY_CARE.value, Sector.SOCIAL_CARE.value)
@@ -41,13 +50,15 @@ EXPECTED = {
 class Sections:
     """The sections of one vintage's gap report."""
 
-    def __init__(self, store: Store, vintage: str, stale_months: int) -> None:
+    def __init__(self, store: Store, vintage: str, stale_months: int,
+                 area: Area | None = None) -> None:
         store.require_vintage(vintage)
         self.store = store
         self.vintage = vintage
         self.stale_months = stale_months
-        self.regions = queries.region_codes(store, vintage)
-        self.icb_count = queries.icb_count(store, vintage)
+        self.area = area
+        self.regions = queries.region_codes(store, vintage, area)
+        self.icb_count = queries.icb_count(store, vintage, area)
         found = [queries.latest_period(store, vintage, f) for f in FACTS
                  if f.workforce and f.period]
         days = [pd.Timestamp(n).date() for n in found if not is_missing(n)]
@@ -60,7 +71,7 @@ class Sections:
         out: list[dict[str, Any]] = []
         for fact in FACTS:
             found = {r["sector"]: r for r in records(
-                queries.coverage_by_sector(self.store, self.vintage, fact))}
+                queries.coverage_by_sector(self.store, self.vintage, fact, self.area))}
             placed = fact.org or fact.area is not None
             sectors = list(SECTORS) if fact.staff_group or fact.org else []
             for sector in [*sectors, *(s for s in found if s not in sectors)]:
@@ -89,10 +100,10 @@ class Sections:
         """Return, per table and sector, the expected organisations without rows."""
         out: list[dict[str, Any]] = []
         orgs = records(queries.current_organisations(self.store, self.vintage,
-                                                      self.newest or date.max))
+                                                      self.newest or date.max, self.area))
         for table, sectors in EXPECTED.items():
             with_data = queries.organisations_with_rows(self.store, self.vintage,
-                                                        queries.fact(table))
+                                                        queries.fact(table), self.area)
             for sector in sectors:
                 expected = [o for o in orgs if o["sector"] == sector]
                 missing = [o for o in expected if o["org_code"] not in with_data]
@@ -106,9 +117,9 @@ class Sections:
 
     def dimensions(self) -> pd.DataFrame:
         """Return, per sector, the share of FTE without each staff-in-post dimension."""
-        latest = queries.latest_staff_by_sector(self.store, self.vintage)
+        latest = queries.latest_staff_by_sector(self.store, self.vintage, self.area)
         reporting = {table: queries.organisations_by_sector(self.store, self.vintage,
-                                                            queries.fact(table))
+                                                            queries.fact(table), self.area)
                      for table in ("vacancies", "flows")}
         out: list[dict[str, Any]] = []
         for sector in SECTORS:
@@ -124,14 +135,17 @@ class Sections:
     def _sector_dimensions(self, sector: str, period: Any,
                            reporting: dict[str, dict[str, set[str]]]) -> list[dict[str, Any]]:
         """Return the dimension rows of one sector at its latest period."""
-        row = queries.dimension_weights(self.store, self.vintage, sector, period, tuple(DIMENSIONS))
-        area_rows = queries.area_level_rows(self.store, self.vintage, sector, tuple(DIMENSIONS))
+        row = queries.dimension_weights(self.store, self.vintage, sector, period,
+                                        tuple(DIMENSIONS), self.area)
+        area_rows = queries.area_level_rows(self.store, self.vintage, sector, tuple(DIMENSIONS),
+                                            self.area)
         total = 0.0 if is_missing(row["total"]) else float(row["total"])
         out = [{"sector": sector, "dimension": dim, "period": _day(period),
                 "share_not_reported": _share(row[f"{dim}_null"], total),
                 "share_unknown": _share(row[f"{dim}_unknown"], total),
                 "area_level_rows": int(area_rows[dim] or 0)} for dim in DIMENSIONS]
-        weights = queries.organisation_weights(self.store, self.vintage, sector, period)
+        weights = queries.organisation_weights(self.store, self.vintage, sector, period,
+                                               self.area)
         for dim, orgs in reporting.items():
             covered = sum(w for o, w in weights.items() if o in orgs.get(sector, set()))
             share = _share(covered, total)
@@ -144,7 +158,9 @@ class Sections:
         """Return the unmapped codes by table and column, with their share of the rows."""
         columns = ["table", "column", "values", "rows", "share_of_rows", "examples"]
         tables = {f.name for f in FACTS} | {"organisations", "areas"}
-        out = []
+        out: list[dict[str, Any]] = []
+        if self.area is not None:  # unmapped codes are placed in no area
+            return pd.DataFrame(out, columns=columns)
         for row in records(queries.unmapped_codes(self.store, self.vintage)):
             table = str(row["table_name"])
             size = queries.row_count(self.store, self.vintage, table) if table in tables else 0
@@ -162,7 +178,8 @@ class Sections:
         for fact in FACTS:
             if not fact.dated:
                 continue
-            for row in records(queries.last_period_by_ingest(self.store, self.vintage, fact)):
+            for row in records(queries.last_period_by_ingest(self.store, self.vintage, fact,
+                                                             self.area)):
                 key = (fact.name, str(row["sector"]), titles.get(int(row["ingest_id"]), "?"))
                 last = pd.Timestamp(row["last"])
                 out[key] = max(out.get(key, last), last)
@@ -185,16 +202,23 @@ class Sections:
         columns = ["source", "publication", "sector", "flag", "period", "detail"]
         names = self.publications()
         flags = records(queries.latest_flags(self.store, self.vintage, "flows_unavailable"))
+        kept = []
         for flag in flags:
             ids = queries.flagged_ingests(self.store, self.vintage, str(flag["source"]))
-            found = records(queries.sector_rows(self.store, self.vintage, ids))
+            found = records(queries.sector_rows(self.store, self.vintage, ids, self.area))
+            if self.area is not None and not found:
+                continue  # the source has no staff in post in the area
             flag["sector"] = found[0]["sector"] if found else "all"
             flag["period"] = _day(flag["period"])
             flag["publication"] = names.get(int(flag.pop("ingest_id")), str(flag["source"]))
-        return pd.DataFrame(flags, columns=columns)
+            kept.append(flag)
+        return pd.DataFrame(kept, columns=columns)
 
     def totals(self) -> dict[str, int]:
-        """Return the rows of each fact table in the vintage."""
+        """Return the rows of each fact table in the vintage (in the area, with one)."""
+        if self.area is not None:
+            return {f.name: queries.area_row_count(self.store, self.vintage, f, self.area)
+                    for f in FACTS}
         return {f.name: queries.row_count(self.store, self.vintage, f.name) for f in FACTS}
 
 

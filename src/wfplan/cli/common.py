@@ -23,6 +23,7 @@ from rich.markup import escape
 
 from wfplan.dataset.busy import BUSY_WAIT, BusyWait
 from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.gaps import Area, area_level
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import EXIT_UNEXPECTED, InputError, WfplanError
 
@@ -239,3 +240,23 @@ def _origin(filename: str) -> str:
         if getattr(module, "__file__", None) == filename and name != "__main__":
             return name
     return Path(filename).name or "unknown"
+
+
+def gap_area(store: Store, vintage: str, region: str | None, icb: str | None) -> Area | None:
+    """Return the area of ``wfplan gaps --region/--icb`` (an ``Area``), or None for England.
+
+    Raises
+    ------
+    InputError
+        If both are given, or the vintage has no such region or ICB.
+    """
+    if region is not None and icb is not None:
+        raise InputError("give --region or --icb, not both")
+    level, code = ("region", region) if region is not None else ("icb", icb)
+    if code is None:
+        return None
+    code = code.strip().upper()
+    if area_level(store, vintage, code) != level:
+        raise InputError(f"vintage {vintage!r} has no {'ICB' if level == 'icb' else level} "
+                         f"{code!r}: see 'wfplan metrics --level {level}' for its codes")
+    return Area(level, code)

@@ -41,6 +41,7 @@ from wfplan.cli.common import (
     WriteVintageOption,
     census,
     err,
+    gap_area,
     out,
     read_vintage,
 )
@@ -440,6 +441,10 @@ def gaps(
         GapsFormat.table),
     stale_months: Annotated[int, typer.Option(help="Months behind the newest data after "
                                               "which a source is stale")] = 12,
+    region: Annotated[str | None, typer.Option(help="Only the rows and organisations placed "
+                                               "in this NHS region (a code, e.g. Y56)")] = None,
+    icb: Annotated[str | None, typer.Option(help="Only the rows and organisations placed in "
+                                            "this ICB (a code, e.g. QMJ)")] = None,
     db: DbOption = None,
     wait: WaitOption = None,
 ) -> None:
@@ -450,7 +455,8 @@ def gaps(
     data have none; which dimensions (age, ethnicity, vacancies, flows…) are
     not reported; unmapped codes; stale sources; importers' findings. It ends
     with the most important gaps, by severity. Everything is computed from the
-    vintage's rows.
+    vintage's rows. With --region or --icb, the report of that area alone: its
+    rows and organisations, its region and ICBs in place of England's.
     """
     from wfplan.analysis.gaps import gap_report
     from wfplan.dataset.store import open_store
@@ -459,7 +465,9 @@ def gaps(
 
     def work() -> Any:
         with open_store(db, read_only=True) as store:
-            return gap_report(store, read_vintage(store, vintage), stale_months=stale_months)
+            chosen = read_vintage(store, vintage)
+            return gap_report(store, chosen, stale_months=stale_months,
+                              area=gap_area(store, chosen, region, icb))
 
     report = _guard(work)
     if output is GapsFormat.html:
@@ -470,8 +478,10 @@ def gaps(
         return
     titles = GAP_SECTION_TITLES
     newest = report.newest_period.isoformat() if report.newest_period else "none"
-    out.print(f"Data gaps in vintage {report.vintage!r}; newest workforce period: {newest}",
-              highlight=False)
+    where = "" if report.area is None else (
+        f" of {'ICB' if report.area.level == 'icb' else 'region'} {report.area.code}")
+    out.print(f"Data gaps{where} in vintage {report.vintage!r}; newest workforce period: "
+              f"{newest}", highlight=False)
     for name, frame in report.sections().items():
         if frame.empty:
             out.print(f"{titles[name]}: none", highlight=False)

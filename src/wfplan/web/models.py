@@ -158,11 +158,16 @@ class Metrics(Model):
 
 
 class Gaps(Model):
-    """The data-gap report of a vintage (``wfplan gaps``): each section's rows."""
+    """The data-gap report of a vintage (``wfplan gaps``): each section's rows.
+
+    ``area`` is the region or ICB the report is of (its rows and organisations alone);
+    None for England's.
+    """
 
     vintage: str
     newest_period: date | None
     stale_months: int
+    area: Area | None = None
     sections: dict[str, list[dict[str, Any]]]
 
 

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
 from wfplan import __version__
-from wfplan.analysis.gaps import gap_report
-from wfplan.dataset import accounts
-from wfplan.dataset.accounts import User
+from wfplan.analysis.gaps import Area, gap_report
+from wfplan.dataset import accounts, codelists
+from wfplan.dataset.accounts import Role, User
 from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.dataset.store.queries.geography import area_list
 from wfplan.web import models
@@ -33,6 +33,18 @@ router = APIRouter(prefix="/api/v1")
 CodePath = Path(max_length=MAX_PARAM, description="An area or organisation code")
 AreaParam = Annotated[str | None, Query(
     max_length=MAX_PARAM, description="Only the organisations placed in this area (a code)")]
+GapAreaParam = Annotated[str | None, Query(
+    max_length=MAX_PARAM, description="A region or ICB code: the report of the rows and "
+    "organisations placed in it (default: your role's region or ICB; England for national "
+    "users). A region user may ask for one of its ICBs")]
+#: Why a role gets no data-gap report.
+GAPS_REFUSED = {
+    "public": "the data-gap report names organisations: it is for signed-in users of "
+              "England, a region or an ICB",
+    "org": "the data-gap report is an area's (which of its organisations, ICBs and tables "
+           "lack data), so an organisation's role has none: your organisation's figures, "
+           "and what they cover, are on its own page",
+}
 
 
 @router.get("/health", response_model=models.Health, tags=["service"])
@@ -138,37 +150,81 @@ def organisation(request: Request, user: UserDep, code: str = CodePath,
 
 
 @router.get("/gaps", response_model=models.Gaps, tags=["data"])
-async def gaps(request: Request, credentials: BearerDep,
-               vintage: VintageParam = None) -> Response:
-    """Return the data-gap report of a vintage (national users only: it names organisations).
+async def gaps(request: Request, credentials: BearerDep, vintage: VintageParam = None,
+               area: GapAreaParam = None) -> Response:
+    """Return the data-gap report of your scope: England, your region or your ICB.
 
-    The report takes seconds to compute, so its answer is cached per process, as the
-    metrics' are (:mod:`wfplan.web.cache`): until the vintage's data changes.
+    National users get England's, or a region's or ICB's with ``area``; a region user
+    their region's (or one of its ICBs'), an ICB user their ICB's; anything else is
+    refused (403), as are organisation users and the public (the report names
+    organisations). The report takes seconds to compute, so its answer is cached per
+    process, as the metrics' are (:mod:`wfplan.web.cache`): per vintage and area, until
+    the vintage's data changes.
     """
     cache: ResponseCache = request.app.state.cache
     state = await cache.current(lambda: _read_state(request))
     user = await cached_user(request, credentials, cache)
-    if user.role.kind != "national":
-        raise forbidden("the data-gap report (it lists organisations across England)")
+    where = gap_area(user.role, area)
     chosen = vintage or state.default
-    key = (("gaps", chosen, state.versions[chosen])
+    key = (("gaps", chosen, state.versions[chosen], where)
            if chosen is not None and chosen in state.versions else None)
     body = cache.answer(key) if key is not None else None
     if body is None:
-        body, _ = await cache.computed(key, lambda: _gap_answer(request, user, vintage))
+        body, _ = await cache.computed(key, lambda: _gap_answer(request, user, vintage, where))
     return Response(body, media_type="application/json")
 
 
-def _gap_answer(request: Request, user: User, vintage: str | None) -> tuple[bytes, Hashable]:
+def gap_area(role: Role, asked: str | None) -> Area | None:
+    """Return the area of the gap report ``role`` asks for: None for England.
+
+    The areas are the code lists' regions and ICBs, and a role's area is the service's
+    rule (:func:`wfplan.analysis.scope.scope_of`): a region user's ICBs are the code
+    list's ICBs of the region.
+
+    Raises
+    ------
+    HTTPException
+        403 for the public, organisation users and an area outside the role; 404 for a
+        national user's unknown area.
+    """
+    if role.kind in GAPS_REFUSED:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, GAPS_REFUSED[role.kind])
+    code = (asked or role.code or "").strip().upper()
+    if not code or (role.kind == "national" and code == codelists.ENGLAND_CODE):
+        return None
+    icbs = {r["code"]: r["region_code"] for r in codelists.get("icb").rows}
+    level = "icb" if code in icbs else "region" if code in codelists.get("region").codes \
+        else None
+    if level is None and role.kind == "national":
+        raise not_found(f"region or ICB {asked!r}")
+    allowed = role.kind == "national" or (level == role.kind and code == role.code) or (
+        role.kind == "region" and level == "icb" and icbs.get(code) == role.code)
+    if level is None or not allowed:
+        raise forbidden(f"the data-gap report of {code}")
+    return Area(level, code)
+
+
+def _gap_answer(request: Request, user: User, vintage: str | None,
+                area: Area | None) -> tuple[bytes, Hashable]:
     """Compute the gap report from the store; return its JSON and the key to keep it under."""
     with reading(request, user, vintage) as read:
-        report = gap_report(read.store, read.vintage)
+        report = gap_report(read.store, read.vintage, area=area)
         version = data_version(read.store, read.vintage)
     sections: dict[str, list[dict[str, Any]]] = {
         name: records(frame.astype(object)) for name, frame in report.sections().items()}
     body = models.Gaps(vintage=report.vintage, newest_period=report.newest_period,
-                       stale_months=report.stale_months, sections=sections)
-    return body.model_dump_json().encode(), ("gaps", read.vintage, version)
+                       stale_months=report.stale_months, area=_named(area), sections=sections)
+    return body.model_dump_json().encode(), ("gaps", read.vintage, version, area)
+
+
+def _named(area: Area | None) -> models.Area | None:
+    """Return a gap report's area with its name and parent (the code lists'), or None."""
+    if area is None:
+        return None
+    row = next(r for r in codelists.get(area.level).rows if r["code"] == area.code)
+    parent = row["region_code"] if area.level == "icb" else codelists.ENGLAND_CODE
+    return models.Area(code=area.code, name=str(row["name"]),
+                       level="icb" if area.level == "icb" else "region", parent_code=parent)
 
 
 @router.get("/audit", response_model=list[models.AuditRow], tags=["service"])

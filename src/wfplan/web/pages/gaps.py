@@ -1,10 +1,13 @@
 """The data-gap page (``/gaps``): what the vintage's data lacks, as ``wfplan gaps`` shows it.
 
 Everything comes from ``GET /api/v1/gaps`` (the report of
-:func:`wfplan.analysis.gaps.gap_report`), which the API gives to national users
-only: the report names organisations across England. Anyone else gets the API's
-403 as the page's (an error page with no data), and the navigation shows the page
-to national users only.
+:func:`wfplan.analysis.gaps.gap_report`) for the visitor's scope: England's for a
+national user, a region user's region's, an ICB user's ICB's (the rows and
+organisations placed in it). The page's ``?area=`` (a region or ICB code) goes to
+the API as it is: a national user may ask for any region or ICB, a region user for
+one of its ICBs. The public, organisation users and an area outside the role get
+the API's 403 as the page's (an error page with no data, saying why), and the
+navigation shows the page to national, region and ICB users.
 
 The page has the sections of ``wfplan gaps``, with its titles and column headings
 (:data:`wfplan.report.headings.GAP_SECTION_TITLES`,
@@ -26,6 +29,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import escape
 
 from wfplan.analysis.gaps import SECTOR_NAMES, in_sentence
+from wfplan.dataset import codelists
 from wfplan.report import format as fmt
 from wfplan.report.gaps_page import COLUMN_HEADINGS
 from wfplan.report.headings import GAP_SECTION_TITLES
@@ -46,9 +50,17 @@ COUNTS = frozenset({"rank", "rows", "periods", "regions_with_data", "icbs_with_d
 #: An organisation in a list of examples: ``CODE (name)``, first or after ``, ``.
 _EXAMPLE = re.compile(r"(?:^|(?<=, ))([A-Z0-9]{3,10}) \(")
 _REGION = re.compile(r"^[A-Z0-9]{1,10}$")
-#: What a visitor who is not a national user is told (the API's 403).
-REFUSED = ("The data-gap report is shown to national users only: it names organisations "
-           "across England. The figures of your own area are on its page.")
+#: What a visitor without a report is told (the API's 403), by role kind.
+REFUSED = {
+    "public": "The data-gap report is for signed-in users of England, a region or an ICB: "
+              "it names organisations.",
+    "org": "The data-gap report is an area's: which of its organisations, ICBs and tables "
+           "lack data. An organisation has none; your organisation's figures, and what they "
+           "cover, are on its page.",
+}
+#: What a region or ICB user asking for another area is told.
+OUTSIDE = ("The data-gap report of {area} is outside your role ({role}). Your own area's "
+           "report is the Data gaps page.")
 
 
 class GapTable(Table):
@@ -137,22 +149,43 @@ def _summary(report: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def gaps_data(request: Request, visitor: Visitor, vintage: str | None) -> PageData:
-    """Return the data-gap page's data: one table per non-empty section (403 unless national)."""
+    """Return the data-gap page's data: one table per non-empty section of the visitor's report.
+
+    The page's (or a download's) ``?area=`` is passed to the API.
+    """
+    area = request.query_params.get("area") or None
     async with Api(request, visitor.token) as api:
         try:
-            report = await api.get("/gaps", vintage=vintage)
+            report = await api.get("/gaps", vintage=vintage, area=area)
         except PageError as error:
             if error.status != 403:
                 raise
-            raise PageError(403, REFUSED) from error
+            kind = visitor.role.partition(":")[0] if visitor.signed_in else "public"
+            raise PageError(403, REFUSED.get(kind) or OUTSIDE.format(
+                area=area or "", role=visitor.role)) from error
     sections = report["sections"]
     tables: dict[str, Table] = {t.table_id: t for t in (section_table(s, sections[s]) for s in ORDER
                                       if sections.get(s))}
     order = [(s, f"gaps-{s.replace('_', '-')}") for s in ORDER]
-    return PageData("Data gaps", tables, [{"text": "England", "href": "/"},
-                                          {"text": "Data gaps", "href": "/gaps"}],
+    where = report.get("area")
+    title = f"Data gaps: {where['name']}" if where else "Data gaps"
+    return PageData(title, tables, _breadcrumb(where, request.url.query),
                     extra={"report": report, "order": order, "titles": GAP_SECTION_TITLES,
-                           "summary": _summary(report), "vintage": report["vintage"]})
+                           "summary": _summary(report), "vintage": report["vintage"],
+                           "area": where})
+
+
+def _breadcrumb(area: Mapping[str, Any] | None, query: str) -> list[dict[str, str]]:
+    """Return England, the area's region and the area (for a report of one), then this page."""
+    crumbs = [{"text": "England", "href": "/"}]
+    if area is not None:
+        if area["level"] == "icb":
+            region = str(area["parent_code"])
+            names = {r["code"]: str(r["name"]) for r in codelists.get("region").rows}
+            crumbs.append({"text": names.get(region, region), "href": f"/area/region/{region}"})
+        crumbs.append({"text": str(area["name"]), "href": f"/area/{area['level']}/{area['code']}"})
+    crumbs.append({"text": "Data gaps", "href": "/gaps" + (f"?{query}" if query else "")})
+    return crumbs
 
 
 @router.get("/gaps", response_class=HTMLResponse, include_in_schema=False)

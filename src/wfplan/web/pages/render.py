@@ -22,6 +22,9 @@ from wfplan.web.pages.session import Visitor
 from wfplan.web.pages.table_html import table_html
 from wfplan.web.upload import UPLOAD_ROLES
 
+#: The role kinds with a data-gap report (the API's rule: England's, a region's, an ICB's).
+GAP_ROLES = ("national", "region", "icb")
+
 #: The folder served at ``/static`` (the vendored front-end files are under ``vendor/``).
 STATIC = Path(str(files("wfplan.web").joinpath("static")))
 #: Where the NHS.UK frontend's files are served.
@@ -42,16 +45,16 @@ def environment() -> Environment:
 def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
     """Return the header's navigation: England, your area, gaps, assessments, scenarios, upload.
 
-    Data gaps is national users' only (the API's rule), Upload that of the roles that may
-    upload (:func:`may_upload`). The public sees England, Assessments and Scenarios: no
-    organisation links and no Upload.
+    Data gaps is national, region and ICB users' (the API's rule: each gets the report of
+    their scope), Upload that of the roles that may upload (:func:`may_upload`). The
+    public sees England, Assessments and Scenarios: no organisation links and no Upload.
     """
     path = request.url.path
     items: list[dict[str, Any]] = [{"text": "England", "href": "/", "current": path == "/"}]
     home = visitor.home()
     if home is not None:
         items.append({"text": "Your area", "href": home, "current": path == home})
-    if visitor.role == "national":  # the API gives the gap report to national users only
+    if visitor.role.partition(":")[0] in GAP_ROLES:  # the API's rule: a report of your scope
         items.append({"text": "Data gaps", "href": "/gaps", "current": path == "/gaps"})
     items.append({"text": "Assessments", "href": "/assessments",
                   "current": path.startswith(("/assessments", "/sensitivity"))})

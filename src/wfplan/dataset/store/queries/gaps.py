@@ -8,6 +8,11 @@ ICB and sector (``g_region``, ``g_icb``, ``g_sector``) and its organisation
 failing that, its organisation's sector; ``unknown`` if neither, ``all`` for
 tables about whole areas. Organisations are placed by their latest record.
 
+An :class:`Area` (a region or an ICB) restricts a query to the rows placed in it:
+the rows of the organisations placed in it and those reported for the area itself
+or, for a region, for its ICBs (``g_region`` or ``g_icb`` is its code). Without
+one, a query's SQL is exactly what it was before areas were added.
+
 The SQL is portable (DuckDB and PostgreSQL); code-list values are bound as
 parameters, never written into the text.
 """
@@ -63,6 +68,32 @@ FACTS = (
          area="area_code", workforce=False, dated=False),
     Fact("utilisation", None, org=False, staff_group=False, workforce=False, dated=False),
 )
+
+
+@dataclass(frozen=True)
+class Area:
+    """A region or an ICB that the gap report is restricted to.
+
+    Attributes
+    ----------
+    level : str
+        ``region`` or ``icb``.
+    code : str
+        The area's code (upper case).
+    """
+
+    level: str
+    code: str
+
+    def __post_init__(self) -> None:
+        if self.level not in _AREA_COLUMNS:
+            raise ValueError(f"a gap report's area is a region or an ICB, not {self.level!r}")
+
+
+#: The placed rows' column that holds an area's code, by level.
+_AREA_COLUMNS = {"region": "g_region", "icb": "g_icb"}
+#: The organisations' column (of ``geo``) that holds an area's code, by level.
+_ORG_COLUMNS = {"region": "region", "icb": "icb_code"}
 
 
 def fact(name: str) -> Fact:
@@ -127,11 +158,18 @@ def _placing(table: Fact) -> tuple[str, str, str, str, str, str, str]:
 
 
 def _rows(store: Store, vintage: str, table: Fact, select: str, where: str = "TRUE",
-          tail: str = "", params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Run ``SELECT select FROM r WHERE where tail`` over a fact table's placed rows ``r``."""
+          tail: str = "", params: Mapping[str, Any] | None = None,
+          area: Area | None = None) -> pd.DataFrame:
+    """Run ``SELECT select FROM r WHERE where tail`` over a fact table's placed rows ``r``.
+
+    With ``area``, only the rows placed in it (``where`` and'ed with its test).
+    """
     period = table.period or "CAST(NULL AS DATE)"
     joins, is_org, level, region, icb, fallback, org = _placing(table)
     values: dict[str, Any] = {"vintage": vintage, **(params or {})}
+    if area is not None:
+        where = f"({where}) AND {_AREA_COLUMNS[area.level]} = $area"
+        values["area"] = area.code
     if table.staff_group:
         group_sector, more = _sector_case("f.staff_group")
         values.update(more)
@@ -147,17 +185,36 @@ def _rows(store: Store, vintage: str, table: Fact, select: str, where: str = "TR
     return store.query(sql, bound)
 
 
-def region_codes(store: Store, vintage: str) -> list[str]:
-    """Return the codes of the vintage's NHS regions, in order."""
+def region_codes(store: Store, vintage: str, area: Area | None = None) -> list[str]:
+    """Return the codes of the vintage's NHS regions, in order (in ``area``: its region)."""
+    if area is None:
+        return [str(c) for c in store.query(
+            "SELECT DISTINCT code FROM areas WHERE vintage = ? AND level = 'region' "
+            "ORDER BY code", [vintage])["code"]]
+    inside = ("code = ?" if area.level == "region" else "code IN (SELECT parent_code FROM "
+              "areas WHERE vintage = ? AND level = 'icb' AND code = ?)")
+    params = [vintage, area.code] if area.level == "region" else [vintage, vintage, area.code]
     return [str(c) for c in store.query(
-        "SELECT DISTINCT code FROM areas WHERE vintage = ? AND level = 'region' ORDER BY code",
-        [vintage])["code"]]
+        f"SELECT DISTINCT code FROM areas WHERE vintage = ? AND level = 'region' AND {inside} "
+        "ORDER BY code", params)["code"]]
 
 
-def icb_count(store: Store, vintage: str) -> int:
-    """Return how many ICBs the vintage's areas hold."""
+def icb_count(store: Store, vintage: str, area: Area | None = None) -> int:
+    """Return how many ICBs the vintage's areas hold (in ``area``: its ICBs)."""
+    if area is None:
+        return int(store.scalar("SELECT count(DISTINCT code) FROM areas WHERE vintage = ? AND "
+                                "level = 'icb'", [vintage]) or 0)
+    inside = "parent_code" if area.level == "region" else "code"
     return int(store.scalar("SELECT count(DISTINCT code) FROM areas WHERE vintage = ? AND "
-                            "level = 'icb'", [vintage]) or 0)
+                            f"level = 'icb' AND {inside} = ?", [vintage, area.code]) or 0)
+
+
+def area_level(store: Store, vintage: str, code: str) -> str | None:
+    """Return the level of area ``code`` in a vintage (``region``, ``icb``...), or None."""
+    found = store.query("SELECT min(level) AS level FROM areas WHERE vintage = ? AND code = ?",
+                        [vintage, code])["level"]
+    value = found.iloc[0] if len(found) else None
+    return None if value is None or pd.isna(value) else str(value)
 
 
 def latest_period(store: Store, vintage: str, table: Fact) -> Any:
@@ -165,7 +222,8 @@ def latest_period(store: Store, vintage: str, table: Fact) -> Any:
     return _rows(store, vintage, table, "max(g_period) AS p")["p"].iloc[0]
 
 
-def coverage_by_sector(store: Store, vintage: str, table: Fact) -> pd.DataFrame:
+def coverage_by_sector(store: Store, vintage: str, table: Fact,
+                       area: Area | None = None) -> pd.DataFrame:
     """Return a fact table's rows by sector, with periods, regions and ICBs covered.
 
     Columns ``sector, rows, periods, first_period, last_period, regions`` (an
@@ -180,37 +238,48 @@ def coverage_by_sector(store: Store, vintage: str, table: Fact) -> pd.DataFrame:
                  "WHERE level = 'icb')) AS icbs, "
                  "count(*) FILTER (WHERE g_level = 'england') AS national_rows, "
                  "count(*) FILTER (WHERE g_is_org) AS org_rows",
-                 tail="GROUP BY g_sector ORDER BY g_sector")
+                 tail="GROUP BY g_sector ORDER BY g_sector", area=area)
 
 
-def current_organisations(store: Store, vintage: str, at: Any) -> pd.DataFrame:
-    """Return ``org_code, name, sector`` of the organisations whose record is valid at ``at``."""
+def current_organisations(store: Store, vintage: str, at: Any,
+                          area: Area | None = None) -> pd.DataFrame:
+    """Return ``org_code, name, sector`` of the organisations whose record is valid at ``at``.
+
+    With ``area``, those placed in it (by their latest record, as the rows are).
+    """
+    where = "valid_to IS NULL OR valid_to >= $at"
+    values: dict[str, Any] = {"vintage": vintage, "at": at}
+    if area is not None:
+        where = f"({where}) AND {_ORG_COLUMNS[area.level]} = $area"
+        values["area"] = area.code
     sql, params = positional(f"{_GEO} SELECT org_code, name, sector FROM geo WHERE "
-                             "valid_to IS NULL OR valid_to >= $at ORDER BY org_code",
-                             {"vintage": vintage, "at": at})
+                             f"{where} ORDER BY org_code", values)
     return store.query(sql, params)
 
 
-def organisations_with_rows(store: Store, vintage: str, table: Fact) -> set[str]:
+def organisations_with_rows(store: Store, vintage: str, table: Fact,
+                            area: Area | None = None) -> set[str]:
     """Return the organisations with rows of their own in a fact table."""
-    found = _rows(store, vintage, table, "DISTINCT g_org AS org", "g_is_org")
+    found = _rows(store, vintage, table, "DISTINCT g_org AS org", "g_is_org", area=area)
     return {str(o) for o in found["org"]}
 
 
-def organisations_by_sector(store: Store, vintage: str, table: Fact) -> dict[str, set[str]]:
+def organisations_by_sector(store: Store, vintage: str, table: Fact,
+                            area: Area | None = None) -> dict[str, set[str]]:
     """Return, per sector, the organisations with rows of their own in a fact table."""
     rows = _rows(store, vintage, table, "DISTINCT g_sector AS sector, g_org AS org", "g_is_org",
-                 "ORDER BY sector, org")
+                 "ORDER BY sector, org", area=area)
     out: dict[str, set[str]] = {}
     for sector, org in zip(rows["sector"], rows["org"], strict=True):
         out.setdefault(str(sector), set()).add(str(org))
     return out
 
 
-def latest_staff_by_sector(store: Store, vintage: str) -> dict[str, Any]:
+def latest_staff_by_sector(store: Store, vintage: str,
+                           area: Area | None = None) -> dict[str, Any]:
     """Return each sector's latest period of staff in post reported by organisations."""
     rows = _rows(store, vintage, fact("staff_in_post"), "g_sector AS sector, max(g_period) AS p",
-                 "g_is_org", "GROUP BY g_sector ORDER BY g_sector")
+                 "g_is_org", "GROUP BY g_sector ORDER BY g_sector", area=area)
     return dict(zip(rows["sector"], rows["p"], strict=True))
 
 
@@ -219,7 +288,7 @@ _WEIGHT = ordered_sum("coalesce(fte, headcount, 0)")
 
 
 def dimension_weights(store: Store, vintage: str, sector: str, period: Any,
-                      dimensions: Sequence[str]) -> dict[str, Any]:
+                      dimensions: Sequence[str], area: Area | None = None) -> dict[str, Any]:
     """Return a sector's FTE at ``period`` (``total``) and, per dimension, the FTE not given.
 
     FTE is headcount where FTE is missing; organisations' own rows only. Keys
@@ -231,40 +300,48 @@ def dimension_weights(store: Store, vintage: str, sector: str, period: Any,
         f"{_WEIGHT} FILTER (WHERE {d} = 'unknown') AS {d}_unknown" for d in dimensions)
     frame = _rows(store, vintage, fact("staff_in_post"), f"{_WEIGHT} AS total, {cols}",
                   "g_is_org AND g_sector = $sector AND g_period = $p",
-                  params={"sector": sector, "p": period})
+                  params={"sector": sector, "p": period}, area=area)
     return {str(k): v for k, v in frame.iloc[0].items()}
 
 
 def area_level_rows(store: Store, vintage: str, sector: str,
-                    dimensions: Sequence[str]) -> dict[str, Any]:
+                    dimensions: Sequence[str], area: Area | None = None) -> dict[str, Any]:
     """Return, per dimension, a sector's staff-in-post rows for whole areas that give it."""
     frame = _rows(store, vintage, fact("staff_in_post"), ", ".join(
         f"count(*) FILTER (WHERE {d} IS NOT NULL) AS {d}" for d in dimensions),
         "NOT g_is_org AND g_level IS NOT NULL AND g_sector = $sector",
-        params={"sector": sector})
+        params={"sector": sector}, area=area)
     return {str(k): v for k, v in frame.iloc[0].items()}
 
 
-def organisation_weights(store: Store, vintage: str, sector: str, period: Any) -> dict[str, float]:
+def organisation_weights(store: Store, vintage: str, sector: str, period: Any,
+                         area: Area | None = None) -> dict[str, float]:
     """Return each organisation's FTE (headcount where FTE is missing) of a sector at ``period``."""
     rows = _rows(store, vintage, fact("staff_in_post"), f"g_org AS org, {_WEIGHT} AS w",
                  "g_is_org AND g_sector = $sector AND g_period = $p",
-                 "GROUP BY g_org ORDER BY g_org", {"sector": sector, "p": period})
+                 "GROUP BY g_org ORDER BY g_org", {"sector": sector, "p": period}, area=area)
     return {str(o): float(0 if pd.isna(w) else w)
             for o, w in zip(rows["org"], rows["w"], strict=True)}
 
 
-def last_period_by_ingest(store: Store, vintage: str, table: Fact) -> pd.DataFrame:
+def last_period_by_ingest(store: Store, vintage: str, table: Fact,
+                          area: Area | None = None) -> pd.DataFrame:
     """Return a fact table's latest period (``last``) by ``sector`` and ``ingest_id``."""
     return _rows(store, vintage, table, "g_sector AS sector, ingest_id, max(g_period) AS last",
-                 tail="GROUP BY g_sector, ingest_id ORDER BY g_sector, ingest_id")
+                 tail="GROUP BY g_sector, ingest_id ORDER BY g_sector, ingest_id", area=area)
 
 
-def sector_rows(store: Store, vintage: str, ingests: Sequence[int]) -> pd.DataFrame:
+def sector_rows(store: Store, vintage: str, ingests: Sequence[int],
+                area: Area | None = None) -> pd.DataFrame:
     """Return the staff-in-post rows of some ingests by sector (``sector, n``), most first."""
     return _rows(store, vintage, fact("staff_in_post"), "g_sector AS sector, count(*) AS n",
                  "ingest_id IN ($ingests)", "GROUP BY g_sector ORDER BY n DESC, g_sector",
-                 {"ingests": [int(i) for i in ingests]})
+                 {"ingests": [int(i) for i in ingests]}, area=area)
+
+
+def area_row_count(store: Store, vintage: str, table: Fact, area: Area) -> int:
+    """Return how many rows of a fact table are placed in ``area``."""
+    return int(_rows(store, vintage, table, "count(*) AS n", area=area)["n"].iloc[0])
 
 
 def unmapped_codes(store: Store, vintage: str, examples: int = 5) -> pd.DataFrame:
