@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-from test_web_charts import _compiled, _fan, _layers
 
+from test_web_charts import _compiled, _fan, _layers
 from wfplan.report.style import NHS_BLUE
 from wfplan.web import charts
 from wfplan.web.charts_fans import gap_fan
@@ -29,10 +29,13 @@ def test_the_gap_fan_draws_the_gap_s_band_and_median_with_zero_and_a_label() -> 
     marks = [layer["mark"]["type"] for layer in _layers(chart.spec)]
     assert marks == ["area", "rule", "line", "text"]
     line = _layers(chart.spec)[2]["mark"]
-    assert line["color"] == NHS_BLUE and line["point"]["shape"] == "diamond"
+    assert line["color"] == NHS_BLUE
+    assert line["point"]["shape"] == "diamond"
     assert [c.replace("\u2212", "-") for c in chart.rows()[2]] == ["2027", "-90", "2", "130"]
-    assert "In 2027 the gap is 2 FTE (P5 -90, P95 130)" in chart.description.replace("\u2212", "-")
-    assert chart.period == "2025 to 2027" and chart.source == "Test"
+    assert "In 2027 the gap is 2 FTE (P5 -90, P95 130)" in chart.description.replace(
+        "\u2212", "-")
+    assert chart.period == "2025 to 2027"
+    assert chart.source == "Test"
 
 
 def test_the_gap_fan_compiles_and_renders_with_the_vendored_vega_lite() -> None:

@@ -30,7 +30,6 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from wfplan.analysis.disclosure import POLICY
-from wfplan.analysis.public import statement
 from wfplan.analysis.scope import Scope
 from wfplan.dataset import codelists
 from wfplan.dataset.accounts import User
@@ -192,7 +191,15 @@ def _model(fans: Fans, names: dict[str, str], scope: Scope, rows: pd.DataFrame) 
         final_year=int(meta["base_year"]) + int(meta["horizon"]),
         projected_level="icb", seed=int(meta["seed"]), draws=int(meta["draws"]),
         source=source_sentence(meta), controlled=scope.controlled,
-        disclosure=statement() if scope.controlled else None, rows=out)
+        disclosure=disclosure() if scope.controlled else None, rows=out)
+
+
+def disclosure() -> str:
+    """Return the sentence that says the public's answer is under disclosure control."""
+    return (f"Disclosure control applied (public output): the series of an area's staff group "
+            f"with 1 to {POLICY.threshold - 1} people in post at the census is suppressed "
+            "(null, suppressed true), every year and variable of it; projected FTE is not a "
+            f"count of people and is not rounded. Method: {POLICY.source}")
 
 
 def source_sentence(meta: dict[str, Any]) -> str:

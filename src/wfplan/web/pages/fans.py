@@ -29,7 +29,7 @@ import pandas as pd
 from wfplan.dataset.codelists import staff_group_order
 from wfplan.web.charts import Chart, fan_chart, gap_bars
 from wfplan.web.charts_fans import gap_fan
-from wfplan.web.pages.api import Api, PageError
+from wfplan.web.pages.api import Api, PageError, together
 from wfplan.web.pages.tables import Cell, Table
 
 #: The total of every staff group (the fans' series).
@@ -193,14 +193,23 @@ def gap_chart(answer: Mapping[str, Any]) -> Chart:
 
 
 async def england_projection(api: Api, vintage: str | None) -> Projected:
-    """Return England's fans, its gap by staff group (table and bars) and their tables."""
-    answer = await _answer(api, level="england", vintage=vintage)
+    """Return England's fans, its gap by staff group (table and bars) and their tables.
+
+    Three small answers rather than one of every staff group and year: the fans' (all
+    staff), then, once its years are known, every staff group in each of the table's two.
+    """
+    answer = await _answer(api, level="england", staff_group=ALL, vintage=vintage)
     if isinstance(answer, str):
         return Projected(note=answer)
     out = fans(answer, "england", "England")
     if out.note is None:
-        out.charts.append(gap_chart(answer))
-        out.tables.append(gap_table(answer))
+        years = await together(*(_answer(api, level="england", year=year, vintage=vintage)
+                                 for year in years_of(answer)))
+        if any(isinstance(found, str) for found in years):
+            return out
+        both = {**answer, "rows": [row for found in years for row in found["rows"]]}
+        out.charts.append(gap_chart(both))
+        out.tables.append(gap_table(both))
     return out
 
 
