@@ -497,3 +497,30 @@ def hand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
         hv.build(building, folder)
     with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
         yield store
+
+
+@dataclass(frozen=True)
+class DemoBaseline:
+    """``wfplan project baseline --vintage demo`` as the service runs it for ``/projection``.
+
+    With the service's default draws and the baseline's seed, computed directly by the
+    runs function the CLI calls (:func:`wfplan.runs.project.project`), once per session:
+    the figures the API's and the pages' must equal. Read it only.
+    """
+
+    table: pd.DataFrame
+    results: Any
+    draws: int
+    seed: int
+
+
+@pytest.fixture(scope="session")
+def demo_baseline(demo_vintage: DemoBuild) -> DemoBaseline:
+    """The demo's baseline projection, computed once for the session (see :class:`DemoBaseline`)."""
+    from wfplan.runs.project import project, read_scenario
+    from wfplan.web.service import PROJECTION_DRAWS
+
+    seed = read_scenario("baseline").scenario.seed
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
+        run = project(store, ["baseline"], vintage="demo", draws=PROJECTION_DRAWS, seed=seed)[0]
+    return DemoBaseline(run.table, run.results, PROJECTION_DRAWS, seed)

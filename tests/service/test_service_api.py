@@ -39,7 +39,7 @@ def test_health_openapi_and_me(server: Server) -> None:
                  "/api/v1/scenarios/validate", "/api/v1/scenarios/{scenario_id}",
                  "/api/v1/scenarios/{scenario_id}/runs", "/api/v1/jobs", "/api/v1/jobs/{job_id}",
                  "/api/v1/jobs/{job_id}/results", "/api/v1/assessments",
-                 "/api/v1/assessments/{bundle}/files/{name}"):
+                 "/api/v1/assessments/{bundle}/files/{name}", "/api/v1/projection"):
         assert path in spec["paths"], path
     for model in ("PositionRow", "Job", "ProjectionResults", "StoredScenario", "Assessment"):
         assert model in spec["components"]["schemas"], model

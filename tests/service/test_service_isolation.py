@@ -37,9 +37,11 @@ def _foreign(role: str, c: Codes) -> list[tuple[str, dict[str, str]]]:
                 ("/api/v1/trends", {"measure": "sickness_rate", "level": "org", "area": org})]
     for level, code in areas_out:
         out += [(f"/api/v1/areas/{code}", {}), ("/api/v1/metrics", {"level": level, "area": code}),
-                ("/api/v1/trends", {"measure": "sickness_rate", "level": level, "area": code})]
+                ("/api/v1/trends", {"measure": "sickness_rate", "level": level, "area": code}),
+                ("/api/v1/projection", {"level": level, "area": code})]
     if role in ("region", "icb"):
-        out.append(("/api/v1/metrics", {"level": "england"}))
+        out += [("/api/v1/metrics", {"level": "england"}),
+                ("/api/v1/projection", {"level": "england"})]
     if role == "icb":
         out.append(("/api/v1/metrics", {"level": "region"}))
     if role == "public":

@@ -21,6 +21,7 @@ ENDPOINTS = {"/api/v1/metrics": ("vintage", "level", "area", "staff_group", "per
              "/api/v1/areas": ("vintage", "level"),
              "/api/v1/organisations": ("vintage", "icb", "region"),
              "/api/v1/gaps": ("vintage", "area"), "/api/v1/vintages": (),
+             "/api/v1/projection": ("vintage", "level", "area", "staff_group", "year"),
              "/api/v1/audit": ("actor", "action", "limit"), "/api/v1/scenarios": (),
              "/api/v1/jobs": (), "/api/v1/assessments": (),
              "/api/v1/jobs/0123456789abcdef/results": ("area", "staff_group", "variable",

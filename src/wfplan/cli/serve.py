@@ -41,6 +41,11 @@ def serve_command(
     stale_after: StaleOption = STALE_S,
     statement_timeout: Annotated[float, typer.Option(
         min=0, help="Seconds a request's query may run on PostgreSQL (0: no limit)")] = 60.0,
+    projection_draws: Annotated[int, typer.Option(
+        min=1, max=10_000, help="Draws of the baseline projection the dashboard's fan charts "
+        "show (/api/v1/projection)")] = 100,
+    projection_seed: Annotated[int | None, typer.Option(
+        min=0, help="Its seed (default: the baseline scenario's)")] = None,
 ) -> None:
     """Run the REST API (OpenAPI at /api/openapi.json); prints the address to open.
 
@@ -66,7 +71,10 @@ def serve_command(
                        service.ENV_MAX_UPLOAD: str(max_upload_mb * 1024 * 1024),
                        service.ENV_WORKER: "1" if worker else "0",
                        service.ENV_STALE_S: str(stale_after),
-                       service.ENV_STATEMENT_TIMEOUT_S: str(statement_timeout)})
+                       service.ENV_STATEMENT_TIMEOUT_S: str(statement_timeout),
+                       service.ENV_PROJECTION_DRAWS: str(projection_draws),
+                       service.ENV_PROJECTION_SEED: "" if projection_seed is None
+                       else str(projection_seed)})
     if results is not None:
         os.environ[service.ENV_RESULTS] = str(results.resolve())
     shown = f"[{host}]" if ":" in host else host

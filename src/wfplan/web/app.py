@@ -37,6 +37,7 @@ from wfplan.web import (
     routes_data,
     routes_jobs,
     routes_metrics,
+    routes_projection,
     routes_shipped,
     upload,
 )
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_data.router)
     app.include_router(routes_boundaries.router)
     app.include_router(routes_metrics.router)
+    app.include_router(routes_projection.router)
     app.include_router(upload.router)
     app.include_router(routes_shipped.router)  # before /scenarios/{scenario_id}
     app.include_router(routes_jobs.router)

@@ -106,7 +106,7 @@ def fan_chart(frame: pd.DataFrame, *, id: str, title: str, source: str, period: 
         f"In {last}: {ends}. The figures are in the table."
     )
     body = {"data": {"values": _records(rows)}, "height": 260, "layer": layers}
-    table = rows.drop(columns="variable").rename(
+    table = rows.drop(columns="variable").astype({"year": str}).rename(
         columns={
             "year": "Year",
             "label": "Series",

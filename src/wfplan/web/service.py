@@ -39,6 +39,11 @@ ENV_STATEMENT_TIMEOUT_S = "WFPLAN_STATEMENT_TIMEOUT_S"
 ENV_CACHE_CHECK_S = "WFPLAN_CACHE_CHECK_S"
 #: Seconds a request's query may run on PostgreSQL before it is cancelled (503).
 STATEMENT_TIMEOUT_S = 60.0
+#: Draws and seed of the baseline projection of ``/api/v1/projection`` (its fan charts).
+ENV_PROJECTION_DRAWS = "WFPLAN_PROJECTION_DRAWS"
+ENV_PROJECTION_SEED = "WFPLAN_PROJECTION_SEED"
+#: Its draws by default: enough for steady P5 and P95 (wfplan assumption), computed in seconds.
+PROJECTION_DRAWS = 100
 
 
 class StoreUnavailable(Exception):
@@ -75,6 +80,10 @@ class Settings:
         Seconds between two checks, per process, of the data versions and of token
         revocations (:mod:`wfplan.web.cache`): another process's load or a revocation
         is seen within this time.
+    projection_draws : int
+        Draws of the baseline projection ``/api/v1/projection`` serves.
+    projection_seed : int or None
+        Its seed (None: the baseline scenario's own, 20240601).
     """
 
     db: str
@@ -87,12 +96,16 @@ class Settings:
     stale_s: float = 120.0
     statement_timeout_s: float = STATEMENT_TIMEOUT_S
     cache_check_s: float = CHECK_S
+    projection_draws: int = PROJECTION_DRAWS
+    projection_seed: int | None = None
 
     @classmethod
     def from_environment(cls) -> Settings:
         """Return the settings ``wfplan serve`` put in the environment."""
         size = os.environ.get(ENV_MAX_UPLOAD, "")
         failures = os.environ.get(ENV_TOKEN_FAILURES, "")
+        draws, seed = (os.environ.get(name, "") for name in (ENV_PROJECTION_DRAWS,
+                                                             ENV_PROJECTION_SEED))
         return cls(default_db(None), int(size) if size.isdigit() else MAX_UPLOAD_BYTES,
                    token_failures=int(failures) if failures.isdigit() else TOKEN_FAILURES,
                    results=os.environ.get(ENV_RESULTS) or None,
@@ -100,7 +113,9 @@ class Settings:
                    stale_s=float(os.environ.get(ENV_STALE_S) or 120.0),
                    statement_timeout_s=float(os.environ.get(ENV_STATEMENT_TIMEOUT_S)
                                              or STATEMENT_TIMEOUT_S),
-                   cache_check_s=float(os.environ.get(ENV_CACHE_CHECK_S) or CHECK_S))
+                   cache_check_s=float(os.environ.get(ENV_CACHE_CHECK_S) or CHECK_S),
+                   projection_draws=int(draws) if draws.isdigit() else PROJECTION_DRAWS,
+                   projection_seed=int(seed) if seed.isdigit() else None)
 
     def assessments_folder(self) -> Path:
         """Return the folder of the assessment bundles served: ``RESULTS/assessments``."""

@@ -6,7 +6,9 @@ it), a breadcrumb England → region → ICB → organisation (names from
 region's ICBs, an ICB's organisations (signed-in visitors only: the public sees no
 organisation). The API refuses what the visitor may not see, and so does the page
 (403, no data). Its trends are SPC charts of each measure with a series
-(:mod:`wfplan.web.pages.trends`). A region page has the map of the 42 ICBs, its own
+(:mod:`wfplan.web.pages.trends`). A region's and an ICB's page have the baseline
+projection's supply and demand fans with the gap (:mod:`wfplan.web.pages.fans`). A
+region page has the map of the 42 ICBs, its own
 outlined, coloured by ``?measure=`` (:mod:`wfplan.web.pages.maps`).
 """
 
@@ -19,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from wfplan.web.pages.api import Api, PageError, together
+from wfplan.web.pages.fans import area_answer, area_fans, gap_map
 from wfplan.web.pages.maps import map_section, measure_of
 from wfplan.web.pages.overview import (
     MeasureQuery,
@@ -110,10 +113,11 @@ async def _below(api: Api, token: str | None, level: PageLevel, code: str,
     table is the first of the tables.
     """
     if level == "region":
-        icbs, metrics = await together(api.get("/areas", level="icb", vintage=vintage),
-                                       api.get("/metrics", level="icb", vintage=vintage))
+        icbs, metrics, gap = await together(api.get("/areas", level="icb", vintage=vintage),
+                                            api.get("/metrics", level="icb", vintage=vintage),
+                                            gap_map(api, measure, vintage))
         keep = [a["code"] for a in icbs if a.get("parent_code") == code]
-        shown, mapped = map_section(metrics, measure, stem=f"region-{code}", keep=keep,
+        shown, mapped = map_section(gap or metrics, measure, stem=f"region-{code}", keep=keep,
                                     caption="Integrated care boards in the region: the "
                                             "measure mapped", vintage=vintage)
         return [mapped, areas_table(f"region-{code}-icbs", "Integrated care boards in the "
@@ -145,25 +149,25 @@ async def area_data(request: Request, visitor: Visitor, level: PageLevel, code: 
 async def _area(request: Request, token: str | None, level: PageLevel, code: str,
                 vintage: str | None, measure: str) -> PageData:
     async with Api(request, token) as api, Api(request, None) as public:
-        (name, crumbs, record), metrics, (below, icb_map), charts = await together(
+        (name, crumbs, record), metrics, (below, icb_map), charts, fan = await together(
             _place(api, public, level, code, vintage),
             api.get("/metrics", level=level, area=code, vintage=vintage),
             _below(api, token, level, code, vintage, measure),
-            trend_charts(api, level, code, vintage))
-    stem = f"{level}-{code}"
+            trend_charts(api, level, code, vintage), area_answer(api, level, code, vintage))
+    stem, projected = f"{level}-{code}", area_fans(fan, level, code, name)
     tables = [position_table(f"{stem}-position", f"{name}: the current position", metrics),
               ethnicity_table(f"{stem}-ethnicity", f"{name}: ethnic minority share by pay band",
                               metrics, code)]
     if metrics.get("net_change"):
         tables.append(net_change_table(f"{stem}-net-change",
                                        f"{name}: change of staff in post", metrics))
-    tables += below
+    tables += below + (projected.tables if projected else [])
     return PageData(name, {t.table_id: t for t in tables}, crumbs,
                     extra={"level": level, "code": code, "record": record, "metrics": metrics,
                            "level_name": LEVEL_NAMES[level], "vintage": metrics.get("vintage"),
                            "below": [t.table_id for t in below if icb_map is None
                                      or t.table_id != icb_map["table"]],
-                           "charts": charts, "map": icb_map})
+                           "charts": charts, "map": icb_map, "projection": projected})
 
 
 @router.get("/area/{level}/{code}", response_class=HTMLResponse, include_in_schema=False)

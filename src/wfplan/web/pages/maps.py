@@ -2,8 +2,10 @@
 
 The map is :func:`wfplan.web.charts_map.tile_map` (the shipped tile layout,
 :mod:`wfplan.dataset.tilemap`) of one measure of ``GET /api/v1/metrics?level=icb``,
-the answer the page already has: the public's figures are the API's controlled
-ones, a scoped user's are those of their role (an ICB outside it has no figure).
+the answer the page already has, or of the gap % of the baseline projection
+(``gap_pct``, from ``GET /api/v1/projection``: :func:`wfplan.web.pages.fans.gap_map`):
+the public's figures are the API's controlled ones, a scoped user's are those of
+their role (an ICB outside it has no figure).
 The measure is chosen with a plain GET form (``?measure=``, default the vacancy
 rate); an unknown measure is a 400 page. When the page passes the vintage's
 ``GET /api/v1/boundaries`` answer and it has a boundary for every ICB, the map draws
@@ -29,13 +31,15 @@ from wfplan.web.pages.api import PageError
 from wfplan.web.pages.tables import MEASURES, Cell, Table, coverage_of, sectors
 
 #: The measures a map can show (keys of ``/api/v1/metrics``'s current position), in order.
-MAP_MEASURES = ("vacancy_rate", "sickness_absence_rate", "leaver_rate", "joiner_rate",
-                "stability_index", "headcount", "fte", "vacancy_fte", "share_aged_55_plus",
-                "share_non_uk", "burnout_rate")
+MAP_MEASURES = ("gap_pct", "vacancy_rate", "sickness_absence_rate", "leaver_rate",
+                "joiner_rate", "stability_index", "headcount", "fte", "vacancy_fte",
+                "share_aged_55_plus", "share_non_uk", "burnout_rate")
 #: The measure shown when none is asked for.
 DEFAULT_MEASURE = "vacancy_rate"
-_LABELS = {key: label for key, label, _ in MEASURES}
-_KINDS = {key: kind for key, _, kind in MEASURES}
+#: ``gap_pct`` is the baseline projection's (:func:`wfplan.web.pages.fans.gap_map`).
+_LABELS = {"gap_pct": "Gap % of demand (baseline projection)",
+           **{key: label for key, label, _ in MEASURES}}
+_KINDS = {"gap_pct": "percent", **{key: kind for key, _, kind in MEASURES}}
 
 
 def measure_of(asked: str | None) -> str:
@@ -102,8 +106,8 @@ def icb_map(metrics: Mapping[str, Any], measure: str, *, chart_id: str,
                          columns=["icb_code", "icb_name", "value"])
     period, covers = _period(metrics, measure)
     controlled = " under disclosure control" if metrics.get("controlled") else ""
-    source = (f"the current position of vintage {metrics.get('vintage')} "
-              f"(/api/v1/metrics, ICB level{controlled})"
+    source = (metrics.get("map_source") or f"the current position of vintage "
+              f"{metrics.get('vintage')} (/api/v1/metrics, ICB level{controlled})"
               + (f", covering {covers}" if covers else ""))
     shapes, drawn = drawn_on(boundaries)
     return tile_map(frame, id=chart_id, measure=_LABELS[measure], source=f"{source}; {drawn}",

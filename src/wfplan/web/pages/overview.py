@@ -1,5 +1,8 @@
 """The England overview (``/``): headline figures, trends, the gap by staff group, the ICB map.
 
+The supply and demand fans and the gap by staff group are the baseline projection's
+(:func:`wfplan.web.pages.fans.england_projection`).
+
 The map of the 42 ICBs (:mod:`wfplan.web.pages.maps`) shows the measure of
 ``?measure=`` (default the vacancy rate), on the vintage's ICB boundaries when it
 holds them (``/api/v1/boundaries``), else as tiles; the trends are England's SPC charts
@@ -17,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from wfplan.dataset import codelists
 from wfplan.web.pages.api import Api, PageError, together
+from wfplan.web.pages.fans import england_projection, gap_map
 from wfplan.web.pages.maps import map_section, measure_of
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
@@ -91,11 +95,12 @@ async def refuses(request: Request, token: str, path: str, **params: Any) -> boo
 async def _overview(request: Request, token: str | None, vintage: str | None,
                     measure: str) -> PageData:
     async with Api(request, token) as api:
-        england, regions, icbs, charts, shapes = await together(
+        england, regions, icbs, charts, shapes, projected, gap = await together(
             *(api.get("/metrics", level=level, vintage=vintage)
               for level in ("england", "region", "icb")),
-            trend_charts(api, "england", None, vintage), api.get("/boundaries", vintage=vintage))
-    icb_map, map_table = map_section(icbs, measure, stem="england",
+            trend_charts(api, "england", None, vintage), api.get("/boundaries", vintage=vintage),
+            england_projection(api, vintage), gap_map(api, measure, vintage))
+    icb_map, map_table = map_section(gap or icbs, measure, stem="england",
                                      caption="Integrated care boards: the measure mapped",
                                      vintage=vintage, boundaries=shapes)
     tables = [position_table("england-headline", "England: the current position", england),
@@ -103,10 +108,11 @@ async def _overview(request: Request, token: str | None, vintage: str | None,
               areas_table("england-regions", "NHS England regions", "Region", regions,
                           "/area/region/{code}"),
               areas_table("england-icbs", "Integrated care boards (ICBs)", "ICB", icbs,
-                          "/area/icb/{code}")]
+                          "/area/icb/{code}"), *projected.tables]
     return PageData("England", {t.table_id: t for t in tables},
                     extra={"metrics": england, "vintage": england.get("vintage"),
-                           "cards": cards(tables[0]), "charts": charts, "map": icb_map})
+                           "cards": cards(tables[0]), "charts": charts, "map": icb_map,
+                           "projection": projected})
 
 
 def cards(headline: Table) -> list[dict[str, str]]:
