@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wfplan.cli.common import DbOption, guard, out
+from wfplan.cli.common import DbOption, err, guard, out
 from wfplan.cli.display import Column, fixed, print_table
 
 
@@ -71,7 +71,10 @@ def plan_command(
         help="Probability of closing the gap (default: the plan's target.probability)",
         min=0.01, max=1.0)] = None,
     vintage: Annotated[str | None, typer.Option(
-        help="Vintage to run on (default: the plan's base_vintage)")] = None,
+        help="Vintage to run on (default: the plan's base_vintage, else the base "
+        "scenario's; without one, the only vintage in the database, or if there are several "
+        "the one loaded most recently; the choice is printed on stderr)",
+        show_default=False)] = None,
     db: DbOption = None,
 ) -> None:
     """Find the least-cost mix of count interventions that closes the gap; write it.
@@ -92,7 +95,8 @@ def plan_command(
         if probability is not None:
             source = with_probability(source, probability)
         with open_store(db, read_only=True) as store:
-            return source, plan(store, source, out_file, vintage)
+            return source, plan(store, source, out_file, vintage, tell=lambda text: err.print(
+                text, highlight=False, markup=False, soft_wrap=True))
 
     source, result = guard(work)
     _summary(result)

@@ -10,6 +10,7 @@ predicted gap is compared with the simulated one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from wfplan.plan.response import (
 from wfplan.plan.solve import Solution, solve
 from wfplan.plan.spec import PlanFile
 from wfplan.plan.toml_out import scenario_toml
-from wfplan.runs.project import read_scenario, with_overrides
+from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
 
 #: Amounts below this (units a year) are solver noise and are not written.
 SMALLEST = 1e-6
@@ -226,13 +227,19 @@ def _amount_table(source: PlanFile, problem: Problem, solution: Solution) -> pd.
     return pd.DataFrame(rows, columns=["lever", "type", "start_year", "amount", "cost_gbp"])
 
 
-def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None) -> PlanResult:
-    """Solve ``source``, write the scenario to ``out`` and re-simulate it."""
+def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
+         tell: Callable[[str], None] | None = None) -> PlanResult:
+    """Solve ``source``, write the scenario to ``out`` and re-simulate it.
+
+    The vintage is ``vintage``, else the plan's (or base scenario's)
+    ``base_vintage``, else the store's default; ``tell`` hears the choice when
+    it was not named (:func:`wfplan.runs.project.choose_vintage`).
+    """
     try:
         scenario = _base_scenario(source)
     except InputError as error:
         raise InputError(f"{source.path}: base_scenario: {error}") from None
-    chosen = vintage or scenario.base_vintage or store.resolve_vintage(None).name
+    chosen = choose_vintage(store, scenario, vintage, tell or (lambda _text: None))
     scenario = with_overrides(scenario, base_vintage=chosen)
     inputs = _inputs(store, scenario, chosen)
     _check_target(source, inputs, scenario)
