@@ -144,3 +144,16 @@ def test_scenario_toml_reads_back_to_the_same_scenario() -> None:
         data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
         again = load_scenario_text(scenario_toml(data, "a header\nof two lines"))
         assert again == scenario
+
+
+def test_a_draw_no_lever_reaches_is_never_counted_closed() -> None:
+    # draw 2's supply does not respond at all: it can be left open, never closed
+    problem = hand_problem(gaps=(100.0, 100.0), required=1)
+    response = problem.response.copy()
+    response[:, :, 1] = 0.0
+    one = Problem(**{**problem.__dict__, "response": response})
+    solution = solve(one)
+    assert solution is not None
+    assert list(solution.closed) == [True, False]
+    assert solution.cost == pytest.approx(850.0)
+    assert solve(Problem(**{**one.__dict__, "required": 2})) is None
