@@ -145,3 +145,17 @@ def test_assess_and_verify_pass_on_the_plan(demo_vintage: DemoBuild, kit: Kit,
     verified = kit.cli("verify", tmp_path / "bundle")
     assert verified.exit_code == 0, verified.output
     assert "VERIFIED" in verified.output
+
+
+def test_a_lever_option_the_type_refuses_is_named(demo_vintage: DemoBuild, kit: Kit,
+                                                  tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'type = "training_places"', 'type = "training_places"\noptions = { duration_years = 40 }')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    result = kit.cli("plan", bad, "--out", tmp_path / "x.toml", "--db", demo_vintage.db)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    words = " ".join(result.stderr.split())
+    assert f"{bad}: levers:" in words
+    assert "duration_years" in words

@@ -247,7 +247,11 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
         base = run(inputs, scenario)
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"{source.path}: base scenario: {error}") from None
-    problem, _ = build_problem(source, inputs, scenario, base)
+    try:
+        problem, _ = build_problem(source, inputs, scenario, base)
+    except (ScenarioError, ModelInputError) as error:
+        # a lever whose options (or area) the intervention type refuses
+        raise InputError(f"{source.path}: levers: {error}") from None
     solution = solve(problem)
     if solution is None:
         elastic = solve(problem, elastic=True)
