@@ -56,6 +56,7 @@ from wfplan.cli.display import (
 )
 from wfplan.cli.evidence import evidence_command
 from wfplan.cli.keys import keys_app
+from wfplan.cli.plan import plan_command
 from wfplan.cli.projection import (
     project_command,
     scenario_app,
@@ -86,6 +87,7 @@ app.command("audit", epilog=EXIT_CODES)(audit_command)
 app.command("serve", epilog=EXIT_CODES)(serve_command)
 app.command("worker", epilog=EXIT_CODES)(worker_command)
 app.command("project", epilog=EXIT_CODES)(project_command)
+app.command("plan", epilog=EXIT_CODES)(plan_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 app.command("sensitivity", epilog=EXIT_CODES)(sensitivity_command)
 app.command("assess", epilog=EXIT_CODES)(assess_command)

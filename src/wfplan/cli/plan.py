@@ -1,0 +1,105 @@
+"""``wfplan plan``: the least-cost plan of count interventions that closes the gap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wfplan.cli.common import DbOption, err, guard, out
+from wfplan.cli.display import Column, fixed, print_table
+
+
+def _summary(result: Any) -> None:
+    amounts = result.amounts
+    rows = [[str(r["lever"]), str(r["start_year"]), fixed(r["amount"], 1),
+             fixed(r["cost_gbp"] / 1e6, 2)] for r in amounts.to_dict("records")]
+    print_table(out, "The least-cost plan: units started a year, and their cost",
+                [Column("lever", key=True), Column("start year", right=True),
+                 Column("units", right=True), Column("cost £m", right=True)], rows)
+    by_lever = amounts.groupby("lever", sort=False)[["amount", "cost_gbp"]].sum()
+    print_table(out, "Cost by lever", [Column("lever", key=True), Column("units", right=True),
+                                        Column("cost £m", right=True)],
+                [[str(k), fixed(v["amount"], 1), fixed(v["cost_gbp"] / 1e6, 2)]
+                 for k, v in by_lever.iterrows()],
+                f"total £{result.solution.cost / 1e6:,.2f}m")
+
+
+def _check(result: Any, probability: float) -> None:
+    q = f"P{100 * probability:g}"
+    rows = [[str(r["year"]), str(r["staff_group"]), fixed(r["demand_p50"]),
+             fixed(r["predicted_q"], 1), fixed(r["simulated_q"], 1),
+             fixed(r["max_abs_difference"], 4)] for r in result.check.to_dict("records")]
+    print_table(out, f"Gap in the target years, FTE: the optimiser's prediction against the "
+                f"re-simulation of {result.scenario_path.name} through the full model",
+                [Column("year", key=True), Column("staff group", key=True),
+                 Column("demand P50", right=True), Column(f"predicted {q}", right=True),
+                 Column(f"simulated {q}", right=True),
+                 Column("largest difference in a draw", right=True)], rows,
+                f"gap = demand - supply (negative: closed); {q} over the draws; the "
+                f"gap is closed in {int(result.solution.closed.sum())} of "
+                f"{len(result.problem.draws)} draws")
+
+
+def _shadow(result: Any) -> None:
+    duals = result.shadow
+    rows = []
+    budget = duals.get("budget_per_year")
+    if budget is not None:
+        rows += [[f"budget in {year}", fixed(-value, 3)] for year, value in budget.items()]
+    if "budget_total" in duals:
+        rows.append(["total budget", fixed(-float(duals["budget_total"].iloc[0]), 3)])
+    if rows:
+        print_table(out, "Shadow prices of the budget: £ of plan cost saved per £1 more "
+                    "budget", [Column("constraint", key=True), Column("£ per £", right=True)],
+                    rows, "From the LP with the draws closed fixed at the optimum (for a "
+                    "chance constraint, the MILP's relaxation with its binaries fixed); 0: "
+                    "the budget does not bind.")
+    closure = duals.get("closure")
+    if closure is not None and len(closure):
+        marginal = float(closure.max()) * 1e6
+        out.print(f"One more FTE closed in the binding draw costs about £{marginal:,.0f} "
+                  "(the closure constraint's shadow price).", highlight=False)
+
+
+def plan_command(
+    plan_file: Annotated[Path, typer.Argument(help="Plan file (TOML, docs/plan.md)")],
+    out_file: Annotated[Path, typer.Option("--out", help="Scenario file (TOML) to write "
+                                           "the plan to")],
+    probability: Annotated[float | None, typer.Option(
+        help="Probability of closing the gap (default: the plan's target.probability)",
+        min=0.01, max=1.0)] = None,
+    vintage: Annotated[str | None, typer.Option(
+        help="Vintage to run on (default: the plan's base_vintage, else the base "
+        "scenario's; without one, the only vintage in the database, or if there are several "
+        "the one loaded most recently; the choice is printed on stderr)",
+        show_default=False)] = None,
+    db: DbOption = None,
+) -> None:
+    """Find the least-cost mix of count interventions that closes the gap; write it.
+
+    Solves a sample average approximation over the model's own draws with
+    linopy and HiGHS (a MILP when only some draws must be closed), writes the
+    plan as a scenario (the base scenario plus the interventions by year, each
+    with its cost and source), re-simulates it through the full model and
+    prints the optimiser's gap beside the simulated one. An infeasible plan
+    names the constraints that bind (exit 2).
+    """
+    from wfplan.dataset.store import open_store
+    from wfplan.plan.run import plan
+    from wfplan.plan.spec import read_plan, with_probability
+
+    def work() -> Any:
+        source = read_plan(plan_file)
+        if probability is not None:
+            source = with_probability(source, probability)
+        with open_store(db, read_only=True) as store:
+            return source, plan(store, source, out_file, vintage, tell=lambda text: err.print(
+                text, highlight=False, markup=False, soft_wrap=True))
+
+    source, result = guard(work)
+    _summary(result)
+    _check(result, source.plan.target.probability)
+    _shadow(result)
+    out.print(f"wrote {result.scenario_path}", highlight=False)

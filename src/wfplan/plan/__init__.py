@@ -1,0 +1,1 @@
+"""The least-cost plan of count interventions that closes the gap (docs/plan.md)."""

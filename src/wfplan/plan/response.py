@@ -1,0 +1,103 @@
+"""The gap without the plan's levers, and its response to one unit of each lever, per draw.
+
+Both come from the model itself (:func:`wfplan.model.run`): the base scenario
+is run once, then once more for each lever and start year with one unit of
+that lever started in that year alone; the response is the difference in
+supply FTE (a finite difference through the real projection). Count levers
+enter the cohort kernel linearly (joiners are added to the stock, leaver rates
+do not depend on the stock), so one unit's difference times ``x`` is the
+effect of ``x`` units, and sums of levers add: the re-simulation of the
+optimal plan checks this (:func:`wfplan.plan.run.resimulate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from wfplan.model import ModelInputs, Results, Scenario, parse_scenario, run
+from wfplan.plan.spec import Lever, Plan
+
+#: Units of a lever started in the finite difference (one unit: the response is per unit).
+UNIT = 1.0
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The base run's gap, supply and demand in the target cells, every draw."""
+
+    gap: np.ndarray  # (draw, year, group), the draws the sample average uses
+    supply: np.ndarray  # (draw, year, group)
+    demand: np.ndarray  # (draw, year, group)
+    draws: tuple[int, ...]
+
+
+def target_cells(results: Results, plan: Plan, name: str) -> np.ndarray:
+    """``(draw, year, group)`` of variable ``name`` summed over the target area(s)."""
+    values = results.values(name)
+    full = np.broadcast_to(values, (results.n_draws + 1, *values.shape[1:]))
+    years = [results.years.index(year) for year in plan.target.years]
+    groups = [results.staff_groups.index(group) for group in plan.target.staff_groups]
+    if plan.target.area is None:
+        cells = full.sum(axis=2)
+    else:
+        cells = full[:, :, results.areas.index(plan.target.area)]
+    draws = slice(1, None) if results.n_draws else slice(0, 1)
+    return np.asarray(cells[draws][:, years][:, :, groups], dtype=float)
+
+
+def baseline(results: Results, plan: Plan) -> Baseline:
+    """Return the gap (funded or need, as the plan says) without the plan's levers."""
+    demand_name = "demand_funded_fte" if plan.target.gap == "funded" else "demand_need_fte"
+    supply = target_cells(results, plan, "supply_fte")
+    demand = target_cells(results, plan, demand_name)
+    draws = tuple(range(1, results.n_draws + 1)) if results.n_draws else (0,)
+    return Baseline(demand - supply, supply, demand, draws)
+
+
+def intervention(lever: Lever, year: int, amount: float, source: str) -> dict[str, Any]:
+    """Return the scenario record of ``amount`` units of ``lever`` started in ``year`` alone."""
+    record: dict[str, Any] = {
+        "name": f"{lever.name}_{year}", "type": lever.type, "staff_group": lever.staff_group,
+        "start_year": year, "end_year": year, "amount": amount, "ramp_years": 0,
+        "cost_per_unit": lever.cost_per_unit, "source": source, "owner": lever.owner,
+        **lever.options,
+    }
+    if lever.area is not None:
+        record["area"] = lever.area
+    return record
+
+
+def with_interventions(scenario: Scenario, records: list[dict[str, Any]]) -> Scenario:
+    """Return the scenario with ``records`` appended to its interventions (validated)."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["interventions"] = [*data.get("interventions", []), *records]
+    return parse_scenario(data)
+
+
+def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
+              start_years: tuple[int, ...]) -> np.ndarray:
+    """``(lever, start, draw, year, group)`` FTE of supply per unit started, from the model.
+
+    Start years a lever may not use are left at 0 (the solver bounds them to 0).
+    """
+    supply = target_cells(base, plan, "supply_fte")
+    out = np.zeros((len(plan.levers), len(start_years), *supply.shape))
+    for index, lever in enumerate(plan.levers):
+        first, last = lever_years(plan, lever, base.base_year)
+        for s, year in enumerate(start_years):
+            if not first <= year <= last:
+                continue
+            record = intervention(lever, year, UNIT, "wfplan plan: unit response")
+            changed = run(inputs, with_interventions(scenario, [record]))
+            out[index, s] = (target_cells(changed, plan, "supply_fte") - supply) / UNIT
+    return out
+
+
+def lever_years(plan: Plan, lever: Lever, base_year: int) -> tuple[int, int]:
+    """First and last start year of ``lever`` (defaults: after the base year; the last target)."""
+    first = lever.first_year if lever.first_year is not None else base_year + 1
+    last = lever.last_year if lever.last_year is not None else max(plan.target.years)
+    return first, last

@@ -1,0 +1,243 @@
+"""Build the plan's optimisation with linopy on labelled dims and solve it with HiGHS.
+
+Variables: ``amount[lever, start]`` (units started a year) and, when fewer than
+all draws must be closed, ``closed[draw]`` (binary: 1 if the draw's gap is
+closed in every target year and staff group). The sample average
+approximation of the chance constraint::
+
+    gap0[d, y, g] - sum_{l, s} R[l, s, d, y, g] x[l, s] <= M[d, y, g] (1 - closed[d])
+    sum_d closed[d] >= required
+
+with ``M = max(gap0, 0)``: the largest gap a draw can have, since every count
+lever's response is at least 0. Money is in GBP million. Limits are grouped
+(:data:`GROUPS`); the elastic version gives each group a penalised slack, so a
+plan that cannot be met says which limits would have to give.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from dataclasses import dataclass
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from wfplan.plan.problem import Problem
+
+MILLION = 1e6
+#: Constraint groups the elastic version may relax, in the order they are reported.
+GROUPS = ("closure", "lever_max", "budget_per_year", "budget_total", "training_max",
+          "training_growth", "international_max")
+#: Relaxing the closure costs more than relaxing any limit (it is the goal).
+CLOSURE_WEIGHT = 1e3
+
+
+class SolveError(Exception):
+    """The solver stopped without an optimum (its status and condition in the message)."""
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The optimum: amounts, cost, draws closed, and (from an LP) the duals.
+
+    ``duals`` maps a constraint group to its dual values (GBP million of
+    objective per unit of the constraint's right-hand side) by its coordinate;
+    ``slack`` (elastic only) maps a group to the slack it needed.
+    """
+
+    amounts: np.ndarray
+    cost: float
+    closed: np.ndarray
+    duals: dict[str, pd.Series]
+    slack: dict[str, pd.Series]
+
+
+def _coords(problem: Problem) -> dict[str, pd.Index]:
+    return {
+        "lever": pd.Index(list(problem.levers), name="lever"),
+        "start": pd.Index(list(problem.start_years), name="start"),
+        "draw": pd.Index(list(problem.draws), name="draw"),
+        "year": pd.Index(list(problem.years), name="year"),
+        "group": pd.Index(list(problem.groups), name="group"),
+    }
+
+
+def _array(values: np.ndarray, coords: dict[str, pd.Index], *dims: str) -> xr.DataArray:
+    return xr.DataArray(values, coords=[coords[d] for d in dims], dims=dims)
+
+
+class _Infeasible(Exception):
+    """Raised while building: the problem is infeasible before it is solved."""
+
+
+def unreachable(problem: Problem) -> np.ndarray:
+    """``(draw,)``: draws with a target cell that has a gap and no lever reaching it."""
+    reach = problem.response.max(axis=(0, 1), initial=0.0) > 0
+    return np.asarray(((problem.base_gap > 0) & ~reach).any(axis=(1, 2)))
+
+
+class _Builder:
+    """One linopy model of a problem; limits go through :meth:`limit` (elastic or not)."""
+
+    def __init__(self, problem: Problem, elastic: bool) -> None:
+        self.problem = problem
+        self.elastic = elastic
+        self.model = linopy.Model()
+        self.coords = _coords(problem)
+        self.penalty: list[linopy.LinearExpression] = []
+        self.slacks: dict[str, linopy.Variable] = {}
+
+    def limit(self, name: str, expression: linopy.LinearExpression, rhs: xr.DataArray | float,
+              mask: xr.DataArray | None = None) -> None:
+        """``expression <= rhs``; elastic: ``expression - slack <= rhs``, slack penalised."""
+        if self.elastic:
+            like = expression.const if isinstance(rhs, float) else rhs
+            coords = [self.coords[str(d)] for d in like.dims] if like.dims else None
+            slack = self.model.add_variables(lower=0, coords=coords, name=f"slack_{name}",
+                                             mask=mask)
+            scale = np.maximum(np.abs(np.asarray(rhs, dtype=float)), 1.0)
+            self.penalty.append((slack / scale).sum())
+            self.slacks[name] = slack
+            expression = expression - slack
+        self.model.add_constraints(expression <= rhs, name=name, mask=mask)
+
+    def build(self, closed: np.ndarray | None) -> linopy.Variable:
+        """Add variables, the closure, the limits and the objective; return the amounts."""
+        p, c, m = self.problem, self.coords, self.model
+        upper = _array(p.upper, c, "lever", "start")
+        hard_upper = upper if not self.elastic else xr.where(upper > 0, np.inf, 0.0)
+        x = m.add_variables(lower=_array(p.lower, c, "lever", "start"), upper=hard_upper,
+                            name="amount")
+        self._closure(x, closed)
+        if self.elastic:
+            self.limit("lever_max", 1.0 * x, upper, mask=upper > 0)
+        self._money(x)
+        self._capacity(x)
+        cost = (x * _array(p.cost / MILLION, c, "lever")).sum()
+        objective = cost if not self.elastic else 1e-6 * cost + sum(self.penalty[1:],
+                                                                    self.penalty[0])
+        m.add_objective(objective)
+        return x
+
+    def _closure(self, x: linopy.Variable, closed: np.ndarray | None) -> None:
+        p, c, m = self.problem, self.coords, self.model
+        response = _array(p.response, c, "lever", "start", "draw", "year", "group")
+        base = _array(p.base_gap, c, "draw", "year", "group")
+        gained = (response * x).sum(["lever", "start"])
+        if self.elastic:
+            short = m.add_variables(lower=0, coords=[c["draw"], c["year"], c["group"]],
+                                    name="slack_closure")
+            scale = max(float(np.abs(p.base_gap).max()), 1.0)
+            self.penalty.insert(0, CLOSURE_WEIGHT * (short / scale).sum())
+            self.slacks["closure"] = short
+            gained = gained + short
+        if closed is not None or p.required == len(p.draws):
+            keep = np.ones(len(p.draws), dtype=bool) if closed is None else closed
+            if not self.elastic and (keep & unreachable(p)).any():
+                # linopy drops a row without variables: 0 >= gap must fail here
+                raise _Infeasible
+            mask = _array(np.broadcast_to(keep[:, None, None], p.base_gap.shape), c,
+                          "draw", "year", "group")
+            m.add_constraints(gained >= base, name="closure", mask=mask)
+            return
+        big = _array(np.maximum(p.base_gap, 0.0), c, "draw", "year", "group")
+        blocked = unreachable(p) if not self.elastic else np.zeros(len(p.draws), dtype=bool)
+        if len(p.draws) - int(blocked.sum()) < p.required:
+            raise _Infeasible
+        z = m.add_variables(coords=[c["draw"]], binary=True, name="closed",
+                            upper=_array(np.where(blocked, 0.0, 1.0), c, "draw"))
+        m.add_constraints(gained - big * z >= base - big, name="closure")
+        m.add_constraints(z.sum() >= p.required, name="draws_closed")
+
+    def _money(self, x: linopy.Variable) -> None:
+        p, c = self.problem, self.coords
+        spend = (x * _array(p.cost / MILLION, c, "lever")).sum("lever")
+        budget = _array(p.budget_per_year / MILLION, c, "start")
+        finite = xr.DataArray(np.isfinite(budget.values), coords=budget.coords)
+        if bool(finite.any()):
+            self.limit("budget_per_year", spend, budget.where(finite, 0.0), mask=finite)
+        if p.budget_total is not None:
+            self.limit("budget_total", spend.sum(), p.budget_total / MILLION)
+
+    def _capacity(self, x: linopy.Variable) -> None:
+        p, c = self.problem, self.coords
+        if p.training.any():
+            places = (x * _array(p.training.astype(float), c, "lever")).sum("lever")
+            if p.training_max is not None:
+                self.limit("training_max", places, float(p.training_max))
+            if p.training_growth is not None:
+                # places before the first start year are 0 (a missing term)
+                self.limit("training_growth", places - places.shift(start=1).fillna(0),
+                           float(p.training_growth))
+        if p.international.any() and p.international_max is not None:
+            recruits = (x * _array(p.international.astype(float), c, "lever")).sum("lever")
+            self.limit("international_max", recruits, float(p.international_max))
+
+
+@functools.cache
+def _quiet_banner() -> None:
+    """Make HiGHS's one banner a process (written to fd 1 by its first instance) go nowhere."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _solve(model: linopy.Model) -> tuple[str, str]:
+    # linopy logs an infeasible solve as a warning; it is reported in words instead
+    logging.getLogger("linopy").setLevel(logging.ERROR)
+    _quiet_banner()
+    status, condition = model.solve(solver_name="highs", output_flag=False,
+                                    mip_rel_gap=1e-7, progress=False)
+    return str(status), str(condition)
+
+
+def _series(values: xr.DataArray) -> pd.Series:
+    if not values.dims:
+        return pd.Series([float(values)], index=["total"])
+    return values.to_series().dropna()
+
+
+def solve(problem: Problem, *, elastic: bool = False,
+          closed: np.ndarray | None = None) -> Solution | None:
+    """Solve the plan; None when it is infeasible (see :func:`solve` with ``elastic``).
+
+    ``closed`` fixes which draws are closed (a boolean per draw): the LP left
+    when the binaries are fixed, whose duals are the shadow prices.
+    """
+    builder = _Builder(problem, elastic)
+    try:
+        x = builder.build(closed)
+    except _Infeasible:
+        return None
+    status, condition = _solve(builder.model)
+    if condition in ("infeasible", "infeasible_or_unbounded"):
+        return None
+    if status != "ok":
+        raise SolveError(f"HiGHS stopped: status {status}, condition {condition}")
+    amounts = np.asarray(x.solution.values, dtype=float)
+    cost = float((amounts * problem.cost[:, None]).sum())
+    gap = problem.predicted_gap(amounts)
+    chosen = (gap <= 1e-6 * np.maximum(np.abs(problem.base_gap), 1.0)).all(axis=(1, 2))
+    if "closed" in builder.model.variables:
+        chosen = np.asarray(builder.model.variables["closed"].solution.values) > 0.5
+    duals: dict[str, pd.Series] = {}
+    if "closed" not in builder.model.variables:
+        for name in ("budget_per_year", "budget_total", "closure", "training_max",
+                     "international_max"):
+            if name in builder.model.constraints:
+                duals[name] = _series(builder.model.constraints[name].dual)
+    slack = {name: _series(var.solution) for name, var in builder.slacks.items()}
+    return Solution(amounts, cost, chosen, duals, slack)

@@ -1,0 +1,183 @@
+"""The plan file: what ``wfplan plan`` optimises, validated by pydantic.
+
+A plan file (TOML) names a base scenario and vintage, the target (staff groups,
+area, years, which gap, the probability of closing it), the candidate count
+levers with their bounds and unit costs, and the constraints (budgets, training
+capacity, an ethical cap on international recruitment). See ``docs/plan.md``.
+Every problem is reported with the file, the key and the rule
+(:func:`read_plan`), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from wfplan.errors import InputError
+from wfplan.model.intervention_types import JoinerIntervention
+from wfplan.model.interventions_spec import registered_types
+from wfplan.model.values import format_location
+
+#: Fields of an intervention the plan sets itself (a lever may not give them in ``options``).
+_SET_BY_PLAN = frozenset({"type", "name", "staff_group", "area", "start_year", "end_year",
+                          "amount", "ramp_years", "cost_per_unit", "source", "owner"})
+
+
+def count_types() -> dict[str, type[JoinerIntervention]]:
+    """Return the registered count intervention types (they add joiners): the levers."""
+    return {name: cls for name, cls in registered_types().items()
+            if isinstance(cls, type) and issubclass(cls, JoinerIntervention)}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Lever(_Strict):
+    """One candidate count intervention: amounts a year between ``first_year`` and ``last_year``.
+
+    ``cost_per_unit`` (GBP, charged in the year a unit starts, as the model
+    charges it) must say where it comes from in ``cost_source``: a publication,
+    or "wfplan assumption: ..." with the reasoning. ``options`` holds the
+    type's own fields (e.g. ``duration_years`` of training places).
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    type: str
+    staff_group: str = Field(min_length=1)
+    area: str | None = Field(default=None, min_length=1)
+    first_year: int | None = Field(default=None, ge=1900, le=2200)
+    last_year: int | None = Field(default=None, ge=1900, le=2200)
+    min_per_year: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    max_per_year: float = Field(gt=0, allow_inf_nan=False)
+    cost_per_unit: float = Field(gt=0, allow_inf_nan=False)
+    cost_source: str = Field(min_length=1)
+    owner: str = Field(default="wfplan plan", min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Lever:
+        types = count_types()
+        if self.type not in types:
+            raise ValueError(f"type {self.type!r} is not a count intervention type; choose "
+                             f"from {sorted(types)} (multiplicative levers are not planned yet)")
+        if self.min_per_year > self.max_per_year:
+            raise ValueError("min_per_year must not exceed max_per_year")
+        first, last = self.first_year, self.last_year
+        if first is not None and last is not None and last < first:
+            raise ValueError("last_year must not be before first_year")
+        taken = sorted(set(self.options) & _SET_BY_PLAN)
+        if taken:
+            raise ValueError(f"options {taken} are set by the plan itself")
+        return self
+
+
+#: Money a year: one figure for every year, or a figure per calendar year.
+Budget = float | dict[int, float]
+
+
+class Constraints(_Strict):
+    """Limits on the plan (every one optional; GBP and heads a year)."""
+
+    budget_per_year: Budget | None = None
+    budget_total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    training_places_max_per_year: float | None = Field(default=None, ge=0)
+    training_places_max_growth_per_year: float | None = Field(default=None, ge=0)
+    international_recruitment_max_per_year: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _budgets(self) -> Constraints:
+        budget = self.budget_per_year
+        values = budget.values() if isinstance(budget, dict) else [budget]
+        if any(value is not None and not value >= 0 for value in values):
+            raise ValueError("budget_per_year must be 0 or more (GBP a year)")
+        return self
+
+
+class Target(_Strict):
+    """What must be closed: the gap of ``staff_groups`` in ``area`` in each of ``years``."""
+
+    staff_groups: list[str] = Field(min_length=1)
+    area: str | None = None
+    years: list[int] = Field(min_length=1)
+    gap: Literal["funded", "need"] = "funded"
+    probability: float = Field(default=0.5, gt=0, le=1)
+
+
+class Plan(_Strict):
+    """A plan file: the base scenario, the target, the levers and the constraints."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    title: str = Field(default="", max_length=80)
+    base_scenario: str = Field(min_length=1)
+    base_vintage: str | None = None
+    level: Literal["england"] = "england"
+    draws: int | None = Field(default=None, ge=0, le=10_000)
+    seed: int | None = Field(default=None, ge=0)
+    objective: Literal["least_cost"] = "least_cost"
+    target: Target
+    levers: list[Lever] = Field(min_length=1)
+    constraints: Constraints = Field(default_factory=Constraints)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Plan:
+        names = [lever.name for lever in self.levers]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"levers have repeated names: {repeated}")
+        return self
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """A validated plan and the file it came from."""
+
+    path: Path
+    plan: Plan
+    sha256: str
+
+
+def with_probability(source: PlanFile, probability: float) -> PlanFile:
+    """Return the plan with ``target.probability`` replaced (``wfplan plan --probability``)."""
+    target = source.plan.target.model_copy(update={"probability": probability})
+    return PlanFile(source.path, source.plan.model_copy(update={"target": target}),
+                    source.sha256)
+
+
+def _problems(path: Path, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = format_location(tuple(item["loc"])) or "plan"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: {where}: {message}")
+    return "\n".join(lines)
+
+
+def parse_plan(path: Path, text: str) -> Plan:
+    """Validate plan TOML ``text`` read from ``path``; a problem is an :class:`InputError`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: TOML: {error}") from None
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as error:
+        raise InputError(_problems(path, error)) from None
+
+
+def read_plan(path: Path) -> PlanFile:
+    """Read and validate a plan file."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the plan file ({error.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    return PlanFile(path, parse_plan(path, text), hashlib.sha256(data).hexdigest())
