@@ -15,6 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import handmade_boundaries as hand
+from wfplan.dataset import codelists
 
 if TYPE_CHECKING:
     from live import Server
@@ -81,6 +82,16 @@ def test_uploaded_boundaries_are_served_and_drawn(server: Server, kit: Kit) -> N
         code: expected.get(code) for code in given}
     assert "drawn on the ICB boundaries of" in _source(page.text, "england-icb-map")
     assert "icb_boundaries.geojson (/api/v1/boundaries)" in _source(page.text, "england-icb-map")
+    # A region's page: the same boundaries, its own ICBs (London's five) outlined.
+    region = server.get(None, "/area/region/Y56", params={"vintage": VINTAGE})
+    assert region.status_code == 200, region.text[-500:]
+    drawn = _spec(region.text, "region-Y56-icb-map")
+    assert drawn["mark"]["type"] == "geoshape"
+    london = {r["code"] for r in codelists.get("icb").rows if r["region_code"] == "Y56"}
+    assert {f["properties"]["icb_code"] for f in drawn["data"]["values"]["features"]
+            if f["properties"]["highlight"]} == london
+    assert len(london) == 5
+    assert "drawn on the ICB boundaries of" in _source(region.text, "region-Y56-icb-map")
 
 
 def test_the_demo_has_no_boundaries_and_its_map_is_tiles(server: Server) -> None:

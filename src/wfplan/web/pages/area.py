@@ -113,13 +113,15 @@ async def _below(api: Api, token: str | None, level: PageLevel, code: str,
     table is the first of the tables.
     """
     if level == "region":
-        icbs, metrics, gap = await together(api.get("/areas", level="icb", vintage=vintage),
-                                            api.get("/metrics", level="icb", vintage=vintage),
-                                            gap_map(api, measure, vintage))
+        icbs, metrics, gap, shapes = await together(
+            api.get("/areas", level="icb", vintage=vintage),
+            api.get("/metrics", level="icb", vintage=vintage),
+            gap_map(api, measure, vintage), api.get("/boundaries", vintage=vintage))
         keep = [a["code"] for a in icbs if a.get("parent_code") == code]
         shown, mapped = map_section(gap or metrics, measure, stem=f"region-{code}", keep=keep,
                                     caption="Integrated care boards in the region: the "
-                                            "measure mapped", vintage=vintage)
+                                            "measure mapped", vintage=vintage,
+                                    boundaries=shapes)
         return [mapped, areas_table(f"region-{code}-icbs", "Integrated care boards in the "
                                     "region", "ICB", metrics, "/area/icb/{code}", keep)], shown
     if level == "icb" and token is not None:
