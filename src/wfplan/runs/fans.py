@@ -21,9 +21,9 @@ its share of the national counts (``area_share``, of every organisation). The mo
 areas are separable and its draws depend on the scenario alone, so the result is that
 organisation's rows of a run on every organisation (``tests/test_org_fans.py`` checks
 it, bit for bit). Such a run cannot be what the service does: ``wfplan project`` refuses
-it on the demo vintage (8,743 organisations make a long table over its row limit, and
-at 100 draws its arrays would need about half this machine's memory), while one
-organisation's run takes a fraction of a second.
+it on the demo vintage (8,743 organisations make a long table over its row limit,
+:func:`~wfplan.runs.project.check_size`), while one organisation's run takes about a
+second (the organisation-level inputs of the demo, built once, about 3 s).
 """
 
 from __future__ import annotations

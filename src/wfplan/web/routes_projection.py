@@ -16,7 +16,7 @@ and seed projected at organisation level for that organisation alone
 (:func:`wfplan.runs.fans.org_fans`: its rows of ``wfplan project baseline --level
 org``). Its first request computes it (the organisation-level inputs of the vintage
 are built once per data version, :data:`KEPT_INPUTS` kept, then each organisation's
-run takes a fraction of a second); :data:`KEPT_ORGS` organisations' fans are kept,
+run takes about a second on the demo vintage); :data:`KEPT_ORGS` organisations' fans are kept,
 the least recently used dropped. One projection, ICB or organisation, is computed at a
 time.
 
