@@ -14,13 +14,21 @@ and as the public, on one kept-alive connection each:
   an organisation of QMJ (the first by code; the public is refused it, 403) and the
   England overview ``/``.
 
+Each result also has ``first_server_ms``, the server time of its page's first request
+(the first warm-up one): a fresh process computes the projection then (the ICB
+projection for the first page that draws it; an organisation's own the first time
+its page is asked for, the first organisation's also building the organisation-level
+inputs). ``--first-orgs N`` then asks for the pages of the next N organisations of QMJ
+(by code) once each, as the ICB user, and prints their server times as one more JSON
+line (``first_org_requests``): each computes that organisation's projection.
+
 "Server" is the page's own ``Server-Timing: app;dur=MS`` (wfplan.web.pages.timing:
 from the request reaching the app to the response's start); "client" is the
 loopback latency httpx sees. Prints a table, then one JSON line per page and
 viewer. Every wait is bounded and the server is always stopped.
 
     python benchmarks/bench_area_page.py [--db postgresql://postgres@127.0.0.1:5432/test]
-        [--requests 200] [--pages icb,region,org,england] [--warm 10]
+        [--requests 200] [--pages icb,region,org,england] [--warm 10] [--first-orgs 0]
 """
 
 from __future__ import annotations
@@ -116,11 +124,19 @@ def log_in(url: str) -> httpx.Client:
     return client
 
 
-def org_of_icb(url: str, token: str) -> str:
-    """Return the first organisation (by code) of the ICB, from the API."""
+def orgs_of_icb(url: str, token: str) -> list[str]:
+    """Return the organisations of the ICB by code, from the API."""
     orgs = httpx.get(url + "/api/v1/organisations", timeout=WARM_S,
                      headers={"Authorization": f"Bearer {token}"}).json()
-    return min(str(o["org_code"]) for o in orgs if o.get("icb_code") == ICB)
+    return sorted(str(o["org_code"]) for o in orgs if o.get("icb_code") == ICB)
+
+
+def server_ms(response: httpx.Response) -> float:
+    """Return the response's ``Server-Timing: app;dur=MS``."""
+    found = TIMING.search(response.headers.get("server-timing", ""))
+    if found is None:
+        raise SystemExit(f"{response.url}: no Server-Timing header ({response.status_code})")
+    return float(found.group(1))
 
 
 def timed(client: httpx.Client, path: str, n: int) -> dict[str, Any]:
@@ -130,10 +146,7 @@ def timed(client: httpx.Client, path: str, n: int) -> dict[str, Any]:
         start = time.perf_counter()
         response = client.get(path)
         latency.append((time.perf_counter() - start) * 1000)
-        found = TIMING.search(response.headers.get("server-timing", ""))
-        if found is None:
-            raise SystemExit(f"{path}: no Server-Timing header ({response.status_code})")
-        server.append(float(found.group(1)))
+        server.append(server_ms(response))
         statuses.add(response.status_code)
     out: dict[str, Any] = {"path": path, "requests": n, "statuses": sorted(statuses)}
     for name, values in (("server", server), ("client", latency)):
@@ -144,28 +157,38 @@ def timed(client: httpx.Client, path: str, n: int) -> dict[str, Any]:
     return out
 
 
-def measure(url: str, n: int, only: set[str] | None = None,
-            warm: int = WARM) -> list[dict[str, Any]]:
+def measure(url: str, n: int, only: set[str] | None = None, warm: int = WARM,
+            first_orgs: int = 0) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Log in, warm every page and viewer, then time each; return a result per pair.
 
-    ``only``: the pages to time (default all: icb, region, org, england).
+    ``only``: the pages to time (default all: icb, region, org, england). Also return
+    the first request of ``first_orgs`` more organisations' pages (ICB user).
     """
     signed_in = log_in(url)
     public = httpx.Client(base_url=url, timeout=REQUEST_S)
     try:
-        org = org_of_icb(url, signed_in.cookies["wfplan_session"])
+        orgs = orgs_of_icb(url, signed_in.cookies["wfplan_session"])
         pages = {"icb": f"/area/icb/{ICB}", "region": f"/area/region/{REGION}",
-                 "org": f"/area/org/{org}", "england": "/"}
+                 "org": f"/area/org/{orgs[0]}", "england": "/"}
         pages = {k: v for k, v in pages.items() if only is None or k in only}
         viewers = {"icb-user": signed_in, "public": public}
-        for client in viewers.values():
-            for path in pages.values():
+        first: dict[tuple[str, str], float] = {}
+        for viewer, client in viewers.items():
+            for page, path in pages.items():
                 for _ in range(warm):  # a new connection each: every process serves it
                     start = time.perf_counter()
-                    httpx.get(url + path, cookies=client.cookies, timeout=WARM_S)
+                    response = httpx.get(url + path, cookies=client.cookies, timeout=WARM_S)
+                    first.setdefault((viewer, page), server_ms(response))
                     print(f"warm {path}: {time.perf_counter() - start:.2f} s", file=sys.stderr)
-        return [{"page": page, "viewer": viewer, **timed(client, path, n)}
+        rows = [{"page": page, "viewer": viewer, "first_server_ms": first.get((viewer, page)),
+                 **timed(client, path, n)}
                 for viewer, client in viewers.items() for page, path in pages.items()]
+        more = []
+        for org in orgs[1:1 + first_orgs]:
+            response = signed_in.get(f"/area/org/{org}", timeout=WARM_S)
+            more.append({"org": org, "status": response.status_code,
+                         "server_ms": server_ms(response)})
+        return rows, more
     finally:
         signed_in.close()
         public.close()
@@ -216,12 +239,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="warm-up requests of each page and viewer")
     parser.add_argument("--pages", default="icb,region,org,england",
                         help="the pages to time, comma-separated")
+    parser.add_argument("--first-orgs", type=int, default=0,
+                        help="then ask once for the pages of this many more organisations "
+                        "of the ICB (each computes its projection)")
     args = parser.parse_args(argv)
     engine = "postgres" if args.db and args.db.startswith("postgresql") else "duckdb"
     with (tempfile.TemporaryDirectory() as tmp, demo_database(args.db, Path(tmp)) as db,
           serving(db, 2 if engine == "postgres" else 1, Path(tmp)) as url):
         load = os.getloadavg()[0]
-        rows = measure(url, args.requests, set(args.pages.split(",")), args.warm)
+        rows, more = measure(url, args.requests, set(args.pages.split(",")), args.warm,
+                             args.first_orgs)
     after = os.getloadavg()[0]
     for row in rows:
         row.update(engine=engine, load_before=load, load_after=after,
@@ -230,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average {load:.2f} -> {after:.2f}; target: server p95 <= {TARGET_MS:.0f} ms")
     for row in rows:
         print(json.dumps(row))
+    if more:
+        print(json.dumps({"first_org_requests": more, "engine": engine}))
     return 0
 
 

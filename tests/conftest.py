@@ -524,3 +524,16 @@ def demo_baseline(demo_vintage: DemoBuild) -> DemoBaseline:
     with DuckDBStore(demo_vintage.db, read_only=True) as store:
         run = project(store, ["baseline"], vintage="demo", draws=PROJECTION_DRAWS, seed=seed)[0]
     return DemoBaseline(run.table, run.results, PROJECTION_DRAWS, seed)
+
+
+@pytest.fixture(scope="session")
+def demo_org_inputs(demo_vintage: DemoBuild) -> Any:
+    """The baseline's organisation-level inputs of every demo organisation, built once.
+
+    :func:`wfplan.runs.fans.org_inputs` (what the service cuts an organisation's fans
+    from); an :class:`~wfplan.runs.fans.OrgInputs`. Read it only.
+    """
+    from wfplan.runs.fans import org_inputs
+
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
+        return org_inputs(store, "demo")

@@ -118,6 +118,34 @@ def test_an_area_page_draws_its_fans_with_the_api_s_numbers(
         assert page_number(row[2]) == pytest.approx(supply[int(row[0])], abs=0.05)
 
 
+def test_an_organisation_page_draws_its_own_fans_with_the_api_s_numbers(
+        public, icb_user, dash_server) -> None:
+    org = dash_server.server.codes.org
+    page = icb_user.get(f"/area/org/{org}")
+    assert page.status_code == 200
+    answer = _api(dash_server, "icb", level="org", area=org, staff_group="all_staff_groups")
+    assert answer["projected_level"] == "org"
+    fans, gap = _rows(answer, org)
+    assert len(fans) == 2 * 16
+    assert _drawn(page.text, f"org-{org}-fan") == fans
+    assert _drawn(page.text, f"org-{org}-gap-fan") == gap
+    table = parse(page.text).tables[f"org-{org}-projection"]
+    assert [row[0] for row in table["rows"]] == [str(y) for y in range(2025, 2041)]
+    by = {(r["variable"], r["year"]): r for r in answer["rows"]}
+    for row in table["rows"]:
+        year = int(row[0])
+        for column, (variable, stat) in enumerate(
+                [(v, s) for v in ("supply_fte", "demand_funded_fte", "gap_fte")
+                 for s in ("p5", "p50", "p95")], start=1):
+            assert page_number(row[column]) == pytest.approx(by[(variable, year)][stat],
+                                                             abs=0.05)
+    html = re.sub(r"\s+", " ", page.text).replace("&#39;", "'")
+    assert f"Source: {answer['source']}. Period: 2025 (the census of 2025-03-31) to 2040." in html
+    assert "Show as table" in html
+    assert "projected at organisation level for this organisation alone" in html
+    assert public.get(f"/area/org/{org}").status_code == 403
+
+
 def test_the_overview_s_gap_by_staff_group_is_the_api_s(public, dash_server) -> None:
     page = public.get("/")
     answer = _api(dash_server, level="england")
@@ -164,10 +192,13 @@ def test_the_map_s_gap_pct_is_the_api_s_gap_share_in_the_last_year(path, public,
     ("public", "/", "england-gap"),
     ("public", "/?measure=gap_pct", "england-map"),
     ("icb", f"/area/icb/{ICB}", f"icb-{ICB}-projection"),
+    ("icb", "/area/org/{org}", "org-{org}-projection"),
 ])
 def test_a_projection_table_s_csv_and_xlsx_are_the_page_s(who, path, table_id, public,
-                                                          icb_user) -> None:
+                                                          icb_user, dash_server) -> None:
     client = icb_user if who == "icb" else public
+    org = dash_server.server.codes.org
+    path, table_id = path.format(org=org), table_id.format(org=org)
     table = parse(client.get(path).text).tables[table_id]
     assert table["rows"]
     query = path.partition("?")[2]

@@ -157,3 +157,32 @@ def test_select_staff_groups_keeps_the_arrays_aligned():
     assert doctors.coords.staff_group == ("doctors",)
     np.testing.assert_array_equal(doctors.array("fte_per_head"), [[0.9], [0.6]])
     assert doctors.assumptions == built.assumptions
+
+
+def test_select_areas_keeps_each_area_s_share_of_every_area():
+    stock = np.array([[[10.0, 20.0], [5.0, 5.0]], [[30.0, 40.0], [15.0, 5.0]]])
+    built = inputs(stock_hc=COORDS.label("area staff_group age_band", stock),
+                   fte_per_head=COORDS.label("area staff_group", [[0.8, 0.9], [0.7, 0.6]]))
+    b = built.select_areas(["B"])
+    assert b.coords.area == ("B",)
+    assert b.area_subset is True
+    assert built.area_subset is False
+    np.testing.assert_array_equal(b.array("stock_hc"), stock[1:])
+    np.testing.assert_array_equal(b.array("fte_per_head"), [[0.7, 0.6]])
+    # B's share of the national counts of A and B, not 1: 70 of 100 nurses, 20 of 30 doctors
+    np.testing.assert_array_equal(b.array("area_share"), built.array("area_share")[1:])
+    np.testing.assert_allclose(b.array("area_share"), [[0.7, 20 / 30]])
+    assert b.array("population").shape[2] == 1
+    assert b.assumptions == built.assumptions
+    with pytest.raises(ModelInputError, match="unknown areas"):
+        built.select_areas(["C"])
+
+
+def test_a_subset_s_area_share_may_sum_to_less_than_1_but_never_to_more():
+    share = COORDS.label("area staff_group", [[0.2, 0.3], [0.3, 0.3]])
+    with pytest.raises(ModelInputError, match="must sum to 1 over area"):
+        inputs(area_share=share)
+    assert inputs(area_share=share, area_subset=True).area_subset
+    over = COORDS.label("area staff_group", [[0.6, 0.3], [0.6, 0.3]])
+    with pytest.raises(ModelInputError, match="must sum to at most 1 over area"):
+        inputs(area_share=over, area_subset=True)

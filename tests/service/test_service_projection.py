@@ -2,7 +2,9 @@
 
 The figures must be those of ``wfplan project baseline --vintage demo`` with the service's
 draws and seed, computed directly (``demo_baseline``, once per session); the server
-computes its projection once (the first request) and answers the others from it.
+computes its projection once (the first request) and answers the others from it. An
+organisation's (``level=org``) must be those of :func:`wfplan.runs.fans.org_fans` for it,
+computed here (tests/test_org_fans.py checks them against a run on every organisation).
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ import pandas as pd
 import pytest
 
 from wfplan.dataset import codelists
+from wfplan.dataset.store import DuckDBStore
 from wfplan.model import aggregate, to_long
 from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
+from wfplan.runs.fans import org_fans
 from wfplan.runs.project import read_scenario
+from wfplan.web.service import PROJECTION_DRAWS
 
 if TYPE_CHECKING:
     from live import Server
 
-    from conftest import DemoBaseline
+    from conftest import DemoBaseline, DemoBuild
 
 PROJECTION = "/api/v1/projection"
 VARIABLES = ("supply_fte", "demand_funded_fte", "gap_fte", "gap_pct")
@@ -156,3 +161,61 @@ def test_a_year_and_a_staff_group_label_filter_the_answer(server: Server) -> Non
     spec = server.get(None, "/api/openapi.json").json()
     assert PROJECTION in spec["paths"]
     assert {"Projection", "FanRow"} <= set(spec["components"]["schemas"])
+
+
+def _org_expected(demo_vintage: DemoBuild, demo_org_inputs: Any,
+                  org: str) -> dict[tuple[str, str, int], tuple]:
+    """Return the organisation's fans computed here, with the server's draws and seed.
+
+    By staff group, variable and year; a percentile that is not a number (the gap % of a
+    staff group with no demand) is null, as JSON has it.
+    """
+    seed = read_scenario("baseline").scenario.seed
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
+        table = org_fans(store, demo_org_inputs, org, draws=PROJECTION_DRAWS, seed=seed).table
+    return {(str(r["staff_group"]), str(r["variable"]), int(r["year"])): tuple(
+        None if pd.isna(r[s]) else float(r[s]) for s in STATS)
+        for r in table.to_dict("records")}
+
+
+def test_an_organisation_s_fans_are_its_own_projection(
+        server: Server, demo_vintage: DemoBuild, demo_org_inputs: Any) -> None:
+    org = server.codes.org
+    body = _get(server, "icb", vintage="demo", level="org", area=org)
+    assert {r["area_code"] for r in body["rows"]} == {org}
+    assert {r["level"] for r in body["rows"]} == {"org"}
+    assert body["projected_level"] == "org"
+    assert (body["draws"], body["seed"]) == (PROJECTION_DRAWS,
+                                             read_scenario("baseline").scenario.seed)
+    assert "organisation level, this organisation alone" in body["source"]
+    assert body["controlled"] is False
+    assert body["rows"][0]["area_name"]
+    expected = _org_expected(demo_vintage, demo_org_inputs, org)
+    served = {(r["staff_group"], r["variable"], r["year"]): tuple(r[s] for s in STATS)
+              for r in body["rows"]}
+    assert served == expected
+    assert len([k for k in served if k[0] == "all_staff_groups"]) == 4 * 16
+    assert any(value for value in served.values() if value[1])  # not all zero or null
+    assert _get(server, "org", vintage="demo", level="org", area=org) == body
+    assert _get(server, "national", vintage="demo", level="org", area=org.lower()) == body
+
+
+def test_an_organisation_s_fans_are_scoped_as_its_metrics(server: Server) -> None:
+    codes = server.codes
+    region = _get(server, "region", vintage="demo", level="org", area=codes.org_same_region,
+                  staff_group="all_staff_groups", year="2030")
+    assert {(r["area_code"], r["year"]) for r in region["rows"]} == {
+        (codes.org_same_region, 2030)}
+    refused = [("icb", codes.org_same_region), ("icb", codes.org_other_region),
+               ("region", codes.org_other_region), ("org", codes.org_same_region),
+               (None, codes.org)]
+    for role, org in refused:
+        answer = server.get(role, PROJECTION, params={"vintage": "demo", "level": "org",
+                                                      "area": org})
+        assert answer.status_code == 403, (role, org, answer.text)
+        assert "p50" not in answer.text
+    answer = server.get(None, PROJECTION, params={"vintage": "demo", "level": "org"})
+    assert answer.status_code == 403
+    for params, code in (({"level": "org"}, 422), ({"level": "org", "area": "NOPE1"}, 404)):
+        answer = server.get("national", PROJECTION, params={"vintage": "demo", **params})
+        assert answer.status_code == code, (params, answer.text)

@@ -256,7 +256,7 @@ def _model_inputs(selection: Selection, stock: Stock, flows: Flows,
         return_to_practice_joiners=coords.label("area staff_group",
                                                 joiners["return_to_practice"]),
         **arrays, level=selection.level, vintage=selection.vintage,
-        assumptions=assumptions.records)
+        assumptions=assumptions.records, area_subset=False)
 
 
 def _demography(selection: Selection, stock: Stock, coords: Coords, last_year: int,

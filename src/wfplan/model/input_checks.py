@@ -59,8 +59,13 @@ def _first(array: LabelledArray, bad: np.ndarray) -> str:
     return _where(array, tuple(int(i) for i in np.argwhere(bad)[0]))
 
 
-def check_values(name: str, array: LabelledArray, spec: ParameterSpec) -> None:
-    """Raise :class:`ModelInputError` if ``array`` breaks the table's rules for ``name``."""
+def check_values(name: str, array: LabelledArray, spec: ParameterSpec, *,
+                 area_subset: bool = False) -> None:
+    """Raise :class:`ModelInputError` if ``array`` breaks the table's rules for ``name``.
+
+    ``area_subset``: the areas are some of a larger set (``ModelInputs.select_areas``),
+    so a distribution over areas (``area_share``) sums to at most 1 over them.
+    """
     values = array.values
     checked = values
     if name == "age_band_width":
@@ -77,7 +82,8 @@ def check_values(name: str, array: LabelledArray, spec: ParameterSpec) -> None:
         bad[tuple(slice(0, n) for n in checked.shape)] = checked > spec.maximum
         raise ModelInputError(name, _first(array, bad), f"must be at most {spec.maximum:g}")
     if name in _SUMS_TO_ONE:
-        _check_sums_to_one(name, array, _SUMS_TO_ONE[name])
+        _check_sums_to_one(name, array, _SUMS_TO_ONE[name],
+                           at_most=area_subset and _SUMS_TO_ONE[name] == "area")
     if name == "training_duration" and not np.array_equal(values, np.round(values)):
         raise ModelInputError(name, _first(array, values != np.round(values)), "whole years only")
     if name in _INTEGER_YEARS:
@@ -88,14 +94,15 @@ def check_values(name: str, array: LabelledArray, spec: ParameterSpec) -> None:
             raise ModelInputError(name, "year", "years must be consecutive and ascending")
 
 
-def _check_sums_to_one(name: str, array: LabelledArray, dim: str) -> None:
+def _check_sums_to_one(name: str, array: LabelledArray, dim: str, at_most: bool) -> None:
     axis = array.dims.index(dim)
     totals = array.values.sum(axis=axis)
-    bad = np.abs(totals - 1.0) > SUM_TOLERANCE
+    bad = (totals - 1.0 > SUM_TOLERANCE) if at_most else np.abs(totals - 1.0) > SUM_TOLERANCE
     if bad.any():
         other = LabelledArray(
             tuple(d for d in array.dims if d != dim),
             {d: array.coords[d] for d in array.dims if d != dim},
             totals,
         )
-        raise ModelInputError(name, _first(other, bad), f"must sum to 1 over {dim}")
+        raise ModelInputError(name, _first(other, bad), f"must sum to "
+                              f"{'at most ' if at_most else ''}1 over {dim}")

@@ -93,6 +93,9 @@ class ModelInputs:
         :class:`~wfplan.model.assumptions.Assumption` records (or mappings with
         name, value and reason) of inputs the caller defaulted; the defaults filled
         here are appended.
+    area_subset
+        The areas are some of a larger set (:meth:`select_areas`): ``area_share`` is
+        each one's share of the whole set's counts, so over them it sums to at most 1.
     """
 
     coords: Coords
@@ -124,6 +127,7 @@ class ModelInputs:
     level: str | None = None
     vintage: str | None = None
     assumptions: Sequence[Assumption | Mapping[str, Any]] = ()
+    area_subset: bool = False
     _values: dict[str, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -160,7 +164,7 @@ class ModelInputs:
                 array.values[np.newaxis, ...],
             )
         array = canonical(name, array, INPUT_DIMS[name], self.coords.as_dict())
-        check_values(name, array, get_spec(name))
+        check_values(name, array, get_spec(name), area_subset=self.area_subset)
         return array
 
     def _fill_defaults(self, assumptions: list[Assumption]) -> dict[str, LabelledArray]:
@@ -193,7 +197,7 @@ class ModelInputs:
             record("area_share", _rule("area_share"))
         self._fill_population(arrays, record)
         for name in ("newly_qualified_age_profile", "area_share", "utilisation"):
-            check_values(name, arrays[name], get_spec(name))
+            check_values(name, arrays[name], get_spec(name), area_subset=self.area_subset)
         return arrays
 
     def _headcount_share(self, stock_hc: np.ndarray) -> LabelledArray:
@@ -293,4 +297,28 @@ class ModelInputs:
                 values = np.take(array.values, index, axis=axis)
                 labels = {**array.coords, "staff_group": tuple(staff_groups)}
                 changes[item.name] = LabelledArray(array.dims, labels, values)
+        return replace(self, **changes)
+
+    def select_areas(self, areas: Sequence[str]) -> ModelInputs:
+        """Return the inputs of a subset of areas (assumptions kept).
+
+        Every array with an area dimension keeps only those areas; ``area_share`` is
+        already filled (:meth:`_fill_defaults`), so each area keeps its share of the
+        national counts of *all* the areas, not of the subset. The model's areas are
+        separable (no quantity of one area depends on another's but through
+        ``area_share``), so a run on the subset gives the subset's rows of a run on
+        all of them.
+        """
+        missing = [area for area in areas if area not in self.coords.area]
+        if missing:
+            raise ModelInputError("coords", "area", f"unknown areas {missing}")
+        index = [self.coords.area.index(area) for area in areas]
+        changes: dict[str, Any] = {"coords": replace(self.coords, area=tuple(areas)),
+                                   "area_subset": True}
+        for item in fields(self):
+            array = getattr(self, item.name)
+            if isinstance(array, LabelledArray) and "area" in array.dims:
+                values = np.take(array.values, index, axis=array.dims.index("area"))
+                changes[item.name] = LabelledArray(array.dims, {**array.coords,
+                                                                "area": tuple(areas)}, values)
         return replace(self, **changes)

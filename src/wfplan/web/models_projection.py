@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from wfplan.web.models import AreaLevel, Model
+from wfplan.web.models import Level, Model
 
 #: The variables served (the names of ``wfplan project``'s long table).
 FanVariable = Literal["supply_fte", "demand_funded_fte", "gap_fte", "gap_pct"]
@@ -15,7 +15,7 @@ FanVariable = Literal["supply_fte", "demand_funded_fte", "gap_fte", "gap_pct"]
 class FanRow(Model):
     """One area's, staff group's and variable's percentiles in one year."""
 
-    level: AreaLevel
+    level: Level
     area_code: str
     area_name: str | None
     staff_group: str = Field(description="A staff group's code, or a total: all_staff_groups, "
@@ -42,9 +42,9 @@ class Projection(Model):
     base_period: str = Field(description="The census the projection starts from (YYYY-MM-DD)")
     base_year: int
     final_year: int = Field(description="The horizon's last year")
-    projected_level: Literal["icb"] = Field(
-        description="The level the model ran at; regions and England are its ICBs' sums, "
-                    "taken within each draw")
+    projected_level: Literal["icb", "org"] = Field(
+        description="The level the model ran at: icb (regions and England are its ICBs' "
+                    "sums, taken within each draw) or org (one organisation, level=org)")
     seed: int
     draws: int
     source: str = Field(description="What the figures are, in one sentence (for a caption)")

@@ -1,5 +1,7 @@
 """``/api/v1/projection``: the vintage's baseline projection, the dashboard's fan charts.
 
+England, the regions and the ICBs:
+
 The shipped baseline scenario is projected from the vintage at ICB level by
 :func:`wfplan.runs.fans.baseline_fans` (``wfplan project baseline --vintage V
 --draws N --seed S``, the ICBs summed to regions and England within each draw),
@@ -9,8 +11,19 @@ so each process computes it once per vintage and data version (:data:`KEPT` kept
 and every request is a filter of it; the answers are cached as ``/metrics``'s are
 (:mod:`wfplan.web.cache`), by role, query, vintage and data version.
 
+An organisation (``level=org&area=CODE``, the area required): the same scenario, draws
+and seed projected at organisation level for that organisation alone
+(:func:`wfplan.runs.fans.org_fans`: its rows of ``wfplan project baseline --level
+org``). Its first request computes it (the organisation-level inputs of the vintage
+are built once per data version, :data:`KEPT_INPUTS` kept, then each organisation's
+run takes about a second on the demo vintage); :data:`KEPT_ORGS` organisations' fans are kept,
+the least recently used dropped. One projection, ICB or organisation, is computed at a
+time.
+
 Scope is that of ``/metrics``: a level or area outside it is 403 before anything
-is read, and only the rows of areas it names are kept. The public's answer is
+is read (so an organisation is 403 for the public, and for a region or ICB user an
+organisation placed outside their region or ICB), and only the rows of areas it names
+are kept. The public's answer is
 under disclosure control: a series (an area's staff group) whose base-year
 headcount is 1 to 4 people is suppressed, every year and variable of it, because
 its base year *is* the census figure ``/metrics`` suppresses and its first years
@@ -38,10 +51,10 @@ from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.dataset.store.queries.geography import area_list
 from wfplan.model.aggregate import ALL_STAFF_GROUPS, sector_total
 from wfplan.report import format as fmt
-from wfplan.runs.fans import SCENARIO, Fans, baseline_fans
+from wfplan.runs.fans import SCENARIO, Fans, OrgInputs, baseline_fans, org_fans, org_inputs
 from wfplan.web import models
 from wfplan.web.cache import ResponseCache
-from wfplan.web.deps import MAX_PARAM, BearerDep, VintageParam, not_found, reading
+from wfplan.web.deps import MAX_PARAM, BearerDep, VintageParam, not_found, reading, scopes_of
 from wfplan.web.frames import records
 from wfplan.web.models_projection import FanRow, Projection
 from wfplan.web.routes_metrics import _check, _read_state, cached_user
@@ -53,8 +66,14 @@ YearParam = Annotated[int | None, Query(ge=1900, le=2300, description="One year 
 #: Projections kept per process (the newest used): one per vintage and data version.
 KEPT = 4
 _kept: OrderedDict[tuple[object, ...], tuple[Fans, dict[str, str]]] = OrderedDict()
+#: Organisations whose fans are kept per process (the newest used).
+KEPT_ORGS = 64
+#: Organisation-level inputs kept per process (the newest used): one per vintage and version.
+KEPT_INPUTS = 2
+_kept_orgs: OrderedDict[tuple[object, ...], Fans] = OrderedDict()
+_kept_inputs: OrderedDict[tuple[object, ...], OrgInputs] = OrderedDict()
 _computing = threading.Lock()  # one projection at a time: a second request waits for it
-ProjectionParams = tuple[models.AreaLevel, str | None, str | None, int | None]
+ProjectionParams = tuple[models.Level, str | None, str | None, int | None]
 
 
 def fans_of(store: Store, vintage: str, settings: Settings,
@@ -82,6 +101,40 @@ def fans_of(store: Store, vintage: str, settings: Settings,
         return fans, names
 
 
+def org_fans_of(store: Store, vintage: str, settings: Settings, version: tuple[int, int],
+                org: str) -> Fans:
+    """Return organisation ``org``'s baseline fans, computed once per data version.
+
+    They are kept (at most :data:`KEPT_ORGS` organisations) under the store, the
+    vintage, its data ``version``, the draws, the seed and the organisation; the
+    organisation-level inputs they are cut from are kept too (:data:`KEPT_INPUTS`).
+    404 for an organisation the inputs do not have (no staff in post at the census).
+    """
+    where = (store.location(), vintage, version)
+    key = (*where, settings.projection_draws, settings.projection_seed, org)
+    with _computing:
+        if key in _kept_orgs:
+            _kept_orgs.move_to_end(key)
+            return _kept_orgs[key]
+        if where in _kept_inputs:
+            _kept_inputs.move_to_end(where)
+        else:
+            _kept_inputs[where] = org_inputs(store, vintage)
+            while len(_kept_inputs) > KEPT_INPUTS:
+                _kept_inputs.popitem(last=False)
+        base = _kept_inputs[where]
+        if org not in base.organisations:
+            raise not_found(f"organisation {org!r} in the projection (it has no staff in post "
+                            f"at the census of {base.base_period})")
+        seed = settings.projection_seed
+        fans = org_fans(store, base, org, draws=settings.projection_draws,
+                        seed=_scenario_seed() if seed is None else seed)
+        _kept_orgs[key] = fans
+        while len(_kept_orgs) > KEPT_ORGS:
+            _kept_orgs.popitem(last=False)
+        return fans
+
+
 def _scenario_seed() -> int:
     from wfplan.runs.project import read_scenario
 
@@ -91,17 +144,20 @@ def _scenario_seed() -> int:
 @router.get("/projection", response_model=Projection, tags=["data"])
 async def projection(
     request: Request, credentials: BearerDep, vintage: VintageParam = None,
-    level: models.AreaLevel = "england", area: Text = None, staff_group: Text = None,
+    level: models.Level = "england", area: Text = None, staff_group: Text = None,
     year: YearParam = None,
 ) -> Response:
     """Return the vintage's baseline projection: supply, demand and gap P5, P50, P95 by year.
 
     England, a region or an ICB (``area``; without it, every area of ``level`` in
-    your scope), each staff group and the totals (``staff_group``: one code or
-    label, or a total such as ``all_staff_groups``). 403 outside your scope, as
-    ``/metrics``; 404 for an area or a year the projection does not have; 422 for
-    an unknown staff group. The first request for a vintage runs the projection
-    (seconds); later ones are filters of it, cached per process.
+    your scope), or one organisation (``level=org``, ``area`` its code: required),
+    each staff group and the totals (``staff_group``: one code or label, or a total
+    such as ``all_staff_groups``). 403 outside your scope, as ``/metrics`` (the public
+    is refused every organisation); 404 for an area or a year the projection does not
+    have; 422 for an unknown staff group, or ``level=org`` without ``area``. The first
+    request for a vintage runs the ICB projection (seconds), and the first for an
+    organisation runs that organisation's; later ones are filters of them, cached per
+    process.
     """
     cache: ResponseCache = request.app.state.cache
     state = await cache.current(lambda: _read_state(request))
@@ -139,12 +195,27 @@ def _answer(request: Request, user: User, vintage: str | None,
     with reading(request, user, vintage) as read:
         _check(read.scope, level, area)
         version = data_version(read.store, read.vintage)
-        fans, names = fans_of(read.store, read.vintage, settings, version)
+        if level == "org":
+            fans, names = _org(request, read.store, read.vintage, settings, version, area)
+        else:
+            fans, names = fans_of(read.store, read.vintage, settings, version)
         scope = read.scope
     rows = _rows(fans.table, scope, level, area, group, year)
     body = _model(fans, names, scope, rows)
     return (body.model_dump_json().encode(),
             ("projection", str(user.role), params, read.vintage, version))
+
+
+def _org(request: Request, store: Store, vintage: str, settings: Settings,
+         version: tuple[int, int], org: str | None) -> tuple[Fans, dict[str, str]]:
+    """Return an organisation's fans and its name (422 without an organisation)."""
+    if org is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "level org needs area: the code of one organisation")
+    fans = org_fans_of(store, vintage, settings, version, org)
+    placed = scopes_of(request).placements(store, vintage)
+    named = placed.loc[placed["org_code"] == org, "org_name"].dropna()
+    return fans, {org: str(named.iloc[0])} if len(named) else {}
 
 
 def _rows(table: pd.DataFrame, scope: Scope, level: str, area: str | None,
@@ -189,7 +260,8 @@ def _model(fans: Fans, names: dict[str, str], scope: Scope, rows: pd.DataFrame) 
         scenario_title=str(meta["title"]), scenario_sha256=str(meta["scenario_sha256"]),
         base_period=str(meta["base_period"]), base_year=int(meta["base_year"]),
         final_year=int(meta["base_year"]) + int(meta["horizon"]),
-        projected_level="icb", seed=int(meta["seed"]), draws=int(meta["draws"]),
+        projected_level=meta["level"], seed=int(meta["seed"]),
+        draws=int(meta["draws"]),
         source=source_sentence(meta), controlled=scope.controlled,
         disclosure=disclosure() if scope.controlled else None, rows=out)
 
@@ -204,7 +276,9 @@ def disclosure() -> str:
 
 def source_sentence(meta: dict[str, Any]) -> str:
     """Return what the figures are, for a chart's caption."""
+    org = meta["level"] == "org"
+    where = "organisation level, this organisation alone" if org else "ICB level"
+    command = f"wfplan project {meta['scenario']}" + (" --level org" if org else "")
     return (f"wfplan's {meta['scenario']} scenario ({meta['title']}) projected from vintage "
-            f"{meta['vintage']} at ICB level ({meta['draws']} draws, seed {meta['seed']}; "
-            f"base census {meta['base_period']}), as 'wfplan project {meta['scenario']}' "
-            "projects it")
+            f"{meta['vintage']} at {where} ({meta['draws']} draws, seed {meta['seed']}; "
+            f"base census {meta['base_period']}), as '{command}' projects it")

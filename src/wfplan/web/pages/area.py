@@ -6,8 +6,9 @@ it), a breadcrumb England → region → ICB → organisation (names from
 region's ICBs, an ICB's organisations (signed-in visitors only: the public sees no
 organisation). The API refuses what the visitor may not see, and so does the page
 (403, no data). Its trends are SPC charts of each measure with a series
-(:mod:`wfplan.web.pages.trends`). A region's and an ICB's page have the baseline
-projection's supply and demand fans with the gap (:mod:`wfplan.web.pages.fans`). A
+(:mod:`wfplan.web.pages.trends`). Every area page has the baseline projection's
+supply and demand fans with the gap (:mod:`wfplan.web.pages.fans`): a region's and an
+ICB's from the ICB-level projection, an organisation's from its own. A
 region page has the map of the 42 ICBs, its own
 outlined, coloured by ``?measure=`` (:mod:`wfplan.web.pages.maps`).
 """

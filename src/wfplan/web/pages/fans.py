@@ -1,10 +1,11 @@
 """The baseline projection on the pages: fan charts, the gap by staff group, the gap % map.
 
 Everything comes from ``GET /api/v1/projection`` (the vintage's shipped baseline,
-projected at ICB level; :mod:`wfplan.web.routes_projection`), so scope and
-disclosure control are the API's:
+projected at ICB level, or for an organisation at organisation level;
+:mod:`wfplan.web.routes_projection`), so scope and disclosure control are the API's:
 
-- the England overview, a region's and an ICB's page draw supply and demand for all
+- the England overview, a region's, an ICB's and an organisation's page draw supply
+  and demand for all
   staff groups as fans (P5 to P95 bands, P50 lines; :func:`wfplan.web.charts.fan_chart`)
   and the gap between them as a fan of its own (:func:`wfplan.web.charts_fans.gap_fan`:
   on the same axis as supply and demand it would be a line near zero), with the table
@@ -134,11 +135,13 @@ def fans(answer: Mapping[str, Any], stem: str, name: str) -> Projected:
 
 async def area_answer(api: Api, level: str, code: str,
                       vintage: str | None) -> dict[str, Any] | str | None:
-    """Return a region's or an ICB's projection answer (all staff groups); None for another level.
+    """Return a region's, ICB's or organisation's projection answer (all staff groups).
+
+    None for another level.
 
     A sentence in place of the answer says why there is none (:func:`area_fans` shows it).
     """
-    if level not in ("region", "icb"):
+    if level not in ("region", "icb", "org"):
         return None
     return await _answer(api, level=level, area=code, staff_group=ALL, vintage=vintage)
 
