@@ -29,6 +29,7 @@ from wfplan.dataset.store import DuckDBStore, Store
 from wfplan.dataset.store.queries import gaps as gq
 from wfplan.dataset.store.queries import geography as geo
 from wfplan.dataset.store.queries import metrics as mq
+from wfplan.dataset.store.queries._params import positional
 
 if TYPE_CHECKING:
     pass
@@ -168,6 +169,33 @@ def test_the_gap_queries_of_an_area_are_the_same(engines: Engines) -> None:
             same(engines, lambda s, f=fact, a=area: gq.area_row_count(s, "known", f, a))
     assert same(engines, lambda s: gq.area_level(s, "known", "QWE")) == "icb"
     assert same(engines, lambda s: gq.area_level(s, "known", "NOPE")) is None
+
+
+def test_postgres_expects_one_placement_per_organisation_in_the_gap_queries(
+        engines: Engines) -> None:
+    """PostgreSQL's estimate of the gap queries' organisations is near their number.
+
+    With ``row_number() ... WHERE rn = 1`` it estimated a window's first rows as a
+    handful (44 of the demo's 8,743), and an area's gap report joined the areas to
+    every fact row in a nested loop: one of its queries took two minutes on the demo.
+    Here 500 organisations with two records each are added (and rolled back).
+    """
+    connection = engines[1].connection  # type: ignore[attr-defined]
+    sql, params = positional(f"{gq._GEO} SELECT * FROM org", {"vintage": "many"})
+    with connection.transaction():  # the connection is in autocommit mode
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO organisations (vintage, ingest_id, source_row, suppressed, "
+                "org_code, name, valid_from) SELECT 'many', 1, i, FALSE, 'O' || (i / 2), "
+                "'Organisation ' || i, DATE '2020-01-01' + i % 2 FROM generate_series(0, 999) i")
+            cursor.execute("ANALYZE organisations")
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql.replace("?", "%s"), params)
+            estimate = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
+            cursor.execute(sql.replace("?", "%s"), params)
+            actual = len(cursor.fetchall())
+        raise psycopg.Rollback()  # leaves the copy as it was
+    assert actual == 500
+    assert estimate >= actual / 2, (estimate, actual)
 
 
 @pytest.mark.parametrize("level", LEVELS)

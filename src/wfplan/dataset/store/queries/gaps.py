@@ -6,7 +6,10 @@ the level of the area it was reported for otherwise (``g_level``), its region,
 ICB and sector (``g_region``, ``g_icb``, ``g_sector``) and its organisation
 (``g_org``). A row's sector is its staff group's sector (``staff_groups.csv``);
 failing that, its organisation's sector; ``unknown`` if neither, ``all`` for
-tables about whole areas. Organisations are placed by their latest record.
+tables about whole areas. Organisations are placed by their latest record, picked
+with ``DISTINCT ON`` (as :mod:`.geography` does, for the same reason: PostgreSQL
+estimates a window's ``rn = 1`` as a handful of rows and, for an area's report,
+joined the areas in a nested loop over every fact row: two minutes for one query).
 
 An :class:`Area` (a region or an ICB) restricts a query to the rows placed in it:
 the rows of the organisations placed in it and those reported for the area itself
@@ -122,14 +125,12 @@ def _sector_case(column: str) -> tuple[str, dict[str, Any]]:
 
 _GEO = """
 WITH org AS (
-  SELECT org_code, name, org_type, sector, icb_code, region_code, valid_to FROM (
-    SELECT org_code, name, org_type, sector, icb_code, region_code, valid_to,
-      row_number() OVER (PARTITION BY org_code ORDER BY valid_from DESC NULLS LAST,
-        CASE WHEN icb_code IS NULL THEN 1 ELSE 0 END, name NULLS LAST, icb_code NULLS LAST,
-        region_code NULLS LAST, sector NULLS LAST, org_type NULLS LAST,
-        valid_to DESC NULLS LAST) AS rn
-    FROM organisations WHERE vintage = $vintage
-  ) ranked WHERE rn = 1
+  SELECT DISTINCT ON (org_code) org_code, name, org_type, sector, icb_code, region_code,
+         valid_to
+  FROM organisations WHERE vintage = $vintage
+  ORDER BY org_code, valid_from DESC NULLS LAST,
+    CASE WHEN icb_code IS NULL THEN 1 ELSE 0 END, name NULLS LAST, icb_code NULLS LAST,
+    region_code NULLS LAST, sector NULLS LAST, org_type NULLS LAST, valid_to DESC NULLS LAST
 ), geo AS (
   SELECT o.*, coalesce(o.region_code, a.parent_code) AS region
   FROM org o LEFT JOIN (SELECT DISTINCT code, parent_code FROM areas
