@@ -1,0 +1,220 @@
+"""The monthly NHS Workforce Statistics organisation CSV (issue 16, item 5).
+
+The real file is not in ``../shared/data``; its profile is, and
+:mod:`workforce_statistics_file` writes a file from it (its columns, its 28
+staff-group values, its data types, its rows per organisation and month). The
+file's staff groups are a hierarchy: only the leaves may be stored, and every
+parent is checked against its children.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import workforce_statistics_file as generated
+from shared_data import ROOT
+from wfplan.dataset import readers
+from wfplan.dataset.importers import detect
+from wfplan.dataset.ingest import ingest
+from wfplan.dataset.store import DuckDBStore
+
+if TYPE_CHECKING:
+    from backends import Backend
+    from conftest import Kit
+
+FORMAT = "nhs_digital:workforce_statistics"
+
+
+def _file_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_generated_file_follows_the_profile(tmp_path: Path) -> None:
+    prof = generated.profile()
+    written = generated.write(tmp_path / "nws.csv")
+    rows = _file_rows(written.path)
+    assert list(rows[0]) == prof["columns"]
+    labels = {r["Staff Group"] for r in rows}
+    assert labels <= set(prof["staffGroupValues"])
+    assert set(generated.preorder()) | {generated.DOCTORS_AGAIN} == set(prof["staffGroupValues"])
+    assert {r["Data Type"] for r in rows} == set(prof["dataTypes"])
+    # As many rows per organisation and month as the real file has, within 10%.
+    real_mean = prof["rows"] / sum(m["organisations"] for m in prof["monthlyVolume"])
+    ours = len(rows) / len(written.months) / len(written.orgs)
+    assert abs(ours / real_mean - 1) < 0.10, (ours, real_mean)
+
+
+def test_file_is_detected_as_workforce_statistics(tmp_path: Path) -> None:
+    written = generated.write(tmp_path / "nws.csv", orgs=3)
+    assert detect(readers.probe(written.path)).importer.name == FORMAT
+
+
+def test_loads_the_leaves_only_with_totals_equal_to_the_file(kit: Kit, backend: Backend,
+                                                              tmp_path: Path) -> None:
+    written = generated.write(tmp_path / "nws.csv")
+    result = kit.loaded(backend.db, written.path, extra=("--vintage", "nws"))
+    # The file is consistent: no parent is warned about (warnings go to stderr).
+    assert "0 warning(s)" in result.output
+    assert "children sum to" not in result.output + result.stderr
+    stored = kit.read_back(backend.db, "SELECT period, org_code, staff_group, role, fte, "
+                                       "headcount FROM staff_in_post WHERE vintage = 'nws'")
+    # Totals: the stored rows add up to the leaves of the file, and to its Total rows (FTE).
+    assert float(stored["fte"].sum()) == pytest.approx(written.leaf_fte, abs=1e-6)
+    assert float(stored["fte"].sum()) == pytest.approx(written.total_fte, abs=1e-6)
+    assert int(stored["headcount"].sum()) == written.leaf_hc
+    # Per organisation and month too, against the file's own Total rows.
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    for row in _file_rows(written.path):
+        if row["Staff Group"] == "Total" and row["Data Type"] == "FTE":
+            totals[(row["Date"][:7], row["Org Code"])] += float(row["Total"])
+    by_org = stored.assign(month=stored["period"].astype(str).str[:7]).groupby(
+        ["month", "org_code"])["fte"].sum()
+    assert by_org.to_dict() == pytest.approx(dict(totals), abs=1e-6)
+    # No parent was stored, and doctors keep their grade.
+    assert not set(stored["staff_group"]) & {"professionally_qualified_clinical",
+                                             "support_to_clinical",
+                                             "nhs_infrastructure_support"}
+    doctors = stored[stored["staff_group"] == "hchs_doctors"]
+    assert doctors["role"].notna().all()
+    assert {"consultant", "specialty_doctor", "specialty_registrar"} <= set(doctors["role"])
+    assert stored.loc[stored["staff_group"] != "hchs_doctors", "role"].isna().all()
+    # Headcount: people in two staff groups are counted once in the Total rows.
+    text = " ".join(result.output.split())
+    assert "parent headcount(s) are below the sum of their children, as expected" in text
+    assert written.total_hc < written.leaf_hc
+
+
+def test_planted_parent_is_warned_naming_parent_and_children(kit: Kit, tmp_path: Path) -> None:
+    written = generated.write(tmp_path / "planted.csv", orgs=6, plant=True)
+    with DuckDBStore(tmp_path / "w.duckdb") as store:
+        report = ingest(store, [written.path], "nws")
+        stored = store.query("SELECT staff_group, role, fte FROM staff_in_post WHERE "
+                             f"org_code = '{written.planted['org']}' AND "
+                             "period = DATE '2024-04-30'")
+    lines = [w for w in report.warnings if "children sum to" in w]
+    assert len(lines) == 1, report.warnings
+    line = lines[0]
+    grades = stored[stored["staff_group"] == "hchs_doctors"]
+    children = float(grades["fte"].sum())
+    found = re.search(r"is ([\d,.]+) but its children sum to ([\d,.]+) \((.*)\) \(rule", line)
+    assert found, line
+    parent, summed = (float(g.replace(",", "")) for g in found.groups()[:2])
+    assert summed == pytest.approx(children, abs=0.005)
+    assert parent == pytest.approx(children + 5.0, abs=0.005)
+    assert f"'{generated.DOCTORS_AGAIN}' of organisation {written.planted['org']}, 2024-04, " \
+           "FTE" in line
+    for role_name in ("Consultant", "Specialty Registrar"):
+        assert role_name in found.group(3)
+    assert "planted.csv, row 5 (line 6), column 'Total': value '" in line
+    # The parent's figure is not loaded: the leaves stand, 5 FTE short of the Total rows.
+    with DuckDBStore(tmp_path / "w.duckdb", read_only=True) as store:
+        fte = float(store.scalar("SELECT sum(fte) FROM staff_in_post"))
+    assert fte == pytest.approx(written.leaf_fte, abs=1e-6)
+    assert fte == pytest.approx(written.total_fte - 5.0, abs=1e-6)
+
+
+def _edit(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    rows = _file_rows(path)
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_bad_cells_are_refused_naming_file_row_column_and_rule(kit: Kit, any_base_db: str,
+                                                               tmp_path: Path) -> None:
+    def spoil(rows: list[dict[str, str]]) -> None:
+        rows[2]["Total"] = "lots"
+        rows[3]["Data Type"] = "WTE"
+        rows[5]["Total"] = "12.5" if rows[5]["Data Type"] == "HC" else rows[5]["Total"]
+
+    written = generated.write(tmp_path / "bad.csv", orgs=2)
+    assert _file_rows(written.path)[5]["Data Type"] == "HC"
+    message = kit.refused(any_base_db, _edit(written.path, spoil))
+    assert "bad.csv, row 3 (line 4), column 'Total': value 'lots': must be a number" in message
+    assert "bad.csv, row 4 (line 5), column 'Data Type': value 'WTE': must be FTE or HC" \
+        in message
+    assert "bad.csv, row 6 (line 7), column 'Total': value '12.5': must be a whole number" \
+        in message
+    assert "Nothing was written" in message
+
+
+def test_a_staff_group_given_twice_with_two_figures_is_refused(kit: Kit, base_db: Path,
+                                                               tmp_path: Path) -> None:
+    def repeat(rows: list[dict[str, str]]) -> None:
+        again = dict(rows[2], **{"Total": str(float(rows[2]["Total"]) + 1)})
+        rows.insert(3, again)
+
+    written = generated.write(tmp_path / "twice.csv", orgs=2)
+    message = kit.refused(base_db, _edit(written.path, repeat))
+    assert "twice.csv, row 4 (line 5), column 'Staff Group'" in message
+    assert "repeats a staff group of an earlier row with another figure" in message
+
+
+def test_an_unknown_staff_group_is_not_loaded_and_shows_in_the_check(tmp_path: Path) -> None:
+    def rename(rows: list[dict[str, str]]) -> None:
+        for row in rows:
+            if row["Staff Group"] == "Midwives":
+                row["Staff Group"] = "Maternity support"
+
+    written = generated.write(tmp_path / "unknown.csv", orgs=4)
+    _edit(written.path, rename)
+    with DuckDBStore(tmp_path / "w.duckdb") as store:
+        report = ingest(store, [written.path], "nws")
+        groups = set(store.query("SELECT DISTINCT staff_group FROM staff_in_post")["staff_group"])
+    assert "midwives" not in groups
+    text = "\n".join(report.warnings)
+    assert "staff group 'Maternity support' is not in wfplan's staff-group hierarchy" in text
+    # Its parent no longer adds up, and says so.
+    assert "'Professionally qualified clinical staff' of organisation" in text
+
+
+def test_a_tidy_file_with_these_columns_stays_tidy(tmp_path: Path) -> None:
+    """Issue 8's lesson: a tidy table's header wins over a publication's."""
+    path = tmp_path / "tidy.csv"
+    path.write_text("period,org_code,staff_group,headcount,fte,Data Type,Total\n"
+                    "2025-03,RXX,midwives,10,9.5,FTE,9.5\n", encoding="utf-8")
+    match = detect(readers.probe(path))
+    assert match.importer.name.startswith("tidy"), match.importer.name
+    assert match.table == "staff_in_post"
+
+
+def _real_monthly_files() -> list[Path]:
+    """Return the real monthly CSVs in ../shared/data/nhs_workforce_by_org, if any."""
+    folder = ROOT / "nhs_workforce_by_org"
+    if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.glob("*.csv"))
+            if detect(readers.probe(p)).importer.name == FORMAT]
+
+
+@pytest.mark.realdata
+def test_the_real_monthly_file_when_present(tmp_path: Path) -> None:
+    """The data README says the real CSV is not there: this runs once it is."""
+    files = _real_monthly_files()
+    if not files:
+        pytest.skip("no real NHS Workforce Statistics CSV in ../shared/data (its README "
+                    "lists only the profile), so nothing is expected")
+    prof = generated.profile()
+    with DuckDBStore(tmp_path / "w.duckdb") as store:
+        report = ingest(store, files, "nws")
+        rows = int(store.scalar("SELECT count(*) FROM staff_in_post"))
+        orgs = int(store.scalar("SELECT count(DISTINCT org_code) FROM staff_in_post"))
+    assert all(f.format == FORMAT for f in report.files)
+    assert rows > 0
+    assert orgs <= prof["organisations"]
+    notes = "\n".join(report.notes)
+    fte = re.search(r"FTE: the file's Total rows sum to ([\d,.]+); the staff groups loaded "
+                    r"\(the leaves\) sum to ([\d,.]+)", notes)
+    assert fte, notes
+    assert float(fte.group(1).replace(",", "")) == pytest.approx(
+        float(fte.group(2).replace(",", "")), rel=1e-4)
