@@ -218,3 +218,25 @@ def test_the_real_monthly_file_when_present(tmp_path: Path) -> None:
     assert fte, notes
     assert float(fte.group(1).replace(",", "")) == pytest.approx(
         float(fte.group(2).replace(",", "")), rel=1e-4)
+
+
+def test_an_empty_staff_group_is_refused_and_a_suppressed_total_noted(kit: Kit, base_db: Path,
+                                                                      tmp_path: Path) -> None:
+    written = generated.write(tmp_path / "empty.csv", orgs=2)
+
+    def blank(rows: list[dict[str, str]]) -> None:
+        rows[4]["Staff Group"] = ""
+
+    message = kit.refused(base_db, _edit(written.path, blank))
+    assert "empty.csv, row 5 (line 6), column 'Staff Group'" in message
+    assert "is required but empty" in message
+    again = generated.write(tmp_path / "suppressed.csv", orgs=2)
+
+    def suppress(rows: list[dict[str, str]]) -> None:
+        rows[4]["Total"] = "*"
+
+    _edit(again.path, suppress)
+    with DuckDBStore(tmp_path / "w.duckdb") as store:
+        report = ingest(store, [again.path], "nws")
+    text = "\n".join(report.warnings)
+    assert "1 row(s) have no figure in Total (empty or suppressed; first at row 5)" in text

@@ -47,12 +47,18 @@ class HierarchyReport:
     orders: dict[str, list[str]] = field(default_factory=dict)
     totals: dict[str, tuple[float, float]] = field(default_factory=dict)
     unknown_clusters: set[str] = field(default_factory=set)
+    empty: tuple[int, int] = (0, 0)
 
     def unknown_labels(self, rows: pd.DataFrame) -> None:
         """Remember the staff-group labels no node matches (their rows are not loaded)."""
         unknown = rows[rows["node"].isna() & rows["label"].notna()]
         for label, part in unknown.groupby("label", sort=True):
             self.unknown[str(label)] = (len(part), int(part.index.min()))
+
+    def no_figure(self, rows: pd.DataFrame) -> None:
+        """Remember the rows whose ``Total`` is empty or suppressed (left out)."""
+        if not rows.empty:
+            self.empty = (len(rows), int(rows.index.min()))
 
     def without_repeats(self, rows: pd.DataFrame, bad: BadCells) -> pd.DataFrame:
         """Drop rows that repeat a node's figure; a repeat with another figure is a bad cell.
@@ -123,6 +129,10 @@ class HierarchyReport:
         notes += [f"staff group {label!r} is not in wfplan's staff-group hierarchy: its "
                   f"{count:,} row(s) (first at row {first}) were not loaded"
                   for label, (count, first) in self.unknown.items()]
+        if self.empty[0]:
+            notes.append(f"{self.empty[0]:,} row(s) have no figure in Total (empty or "
+                         f"suppressed; first at row {self.empty[1]}): left out, so their "
+                         "parents are checked without them")
         if self.repeats:
             notes.append(f"{self.repeats:,} row(s) repeat the figure of a staff group given "
                          f"earlier for the same organisation, month and data type (first at "

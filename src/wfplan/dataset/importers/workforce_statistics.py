@@ -127,12 +127,15 @@ class WorkforceStatistics(PublicationImporter):
         whole = (kind == "headcount") & value.notna() & (value != value.round())
         bad.add(frame["total"], whole, "Total",
                 "must be a whole number for data type HC (rule: headcount is a count)")
+        bad.add(frame["staff_group"].fillna(""), frame["staff_group"].isna(), "Staff Group",
+                "is required but empty (rule: required)")
         node = frame["staff_group"].map(
             lambda s: tree.node_of(s) if isinstance(s, str) else None)
         rows = pd.DataFrame({"period": frame["period"], "org_code": frame["org_code"].str.upper(),
                              "data_type": kind, "node": node, "value": value,
                              "label": frame["staff_group"]}, index=frame.index)
         self.report.unknown_labels(rows)
+        self.report.no_figure(rows[rows["value"].isna()])
         rows = rows[rows["node"].notna() & rows["data_type"].notna() & rows["value"].notna()]
         rows = self.report.without_repeats(rows, bad)
         bad.check()
