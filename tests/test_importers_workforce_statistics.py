@@ -240,3 +240,27 @@ def test_an_empty_staff_group_is_refused_and_a_suppressed_total_noted(kit: Kit, 
         report = ingest(store, [again.path], "nws")
     text = "\n".join(report.warnings)
     assert "1 row(s) have no figure in Total (empty or suppressed; first at row 5)" in text
+
+
+def test_a_parent_headcount_above_its_children_is_warned(tmp_path: Path) -> None:
+    written = generated.write(tmp_path / "hc.csv", orgs=3)
+
+    def raise_support_parent(rows: list[dict[str, str]]) -> None:
+        for row in rows:
+            if (row["Staff Group"] == "Support to clinical staff" and row["Data Type"] == "HC"
+                    and row["Org Code"] == written.orgs[1] and row["Date"] == written.months[0]):
+                row["Total"] = str(int(row["Total"]) + 3)
+                return
+        raise AssertionError("no such row")
+
+    _edit(written.path, raise_support_parent)
+    with DuckDBStore(tmp_path / "w.duckdb") as store:
+        report = ingest(store, [written.path], "nws")
+    lines = [w for w in report.warnings if "children sum to" in w]
+    assert len(lines) == 1, lines
+    assert (f"'Support to clinical staff' of organisation {written.orgs[1]}, "
+            f"{written.months[0][:7]}, HC is") in lines[0]
+    found = re.search(r"HC is ([\d,]+) but its children sum to ([\d,]+)", lines[0])
+    assert found
+    parent, summed = (int(g.replace(",", "")) for g in found.groups())
+    assert parent == summed + 3

@@ -146,17 +146,14 @@ def resolve(rows: pd.DataFrame, tolerance: dict[str, float]) -> tuple[pd.DataFra
     present = ~np.isnan(values)
     parent = _nearest_present_parents(present, order, column)
     sums = np.zeros_like(values)
-    has_child = np.zeros_like(present)
-    for n in range(len(order)):
-        hit = present[:, n] & (parent[:, n] >= 0)
-        np.add.at(sums, (np.flatnonzero(hit), parent[hit, n]), values[hit, n])
-        has_child[np.flatnonzero(hit), parent[hit, n]] = True
-    leaf = present & ~has_child
-    is_leaf = leaf[group, node_index]
     children = np.zeros(values.shape, dtype=int)
     for n in range(len(order)):
         hit = present[:, n] & (parent[:, n] >= 0)
-        np.add.at(children, (np.flatnonzero(hit), parent[hit, n]), 1)
+        at = (np.flatnonzero(hit), parent[hit, n])
+        np.add.at(sums, at, values[hit, n])
+        np.add.at(children, at, 1)
+    has_child = children > 0
+    is_leaf = (present & ~has_child)[group, node_index]
     allowed = np.zeros(len(values))
     allowed[group] = rows["data_type"].map(lambda t: tolerance.get(t, 0.0)).to_numpy(float)
     off = has_child & (np.abs(values - sums) > allowed[:, None] * (children + 1) + 1e-9)
