@@ -148,16 +148,36 @@ def test_bad_cells_are_refused_naming_file_row_column_and_rule(kit: Kit, any_bas
     assert "Nothing was written" in message
 
 
-def test_a_staff_group_given_twice_with_two_figures_is_refused(kit: Kit, base_db: Path,
-                                                               tmp_path: Path) -> None:
+def test_a_leaf_given_twice_with_two_figures_is_refused(kit: Kit, base_db: Path,
+                                                        tmp_path: Path) -> None:
     def repeat(rows: list[dict[str, str]]) -> None:
-        again = dict(rows[2], **{"Total": str(float(rows[2]["Total"]) + 1)})
-        rows.insert(3, again)
+        at = next(i for i, r in enumerate(rows) if r["Staff Group"] == "Consultant")
+        rows.insert(at + 1, dict(rows[at], Total=str(float(rows[at]["Total"]) + 1)))
 
     written = generated.write(tmp_path / "twice.csv", orgs=2)
+    leaf = next(i for i, r in enumerate(_file_rows(written.path))
+                if r["Staff Group"] == "Consultant") + 2  # the repeat's row number
     message = kit.refused(base_db, _edit(written.path, repeat))
-    assert "twice.csv, row 4 (line 5), column 'Staff Group'" in message
+    assert f"twice.csv, row {leaf} (line {leaf + 1}), column 'Staff Group'" in message
     assert "repeats a staff group of an earlier row with another figure" in message
+
+
+def test_a_parent_given_twice_with_two_figures_is_noted(tmp_path: Path) -> None:
+    """Both spellings of the doctors' group are in the profile: a parent is only checked."""
+    def repeat(rows: list[dict[str, str]]) -> None:
+        at = next(i for i, r in enumerate(rows) if r["Staff Group"] == generated.DOCTORS_AGAIN)
+        rows.insert(at + 1, dict(rows[at], **{"Staff Group": "HCHS doctors",
+                                              "Total": str(float(rows[at]["Total"]) + 1)}))
+
+    written = generated.write(tmp_path / "spellings.csv", orgs=2)
+    _edit(written.path, repeat)
+    with DuckDBStore(tmp_path / "w.duckdb") as store:
+        report = ingest(store, [written.path], "nws")
+        fte = float(store.scalar("SELECT sum(fte) FROM staff_in_post"))
+    assert fte == pytest.approx(written.leaf_fte, abs=1e-6)
+    text = "\n".join(report.warnings)
+    assert "1 row(s) repeat a parent staff group with another figure" in text
+    assert "children sum to" not in text  # the first figure, which adds up, was checked
 
 
 def test_an_unknown_staff_group_is_not_loaded_and_shows_in_the_check(tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ class HierarchyReport:
     totals: dict[str, tuple[float, float]] = field(default_factory=dict)
     unknown_clusters: set[str] = field(default_factory=set)
     empty: tuple[int, int] = (0, 0)
+    conflicts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    parent_conflicts: tuple[int, int] = (0, 0)
 
     def unknown_labels(self, rows: pd.DataFrame) -> None:
         """Remember the staff-group labels no node matches (their rows are not loaded)."""
@@ -60,11 +62,12 @@ class HierarchyReport:
         if not rows.empty:
             self.empty = (len(rows), int(rows.index.min()))
 
-    def without_repeats(self, rows: pd.DataFrame, bad: BadCells) -> pd.DataFrame:
-        """Drop rows that repeat a node's figure; a repeat with another figure is a bad cell.
+    def without_repeats(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Drop rows that repeat a node of the same organisation, month and data type.
 
         Two spellings of one group (``HCHS Doctors`` and ``HCHS doctors``) with the
-        same figure are one row; with different figures, which one is right is a guess.
+        same figure are one row. Those with different figures are kept aside for
+        :meth:`conflicting_leaves`: which one is right is a guess.
         """
         key = [*tree_keys(), "node"]
         repeated = rows.duplicated(subset=key, keep="first")
@@ -73,13 +76,29 @@ class HierarchyReport:
         first = rows[~repeated].set_index(key)["value"]
         again = rows[repeated]
         before = first.reindex(pd.MultiIndex.from_frame(again[key])).to_numpy()
-        differs = pd.Series(before != again["value"].to_numpy(), index=again.index)
-        bad.add(again["label"].astype(str), differs, "Staff Group",
-                f"repeats a staff group of an earlier row with another figure ({REPEAT_RULE})")
-        self.repeats += int((~differs).sum())
-        if self.repeats and self.first_repeat is None:
-            self.first_repeat = int(again.index[~differs.to_numpy()].min())
+        differs = before != again["value"].to_numpy()
+        self.conflicts = again[differs]
+        same = again[~differs]
+        self.repeats = len(same)
+        self.first_repeat = int(same.index.min()) if len(same) else None
         return rows[~repeated]
+
+    def conflicting_leaves(self, leaves: pd.DataFrame, bad: BadCells) -> None:
+        """Refuse a repeat with another figure of a leaf; count those of parents in a note.
+
+        A leaf's figure is stored, so a second figure for it is an error. A
+        parent's is only checked (against the first figure given).
+        """
+        if self.conflicts.empty:
+            return
+        key = [*tree_keys(), "node"]
+        stored = pd.MultiIndex.from_frame(leaves[key])
+        leaf = pd.MultiIndex.from_frame(self.conflicts[key]).isin(stored)
+        bad.add(self.conflicts["label"].astype(str), pd.Series(leaf, index=self.conflicts.index),
+                "Staff Group", "repeats a staff group of an earlier row with another figure "
+                f"({REPEAT_RULE})")
+        parents = self.conflicts[~leaf]
+        self.parent_conflicts = (len(parents), int(parents.index.min()) if len(parents) else 0)
 
     def sort_orders(self, frame: pd.DataFrame) -> None:
         """Remember the staff groups given more than one sort order in the file."""
@@ -133,6 +152,11 @@ class HierarchyReport:
             notes.append(f"{self.empty[0]:,} row(s) have no figure in Total (empty or "
                          f"suppressed; first at row {self.empty[1]}): left out, so their "
                          "parents are checked without them")
+        if self.parent_conflicts[0]:
+            notes.append(f"{self.parent_conflicts[0]:,} row(s) repeat a parent staff group "
+                         "with another figure for the same organisation, month and data type "
+                         f"(first at row {self.parent_conflicts[1]}): the first figure was "
+                         "checked against the children (a parent is not stored)")
         if self.repeats:
             notes.append(f"{self.repeats:,} row(s) repeat the figure of a staff group given "
                          f"earlier for the same organisation, month and data type (first at "

@@ -137,13 +137,14 @@ class WorkforceStatistics(PublicationImporter):
         self.report.unknown_labels(rows)
         self.report.no_figure(rows[rows["value"].isna()])
         rows = rows[rows["node"].notna() & rows["data_type"].notna() & rows["value"].notna()]
-        rows = self.report.without_repeats(rows, bad)
-        bad.check()
+        rows = self.report.without_repeats(rows)
         if "sort_order" in frame:
             self.report.sort_orders(frame)
         # Headcounts are whole numbers: any difference counts.
         tolerance = {"fte": _rounding(frame["total"][kind == "fte"]), "headcount": 0.0}
         leaves, mismatches = tree.resolve(rows, tolerance)
+        self.report.conflicting_leaves(leaves, bad)
+        bad.check()
         self.report.add(mismatches, rows)
         self.report.set_leaves(leaves)
         return self._staff(leaves)
