@@ -284,3 +284,37 @@ def test_a_parent_headcount_above_its_children_is_warned(tmp_path: Path) -> None
     assert found
     parent, summed = (int(g.replace(",", "")) for g in found.groups())
     assert parent == summed + 3
+
+
+HEADER = "Date,Org Code,Org Name,Staff Group,Data Type,Total\n"
+
+
+def test_infinite_or_huge_totals_are_refused_not_a_crash(kit: Kit, base_db: Path,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text(HEADER + "2025-03-31,RAA,Trust A,Midwives,FTE,1e999\n"
+                    "2025-03-31,RAA,Trust A,Midwives,HC,9999999999999999999999999\n"
+                    "2025-03-31,RAA,Trust A,Managers,FTE,0x1F\n", encoding="utf-8")
+    message = kit.refused(base_db, path)
+    assert "odd.csv, row 1 (line 2), column 'Total': value '1e999': must be a finite number" \
+        in message
+    assert "odd.csv, row 2 (line 3), column 'Total': value '9999999999999999999999999': must " \
+           "be a whole number" in message
+    assert "odd.csv, row 3 (line 4), column 'Total': value '0x1F': must be a number" in message
+
+
+def test_a_parent_alone_is_noted_and_an_fte_only_file_loads(tmp_path: Path) -> None:
+    path = tmp_path / "alone.csv"
+    path.write_text(HEADER + "2025-03-31,RAA,Trust A,Total,HC,40\n"
+                    "2025-03-31,RAA,Trust A,Midwives,FTE,5.5\n"
+                    "2025-03-31,RAA,Trust A,Total,FTE,5.5\n", encoding="utf-8")
+    with DuckDBStore(tmp_path / "w.duckdb") as store:
+        report = ingest(store, [path], "nws")
+        stored = store.query("SELECT staff_group, fte, headcount FROM staff_in_post")
+    assert list(stored["staff_group"]) == ["midwives"]
+    assert list(stored["fte"]) == [5.5]
+    assert stored["headcount"].isna().all()
+    text = "\n".join(report.warnings)
+    assert ("1 figure(s) of a parent staff group given without any of its children (first: "
+            "'Total' of RAA, 2025-03, HC at row 1)") in text
+    assert "the file gives no HC figure of a staff group: headcount is not loaded" in text

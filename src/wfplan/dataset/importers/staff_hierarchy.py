@@ -136,12 +136,14 @@ def resolve(rows: pd.DataFrame, tolerance: dict[str, float]) -> tuple[pd.DataFra
         ``rows`` restricted to the leaves, and one :class:`Mismatch` per parent
         (per organisation, month and data type) beyond the tolerance.
     """
+    if rows.empty:
+        return rows, []
     keys = ["period", "org_code", "data_type"]
     group = rows.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     order = list(nodes())
     column = {key: i for i, key in enumerate(order)}
     node_index = rows["node"].map(column).to_numpy()
-    values = np.full((group.max() + 1 if len(group) else 0, len(order)), np.nan)
+    values = np.full((int(group.max()) + 1, len(order)), np.nan)
     values[group, node_index] = rows["value"].to_numpy(dtype=float)
     present = ~np.isnan(values)
     parent = _nearest_present_parents(present, order, column)

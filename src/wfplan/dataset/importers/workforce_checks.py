@@ -50,6 +50,7 @@ class HierarchyReport:
     empty: tuple[int, int] = (0, 0)
     conflicts: pd.DataFrame = field(default_factory=pd.DataFrame)
     parent_conflicts: tuple[int, int] = (0, 0)
+    lone: tuple[int, str] = (0, "")
 
     def unknown_labels(self, rows: pd.DataFrame) -> None:
         """Remember the staff-group labels no node matches (their rows are not loaded)."""
@@ -61,6 +62,14 @@ class HierarchyReport:
         """Remember the rows whose ``Total`` is empty or suppressed (left out)."""
         if not rows.empty:
             self.empty = (len(rows), int(rows.index.min()))
+
+    def unplaced(self, leaves: pd.DataFrame) -> None:
+        """Remember the leaves that are no staff group (a Total or an aggregate, alone)."""
+        if not leaves.empty:
+            first = leaves.loc[leaves.index.min()]
+            self.lone = (len(leaves), f"{self.name(str(first['node']))!r} of "
+                         f"{first['org_code']}, {first['period']}, "
+                         f"{_WORDS.get(str(first['data_type']), '')} at row {leaves.index.min()}")
 
     def without_repeats(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Drop rows that repeat a node of the same organisation, month and data type.
@@ -157,6 +166,10 @@ class HierarchyReport:
                          "with another figure for the same organisation, month and data type "
                          f"(first at row {self.parent_conflicts[1]}): the first figure was "
                          "checked against the children (a parent is not stored)")
+        if self.lone[0]:
+            notes.append(f"{self.lone[0]:,} figure(s) of a parent staff group given without "
+                         f"any of its children (first: {self.lone[1]}) are in no wfplan staff "
+                         "group and were not loaded")
         if self.repeats:
             notes.append(f"{self.repeats:,} row(s) repeat the figure of a staff group given "
                          f"earlier for the same organisation, month and data type (first at "

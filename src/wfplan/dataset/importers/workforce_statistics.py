@@ -48,10 +48,14 @@ from wfplan.dataset.importers.sickness import NOT_AN_AREA, sector_of_type
 from wfplan.dataset.importers.toolkit import BadCells, parse_numbers, text_frame
 from wfplan.dataset.importers.workforce_checks import HierarchyReport
 from wfplan.dataset.readers import FileProbe
+from wfplan.errors import InputError
 
 if TYPE_CHECKING:
     from wfplan.dataset.store import Store
 
+_WORD = {"fte": "FTE", "headcount": "HC"}
+#: The largest headcount read exactly (2**53: a double holds every whole number up to it).
+MAX_HEADCOUNT = 2**53
 #: Published data types → wfplan measure.
 DATA_TYPES = {"fte": "fte", "full time equivalent": "fte", "hc": "headcount",
               "headcount": "headcount"}
@@ -119,14 +123,16 @@ class WorkforceStatistics(PublicationImporter):
         bad = BadCells(file)
         kind = frame["data_type"].map(
             lambda t: DATA_TYPES.get(str(t).strip().casefold()) if isinstance(t, str) else None)
-        bad.add(frame["data_type"], kind.isna(), "Data Type",
+        bad.add(frame["data_type"].fillna(""), kind.isna(), "Data Type",
                 "must be FTE or HC (rule: data type)")
-        value, _ = parse_numbers(frame["total"], file, "Total", bad)
-        bad.add(frame["total"], (value < 0).fillna(False), "Total",
-                "must be at least 0 (rule: min 0)")
-        whole = (kind == "headcount") & value.notna() & (value != value.round())
-        bad.add(frame["total"], whole, "Total",
-                "must be a whole number for data type HC (rule: headcount is a count)")
+        value, _ = parse_numbers(frame["total"].fillna(""), file, "Total", bad)
+        bad.add(frame["total"], (value < 0) | np.isinf(value), "Total",
+                "must be a finite number of at least 0 (rule: min 0)")
+        value = value.where(np.isfinite(value))
+        whole = (kind == "headcount") & value.notna() & (
+            (value != value.round()) | (value > MAX_HEADCOUNT))
+        bad.add(frame["total"], whole, "Total", "must be a whole number (at most "
+                f"{MAX_HEADCOUNT:,}) for data type HC (rule: headcount is a count)")
         bad.add(frame["staff_group"].fillna(""), frame["staff_group"].isna(), "Staff Group",
                 "is required but empty (rule: required)")
         node = frame["staff_group"].map(
@@ -137,6 +143,7 @@ class WorkforceStatistics(PublicationImporter):
         self.report.unknown_labels(rows)
         self.report.no_figure(rows[rows["value"].isna()])
         rows = rows[rows["node"].notna() & rows["data_type"].notna() & rows["value"].notna()]
+        bad.check()
         rows = self.report.without_repeats(rows)
         if "sort_order" in frame:
             self.report.sort_orders(frame)
@@ -146,8 +153,11 @@ class WorkforceStatistics(PublicationImporter):
         self.report.conflicting_leaves(leaves, bad)
         bad.check()
         self.report.add(mismatches, rows)
+        placed = leaves["node"].map(lambda n: tree.nodes()[n].staff_group is not None)
+        self.report.unplaced(leaves[~placed.astype(bool)])
+        leaves = leaves[placed.astype(bool)]
         self.report.set_leaves(leaves)
-        return self._staff(leaves)
+        return self._staff(leaves) if not leaves.empty else pd.DataFrame()
 
     def _staff(self, leaves: pd.DataFrame) -> pd.DataFrame:
         """Return one staff-in-post row per leaf: the FTE and HC rows side by side."""
@@ -170,6 +180,14 @@ class WorkforceStatistics(PublicationImporter):
             "fte": wide["value_fte"],
         })
         staff.index = pd.Index(row.to_numpy())
+        given = [m for m in ("fte", "headcount") if staff[m].notna().any()]
+        if not given:
+            raise InputError(f"{self.state.path.name}: no FTE or HC figure of a staff group "
+                             "could be loaded (rule: staff_in_post needs FTE or headcount)")
+        for measure in {"fte", "headcount"} - set(given):
+            self.state.note(f"the file gives no {_WORD[measure]} figure of a staff group: "
+                            f"{measure} is not loaded")
+            staff = staff.drop(columns=measure)
         return text_frame(staff.sort_index())
 
     def _organisations(self, frame: pd.DataFrame, month: pd.Series) -> pd.DataFrame:
