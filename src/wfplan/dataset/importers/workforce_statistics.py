@@ -121,22 +121,23 @@ class WorkforceStatistics(PublicationImporter):
     def _leaves(self, frame: pd.DataFrame, file: str) -> pd.DataFrame:
         """Check the cells and the hierarchy; return the leaves as staff in post."""
         bad = BadCells(file)
-        kind = frame["data_type"].map(
-            lambda t: DATA_TYPES.get(str(t).strip().casefold()) if isinstance(t, str) else None)
+        kind = pd.Series([DATA_TYPES.get(t.strip().casefold()) if isinstance(t, str) else None
+                          for t in frame["data_type"]], index=frame.index, dtype=object)
         bad.add(frame["data_type"].fillna(""), kind.isna(), "Data Type",
                 "must be FTE or HC (rule: data type)")
         value, _ = parse_numbers(frame["total"].fillna(""), file, "Total", bad)
-        bad.add(frame["total"], (value < 0) | np.isinf(value), "Total",
+        total = frame["total"].fillna("")
+        bad.add(total, (value < 0) | np.isinf(value), "Total",
                 "must be a finite number of at least 0 (rule: min 0)")
         value = value.where(np.isfinite(value))
         whole = (kind == "headcount") & value.notna() & (
             (value != value.round()) | (value > MAX_HEADCOUNT))
-        bad.add(frame["total"], whole, "Total", "must be a whole number (at most "
+        bad.add(total, whole, "Total", "must be a whole number (at most "
                 f"{MAX_HEADCOUNT:,}) for data type HC (rule: headcount is a count)")
         bad.add(frame["staff_group"].fillna(""), frame["staff_group"].isna(), "Staff Group",
                 "is required but empty (rule: required)")
-        node = frame["staff_group"].map(
-            lambda s: tree.node_of(s) if isinstance(s, str) else None)
+        node = pd.Series([tree.node_of(s) if isinstance(s, str) else None
+                          for s in frame["staff_group"]], index=frame.index, dtype=object)
         rows = pd.DataFrame({"period": frame["period"], "org_code": frame["org_code"].str.upper(),
                              "data_type": kind, "node": node, "value": value,
                              "label": frame["staff_group"]}, index=frame.index)
