@@ -320,11 +320,16 @@ def test_a_parent_alone_is_noted_and_an_fte_only_file_loads(tmp_path: Path) -> N
     assert "the file gives no HC figure of a staff group: headcount is not loaded" in text
 
 
-def test_an_empty_data_type_is_refused_not_a_crash(kit: Kit, base_db: Path,
+def test_an_empty_data_type_date_or_org_is_refused_not_a_crash_or_lost(kit: Kit, base_db: Path,
                                                    tmp_path: Path) -> None:
     path = tmp_path / "kind.csv"
     path.write_text(HEADER + "2025-03-31,RAA,Trust A,Midwives,,5.5\n"
-                    "2025-03-31,RAA,Trust A,Midwives,HC,6\n", encoding="utf-8")
+                    "2025-03-31,RAA,Trust A,Midwives,HC,6\n"
+                    ",RAA,Trust A,Midwives,FTE,5.5\n"
+                    "2025-03-31,,Trust A,Midwives,FTE,5.5\n", encoding="utf-8")
     message = kit.refused(base_db, path)
+    assert "kind.csv, row 3 (line 4), column 'Date': value '': is required but empty" in message
+    assert "kind.csv, row 4 (line 5), column 'Org Code': value '': is required but empty" \
+        in message
     assert "kind.csv, row 1 (line 2), column 'Data Type': value '': must be FTE or HC" \
         in message

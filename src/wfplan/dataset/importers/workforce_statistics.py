@@ -134,8 +134,10 @@ class WorkforceStatistics(PublicationImporter):
             (value != value.round()) | (value > MAX_HEADCOUNT))
         bad.add(total, whole, "Total", "must be a whole number (at most "
                 f"{MAX_HEADCOUNT:,}) for data type HC (rule: headcount is a count)")
-        bad.add(frame["staff_group"].fillna(""), frame["staff_group"].isna(), "Staff Group",
-                "is required but empty (rule: required)")
+        for column, name in (("date", "Date"), ("org_code", "Org Code"),
+                             ("staff_group", "Staff Group")):
+            bad.add(frame[column].fillna(""), frame[column].isna(), name,
+                    "is required but empty (rule: required)")
         node = pd.Series([tree.node_of(s) if isinstance(s, str) else None
                           for s in frame["staff_group"]], index=frame.index, dtype=object)
         rows = pd.DataFrame({"period": frame["period"], "org_code": frame["org_code"].str.upper(),
