@@ -123,14 +123,14 @@ class HierarchyReport:
             expected = found.data_type == "headcount" and found.value < found.total
             (self.below if expected else self.warned).append(found)
         for kind, part in rows.groupby("data_type"):
-            root = float(part.loc[part["node"] == tree.TOTAL, "value"].sum())
-            self.totals[str(kind)] = (root, 0.0)
+            roots = part.loc[part["node"] == tree.TOTAL, "value"]
+            self.totals[str(kind)] = (float(roots.sum()) if len(roots) else float("nan"), 0.0)
         self.warned.sort(key=lambda m: m.row)
 
     def set_leaves(self, leaves: pd.DataFrame) -> None:
         """Record the sum of the leaves, by data type, beside the file's Total rows."""
         for kind, part in leaves.groupby("data_type"):
-            root = self.totals.get(str(kind), (0.0, 0.0))[0]
+            root = self.totals.get(str(kind), (float("nan"), 0.0))[0]
             self.totals[str(kind)] = (root, float(part["value"].sum()))
 
     def name(self, node: str) -> str:
@@ -185,8 +185,10 @@ class HierarchyReport:
                 f"{worst.value:,.0f} against {worst.total:,.0f}); stored headcounts are the "
                 "children's, so their sum over staff groups can exceed the published total")
         for kind, (root, leaves) in sorted(self.totals.items()):
-            notes.append(f"{_WORDS.get(kind, kind)}: the file's Total rows sum to {_num(root)}; "
-                         f"the staff groups loaded (the leaves) sum to {_num(leaves)}")
+            given = ("the file has no Total rows" if root != root else
+                     f"the file's Total rows sum to {_num(root)}")
+            notes.append(f"{_WORDS.get(kind, kind)}: {given}; the staff groups loaded (the "
+                         f"leaves) sum to {_num(leaves)}")
         if self.unknown_clusters:
             notes.append("cluster group(s) not known to wfplan, sector set to 'other': "
                          + ", ".join(sorted(self.unknown_clusters)))
