@@ -82,6 +82,16 @@ PCN = ("Data_source,CENSUS_YEAR,CENSUS_MONTH,PCN_CODE,PCN_NAME,SUB_ICB_CODE,SUB_
        "Other Direct Patient Care staff,Pharmacists,Pharmacist,1,90119\n"
        "NWRS Staff,2021,9,U00070,WEST PCN,36L,Sub ICB 36L,QWE,NHS SW London ICB,Y56,London,"
        "Other Admin/Non-clinical staff,Other Admin/Non-clinical,Other,0.5,91194\n")
+NWS = ("Date,NHSE_Region_Code,NHSE_Region_Name,ICS code,ICS name,Org Code,Org Name,"
+       "Cluster Group,Benchmark Group,Staff Group Sort Order,Staff Group,Data Type,Total\n"
+       + "".join(f"2025-03-31,Y56,London,QMJ,North Central London,RAA,Trust A,Acute,Acute - "
+                 f"Large,{order},{group},{kind},{value}\n" for order, group, kind, value in (
+                     (1, "Total", "FTE", "30.5"), (1, "Total", "HC", "33"),
+                     (2, "Professionally qualified clinical staff", "FTE", "30.5"),
+                     (3, "HCHS doctors", "FTE", "12.5"), (4, "Consultant", "FTE", "12.5"),
+                     (6, "Nurses & health visitors", "FTE", "18"),
+                     (6, "Nurses & health visitors", "HC", "20"),
+                     (4, "Consultant", "HC", "13"))))
 GP_MEASURES = [f"TOTAL_{g}_{m}" for m in ("FTE", "HC") for g in (
     "GP_EXTGL", "LOCUUM_TRN", "NURSES", "DPC", "ADMIN", "GP_SEN_PTNR", "GP_PTNR_PROV",
     "N_NURSE_PTNR", "ADMIN_MANAGE_PTNR", "PTNR_PER_GP")]
@@ -130,6 +140,7 @@ TEXT_SEEDS: dict[str, tuple[str, str]] = {
                   "Nurses & health visitors,Band 5,1500\n2019-09-01,Black,ONS 6+1,"
                   "Professionally Qualified Clinical Staff,Nurses & health visitors,Band 6,700\n"),
     "pcn": ("pcn.csv", PCN),
+    "workforce_statistics": ("nws.csv", NWS),
     "gp_practice": ("gp.csv", GP),
     "region_population": ("ons_region.csv", "region,age_band,year,population_thousands\n"
                           "east,0_9,2022,732\nlondon,80_89,2023,110\n"),
