@@ -8,6 +8,17 @@ enter the cohort kernel linearly (joiners are added to the stock, leaver rates
 do not depend on the stock), so one unit's difference times ``x`` is the
 effect of ``x`` units, and sums of levers add: the re-simulation of the
 optimal plan checks this (:func:`wfplan.plan.run.resimulate`).
+
+Multiplicative levers (retention, flexible working) are linearised around the
+base scenario: the response is the forward difference of the full model with
+a small step (:data:`STEP`) of the lever in one year alone, per draw. One
+year's cut in leaver rates (or change in FTE per head) acts linearly on that
+year's leavers (or FTE), so each year's response is exact on its own; what the
+linearisation leaves out is the interaction between years and levers (a head
+kept by a cut in 2028 is then subject to 2029's cut, or works 2030's extra
+hours), of the order of the product of the amounts. The re-simulation measures
+it. Their cost per unit of amount (GBP per head in post at the base year, times
+the heads) is read from the model's own cost of the step.
 """
 
 from __future__ import annotations
@@ -18,10 +29,12 @@ from typing import Any
 import numpy as np
 
 from wfplan.model import ModelInputs, Results, Scenario, parse_scenario, run
-from wfplan.plan.spec import Lever, Plan
+from wfplan.plan.spec import Lever, Plan, is_multiplicative
 
 #: Units of a lever started in the finite difference (one unit: the response is per unit).
 UNIT = 1.0
+#: Step of a multiplicative lever's amount in the finite difference (a 0.1% change).
+STEP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -58,11 +71,18 @@ def baseline(results: Results, plan: Plan) -> Baseline:
 
 
 def intervention(lever: Lever, year: int, amount: float, source: str) -> dict[str, Any]:
-    """Return the scenario record of ``amount`` units of ``lever`` started in ``year`` alone."""
+    """Return the scenario record of ``amount`` units of ``lever`` started in ``year`` alone.
+
+    A multiplicative lever's record acts in ``year`` alone, and its
+    ``cost_per_unit`` (charged by the model per head in post) is the lever's
+    cost per 1.0 of amount times ``amount``, so the model's cost is linear in it.
+    """
+    unit_cost = lever.cost_per_unit * amount if is_multiplicative(lever.type) else \
+        lever.cost_per_unit
     record: dict[str, Any] = {
         "name": f"{lever.name}_{year}", "type": lever.type, "staff_group": lever.staff_group,
         "start_year": year, "end_year": year, "amount": amount, "ramp_years": 0,
-        "cost_per_unit": lever.cost_per_unit, "source": source, "owner": lever.owner,
+        "cost_per_unit": unit_cost, "source": source, "owner": lever.owner,
         **lever.options,
     }
     if lever.area is not None:
@@ -77,23 +97,35 @@ def with_interventions(scenario: Scenario, records: list[dict[str, Any]]) -> Sce
     return parse_scenario(data)
 
 
+def _cost_cells(results: Results) -> np.ndarray:
+    """Intervention cost of the principal run by year, area and staff group (GBP)."""
+    return np.asarray(results.values("intervention_cost_gbp")[0], dtype=float)
+
+
 def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
-              start_years: tuple[int, ...]) -> np.ndarray:
-    """``(lever, start, draw, year, group)`` FTE of supply per unit started, from the model.
+              start_years: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``(lever, start, draw, year, group)`` FTE of supply per unit, and ``(lever,)`` GBP a unit.
 
     Start years a lever may not use are left at 0 (the solver bounds them to 0).
+    A count lever's cost is its ``cost_per_unit``; a multiplicative lever's is
+    the model's cost of its step, per 1.0 of amount.
     """
     supply = target_cells(base, plan, "supply_fte")
     out = np.zeros((len(plan.levers), len(start_years), *supply.shape))
+    cost = np.array([lever.cost_per_unit for lever in plan.levers])
+    base_cost = _cost_cells(base)
     for index, lever in enumerate(plan.levers):
         first, last = lever_years(plan, lever, base.base_year)
+        step = STEP if is_multiplicative(lever.type) else UNIT
         for s, year in enumerate(start_years):
             if not first <= year <= last:
                 continue
-            record = intervention(lever, year, UNIT, "wfplan plan: unit response")
+            record = intervention(lever, year, step, "wfplan plan: unit response")
             changed = run(inputs, with_interventions(scenario, [record]))
-            out[index, s] = (target_cells(changed, plan, "supply_fte") - supply) / UNIT
-    return out
+            out[index, s] = (target_cells(changed, plan, "supply_fte") - supply) / step
+            if is_multiplicative(lever.type):
+                cost[index] = float((_cost_cells(changed) - base_cost).sum()) / step
+    return out, cost
 
 
 def lever_years(plan: Plan, lever: Lever, base_year: int) -> tuple[int, int]:
