@@ -47,8 +47,38 @@ class Baseline:
     draws: tuple[int, ...]
 
 
+def area_cells(results: Results, plan: Plan, name: str) -> np.ndarray:
+    """``(draw, year, area, group)`` of variable ``name`` in the target years and groups."""
+    values = results.values(name)
+    full = np.broadcast_to(values, (results.n_draws + 1, *values.shape[1:]))
+    years = [results.years.index(year) for year in plan.target.years]
+    groups = [results.staff_groups.index(group) for group in plan.target.staff_groups]
+    draws = slice(1, None) if results.n_draws else slice(0, 1)
+    return np.asarray(full[draws][:, years][:, :, :, groups], dtype=float)
+
+
+def by_area(cells: np.ndarray) -> np.ndarray:
+    """``(draw, year, area, group)`` as ``(draw, year, cell)``: each group's areas in turn."""
+    draws, years, areas, groups = cells.shape
+    return cells.transpose(0, 1, 3, 2).reshape(draws, years, groups * areas)
+
+
+def cell_labels(plan: Plan, areas: tuple[str, ...]) -> tuple[str, ...]:
+    """Labels of the target cells: the staff groups, or ``<group> in <area>`` (``each_area``)."""
+    groups = plan.target.staff_groups
+    if not plan.target.each_area:
+        return tuple(groups)
+    return tuple(f"{group} in {area}" for group in groups for area in areas)
+
+
 def target_cells(results: Results, plan: Plan, name: str) -> np.ndarray:
-    """``(draw, year, group)`` of variable ``name`` summed over the target area(s)."""
+    """``(draw, year, cell)`` of variable ``name`` in the target area(s).
+
+    Summed over the areas, in the target area, or (``each_area``) in each area
+    (:func:`cell_labels`).
+    """
+    if plan.target.each_area:
+        return by_area(area_cells(results, plan, name))
     values = results.values(name)
     full = np.broadcast_to(values, (results.n_draws + 1, *values.shape[1:]))
     years = [results.years.index(year) for year in plan.target.years]
@@ -59,6 +89,15 @@ def target_cells(results: Results, plan: Plan, name: str) -> np.ndarray:
         cells = full[:, :, results.areas.index(plan.target.area)]
     draws = slice(1, None) if results.n_draws else slice(0, 1)
     return np.asarray(cells[draws][:, years][:, :, groups], dtype=float)
+
+
+def _area_to_target(change: np.ndarray, plan: Plan, areas: tuple[str, ...]) -> np.ndarray:
+    """``(draw, year, area, group)`` change as the target's ``(draw, year, cell)``."""
+    if plan.target.each_area:
+        return by_area(change)
+    if plan.target.area is None:
+        return np.asarray(change.sum(axis=2))
+    return np.asarray(change[:, :, areas.index(plan.target.area)])
 
 
 def baseline(results: Results, plan: Plan) -> Baseline:
@@ -103,18 +142,31 @@ def _cost_cells(results: Results) -> np.ndarray:
 
 
 def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
-              start_years: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """``(lever, start, draw, year, group)`` FTE of supply per unit, and ``(lever,)`` GBP a unit.
+              start_years: tuple[int, ...],
+              families: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(lever, start, draw, year, cell)`` FTE of supply per unit, and ``(lever,)`` GBP a unit.
 
     Start years a lever may not use are left at 0 (the solver bounds them to 0).
     A count lever's cost is its ``cost_per_unit``; a multiplicative lever's is
-    the model's cost of its step, per 1.0 of amount.
+    the model's cost of its step, per 1.0 of amount. Levers of one family (the
+    copies of an ``area = "each"`` lever, :func:`wfplan.plan.spec.expand_levers`)
+    are run together, one unit in every area at once: areas do not exchange
+    staff in the model, so each copy's response is the change in its own area.
     """
     supply = target_cells(base, plan, "supply_fte")
     out = np.zeros((len(plan.levers), len(start_years), *supply.shape))
     cost = np.array([lever.cost_per_unit for lever in plan.levers])
     base_cost = _cost_cells(base)
+    family = families if families is not None else tuple(range(len(plan.levers)))
+    done: set[int] = set()
     for index, lever in enumerate(plan.levers):
+        members = [i for i, f in enumerate(family) if f == family[index]]
+        if len(members) > 1:
+            if family[index] not in done:
+                _family_responses(inputs, scenario, plan, base, start_years, members,
+                                  out, cost)
+                done.add(family[index])
+            continue
         first, last = lever_years(plan, lever, base.base_year)
         step = STEP if is_multiplicative(lever.type) else UNIT
         for s, year in enumerate(start_years):
@@ -126,6 +178,31 @@ def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results
             if is_multiplicative(lever.type):
                 cost[index] = float((_cost_cells(changed) - base_cost).sum()) / step
     return out, cost
+
+
+def _family_responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
+                      start_years: tuple[int, ...], members: list[int], out: np.ndarray,
+                      cost: np.ndarray) -> None:
+    """Fill ``out`` and ``cost`` of the copies ``members`` of one lever, one run a year."""
+    first, last = lever_years(plan, plan.levers[members[0]], base.base_year)
+    step = STEP if is_multiplicative(plan.levers[members[0]].type) else UNIT
+    supply = area_cells(base, plan, "supply_fte")
+    base_cost = _cost_cells(base)
+    where = [base.areas.index(str(plan.levers[i].area)) for i in members]
+    for s, year in enumerate(start_years):
+        if not first <= year <= last:
+            continue
+        records = [intervention(plan.levers[i], year, step, "wfplan plan: unit response")
+                   for i in members]
+        changed = run(inputs, with_interventions(scenario, records))
+        change = (area_cells(changed, plan, "supply_fte") - supply) / step
+        spent = (_cost_cells(changed) - base_cost) / step  # (year, area, group)
+        for i, a in zip(members, where, strict=True):
+            own = np.zeros_like(change)
+            own[:, :, a] = change[:, :, a]
+            out[i, s] = _area_to_target(own, plan, base.areas)
+            if is_multiplicative(plan.levers[i].type):
+                cost[i] = float(spent[:, a].sum())
 
 
 def lever_years(plan: Plan, lever: Lever, base_year: int) -> tuple[int, int]:

@@ -29,13 +29,14 @@ from wfplan.plan.problem import Problem, expected_shortfall, required_draws
 from wfplan.plan.response import (
     Baseline,
     baseline,
+    cell_labels,
     intervention,
     lever_years,
     responses,
     with_interventions,
 )
 from wfplan.plan.solve import Solution, solve
-from wfplan.plan.spec import PlanFile, is_multiplicative
+from wfplan.plan.spec import PlanFile, expand_levers, is_multiplicative
 from wfplan.plan.toml_out import scenario_toml
 from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
 
@@ -107,6 +108,9 @@ def _check_target(source: PlanFile, inputs: ModelInputs, scenario: Scenario) -> 
                             "a target staff group")
         if last_start > last:
             problems.append(f"{where}: levers[{i}].last_year: after the projection ({last})")
+        if lever.area not in (None, "each", *inputs.coords.area):
+            problems.append(f"{where}: levers[{i}].area: {lever.area!r} is not an area of "
+                            f"the inputs at level {plan.level!r} (nor 'each')")
     if problems:
         raise InputError("\n".join(problems))
 
@@ -121,13 +125,18 @@ def _budget(source: PlanFile, years: tuple[int, ...]) -> np.ndarray:
 
 
 def build_problem(source: PlanFile, inputs: ModelInputs, scenario: Scenario,
-                  base: Results) -> tuple[Problem, Baseline]:
-    """Build the problem of ``source`` from the base run and the model's responses."""
+                  base: Results,
+                  families: tuple[int, ...] | None = None) -> tuple[Problem, Baseline]:
+    """Build the problem of ``source`` from the base run and the model's responses.
+
+    ``source``'s levers are already expanded (:func:`wfplan.plan.spec.expand_levers`);
+    ``families`` says which came from one lever.
+    """
     plan = source.plan
     spans = [lever_years(plan, lever, inputs.base_year) for lever in plan.levers]
     starts = tuple(range(min(f for f, _ in spans), max(last for _, last in spans) + 1))
     gap = baseline(base, plan)
-    response, cost = responses(inputs, scenario, plan, base, starts)
+    response, cost = responses(inputs, scenario, plan, base, starts, families)
     lower = np.zeros((len(plan.levers), len(starts)))
     upper = np.zeros_like(lower)
     for index, (lever, (first, last)) in enumerate(zip(plan.levers, spans, strict=True)):
@@ -139,7 +148,7 @@ def build_problem(source: PlanFile, inputs: ModelInputs, scenario: Scenario,
     problem = Problem(
         levers=tuple(lever.name for lever in plan.levers), lever_types=tuple(types),
         start_years=starts, draws=gap.draws, years=tuple(plan.target.years),
-        groups=tuple(plan.target.staff_groups), base_gap=gap.gap, response=response,
+        groups=cell_labels(plan, base.areas), base_gap=gap.gap, response=response,
         cost=cost, lower=lower,
         upper=upper, required=required_draws(plan.target.probability, len(gap.draws)),
         budget_per_year=_budget(source, starts), budget_total=limits.budget_total,
@@ -277,12 +286,14 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
     scenario = with_overrides(scenario, base_vintage=chosen)
     inputs = _inputs(store, scenario, chosen)
     _check_target(source, inputs, scenario)
+    expanded, families = expand_levers(source.plan, tuple(inputs.coords.area))
+    source = PlanFile(source.path, expanded, source.sha256)
     try:
         base = run(inputs, scenario)
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"{source.path}: base scenario: {error}") from None
     try:
-        problem, _ = build_problem(source, inputs, scenario, base)
+        problem, _ = build_problem(source, inputs, scenario, base, families)
     except (ScenarioError, ModelInputError) as error:
         # a lever whose options (or area) the intervention type refuses
         raise InputError(f"{source.path}: levers: {error}") from None

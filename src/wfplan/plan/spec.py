@@ -60,7 +60,10 @@ class Lever(_Strict):
     base year, that year, per 1.0 of amount. ``cost_source`` says where the
     cost comes from: a publication, or "wfplan assumption: ..." with the
     reasoning. ``options`` holds the type's own fields (e.g.
-    ``duration_years`` of training places).
+    ``duration_years`` of training places). ``area`` is an area code of the
+    plan's level, ``"each"`` (one copy of the lever in every area, named
+    ``<name>.<area>``, each with these bounds), or left out (a national lever:
+    a count is split between areas as the model splits it).
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
@@ -123,15 +126,24 @@ class Constraints(_Strict):
 class Target(_Strict):
     """What must be closed: the gap of ``staff_groups`` in ``area`` in each of ``years``.
 
-    ``probability`` is the share of draws to close (objective ``least_cost``),
-    or the level alpha of the expected shortfall (objective ``cvar``).
+    ``area`` left out: the areas' sum; ``each_area``: the gap of every area of
+    the plan's level, each closed on its own. ``probability`` is the share of
+    draws to close (objective ``least_cost``), or the level alpha of the
+    expected shortfall (objective ``cvar``).
     """
 
     staff_groups: list[str] = Field(min_length=1)
     area: str | None = None
+    each_area: bool = False
     years: list[int] = Field(min_length=1)
     gap: Literal["funded", "need"] = "funded"
     probability: float = Field(default=0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_area_rule(self) -> Target:
+        if self.each_area and self.area is not None:
+            raise ValueError("give area or each_area = true, not both")
+        return self
 
 
 class Plan(_Strict):
@@ -141,7 +153,7 @@ class Plan(_Strict):
     title: str = Field(default="", max_length=80)
     base_scenario: str = Field(min_length=1)
     base_vintage: str | None = None
-    level: Literal["england"] = "england"
+    level: Literal["england", "region", "icb"] = "england"
     draws: int | None = Field(default=None, ge=0, le=10_000)
     seed: int | None = Field(default=None, ge=0)
     objective: Literal["least_cost", "cvar"] = "least_cost"
@@ -178,6 +190,26 @@ def _revised(source: PlanFile, **update: Any) -> PlanFile:
     except ValidationError as error:
         raise InputError(_problems(source.path, error)) from None
     return PlanFile(source.path, revised, source.sha256)
+
+
+def expand_levers(plan: Plan, areas: tuple[str, ...]) -> tuple[Plan, tuple[int, ...]]:
+    """Return the plan with each ``area = "each"`` lever copied into every one of ``areas``.
+
+    A copy is named ``<name>.<area>``; the second value gives, for each lever
+    of the plan returned, the index of the lever of ``plan`` it came from.
+    """
+    levers: list[Lever] = []
+    family: list[int] = []
+    for index, lever in enumerate(plan.levers):
+        if lever.area != "each":
+            levers.append(lever)
+            family.append(index)
+            continue
+        for area in areas:
+            levers.append(lever.model_copy(update={"name": f"{lever.name}.{area}",
+                                                   "area": area}))
+            family.append(index)
+    return plan.model_copy(update={"levers": levers}), tuple(family)
 
 
 def with_probability(source: PlanFile, probability: float) -> PlanFile:
