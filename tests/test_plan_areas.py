@@ -100,3 +100,28 @@ def test_a_lever_area_not_at_the_level_is_named(demo_vintage: DemoBuild,
     with DuckDBStore(demo_vintage.db, read_only=True) as store, \
             pytest.raises(InputError, match=r"levers\[0\]\.area: 'QE1' is not an area"):
         plan(store, read_plan(path), tmp_path / "x.toml")
+
+
+def test_a_lever_in_each_staff_group(demo_vintage: DemoBuild, tmp_path: Path) -> None:
+    # places and recruits copied into three target groups; their responses come from one
+    # run a year per lever with a unit in every group at once (groups do not exchange
+    # staff in supply): the re-simulation agrees to rounding, and each copy moves its own
+    groups = ["nurses_health_visitors", "midwives", "hchs_doctors"]
+    text = (f'name = "plan-groups"\nbase_scenario = "baseline_demand_high"\n'
+            f'base_vintage = "demo"\ndraws = 10\n\n[target]\nstaff_groups = {groups}\n'
+            'years = [2033, 2035]\n\n[constraints]\nbudget_per_year = 5000e6\n'
+            + LEVERS.replace('area = "{area}"\n', "").replace(
+                'staff_group = "nurses_health_visitors"', 'staff_group = "each"').replace(
+                "3000", "20000"))
+    path = tmp_path / "plan.toml"
+    path.write_text(text.replace("'", '"'), encoding="utf-8")
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
+        result = plan(store, read_plan(path), tmp_path / "planned.toml")
+    assert (result.check["simulated_q"] <= 1e-6).all()
+    assert result.check["max_abs_difference"].max() < 1e-3
+    problem = result.problem
+    assert "recruits.midwives" in problem.levers
+    copy = problem.levers.index("recruits.midwives")
+    reach = np.abs(problem.response[copy]).max(axis=(0, 1, 2)) > 0
+    assert [group for group, hit in zip(problem.groups, reach, strict=True) if hit] == \
+        ["midwives"]

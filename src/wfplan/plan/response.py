@@ -150,8 +150,9 @@ def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results
     A count lever's cost is its ``cost_per_unit``; a multiplicative lever's is
     the model's cost of its step, per 1.0 of amount. Levers of one family (the
     copies of an ``area = "each"`` lever, :func:`wfplan.plan.spec.expand_levers`)
-    are run together, one unit in every area at once: areas do not exchange
-    staff in the model, so each copy's response is the change in its own area.
+    are run together, one unit in every area (or staff group) at once: areas
+    and staff groups do not exchange staff in the model's supply, so each
+    copy's response is the change in its own cells.
     """
     supply = target_cells(base, plan, "supply_fte")
     out = np.zeros((len(plan.levers), len(start_years), *supply.shape))
@@ -188,7 +189,7 @@ def _family_responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base:
     step = STEP if is_multiplicative(plan.levers[members[0]].type) else UNIT
     supply = area_cells(base, plan, "supply_fte")
     base_cost = _cost_cells(base)
-    where = [base.areas.index(str(plan.levers[i].area)) for i in members]
+    where = [_own_cells(plan, base, plan.levers[i]) for i in members]
     for s, year in enumerate(start_years):
         if not first <= year <= last:
             continue
@@ -197,12 +198,19 @@ def _family_responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base:
         changed = run(inputs, with_interventions(scenario, records))
         change = (area_cells(changed, plan, "supply_fte") - supply) / step
         spent = (_cost_cells(changed) - base_cost) / step  # (year, area, group)
-        for i, a in zip(members, where, strict=True):
+        for i, (areas, group, model_group) in zip(members, where, strict=True):
             own = np.zeros_like(change)
-            own[:, :, a] = change[:, :, a]
+            own[:, :, areas, group] = change[:, :, areas, group]
             out[i, s] = _area_to_target(own, plan, base.areas)
             if is_multiplicative(plan.levers[i].type):
-                cost[i] = float(spent[:, a].sum())
+                cost[i] = float(spent[:, areas, model_group].sum())
+
+
+def _own_cells(plan: Plan, base: Results, lever: Lever) -> tuple[slice | int, int, int]:
+    """Return a lever's areas, its target-group index and its model-group index."""
+    areas: slice | int = slice(None) if lever.area is None else base.areas.index(lever.area)
+    return (areas, plan.target.staff_groups.index(lever.staff_group),
+            base.staff_groups.index(lever.staff_group))
 
 
 def lever_years(plan: Plan, lever: Lever, base_year: int) -> tuple[int, int]:

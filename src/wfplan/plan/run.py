@@ -103,7 +103,7 @@ def _check_target(source: PlanFile, inputs: ModelInputs, scenario: Scenario) -> 
         if first <= inputs.base_year:
             problems.append(f"{where}: levers[{i}].first_year: must be after the base year "
                             f"{inputs.base_year}")
-        if lever.staff_group not in plan.target.staff_groups:
+        if lever.staff_group not in (*plan.target.staff_groups, "each"):
             problems.append(f"{where}: levers[{i}].staff_group: {lever.staff_group!r} is not "
                             "a target staff group")
         if last_start > last:

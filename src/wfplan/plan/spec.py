@@ -63,7 +63,8 @@ class Lever(_Strict):
     ``duration_years`` of training places). ``area`` is an area code of the
     plan's level, ``"each"`` (one copy of the lever in every area, named
     ``<name>.<area>``, each with these bounds), or left out (a national lever:
-    a count is split between areas as the model splits it).
+    a count is split between areas as the model splits it). ``staff_group =
+    "each"`` likewise makes one copy per target staff group (``<name>.<group>``).
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
@@ -192,23 +193,27 @@ def _revised(source: PlanFile, **update: Any) -> PlanFile:
     return PlanFile(source.path, revised, source.sha256)
 
 
-def expand_levers(plan: Plan, areas: tuple[str, ...]) -> tuple[Plan, tuple[int, ...]]:
-    """Return the plan with each ``area = "each"`` lever copied into every one of ``areas``.
+def _copies(lever: Lever, field: str, values: tuple[str, ...] | list[str]) -> list[Lever]:
+    if getattr(lever, field) != "each":
+        return [lever]
+    return [lever.model_copy(update={"name": f"{lever.name}.{value}", field: value})
+            for value in values]
 
-    A copy is named ``<name>.<area>``; the second value gives, for each lever
-    of the plan returned, the index of the lever of ``plan`` it came from.
+
+def expand_levers(plan: Plan, areas: tuple[str, ...]) -> tuple[Plan, tuple[int, ...]]:
+    """Return the plan with each ``"each"`` lever copied into every area (or target group).
+
+    A copy is named ``<name>.<group>`` then ``.<area>``; the second value
+    gives, for each lever of the plan returned, the index of the lever of
+    ``plan`` it came from.
     """
     levers: list[Lever] = []
     family: list[int] = []
     for index, lever in enumerate(plan.levers):
-        if lever.area != "each":
-            levers.append(lever)
-            family.append(index)
-            continue
-        for area in areas:
-            levers.append(lever.model_copy(update={"name": f"{lever.name}.{area}",
-                                                   "area": area}))
-            family.append(index)
+        for by_group in _copies(lever, "staff_group", plan.target.staff_groups):
+            for copy in _copies(by_group, "area", areas):
+                levers.append(copy)
+                family.append(index)
     return plan.model_copy(update={"levers": levers}), tuple(family)
 
 
