@@ -38,6 +38,7 @@ import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
+from linopy.constants import TERM_DIM
 
 from wfplan.plan.problem import Problem
 
@@ -47,6 +48,8 @@ RISK_TOLERANCE = 1e-7
 #: Constraint groups the elastic version may relax, in the order they are reported.
 GROUPS = ("closure", "lever_max", "budget_per_year", "budget_total", "training_max",
           "training_growth", "international_max")
+#: Below this share of (lever, start, group) reached, the gain is built from the pairs that reach.
+SPARSE_BELOW = 0.5
 #: Relaxing the closure costs more than relaxing any limit (it is the goal).
 CLOSURE_WEIGHT = 1e3
 
@@ -154,9 +157,8 @@ class _Builder:
     def _expected_shortfall(self, x: linopy.Variable) -> linopy.LinearExpression:
         """Add the Rockafellar-Uryasev variables; return the expected shortfall (FTE)."""
         p, c, m = self.problem, self.coords, self.model
-        response = _array(p.response, c, "lever", "start", "draw", "year", "group")
         base = _array(p.base_gap, c, "draw", "year", "group")
-        gained = (response * x).sum(["lever", "start"])
+        gained = self._gained(x)
         short = m.add_variables(lower=0, coords=[c["draw"], c["year"], c["group"]],
                                 name="shortfall")
         m.add_constraints(short + gained >= base, name="shortfall_def")
@@ -165,11 +167,38 @@ class _Builder:
         m.add_constraints(excess - short.sum(["year", "group"]) + var >= 0, name="excess_def")
         return var + excess.sum() / ((1.0 - p.alpha) * len(p.draws))
 
+    def _gained(self, x: linopy.Variable) -> linopy.LinearExpression:
+        """``(draw, year, group)`` FTE gained: ``sum_{l, s} R[l, s, d, y, g] x[l, s]``.
+
+        Dense when most (lever, start) pairs reach most groups (as every plan
+        before levers in each staff group did: the same expression as then);
+        otherwise only the pairs that reach a group are its terms, so levers
+        copied into many staff groups (or areas) do not give the solver a
+        product of every lever with every group.
+        """
+        p, c = self.problem, self.coords
+        reach = (p.response != 0).any(axis=(2, 3))  # (lever, start, group)
+        if reach.mean() >= SPARSE_BELOW:
+            response = _array(p.response, c, "lever", "start", "draw", "year", "group")
+            return (response * x).sum(["lever", "start"])
+        terms = int(reach.sum(axis=(0, 1)).max(initial=1)) or 1
+        coeffs = np.zeros((len(p.draws), len(p.years), len(p.groups), terms))
+        labels = np.full((len(p.groups), terms), -1, dtype=np.int64)
+        names = np.asarray(x.labels.values)
+        for g in range(len(p.groups)):
+            pairs = np.argwhere(reach[:, :, g])
+            for t, (lever, start) in enumerate(pairs):
+                coeffs[:, :, g, t] = p.response[lever, start, :, :, g]
+                labels[g, t] = names[lever, start]
+        data = xr.Dataset({"coeffs": (("draw", "year", "group", TERM_DIM), coeffs),
+                           "vars": (("group", TERM_DIM), labels)},
+                          coords={"draw": c["draw"], "year": c["year"], "group": c["group"]})
+        return linopy.LinearExpression(data, self.model)
+
     def _closure(self, x: linopy.Variable, closed: np.ndarray | None) -> None:
         p, c, m = self.problem, self.coords, self.model
-        response = _array(p.response, c, "lever", "start", "draw", "year", "group")
         base = _array(p.base_gap, c, "draw", "year", "group")
-        gained = (response * x).sum(["lever", "start"])
+        gained = self._gained(x)
         if self.elastic:
             short = m.add_variables(lower=0, coords=[c["draw"], c["year"], c["group"]],
                                     name="slack_closure")
