@@ -93,3 +93,31 @@ def test_cvar_plan_refused_at_probability_one(tmp_path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=r"objective 'cvar' needs target\.probability below 1"):
         read_plan(path)
+
+
+@pytest.mark.parametrize("objective", ["least_cost", "cvar"])
+def test_sparse_gain_is_the_dense_one(monkeypatch: pytest.MonkeyPatch, objective: str) -> None:
+    # two staff groups, each lever reaching one of them: the gain built from the pairs
+    # that reach gives the same optimum as the dense product
+    from wfplan.plan import solve as solver
+    from wfplan.plan.problem import Problem
+
+    one = hand_problem(gaps=GAPS, required=3, budget=np.inf, objective=objective)
+    response = np.zeros((2, 5, 4, 1, 2))
+    response[0, :, :, :, 0] = one.response[0, :, :, :, 0]
+    response[1, :, :, :, 1] = one.response[1, :, :, :, 0]
+    base = np.concatenate([one.base_gap, 0.5 * one.base_gap], axis=2)
+    two = Problem(**{**one.__dict__, "groups": ("a", "b"), "response": response,
+                     "base_gap": base})
+    found = []
+    for threshold in (0.0, 1.0):  # 0: always dense; 1: always sparse
+        monkeypatch.setattr(solver, "SPARSE_BELOW", threshold)
+        solution = solve(two)
+        assert solution is not None
+        found.append(solution)
+    assert found[0].cost == pytest.approx(found[1].cost, rel=1e-9)
+    np.testing.assert_allclose(found[0].amounts, found[1].amounts, atol=1e-6)
+    # group a: recruits close 100, 80, 60 (3 draws): 100 recruits, £1,000; group b:
+    # places close 50, 40, 30: 100 places (£400)
+    if objective == "least_cost":
+        assert found[0].cost == pytest.approx(1400.0)
