@@ -89,7 +89,7 @@ def test_infeasible_example_names_its_binding_constraint(demo_vintage: DemoBuild
 
 def test_bad_plan_names_file_key_and_rule(kit: Kit, tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8").replace(
-        'type = "return_to_practice"', 'type = "retention"').replace(
+        'type = "return_to_practice"', 'type = "productivity"').replace(
         "probability = 0.5", "probability = 1.5")
     bad = tmp_path / "bad.toml"
     bad.write_text(text, encoding="utf-8")
@@ -98,7 +98,7 @@ def test_bad_plan_names_file_key_and_rule(kit: Kit, tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     assert f"{bad}: target.probability: Input should be less than or equal to 1" in \
         result.stderr.replace("\n", " ")
-    assert "levers[2]: type 'retention' is not a count intervention type" in \
+    assert "levers[2]: type 'productivity' is not a lever the plan can use" in \
         result.stderr.replace("\n", " ")
 
 

@@ -1,7 +1,8 @@
-"""``wfplan plan``: the least-cost plan of count interventions that closes the gap."""
+"""``wfplan plan``: the least-cost plan of interventions that closes the gap (or least risk)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,18 +12,33 @@ from wfplan.cli.common import DbOption, err, guard, out
 from wfplan.cli.display import Column, fixed, print_table
 
 
+class Objective(StrEnum):
+    """What ``wfplan plan`` optimises."""
+
+    least_cost = "least_cost"
+    cvar = "cvar"
+
+
+def _amount(record: dict[str, Any], linearised: tuple[str, ...]) -> str:
+    # a multiplicative lever's amount is a fraction (0.012: a 1.2% cut that year)
+    return fixed(record["amount"], 4 if record["lever"] in linearised else 1)
+
+
 def _summary(result: Any) -> None:
     amounts = result.amounts
-    rows = [[str(r["lever"]), str(r["start_year"]), fixed(r["amount"], 1),
+    rows = [[str(r["lever"]), str(r["start_year"]), _amount(r, result.linearised),
              fixed(r["cost_gbp"] / 1e6, 2)] for r in amounts.to_dict("records")]
-    print_table(out, "The least-cost plan: units started a year, and their cost",
+    title = ("The least-cost plan" if result.solution.risk is None
+             else "The plan of least expected shortfall within the budget")
+    what = "units started (or a lever's amount)" if result.linearised else "units started"
+    print_table(out, f"{title}: {what} a year, and their cost",
                 [Column("lever", key=True), Column("start year", right=True),
                  Column("units", right=True), Column("cost £m", right=True)], rows)
     by_lever = amounts.groupby("lever", sort=False)[["amount", "cost_gbp"]].sum()
     print_table(out, "Cost by lever", [Column("lever", key=True), Column("units", right=True),
                                         Column("cost £m", right=True)],
-                [[str(k), fixed(v["amount"], 1), fixed(v["cost_gbp"] / 1e6, 2)]
-                 for k, v in by_lever.iterrows()],
+                [[str(k), _amount({"lever": k, "amount": v["amount"]}, result.linearised),
+                  fixed(v["cost_gbp"] / 1e6, 2)] for k, v in by_lever.iterrows()],
                 f"total £{result.solution.cost / 1e6:,.2f}m")
 
 
@@ -40,9 +56,37 @@ def _check(result: Any, probability: float) -> None:
                 f"gap = demand - supply (negative: closed); {q} over the draws; the "
                 f"gap is closed in {int(result.solution.closed.sum())} of "
                 f"{len(result.problem.draws)} draws")
+    if result.expected_shortfall is not None:
+        predicted, simulated = result.expected_shortfall
+        out.print(f"Expected shortfall (CVaR at {result.problem.alpha:g}: the mean FTE short "
+                  f"over the worst {1 - result.problem.alpha:.0%} of draws): optimiser "
+                  f"{predicted:,.1f}, re-simulated {simulated:,.1f}.", highlight=False)
+    if result.linearised:
+        out.print(f"Approximation: {', '.join(result.linearised)} multiply a rate (leaver "
+                  "rates or FTE per head) and are linearised around the base scenario (the "
+                  "model's response to a 0.1% step in each year, per draw); the interaction "
+                  "between years and levers is left out. The difference above is that "
+                  "approximation's error, measured by the full model.", highlight=False)
+
+
+def _risk_shadow(result: Any) -> None:
+    duals = result.shadow
+    rows = [[f"budget in {year}", fixed(-value, 2)]
+            for year, value in duals.get("budget_per_year", {}).items()]
+    if "budget_total" in duals:
+        rows.append(["total budget", fixed(-float(duals["budget_total"].iloc[0]), 2)])
+    if rows:
+        print_table(out, "Shadow prices of the budget: FTE of expected shortfall removed "
+                    "per £1m more budget", [Column("constraint", key=True),
+                                            Column("FTE per £1m", right=True)], rows,
+                    "Duals of the first stage (the least expected shortfall); 0: the budget "
+                    "does not bind.")
 
 
 def _shadow(result: Any) -> None:
+    if result.solution.risk is not None:
+        _risk_shadow(result)
+        return
     duals = result.shadow
     rows = []
     budget = duals.get("budget_per_year")
@@ -70,6 +114,10 @@ def plan_command(
     probability: Annotated[float | None, typer.Option(
         help="Probability of closing the gap (default: the plan's target.probability)",
         min=0.01, max=1.0)] = None,
+    objective: Annotated[Objective | None, typer.Option(
+        help="least_cost: the least cost that closes the gap with the probability; cvar: "
+        "the least expected shortfall (CVaR at the probability) within the budget "
+        "(default: the plan's objective)", show_default=False)] = None,
     vintage: Annotated[str | None, typer.Option(
         help="Vintage to run on (default: the plan's base_vintage, else the base "
         "scenario's; without one, the only vintage in the database, or if there are several "
@@ -77,10 +125,12 @@ def plan_command(
         show_default=False)] = None,
     db: DbOption = None,
 ) -> None:
-    """Find the least-cost mix of count interventions that closes the gap; write it.
+    """Find the least-cost mix of interventions that closes the gap; write it.
 
     Solves a sample average approximation over the model's own draws with
-    linopy and HiGHS (a MILP when only some draws must be closed), writes the
+    linopy and HiGHS (a MILP when only some draws must be closed; an LP for
+    the least expected shortfall, objective cvar); retention and flexible
+    working are linearised around the base scenario. Writes the
     plan as a scenario (the base scenario plus the interventions by year, each
     with its cost and source), re-simulates it through the full model and
     prints the optimiser's gap beside the simulated one. An infeasible plan
@@ -88,12 +138,14 @@ def plan_command(
     """
     from wfplan.dataset.store import open_store
     from wfplan.plan.run import plan
-    from wfplan.plan.spec import read_plan, with_probability
+    from wfplan.plan.spec import read_plan, with_objective, with_probability
 
     def work() -> Any:
         source = read_plan(plan_file)
         if probability is not None:
             source = with_probability(source, probability)
+        if objective is not None:
+            source = with_objective(source, objective.value)
         with open_store(db, read_only=True) as store:
             return source, plan(store, source, out_file, vintage, tell=lambda text: err.print(
                 text, highlight=False, markup=False, soft_wrap=True))

@@ -34,6 +34,11 @@ def _needed(series: pd.Series, scale: float) -> pd.Series:
     return series[series > TOLERANCE * max(scale, 1.0)]
 
 
+def _units(value: float) -> str:
+    """Units a year, or a multiplicative lever's amount (a fraction), readably."""
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
 def _money(value: float) -> str:
     return f"£{value / MILLION:,.2f}m" if value >= 0.5 * MILLION else f"£{value:,.0f}"
 
@@ -70,7 +75,7 @@ def _sentences(problem: Problem, slack: dict[str, pd.Series]) -> list[str]:
         for lever, rows in need.groupby(level="lever", sort=False):
             years = [int(y) for y in rows.index.get_level_values("start")]
             found.append(f"lever {lever}'s max_per_year binds in {year_ranges(years)} "
-                         f"({float(rows.sum()):,.0f} more units in all)")
+                         f"({_units(float(rows.sum()))} more units in all)")
     limits = {"training_max": "training places' maximum a year",
               "training_growth": "training places' maximum growth a year",
               "international_max": "the ethical cap on international recruitment"}

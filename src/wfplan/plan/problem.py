@@ -30,6 +30,29 @@ def required_draws(probability: float, draws: int) -> int:
     return min(draws, max(position + 1, math.ceil(probability * draws - 1e-9)))
 
 
+def shortfall(gap: np.ndarray) -> np.ndarray:
+    """``(draw,)`` FTE short in each draw: the positive part of the gap, summed over cells.
+
+    A surplus in one target year or staff group does not offset a gap in another.
+    """
+    return np.asarray(np.maximum(gap, 0.0).sum(axis=(1, 2)))
+
+
+def expected_shortfall(gap: np.ndarray, alpha: float) -> float:
+    """CVaR at level ``alpha`` of the draws' shortfall (:func:`shortfall`) of ``gap``.
+
+    The Rockafellar-Uryasev form over the N equally likely draws,
+    ``min_t t + sum_d max(L_d - t, 0) / ((1 - alpha) N)``, whose minimum is at
+    one of the ``L_d`` (the function is convex and piecewise linear in ``t``
+    with its kinks there): the mean of the worst ``(1 - alpha)`` of the draws,
+    the draw on the boundary counted in part.
+    """
+    losses = shortfall(gap)
+    scale = 1.0 / ((1.0 - alpha) * len(losses))
+    excess = np.maximum(losses[None, :] - losses[:, None], 0.0).sum(axis=1)
+    return float((losses + scale * excess).min())
+
+
 @dataclass(frozen=True)
 class Problem:
     """A least-cost plan over levers x start years, closing the gap in enough draws.
@@ -60,6 +83,11 @@ class Problem:
         ``(lever,)`` masks of training-place and international-recruitment levers.
     training_max, training_growth, international_max
         Units a year, or None for no limit.
+    objective, alpha
+        ``"least_cost"``: the least cost that closes ``required`` draws;
+        ``"cvar"``: the least expected shortfall at level ``alpha``
+        (:func:`expected_shortfall`) within the limits, then the least cost
+        that achieves it (``required`` is not used).
     """
 
     levers: tuple[str, ...]
@@ -81,6 +109,8 @@ class Problem:
     training_max: float | None = None
     training_growth: float | None = None
     international_max: float | None = None
+    objective: str = "least_cost"
+    alpha: float = 0.5
 
     def __post_init__(self) -> None:
         """Check the shapes agree (a programming error otherwise)."""
@@ -91,6 +121,8 @@ class Problem:
         assert self.lower.shape == self.upper.shape == shape[:2]
         assert self.budget_per_year.shape == shape[1:2]
         assert 0 <= self.required <= len(self.draws)
+        assert self.objective in ("least_cost", "cvar")
+        assert 0 < self.alpha < 1
         for mask in ("training", "international"):
             if len(getattr(self, mask)) == 0:
                 object.__setattr__(self, mask, np.zeros(len(self.levers), dtype=bool))

@@ -8,6 +8,17 @@ enter the cohort kernel linearly (joiners are added to the stock, leaver rates
 do not depend on the stock), so one unit's difference times ``x`` is the
 effect of ``x`` units, and sums of levers add: the re-simulation of the
 optimal plan checks this (:func:`wfplan.plan.run.resimulate`).
+
+Multiplicative levers (retention, flexible working) are linearised around the
+base scenario: the response is the forward difference of the full model with
+a small step (:data:`STEP`) of the lever in one year alone, per draw. One
+year's cut in leaver rates (or change in FTE per head) acts linearly on that
+year's leavers (or FTE), so each year's response is exact on its own; what the
+linearisation leaves out is the interaction between years and levers (a head
+kept by a cut in 2028 is then subject to 2029's cut, or works 2030's extra
+hours), of the order of the product of the amounts. The re-simulation measures
+it. Their cost per unit of amount (GBP per head in post at the base year, times
+the heads) is read from the model's own cost of the step.
 """
 
 from __future__ import annotations
@@ -18,10 +29,12 @@ from typing import Any
 import numpy as np
 
 from wfplan.model import ModelInputs, Results, Scenario, parse_scenario, run
-from wfplan.plan.spec import Lever, Plan
+from wfplan.plan.spec import Lever, Plan, is_multiplicative
 
 #: Units of a lever started in the finite difference (one unit: the response is per unit).
 UNIT = 1.0
+#: Step of a multiplicative lever's amount in the finite difference (a 0.1% change).
+STEP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -34,8 +47,38 @@ class Baseline:
     draws: tuple[int, ...]
 
 
+def area_cells(results: Results, plan: Plan, name: str) -> np.ndarray:
+    """``(draw, year, area, group)`` of variable ``name`` in the target years and groups."""
+    values = results.values(name)
+    full = np.broadcast_to(values, (results.n_draws + 1, *values.shape[1:]))
+    years = [results.years.index(year) for year in plan.target.years]
+    groups = [results.staff_groups.index(group) for group in plan.target.staff_groups]
+    draws = slice(1, None) if results.n_draws else slice(0, 1)
+    return np.asarray(full[draws][:, years][:, :, :, groups], dtype=float)
+
+
+def by_area(cells: np.ndarray) -> np.ndarray:
+    """``(draw, year, area, group)`` as ``(draw, year, cell)``: each group's areas in turn."""
+    draws, years, areas, groups = cells.shape
+    return cells.transpose(0, 1, 3, 2).reshape(draws, years, groups * areas)
+
+
+def cell_labels(plan: Plan, areas: tuple[str, ...]) -> tuple[str, ...]:
+    """Labels of the target cells: the staff groups, or ``<group> in <area>`` (``each_area``)."""
+    groups = plan.target.staff_groups
+    if not plan.target.each_area:
+        return tuple(groups)
+    return tuple(f"{group} in {area}" for group in groups for area in areas)
+
+
 def target_cells(results: Results, plan: Plan, name: str) -> np.ndarray:
-    """``(draw, year, group)`` of variable ``name`` summed over the target area(s)."""
+    """``(draw, year, cell)`` of variable ``name`` in the target area(s).
+
+    Summed over the areas, in the target area, or (``each_area``) in each area
+    (:func:`cell_labels`).
+    """
+    if plan.target.each_area:
+        return by_area(area_cells(results, plan, name))
     values = results.values(name)
     full = np.broadcast_to(values, (results.n_draws + 1, *values.shape[1:]))
     years = [results.years.index(year) for year in plan.target.years]
@@ -48,6 +91,15 @@ def target_cells(results: Results, plan: Plan, name: str) -> np.ndarray:
     return np.asarray(cells[draws][:, years][:, :, groups], dtype=float)
 
 
+def _area_to_target(change: np.ndarray, plan: Plan, areas: tuple[str, ...]) -> np.ndarray:
+    """``(draw, year, area, group)`` change as the target's ``(draw, year, cell)``."""
+    if plan.target.each_area:
+        return by_area(change)
+    if plan.target.area is None:
+        return np.asarray(change.sum(axis=2))
+    return np.asarray(change[:, :, areas.index(plan.target.area)])
+
+
 def baseline(results: Results, plan: Plan) -> Baseline:
     """Return the gap (funded or need, as the plan says) without the plan's levers."""
     demand_name = "demand_funded_fte" if plan.target.gap == "funded" else "demand_need_fte"
@@ -58,11 +110,18 @@ def baseline(results: Results, plan: Plan) -> Baseline:
 
 
 def intervention(lever: Lever, year: int, amount: float, source: str) -> dict[str, Any]:
-    """Return the scenario record of ``amount`` units of ``lever`` started in ``year`` alone."""
+    """Return the scenario record of ``amount`` units of ``lever`` started in ``year`` alone.
+
+    A multiplicative lever's record acts in ``year`` alone, and its
+    ``cost_per_unit`` (charged by the model per head in post) is the lever's
+    cost per 1.0 of amount times ``amount``, so the model's cost is linear in it.
+    """
+    unit_cost = lever.cost_per_unit * amount if is_multiplicative(lever.type) else \
+        lever.cost_per_unit
     record: dict[str, Any] = {
         "name": f"{lever.name}_{year}", "type": lever.type, "staff_group": lever.staff_group,
         "start_year": year, "end_year": year, "amount": amount, "ramp_years": 0,
-        "cost_per_unit": lever.cost_per_unit, "source": source, "owner": lever.owner,
+        "cost_per_unit": unit_cost, "source": source, "owner": lever.owner,
         **lever.options,
     }
     if lever.area is not None:
@@ -77,23 +136,81 @@ def with_interventions(scenario: Scenario, records: list[dict[str, Any]]) -> Sce
     return parse_scenario(data)
 
 
+def _cost_cells(results: Results) -> np.ndarray:
+    """Intervention cost of the principal run by year, area and staff group (GBP)."""
+    return np.asarray(results.values("intervention_cost_gbp")[0], dtype=float)
+
+
 def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
-              start_years: tuple[int, ...]) -> np.ndarray:
-    """``(lever, start, draw, year, group)`` FTE of supply per unit started, from the model.
+              start_years: tuple[int, ...],
+              families: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(lever, start, draw, year, cell)`` FTE of supply per unit, and ``(lever,)`` GBP a unit.
 
     Start years a lever may not use are left at 0 (the solver bounds them to 0).
+    A count lever's cost is its ``cost_per_unit``; a multiplicative lever's is
+    the model's cost of its step, per 1.0 of amount. Levers of one family (the
+    copies of an ``area = "each"`` lever, :func:`wfplan.plan.spec.expand_levers`)
+    are run together, one unit in every area (or staff group) at once: areas
+    and staff groups do not exchange staff in the model's supply, so each
+    copy's response is the change in its own cells.
     """
     supply = target_cells(base, plan, "supply_fte")
     out = np.zeros((len(plan.levers), len(start_years), *supply.shape))
+    cost = np.array([lever.cost_per_unit for lever in plan.levers])
+    base_cost = _cost_cells(base)
+    family = families if families is not None else tuple(range(len(plan.levers)))
+    done: set[int] = set()
     for index, lever in enumerate(plan.levers):
+        members = [i for i, f in enumerate(family) if f == family[index]]
+        if len(members) > 1:
+            if family[index] not in done:
+                _family_responses(inputs, scenario, plan, base, start_years, members,
+                                  out, cost)
+                done.add(family[index])
+            continue
         first, last = lever_years(plan, lever, base.base_year)
+        step = STEP if is_multiplicative(lever.type) else UNIT
         for s, year in enumerate(start_years):
             if not first <= year <= last:
                 continue
-            record = intervention(lever, year, UNIT, "wfplan plan: unit response")
+            record = intervention(lever, year, step, "wfplan plan: unit response")
             changed = run(inputs, with_interventions(scenario, [record]))
-            out[index, s] = (target_cells(changed, plan, "supply_fte") - supply) / UNIT
-    return out
+            out[index, s] = (target_cells(changed, plan, "supply_fte") - supply) / step
+            if is_multiplicative(lever.type):
+                cost[index] = float((_cost_cells(changed) - base_cost).sum()) / step
+    return out, cost
+
+
+def _family_responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
+                      start_years: tuple[int, ...], members: list[int], out: np.ndarray,
+                      cost: np.ndarray) -> None:
+    """Fill ``out`` and ``cost`` of the copies ``members`` of one lever, one run a year."""
+    first, last = lever_years(plan, plan.levers[members[0]], base.base_year)
+    step = STEP if is_multiplicative(plan.levers[members[0]].type) else UNIT
+    supply = area_cells(base, plan, "supply_fte")
+    base_cost = _cost_cells(base)
+    where = [_own_cells(plan, base, plan.levers[i]) for i in members]
+    for s, year in enumerate(start_years):
+        if not first <= year <= last:
+            continue
+        records = [intervention(plan.levers[i], year, step, "wfplan plan: unit response")
+                   for i in members]
+        changed = run(inputs, with_interventions(scenario, records))
+        change = (area_cells(changed, plan, "supply_fte") - supply) / step
+        spent = (_cost_cells(changed) - base_cost) / step  # (year, area, group)
+        for i, (areas, group, model_group) in zip(members, where, strict=True):
+            own = np.zeros_like(change)
+            own[:, :, areas, group] = change[:, :, areas, group]
+            out[i, s] = _area_to_target(own, plan, base.areas)
+            if is_multiplicative(plan.levers[i].type):
+                cost[i] = float(spent[:, areas, model_group].sum())
+
+
+def _own_cells(plan: Plan, base: Results, lever: Lever) -> tuple[slice | int, int, int]:
+    """Return a lever's areas, its target-group index and its model-group index."""
+    areas: slice | int = slice(None) if lever.area is None else base.areas.index(lever.area)
+    return (areas, plan.target.staff_groups.index(lever.staff_group),
+            base.staff_groups.index(lever.staff_group))
 
 
 def lever_years(plan: Plan, lever: Lever, base_year: int) -> tuple[int, int]:

@@ -5,7 +5,9 @@ the responses come from the model (:mod:`wfplan.plan.response`); the least-cost
 plan is solved by SAA (:mod:`wfplan.plan.solve`); it is written as a scenario
 (the base scenario plus one intervention per lever and start year); that file
 is read back and projected through the full model, and the optimiser's
-predicted gap is compared with the simulated one.
+predicted gap is compared with the simulated one. For multiplicative levers
+(linearised around the base scenario) that difference is the linearisation's
+error, reported as such.
 """
 
 from __future__ import annotations
@@ -23,17 +25,18 @@ from wfplan.inputs.build import resolve_period
 from wfplan.inputs.cache import cached_inputs
 from wfplan.model import ModelInputError, ModelInputs, Results, Scenario, ScenarioError, run
 from wfplan.plan.explain import explain
-from wfplan.plan.problem import Problem, required_draws
+from wfplan.plan.problem import Problem, expected_shortfall, required_draws
 from wfplan.plan.response import (
     Baseline,
     baseline,
+    cell_labels,
     intervention,
     lever_years,
     responses,
     with_interventions,
 )
 from wfplan.plan.solve import Solution, solve
-from wfplan.plan.spec import PlanFile
+from wfplan.plan.spec import PlanFile, expand_levers, is_multiplicative
 from wfplan.plan.toml_out import scenario_toml
 from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
 
@@ -43,7 +46,12 @@ SMALLEST = 1e-6
 
 @dataclass(frozen=True)
 class PlanResult:
-    """The optimum, the scenario written, and the re-simulation's check of it."""
+    """The optimum, the scenario written, and the re-simulation's check of it.
+
+    ``expected_shortfall`` (objective ``cvar``) is the optimiser's and the
+    re-simulation's expected shortfall, FTE; ``linearised`` names the levers
+    whose response is a linearisation (multiplicative levers).
+    """
 
     problem: Problem
     solution: Solution
@@ -51,6 +59,8 @@ class PlanResult:
     scenario_path: Path
     amounts: pd.DataFrame
     check: pd.DataFrame
+    expected_shortfall: tuple[float, float] | None = None
+    linearised: tuple[str, ...] = ()
 
 
 def _base_scenario(source: PlanFile) -> Scenario:
@@ -93,11 +103,14 @@ def _check_target(source: PlanFile, inputs: ModelInputs, scenario: Scenario) -> 
         if first <= inputs.base_year:
             problems.append(f"{where}: levers[{i}].first_year: must be after the base year "
                             f"{inputs.base_year}")
-        if lever.staff_group not in plan.target.staff_groups:
+        if lever.staff_group not in (*plan.target.staff_groups, "each"):
             problems.append(f"{where}: levers[{i}].staff_group: {lever.staff_group!r} is not "
                             "a target staff group")
         if last_start > last:
             problems.append(f"{where}: levers[{i}].last_year: after the projection ({last})")
+        if lever.area not in (None, "each", *inputs.coords.area):
+            problems.append(f"{where}: levers[{i}].area: {lever.area!r} is not an area of "
+                            f"the inputs at level {plan.level!r} (nor 'each')")
     if problems:
         raise InputError("\n".join(problems))
 
@@ -112,13 +125,18 @@ def _budget(source: PlanFile, years: tuple[int, ...]) -> np.ndarray:
 
 
 def build_problem(source: PlanFile, inputs: ModelInputs, scenario: Scenario,
-                  base: Results) -> tuple[Problem, Baseline]:
-    """Build the problem of ``source`` from the base run and the model's responses."""
+                  base: Results,
+                  families: tuple[int, ...] | None = None) -> tuple[Problem, Baseline]:
+    """Build the problem of ``source`` from the base run and the model's responses.
+
+    ``source``'s levers are already expanded (:func:`wfplan.plan.spec.expand_levers`);
+    ``families`` says which came from one lever.
+    """
     plan = source.plan
     spans = [lever_years(plan, lever, inputs.base_year) for lever in plan.levers]
     starts = tuple(range(min(f for f, _ in spans), max(last for _, last in spans) + 1))
     gap = baseline(base, plan)
-    response = responses(inputs, scenario, plan, base, starts)
+    response, cost = responses(inputs, scenario, plan, base, starts, families)
     lower = np.zeros((len(plan.levers), len(starts)))
     upper = np.zeros_like(lower)
     for index, (lever, (first, last)) in enumerate(zip(plan.levers, spans, strict=True)):
@@ -130,8 +148,8 @@ def build_problem(source: PlanFile, inputs: ModelInputs, scenario: Scenario,
     problem = Problem(
         levers=tuple(lever.name for lever in plan.levers), lever_types=tuple(types),
         start_years=starts, draws=gap.draws, years=tuple(plan.target.years),
-        groups=tuple(plan.target.staff_groups), base_gap=gap.gap, response=response,
-        cost=np.array([lever.cost_per_unit for lever in plan.levers]), lower=lower,
+        groups=cell_labels(plan, base.areas), base_gap=gap.gap, response=response,
+        cost=cost, lower=lower,
         upper=upper, required=required_draws(plan.target.probability, len(gap.draws)),
         budget_per_year=_budget(source, starts), budget_total=limits.budget_total,
         training=np.array([t == "training_places" for t in types]),
@@ -139,6 +157,8 @@ def build_problem(source: PlanFile, inputs: ModelInputs, scenario: Scenario,
         training_max=limits.training_places_max_per_year,
         training_growth=limits.training_places_max_growth_per_year,
         international_max=limits.international_recruitment_max_per_year,
+        objective=plan.objective,
+        alpha=plan.target.probability if plan.objective == "cvar" else 0.5,
     )
     return problem, gap
 
@@ -164,9 +184,12 @@ def write_scenario(source: PlanFile, scenario: Scenario, problem: Problem,
                    solution: Solution, out: Path) -> Path:
     """Write the plan as a scenario: the base scenario plus the plan's interventions."""
     planned = with_interventions(scenario, _records(source, problem, solution.amounts))
-    header = (f"Written by wfplan plan from {source.path.name} (sha256 {source.sha256}).\n"
-              f"Least-cost plan: cost £{solution.cost:,.0f}; the target gap is closed in "
-              f"{int(solution.closed.sum())} of {len(problem.draws)} draws.")
+    closed = (f"the target gap is closed in {int(solution.closed.sum())} of "
+              f"{len(problem.draws)} draws")
+    what = (f"Least-cost plan: cost £{solution.cost:,.0f}; {closed}." if solution.risk is None
+            else f"Least expected shortfall (CVaR at {problem.alpha:g}) within the budget: "
+            f"{solution.risk:,.1f} FTE, at a cost of £{solution.cost:,.0f}; {closed}.")
+    header = f"Written by wfplan plan from {source.path.name} (sha256 {source.sha256}).\n{what}"
     data = planned.model_dump(mode="json", by_alias=True, exclude_none=True)
     try:
         out.write_text(scenario_toml(data, header), encoding="utf-8")
@@ -186,13 +209,24 @@ def resimulate(source: PlanFile, inputs: ModelInputs, problem: Problem, solution
     Columns: ``year, staff_group, demand_p50, predicted_q, simulated_q,
     predicted_p50, simulated_p50, max_abs_difference`` (q: the plan's probability).
     """
+    return _compare(source, problem, _written_gaps(source, inputs, problem, solution, path))
+
+
+def _written_gaps(source: PlanFile, inputs: ModelInputs, problem: Problem, solution: Solution,
+                  path: Path) -> tuple[np.ndarray, Baseline, float]:
+    """Return the predicted gap, the re-simulated baseline of ``path`` and its total cost."""
     scenario = read_scenario(path).scenario
     try:
         results = run(inputs, scenario)
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"{path}: {error}") from None
-    simulated = baseline(results, source.plan)
-    predicted = problem.predicted_gap(_written(solution.amounts))
+    return problem.predicted_gap(_written(solution.amounts)), \
+        baseline(results, source.plan), target_cost(results)
+
+
+def _compare(source: PlanFile, problem: Problem,
+             gaps: tuple[np.ndarray, Baseline, float]) -> pd.DataFrame:
+    predicted, simulated, cost = gaps
     p = source.plan.target.probability
     rows = []
     for y, year in enumerate(problem.years):
@@ -206,7 +240,7 @@ def resimulate(source: PlanFile, inputs: ModelInputs, problem: Problem, solution
                 "simulated_p50": float(np.median(simulated.gap[:, y, g])),
                 "max_abs_difference": float(np.abs(predicted[:, y, g]
                                                    - simulated.gap[:, y, g]).max()),
-                "simulated_cost": float(target_cost(results)),
+                "simulated_cost": cost,
             })
     return pd.DataFrame(rows)
 
@@ -222,9 +256,18 @@ def _amount_table(source: PlanFile, problem: Problem, solution: Solution) -> pd.
         for s, year in enumerate(problem.start_years):
             amount = float(_written(solution.amounts)[index, s])
             if amount:
+                # a count lever's cost is its cost_per_unit; a multiplicative one's the model's
                 rows.append({"lever": lever.name, "type": lever.type, "start_year": year,
-                             "amount": amount, "cost_gbp": amount * lever.cost_per_unit})
+                             "amount": amount, "cost_gbp": amount * problem.cost[index]})
     return pd.DataFrame(rows, columns=["lever", "type", "start_year", "amount", "cost_gbp"])
+
+
+def _shadow(problem: Problem, solution: Solution) -> dict[str, pd.Series]:
+    """Shadow prices: the LP's with the binaries fixed at the optimum (``cvar``: its own)."""
+    if solution.risk is not None:
+        return solution.duals
+    fixed = solve(problem, closed=solution.closed)
+    return fixed.duals if fixed is not None else {}
 
 
 def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
@@ -243,12 +286,14 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
     scenario = with_overrides(scenario, base_vintage=chosen)
     inputs = _inputs(store, scenario, chosen)
     _check_target(source, inputs, scenario)
+    expanded, families = expand_levers(source.plan, tuple(inputs.coords.area))
+    source = PlanFile(source.path, expanded, source.sha256)
     try:
         base = run(inputs, scenario)
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"{source.path}: base scenario: {error}") from None
     try:
-        problem, _ = build_problem(source, inputs, scenario, base)
+        problem, _ = build_problem(source, inputs, scenario, base, families)
     except (ScenarioError, ModelInputError) as error:
         # a lever whose options (or area) the intervention type refuses
         raise InputError(f"{source.path}: levers: {error}") from None
@@ -257,10 +302,14 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
         elastic = solve(problem, elastic=True)
         assert elastic is not None  # every limit has a slack: always feasible
         raise InputError(f"{source.path}: {explain(problem, elastic)}")
-    # shadow prices: the LP with the binaries fixed at the optimum
-    fixed = solve(problem, closed=solution.closed)
-    shadow = fixed.duals if fixed is not None else {}
     path = write_scenario(source, scenario, problem, solution, out)
-    check = resimulate(source, inputs, problem, solution, path)
-    return PlanResult(problem, solution, shadow, path, _amount_table(source, problem, solution),
-                      check)
+    gaps = _written_gaps(source, inputs, problem, solution, path)
+    risk = None
+    if solution.risk is not None:
+        risk = (expected_shortfall(gaps[0], problem.alpha),
+                expected_shortfall(gaps[1].gap, problem.alpha))
+    linearised = tuple(lever.name for lever in source.plan.levers
+                       if is_multiplicative(lever.type))
+    return PlanResult(problem, solution, _shadow(problem, solution), path,
+                      _amount_table(source, problem, solution),
+                      _compare(source, problem, gaps), risk, linearised)

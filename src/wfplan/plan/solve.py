@@ -12,6 +12,18 @@ with ``M = max(gap0, 0)``: the largest gap a draw can have, since every count
 lever's response is at least 0. Money is in GBP million. Limits are grouped
 (:data:`GROUPS`); the elastic version gives each group a penalised slack, so a
 plan that cannot be met says which limits would have to give.
+
+The objective ``cvar`` minimises the expected shortfall at level alpha by the
+Rockafellar-Uryasev linear form over the draws (an LP)::
+
+    short[d, y, g] >= gap0[d, y, g] - sum_{l, s} R[l, s, d, y, g] x[l, s],  short >= 0
+    excess[d] >= sum_{y, g} short[d, y, g] - var,  excess >= 0
+    minimise  var + sum_d excess[d] / ((1 - alpha) N)
+
+within the limits (the budgets make it bounded below 0 shortfall); then, with
+the expected shortfall held at that optimum, the least cost that achieves it.
+The duals of the first stage are the budget's shadow prices in FTE of
+expected shortfall per GBP million.
 """
 
 from __future__ import annotations
@@ -26,13 +38,18 @@ import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
+from linopy.constants import TERM_DIM
 
 from wfplan.plan.problem import Problem
 
 MILLION = 1e6
+#: The second stage of ``cvar`` keeps the expected shortfall within this share of its optimum.
+RISK_TOLERANCE = 1e-7
 #: Constraint groups the elastic version may relax, in the order they are reported.
 GROUPS = ("closure", "lever_max", "budget_per_year", "budget_total", "training_max",
           "training_growth", "international_max")
+#: Below this share of (lever, start, group) reached, the gain is built from the pairs that reach.
+SPARSE_BELOW = 0.5
 #: Relaxing the closure costs more than relaxing any limit (it is the goal).
 CLOSURE_WEIGHT = 1e3
 
@@ -46,8 +63,10 @@ class Solution:
     """The optimum: amounts, cost, draws closed, and (from an LP) the duals.
 
     ``duals`` maps a constraint group to its dual values (GBP million of
-    objective per unit of the constraint's right-hand side) by its coordinate;
-    ``slack`` (elastic only) maps a group to the slack it needed.
+    objective per unit of the constraint's right-hand side; for ``cvar``, FTE
+    of expected shortfall per GBP million) by its coordinate; ``slack``
+    (elastic only) maps a group to the slack it needed; ``risk`` (``cvar``
+    only) is the optimal expected shortfall, FTE.
     """
 
     amounts: np.ndarray
@@ -55,6 +74,7 @@ class Solution:
     closed: np.ndarray
     duals: dict[str, pd.Series]
     slack: dict[str, pd.Series]
+    risk: float | None = None
 
 
 def _coords(problem: Problem) -> dict[str, pd.Index]:
@@ -91,6 +111,8 @@ class _Builder:
         self.coords = _coords(problem)
         self.penalty: list[linopy.LinearExpression] = []
         self.slacks: dict[str, linopy.Variable] = {}
+        self.risk: linopy.LinearExpression | None = None
+        self.cost: linopy.LinearExpression | None = None
 
     def limit(self, name: str, expression: linopy.LinearExpression, rhs: xr.DataArray | float,
               mask: xr.DataArray | None = None) -> None:
@@ -113,22 +135,70 @@ class _Builder:
         hard_upper = upper if not self.elastic else xr.where(upper > 0, np.inf, 0.0)
         x = m.add_variables(lower=_array(p.lower, c, "lever", "start"), upper=hard_upper,
                             name="amount")
-        self._closure(x, closed)
+        if p.objective == "cvar":
+            if not self.elastic:
+                self.risk = self._expected_shortfall(x)
+        else:
+            self._closure(x, closed)
         if self.elastic:
             self.limit("lever_max", 1.0 * x, upper, mask=upper > 0)
         self._money(x)
         self._capacity(x)
         cost = (x * _array(p.cost / MILLION, c, "lever")).sum()
-        objective = cost if not self.elastic else 1e-6 * cost + sum(self.penalty[1:],
-                                                                    self.penalty[0])
-        m.add_objective(objective)
+        self.cost = cost
+        if self.elastic:
+            # the same expression, in the same order, as before ``cvar`` existed
+            m.add_objective(1e-6 * cost + sum(self.penalty[1:], self.penalty[0])
+                            if self.penalty else 1e-6 * cost)
+        else:
+            m.add_objective(cost if self.risk is None else self.risk)
         return x
+
+    def _expected_shortfall(self, x: linopy.Variable) -> linopy.LinearExpression:
+        """Add the Rockafellar-Uryasev variables; return the expected shortfall (FTE)."""
+        p, c, m = self.problem, self.coords, self.model
+        base = _array(p.base_gap, c, "draw", "year", "group")
+        gained = self._gained(x)
+        short = m.add_variables(lower=0, coords=[c["draw"], c["year"], c["group"]],
+                                name="shortfall")
+        m.add_constraints(short + gained >= base, name="shortfall_def")
+        var = m.add_variables(lower=-np.inf, name="var")
+        excess = m.add_variables(lower=0, coords=[c["draw"]], name="excess")
+        m.add_constraints(excess - short.sum(["year", "group"]) + var >= 0, name="excess_def")
+        return var + excess.sum() / ((1.0 - p.alpha) * len(p.draws))
+
+    def _gained(self, x: linopy.Variable) -> linopy.LinearExpression:
+        """``(draw, year, group)`` FTE gained: ``sum_{l, s} R[l, s, d, y, g] x[l, s]``.
+
+        Dense when most (lever, start) pairs reach most groups (as every plan
+        before levers in each staff group did: the same expression as then);
+        otherwise only the pairs that reach a group are its terms, so levers
+        copied into many staff groups (or areas) do not give the solver a
+        product of every lever with every group.
+        """
+        p, c = self.problem, self.coords
+        reach = (p.response != 0).any(axis=(2, 3))  # (lever, start, group)
+        if reach.mean() >= SPARSE_BELOW:
+            response = _array(p.response, c, "lever", "start", "draw", "year", "group")
+            return (response * x).sum(["lever", "start"])
+        terms = int(reach.sum(axis=(0, 1)).max(initial=1)) or 1
+        coeffs = np.zeros((len(p.draws), len(p.years), len(p.groups), terms))
+        labels = np.full((len(p.groups), terms), -1, dtype=np.int64)
+        names = np.asarray(x.labels.values)
+        for g in range(len(p.groups)):
+            pairs = np.argwhere(reach[:, :, g])
+            for t, (lever, start) in enumerate(pairs):
+                coeffs[:, :, g, t] = p.response[lever, start, :, :, g]
+                labels[g, t] = names[lever, start]
+        data = xr.Dataset({"coeffs": (("draw", "year", "group", TERM_DIM), coeffs),
+                           "vars": (("group", TERM_DIM), labels)},
+                          coords={"draw": c["draw"], "year": c["year"], "group": c["group"]})
+        return linopy.LinearExpression(data, self.model)
 
     def _closure(self, x: linopy.Variable, closed: np.ndarray | None) -> None:
         p, c, m = self.problem, self.coords, self.model
-        response = _array(p.response, c, "lever", "start", "draw", "year", "group")
         base = _array(p.base_gap, c, "draw", "year", "group")
-        gained = (response * x).sum(["lever", "start"])
+        gained = self._gained(x)
         if self.elastic:
             short = m.add_variables(lower=0, coords=[c["draw"], c["year"], c["group"]],
                                     name="slack_closure")
@@ -227,17 +297,44 @@ def solve(problem: Problem, *, elastic: bool = False,
         return None
     if status != "ok":
         raise SolveError(f"HiGHS stopped: status {status}, condition {condition}")
+    duals: dict[str, pd.Series] = {}
+    risk = None
+    if builder.risk is not None:
+        risk, duals = _least_cost_at_risk(builder)
     amounts = np.asarray(x.solution.values, dtype=float)
     cost = float((amounts * problem.cost[:, None]).sum())
     gap = problem.predicted_gap(amounts)
     chosen = (gap <= 1e-6 * np.maximum(np.abs(problem.base_gap), 1.0)).all(axis=(1, 2))
     if "closed" in builder.model.variables:
         chosen = np.asarray(builder.model.variables["closed"].solution.values) > 0.5
-    duals: dict[str, pd.Series] = {}
-    if "closed" not in builder.model.variables:
+    if "closed" not in builder.model.variables and risk is None:
         for name in ("budget_per_year", "budget_total", "closure", "training_max",
                      "international_max"):
             if name in builder.model.constraints:
                 duals[name] = _series(builder.model.constraints[name].dual)
     slack = {name: _series(var.solution) for name, var in builder.slacks.items()}
-    return Solution(amounts, cost, chosen, duals, slack)
+    return Solution(amounts, cost, chosen, duals, slack, risk)
+
+
+def _least_cost_at_risk(builder: _Builder) -> tuple[float, dict[str, pd.Series]]:
+    """Second stage of ``cvar``: hold the expected shortfall at its optimum, least cost.
+
+    Returns the optimal expected shortfall (FTE) and the first stage's duals of
+    the budgets (FTE of expected shortfall per GBP million).
+    """
+    model = builder.model
+    assert builder.risk is not None
+    assert builder.cost is not None
+    value = model.objective.value
+    assert value is not None  # the first stage was solved to optimality
+    risk = float(value)
+    duals = {name: _series(model.constraints[name].dual)
+             for name in ("budget_per_year", "budget_total") if name in model.constraints}
+    model.add_constraints(builder.risk <= risk + RISK_TOLERANCE * max(abs(risk), 1.0),
+                          name="risk_held")
+    model.add_objective(builder.cost, overwrite=True)
+    status, condition = _solve(model)
+    if status != "ok":
+        raise SolveError(f"HiGHS stopped in the least-cost stage: status {status}, "
+                         f"condition {condition}")
+    return risk, duals

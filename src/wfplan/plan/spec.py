@@ -3,7 +3,8 @@
 A plan file (TOML) names a base scenario and vintage, the target (staff groups,
 area, years, which gap, the probability of closing it), the candidate count
 levers with their bounds and unit costs, and the constraints (budgets, training
-capacity, an ethical cap on international recruitment). See ``docs/plan.md``.
+capacity, an ethical cap on international recruitment), and the objective
+(least cost, or the least expected shortfall above a budget). See ``docs/plan.md``.
 Every problem is reported with the file, the key and the rule
 (:func:`read_plan`), never as a traceback.
 """
@@ -19,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wfplan.errors import InputError
-from wfplan.model.intervention_types import JoinerIntervention
+from wfplan.model.intervention_types import FlexibleWorking, JoinerIntervention, Retention
 from wfplan.model.interventions_spec import registered_types
 from wfplan.model.values import format_location
 
@@ -28,10 +29,20 @@ _SET_BY_PLAN = frozenset({"type", "name", "staff_group", "area", "start_year", "
                           "amount", "ramp_years", "cost_per_unit", "source", "owner"})
 
 
+#: Multiplicative levers the plan linearises around the base scenario, by type name.
+MULTIPLICATIVE: dict[str, type[Retention | FlexibleWorking]] = {
+    "retention": Retention, "flexible_working": FlexibleWorking}
+
+
 def count_types() -> dict[str, type[JoinerIntervention]]:
     """Return the registered count intervention types (they add joiners): the levers."""
     return {name: cls for name, cls in registered_types().items()
             if isinstance(cls, type) and issubclass(cls, JoinerIntervention)}
+
+
+def is_multiplicative(lever_type: str) -> bool:
+    """Whether ``lever_type`` scales a rate (linearised in the plan) rather than counts units."""
+    return lever_type in MULTIPLICATIVE
 
 
 class _Strict(BaseModel):
@@ -39,12 +50,21 @@ class _Strict(BaseModel):
 
 
 class Lever(_Strict):
-    """One candidate count intervention: amounts a year between ``first_year`` and ``last_year``.
+    """One candidate intervention: amounts a year between ``first_year`` and ``last_year``.
 
-    ``cost_per_unit`` (GBP, charged in the year a unit starts, as the model
-    charges it) must say where it comes from in ``cost_source``: a publication,
-    or "wfplan assumption: ..." with the reasoning. ``options`` holds the
-    type's own fields (e.g. ``duration_years`` of training places).
+    A count lever's amount is units started a year and ``cost_per_unit`` is GBP
+    per unit, charged in its start year (as the model charges it). A
+    multiplicative lever (``retention``, ``flexible_working``) has the type's
+    own amount in each year (0.02: a 2% cut in leaver rates, or 2% more FTE
+    per head, that year) and ``cost_per_unit`` is GBP per head in post at the
+    base year, that year, per 1.0 of amount. ``cost_source`` says where the
+    cost comes from: a publication, or "wfplan assumption: ..." with the
+    reasoning. ``options`` holds the type's own fields (e.g.
+    ``duration_years`` of training places). ``area`` is an area code of the
+    plan's level, ``"each"`` (one copy of the lever in every area, named
+    ``<name>.<area>``, each with these bounds), or left out (a national lever:
+    a count is split between areas as the model splits it). ``staff_group =
+    "each"`` likewise makes one copy per target staff group (``<name>.<group>``).
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
@@ -62,10 +82,15 @@ class Lever(_Strict):
 
     @model_validator(mode="after")
     def _rules(self) -> Lever:
-        types = count_types()
+        types = sorted([*count_types(), *MULTIPLICATIVE])
         if self.type not in types:
-            raise ValueError(f"type {self.type!r} is not a count intervention type; choose "
-                             f"from {sorted(types)} (multiplicative levers are not planned yet)")
+            raise ValueError(f"type {self.type!r} is not a lever the plan can use; choose "
+                             f"from {types}")
+        if is_multiplicative(self.type):
+            top = MULTIPLICATIVE[self.type].amount_range[1]
+            if self.max_per_year > top:
+                raise ValueError(f"max_per_year of a {self.type} lever is its amount (a "
+                                 f"fraction) and must be at most {top:g}")
         if self.min_per_year > self.max_per_year:
             raise ValueError("min_per_year must not exceed max_per_year")
         first, last = self.first_year, self.last_year
@@ -100,13 +125,26 @@ class Constraints(_Strict):
 
 
 class Target(_Strict):
-    """What must be closed: the gap of ``staff_groups`` in ``area`` in each of ``years``."""
+    """What must be closed: the gap of ``staff_groups`` in ``area`` in each of ``years``.
+
+    ``area`` left out: the areas' sum; ``each_area``: the gap of every area of
+    the plan's level, each closed on its own. ``probability`` is the share of
+    draws to close (objective ``least_cost``), or the level alpha of the
+    expected shortfall (objective ``cvar``).
+    """
 
     staff_groups: list[str] = Field(min_length=1)
     area: str | None = None
+    each_area: bool = False
     years: list[int] = Field(min_length=1)
     gap: Literal["funded", "need"] = "funded"
     probability: float = Field(default=0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_area_rule(self) -> Target:
+        if self.each_area and self.area is not None:
+            raise ValueError("give area or each_area = true, not both")
+        return self
 
 
 class Plan(_Strict):
@@ -116,10 +154,10 @@ class Plan(_Strict):
     title: str = Field(default="", max_length=80)
     base_scenario: str = Field(min_length=1)
     base_vintage: str | None = None
-    level: Literal["england"] = "england"
+    level: Literal["england", "region", "icb"] = "england"
     draws: int | None = Field(default=None, ge=0, le=10_000)
     seed: int | None = Field(default=None, ge=0)
-    objective: Literal["least_cost"] = "least_cost"
+    objective: Literal["least_cost", "cvar"] = "least_cost"
     target: Target
     levers: list[Lever] = Field(min_length=1)
     constraints: Constraints = Field(default_factory=Constraints)
@@ -130,6 +168,9 @@ class Plan(_Strict):
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"levers have repeated names: {repeated}")
+        if self.objective == "cvar" and self.target.probability >= 1:
+            raise ValueError("objective 'cvar' needs target.probability below 1 (its level "
+                             "alpha: the mean shortfall over the worst 1 - alpha of the draws)")
         return self
 
 
@@ -142,11 +183,49 @@ class PlanFile:
     sha256: str
 
 
+def _revised(source: PlanFile, **update: Any) -> PlanFile:
+    """Return the plan with top-level fields replaced, validated again (a problem: InputError)."""
+    data = {**source.plan.model_dump(), **update}
+    try:
+        revised = Plan.model_validate(data)
+    except ValidationError as error:
+        raise InputError(_problems(source.path, error)) from None
+    return PlanFile(source.path, revised, source.sha256)
+
+
+def _copies(lever: Lever, field: str, values: tuple[str, ...] | list[str]) -> list[Lever]:
+    if getattr(lever, field) != "each":
+        return [lever]
+    return [lever.model_copy(update={"name": f"{lever.name}.{value}", field: value})
+            for value in values]
+
+
+def expand_levers(plan: Plan, areas: tuple[str, ...]) -> tuple[Plan, tuple[int, ...]]:
+    """Return the plan with each ``"each"`` lever copied into every area (or target group).
+
+    A copy is named ``<name>.<group>`` then ``.<area>``; the second value
+    gives, for each lever of the plan returned, the index of the lever of
+    ``plan`` it came from.
+    """
+    levers: list[Lever] = []
+    family: list[int] = []
+    for index, lever in enumerate(plan.levers):
+        for by_group in _copies(lever, "staff_group", plan.target.staff_groups):
+            for copy in _copies(by_group, "area", areas):
+                levers.append(copy)
+                family.append(index)
+    return plan.model_copy(update={"levers": levers}), tuple(family)
+
+
 def with_probability(source: PlanFile, probability: float) -> PlanFile:
     """Return the plan with ``target.probability`` replaced (``wfplan plan --probability``)."""
     target = source.plan.target.model_copy(update={"probability": probability})
-    return PlanFile(source.path, source.plan.model_copy(update={"target": target}),
-                    source.sha256)
+    return _revised(source, target=target.model_dump())
+
+
+def with_objective(source: PlanFile, objective: Literal["least_cost", "cvar"]) -> PlanFile:
+    """Return the plan with ``objective`` replaced (``wfplan plan --objective``)."""
+    return _revised(source, objective=objective)
 
 
 def _problems(path: Path, error: ValidationError) -> str:
