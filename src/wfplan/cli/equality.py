@@ -124,7 +124,7 @@ def equality_command(
 def _tables(chosen: str, level: str, wres: Any, employer: Any) -> None:
     """Print the four tables, the notes and the assumptions."""
     for note in wres.notes:
-        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        out.print(f"note: {note}", highlight=False, markup=False)
     when = wres.period.isoformat() if wres.period else "no census"
     shown = wres.frame.drop(columns=["level"])
     if shown["role"].isna().all():
@@ -132,7 +132,7 @@ def _tables(chosen: str, level: str, wres: Any, employer: Any) -> None:
     _show(shown, f"WRES indicator 1: ethnic-minority share by pay "
           f"band, vintage {chosen!r}, level {wres.level}, {when}")
     for note in employer.notes:
-        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        out.print(f"note: {note}", highlight=False, markup=False)
     bands = employer.bands
     if bands.empty:
         return
@@ -140,12 +140,12 @@ def _tables(chosen: str, level: str, wres: Any, employer: Any) -> None:
                               "minority_headcount"]),
           f"Model Employer goals (base census {employer.base.isoformat()})")
     for source in dict.fromkeys(bands["leaver_rate_source"]):
-        out.print(f"leaver rate: {source}", highlight=False, markup=False, soft_wrap=True)
+        out.print(f"leaver rate: {source}", highlight=False, markup=False)
     _show(employer.trajectory, "Model Employer trajectory: appointments needed each year")
     if not employer.progress.empty:
         _show(employer.progress, "Progress against the trajectory")
     for text in employer.assumptions:
-        out.print(f"assumption: {text}", highlight=False, markup=False, soft_wrap=True)
+        out.print(f"assumption: {text}", highlight=False, markup=False)
 
 
 def _show(frame: pd.DataFrame, title: str) -> None:
