@@ -201,7 +201,8 @@ def test_real_series_at_icb_level_says_it_is_national_and_gives_england_by_band(
     goal.write_text("area_code,grade,target_year,target_share,leaver_rate,promotion_rate\n"
                     "E92000001,band_8a,2023,0.2,0.1,0.05\n")
     body = _json("--db", str(real_db), "--level", "icb", "--goal", str(goal))
-    assert body["level"] == "england" and body["requested_level"] == "icb"
+    assert body["level"] == "england"
+    assert body["requested_level"] == "icb"
     assert any("no ICB has staff in post by pay band" in n for n in body["notes"])
     y2019, y2018 = _from_file(2019), _from_file(2018)
     minority, known = y2019["Band 8a"]

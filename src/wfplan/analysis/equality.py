@@ -19,6 +19,7 @@ census after the base. The rates and their sources are in :data:`PROMOTION_RULE`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
@@ -38,6 +39,8 @@ __all__ = ["BASE_BEFORE", "EVIDENCE_LEAVER_ROW", "GROWTH_RULE", "PROMOTION_RULE"
            "ModelEmployer", "Wres", "default_base", "default_target_year",
            "ethnicity_periods", "model_employer", "wres_indicator1"]
 
+#: A change to the band counts before anything is derived (disclosure control).
+Adjust = Callable[[pd.DataFrame], pd.DataFrame]
 #: Columns of :attr:`Wres.frame`.
 WRES_COLUMNS = ("level", "area_code", "area_name", "period", "grade", "role",
                 "minority_headcount",
@@ -103,13 +106,15 @@ def default_target_year(base_year: int) -> int:
     return MODEL_EMPLOYER_YEAR if base_year < MODEL_EMPLOYER_YEAR else base_year + 10
 
 
-def wres_indicator1(store: Store, vintage: str, level: str,
-                    period: date | None = None) -> Wres:
+def wres_indicator1(store: Store, vintage: str, level: str, period: date | None = None,
+                    adjust: Adjust | None = None) -> Wres:
     """Return WRES indicator 1 at ``level`` (at the latest census, or on or before ``period``).
 
     Each row is one band of one area; ``overall_share`` is the area's share over
     every band and grade, ``difference`` the band's share minus it. When no area of
-    ``level`` has the data, the rows are England's and a note says why.
+    ``level`` has the data, the rows are England's and a note says why. ``adjust``
+    changes the band counts before anything is derived from them (the service's
+    disclosure control; a ``suppressed`` column it adds is kept).
     """
     notes: list[str] = []
     frame = m.ethnic_minority_by_band(store, m.Query(vintage, level, period=period))
@@ -124,14 +129,16 @@ def wres_indicator1(store: Store, vintage: str, level: str,
     if frame.empty:
         notes.append("no staff in post by pay band and ethnic group in this vintage")
         return Wres(pd.DataFrame(columns=list(WRES_COLUMNS)), shown, None, notes)
-    frame = _with_overall(_with_medical_grades(store, vintage, shown, period, frame))
+    frame = _with_medical_grades(store, vintage, shown, period, frame)
+    frame = _with_overall(adjust(frame) if adjust else frame)
     names = area_names(store, vintage, shown)
     frame = frame.merge(names, on="area_code", how="left")
     frame["area_name"] = frame["area_name"].fillna("England" if shown == "england" else "")
     frame.insert(0, "level", shown)
     notes.extend(_missing_notes(frame, names, shown))
     when = pd.Timestamp(str(frame["period"].iat[0])).date()
-    return Wres(frame[list(WRES_COLUMNS)].reset_index(drop=True), shown, when, notes)
+    columns = [*WRES_COLUMNS, *(["suppressed"] if "suppressed" in frame.columns else [])]
+    return Wres(frame[columns].reset_index(drop=True), shown, when, notes)
 
 
 def _with_medical_grades(store: Store, vintage: str, level: str, period: date | None,
@@ -200,25 +207,27 @@ def _level_name(level: str) -> str:
 
 
 def model_employer(store: Store, vintage: str, level: str, goals: list[Goal] | None = None,
-                   base: date | None = None) -> ModelEmployer:
+                   base: date | None = None, adjust: Adjust | None = None) -> ModelEmployer:
     """Apply ``goals`` (default: every band at its area's overall share) at ``level``.
 
     The base census is ``base`` or :func:`default_base`; progress is measured at
     every later census with ethnicity by band, up to the goal's year. The notes
     are the goals' own (those of the base's WRES figures are :func:`wres_indicator1`'s).
+    ``adjust`` changes the band counts first (:func:`wres_indicator1`); a band whose
+    counts it leaves missing gets no trajectory.
     """
     periods = ethnicity_periods(store, vintage)
     if not periods:
         return ModelEmployer(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), None,
                              ["no staff in post by pay band and ethnic group in this vintage"])
     start = base or default_base(periods)
-    wres = wres_indicator1(store, vintage, level, start)
+    wres = wres_indicator1(store, vintage, level, start, adjust)
     notes: list[str] = []
     rates = _leaver_rates(store, vintage, wres.level)
     starts, band_rows = _starts(wres.frame, goals, rates, notes)
     trajectories = [trajectory(b) for b in starts]
     later = [p for p in periods if p > start]
-    progress = _progress(store, vintage, wres.level, starts, later)
+    progress = _progress(store, vintage, wres.level, starts, later, adjust)
     if not later:
         notes.append("progress is not yet measurable: no census after the base")
     return ModelEmployer(pd.DataFrame(band_rows),
@@ -273,8 +282,9 @@ def _starts(frame: pd.DataFrame, goals: list[Goal] | None, rates: dict[str, tupl
 def _leaver_rates(store: Store, vintage: str, level: str) -> dict[str, tuple[float, str]]:
     """Return each area's leaver rate and its source; ``"*"``: the evidence library's.
 
-    The vintage's own rate (all staff groups, the latest census with flows) where it
-    has one; else the evidence row :data:`EVIDENCE_LEAVER_ROW`.
+    The vintage's own rate where it has one: leavers ÷ mean headcount, all staff
+    groups, over the year of flows to the latest census (``wfplan metrics``'s leaver
+    rate); else the evidence row :data:`EVIDENCE_LEAVER_ROW`.
     """
     from wfplan.inputs.evidence import load_library
 
@@ -282,19 +292,27 @@ def _leaver_rates(store: Store, vintage: str, level: str) -> dict[str, tuple[flo
     row = next(r for r in library.rows if r.id == EVIDENCE_LEAVER_ROW)
     out: dict[str, tuple[float, str]] = {
         "*": (float(row.value or 0.0), f"evidence {row.id}: {row.citation()}")}
-    position = m.current_position(store, m.Query(vintage, level))
-    for code, rate in zip(position["area_code"], position["leaver_rate"], strict=True):
+    metrics = m.Aggregator(store, m.Query(vintage, level))
+    start = sums.flow_start(store, vintage, metrics.period)
+    if start is None:
+        return out
+    flows = sums.flow_sums(store, metrics.selection(), start)
+    rates = m.ratio(flows["leavers"], (flows["hc_start"] + flows["hc_end_reporting"]) / 2)
+    for code, rate in zip(flows["area_code"], rates, strict=True):
         if not pd.isna(rate):
-            out[str(code)] = (float(rate), f"vintage {vintage}: leaver rate, all staff groups")
+            out[str(code)] = (float(rate), f"vintage {vintage}: leaver rate, all staff groups, "
+                              f"{pd.Timestamp(start).date().isoformat()} to "
+                              f"{pd.Timestamp(metrics.period).date().isoformat()}")
     return out
 
 
 def _progress(store: Store, vintage: str, level: str, starts: list[BandStart],
-              later: list[date]) -> pd.DataFrame:
+              later: list[date], adjust: Adjust | None) -> pd.DataFrame:
     """Return progress of each band at each later census up to its goal's year."""
     rows = []
     for when in later:
         frame = m.ethnic_minority_by_band(store, m.Query(vintage, level, period=when))
+        frame = adjust(frame) if adjust and not frame.empty else frame
         observed = {(str(a), str(g)): (k, n) for a, g, k, n in zip(
             frame["area_code"], frame["grade"], frame["known_headcount"],
             frame["minority_headcount"], strict=True)}

@@ -20,7 +20,7 @@ from typing import Any
 from wfplan.dataset import codelists
 from wfplan.errors import InputError, quoted
 
-__all__ = ["FIELDS", "Goal", "goal_for", "read_goals"]
+__all__ = ["FIELDS", "Goal", "goal_for", "goals_from_records", "read_goals"]
 
 #: Fields of a goal, in the order of the CSV template.
 FIELDS = ("area_code", "grade", "target_year", "target_share", "leaver_rate",
@@ -72,6 +72,24 @@ def read_goals(path: Path) -> list[Goal]:
         raise InputError(f"{path}: a goals file must be .csv or .toml, not {quoted(suffix)}")
     if not rows:
         raise InputError(f"{path}: no goals in the file")
+    return _checked(rows)
+
+
+def goals_from_records(records: list[dict[str, Any]], where: str = "goals") -> list[Goal]:
+    """Return goals given as records (the API's request body), checked as a file's rows."""
+    rows = []
+    for i, record in enumerate(records, start=1):
+        label = f"{where}[{i}]"
+        for name in record:
+            if name not in FIELDS:
+                raise InputError(f"{label}: unknown field {quoted(name)}; the fields are "
+                                 + ", ".join(FIELDS))
+        rows.append((label, {k: "" if v is None else str(v) for k, v in record.items()}))
+    return _checked(rows)
+
+
+def _checked(rows: list[tuple[str, dict[str, Any]]]) -> list[Goal]:
+    """Return the goals of ``rows`` (where, fields); refuse two goals for one area and band."""
     goals = [_goal(fields, where) for where, fields in rows]
     seen: dict[tuple[str | None, str | None], str] = {}
     for goal in goals:
