@@ -10,6 +10,7 @@ from live import ICB, REGION
 
 from wfplan.analysis.equality import model_employer, wres_indicator1
 from wfplan.dataset.store import DuckDBStore
+from wfplan.inputs.equality import leaver_fallback
 
 if TYPE_CHECKING:
     from live import Server
@@ -25,7 +26,7 @@ def test_national_answer_is_the_analysis_s(server: Server, demo_vintage: DemoBui
     body = answer.json()
     with DuckDBStore(demo_vintage.db, read_only=True) as store:
         wres = wres_indicator1(store, "demo", "icb")
-        employer = model_employer(store, "demo", "icb")
+        employer = model_employer(store, "demo", "icb", fallback=leaver_fallback())
     assert body["level"] == "icb"
     assert body["controlled"] is False
     assert len(body["wres"]) == len(wres.frame)

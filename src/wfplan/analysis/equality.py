@@ -14,7 +14,8 @@ level they do allow.
 area's overall share by :func:`default_target_year`) and give the appointments
 needed per year (:mod:`wfplan.analysis.model_employer`), and progress at every
 census after the base. The rates and their sources are in :data:`PROMOTION_RULE`,
-:data:`GROWTH_RULE` and :func:`_leaver_rates`.
+:data:`GROWTH_RULE` and :func:`_leaver_rates` (with the evidence library's rate,
+:func:`wfplan.inputs.equality.leaver_fallback`, where the vintage has none).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from wfplan.dataset.store.queries import metrics as sums
 from wfplan.dataset.store.queries.geography import area_names
 from wfplan.errors import InputError
 
-__all__ = ["BASE_BEFORE", "EVIDENCE_LEAVER_ROW", "GROWTH_RULE", "PROMOTION_RULE",
+__all__ = ["BASE_BEFORE", "GROWTH_RULE", "PROMOTION_RULE",
            "ModelEmployer", "Wres", "default_base", "default_target_year",
            "ethnicity_periods", "model_employer", "wres_indicator1"]
 
@@ -51,8 +52,6 @@ BASE_BEFORE = date(2018, 12, 31)
 #: The default goal year: the end of A Model Employer's ten-year horizon (NHS England,
 #: WRES leadership strategy, January 2019, https://www.england.nhs.uk/publication/a-model-employer/).
 MODEL_EMPLOYER_YEAR = 2028
-#: The evidence row used where neither the goal nor the vintage gives a leaver rate.
-EVIDENCE_LEAVER_ROW = "leaver_hchs_sep2024"
 PROMOTION_RULE = (
     "promotion rate 0 unless the goal file sets promotion_rate: wfplan assumption. No "
     "publication wfplan loads reports moves between bands; a promotion out of a band is an "
@@ -207,14 +206,16 @@ def _level_name(level: str) -> str:
 
 
 def model_employer(store: Store, vintage: str, level: str, goals: list[Goal] | None = None,
-                   base: date | None = None, adjust: Adjust | None = None) -> ModelEmployer:
+                   base: date | None = None, adjust: Adjust | None = None, *,
+                   fallback: tuple[float, str]) -> ModelEmployer:
     """Apply ``goals`` (default: every band at its area's overall share) at ``level``.
 
     The base census is ``base`` or :func:`default_base`; progress is measured at
     every later census with ethnicity by band, up to the goal's year. The notes
     are the goals' own (those of the base's WRES figures are :func:`wres_indicator1`'s).
     ``adjust`` changes the band counts first (:func:`wres_indicator1`); a band whose
-    counts it leaves missing gets no trajectory.
+    counts it leaves missing gets no trajectory. ``fallback`` is the leaver rate and
+    its source where neither the goal nor the vintage gives one.
     """
     periods = ethnicity_periods(store, vintage)
     if not periods:
@@ -223,7 +224,7 @@ def model_employer(store: Store, vintage: str, level: str, goals: list[Goal] | N
     start = base or default_base(periods)
     wres = wres_indicator1(store, vintage, level, start, adjust)
     notes: list[str] = []
-    rates = _leaver_rates(store, vintage, wres.level)
+    rates = _leaver_rates(store, vintage, wres.level, fallback)
     starts, band_rows = _starts(wres.frame, goals, rates, notes)
     trajectories = [trajectory(b) for b in starts]
     later = [p for p in periods if p > start]
@@ -279,19 +280,16 @@ def _starts(frame: pd.DataFrame, goals: list[Goal] | None, rates: dict[str, tupl
     return starts, rows
 
 
-def _leaver_rates(store: Store, vintage: str, level: str) -> dict[str, tuple[float, str]]:
-    """Return each area's leaver rate and its source; ``"*"``: the evidence library's.
+def _leaver_rates(store: Store, vintage: str, level: str,
+                  fallback: tuple[float, str]) -> dict[str, tuple[float, str]]:
+    """Return each area's leaver rate and its source; ``"*"``: ``fallback``.
 
     The vintage's own rate where it has one: leavers ÷ mean headcount, all staff
     groups, over the year of flows to the latest census (``wfplan metrics``'s leaver
-    rate); else the evidence row :data:`EVIDENCE_LEAVER_ROW`.
+    rate); else ``fallback`` (the evidence library's,
+    :func:`wfplan.inputs.equality.leaver_fallback`).
     """
-    from wfplan.inputs.evidence import load_library
-
-    library = load_library()
-    row = next(r for r in library.rows if r.id == EVIDENCE_LEAVER_ROW)
-    out: dict[str, tuple[float, str]] = {
-        "*": (float(row.value or 0.0), f"evidence {row.id}: {row.citation()}")}
+    out: dict[str, tuple[float, str]] = {"*": fallback}
     metrics = m.Aggregator(store, m.Query(vintage, level))
     start = sums.flow_start(store, vintage, metrics.period)
     if start is None:

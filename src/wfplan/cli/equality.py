@@ -94,6 +94,7 @@ def equality_command(
     from wfplan.analysis.equality import model_employer, wres_indicator1
     from wfplan.analysis.equality_goals import read_goals
     from wfplan.dataset.store import open_store
+    from wfplan.inputs.equality import leaver_fallback
 
     def work() -> tuple[str, Any, Any]:
         goals = read_goals(goal) if goal is not None else None
@@ -102,7 +103,8 @@ def equality_command(
             when = census(store, chosen, period) if period else None
             start = census(store, chosen, base, "--base") if base else None
             return (chosen, wres_indicator1(store, chosen, level.value, when),
-                    model_employer(store, chosen, level.value, goals, start))
+                    model_employer(store, chosen, level.value, goals, start,
+                                   fallback=leaver_fallback()))
 
     chosen, wres, employer = _guard(work)
     frames = {"wres": wres.frame, "goals": employer.bands, "trajectory": employer.trajectory,

@@ -28,6 +28,7 @@ from wfplan.analysis.scope import Scope
 from wfplan.dataset.accounts import User
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
+from wfplan.inputs.equality import leaver_fallback
 from wfplan.web import models_equality as me
 from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import BearerDep, VintageParam, not_found, reading
@@ -90,7 +91,8 @@ def _answer(request: Request, user: User, vintage: str | None, level: str,
         try:
             adjust = _public if read.scope.controlled else None
             wres = wres_indicator1(read.store, read.vintage, level, period, adjust)
-            employer = model_employer(read.store, read.vintage, level, goals, base, adjust)
+            employer = model_employer(read.store, read.vintage, level, goals, base, adjust,
+                                      fallback=leaver_fallback())
         except InputError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
         scope, chosen = read.scope, read.vintage
