@@ -59,7 +59,9 @@ def model_employer_table(frame: pd.DataFrame, goal: float, numbering: Numbering,
     year = int(str(rows["target_year"].iat[0]))
     note = (f"To reach the goal by {year} along a straight path, each band below it needs "
             f"the ethnic-minority appointments below each year. Leaver rate "
-            f"{fmt.percent(leaver)} a year for every band and ethnic group ({cited}); no "
+            f"{fmt.percent(leaver)} a year for every band and ethnic group (the evidence "
+            f"library's {cited.split(':')[0].removeprefix('evidence ')}, whose source wfplan "
+            "evidence lists); no "
             "promotions out of a band and each band's headcount held at this census "
             "(wfplan assumptions; wfplan equality --goal sets ICS goals and rates, "
             "docs/equality.md).")

@@ -14,6 +14,8 @@ docs/equality.md).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from typing import Annotated
 
@@ -26,6 +28,8 @@ from wfplan.analysis.equality_goals import Goal, goals_from_records
 from wfplan.analysis.public import control_frame, statement
 from wfplan.analysis.scope import Scope
 from wfplan.dataset.accounts import User
+from wfplan.dataset.store import Store
+from wfplan.dataset.store.queries.accounts import data_version
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
 from wfplan.inputs.equality import leaver_fallback
@@ -37,6 +41,11 @@ from wfplan.web.models import AreaLevel
 from wfplan.web.routes_metrics import _check, cached_user
 
 router = APIRouter(prefix="/api/v1")
+#: Answers kept per process, before the caller's scope is applied (the newest used are
+#: kept), under the vintage's data version: a load is seen by the next request.
+CACHED = 32
+_answers: OrderedDict[tuple[object, ...], tuple[Wres, ModelEmployer]] = OrderedDict()
+_guard = threading.Lock()
 Census = Annotated[date | None, Query(description="A census date (YYYY-MM-DD)")]
 BaseCensus = Annotated[date | None, Query(
     description="The goals' base census (default: the latest on or before 2018-12-31, else "
@@ -88,13 +97,24 @@ def _answer(request: Request, user: User, vintage: str | None, level: str,
         for day in (period, base):
             if day is not None and day not in held:
                 raise not_found(f"census {day.isoformat()}")
-        try:
-            adjust = _public if read.scope.controlled else None
-            wres = wres_indicator1(read.store, read.vintage, level, period, adjust)
-            employer = model_employer(read.store, read.vintage, level, goals, base, adjust,
-                                      fallback=leaver_fallback())
-        except InputError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        key = (read.store.location(), read.vintage, data_version(read.store, read.vintage),
+               level, period, base, None if goals is None else tuple(goals),
+               read.scope.controlled)
+        with _guard:
+            found = _answers.get(key)
+            if found is not None:
+                _answers.move_to_end(key)
+        if found is None:
+            try:
+                found = _computed(read.store, read.vintage, level, (period, base), goals,
+                                  read.scope.controlled)
+            except InputError as exc:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+            with _guard:
+                _answers[key] = found
+                while len(_answers) > CACHED:
+                    _answers.popitem(last=False)
+        wres, employer = found
         scope, chosen = read.scope, read.vintage
     frames, notes = _scoped(wres, employer, scope)
     return me.Equality(
@@ -106,6 +126,16 @@ def _answer(request: Request, user: User, vintage: str | None, level: str,
         goals=[me.GoalRow(**r) for r in records(frames["goals"])],
         trajectory=[me.TrajectoryRow(**r) for r in records(frames["trajectory"])],
         progress=[me.ProgressRow(**r) for r in records(frames["progress"])])
+
+
+def _computed(store: Store, vintage: str, level: str, when: tuple[date | None, date | None],
+              goals: list[Goal] | None, controlled: bool) -> tuple[Wres, ModelEmployer]:
+    """Compute the unscoped figures (under disclosure control for a ``controlled`` scope)."""
+    period, base = when
+    adjust = _public if controlled else None
+    return (wres_indicator1(store, vintage, level, period, adjust),
+            model_employer(store, vintage, level, goals, base, adjust,
+                           fallback=leaver_fallback()))
 
 
 def _public(frame: pd.DataFrame) -> pd.DataFrame:
