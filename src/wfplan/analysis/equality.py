@@ -29,7 +29,12 @@ import pandas as pd
 
 from wfplan.analysis import metrics as m
 from wfplan.analysis.equality_goals import Goal, goal_for
-from wfplan.analysis.model_employer import BandStart, progress_row, trajectory
+from wfplan.analysis.model_employer import (
+    TRAJECTORY_COLUMNS,
+    BandStart,
+    progress_row,
+    trajectory,
+)
 from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries import metrics as sums
@@ -40,6 +45,12 @@ __all__ = ["BASE_BEFORE", "GROWTH_RULE", "PROMOTION_RULE",
            "ModelEmployer", "Wres", "default_base", "default_target_year",
            "ethnicity_periods", "model_employer", "wres_indicator1"]
 
+#: Columns of :attr:`ModelEmployer.bands` and :attr:`ModelEmployer.progress`.
+GOAL_COLUMNS = ("area_code", "grade", "base_period", "known_headcount", "minority_headcount",
+                "base_share", "target_share", "target_year", "leaver_rate",
+                "leaver_rate_source", "promotion_rate", "headcount_growth", "at_base", "goal")
+PROGRESS_COLUMNS = ("period", "area_code", "grade", "year", "minority_headcount",
+                    "known_headcount", "path_share", "expected_minority", "gap_heads", "status")
 #: A change to the band counts before anything is derived (disclosure control).
 Adjust = Callable[[pd.DataFrame], pd.DataFrame]
 #: Columns of :attr:`Wres.frame`.
@@ -219,7 +230,9 @@ def model_employer(store: Store, vintage: str, level: str, goals: list[Goal] | N
     """
     periods = ethnicity_periods(store, vintage)
     if not periods:
-        return ModelEmployer(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), None,
+        return ModelEmployer(pd.DataFrame(columns=list(GOAL_COLUMNS)),
+                             pd.DataFrame(columns=list(TRAJECTORY_COLUMNS)),
+                             pd.DataFrame(columns=list(PROGRESS_COLUMNS)), None,
                              ["no staff in post by pay band and ethnic group in this vintage"])
     start = base or default_base(periods)
     wres = wres_indicator1(store, vintage, level, start, adjust)
@@ -231,9 +244,10 @@ def model_employer(store: Store, vintage: str, level: str, goals: list[Goal] | N
     progress = _progress(store, vintage, wres.level, starts, later, adjust)
     if not later:
         notes.append("progress is not yet measurable: no census after the base")
-    return ModelEmployer(pd.DataFrame(band_rows),
+    return ModelEmployer(pd.DataFrame(band_rows, columns=list(GOAL_COLUMNS)),
                          pd.concat(trajectories, ignore_index=True) if trajectories
-                         else pd.DataFrame(), progress, start, notes)
+                         else pd.DataFrame(columns=list(TRAJECTORY_COLUMNS)), progress, start,
+                         notes)
 
 
 def _starts(frame: pd.DataFrame, goals: list[Goal] | None, rates: dict[str, tuple[float, str]],
@@ -320,4 +334,4 @@ def _progress(store: Store, vintage: str, level: str, starts: list[BandStart],
                 continue
             rows.append({"period": when.isoformat(),
                          **progress_row(band, when.year, float(known), float(minority))})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS))
