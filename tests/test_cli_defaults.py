@@ -59,7 +59,7 @@ def two_vintages(tmp_path: Path, kit: Kit) -> Path:
 
 def test_without_vintage_the_only_vintage_is_read_and_named_on_stderr(kit: Kit,
                                                                       hand_db: Path) -> None:
-    for args in (("metrics", "--level", "region"), ("gaps",),
+    for args in (("metrics", "--level", "region"), ("gaps",), ("equality", "--level", "icb"),
                  ("backtest", "--from", "2023-03", "--to", "2024-03", "--level", "icb")):
         result = kit.cli(*args, "--db", hand_db)
         assert result.exit_code == 0, (args, result.output)

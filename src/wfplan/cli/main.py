@@ -54,6 +54,7 @@ from wfplan.cli.display import (
     print_table,
     tidy_json,
 )
+from wfplan.cli.equality import equality_command
 from wfplan.cli.evidence import evidence_command
 from wfplan.cli.keys import keys_app
 from wfplan.cli.plan import plan_command
@@ -94,6 +95,7 @@ app.command("assess", epilog=EXIT_CODES)(assess_command)
 app.command("verify", epilog=EXIT_CODES)(verify_command)
 app.command("compare", epilog=EXIT_CODES)(compare_command)
 app.command("evidence", epilog=EXIT_CODES)(evidence_command)
+app.command("equality", epilog=EXIT_CODES)(equality_command)
 
 def _version(value: bool) -> None:
     if value:

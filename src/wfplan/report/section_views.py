@@ -91,6 +91,8 @@ class EqualitySection:
     table: TableView
     goal: float
     period: str
+    trajectory: TableView | None = None
+    trajectory_note: str = ""
 
 
 @dataclass(frozen=True)

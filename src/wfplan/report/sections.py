@@ -19,6 +19,7 @@ import pandas as pd
 from wfplan.report import charts, derive, gap_chart
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
+from wfplan.report.equality_section import model_employer_table
 from wfplan.report.section_views import (
     EqualitySection,
     GapsSection,
@@ -312,7 +313,9 @@ def _equality(data: ReportData, n: Numbering, src: SourceLines) -> EqualitySecti
         Column("against", "Against the goal"),
     ], "table-ethnicity", f"Ethnic-minority share of staff by pay band against the Model "
        f"Employer goal of {fmt.percent(goal)}, {period}", source, period)
-    return EqualitySection(figure=figure, table=table, goal=goal, period=period)
+    path, note = model_employer_table(data.ethnicity, goal, n, source, period)
+    return EqualitySection(figure=figure, table=table, goal=goal, period=period,
+                           trajectory=path, trajectory_note=note)
 
 
 def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> WellbeingSection:

@@ -43,6 +43,7 @@ from wfplan.web import (
 )
 from wfplan.web.cache import ResponseCache
 from wfplan.web.deps import Invalid, invalid_scenario
+from wfplan.web.routes_equality import router as equality_router
 from wfplan.web.routes_trends import router as trends_router
 from wfplan.web.scopes import ScopeCache
 from wfplan.web.service import Settings, Stores, StoreUnavailable
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_data.router)
     app.include_router(routes_boundaries.router)
     app.include_router(routes_metrics.router)
+    app.include_router(equality_router)
     app.include_router(routes_projection.router)
     app.include_router(upload.router)
     app.include_router(routes_shipped.router)  # before /scenarios/{scenario_id}

@@ -240,6 +240,22 @@ def ethnicity_by_grade(store: Store, sel: AreaSelection, period: Any,
          "known": _ethnicities("true", "false")}, keys=("grade",), area_rows=area_rows)
 
 
+def ethnicity_by_medical_grade(store: Store, sel: AreaSelection, period: Any,
+                               area_rows: bool) -> pd.DataFrame:
+    """Return doctors' headcount by area and medical grade (``role``), as ethnicity_by_grade.
+
+    Only rows of grade ``medical`` that name the grade as their role (the GOV.UK
+    ethnicity series does; docs/importers/ethnicity.md).
+    """
+    return _by_area(
+        store, sel, "sum(f.headcount) FILTER (WHERE f.ethnicity IN ($minority)) AS minority, "
+        "sum(f.headcount) FILTER (WHERE f.ethnicity IN ($known)) AS known", "staff_in_post",
+        "f.period = $period AND f.grade = 'medical' AND f.role IS NOT NULL "
+        "AND f.ethnicity IS NOT NULL",
+        {"period": period, "minority": _ethnicities("true"),
+         "known": _ethnicities("true", "false")}, keys=("role",), area_rows=area_rows)
+
+
 def flows_unavailable(store: Store, vintage: str) -> dict[str, list[int]]:
     """Return the sources an importer found have no derivable flows, with their ingests."""
     frame = store.query("SELECT DISTINCT source, ingest_id FROM source_flags WHERE vintage = ? "
