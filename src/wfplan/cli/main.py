@@ -26,7 +26,6 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from wfplan import __version__
 from wfplan.cli.accounts import audit_command, tokens_app, users_app
 from wfplan.cli.assessment import assess_command, compare_command, verify_command
 from wfplan.cli.backtest import backtest_command
@@ -97,6 +96,8 @@ app.command("evidence", epilog=EXIT_CODES)(evidence_command)
 
 def _version(value: bool) -> None:
     if value:
+        from wfplan import __version__
+
         out.print(f"wfplan {__version__}")
         raise typer.Exit()
 
