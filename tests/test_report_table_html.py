@@ -10,14 +10,13 @@ fast writer leaves to the macro) go through the report's ``table`` macro both wa
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
 from jinja2 import Environment
 from markupsafe import Markup
 
-from conftest import DemoBuild
 from example_report import example_report_data
 from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
@@ -26,6 +25,9 @@ from wfplan.report.context import ReportData
 from wfplan.report.sections import build_sections
 from wfplan.report.table_html import table_markup, view_markup
 from wfplan.report.views import Column, Numbering, TableView
+
+if TYPE_CHECKING:
+    from conftest import DemoBuild
 
 
 def _environment(writer: Callable[[Any], Markup | None]) -> Environment:
