@@ -85,3 +85,22 @@ def test_project_to_parquet_leaves_report_service_and_validation_unloaded(
     loaded = set(listing.read_text(encoding="utf-8").split())
     assert "wfplan.runs.project" in loaded
     assert not {m for m in loaded if m.split(".")[0] in NOT_FOR_PROJECT}
+
+
+def test_cli_import_leaves_the_evidence_library_unloaded() -> None:
+    """The evidence library (pydantic models) loads with ``wfplan evidence``, not at start-up."""
+    loaded = _modules_after("import wfplan.cli.main")
+    assert not {"wfplan.inputs.evidence", "pydantic"} & loaded
+
+
+def test_version_is_read_on_first_use() -> None:
+    """``wfplan.__version__`` is the installed version, looked up only when read."""
+    from importlib.metadata import version
+
+    import wfplan
+
+    done = subprocess.run([sys.executable, "-c", "import wfplan; print('__version__' in "
+                           "vars(wfplan)); print(wfplan.__version__)"], check=True,
+                          capture_output=True, text=True)
+    assert done.stdout.split() == ["False", version("wfplan")]
+    assert wfplan.__version__ == version("wfplan")

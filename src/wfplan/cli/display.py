@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -256,11 +256,44 @@ def _render(console: Console, columns: Sequence[Column], rows: Sequence[Sequence
     head = block([c.heading for c in columns], lambda _j: True, edges.head_left,
                  edges.head_vertical, edges.head_right)
     body = [edges.get_row(widths, "head")]
-    for row in rows:
-        body += block(row, lambda j: columns[j].wrap, edges.mid_left, edges.mid_vertical,
-                      edges.mid_right)
+    single = _single_lines(columns, rows, part, edges.mid_left, edges.mid_vertical,
+                           edges.mid_right)
+    for row, line in zip(rows, single, strict=True):
+        if line is not None:
+            body.append(line)
+        else:
+            body += block(row, lambda j: columns[j].wrap, edges.mid_left, edges.mid_vertical,
+                          edges.mid_right)
     body.append(edges.get_bottom(widths))
     return _Lines([edges.get_top(widths), *head], "bold"), _Lines(body)
+
+
+def _single_lines(columns: Sequence[Column], rows: Sequence[Sequence[str]],
+                  part: Sequence[tuple[int, int]], left: str, mid: str,
+                  right: str) -> list[str | None]:
+    """Return each row's line where it fits on one (None where a cell wraps).
+
+    The same text :func:`_render`'s ``block`` writes for such a row, built a
+    column at a time (each column's cells padded in one pass).
+    """
+    padded = []
+    fits = [True] * len(rows)
+    for j, width in part:
+        column = columns[j]
+        cells = [row[j] for row in rows]
+        sizes = [_width(cell) for cell in cells]
+        if column.wrap:
+            fits = [ok and size <= width for ok, size in zip(fits, sizes, strict=True)]
+        if column.right:
+            padded.append([" " + " " * max(0, width - size) + cell + " "
+                           for cell, size in zip(cells, sizes, strict=True)])
+        else:
+            padded.append([" " + cell + " " * max(0, width - size) + " "
+                           for cell, size in zip(cells, sizes, strict=True)])
+    if not padded:
+        return [None] * len(rows)
+    return [left + mid.join(line) + right if ok else None
+            for line, ok in zip(zip(*padded, strict=True), fits, strict=True)]
 
 
 def print_table(console: Console, title: str, columns: Sequence[Column],
@@ -282,18 +315,20 @@ def print_table(console: Console, title: str, columns: Sequence[Column],
 
 def frame_table(console: Console, frame: pd.DataFrame, title: str,
                 headings: Mapping[str, str], cell: Callable[[object, str], str],
-                caption: str | None = None, suppressed: pd.DataFrame | None = None) -> None:
+                caption: str | None = None, suppressed: pd.DataFrame | None = None,
+                cells: Callable[[Iterable[object], str], list[str]] | None = None) -> None:
     """Print a DataFrame with :func:`print_table`: numbers right, names for codes.
 
     Cells that disclosure control suppressed (``suppressed``, of the frame's shape)
-    show as :data:`wfplan.report.format.SUPPRESSED`.
+    show as :data:`wfplan.report.format.SUPPRESSED`. ``cells``, if given, formats
+    a whole column as ``cell`` formats each of its values (faster).
     """
     names = list(frame.columns)
     numeric = {c for c in names if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])}
     columns = [Column(headings.get(c, c.replace("_", " ")), right=c in numeric,
                       key=c in KEY_COLUMNS, wrap=c in WRAP_COLUMNS) for c in names]
-    rows = [list(row) for row in zip(*(_column_cells(frame.iloc[:, k], c, cell)
+    rows = [list(row) for row in zip(*(_column_cells(frame.iloc[:, k], c, cell, cells)
                                        for k, c in enumerate(names)), strict=True)]
     if suppressed is not None:
         hidden = suppressed[names].to_numpy(dtype=bool)
@@ -302,13 +337,18 @@ def frame_table(console: Console, frame: pd.DataFrame, title: str,
     print_table(console, title, columns, rows, caption)
 
 
-def _column_cells(values: pd.Series, column: str, cell: Callable[[object, str], str]) -> list[str]:
+def _column_cells(values: pd.Series, column: str, cell: Callable[[object, str], str],
+                  cells: Callable[[Iterable[object], str], list[str]] | None = None
+                  ) -> list[str]:
     """Return one column's cells as text: names for codes, else ``cell(value, column)``.
 
-    A column at a time, iterated as :meth:`pandas.DataFrame.itertuples` iterates it.
+    A column at a time, iterated as :meth:`pandas.DataFrame.itertuples` iterates it
+    (``cells(values, column)`` where given).
     """
     if named(column):
         return [cell(v, column) if missing(v) else name_of(column, v) for v in values]
+    if cells is not None:
+        return cells(values, column)
     return [cell(v, column) for v in values]
 
 
@@ -356,6 +396,27 @@ def metric_cell(value: object, column: str) -> str:
     return str(value)
 
 
+def metric_cells(values: Iterable[object], column: str) -> list[str]:
+    """Return ``[metric_cell(v, column) for v in values]``, the column's format found once."""
+    scale, digits = _metric_format(column)
+    spec = f",.{digits}f"
+    shown = []
+    for value in values:
+        if value is None or value is pd.NA or value is pd.NaT or (
+                isinstance(value, float) and math.isnan(value)):
+            shown.append("n/a")
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            scaled = scale * float(value)
+            if math.isnan(scaled):  # a NaN that is not a float (NumPy's float32, say)
+                shown.append("n/a")
+                continue
+            text = format(scaled, spec)  # as fixed(): never -0
+            shown.append(text.lstrip("+-") if not text.strip("+-0.,") else text)
+        else:
+            shown.append(str(value))
+    return shown
+
+
 @cache
 def _metric_format(column: str) -> tuple[int, int]:
     """Return (scale, decimals) of a metric column: rates as % to one decimal, FTE to one."""
@@ -373,4 +434,5 @@ def metrics_table(console: Console, frame: pd.DataFrame, title: str,
     ``suppressed`` marks the cells disclosure control suppressed (``metrics --public``).
     """
     shown = frame.drop(columns=[c for c in ("level",) if c in frame.columns])
-    frame_table(console, shown, title, METRIC_HEADINGS, metric_cell, suppressed=suppressed)
+    frame_table(console, shown, title, METRIC_HEADINGS, metric_cell, suppressed=suppressed,
+                cells=metric_cells)

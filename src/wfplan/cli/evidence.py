@@ -12,7 +12,6 @@ import typer
 from wfplan.cli.common import OutputFormat, out
 from wfplan.cli.common import guard as _guard
 from wfplan.cli.display import csv_text, frame_table, tidy_json
-from wfplan.inputs.evidence import COLUMNS, load_library
 
 #: Columns of the table view (the CSV and JSON views have every column).
 SHOWN = ("id", "parameter", "staff_group", "sector", "value", "low", "high", "unit", "period",
@@ -33,6 +32,9 @@ def evidence_command(
     reasoning). Rows marked ``resolves`` fill an input that the vintage's data
     lacks (docs/evidence.md).
     """
+    # imported here: the library's pydantic models are not every command's start-up cost
+    from wfplan.inputs.evidence import COLUMNS, load_library
+
     library = _guard(load_library)
     rows = [row.model_dump() for row in library.rows
             if parameter is None or row.parameter == parameter]

@@ -26,7 +26,6 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from wfplan import __version__
 from wfplan.cli.accounts import audit_command, tokens_app, users_app
 from wfplan.cli.assessment import assess_command, compare_command, verify_command
 from wfplan.cli.backtest import backtest_command
@@ -99,6 +98,8 @@ app.command("equality", epilog=EXIT_CODES)(equality_command)
 
 def _version(value: bool) -> None:
     if value:
+        from wfplan import __version__
+
         out.print(f"wfplan {__version__}")
         raise typer.Exit()
 

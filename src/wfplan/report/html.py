@@ -22,6 +22,7 @@ from wfplan.report import deferred
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
 from wfplan.report.sections import build_sections
+from wfplan.report.table_html import view_markup
 from wfplan.report.views import Numbering, hash_html
 
 
@@ -36,6 +37,7 @@ def _environment() -> Environment:
     env.filters["number"] = fmt.number
     env.filters["percent"] = fmt.percent
     env.filters["digest"] = lambda value: Markup(hash_html(value))  # noqa: S704 - escaped
+    env.globals["table_markup"] = view_markup
     return env
 
 
