@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel
 
 from wfplan.runs.wellbeing import UNITS, WellbeingParameters
@@ -79,3 +80,26 @@ def estimate_record(parameters: WellbeingParameters) -> dict[str, Any]:
                                 for k, v in parameters.fields().items()},
         "note": "association, not causation", "limits": list(LIMITS),
     }
+
+
+#: The relations a report states, and what each is.
+_STATED = {"sickness_per_burnout_point": "sickness absence against burnout across NHS trusts "
+                                         "(percentage points per point)",
+           "log_leaver_ratio": "the log of the leaver-rate ratio of burnt-out staff"}
+
+
+def relation_sentences(assumptions: pd.DataFrame) -> tuple[str, ...]:
+    """Return the report's sentences on the wellbeing relations a run recorded, then the limits.
+
+    ``assumptions`` is the report's frame of recorded assumptions (scenario,
+    name, value, reason); without a wellbeing relation among them, nothing.
+    """
+    sentences = []
+    for row in assumptions.itertuples(index=False):
+        field = str(row.name).rsplit(".", 1)[-1]
+        if field in _STATED and str(row.name).startswith("interventions["):
+            sentences.append(f"Scenario {row.scenario}, {row.name}: {_STATED[field]}, "
+                             f"{row.value}. {row.reason}")
+    if not sentences:
+        return ()
+    return (*sentences, "Association, not causation: " + " ".join(LIMITS[1:]))
