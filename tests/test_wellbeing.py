@@ -159,3 +159,24 @@ def test_a_wellbeing_intervention_filled_from_the_real_estimate_moves_supply_by_
     assert slopes[1:].std() == pytest.approx(fit.se, rel=0.25)
     names = [a["name"] for a in results.metadata.record()["assumptions"]]
     assert "interventions[0].sickness_per_burnout_point" in names
+
+
+def test_the_tornado_moves_the_wellbeing_relations_like_any_drawn_quantity():
+    from wfplan.runs.tornado import quantities, with_value
+
+    scenario = parse_scenario({
+        "name": "wb", "horizon": 2, "level": "icb", "draws": 10, "seed": 1,
+        "interventions": [{
+            "type": "wellbeing", "name": "wb", "staff_group": "g", "amount": 5.0,
+            "start_year": 2025, "source": "test", "owner": "tests",
+            "sickness_per_burnout_point": {"dist": "normal", "mean": 0.02, "sd": 0.01},
+            "base_sickness_rate": 0.05, "base_burnout_rate": 0.3,
+            "log_leaver_ratio": {"dist": "normal", "mean": 0.45, "sd": 0.2}}]})
+    moved = {q.key: q for q in quantities(scenario)}
+    slope = moved["interventions.wb.sickness_per_burnout_point"]
+    assert slope.central == 0.02
+    assert slope.points == pytest.approx((0.02 - 1.645 * 0.01, 0.02 + 1.645 * 0.01))  # P5, P95
+    assert "interventions.wb.log_leaver_ratio" in moved
+    changed = with_value(scenario, "interventions.wb.sickness_per_burnout_point", 0.05)
+    assert changed.interventions[0].sickness_per_burnout_point == 0.05
+    assert changed.interventions[0].amount == 5.0
