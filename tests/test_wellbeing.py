@@ -180,3 +180,23 @@ def test_the_tornado_moves_the_wellbeing_relations_like_any_drawn_quantity():
     changed = with_value(scenario, "interventions.wb.sickness_per_burnout_point", 0.05)
     assert changed.interventions[0].sickness_per_burnout_point == 0.05
     assert changed.interventions[0].amount == 5.0
+
+
+def test_the_estimate_is_the_same_on_postgresql(tmp_path: Path):
+    import psycopg
+
+    import backends
+    from pg_copy import pg_copy
+
+    backends.require_postgres()
+    files = [real("staff_survey", "nhs_staff_survey_org_results_2021-2023.csv"),
+             *sorted(real("nhs_sickness_absence").glob("nhs_sickness_absence_20*.csv"))]
+    with DuckDBStore(tmp_path / "wb.duckdb") as store:
+        ingest(store, files, "wb")
+        duck = estimate(store, "wb")
+        with pg_copy(psycopg, store) as pg:
+            on_pg = estimate(pg, "wb")
+    assert on_pg.fit == duck.fit
+    assert on_pg.survey_years == duck.survey_years
+    assert on_pg.sickness_months == duck.sickness_months
+    pd.testing.assert_frame_equal(on_pg.points, duck.points)
