@@ -78,3 +78,26 @@ def test_project_without_the_data_says_what_to_give(tmp_path: Path):
     with DuckDBStore(tmp_path / "empty.duckdb") as store, pytest.raises(
             InputError, match="no staff survey burned_out rows; give sickness_per_burnout_point"):
         with_wellbeing(store, "v", read_scenario(path).scenario)
+
+
+def test_the_report_states_the_relations_only_when_a_run_used_them(demo_vintage,
+                                                                    tmp_path: Path):
+    import dataclasses
+
+    import pandas as pd
+
+    from example_report import example_report_data
+    from wfplan.report.html import render_html
+
+    data = example_report_data(tmp_path / "work", draws=10, demo_db=demo_vintage.db)
+    plain = render_html(data)
+    assert "The wellbeing intervention's relations" not in plain
+    row = {"scenario": "ltwp", "name": "interventions[2].sickness_per_burnout_point",
+           "value": "normal(mean 0.0178, sd 0.0162)",
+           "reason": "wellbeing relation used; OLS across 218 NHS trusts"}
+    more = pd.concat([data.assumptions, pd.DataFrame([row])], ignore_index=True)
+    html = render_html(dataclasses.replace(data, assumptions=more))
+    assert "<h3>The wellbeing intervention's relations</h3>" in html
+    assert "Scenario ltwp, interventions[2].sickness_per_burnout_point" in html
+    assert "OLS across 218 NHS trusts" in html
+    assert "Association, not causation:" in html
