@@ -32,6 +32,9 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+# the built-in types register first, whichever module is imported first, so that the
+# registry (the scenario schema, the table of types) has one fixed order
+from wfplan.model import intervention_types  # noqa: F401
 from wfplan.model.assumptions import Assumption
 from wfplan.model.errors import ScenarioError
 from wfplan.model.interventions_spec import (
