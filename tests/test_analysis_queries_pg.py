@@ -101,8 +101,12 @@ def test_metric_sums_are_the_same(engines: Engines, vintage: str, level: str) ->
     if start is not None and not pd.isna(start):
         same(engines, lambda s: mq.flow_sums(s, sel, pd.Timestamp(start).date()))
     same(engines, lambda s: mq.sickness_sums(s, sel))
-    for year in same(engines, lambda s: mq.survey_years(s, vintage)):
+    years = same(engines, lambda s: mq.survey_years(s, vintage))
+    for year in years:
         same(engines, lambda s, y=year: mq.burnout_sums(s, sel, y))
+    if years:
+        same(engines, lambda s: mq.burnout_pooled_sums(s, sel, years[0], years[-1]))
+    same(engines, lambda s: mq.sickness_latest(s, vintage))
     when = same(engines, lambda s: mq.ethnicity_period(s, vintage, sel.at))
     national = same(engines, lambda s: mq.national_ethnicity_rows(s, vintage, when))
     for area_rows in (False, True):

@@ -40,7 +40,7 @@ source = "test"
 owner = "tests"
 
 [[interventions]]
-type = "wellbeing"
+type = "mentoring"
 staff_group = "g"
 start_year = 2026
 amount = 0.5
@@ -68,10 +68,10 @@ def toy_types():
         def arrival(self, builder, index, g):
             return self.arrival_years, np.array([self.yield_rate])
 
-    class Wellbeing(Intervention):
+    class Mentoring(Intervention):
         """Halves (at amount 0.5) the leaver rate, through the leaver-rate primitive."""
 
-        type: Literal["wellbeing"]
+        type: Literal["mentoring"]
         amount_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
         driver: ClassVar[Driver] = Driver.LEAVER_RATES
         amount_meaning: ClassVar[str] = "cut in leaver rates"
@@ -82,9 +82,9 @@ def toy_types():
             factor = 1 - np.outer(amount, fraction)
             builder.scale_leaver_rates(self, builder.group_index(self), factor)
 
-    yield Fellowship, Wellbeing
+    yield Fellowship, Mentoring
     unregister(Fellowship)
-    unregister(Wellbeing)
+    unregister(Mentoring)
 
 
 def test_a_type_defined_in_the_tests_runs_end_to_end(toy_types, make_inputs):
@@ -97,7 +97,7 @@ def test_a_type_defined_in_the_tests_runs_end_to_end(toy_types, make_inputs):
     # 10 a year start from 2025 (t = 1); half of them arrive two years later (t >= 3)
     np.testing.assert_allclose(international[1:], [0, 0, 5, 5, 5])
     cost = results.values("intervention_cost_gbp")[0, :, 0, 0]
-    # fellowships: 1000 per unit started from t = 1; wellbeing: 3 per head in post from t = 2
+    # fellowships: 1000 per unit started from t = 1; mentoring: 3 per head in post from t = 2
     np.testing.assert_allclose(cost, [0, 10_000, 10_300, 10_300, 10_300, 10_300])
     supply = results.values("supply_hc")[0, :, 0, 0]
     expected = [100.0]
@@ -109,7 +109,7 @@ def test_a_type_defined_in_the_tests_runs_end_to_end(toy_types, make_inputs):
     assert counterfactual[-1] < supply[-1]
     assert [item["type"] for item in results.metadata.record()["interventions"]] == [
         "fellowship",
-        "wellbeing",
+        "mentoring",
     ]
     dumped = results.metadata.record()["scenario"]["interventions"][0]
     assert dumped["arrival_years"] == 2
@@ -144,7 +144,7 @@ def test_an_unknown_type_is_an_error_never_a_fallback():
 
 def test_the_reference_refuses_a_type_it_has_no_equations_for(toy_types, make_inputs):
     scenario = load_scenario_text(TOY_SCENARIO)
-    with pytest.raises(ValueError, match="no equations for \\['fellowship', 'wellbeing'\\]"):
+    with pytest.raises(ValueError, match="no equations for \\['fellowship', 'mentoring'\\]"):
         reference_run(make_inputs(), scenario)
 
 

@@ -219,22 +219,26 @@ class EffectBuilder:
         for g in groups:
             self.effects.supply_cells[:, g] |= inside
 
-    def scale_fte_per_head(self, item: Intervention, groups: list[int], factor: np.ndarray) -> None:
+    def scale_fte_per_head(self, item: Intervention, groups: list[int], factor: np.ndarray,
+                           *, charge: bool = True) -> None:
         """Multiply FTE per head by ``factor`` (``(Dp, T+1)``) in the targeted cells.
 
-        Cost: ``cost_per_unit x ramp`` per head in post at the base year.
+        Cost: ``cost_per_unit x ramp`` per head in post at the base year (none
+        without ``charge``: a type that also scales leaver rates is charged there).
         """
-        self._add_factor("fte_factor", item, groups, factor)
+        self._add_factor("fte_factor", item, groups, factor, charge=charge)
 
     def _add_factor(
-        self, name: str, item: Intervention, groups: list[int], factor: np.ndarray
+        self, name: str, item: Intervention, groups: list[int], factor: np.ndarray,
+        *, charge: bool = True,
     ) -> None:
         full = np.ones(self.compact_shape(item, factor.shape[0]))
         for g in groups:
             full[..., g] = self.in_areas(item, factor, 1.0)
         current = getattr(self.effects, name)
         setattr(self.effects, name, full if current is None else current * full)
-        self._add_cost(item, groups, self.inputs.array("stock_hc").sum(axis=2))
+        if charge:
+            self._add_cost(item, groups, self.inputs.array("stock_hc").sum(axis=2))
 
     def _add_cost(self, item: Intervention, groups: list[int], base: np.ndarray) -> None:
         """Cost ``cost_per_unit x ramp x base`` (base-year heads or FTE) in the targeted cells."""

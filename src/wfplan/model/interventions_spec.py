@@ -62,6 +62,9 @@ class Driver(StrEnum):
     PRODUCTIVITY = "productivity"
     #: Moves demand from one staff group to another.
     DEMAND_MIX = "demand_mix"
+    #: Cuts burnout, which moves leaver rates and available FTE per head through
+    #: estimated relations (:mod:`wfplan.model.wellbeing`).
+    BURNOUT = "burnout"
 
 
 #: Class attributes every registered type must declare (see :class:`Intervention`).
@@ -133,6 +136,14 @@ class Intervention(BaseModel):
         """Fields naming a staff group, and their values (checked against the inputs)."""
         return {"staff_group": self.staff_group}
 
+    def sampled_fields(self) -> dict[str, tuple[object, tuple[float, float]]]:
+        """Fields besides ``amount`` drawn per Monte Carlo draw: value and allowed range.
+
+        Each is sampled under :func:`intervention_key` with the field's name, on its
+        own stream; none by default.
+        """
+        return {}
+
     def apply(
         self, builder: EffectBuilder, index: int, amount: np.ndarray, fraction: np.ndarray
     ) -> None:
@@ -196,7 +207,8 @@ def intervention_classes() -> tuple[type[Intervention], ...]:
 
 def _load_builtin_types() -> None:
     # the built-in types register themselves when their module is imported
-    import wfplan.model.intervention_types  # noqa: F401
+    import wfplan.model.intervention_types
+    import wfplan.model.wellbeing  # noqa: F401
 
 
 @functools.cache
@@ -222,13 +234,13 @@ def _validate(value: object) -> Intervention:
 InterventionRecord = SerializeAsAny[Annotated[Intervention, PlainValidator(_validate)]]
 
 
-def intervention_key(index: int, intervention: Intervention) -> str:
-    """Name under which an intervention's uncertain amount is sampled.
+def intervention_key(index: int, intervention: Intervention, field: str = "amount") -> str:
+    """Name under which an intervention's uncertain amount (or other ``field``) is sampled.
 
     Named interventions keep their draws when others are added or reordered.
     """
     label = intervention.name if intervention.name else f"[{index}]"
-    return f"interventions.{label}.amount"
+    return f"interventions.{label}.{field}"
 
 
 def _bounds(cls: type[Intervention]) -> str:

@@ -75,6 +75,8 @@ def _scenario_quantities(scenario: Scenario) -> Iterator[tuple[str, Any, tuple[f
             yield f"{name}[{group}]", value, (spec.minimum, spec.maximum)
     for index, item in enumerate(scenario.interventions):
         yield intervention_key(index, item), item.amount, type(item).amount_range
+        for field, (extra, bounds) in item.sampled_fields().items():
+            yield intervention_key(index, item, field), extra, bounds
 
 
 def sample_draws(scenario: Scenario) -> Draws:

@@ -97,10 +97,13 @@ class EqualitySection:
 
 @dataclass(frozen=True)
 class WellbeingSection:
-    """Sickness absence and burnout by region."""
+    """Sickness absence and burnout by region; the relations a wellbeing intervention used."""
 
     figure: FigureView | None
     table: TableView
+    #: One sentence per relation a scenario's wellbeing intervention used, then the
+    #: limits; empty without one (the section is then as before).
+    relations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from wfplan.report.section_views import (
 from wfplan.report.sensitivity_section import sensitivity_section
 from wfplan.report.summary import summary
 from wfplan.report.views import Column, Numbering, TableView, code, hash_html
+from wfplan.report.wellbeing import relation_sentences
 
 #: Section ids and headings, in report order (the contents list).
 SECTIONS = (
@@ -335,7 +336,8 @@ def _wellbeing(data: ReportData, n: Numbering, src: SourceLines) -> WellbeingSec
         Column("sickness_absence_rate", "Sickness absence rate", fmt.percent, numeric=True),
         Column("burnout_rate", "Staff reporting burnout", fmt.percent, numeric=True),
     ], "table-wellbeing", "Sickness absence and burnout by NHS region", source, periods)
-    return WellbeingSection(figure=figure, table=table)
+    return WellbeingSection(figure=figure, table=table,
+                            relations=relation_sentences(data.assumptions))
 
 
 def _titles(data: ReportData, names: Any) -> str:

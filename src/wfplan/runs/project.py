@@ -48,6 +48,7 @@ from wfplan.model import (
 from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
 from wfplan.model.levels import Level
 from wfplan.runs.outputs import LICENCE
+from wfplan.runs.wellbeing import with_wellbeing
 
 ENGLAND = codelists.ENGLAND_CODE
 HORIZONS = (5, 10, 15)
@@ -292,6 +293,7 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
         if scenario.base_vintage not in (None, chosen):
             source = replace(source, scenario=with_overrides(source.scenario,
                                                              base_vintage=chosen))
+        source = replace(source, scenario=with_wellbeing(store, chosen, source.scenario))
         groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
         key = (chosen, scenario.base_period, scenario.level, groups)
         if key not in ready:

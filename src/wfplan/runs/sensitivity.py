@@ -23,6 +23,7 @@ from wfplan.model import ModelInputError, ModelInputs, Results, Scenario, Scenar
 from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
 from wfplan.runs.tornado import ENGLAND, TORNADO_COLUMNS, quantities, tornado
 from wfplan.runs.variance import VARIANCE_COLUMNS, variance_shares
+from wfplan.runs.wellbeing import with_wellbeing
 
 __all__ = ["ENGLAND", "TORNADO_COLUMNS", "VARIANCE_COLUMNS", "Sensitivity", "quantities",
            "scenario_sensitivity", "sensitivity"]
@@ -69,7 +70,7 @@ def sensitivity(store: Store, path: str | os.PathLike[str], *, vintage: str | No
     scenario = with_overrides(source.scenario, draws=draws)
     chosen = choose_vintage(store, scenario, vintage, tell or (lambda _text: None))
     store.require_vintage(chosen)
-    scenario = with_overrides(scenario, base_vintage=chosen)
+    scenario = with_wellbeing(store, chosen, with_overrides(scenario, base_vintage=chosen))
     period = resolve_period(store, chosen, scenario.base_period)
     groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
     note = progress or (lambda _text: None)

@@ -79,11 +79,20 @@ class Quantity:
     points: tuple[float | str, ...]
 
 
+def _intervention_field(scenario: Scenario, key: str) -> tuple[int, str, tuple[float, float]]:
+    """Return the intervention, field and allowed range a quantity key names."""
+    for index, item in enumerate(scenario.interventions):
+        if intervention_key(index, item) == key:
+            return index, "amount", type(item).amount_range
+        for field, (_value, limits) in item.sampled_fields().items():
+            if intervention_key(index, item, field) == key:
+                return index, field, limits
+    raise KeyError(key)
+
+
 def _limits(scenario: Scenario, key: str) -> tuple[float, float]:
     if key.startswith("interventions."):
-        for index, item in enumerate(scenario.interventions):
-            if intervention_key(index, item) == key:
-                return type(item).amount_range
+        return _intervention_field(scenario, key)[2]
     spec = get_spec(key.split("[")[0])
     return spec.minimum, spec.maximum
 
@@ -96,6 +105,8 @@ def _scenario_values(scenario: Scenario) -> Iterator[tuple[str, Any]]:
             yield f"{name}[{group}]", value
     for index, item in enumerate(scenario.interventions):
         yield intervention_key(index, item), item.amount
+        for field, (extra, _bounds) in item.sampled_fields().items():
+            yield intervention_key(index, item, field), extra
 
 
 def _clip(value: float, limits: tuple[float, float]) -> float:
@@ -144,9 +155,8 @@ def with_value(scenario: Scenario, key: str, value: float | str) -> Scenario:
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     data["draws"] = 0
     if key.startswith("interventions."):
-        index = next(i for i, item in enumerate(scenario.interventions)
-                     if intervention_key(i, item) == key)
-        data["interventions"][index]["amount"] = value
+        index, field, _range = _intervention_field(scenario, key)
+        data["interventions"][index][field] = value
     elif "[" in key:
         name, group = key.rstrip("]").split("[")
         data["staff_group_parameters"][group][name] = value

@@ -210,6 +210,26 @@ def burnout_sums(store: Store, sel: AreaSelection, year: int) -> pd.DataFrame:
         group_filter=False)
 
 
+def burnout_pooled_sums(store: Store, sel: AreaSelection, first: int, last: int) -> pd.DataFrame:
+    """Return ``burned_out`` respondents and respondents of survey years ``first``..``last``.
+
+    By area: ``burned`` (the share times its respondents, summed), ``base`` (the
+    respondents) and ``years`` (the survey years found), so that the pooled share
+    is ``burned / base``: each year weighted by its respondents.
+    """
+    return _by_area(
+        store, sel, f"{ordered_sum('f.value * f.base')} AS burned, sum(f.base) AS base, "
+        "count(DISTINCT f.year) AS years", "staff_survey",
+        "f.indicator = 'burned_out' AND f.year >= $first AND f.year <= $last AND f.base > 0",
+        {"first": first, "last": last}, group_filter=False)
+
+
+def sickness_latest(store: Store, vintage: str) -> Any:
+    """Return the latest month of all-staff sickness absence in a vintage, or ``None``."""
+    return store.scalar("SELECT max(period) FROM sickness_absence WHERE vintage = ? AND "
+                        "staff_group IS NULL", [vintage])
+
+
 def ethnicity_period(store: Store, vintage: str, until: Any) -> Any:
     """Return the latest staff-in-post period with grade and ethnicity, on or before ``until``."""
     return store.scalar(
