@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -183,3 +184,22 @@ def test_open_executor_sizes() -> None:
     with open_executor("local", 3) as three:
         assert isinstance(three, LocalPool)
         assert three.workers == 3
+
+
+def test_run_scenarios_gives_the_same_summaries_on_a_pool() -> None:
+    from functools import partial
+
+    from wfplan.runs.executor import run_scenarios
+    from wfplan.runs.tornado import headline_gaps
+
+    inputs = synthetic_inputs(areas=3, staff_groups=3, age_bands=4, base_year=2024)
+    scenarios = [load_scenario_text(TORNADO.replace("draws = 0", f"draws = {n}"))
+                 for n in (0, 30)]
+    summarise = partial(headline_gaps, year=2030, areas=("A001",))
+    here = run_scenarios(inputs, scenarios, summarise)
+    pool = run_scenarios(inputs, scenarios, summarise, LocalPool(2))
+    assert [sorted(h) for h in here] == [["A001", "E92000001"]] * 2
+    for a, b in zip(here, pool, strict=True):
+        for area in a:
+            assert np.array_equal(a[area], b[area])
+    assert len(here[1]["E92000001"]) == 31

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from wfplan.errors import InputError
+from wfplan.model import ModelInputError, ModelInputs, Results, Scenario, ScenarioError, run
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -207,3 +208,26 @@ def map_on_inputs(func: Callable[[S, T], R], items: Sequence[T], shared: S, *,
     """
     with open_executor(scheduler, workers) as executor:
         return executor.map(func, items, shared, progress)
+
+
+def _summarised(inputs: ModelInputs, job: tuple[Callable[[Results], R], Scenario]) -> R:
+    summarise, scenario = job
+    try:
+        return summarise(run(inputs, scenario))
+    except (ScenarioError, ModelInputError) as error:
+        raise InputError(f"scenario {scenario.name!r}: {error}") from None
+
+
+def run_scenarios(inputs: ModelInputs, scenarios: Sequence[Scenario],
+                  summarise: Callable[[Results], R], executor: Executor | None = None,
+                  progress: Progress | None = None) -> list[R]:
+    """Run each scenario on ``inputs`` on ``executor`` and return ``summarise`` of its results.
+
+    For re-simulations (``wfplan plan``) and any other set of whole runs on one
+    set of inputs: the inputs go once to each worker, each worker returns only
+    ``summarise(results)`` (keep it small), in the scenarios' order. ``summarise``
+    must pickle: a module-level function, or a :func:`functools.partial` of one.
+    The default executor runs them in this process.
+    """
+    jobs = [(summarise, scenario) for scenario in scenarios]
+    return (executor or InProcess()).map(_summarised, jobs, inputs, progress)

@@ -36,7 +36,7 @@ from wfplan.model import ModelInputError, ModelInputs, Scenario, ScenarioError, 
 from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.uncertainty import STATISTICS, draw_statistics
 from wfplan.runs.executor import Executor, Progress
-from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
+from wfplan.runs.project import check_size, choose_vintage, read_scenario, with_overrides
 from wfplan.runs.sweep_spec import Sweep, SweepFile, Value, points, variant_seed
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -215,6 +215,7 @@ def variant_tasks(store: Store, source: SweepFile, *, vintage: str | None = None
             raise InputError(f"{where}: {error}") from None
         if key not in inputs:
             inputs[key] = build()
+        check_size(inputs[key], scenario)  # one variant's memory, refused before any runs
         report = _report(sweep, inputs[key], scenario, str(source.path))
         for index, values in enumerate(design):
             seed = (variant_seed(sweep.seed, scenario.name, values) if sweep.seeds == "variant"
