@@ -117,7 +117,8 @@ def _memory(db: Path, folder: Path, draws: int, org_draws: int) -> list[dict[str
         path = folder / f"memory-{level}.toml"
         size = {"leavers": 2, "international": 2,
                 "draws": org_draws if level == "org" else draws}
-        path.write_text(sweep_text(size, level), encoding="utf-8")
+        text = sweep_text(size, level).replace('areas = "all"', 'areas = ["E92000001"]')
+        path.write_text(text, encoding="utf-8")
         source = read_sweep(path)
         with DuckDBStore(db, read_only=True) as store:
             tasks, inputs = variant_tasks(store, source)

@@ -29,10 +29,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from wfplan.errors import InputError
-from wfplan.model import ModelInputError, ModelInputs, Results, Scenario, ScenarioError, run
+
+if TYPE_CHECKING:  # the model loads on first use (the CLI imports this module)
+    from wfplan.model import ModelInputs, Results, Scenario
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -211,6 +213,8 @@ def map_on_inputs(func: Callable[[S, T], R], items: Sequence[T], shared: S, *,
 
 
 def _summarised(inputs: ModelInputs, job: tuple[Callable[[Results], R], Scenario]) -> R:
+    from wfplan.model import ModelInputError, ScenarioError, run
+
     summarise, scenario = job
     try:
         return summarise(run(inputs, scenario))

@@ -36,7 +36,13 @@ from wfplan.model import ModelInputError, ModelInputs, Scenario, ScenarioError, 
 from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.uncertainty import STATISTICS, draw_statistics
 from wfplan.runs.executor import Executor, Progress
-from wfplan.runs.project import check_size, choose_vintage, read_scenario, with_overrides
+from wfplan.runs.project import (
+    MAX_ROWS,
+    check_memory,
+    choose_vintage,
+    read_scenario,
+    with_overrides,
+)
 from wfplan.runs.sweep_spec import Sweep, SweepFile, Value, points, variant_seed
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -215,7 +221,7 @@ def variant_tasks(store: Store, source: SweepFile, *, vintage: str | None = None
             raise InputError(f"{where}: {error}") from None
         if key not in inputs:
             inputs[key] = build()
-        check_size(inputs[key], scenario)  # one variant's memory, refused before any runs
+        check_memory(inputs[key], scenario)  # one variant's memory, refused before any runs
         report = _report(sweep, inputs[key], scenario, str(source.path))
         for index, values in enumerate(design):
             seed = (variant_seed(sweep.seed, scenario.name, values) if sweep.seeds == "variant"
@@ -225,7 +231,19 @@ def variant_tasks(store: Store, source: SweepFile, *, vintage: str | None = None
             except InputError as error:
                 raise InputError(f"{source.path}: parameters: {error}") from None
             tasks.append(Task(f"v{len(tasks) + 1:05d}", index, values, variant, key, report))
+    rows = sum(_row_count(task.report, len(inputs[task.inputs].coords.staff_group))
+               for task in tasks)
+    if rows > MAX_ROWS:
+        raise InputError(f"{source.path}: the sweep's table would have {rows:,} rows (at most "
+                         f"{MAX_ROWS:,}); report fewer areas, years, variables or staff groups, "
+                         "or run fewer variants")
     return tasks, inputs
+
+
+def _row_count(report: Report, groups: int) -> int:
+    """Rows one variant adds to the table."""
+    return (len(report.variables) * len(report.years) * len(report.areas)
+            * (1 + (groups if report.each_group else 0)))
 
 
 def collect(source: SweepFile, tasks: list[Task], inputs: dict[InputsKey, ModelInputs],
