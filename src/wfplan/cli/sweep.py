@@ -33,21 +33,25 @@ def _prepare(db: str | None, path: Path, vintage: str | None, draws: int | None)
     return source, tasks, inputs
 
 
-def _run(prepared: Any, scheduler: str, workers: int | None) -> Any:
+def _run(db: str | None, path: Path, vintage: str | None, draws: int | None, scheduler: str,
+         workers: int | None) -> tuple[Any, str, float]:
+    """Open the executor first (a scheduler out of reach fails at once), then prepare and run."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
     from wfplan.runs.executor import open_executor
     from wfplan.runs.sweep import collect
 
-    source, tasks, inputs = prepared
-    with open_executor(scheduler, workers) as executor, \
-            Progress(BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err,
-                     transient=True) as bar:
-        task = bar.add_task("variants", total=len(tasks))
-        result = collect(source, tasks, inputs, executor,
-                         lambda done, total: bar.update(task, completed=done, total=total))
-        return result, f"{executor.name} ({executor.workers} worker"\
-            f"{'s' if executor.workers != 1 else ''})"
+    with open_executor(scheduler, workers) as executor:
+        source, tasks, inputs = _prepare(db, path, vintage, draws)
+        start = time.perf_counter()
+        with Progress(BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err,
+                      transient=True) as bar:
+            task = bar.add_task("variants", total=len(tasks))
+            result = collect(source, tasks, inputs, executor,
+                             lambda done, total: bar.update(task, completed=done, total=total))
+        plural = "s" if executor.workers != 1 else ""
+        return result, f"{executor.name} ({executor.workers} worker{plural})", \
+            time.perf_counter() - start
 
 
 def sweep_command(
@@ -84,10 +88,7 @@ def sweep_command(
         check_scheduler(scheduler)
         for path in out_file or ():
             check_output(path)
-        prepared = _prepare(db, sweep_file, vintage, draws)
-        start = time.perf_counter()
-        result, where = _run(prepared, scheduler, workers)
-        seconds = time.perf_counter() - start
+        result, where, seconds = _run(db, sweep_file, vintage, draws, scheduler, workers)
         written = [p for path in out_file or () for p in write_results(result.table, path,
                                                                        result.metadata)]
         return result, where, written, seconds

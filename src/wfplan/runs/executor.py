@@ -157,8 +157,9 @@ def _dask_client(scheduler: str, workers: int) -> tuple[Any, Any]:
         raise InputError(f"--scheduler {scheduler}: Dask distributed is not installed "
                          "(pip install 'dask[distributed]')") from None
     if scheduler == LOCAL_CLUSTER:
+        # ":0": its HTTP server on a free port (8787 may be taken by another cluster)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="10s"), None
