@@ -49,6 +49,7 @@ def _sweep(kit: Kit, tmp_path: Path, db: Path, name: str, *args: object,
     return pd.read_parquet(out)
 
 
+@pytest.mark.slow
 def test_the_table_is_the_same_on_the_local_pool_and_a_dask_local_cluster(
         kit: Kit, tmp_path: Path, demo_vintage: DemoBuild) -> None:
     db = demo_vintage.db
@@ -80,6 +81,7 @@ def test_the_table_is_the_same_on_the_local_pool_and_a_dask_local_cluster(
     assert (by_leavers.xs(1.1, level=1) > by_leavers.xs(0.9, level=1)).all()
 
 
+@pytest.mark.slow
 def test_a_variants_seed_and_rows_do_not_depend_on_its_place_in_the_sweep(
         kit: Kit, tmp_path: Path, demo_vintage: DemoBuild) -> None:
     db = demo_vintage.db
@@ -165,6 +167,7 @@ def test_the_tornado_is_the_same_on_a_process_pool() -> None:
     assert len(here) == 4
 
 
+@pytest.mark.slow
 def test_sensitivity_on_a_dask_local_cluster_matches_this_process(
         kit: Kit, demo_vintage: DemoBuild) -> None:
     args = ("sensitivity", ROOT / "scenarios" / "ltwp.toml", "--vintage", "demo", "--db",
@@ -203,3 +206,20 @@ def test_run_scenarios_gives_the_same_summaries_on_a_pool() -> None:
         for area in a:
             assert np.array_equal(a[area], b[area])
     assert len(here[1]["E92000001"]) == 31
+
+
+def test_a_scenario_beside_the_sweep_runs_on_the_sweeps_vintage(
+        kit: Kit, tmp_path: Path, demo_vintage: DemoBuild) -> None:
+    text = (ROOT / "scenarios" / "baseline.toml").read_text(encoding="utf-8")
+    kit.write(tmp_path / "mine.toml", text.replace('name = "baseline"',
+                                                   'name = "mine"\nbase_vintage = "old"'))
+    path = kit.write(tmp_path / "one.toml", 'name = "one"\nscenarios = ["mine.toml"]\n'
+                     'vintage = "demo"\nlevel = "region"\ndraws = 0\n')
+    result = kit.cli("sweep", path, "--db", demo_vintage.db, "--workers", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("variant,point,scenario,seed,level,area,staff_group,variable,year,"
+                        "principal,p5,p50,p95")
+    assert len(lines) == 2
+    assert lines[1].startswith("v00001,0,mine,")
+    assert "1 variant on local (1 worker)" in kit.plain(result.stderr)

@@ -96,7 +96,8 @@ def sweep_command(
     result, where, written, seconds = guard(work)
     if not written:
         sys.stdout.write(csv_text(result.table))
-    err.print(f"{result.metadata['sweep']}: {result.variants} variants on {where} in "
+    plural = "" if result.variants == 1 else "s"
+    err.print(f"{result.metadata['sweep']}: {result.variants} variant{plural} on {where} in "
               f"{seconds:.1f} s, {len(result.table):,} rows", highlight=False, soft_wrap=True)
     if written:
         err.print("wrote " + ", ".join(str(p) for p in written), highlight=False,

@@ -217,6 +217,8 @@ def variant_tasks(store: Store, source: SweepFile, *, vintage: str | None = None
             scenario = _scenario(source, ref, sweep.level,
                                  sweep.draws if draws is None else draws)
             key, build = _inputs(store, scenario, vintage or sweep.vintage, note)
+            if scenario.base_vintage not in (None, key[0]):  # run on the vintage chosen
+                scenario = with_overrides(scenario, base_vintage=key[0])
         except InputError as error:
             raise InputError(f"{where}: {error}") from None
         if key not in inputs:
