@@ -89,9 +89,20 @@ class InProcess:
 _SHARED: dict[str, Any] = {}
 
 
+def worker_threads() -> int | None:
+    """Return the model's threads for a run here: 1 in a pool or Dask worker, else ``None``.
+
+    A worker is one of many processes sharing the machine's CPUs, each running
+    its own items: one thread each keeps them from competing. In this process
+    (``None``) the model uses every CPU. Results are the same either way.
+    """
+    return 1 if _SHARED.get("worker") else None
+
+
 def _install(shared: object) -> None:
     """Keep ``shared`` in a pool process (its initializer): received once per process."""
     _SHARED["value"] = shared
+    _SHARED["worker"] = True
 
 
 def _call(func: Callable[[Any, T], R], item: T) -> R:
@@ -122,6 +133,7 @@ class LocalPool:
 
 
 def _apply(item: T, *, task: Callable[[Any, T], R], shared: object) -> R:
+    _SHARED["worker"] = True  # in a Dask worker process
     return task(shared, item)
 
 
@@ -218,7 +230,7 @@ def _summarised(inputs: ModelInputs, job: tuple[Callable[[Results], R], Scenario
 
     summarise, scenario = job
     try:
-        return summarise(run(inputs, scenario))
+        return summarise(run(inputs, scenario, workers=worker_threads()))
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"scenario {scenario.name!r}: {error}") from None
 

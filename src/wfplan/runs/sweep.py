@@ -35,7 +35,7 @@ from wfplan.inputs.cache import cached_inputs
 from wfplan.model import ModelInputError, ModelInputs, Scenario, ScenarioError, parse_scenario, run
 from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.uncertainty import STATISTICS, draw_statistics
-from wfplan.runs.executor import Executor, Progress
+from wfplan.runs.executor import Executor, Progress, worker_threads
 from wfplan.runs.project import (
     MAX_ROWS,
     check_memory,
@@ -151,7 +151,7 @@ def summary_rows(results: Any, report: Report) -> pd.DataFrame:
 def run_variant(shared: Mapping[InputsKey, ModelInputs], task: Task) -> pd.DataFrame:
     """Run one variant on its inputs (sent once to the worker) and return its rows."""
     try:
-        results = run(shared[task.inputs], task.scenario)
+        results = run(shared[task.inputs], task.scenario, workers=worker_threads())
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"variant {task.variant} (scenario {task.scenario.name!r}): "
                          f"{error}") from None

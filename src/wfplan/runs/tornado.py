@@ -48,7 +48,7 @@ from wfplan.model import (
 from wfplan.model.distributions import Choice, Normal, Triangular, Uniform
 from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.parameters import get_spec
-from wfplan.runs.executor import Executor, InProcess
+from wfplan.runs.executor import Executor, InProcess, worker_threads
 from wfplan.runs.project import with_overrides
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -184,9 +184,9 @@ def headline_gaps(results: Results, year: int, areas: Sequence[str] = ()) -> dic
     return out
 
 
-def _run(inputs: ModelInputs, scenario: Scenario) -> Results:
+def _run(inputs: ModelInputs, scenario: Scenario, workers: int | None = None) -> Results:
     try:
-        return run(inputs, scenario)
+        return run(inputs, scenario, workers=workers)
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"scenario {scenario.name!r}: {error}") from None
 
@@ -217,8 +217,8 @@ def point_gaps(inputs: ModelInputs, job: tuple[Scenario, int, tuple[str, ...]]
     ``job`` is the point's scenario (``draws = 0``), the year and the areas.
     """
     scenario, year, areas = job
-    return {a: float(v[0]) for a, v in headline_gaps(_run(inputs, scenario), year,
-                                                      areas).items()}
+    return {a: float(v[0]) for a, v in headline_gaps(_run(inputs, scenario, worker_threads()),
+                                                      year, areas).items()}
 
 
 def tornado(inputs: ModelInputs, scenario: Scenario, *, year: int | None = None,
