@@ -223,3 +223,13 @@ def test_a_scenario_beside_the_sweep_runs_on_the_sweeps_vintage(
     assert len(lines) == 2
     assert lines[1].startswith("v00001,0,mine,")
     assert "1 variant on local (1 worker)" in kit.plain(result.stderr)
+
+
+def test_the_example_sweep_is_valid() -> None:
+    from wfplan.runs.sweep_spec import read_sweep
+
+    source = read_sweep(ROOT / "examples" / "sweep-retention.toml")
+    design = points(source.sweep)
+    assert len(design) == 9
+    assert design[1] == {"leaver_rate_multiplier": 0.9,
+                         "international_joiners_multiplier[nurses_health_visitors]": 0.7}
