@@ -63,6 +63,7 @@ from wfplan.cli.projection import (
 )
 from wfplan.cli.sensitivity import sensitivity_command
 from wfplan.cli.serve import serve_command, worker_command
+from wfplan.cli.sweep import sweep_command
 from wfplan.cli.wellbeing import wellbeing_command
 from wfplan.dataset import codelists
 from wfplan.report.headings import VINTAGE_HEADINGS
@@ -91,6 +92,7 @@ app.command("project", epilog=EXIT_CODES)(project_command)
 app.command("plan", epilog=EXIT_CODES)(plan_command)
 app.command("backtest", epilog=EXIT_CODES)(backtest_command)
 app.command("sensitivity", epilog=EXIT_CODES)(sensitivity_command)
+app.command("sweep", epilog=EXIT_CODES)(sweep_command)
 app.command("assess", epilog=EXIT_CODES)(assess_command)
 app.command("verify", epilog=EXIT_CODES)(verify_command)
 app.command("compare", epilog=EXIT_CODES)(compare_command)

@@ -16,6 +16,7 @@ import typer
 from wfplan.cli.common import DbOption, OutputFormat, WaitOption, err, guard, out
 from wfplan.cli.display import Column, csv_text, fixed, print_table, tidy_json
 from wfplan.cli.projection import SHIPPED_HELP
+from wfplan.runs.executor import SCHEDULER_HELP
 
 RULES = ("Each quantity is moved alone to its low and high value, every other quantity at its "
          "central value (the principal run): triangular and uniform at low and high; normal at "
@@ -102,6 +103,10 @@ def sensitivity_command(
         "--out", help="Folder for the tornado and variance CSVs and the SVG charts")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="table, csv (the tornado) "
                                                  "or json (both tables)")] = OutputFormat.table,
+    scheduler: Annotated[str, typer.Option(help=SCHEDULER_HELP)] = "local",
+    workers: Annotated[int, typer.Option(help="Processes for --scheduler local or "
+                                         "local-cluster (1: the tornado's runs in this "
+                                         "process)", min=1)] = 1,
     db: DbOption = None,
     wait: WaitOption = None,
 ) -> None:
@@ -112,14 +117,17 @@ def sensitivity_command(
     intervention amount is moved to its low and high value one at a time.
     """
     from wfplan.dataset.store import open_store
+    from wfplan.runs.executor import open_executor
     from wfplan.runs.sensitivity import sensitivity
 
     def work() -> tuple[Any, list[Path]]:
-        with open_store(db, read_only=True) as store:
+        with open_executor(scheduler, workers) as executor, \
+                open_store(db, read_only=True) as store:
             result = sensitivity(store, scenario, vintage=vintage, year=year,
                                  areas=tuple(area or ()), draws=draws, spread=fixed_spread,
                                  tell=lambda text: err.print(text, highlight=False,
-                                                             markup=False, soft_wrap=True))
+                                                             markup=False, soft_wrap=True),
+                                 executor=executor)
         return result, _write(result, out_dir) if out_dir else []
 
     result, written = guard(work)

@@ -223,19 +223,34 @@ def check_size(inputs: ModelInputs, scenario: Scenario) -> None:
     areas, groups = len(inputs.coords.area), len(inputs.coords.staff_group)
     cells = (areas + 1) * groups * (scenario.horizon + 1)
     rows = cells * 4 * 18
-    advice = "use a coarser --level, fewer staff groups in the scenario, or fewer --draws"
     if rows > MAX_ROWS:
         raise InputError(f"scenario {scenario.name!r}: {areas:,} areas x {groups} staff groups "
-                         f"would make a table of about {rows:,} rows; {advice}")
-    peak = 5 * 8 * (scenario.draws + 1) * cells
+                         f"would make a table of about {rows:,} rows; {SIZE_ADVICE}")
+    check_memory(inputs, scenario)
+
+
+SIZE_ADVICE = "use a coarser --level, fewer staff groups in the scenario, or fewer --draws"
+
+
+def run_memory(inputs: ModelInputs, scenario: Scenario) -> int:
+    """Return the bytes one run needs at its peak: five variables of draws x cells (about)."""
+    areas, groups = len(inputs.coords.area), len(inputs.coords.staff_group)
+    return 5 * 8 * (scenario.draws + 1) * (areas + 1) * groups * (scenario.horizon + 1)
+
+
+def check_memory(inputs: ModelInputs, scenario: Scenario) -> None:
+    """Refuse a run whose arrays would not fit in :data:`MEMORY_SHARE` of this machine."""
+    peak = run_memory(inputs, scenario)
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         return
     if peak > MEMORY_SHARE * memory:
-        raise InputError(f"scenario {scenario.name!r}: {scenario.draws:,} draws over {areas:,} "
-                         f"areas and {groups} staff groups need about {peak / 2**30:.1f} GiB "
-                         f"of memory; this machine has {memory / 2**30:.1f} GiB; {advice}")
+        raise InputError(f"scenario {scenario.name!r}: {scenario.draws:,} draws over "
+                         f"{len(inputs.coords.area):,} areas and "
+                         f"{len(inputs.coords.staff_group)} staff groups need about "
+                         f"{peak / 2**30:.1f} GiB of memory; this machine has "
+                         f"{memory / 2**30:.1f} GiB; {SIZE_ADVICE}")
 
 
 def choose_vintage(store: Store, scenario: Scenario, vintage: str | None,

@@ -20,6 +20,7 @@ from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs, resolve_period
 from wfplan.model import ModelInputError, ModelInputs, Results, Scenario, ScenarioError, run
+from wfplan.runs.executor import Executor
 from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
 from wfplan.runs.tornado import ENGLAND, TORNADO_COLUMNS, quantities, tornado
 from wfplan.runs.variance import VARIANCE_COLUMNS, variance_shares
@@ -44,27 +45,31 @@ class Sensitivity:
 def scenario_sensitivity(inputs: ModelInputs, scenario: Scenario, results: Results, *,
                          year: int | None = None, areas: Sequence[str] = (),
                          spread: float | None = None,
-                         progress: Callable[[str], None] | None = None
+                         progress: Callable[[str], None] | None = None,
+                         executor: Executor | None = None
                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the tornado and the variance shares of a scenario already run to ``results``.
 
     ``year`` defaults to the final year; the variance shares use ``results``'
-    own draws (none when it has fewer than ten).
+    own draws (none when it has fewer than ten). The tornado's points run on
+    ``executor`` (default: in this process).
     """
     chosen = results.years[-1] if year is None else year
     table = tornado(inputs, scenario, year=chosen, areas=areas, spread=spread,
-                    progress=progress)
+                    progress=progress, executor=executor)
     return table, variance_shares(results, chosen, areas)
 
 
 def sensitivity(store: Store, path: str | os.PathLike[str], *, vintage: str | None = None,
                 year: int | None = None, areas: Sequence[str] = (), draws: int | None = None,
                 spread: float | None = None, tell: Callable[[str], None] | None = None,
-                progress: Callable[[str], None] | None = None) -> Sensitivity:
+                progress: Callable[[str], None] | None = None,
+                executor: Executor | None = None) -> Sensitivity:
     """Compute a scenario file's tornado and variance shares on a vintage.
 
     The vintage is chosen as by :func:`wfplan.runs.project.project`. ``draws``
-    overrides the scenario's draws for the variance shares (0: none).
+    overrides the scenario's draws for the variance shares (0: none). The
+    tornado's points run on ``executor`` (default: in this process).
     """
     source = read_scenario(path)
     scenario = with_overrides(source.scenario, draws=draws)
@@ -82,6 +87,6 @@ def sensitivity(store: Store, path: str | os.PathLike[str], *, vintage: str | No
     except (ModelInputError, ScenarioError) as error:
         raise InputError(f"{source.path}: {error}") from None
     table, shares = scenario_sensitivity(inputs, scenario, results, year=year, areas=areas,
-                                         spread=spread, progress=note)
+                                         spread=spread, progress=note, executor=executor)
     return Sensitivity(scenario, chosen, period.isoformat(),
                        results.years[-1] if year is None else year, table, shares)

@@ -20,7 +20,9 @@ Low and high (:func:`quantities`):
   kept within the allowed range; a zero is left out (it has no scale).
 
 The model runs on inputs built once (:func:`tornado` takes them), so each
-point costs one principal run of the model.
+point costs one principal run of the model; the points are independent and run
+on any executor (:mod:`wfplan.runs.executor`), the inputs sent once to each
+worker.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from wfplan.model import (
 from wfplan.model.distributions import Choice, Normal, Triangular, Uniform
 from wfplan.model.interventions_spec import intervention_key
 from wfplan.model.parameters import get_spec
+from wfplan.runs.executor import Executor, InProcess, worker_threads
 from wfplan.runs.project import with_overrides
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -191,9 +194,9 @@ def headline_gaps(results: Results, year: int, areas: Sequence[str] = ()) -> dic
     return out
 
 
-def _run(inputs: ModelInputs, scenario: Scenario) -> Results:
+def _run(inputs: ModelInputs, scenario: Scenario, workers: int | None = None) -> Results:
     try:
-        return run(inputs, scenario)
+        return run(inputs, scenario, workers=workers)
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"scenario {scenario.name!r}: {error}") from None
 
@@ -217,27 +220,49 @@ def _rows(item: Quantity, gaps: list[dict[str, float]], central: dict[str, float
     return rows
 
 
+def point_gaps(inputs: ModelInputs, job: tuple[Scenario, int, tuple[str, ...]]
+               ) -> dict[str, float]:
+    """Return the principal run's headline gap by area of one tornado point (an executor's job).
+
+    ``job`` is the point's scenario (``draws = 0``), the year and the areas.
+    """
+    scenario, year, areas = job
+    return {a: float(v[0]) for a, v in headline_gaps(_run(inputs, scenario, worker_threads()),
+                                                      year, areas).items()}
+
+
 def tornado(inputs: ModelInputs, scenario: Scenario, *, year: int | None = None,
             areas: Sequence[str] = (), spread: float | None = None,
-            progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+            progress: Callable[[str], None] | None = None,
+            executor: Executor | None = None) -> pd.DataFrame:
     """Return the tornado table of ``scenario`` on ``inputs`` (:data:`TORNADO_COLUMNS`).
 
     ``year`` defaults to the scenario's final year. Rows are by area (England
     first), each area's quantities sorted by swing, largest first (``rank`` 1).
+    The points run on ``executor`` (default: in this process, one after
+    another); each is a principal run, so the table is the same on any.
     """
     chosen = inputs.base_year + scenario.horizon if year is None else year
     note = progress or (lambda _text: None)
-    note("principal run")
-    base = {a: float(v[0]) for a, v in
-            headline_gaps(_run(inputs, with_overrides(scenario, draws=0)), chosen, areas).items()}
-    rows = []
-    for item in quantities(scenario, spread=spread):
-        gaps = []
+    items = quantities(scenario, spread=spread)
+    shown = tuple(areas)
+    jobs = [(with_overrides(scenario, draws=0), chosen, shown)]
+    labels = ["principal run"]
+    for item in items:
         for point in item.points:
-            note(f"{item.key} = {point}")
-            result = _run(inputs, with_value(scenario, item.key, point))
-            gaps.append({a: float(v[0]) for a, v in headline_gaps(result, chosen, areas).items()})
-        rows += _rows(item, gaps, base, chosen)
+            jobs.append((with_value(scenario, item.key, point), chosen, shown))
+            labels.append(f"{item.key} = {point}")
+    note(labels[0])
+
+    def done(count: int, total: int) -> None:
+        if count < total:
+            note(labels[count])
+
+    gaps = (executor or InProcess()).map(point_gaps, jobs, inputs, done)
+    base, rows, at = gaps[0], [], 1
+    for item in items:
+        rows += _rows(item, gaps[at:at + len(item.points)], base, chosen)
+        at += len(item.points)
     frame = pd.DataFrame(rows, columns=[c for c in TORNADO_COLUMNS if c not in ("scenario",
                                                                                  "rank")])
     return rank_rows(frame.assign(scenario=scenario.name), list(base))
