@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from wfplan.dataset.store import DuckDBStore
@@ -159,3 +160,31 @@ def test_a_lever_option_the_type_refuses_is_named(demo_vintage: DemoBuild, kit: 
     words = " ".join(result.stderr.split())
     assert f"{bad}: levers:" in words
     assert "duration_years" in words
+
+
+@pytest.mark.slow
+def test_the_re_simulation_on_a_process_pool_gives_the_same_plan(demo_vintage: DemoBuild,
+                                                                  kit: Kit,
+                                                                  tmp_path: Path) -> None:
+    """`wfplan plan --workers N` re-simulates on a process pool (as sweep and sensitivity
+    run theirs): the same scenario file and the same predicted-against-simulated table."""
+    from wfplan.runs.executor import LocalPool
+
+    class Counted(LocalPool):
+        calls = 0
+
+        def map(self, *args: Any, **kwargs: Any) -> Any:
+            type(self).calls += 1
+            return super().map(*args, **kwargs)
+
+    source = read_plan(EXAMPLE)
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
+        here = plan(store, source, tmp_path / "here.toml")
+        pooled = plan(store, source, tmp_path / "pool.toml", executor=Counted(2))
+    assert Counted.calls == 1  # the re-simulation ran in the pool's processes
+    assert (tmp_path / "pool.toml").read_bytes() == (tmp_path / "here.toml").read_bytes()
+    pd.testing.assert_frame_equal(pooled.check, here.check)
+    refused = kit.cli("plan", EXAMPLE, "--out", tmp_path / "cli.toml", "--workers", "0",
+                      "--db", demo_vintage.db)
+    assert refused.exit_code == 2  # the option exists and is checked
+    assert "Traceback" not in refused.output

@@ -10,6 +10,7 @@ import typer
 
 from wfplan.cli.common import DbOption, err, guard, out
 from wfplan.cli.display import Column, fixed, print_table
+from wfplan.runs.executor import SCHEDULER_HELP
 
 
 class Objective(StrEnum):
@@ -123,6 +124,10 @@ def plan_command(
         "scenario's; without one, the only vintage in the database, or if there are several "
         "the one loaded most recently; the choice is printed on stderr)",
         show_default=False)] = None,
+    scheduler: Annotated[str, typer.Option(help=SCHEDULER_HELP + " (the re-simulation)")
+                         ] = "local",
+    workers: Annotated[int, typer.Option(help="Processes for --scheduler local or "
+                                         "local-cluster (1: in this process)", min=1)] = 1,
     db: DbOption = None,
 ) -> None:
     """Find the least-cost mix of interventions that closes the gap; write it.
@@ -139,6 +144,7 @@ def plan_command(
     from wfplan.dataset.store import open_store
     from wfplan.plan.run import plan
     from wfplan.plan.spec import read_plan, with_objective, with_probability
+    from wfplan.runs.executor import open_executor
 
     def work() -> Any:
         source = read_plan(plan_file)
@@ -146,9 +152,10 @@ def plan_command(
             source = with_probability(source, probability)
         if objective is not None:
             source = with_objective(source, objective.value)
-        with open_store(db, read_only=True) as store:
+        with open_executor(scheduler, workers) as executor, \
+                open_store(db, read_only=True) as store:
             return source, plan(store, source, out_file, vintage, tell=lambda text: err.print(
-                text, highlight=False, markup=False, soft_wrap=True))
+                text, highlight=False, markup=False, soft_wrap=True), executor=executor)
 
     source, result = guard(work)
     _summary(result)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,9 @@ from wfplan.plan.response import (
     with_interventions,
 )
 from wfplan.plan.solve import Solution, solve
-from wfplan.plan.spec import PlanFile, expand_levers, is_multiplicative
+from wfplan.plan.spec import Plan, PlanFile, expand_levers, is_multiplicative
 from wfplan.plan.toml_out import scenario_toml
+from wfplan.runs.executor import Executor, run_scenarios
 from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
 
 #: Amounts below this (units a year) are solver noise and are not written.
@@ -203,25 +205,39 @@ def _quantile(values: np.ndarray, probability: float) -> np.ndarray:
 
 
 def resimulate(source: PlanFile, inputs: ModelInputs, problem: Problem, solution: Solution,
-               path: Path) -> pd.DataFrame:
+               path: Path, executor: Executor | None = None) -> pd.DataFrame:
     """Project the scenario written at ``path``; the predicted and simulated gap per target.
 
     Columns: ``year, staff_group, demand_p50, predicted_q, simulated_q,
     predicted_p50, simulated_p50, max_abs_difference`` (q: the plan's probability).
+    The run is made on ``executor`` (default: in this process).
     """
-    return _compare(source, problem, _written_gaps(source, inputs, problem, solution, path))
+    return _compare(source, problem,
+                    _written_gaps(source, inputs, problem, solution, path, executor))
+
+
+def _simulated(results: Results, target: Plan) -> tuple[Baseline, float]:
+    """Return what a re-simulation sends back from its worker: the targets' gap and cost."""
+    return baseline(results, target), target_cost(results)
 
 
 def _written_gaps(source: PlanFile, inputs: ModelInputs, problem: Problem, solution: Solution,
-                  path: Path) -> tuple[np.ndarray, Baseline, float]:
-    """Return the predicted gap, the re-simulated baseline of ``path`` and its total cost."""
+                  path: Path, executor: Executor | None = None
+                  ) -> tuple[np.ndarray, Baseline, float]:
+    """Return the predicted gap, the re-simulated baseline of ``path`` and its total cost.
+
+    The full model runs on ``executor`` (:mod:`wfplan.runs.executor`; default: in
+    this process), as ``wfplan sweep`` and ``wfplan sensitivity`` run theirs.
+    """
     scenario = read_scenario(path).scenario
     try:
-        results = run(inputs, scenario)
+        [(simulated, cost)] = run_scenarios(inputs, [scenario],
+                                            partial(_simulated, target=source.plan), executor)
+    except InputError as error:  # a worker's model error, named by the scenario
+        raise InputError(f"{path}: {error}") from None
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"{path}: {error}") from None
-    return problem.predicted_gap(_written(solution.amounts)), \
-        baseline(results, source.plan), target_cost(results)
+    return problem.predicted_gap(_written(solution.amounts)), simulated, cost
 
 
 def _compare(source: PlanFile, problem: Problem,
@@ -271,12 +287,14 @@ def _shadow(problem: Problem, solution: Solution) -> dict[str, pd.Series]:
 
 
 def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
-         tell: Callable[[str], None] | None = None) -> PlanResult:
+         tell: Callable[[str], None] | None = None,
+         executor: Executor | None = None) -> PlanResult:
     """Solve ``source``, write the scenario to ``out`` and re-simulate it.
 
     The vintage is ``vintage``, else the plan's (or base scenario's)
     ``base_vintage``, else the store's default; ``tell`` hears the choice when
-    it was not named (:func:`wfplan.runs.project.choose_vintage`).
+    it was not named (:func:`wfplan.runs.project.choose_vintage`). The
+    re-simulation runs on ``executor`` (default: in this process).
     """
     try:
         scenario = _base_scenario(source)
@@ -303,7 +321,7 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
         assert elastic is not None  # every limit has a slack: always feasible
         raise InputError(f"{source.path}: {explain(problem, elastic)}")
     path = write_scenario(source, scenario, problem, solution, out)
-    gaps = _written_gaps(source, inputs, problem, solution, path)
+    gaps = _written_gaps(source, inputs, problem, solution, path, executor)
     risk = None
     if solution.risk is not None:
         risk = (expected_shortfall(gaps[0], problem.alpha),
