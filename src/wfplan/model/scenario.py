@@ -31,8 +31,8 @@ from wfplan.model.distributions import Distribution
 from wfplan.model.errors import ScenarioError
 from wfplan.model.interventions_spec import InterventionRecord, intervention_key, union_adapter
 from wfplan.model.levels import LEVELS, Level
-from wfplan.model.plan_summary import PlanSummary, check_plan
 from wfplan.model.parameters import ParameterSpec, get_spec, specs_of_kind
+from wfplan.model.plan_summary import PlanSummary, check_plan
 from wfplan.model.values import (
     check_category,
     check_number_or_distribution,

@@ -58,7 +58,7 @@ def _written(amounts: np.ndarray) -> np.ndarray:
 
 
 def _gains(problem: Problem, amounts: np.ndarray, index: int) -> list[dict[str, Any]]:
-    """What lever ``index`` gains in each target year: FTE, cost per FTE, cheapest per FTE."""
+    """Return what lever ``index`` gains in each target year: FTE, cost per FTE, cheapest."""
     # (start, year): mean over draws of the FTE one unit adds, summed over target groups
     per_unit = problem.response[index].sum(axis=3).mean(axis=1)
     cost = float(problem.cost[index])
@@ -98,7 +98,7 @@ def _dual(shadow: dict[str, pd.Series], name: str, key: object) -> float | None:
     series = shadow.get(name)
     if series is None or key not in series.index:
         return None
-    value = float(series.loc[key])
+    value = float(series[series.index == key].iloc[0])
     return 0.0 if abs(value) < NOISE else value
 
 
@@ -108,7 +108,7 @@ def _marginal(problem: Problem, shadow: dict[str, pd.Series]) -> dict[int, float
     if closure is None or not len(closure):
         return {}
     by_year = closure.groupby(level=1).sum()
-    return {int(year): max(float(value), 0.0) for year, value in by_year.items()}
+    return {int(str(year)): max(float(value), 0.0) for year, value in by_year.items()}
 
 
 class _Constraints:
@@ -164,7 +164,7 @@ class _Constraints:
         self.rows.append(row)
 
     def money(self) -> None:
-        """The budget in each year with one, and the total budget (GBP million)."""
+        """Add the budget of each year that has one, and the total budget (GBP million)."""
         p = self.p
         spend = (self.x * p.cost[:, None]).sum(axis=0) / MILLION
         for s, year in enumerate(p.start_years):
@@ -179,7 +179,7 @@ class _Constraints:
                      words=("the total budget", "one more £1m of total budget", "£1m"))
 
     def capacity(self) -> None:
-        """Training places' maximum and growth, and the ethical cap, in each start year."""
+        """Add training places' maximum and growth, and the ethical cap, each start year."""
         p = self.p
         places = (self.x * p.training[:, None]).sum(axis=0)
         recruits = (self.x * p.international[:, None]).sum(axis=0)
@@ -203,7 +203,7 @@ class _Constraints:
                                 "recruit"))
 
     def lever_max(self, source: PlanFile) -> None:
-        """Each lever at its maximum a year: the years it binds (no dual: a bound)."""
+        """Add each lever's maximum a year: the years it binds (no dual: it is a bound)."""
         p = self.p
         for index, lever in enumerate(source.plan.levers):
             upper = p.upper[index]
@@ -221,22 +221,26 @@ class _Constraints:
                               **({"binding_years": at} if at else {})})
 
     def closure(self) -> None:
-        """The cost of one more FTE closed in each target year and staff group."""
+        """Add the cost of one more FTE closed in each target year and staff group."""
         closure = self.shadow.get("closure")
         if closure is None or not len(closure):
             return
         by_cell = closure.groupby(level=[1, 2]).sum()
-        for (year, group), value in by_cell.items():
+        for cell, value in by_cell.items():
+            key: tuple[Any, ...] = tuple(cell)  # type: ignore[arg-type]  # (year, group)
+            year, group = int(key[0]), str(key[1])
             price = max(float(value), 0.0) * MILLION
             name = _group_name(str(group))
             text = (f"One more FTE to close in {year} ({name}) costs about {_money(price)}."
                     if price > NOISE * MILLION else
                     f"The target in {year} ({name}) is met with room to spare: one more FTE "
                     "to close there costs nothing more.")
-            self.rows.append({"name": "closure", "year": int(year), "staff_group": str(group),
-                              "unit": "FTE", "binding": price > NOISE * MILLION,
-                              "shadow_price": price if price > NOISE * MILLION else 0.0, "shadow_unit": "GBP of plan cost per "
-                              "FTE more closed", "text": text})
+            binding = price > NOISE * MILLION
+            self.rows.append({"name": "closure", "year": year, "staff_group": group,
+                              "unit": "FTE", "binding": binding,
+                              "shadow_price": price if binding else 0.0,
+                              "shadow_unit": "GBP of plan cost per FTE more closed",
+                              "text": text})
 
 
 def _check(result: PlanResult) -> list[dict[str, Any]]:
