@@ -5,7 +5,7 @@ their data inline and a table of the same numbers, drawn from a planned
 scenario's own summary (its ``[plan]`` table, the frames of
 :func:`wfplan.report.plan_section.plan_frames`), as the report draws them
 (:mod:`wfplan.report.plan_chart`). Nothing is carried by colour alone: the cost
-bars carry their values; each lever's part of a stacked bar has its own outline
+bars carry their values and one more unit's are outlined, not filled; each lever's part of a stacked bar has its own outline
 dash as well as its colour, named in the legend.
 """
 
@@ -40,14 +40,19 @@ def cost_per_fte(levers: pd.DataFrame, *, id: str, title: str, source: str,
     y = {"field": "lever", "type": "nominal", "title": None, "sort": names,
          "axis": {"labelLimit": 260}}
     offset = {"field": "measure", "sort": list(MEASURES.values())}
-    colour = {"field": "measure", "type": "nominal", "title": None,
-              "scale": {"domain": list(MEASURES.values()), "range": [NHS_BLUE, NHS_DARK_BLUE]}}
+    # the plan's bars filled, one more unit's outlined: told apart without colour
+    fill = {"field": "measure", "type": "nominal", "title": None,
+            "scale": {"domain": list(MEASURES.values()), "range": [NHS_BLUE, "white"]}}
+    values = pd.to_numeric(long["gbp"], errors="coerce")
+    top = float(values.max()) if values.notna().any() else 1.0
     layers = [
-        {"mark": {"type": "bar", "height": {"band": 0.4}},
-         "encoding": {"y": y, "yOffset": offset, "color": colour,
+        {"mark": {"type": "bar", "height": {"band": 0.4}, "stroke": NHS_DARK_BLUE,
+                  "strokeWidth": 1.5},
+         "encoding": {"y": y, "yOffset": offset, "fill": fill,
                       "x": {"field": "gbp", "type": "quantitative",
                             "title": "GBP per FTE of supply gained (mean over the draws)",
-                            "axis": {"format": ",.0f"}, "scale": {"padding": 40}},
+                            "axis": {"format": ",.0f"},
+                            "scale": {"domain": [0, top * 1.25], "nice": False}},
                       "tooltip": [{"field": "lever", "title": "Lever"},
                                   {"field": "measure", "title": "Measure"},
                                   {"field": "label", "title": "GBP per FTE"}]}},
