@@ -35,7 +35,7 @@ from wfplan.analysis.disclosure import POLICY
 from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
-from wfplan.report.plan_section import plan_frames
+from wfplan.report.plan_tables import plan_frames
 from wfplan.report.sections import SourceLines
 from wfplan.spreadsheet import text_cells
 
@@ -203,7 +203,7 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
     return out
 
 
-#: The plan's sheets: what each holds (the frames of :func:`plan_section.plan_frames`).
+#: The plan's sheets: what each holds (the frames of :func:`plan_tables.plan_frames`).
 PLAN_SHEETS = {
     "plan_levers": "Plans: each lever's units, cost, FTE gained in the reference year and "
                    "cost per FTE gained",

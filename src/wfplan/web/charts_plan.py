@@ -3,10 +3,11 @@
 Part of the dashboard's charts (:mod:`wfplan.web.charts`): Vega-Lite specs with
 their data inline and a table of the same numbers, drawn from a planned
 scenario's own summary (its ``[plan]`` table, the frames of
-:func:`wfplan.report.plan_section.plan_frames`), as the report draws them
+:func:`wfplan.report.plan_tables.plan_frames`), as the report draws them
 (:mod:`wfplan.report.plan_chart`). Nothing is carried by colour alone: the cost
-bars carry their values and one more unit's are outlined, not filled; each lever's part of a stacked bar has its own outline
-dash as well as its colour, named in the legend.
+bars carry their values and one more unit's are outlined, not filled; each
+lever's part of a stacked bar has its own outline dash as well as its colour,
+named in the legend.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A scenario written by ``wfplan plan`` carries its plan's own summary (its
 ``[plan]`` table). The bundle's page reads each scenario file the manifest
 lists (``scenarios/*.toml``, through the API) and, for each that carries a
-plan, shows what the report's plan section shows (:mod:`wfplan.report.plan_section`):
+plan, shows what the report's plan section shows (:mod:`wfplan.report.plan_tables`):
 the cost per FTE gained by lever (chart and table ``assessment-{bundle}-plan-{n}-levers``),
 the mix by year (stacked bars and ``-mix``), and the budgets and binding limits
 with their shadow prices in words (``-constraints``), ``n`` counting the scenarios
@@ -22,7 +22,7 @@ import pandas as pd
 from wfplan.model import ScenarioError, load_scenario_text
 from wfplan.model.plan_summary import PlanSummary
 from wfplan.report import format as fmt
-from wfplan.report.plan_section import (
+from wfplan.report.plan_tables import (
     check_words,
     constraint_name,
     plan_facts,
