@@ -10,11 +10,12 @@ verify`` re-renders it identically.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from openpyxl import load_workbook
@@ -47,7 +48,6 @@ def _words(html: str) -> str:
 def test_the_scenario_carries_the_plan_it_was_written_from(plan_bundle: PlanBundle) -> None:
     plan, interventions = _plan(plan_bundle)
     assert plan.source == "plan.toml"
-    import hashlib
     assert plan.sha256 == hashlib.sha256(plan_bundle.plan.read_bytes()).hexdigest()
     assert (plan.draws, plan.probability, plan.target_years) == (20, 0.5, [2035])
     # units and cost by year are the interventions the plan wrote, one by one
@@ -161,3 +161,23 @@ def test_a_plan_written_again_replaces_its_own_plan_table(plan_bundle: PlanBundl
     text = scenario_toml(scenario.model_dump(mode="json", by_alias=True, exclude_none=True))
     assert text.count("\n[plan]\n") == 1
     assert load_scenario_text(text) == scenario
+
+
+def test_the_plan_s_report_passes_axe(browser: Any, plan_bundle: PlanBundle,
+                                      tmp_path: Path) -> None:
+    """The report with its plan section in Chromium: no serious or critical axe violation."""
+    from browser_util import AXE_JS, missing
+
+    if not AXE_JS.is_file():
+        missing(f"axe-core not found at {AXE_JS} (npm install axe-core@4; see .ci/run)")
+    path = Path(shutil.copy(plan_bundle.bundle / "report.html", tmp_path / "report.html"))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri(), wait_until="load")
+    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    assert page.locator("section[aria-labelledby='plan'] svg").count() == 2
+    results = page.evaluate("async () => await axe.run(document)")
+    page.close()
+    assert results["passes"], "axe ran no rule"
+    bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"][:3]])
+           for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], bad
