@@ -51,7 +51,13 @@ class LeverGain(_Strict):
 
 
 class PlanLever(_Strict):
-    """One lever of the plan: its units and cost in each start year, and its gains."""
+    """One lever of the plan: its units and cost in each start year, and its gains.
+
+    ``units`` are the intervention's amount a year (for a multiplicative lever, a
+    fraction); ``cost_per_unit_gbp`` is the cost the optimiser counts per unit
+    (for a multiplicative lever, the model's cost of 1.0 of amount);
+    ``linearised``: its FTE are the model's linearisation around the base.
+    """
 
     name: str = Field(min_length=1)
     type: str = Field(min_length=1)
@@ -59,6 +65,7 @@ class PlanLever(_Strict):
     area: str | None = None
     cost_per_unit_gbp: float = Field(gt=0, allow_inf_nan=False)
     cost_source: str = Field(min_length=1)
+    linearised: bool = False
     years: list[Year] = Field(min_length=1)
     units: list[NonNegative]
     cost_gbp: list[NonNegative]
@@ -95,7 +102,8 @@ class PlanConstraint(_Strict):
     ``limit`` and ``used`` are in ``unit`` (a budget in GBP million).
     ``shadow_price`` is the plan cost saved (GBP) per one more ``unit`` of the
     limit, or for the closure the cost (GBP) of one more FTE closed (summed over
-    the draws, so the binding draw's); absent when the solver reports none.
+    the draws, so the binding draw's), in ``shadow_unit`` (for objective
+    ``cvar``, FTE of expected shortfall cut); absent when the solver reports none.
     ``fte_per_million`` turns a budget's price into FTE: at the same total
     cost, one more GBP 1m of that budget closes that many more FTE in the
     plan's ``reference_year``. ``text`` says it in words.
@@ -133,22 +141,27 @@ class PlanSummary(_Strict):
 
     ``draws`` is how many of the model's draws the sample average ran over,
     ``draws_closed`` in how many the target is closed; ``cost_gbp`` the sum of
-    the levers' costs. Gaps in ``check`` are the quantile at ``probability``.
+    the levers' costs. Gaps in ``check`` are the quantile at ``probability``
+    (objective ``cvar``: its level alpha, and ``expected_shortfall_fte`` the
+    optimiser's and the re-simulation's expected shortfall).
     """
 
     source: str = Field(min_length=1)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    objective: Literal["least_cost"] = "least_cost"
+    objective: Literal["least_cost", "cvar"] = "least_cost"
     gap: Literal["funded", "need"]
     probability: float = Field(gt=0, le=1)
     target_staff_groups: list[str] = Field(min_length=1)
     target_years: list[Year] = Field(min_length=1)
     target_area: str | None = None
+    each_area: bool = False
     reference_year: Year
     draws: int = Field(ge=1)
     draws_closed: int = Field(ge=0)
     cost_gbp: NonNegative
     marginal_cost_per_fte_gbp: NonNegative | None = None
+    expected_shortfall_fte: NonNegative | None = None
+    simulated_expected_shortfall_fte: NonNegative | None = None
     shadow_basis: str = Field(min_length=1)
     levers: list[PlanLever] = Field(min_length=1)
     constraints: list[PlanConstraint] = Field(default_factory=list)
@@ -179,15 +192,14 @@ def check_plan(plan: PlanSummary, interventions: Sequence[object]) -> list[str]:
     """Return the problems of ``plan`` against a scenario's interventions (none: it agrees).
 
     Every year a lever starts units must have the intervention ``<lever>_<year>``
-    with that amount and unit cost, as ``wfplan plan`` writes them.
+    with that amount, as ``wfplan plan`` writes them.
     """
-    found: dict[str, tuple[float, float | None]] = {}
+    found: dict[str, float] = {}
     for item in interventions:
         name = getattr(item, "name", None)
         amount = getattr(item, "amount", None)
         if name:
-            found[str(name)] = (float(amount) if isinstance(amount, int | float) else math.nan,
-                                getattr(item, "cost_per_unit", None))
+            found[str(name)] = float(amount) if isinstance(amount, int | float) else math.nan
     problems = []
     for lever in plan.levers:
         for year, units in zip(lever.years, lever.units, strict=True):
@@ -198,11 +210,9 @@ def check_plan(plan: PlanSummary, interventions: Sequence[object]) -> list[str]:
                 problems.append(f"plan.levers {lever.name}: no intervention {key!r} for its "
                                 f"{units:g} units in {year}")
                 continue
-            amount, cost = found[key]
-            if not _close(amount, units) or cost is None or not _close(
-                    float(cost), lever.cost_per_unit_gbp):
+            if not _close(found[key], units):
                 problems.append(f"plan.levers {lever.name}: intervention {key!r} is not "
-                                f"{units:g} units at {lever.cost_per_unit_gbp:g} GBP")
+                                f"{units:g} units")
     if problems:
         problems.append("the [plan] table no longer describes the interventions: remove it, "
                         "or run wfplan plan again")

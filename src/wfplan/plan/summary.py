@@ -29,7 +29,7 @@ from wfplan.plan.explain import year_ranges
 from wfplan.plan.problem import Problem
 from wfplan.plan.run import SMALLEST, PlanResult
 from wfplan.plan.solve import MILLION
-from wfplan.plan.spec import PlanFile
+from wfplan.plan.spec import Lever, PlanFile
 from wfplan.plan.toml_out import plan_toml
 
 #: A limit within this share of its size is met with equality (it binds).
@@ -38,11 +38,15 @@ BINDS = 1e-6
 NOISE = 1e-9
 BASIS = ("the duals of the LP with the draws closed fixed at the optimum (for a chance "
          "constraint, the mixed-integer problem's relaxation with its binaries fixed)")
+CVAR_BASIS = ("the duals of the LP that minimises the expected shortfall within the limits "
+              "(FTE of expected shortfall per unit of each limit)")
 
 
-def _group_name(code: str) -> str:
+def _group_name(label: str) -> str:
+    """Name a target cell in words: a staff group's name, or ``<name> in <area>``."""
     names = {row["code"]: row["name"] for row in codelists.get("staff_group").rows}
-    return str(names.get(code, code))
+    group, where, area = label.partition(" in ")
+    return str(names.get(group, group)) + (f" in {area}" if where else "")
 
 
 def _money(value: float) -> str:
@@ -76,20 +80,46 @@ def _gains(problem: Problem, amounts: np.ndarray, index: int) -> list[dict[str, 
     return out
 
 
+#: Lever types the plan linearises around the base scenario (they scale a rate).
+LINEARISED = frozenset({"retention", "flexible_working"})
+
+
+def _lever_of(source: PlanFile, name: str) -> tuple[Lever, str, str | None]:
+    """Return the plan file's lever behind ``name``, and the copy's staff group and area.
+
+    A lever with ``staff_group`` or ``area`` ``"each"`` is copied as
+    ``<name>.<group>`` then ``.<area>``; any other is the plan file's own.
+    """
+    levers = sorted(source.plan.levers, key=lambda lever: -len(lever.name))
+    lever = next((item for item in levers if name == item.name
+                  or name.startswith(item.name + ".")), None)
+    if lever is None:
+        raise ValueError(f"lever {name!r} is not in {source.path}")
+    rest = name[len(lever.name) + 1:].split(".") if name != lever.name else []
+    group = rest.pop(0) if lever.staff_group == "each" and rest else lever.staff_group
+    area = rest.pop(0) if lever.area == "each" and rest else lever.area
+    return lever, group, area
+
+
 def _levers(source: PlanFile, problem: Problem, amounts: np.ndarray) -> list[dict[str, Any]]:
     out = []
-    for index, lever in enumerate(source.plan.levers):
+    for index, name in enumerate(problem.levers):
+        lever, group, area = _lever_of(source, name)
+        # GBP per unit of amount as the optimiser counts it (a multiplicative lever's is
+        # the model's, per 1.0 of amount)
+        unit_cost = float(problem.cost[index])
         allowed = (problem.upper[index] > 0) | (problem.lower[index] > 0)
         years = [year for year, ok in zip(problem.start_years, allowed, strict=True) if ok]
         units = [float(u) for u, ok in zip(amounts[index], allowed, strict=True) if ok]
         record: dict[str, Any] = {
-            "name": lever.name, "type": lever.type, "staff_group": lever.staff_group,
-            "cost_per_unit_gbp": float(lever.cost_per_unit), "cost_source": lever.cost_source,
-            "years": years, "units": units,
-            "cost_gbp": [u * float(lever.cost_per_unit) for u in units],
+            "name": name, "type": problem.lever_types[index], "staff_group": group,
+            "cost_per_unit_gbp": unit_cost, "cost_source": lever.cost_source,
+            "years": years, "units": units, "cost_gbp": [u * unit_cost for u in units],
             "gains": _gains(problem, amounts, index)}
-        if lever.area is not None:
-            record["area"] = lever.area
+        if problem.lever_types[index] in LINEARISED:
+            record["linearised"] = True
+        if area is not None:
+            record["area"] = area
         out.append(record)
     return out
 
@@ -118,16 +148,23 @@ class _Constraints:
                  shadow: dict[str, pd.Series], reference: int, marginal: float) -> None:
         self.p, self.x, self.shadow = problem, amounts, shadow
         self.reference, self.marginal = reference, marginal
+        #: objective ``cvar``: the duals are FTE of expected shortfall per unit (its own LP)
+        self.cvar = getattr(problem, "objective", "least_cost") == "cvar"
         self.rows: list[dict[str, Any]] = []
 
     def _price(self, name: str, key: object) -> tuple[float | None, float | None]:
-        """(GBP saved per one more unit, FTE more at the same total cost per unit)."""
+        """(GBP saved per one more unit, FTE more at the same total cost per unit).
+
+        For ``cvar``: (FTE of expected shortfall cut per one more unit, the same).
+        """
         dual = _dual(self.shadow, name, key)
         if dual is None:
             return None, None
-        saved = -dual if dual else 0.0  # GBP million saved per unit (no -0.0)
+        saved = -dual if dual else 0.0  # per unit, no -0.0
+        if self.cvar:
+            return saved, saved
         fte = saved / self.marginal if self.marginal > NOISE else None
-        return saved * MILLION, fte
+        return saved * MILLION, fte  # GBP million saved per unit: GBP
 
     def add(self, name: str, unit: str, limit: float, used: float, *,
             year: int | None = None, key: object = None, words: tuple[str, str, str]) -> None:
@@ -144,6 +181,9 @@ class _Constraints:
         if price is None:
             text = (f"{_upper(what)} {state} ({shown}); the solver reports no shadow price "
                     "for this limit.")
+        elif price > 0 and self.cvar:
+            text = (f"{_upper(more)} cuts the expected shortfall by about {price:,.1f} FTE "
+                    f"({what} {state}: {shown}).")
         elif price > 0:
             gain = (f", or about {fte:,.1f} FTE more closed in {self.reference} at the same "
                     "total cost" if fte is not None else "")
@@ -158,7 +198,8 @@ class _Constraints:
             row["year"] = year
         if price is not None:
             row["shadow_price"] = price
-            row["shadow_unit"] = f"GBP of plan cost saved per {per} more"
+            row["shadow_unit"] = (f"FTE of expected shortfall cut per {per} more" if self.cvar
+                                  else f"GBP of plan cost saved per {per} more")
         if fte is not None:
             row["fte_equivalent"] = fte
         self.rows.append(row)
@@ -202,21 +243,19 @@ class _Constraints:
                                 f"one more international recruit allowed in {year}",
                                 "recruit"))
 
-    def lever_max(self, source: PlanFile) -> None:
+    def lever_max(self) -> None:
         """Add each lever's maximum a year: the years it binds (no dual: it is a bound)."""
         p = self.p
-        for index, lever in enumerate(source.plan.levers):
+        for index, name in enumerate(p.levers):
             upper = p.upper[index]
+            top = float(upper.max(initial=0.0))
             at = [year for year, x, u in zip(p.start_years, self.x[index], upper, strict=True)
                   if u > 0 and x >= u - BINDS * max(u, 1.0)]
-            text = (f"{lever.name} is at its maximum of {lever.max_per_year:,.0f} a year in "
-                    f"{year_ranges(at)}; the solver reports no shadow price for a lever's "
-                    "bounds." if at else
-                    f"{lever.name} is below its maximum of {lever.max_per_year:,.0f} a year "
-                    "in every year.")
-            self.rows.append({"name": "lever_max", "lever": lever.name,
-                              "unit": "units a year", "limit": float(lever.max_per_year),
-                              "used": float(self.x[index].max(initial=0.0)),
+            text = (f"{name} is at its maximum of {top:,.4g} a year in {year_ranges(at)}; "
+                    "the solver reports no shadow price for a lever's bounds." if at else
+                    f"{name} is below its maximum of {top:,.4g} a year in every year.")
+            self.rows.append({"name": "lever_max", "lever": name, "unit": "units a year",
+                              "limit": top, "used": float(self.x[index].max(initial=0.0)),
                               "binding": bool(at), "text": text,
                               **({"binding_years": at} if at else {})})
 
@@ -264,7 +303,7 @@ def summarise(source: PlanFile, result: PlanResult) -> PlanSummary:
                         marginal.get(reference, 0.0))
     rows.money()
     rows.capacity()
-    rows.lever_max(source)
+    rows.lever_max()
     rows.closure()
     data: dict[str, Any] = {
         "source": source.path.name, "sha256": source.sha256, "objective": plan.objective,
@@ -273,10 +312,16 @@ def summarise(source: PlanFile, result: PlanResult) -> PlanSummary:
         "reference_year": reference, "draws": len(problem.draws),
         "draws_closed": int(result.solution.closed.sum()),
         "cost_gbp": float((amounts * problem.cost[:, None]).sum()),
-        "shadow_basis": BASIS, "levers": _levers(source, problem, amounts),
-        "constraints": rows.rows, "check": _check(result)}
+        "shadow_basis": CVAR_BASIS if rows.cvar else BASIS,
+        "levers": _levers(source, problem, amounts), "constraints": rows.rows,
+        "check": _check(result)}
     if plan.target.area is not None:
         data["target_area"] = plan.target.area
+    if getattr(plan.target, "each_area", False):
+        data["each_area"] = True
+    risk = getattr(result, "expected_shortfall", None)
+    if risk is not None:  # objective cvar: the optimiser's and the re-simulation's
+        data["expected_shortfall_fte"], data["simulated_expected_shortfall_fte"] = risk
     if marginal.get(reference, 0.0) > NOISE:
         data["marginal_cost_per_fte_gbp"] = marginal[reference] * MILLION
     return PlanSummary.model_validate(data)

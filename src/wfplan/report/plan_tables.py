@@ -23,7 +23,7 @@ LEVER_COLUMNS = ("scenario", "lever", "type", "staff_group", "cost_per_unit_gbp"
                  "cheapest_cost_per_fte_gbp", "cost_source")
 MIX_COLUMNS = ("scenario", "lever", "year", "units", "cost_gbp")
 CONSTRAINT_COLUMNS = ("scenario", "constraint", "year", "lever", "staff_group", "unit",
-                      "limit", "used", "binding", "shadow_price_gbp", "shadow_unit",
+                      "limit", "used", "binding", "shadow_price", "shadow_unit",
                       "fte_equivalent", "text")
 CHECK_COLUMNS = ("scenario", "year", "staff_group", "demand_p50", "predicted_gap",
                  "simulated_gap", "max_abs_difference")
@@ -56,7 +56,7 @@ def frames_of(name: str, plan: PlanSummary) -> dict[str, list[dict[str, Any]]]:
            for year, units, cost in zip(lever.years, lever.units, lever.cost_gbp, strict=True)]
     constraints = [{"scenario": name, "constraint": c.name, "year": c.year, "lever": c.lever,
                     "staff_group": c.staff_group, "unit": c.unit, "limit": c.limit,
-                    "used": c.used, "binding": c.binding, "shadow_price_gbp": c.shadow_price,
+                    "used": c.used, "binding": c.binding, "shadow_price": c.shadow_price,
                     "shadow_unit": c.shadow_unit, "fte_equivalent": c.fte_equivalent,
                     "text": c.text} for c in plan.constraints]
     check = [{"scenario": name, **c.model_dump()} for c in plan.check]
@@ -107,19 +107,28 @@ def constraint_name(row: pd.Series) -> str:
     for key in ("year", "lever", "staff_group"):
         value = row[key]
         if not fmt.is_missing(value):
-            parts.append(fmt.staff_group_name(value) if key == "staff_group"
+            parts.append(cell_name(value) if key == "staff_group"
                          else fmt.text(value).replace(",", ""))
     return ", ".join(parts)
 
 
+def cell_name(label: object) -> str:
+    """Name a target cell: a staff group's name, or ``<name> in <area>`` (each area)."""
+    group, where, area = str(label).partition(" in ")
+    return fmt.staff_group_name(group) + (f" in {area}" if where else "")
+
+
 def price_text(row: pd.Series) -> str:
     """Return a constraint row's shadow price as shown (``£1.05 million per £1m``)."""
-    value = row["shadow_price_gbp"]
+    value = row["shadow_price"]
     if fmt.is_missing(value):
         return "not reported"
+    unit = str(row["shadow_unit"])
+    if unit.startswith("FTE"):  # objective cvar: FTE of expected shortfall cut
+        return f"{fmt.number(value, 1)} FTE per {unit.rsplit(' per ', 1)[-1]}".removesuffix(
+            " more")
     return fmt.gbp(value) + ("" if row["constraint"] == "closure" else
-                             f" per {str(row['shadow_unit']).rsplit(' per ', 1)[-1]}"
-                             .removesuffix(" more"))
+                             f" per {unit.rsplit(' per ', 1)[-1]}".removesuffix(" more"))
 
 
 def plan_words(plan: PlanSummary) -> list[str]:
@@ -148,7 +157,7 @@ def check_words(plan: PlanSummary) -> list[str]:
     """Return the re-simulation's agreement with the optimiser, one sentence a target."""
     q = f"P{100 * plan.probability:g}"
     return [f"Re-simulated through the full model, the {q} gap in {c.year} "
-            f"({fmt.staff_group_name(c.staff_group)}) is {fmt.projection(c.simulated_gap)} "
+            f"({cell_name(c.staff_group)}) is {fmt.projection(c.simulated_gap)} "
             f"FTE against the optimiser's {fmt.projection(c.predicted_gap)} FTE (largest "
             f"difference in a draw {fmt.number(c.max_abs_difference, 4)} FTE)."
             for c in plan.check]

@@ -96,24 +96,23 @@ def _mix_table(table_id: str, title: str, mix: pd.DataFrame) -> Table:
     return table
 
 
-def _constraints_table(table_id: str, title: str, rows: pd.DataFrame, year: int) -> Table:
+def _constraints_table(table_id: str, title: str, rows: pd.DataFrame, year: int,
+                       basis: str) -> Table:
     table = Table(table_id, f"{title}: the budgets and every limit that binds, with their "
                   "shadow prices", ["Constraint", "Limit", "Used", "Unit", "Binds?",
-                                    "Shadow price (GBP)", "Shadow price per",
+                                    "Shadow price", "Shadow price unit",
                                     f"FTE more in {year} at the same cost"])
     shown = rows[rows.apply(shown_constraint, axis=1)] if len(rows) else rows
     for _, r in shown.iterrows():
-        per = (None if r["shadow_unit"] is None or fmt.is_missing(r["shadow_unit"])
-               else str(r["shadow_unit"]).rsplit(" per ", 1)[-1].removesuffix(" more"))
+        unit = None if fmt.is_missing(r["shadow_unit"]) else str(r["shadow_unit"])
         table.rows.append([Cell(constraint_name(r)), Cell(_number(r["limit"]), "count"),
                            Cell(_number(r["used"]), "count"), Cell(r["unit"]),
                            Cell("Yes" if bool(r["binding"]) else "No"),
-                           Cell(_number(r["shadow_price_gbp"]), "count"),
-                           Cell("one FTE more closed" if r["constraint"] == "closure" else per),
+                           Cell(_number(r["shadow_price"]), "count"),
+                           Cell(unit),
                            Cell(_number(r["fte_equivalent"]), "fte")])
-    table.notes.append("A budget is in GBP million. Shadow prices are the duals of the LP with "
-                       "the draws closed fixed at the optimum; every limit is in the bundle's "
-                       "tables.xlsx.")
+    table.notes.append(f"A budget is in GBP million. Shadow prices are {basis}; every limit "
+                       "is in the bundle's tables.xlsx.")
     return table
 
 
@@ -139,7 +138,7 @@ def plan_views(bundle: str, plans: Sequence[tuple[int, str, str, PlanSummary]],
         made = [_levers_table(f"{stem}-levers", title, frames["plan_levers"], year),
                 _mix_table(f"{stem}-mix", title, frames["plan_mix"]),
                 _constraints_table(f"{stem}-constraints", title, frames["plan_constraints"],
-                                   year)]
+                                   year, plan.shadow_basis)]
         tables.update({t.table_id: t for t in made})
         views.append(PlanView(name, title, plan_facts(plan), plan_words(plan),
                               check_words(plan), charts, [t.table_id for t in made]))
