@@ -172,8 +172,9 @@ class _Constraints:
 
         For example ``("the budget in 2028", "one more £1m of budget in 2028", "£1m")``.
         """
-        binding = used >= limit - BINDS * max(abs(limit), 1.0)
         price, fte = self._price(name, key) if key is not None else (None, None)
+        # at its limit, or priced (a dual is 0 unless its limit binds)
+        binding = used >= limit - BINDS * max(abs(limit), 1.0) or bool(price)
         what, more, per = words
         state = "binds" if binding else "does not bind"
         shown = (f"{_money(used * MILLION)} of {_money(limit * MILLION)}"
