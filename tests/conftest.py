@@ -402,6 +402,50 @@ def demo_bundle(demo_vintage: DemoBuild,
     _unchanged(before, made.bundle, name="demo assessment bundle")
 
 
+@dataclass(frozen=True)
+class PlanBundle:
+    """A plan solved on the demo vintage by ``wfplan plan``, and the demo assessed on it.
+
+    ``plan.toml``: ``examples/plan-nurses.toml`` with 20 draws and a budget of £150m a
+    year (so that budgets bind in some years and have shadow prices); ``planned.toml``
+    the scenario ``wfplan plan`` wrote (with its ``[plan]`` table); ``bundle`` the
+    assessment of that scenario alone (England, 10 years, 10 draws, seed 1). Read it
+    only; tamper only with a copy.
+    """
+
+    plan: Path
+    scenario: Path
+    bundle: Path
+
+
+def _plan_and_assess(db: Path, root: Path) -> str:
+    """Run ``wfplan plan`` and ``wfplan assess`` into ``root``; return the files' digest."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "plan-nurses.toml"
+    text = example.read_text(encoding="utf-8").replace("draws = 50", "draws = 20").replace(
+        "budget_per_year = 600e6", "budget_per_year = 150e6")
+    write(root / "plan.toml", text)
+    made = Kit.cli("plan", root / "plan.toml", "--out", root / "planned.toml", "--db", db)
+    assert made.exit_code == 0, made.output
+    write(root / "assess.toml", 'title = "Plan assessment"\nperiod = "2026"\nvintage = "demo"\n'
+          'scenarios = ["planned.toml"]\nhorizon = 10\ndraws = 10\nseed = 1\n'
+          'level = "england"\n')
+    assessed = Kit.cli("assess", root / "assess.toml", "--out", root / "bundle", "--db", db)
+    assert assessed.exit_code == 0, assessed.output
+    return _digest(root / "planned.toml", root / "bundle")
+
+
+@pytest.fixture(scope="session")
+def plan_bundle(demo_vintage: DemoBuild,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlanBundle]:
+    """The demo assessed on a plan's scenario, made once for the whole run (read-only)."""
+    root, before = sharing.once_per_run(sharing.run_folder(tmp_path_factory), "plan-bundle",
+                                        functools.partial(_plan_and_assess, demo_vintage.db))
+    made = PlanBundle(plan=root / "plan.toml", scenario=root / "planned.toml",
+                      bundle=root / "bundle")
+    yield made
+    _unchanged(before, made.scenario, made.bundle, name="plan assessment bundle")
+
+
 def _build_hand_bundles(root: Path) -> str:
     """Build :func:`handmade_vintage.build_bundles` into ``root``; return its digest."""
     import handmade_vintage

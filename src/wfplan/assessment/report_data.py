@@ -131,6 +131,7 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         previous_assessment=stamp.previous_assessment,
         signer=stamp.signer, signer_fingerprint=stamp.fingerprint,
         disclosure=stamp.disclosure,
+        plans={f.scenario.name: f.scenario.plan for f in files if f.scenario.plan is not None},
     )
 
 

@@ -144,6 +144,7 @@ def plan_command(
     from wfplan.dataset.store import open_store
     from wfplan.plan.run import plan
     from wfplan.plan.spec import read_plan, with_objective, with_probability
+    from wfplan.plan.summary import attach_plan
     from wfplan.runs.executor import open_executor
 
     def work() -> Any:
@@ -154,8 +155,10 @@ def plan_command(
             source = with_objective(source, objective.value)
         with open_executor(scheduler, workers) as executor, \
                 open_store(db, read_only=True) as store:
-            return source, plan(store, source, out_file, vintage, tell=lambda text: err.print(
+            result = plan(store, source, out_file, vintage, tell=lambda text: err.print(
                 text, highlight=False, markup=False, soft_wrap=True), executor=executor)
+        attach_plan(source, result)  # the plan's own summary, as the scenario's [plan]
+        return source, result
 
     source, result = guard(work)
     _summary(result)

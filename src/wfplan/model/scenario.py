@@ -32,6 +32,7 @@ from wfplan.model.errors import ScenarioError
 from wfplan.model.interventions_spec import InterventionRecord, intervention_key, union_adapter
 from wfplan.model.levels import LEVELS, Level
 from wfplan.model.parameters import ParameterSpec, get_spec, specs_of_kind
+from wfplan.model.plan_summary import PlanSummary, check_plan
 from wfplan.model.values import (
     check_category,
     check_number_or_distribution,
@@ -107,6 +108,10 @@ class Scenario(BaseModel):
         Typed intervention records.
     draws, seed
         Monte Carlo draws after the principal run (0 to 100,000) and the seed.
+    plan
+        The ``[plan]`` table of a scenario written by ``wfplan plan``: the plan's
+        own summary (:class:`~wfplan.model.plan_summary.PlanSummary`), shown by the
+        report and the dashboard and ignored by the model; None for any other.
     """
 
     # A level is kept as its value (a plain string), as results' metadata record it.
@@ -127,6 +132,7 @@ class Scenario(BaseModel):
     interventions: list[InterventionRecord] = Field(default_factory=list)
     draws: int = Field(default=0, ge=0, le=100_000)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    plan: PlanSummary | None = None
 
     @field_validator("parameters", mode="before")
     @classmethod
@@ -160,6 +166,10 @@ class Scenario(BaseModel):
             missing = sorted(self.referenced_staff_groups() - set(self.staff_groups))
             if missing:
                 raise ValueError(f"staff groups {missing} are used but not in staff_groups")
+        if self.plan is not None:
+            problems = check_plan(self.plan, self.interventions)
+            if problems:
+                raise ValueError("\n".join(problems))
         return self
 
     def referenced_staff_groups(self) -> set[str]:

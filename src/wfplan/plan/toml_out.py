@@ -2,7 +2,9 @@
 
 Only what a scenario holds: strings, numbers, booleans, lists and tables.
 Top-level values come first, then ``[parameters]``, each
-``[staff_group_parameters.<group>]`` and each ``[[interventions]]``; a
+``[staff_group_parameters.<group>]``, each ``[[interventions]]`` and last the
+plan's own summary (``[plan]`` with its ``[[plan.levers]]``,
+``[[plan.constraints]]`` and ``[[plan.check]]``, :func:`plan_toml`); a
 distribution is an inline table. The text reads back to the same scenario.
 """
 
@@ -48,7 +50,7 @@ def _table(data: Mapping[str, Any]) -> list[str]:
 def scenario_toml(data: Mapping[str, Any], header: str = "") -> str:
     """Return TOML text of a scenario given as its JSON dump (``model_dump(mode="json")``)."""
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
-    tables = ("parameters", "staff_group_parameters", "interventions")
+    tables = ("parameters", "staff_group_parameters", "interventions", "plan")
     lines += _table({k: v for k, v in data.items() if k not in tables})
     if data.get("parameters"):
         lines += ["", "[parameters]", *_table(data["parameters"])]
@@ -56,4 +58,22 @@ def scenario_toml(data: Mapping[str, Any], header: str = "") -> str:
         lines += ["", f"[staff_group_parameters.{_key(group)}]", *_table(values)]
     for record in data.get("interventions", []):
         lines += ["", "[[interventions]]", *_table(record)]
+    text = "\n".join(lines) + "\n"
+    return text + plan_toml(data["plan"]) if data.get("plan") else text
+
+
+#: The ``[plan]`` table's arrays of tables, in the order they are written.
+PLAN_ARRAYS = ("levers", "constraints", "check")
+
+
+def plan_toml(plan: Mapping[str, Any]) -> str:
+    """Return the ``[plan]`` table (a :class:`~wfplan.model.plan_summary.PlanSummary` dump).
+
+    Its values first, then each lever, constraint and check as an array of
+    tables; a lever's gains by target year are a list of inline tables.
+    """
+    lines = ["", "[plan]", *_table({k: v for k, v in plan.items() if k not in PLAN_ARRAYS})]
+    for name in PLAN_ARRAYS:
+        for record in plan.get(name, []):
+            lines += ["", f"[[plan.{name}]]", *_table(record)]
     return "\n".join(lines) + "\n"

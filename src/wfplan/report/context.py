@@ -19,6 +19,7 @@ from datetime import datetime
 import pandas as pd
 
 from wfplan.dataset.provenance import OGL
+from wfplan.model.plan_summary import PlanSummary
 
 #: Provenance of every input file (from the store's ``ingests`` table).
 SOURCE_COLUMNS = ("file", "publisher", "title", "period", "licence", "sha256")
@@ -184,6 +185,10 @@ class ReportData:
     disclosure : str, optional
         The bundle's disclosure status (``restricted: for accredited verifiers…``
         or ``public: …``), from :class:`wfplan.analysis.disclosure.Disclosure`.
+    plans : mapping of str to PlanSummary
+        The plan's own summary (its ``[plan]`` table) of each scenario written by
+        ``wfplan plan``, by scenario name; empty when no scenario carries one
+        (the report then has no plan section).
     """
 
     title: str
@@ -224,6 +229,7 @@ class ReportData:
     signer_fingerprint: str | None = None
     licence: str = OGL
     disclosure: str | None = None
+    plans: Mapping[str, PlanSummary] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         required = {
@@ -255,6 +261,9 @@ class ReportData:
         if missing:
             raise ValueError(f"ReportData.data_gaps['ranked'] lacks columns {missing}")
         names = list(self.scenarios["scenario"])
+        unknown = sorted(set(self.plans) - set(names))
+        if unknown:
+            raise ValueError(f"ReportData.plans {unknown} are not in scenarios {names}")
         if self.baseline_scenario not in names:
             raise ValueError(f"ReportData.baseline_scenario {self.baseline_scenario!r} is not "
                              f"in scenarios {names}")

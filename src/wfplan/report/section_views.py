@@ -8,12 +8,13 @@ Schema) with ``pydantic.TypeAdapter``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wfplan.report.views import FigureView, TableView
 
 __all__ = ["ChangesSection", "EqualitySection", "GapsSection", "MethodsSection",
-           "PositionSection", "ProjectionsSection", "ReportSections", "ScenarioSensitivity",
+           "PositionSection", "ProjectionsSection", "ReportSections", "ScenarioPlan",
+           "ScenarioSensitivity",
            "ScenariosSection", "SummarySection", "WellbeingSection"]
 
 #: The changes section is one table, or nothing when there is no previous assessment.
@@ -72,6 +73,26 @@ class ScenarioSensitivity:
     table: TableView
     central: str
     total_r2: str | None
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    """One planned scenario's plan: cost per FTE by lever, the mix by year, the limits.
+
+    ``facts`` is the plan in one sentence, ``words`` the shadow prices and the
+    limits that bind in words, ``check`` the re-simulation's agreement.
+    """
+
+    scenario: str
+    title: str
+    facts: str
+    words: list[str]
+    check: list[str]
+    cost_figure: FigureView
+    lever_table: TableView
+    mix_figure: FigureView
+    mix_table: TableView
+    constraints: TableView
 
 
 @dataclass(frozen=True)
@@ -134,3 +155,5 @@ class ReportSections:
     wellbeing: WellbeingSection
     methods: MethodsSection
     changes: ChangesSection
+    #: Each planned scenario's plan (none: the report has no plan section).
+    plans: list[ScenarioPlan] = field(default_factory=list)

@@ -20,6 +20,7 @@ from wfplan.report import charts, derive, gap_chart
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
 from wfplan.report.equality_section import model_employer_table
+from wfplan.report.plan_section import plan_section
 from wfplan.report.section_views import (
     EqualitySection,
     GapsSection,
@@ -41,6 +42,7 @@ SECTIONS = (
     ("current-position", "Current position by region and integrated care system"),
     ("projections", "Supply and demand projections"),
     ("scenarios", "Scenarios and interventions"),
+    ("plan", "Plans: the least-cost mix of interventions"),
     ("sensitivity", "Sensitivity: what moves the headline gap"),
     ("data-gaps", "Data quality and gaps"),
     ("equality", "Equality: ethnic-minority representation by pay band"),
@@ -425,13 +427,15 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
     """Return every section's content, numbering tables and figures in report order."""
     src = SourceLines(data)
     contents = [(sid, title) for sid, title in SECTIONS
-                if sid != "changes" or data.comparison is not None]
+                if (sid != "changes" or data.comparison is not None)
+                and (sid != "plan" or bool(data.plans))]
     created = data.created
     # built in report order: the numbering of tables and figures follows it
     summary_section = summary(data, numbering, src)
     position = _position(data, numbering, src)
     projections = _projections(data, numbering, src)
     scenarios = _scenarios(data, numbering, src)
+    plans = plan_section(data, numbering, _plan_source(data), src.projection_period)
     sensitivity = sensitivity_section(data, numbering,
                                       src.projection(list(data.scenarios["scenario"])),
                                       src.projection_period)
@@ -447,4 +451,12 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
         summary=summary_section, position=position, projections=projections,
         scenarios=scenarios, sensitivity=sensitivity, gaps=gaps, equality=equality,
         wellbeing=wellbeing,
-        methods=methods, changes=changes)
+        methods=methods, changes=changes, plans=plans)
+
+
+def _plan_source(data: ReportData) -> str:
+    """Name where the plans come from: wfplan plan, its plan files, and the scenario files."""
+    files = "; ".join(f"{plan.source} (sha256 {plan.sha256[:12]}…)"
+                      for plan in data.plans.values())
+    return (f"wfplan {data.package_version} plan ({files}), as recorded in the scenario "
+            f"files of this assessment; dataset vintage {data.vintage}")

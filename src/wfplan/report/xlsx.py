@@ -35,6 +35,7 @@ from wfplan.analysis.disclosure import POLICY
 from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
+from wfplan.report.plan_tables import plan_frames
 from wfplan.report.sections import SourceLines
 from wfplan.spreadsheet import text_cells
 
@@ -176,6 +177,8 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
          "England gap's variance over the draws (R² of the gap on it alone)", proj,
          proj_period),
     ]
+    if data.plans:
+        out += _plan_sheets(data, proj_period)
     for name, frame in data.data_gaps.items():
         out.append((f"gaps_{name}"[:31], frame, f"Data gaps: {name.replace('_', ' ')}",
                     f"wfplan gaps report, {vintage}", vintage))
@@ -198,6 +201,25 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
                     f"{data.previous_assessment or 'the previous assessment'}",
                     "wfplan compare", proj_period))
     return out
+
+
+#: The plan's sheets: what each holds (the frames of :func:`plan_tables.plan_frames`).
+PLAN_SHEETS = {
+    "plan_levers": "Plans: each lever's units, cost, FTE gained in the reference year and "
+                   "cost per FTE gained",
+    "plan_mix": "Plans: units started and their cost by lever and start year",
+    "plan_constraints": "Plans: every limit, whether it binds, and its shadow price in words",
+    "plan_check": "Plans: the optimiser's predicted gap against the full model's re-simulation",
+}
+
+
+def _plan_sheets(data: ReportData,
+                 period: str) -> list[tuple[str, pd.DataFrame, str, str, str]]:
+    frames = plan_frames(data.plans)
+    source = ("wfplan plan, as recorded in the [plan] table of the scenario files ("
+              + "; ".join(f"{name}: {plan.source}, sha256 {plan.sha256}"
+                          for name, plan in data.plans.items()) + ")")
+    return [(name, frames[name], text, source, period) for name, text in PLAN_SHEETS.items()]
 
 
 def _projections_wide(long_df: pd.DataFrame) -> pd.DataFrame:

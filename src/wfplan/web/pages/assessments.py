@@ -9,7 +9,9 @@
 - ``/assessments/{bundle}``: one bundle: what its manifest says, links to its report
   (HTML, PDF) and workbook, the whole bundle as a ZIP, the exact ``wfplan verify``
   command, and its sensitivity: each scenario's tornado chart of England's gap
-  (``tables/sensitivity_tornado.parquet``) and the variance shares.
+  (``tables/sensitivity_tornado.parquet``) and the variance shares; and each planned
+  scenario's plan (:mod:`.plans`: cost per FTE gained by lever, the mix by year, the
+  shadow prices in words).
 - ``/assessments/{bundle}/files/{name}``: one file of the bundle, as the API serves it.
 - ``/assessments/{bundle}/download``: the bundle as ``{bundle}.zip``, every file the API
   lists under the folder ``{bundle}/``, so that unzipping it gives the folder
@@ -39,6 +41,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from wfplan.web.pages import sensitivity_form
 from wfplan.web.pages.api import PASSED_ON, Api, PageError, _detail, together
 from wfplan.web.pages.overview import PageData
+from wfplan.web.pages.plans import bundle_plans, plan_views
 from wfplan.web.pages.render import page
 from wfplan.web.pages.sensitivity import JOB_ID, STATUS, tornado_charts, variance_table
 from wfplan.web.pages.sensitivity_form import SensitivityForm
@@ -205,6 +208,8 @@ async def bundle_data(request: Request, visitor: Visitor, bundle: str) -> PageDa
         files = {str(f["name"]): int(f["bytes"]) for f in found["files"]}
         (manifest, sha256), (tornado_rows, variance_rows) = await together(
             _manifest(api, bundle), _sensitivity_tables(api, bundle, set(files)))
+        planned = await bundle_plans(lambda name: api.file(bundle, name),
+                                     manifest.get("scenarios") or [], files)
     source = (f"assessment bundle {bundle}, {TORNADO} (vintage {manifest.get('vintage')}, "
               f"base period {manifest.get('base_period')})")
     charts = tornado_charts(tornado_rows, stem="bundle", source=source,
@@ -215,11 +220,15 @@ async def bundle_data(request: Request, visitor: Visitor, bundle: str) -> PageDa
         files_table.rows.append([Cell(name, href=file_href(bundle, name)), Cell(size, "count")])
     variance = variance_table(f"assessment-{bundle}-variance",
                               "Share of England's gap variance by quantity", variance_rows)
+    plans, plan_tables = plan_views(bundle, planned, (
+        f"assessment bundle {bundle}, the [plan] table of its scenario file (written by "
+        "wfplan plan)"))
     crumbs = [{"text": "England", "href": "/"}, {"text": "Assessments", "href": "/assessments"},
               {"text": bundle, "href": f"/assessments/{quote(bundle)}"}]
     return PageData(str(manifest.get("title") or bundle),
-                    {t.table_id: t for t in (files_table, variance)}, crumbs,
+                    {**{t.table_id: t for t in (files_table, variance)}, **plan_tables}, crumbs,
                     extra={"bundle": bundle, "manifest": manifest, "sha256": sha256,
+                           "plans": plans,
                            "files": files, "size": sum(files.values()), "charts": charts,
                            "signature": manifest.get("signature") or None,
                            "environment": manifest.get("environment") or {}})

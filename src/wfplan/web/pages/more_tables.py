@@ -2,7 +2,8 @@
 
 :mod:`wfplan.web.pages.downloads` asks :func:`more_tables` first: ``gaps-{section}``
 (the data-gap page), ``assessments-bundles`` and ``assessments-sensitivity`` (the
-assessments page), ``assessment-{bundle}-files`` and ``-variance`` (a bundle's page)
+assessments page), ``assessment-{bundle}-files``, ``-variance`` and
+``-plan-{n}-levers``, ``-mix`` and ``-constraints`` (a bundle's page)
 and ``sensitivity-{job}-variance`` (a sensitivity analysis's page). Each is built by
 its page's own function, from the same API answers.
 """
@@ -19,7 +20,8 @@ from wfplan.web.pages.overview import PageData
 from wfplan.web.pages.sensitivity import sensitivity_data
 from wfplan.web.pages.session import visitor_of
 
-_BUNDLE = re.compile(r"^assessment-([A-Za-z0-9][A-Za-z0-9._-]{0,99})-(?:files|variance)$")
+_BUNDLE = re.compile(r"^assessment-([A-Za-z0-9][A-Za-z0-9._-]{0,99})-(?:files|variance|"
+                     r"plan-[0-9]{1,4}-(?:levers|mix|constraints))$")
 _JOB = re.compile(r"^sensitivity-([0-9a-f]{1,32})-variance$")
 
 
