@@ -99,9 +99,7 @@ class ModelEmployer:
 
 def ethnicity_periods(store: Store, vintage: str) -> list[date]:
     """Return every staff-in-post census with grade and ethnicity, oldest first."""
-    frame = store.query("SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? AND "
-                        "grade IS NOT NULL AND ethnicity IS NOT NULL ORDER BY period",
-                        [vintage])
+    frame = sums.ethnicity_periods(store, vintage)
     return [pd.Timestamp(p).date() for p in frame["period"]]
 
 

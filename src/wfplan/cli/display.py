@@ -1,5 +1,9 @@
 """How the command line shows figures: tables that fit the terminal, names, numbers.
 
+Over 400 lines (issue 10 allows it with a reason): the table layout and the fast
+column-at-a-time cell formatting it relies on are kept together, so the two ways of
+building a row (one line, or wrapped) cannot drift apart.
+
 - :func:`print_table` lays a table out for the console's width. A number is
   never cut: text columns (names, evidence) wrap first; if the table still does
   not fit, its columns are split over several tables, each repeating the

@@ -1,5 +1,9 @@
 """Run scenarios on a vintage: scenario files → inputs → model → long tables.
 
+Over 400 lines (issue 10 allows it with a reason): the size and memory checks
+(``check_size``, ``check_memory``) sit beside the run they guard, which ``wfplan sweep``
+and ``wfplan project`` share.
+
 This is where the files are read (the model never reads one): a scenario
 file is parsed and validated, checked against the store (vintage, base period,
 level, staff groups), the inputs are built from the vintage

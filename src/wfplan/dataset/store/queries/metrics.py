@@ -330,3 +330,10 @@ def latest_by_sector(store: Store, vintage: str) -> pd.DataFrame:
         "FROM organisations WHERE vintage = ? GROUP BY org_code) o ON o.org_code = f.org_code "
         "WHERE f.vintage = ? AND f.org_code NOT IN (SELECT code FROM areas WHERE vintage = ? "
         "AND level = 'england') GROUP BY 1 ORDER BY 1", [vintage, vintage, vintage])
+
+
+def ethnicity_periods(store: Store, vintage: str) -> pd.DataFrame:
+    """Return the distinct staff-in-post periods with grade and ethnicity, oldest first."""
+    return store.query("SELECT DISTINCT period FROM staff_in_post WHERE vintage = ? AND "
+                       "grade IS NOT NULL AND ethnicity IS NOT NULL ORDER BY period",
+                       [vintage])
