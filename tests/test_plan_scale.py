@@ -89,6 +89,8 @@ def test_scalable_path_is_feasible_and_brackets_the_milp(seed: int, probability:
     assert scaled.bound <= exact.cost * (1 + 1e-7)
     assert scaled.cost >= exact.cost * (1 - 1e-7)
     assert (scaled.cost - scaled.bound) / scaled.cost < 0.25
+    # observed on these seeds: the swaps reach the MILP's optimum (only the bound is proven)
+    assert scaled.cost == pytest.approx(exact.cost, rel=1e-6)
 
 
 def test_every_draw_closed_is_the_lp_optimum() -> None:

@@ -95,6 +95,8 @@ def component_bound(problem: Problem, response: SparseResponse, cells: np.ndarra
     ``target`` ``(draw,)`` is the step's aim (an estimate of the optimum above it).
     """
     R, cost, lower, upper = _block(problem, response, cells)
+    by_draw = np.ascontiguousarray(R.transpose(1, 0, 2))  # (draw, j, row): batched products
+    by_row = np.ascontiguousarray(R.transpose(1, 2, 0))  # (draw, row, j)
     gap = problem.base_gap[:, :, cells].reshape(len(problem.draws), -1)
     lam = np.zeros_like(gap)
     best = np.full(len(problem.draws), float((cost * lower).sum()))  # lam = 0
@@ -102,7 +104,7 @@ def component_bound(problem: Problem, response: SparseResponse, cells: np.ndarra
     stale = np.zeros(len(problem.draws), dtype=int)
     finite_upper = np.where(np.isfinite(upper), upper, UNBOUNDED)[:, None]
     for _ in range(ITERATIONS):
-        reduced = cost[:, None] - np.einsum("jdr,dr->jd", R, lam)
+        reduced = cost[:, None] - np.matmul(by_draw, lam[:, :, None])[:, :, 0].T
         below = reduced < 0
         x = np.where(below, finite_upper, lower[:, None])
         term = np.where(below & ~np.isfinite(upper)[:, None], -np.inf, reduced * x)
@@ -112,7 +114,7 @@ def component_bound(problem: Problem, response: SparseResponse, cells: np.ndarra
         best = np.maximum(best, value)
         theta = np.where(stale >= 8, theta / 2, theta)
         stale = np.where(stale >= 8, 0, stale)
-        slope = gap - np.einsum("jdr,jd->dr", R, x)
+        slope = gap - np.matmul(by_row, x.T[:, :, None])[:, :, 0]
         norm = (slope**2).sum(axis=1)
         aim = np.maximum(target, best + 1e-6 * np.abs(best) + 1e-9)
         step = np.where(norm > 0, theta * (aim - np.where(np.isfinite(value), value, best))

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from wfplan.plan.bound import lower_bound, scale, tolerance
 from wfplan.plan.problem import Problem
@@ -99,64 +98,67 @@ class _Lp:
                 self.by_cell[int(cell)].append((lever, k))
         self._limits()
 
-    def _add(self, name: str, matrix: sp.csr_matrix, lower: np.ndarray, upper: np.ndarray,
-             index: pd.Index) -> None:
+    def _rows(self, lower: np.ndarray, upper: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+              data: np.ndarray) -> None:
+        """Add ``len(lower)`` rows from their non-zeros, sorted by row."""
+        starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(lower)))])
+        self.highs.addRows(len(lower), lower.astype(float), upper.astype(float), len(data),
+                           starts[:-1].astype(np.int32), cols.astype(np.int32),
+                           data.astype(float))
+
+    def _add(self, name: str, matrix: np.ndarray, upper: np.ndarray, index: pd.Index) -> None:
+        """Add the rows ``matrix x <= upper`` of a limit group (a small dense matrix)."""
         self.rows[name] = (self.highs.getNumRow(), index)
-        matrix = sp.csr_matrix(matrix)
-        self.highs.addRows(matrix.shape[0], lower.astype(float), upper.astype(float),
-                           matrix.nnz, matrix.indptr[:-1].astype(np.int32),
-                           matrix.indices.astype(np.int32), matrix.data.astype(float))
+        rows, cols = np.nonzero(matrix)
+        self._rows(np.full(len(upper), -np.inf), upper, rows, cols, matrix[rows, cols])
 
     def _limits(self) -> None:
         """Add the budgets, training capacity and growth, and the ethical cap (as the MILP's)."""
         p, s = self.problem, self.starts
-        per_year = sp.kron(sp.csr_matrix(p.cost[None, :] / MILLION), sp.identity(s))
+        per_year = np.kron(p.cost[None, :] / MILLION, np.eye(s))  # (start, lever x start)
         finite = np.isfinite(p.budget_per_year)
         years = pd.Index(list(p.start_years), name="start")
         if finite.any():
-            self._add("budget_per_year", per_year.tocsr()[finite], np.full(finite.sum(), -np.inf),
-                      p.budget_per_year[finite] / MILLION, years[finite])
+            self._add("budget_per_year", per_year[finite], p.budget_per_year[finite] / MILLION,
+                      years[finite])
         if p.budget_total is not None:
-            self._add("budget_total", sp.csr_matrix(per_year.sum(axis=0)), np.array([-np.inf]),
+            self._add("budget_total", per_year.sum(axis=0, keepdims=True),
                       np.array([p.budget_total / MILLION]), pd.Index(["total"]))
-        places = sp.kron(sp.csr_matrix(p.training[None, :].astype(float)), sp.identity(s))
-        unlimited = np.full(s, -np.inf)
+        places = np.kron(p.training[None, :].astype(float), np.eye(s))
         if p.training.any() and p.training_max is not None:
-            self._add("training_max", places, unlimited, np.full(s, p.training_max), years)
+            self._add("training_max", places, np.full(s, p.training_max), years)
         if p.training.any() and p.training_growth is not None:
-            shift = sp.identity(s) - sp.eye(s, k=-1)
-            self._add("training_growth", shift @ places, unlimited,
-                      np.full(s, p.training_growth), years)
+            shift = np.eye(s) - np.eye(s, k=-1)  # places before the first start: 0
+            self._add("training_growth", shift @ places, np.full(s, p.training_growth), years)
         if p.international.any() and p.international_max is not None:
-            recruits = sp.kron(sp.csr_matrix(p.international[None, :].astype(float)),
-                               sp.identity(s))
-            self._add("international_max", recruits, unlimited,
-                      np.full(s, p.international_max), years)
+            recruits = np.kron(p.international[None, :].astype(float), np.eye(s))
+            self._add("international_max", recruits, np.full(s, p.international_max), years)
 
     def add_closure(self, keys: np.ndarray) -> None:
         """Add the rows ``gained >= gap0`` of ``keys`` ``(n, 3)``: draw, year, cell indices."""
-        blocks, order = [], []
+        order, rows, cols, data = [], [], [], []
+        offset = 0
         for cell in np.unique(keys[:, 2]):
-            rows = keys[keys[:, 2] == cell]
+            chosen = keys[keys[:, 2] == cell]
             parts, columns = [], []
             for lever, k in self.by_cell[int(cell)]:
-                parts.append(self.response.values[lever][:, rows[:, 0], rows[:, 1], k].T)
+                parts.append(self.response.values[lever][:, chosen[:, 0], chosen[:, 1], k].T)
                 columns.append(lever * self.starts + np.arange(self.starts))
-            coeffs = np.hstack(parts) if parts else np.zeros((len(rows), 0))
-            cols = np.concatenate(columns) if columns else np.zeros(0, dtype=int)
-            matrix = sp.csr_matrix(coeffs)
-            matrix.indices = cols[matrix.indices]
-            blocks.append(sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr),
-                                        shape=(len(rows), self.levers * self.starts)))
-            order.append(rows)
+            if parts:
+                coeffs, where = np.hstack(parts), np.concatenate(columns)
+                r, c = np.nonzero(coeffs)
+                rows.append(offset + r)
+                cols.append(where[c])
+                data.append(coeffs[r, c])
+            order.append(chosen)
+            offset += len(chosen)
         keys = np.vstack(order)
-        gap = self.problem.base_gap[keys[:, 0], keys[:, 1], keys[:, 2]]
         self.closure.append(keys)
         self.has_rows[keys[:, 0]] = True
-        matrix = sp.vstack(blocks).tocsr()
-        self.highs.addRows(len(keys), gap.astype(float), np.full(len(keys), np.inf),
-                           matrix.nnz, matrix.indptr[:-1].astype(np.int32),
-                           matrix.indices.astype(np.int32), matrix.data.astype(float))
+        gap = self.problem.base_gap[keys[:, 0], keys[:, 1], keys[:, 2]]
+        empty = np.zeros(0, dtype=np.int64)
+        self._rows(gap, np.full(len(keys), np.inf), np.concatenate(rows or [empty]),
+                   np.concatenate(cols or [empty]), np.concatenate(data or [np.zeros(0)]))
 
     def choose(self, chosen: np.ndarray) -> None:
         """Switch the closure rows of draws not ``chosen`` off (their lower bound -inf)."""
