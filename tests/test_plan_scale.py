@@ -103,3 +103,17 @@ def test_every_draw_closed_is_the_lp_optimum() -> None:
     assert scaled.bound == scaled.cost
     chosen = np.ones(len(problem.draws), dtype=bool)
     assert close_draws(problem, SparseResponse.from_dense(problem.response), chosen) is not None
+
+
+def test_solve_takes_the_scalable_path_above_the_exact_size() -> None:
+    problem = random_problem(9, draws=400, probability=0.9)
+    assert large(problem)  # 400 draws x 2 years x 3 groups
+    solution = solve(problem)
+    assert solution is not None
+    assert solution.gap is not None
+    assert solution.bound is not None
+    assert 0 <= solution.gap < 0.25
+    assert solution.bound <= solution.cost
+    assert solution.closed.sum() >= problem.required
+    assert "closure" in solution.duals
+    assert (solution.duals["budget_per_year"] <= 1e-12).all()  # a <= row's dual

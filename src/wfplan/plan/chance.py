@@ -51,6 +51,8 @@ EXACT_MAX = 2000
 ROUNDS = 12
 #: Swaps of one draw closed for one open tried, at most.
 SWAPS = 40
+#: Swaps not kept in a row after which no more are tried.
+STALE_SWAPS = 10
 #: Rounds of row generation in one LP, at most.
 ROW_ROUNDS = 50
 #: HiGHS options of every LP here (the simplex, presolve on, one thread: the machine is shared).
@@ -250,39 +252,50 @@ def _start(problem: Problem, response: SparseResponse) -> tuple[np.ndarray, _Lp]
     return close_draws(problem, response, chosen)
 
 
+def _draw_weight(problem: Problem, duals: dict[str, pd.Series]) -> np.ndarray:
+    """``(draw,)``: the sum of the absolute duals of each draw's closure rows."""
+    closure = duals["closure"]
+    weight = np.zeros(len(problem.draws))
+    index = np.searchsorted(np.asarray(problem.draws),
+                            closure.index.get_level_values("draw").to_numpy())
+    np.add.at(weight, index, np.abs(closure.to_numpy()))
+    return weight
+
+
 def _swaps(problem: Problem, response: SparseResponse, lp: _Lp, amounts: np.ndarray,
-           chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+           chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, pd.Series]]:
     """Swap the draw dearest to keep closed (its rows' duals) for the nearest open one.
 
-    A swap is kept when the LP costs less; at most :data:`SWAPS` are tried.
+    A swap is kept when the LP costs less; at most :data:`SWAPS` are tried,
+    and none after :data:`STALE_SWAPS` in a row were not kept.
+    Returns the amounts, the draws chosen and the duals of the LP kept.
     """
     cost = float((amounts * problem.cost[:, None]).sum())
     tried = np.zeros(len(problem.draws), dtype=bool)
+    duals = lp.duals()
+    weight = _draw_weight(problem, duals)
+    need = scale(problem, response, amounts)
+    rejected = 0
     for _ in range(SWAPS):
-        closure = lp.duals()["closure"]
-        weight = np.zeros(len(problem.draws))
-        index = np.searchsorted(np.asarray(problem.draws),
-                                closure.index.get_level_values("draw").to_numpy())
-        np.add.at(weight, index, np.abs(closure.to_numpy()))
-        weight[~chosen | tried] = -1.0
-        need = scale(problem, response, amounts)
-        need[chosen] = np.inf
-        out, into = int(np.argmax(weight)), int(np.argmin(need))
-        if weight[out] <= 0 or not np.isfinite(need[into]):
+        open_need = np.where(chosen, np.inf, need)
+        out = int(np.argmax(np.where(~chosen | tried, -1.0, weight)))
+        into = int(np.argmin(open_need))
+        if tried[out] or weight[out] <= 0 or not np.isfinite(open_need[into]) \
+                or rejected >= STALE_SWAPS:
             break
         tried[out] = True
         trial = chosen.copy()
         trial[out], trial[into] = False, True
         step = close_draws(problem, response, trial, lp)
-        if step is not None:
-            new_cost = float((step[0] * problem.cost[:, None]).sum())
-            if new_cost < cost * (1 - 1e-9):
-                amounts, chosen, cost = step[0], trial, new_cost
-                continue
-        restored = close_draws(problem, response, chosen, lp)
-        assert restored is not None
-        amounts = restored[0]
-    return amounts, chosen
+        new_cost = np.inf if step is None else float((step[0] * problem.cost[:, None]).sum())
+        rejected += 1
+        if step is not None and new_cost < cost * (1 - 1e-9):
+            rejected = 0
+            amounts, chosen, cost = step[0], trial, new_cost
+            duals = lp.duals()
+            weight = _draw_weight(problem, duals)
+            need = scale(problem, response, amounts)
+    return amounts, chosen, duals
 
 
 def solve_large(problem: Problem) -> Result | None:
@@ -309,12 +322,16 @@ def solve_large(problem: Problem) -> Result | None:
         step = close_draws(problem, response, chosen, lp)
         assert step is not None  # the last plan closes every draw chosen
         amounts, lp = step
+    duals = lp.duals()
     if problem.required < len(problem.draws):
-        amounts, chosen = _swaps(problem, response, lp, amounts, chosen)
+        amounts, chosen, duals = _swaps(problem, response, lp, amounts, chosen)
+    keep = np.isin(duals["closure"].index.get_level_values("draw"),
+                   np.asarray(problem.draws)[chosen])
+    duals["closure"] = duals["closure"][keep]  # rows of the draws fixed closed
     cost = float((amounts * problem.cost[:, None]).sum())
     closed = (problem.predicted_gap(amounts) <= tolerance(problem)).all(axis=(1, 2))
     assert closed.sum() >= problem.required, (closed.sum(), problem.required)
     # every draw closed: an LP, solved to optimality
     bound = cost if problem.required == len(problem.draws) else \
         min(lower_bound(problem, response, amounts), cost)
-    return Result(amounts, cost, np.asarray(closed), lp.duals(), bound, rounds)
+    return Result(amounts, cost, np.asarray(closed), duals, bound, rounds)
