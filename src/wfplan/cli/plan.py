@@ -41,6 +41,12 @@ def _summary(result: Any) -> None:
                 [[str(k), _amount({"lever": k, "amount": v["amount"]}, result.linearised),
                   fixed(v["cost_gbp"] / 1e6, 2)] for k, v in by_lever.iterrows()],
                 f"total £{result.solution.cost / 1e6:,.2f}m")
+    if result.solution.gap is not None:
+        out.print(f"Solved by the scalable path (docs/plan.md): a feasible plan closing "
+                  f"{int(result.solution.closed.sum())} of {len(result.problem.draws)} draws, "
+                  f"not proven optimal; the least cost is at least "
+                  f"£{result.solution.bound / 1e6:,.2f}m (within {100 * result.solution.gap:.1f}%"
+                  f" of this plan's cost).", highlight=False)
 
 
 def _check(result: Any, probability: float) -> None:
@@ -133,8 +139,9 @@ def plan_command(
     """Find the least-cost mix of interventions that closes the gap; write it.
 
     Solves a sample average approximation over the model's own draws with
-    linopy and HiGHS (a MILP when only some draws must be closed; an LP for
-    the least expected shortfall, objective cvar); retention and flexible
+    linopy and HiGHS (a MILP when only some draws must be closed; above 2,000
+    draw x target cells, a feasible plan by LPs with its gap to a lower bound
+    stated; an LP for the least expected shortfall, objective cvar); retention and flexible
     working are linearised around the base scenario. Writes the
     plan as a scenario (the base scenario plus the interventions by year, each
     with its cost and source), re-simulates it through the full model and

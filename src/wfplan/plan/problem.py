@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wfplan.plan.sparse import SparseResponse
+
 
 def required_draws(probability: float, draws: int) -> int:
     """Draws that must be closed so that the gap's ``probability`` quantile is at most 0.
@@ -97,7 +99,7 @@ class Problem:
     years: tuple[int, ...]
     groups: tuple[str, ...]
     base_gap: np.ndarray
-    response: np.ndarray
+    response: np.ndarray | SparseResponse
     cost: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
@@ -127,14 +129,33 @@ class Problem:
             if len(getattr(self, mask)) == 0:
                 object.__setattr__(self, mask, np.zeros(len(self.levers), dtype=bool))
 
+    @property
+    def dense_response(self) -> np.ndarray:
+        """The response as a dense ``(lever, start, draw, year, group)`` array."""
+        if isinstance(self.response, SparseResponse):
+            return self.response.dense()
+        return self.response
+
+    def positive(self) -> np.ndarray:
+        """``(draw, year, group)``: True where some lever's response is above 0."""
+        if isinstance(self.response, SparseResponse):
+            return self.response.any_positive()
+        return np.asarray(self.response.max(axis=(0, 1), initial=0.0) > 0)
+
     def lead_time(self, lever: int) -> int | None:
         """Years from a unit's start to its first FTE in a target year (None: never)."""
-        response = self.response[lever].max(axis=(1, 3))  # (start, year)
+        if isinstance(self.response, SparseResponse):
+            gains = self.response.reaches_with_gain()[lever]  # (start, year)
+        else:
+            gains = self.response[lever].max(axis=(1, 3)) > 0
         delays = [year - start for s, start in enumerate(self.start_years)
-                  for y, year in enumerate(self.years) if response[s, y] > 0]
+                  for y, year in enumerate(self.years) if gains[s, y]]
         return min(delays) if delays else None
 
     def predicted_gap(self, amounts: np.ndarray) -> np.ndarray:
         """``(draw, year, group)`` gap after ``amounts`` ``(lever, start)``: base - response."""
-        gained = np.einsum("lsdyg,ls->dyg", self.response, amounts)
+        if isinstance(self.response, SparseResponse):
+            gained = self.response.gained(amounts)
+        else:
+            gained = np.einsum("lsdyg,ls->dyg", self.response, amounts)
         return np.asarray(self.base_gap - gained)

@@ -29,10 +29,13 @@ from typing import Any
 import numpy as np
 
 from wfplan.model import ModelInputs, Results, Scenario, parse_scenario, run
+from wfplan.plan.sparse import SparseResponse
 from wfplan.plan.spec import Lever, Plan, is_multiplicative
 
 #: Units of a lever started in the finite difference (one unit: the response is per unit).
 UNIT = 1.0
+#: Above this size the response is kept per lever's own cells (:class:`SparseResponse`).
+DENSE_MAX_BYTES = 256 * 2**20
 #: Step of a multiplicative lever's amount in the finite difference (a 0.1% change).
 STEP = 1e-3
 
@@ -143,8 +146,13 @@ def _cost_cells(results: Results) -> np.ndarray:
 
 def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
               start_years: tuple[int, ...],
-              families: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+              families: tuple[int, ...] | None = None,
+              ) -> tuple[np.ndarray | SparseResponse, np.ndarray]:
     """``(lever, start, draw, year, cell)`` FTE of supply per unit, and ``(lever,)`` GBP a unit.
+
+    The response is dense, or (above :data:`DENSE_MAX_BYTES`) kept per lever's
+    own cells: each start's change is compacted as soon as it is computed, so
+    the dense array is never held.
 
     Start years a lever may not use are left at 0 (the solver bounds them to 0).
     A count lever's cost is its ``cost_per_unit``; a multiplicative lever's is
@@ -155,7 +163,8 @@ def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results
     copy's response is the change in its own cells.
     """
     supply = target_cells(base, plan, "supply_fte")
-    out = np.zeros((len(plan.levers), len(start_years), *supply.shape))
+    shape = (len(plan.levers), len(start_years), *supply.shape)
+    out: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in plan.levers]
     cost = np.array([lever.cost_per_unit for lever in plan.levers])
     base_cost = _cost_cells(base)
     family = families if families is not None else tuple(range(len(plan.levers)))
@@ -175,14 +184,19 @@ def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results
                 continue
             record = intervention(lever, year, step, "wfplan plan: unit response")
             changed = run(inputs, with_interventions(scenario, [record]))
-            out[index, s] = (target_cells(changed, plan, "supply_fte") - supply) / step
+            out[index][s] = SparseResponse.compact(
+                (target_cells(changed, plan, "supply_fte") - supply) / step)
             if is_multiplicative(lever.type):
                 cost[index] = float((_cost_cells(changed) - base_cost).sum()) / step
-    return out, cost
+    sparse = SparseResponse.from_blocks(out, shape)
+    if 8 * int(np.prod(shape)) > DENSE_MAX_BYTES:
+        return sparse, cost
+    return sparse.dense(), cost
 
 
 def _family_responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results,
-                      start_years: tuple[int, ...], members: list[int], out: np.ndarray,
+                      start_years: tuple[int, ...], members: list[int],
+                      out: list[dict[int, tuple[np.ndarray, np.ndarray]]],
                       cost: np.ndarray) -> None:
     """Fill ``out`` and ``cost`` of the copies ``members`` of one lever, one run a year."""
     first, last = lever_years(plan, plan.levers[members[0]], base.base_year)
@@ -201,7 +215,7 @@ def _family_responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base:
         for i, (areas, group, model_group) in zip(members, where, strict=True):
             own = np.zeros_like(change)
             own[:, :, areas, group] = change[:, :, areas, group]
-            out[i, s] = _area_to_target(own, plan, base.areas)
+            out[i][s] = SparseResponse.compact(_area_to_target(own, plan, base.areas))
             if is_multiplicative(plan.levers[i].type):
                 cost[i] = float(spent[:, areas, model_group].sum())
 

@@ -280,8 +280,8 @@ def _amount_table(source: PlanFile, problem: Problem, solution: Solution) -> pd.
 
 def _shadow(problem: Problem, solution: Solution) -> dict[str, pd.Series]:
     """Shadow prices: the LP's with the binaries fixed at the optimum (``cvar``: its own)."""
-    if solution.risk is not None:
-        return solution.duals
+    if solution.risk is not None or solution.gap is not None:
+        return solution.duals  # cvar's own; the scalable path's last LP (draws fixed)
     fixed = solve(problem, closed=solution.closed)
     return fixed.duals if fixed is not None else {}
 

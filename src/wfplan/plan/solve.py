@@ -40,6 +40,7 @@ import pandas as pd
 import xarray as xr
 from linopy.constants import TERM_DIM
 
+from wfplan.plan.chance import large, solve_large
 from wfplan.plan.problem import Problem
 
 MILLION = 1e6
@@ -66,7 +67,10 @@ class Solution:
     objective per unit of the constraint's right-hand side; for ``cvar``, FTE
     of expected shortfall per GBP million) by its coordinate; ``slack``
     (elastic only) maps a group to the slack it needed; ``risk`` (``cvar``
-    only) is the optimal expected shortfall, FTE.
+    only) is the optimal expected shortfall, FTE. ``bound`` and ``gap`` (the
+    scalable path only, :mod:`wfplan.plan.chance`): a lower bound on the
+    optimum's cost (GBP) and ``(cost - bound) / cost``; None: solved to the
+    MILP's relative gap (1e-7).
     """
 
     amounts: np.ndarray
@@ -75,6 +79,8 @@ class Solution:
     duals: dict[str, pd.Series]
     slack: dict[str, pd.Series]
     risk: float | None = None
+    bound: float | None = None
+    gap: float | None = None
 
 
 def _coords(problem: Problem) -> dict[str, pd.Index]:
@@ -97,7 +103,7 @@ class _Infeasible(Exception):
 
 def unreachable(problem: Problem) -> np.ndarray:
     """``(draw,)``: draws with a target cell that has a gap and no lever reaching it."""
-    reach = problem.response.max(axis=(0, 1), initial=0.0) > 0
+    reach = problem.positive()
     return np.asarray(((problem.base_gap > 0) & ~reach).any(axis=(1, 2)))
 
 
@@ -177,9 +183,10 @@ class _Builder:
         product of every lever with every group.
         """
         p, c = self.problem, self.coords
-        reach = (p.response != 0).any(axis=(2, 3))  # (lever, start, group)
+        dense = p.dense_response
+        reach = (dense != 0).any(axis=(2, 3))  # (lever, start, group)
         if reach.mean() >= SPARSE_BELOW:
-            response = _array(p.response, c, "lever", "start", "draw", "year", "group")
+            response = _array(dense, c, "lever", "start", "draw", "year", "group")
             return (response * x).sum(["lever", "start"])
         terms = int(reach.sum(axis=(0, 1)).max(initial=1)) or 1
         coeffs = np.zeros((len(p.draws), len(p.years), len(p.groups), terms))
@@ -188,7 +195,7 @@ class _Builder:
         for g in range(len(p.groups)):
             pairs = np.argwhere(reach[:, :, g])
             for t, (lever, start) in enumerate(pairs):
-                coeffs[:, :, g, t] = p.response[lever, start, :, :, g]
+                coeffs[:, :, g, t] = dense[lever, start, :, :, g]
                 labels[g, t] = names[lever, start]
         data = xr.Dataset({"coeffs": (("draw", "year", "group", TERM_DIM), coeffs),
                            "vars": (("group", TERM_DIM), labels)},
@@ -287,6 +294,12 @@ def solve(problem: Problem, *, elastic: bool = False,
     ``closed`` fixes which draws are closed (a boolean per draw): the LP left
     when the binaries are fixed, whose duals are the shadow prices.
     """
+    if not elastic and closed is None and large(problem):
+        scaled = solve_large(problem)
+        if scaled is not None:
+            relative = (scaled.cost - scaled.bound) / max(scaled.cost, 1e-9)
+            return Solution(scaled.amounts, scaled.cost, scaled.closed, scaled.duals, {},
+                            bound=scaled.bound, gap=max(relative, 0.0))
     builder = _Builder(problem, elastic)
     try:
         x = builder.build(closed)
