@@ -134,3 +134,5 @@ class ReportSections:
     wellbeing: WellbeingSection
     methods: MethodsSection
     changes: ChangesSection
+    #: Employer hubs' cost per FTE gained by region (``None``: no hubs).
+    hubs: TableView | None = None

@@ -20,6 +20,7 @@ from wfplan.report import charts, derive, gap_chart
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
 from wfplan.report.equality_section import model_employer_table
+from wfplan.report.hubs import hubs_table
 from wfplan.report.section_views import (
     EqualitySection,
     GapsSection,
@@ -432,6 +433,8 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
     position = _position(data, numbering, src)
     projections = _projections(data, numbering, src)
     scenarios = _scenarios(data, numbering, src)
+    hubs = hubs_table(data.hubs, numbering, data.scenario_title,
+                      src.projection(list(data.scenarios["scenario"])), src.projection_period)
     sensitivity = sensitivity_section(data, numbering,
                                       src.projection(list(data.scenarios["scenario"])),
                                       src.projection_period)
@@ -447,4 +450,4 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
         summary=summary_section, position=position, projections=projections,
         scenarios=scenarios, sensitivity=sensitivity, gaps=gaps, equality=equality,
         wellbeing=wellbeing,
-        methods=methods, changes=changes)
+        methods=methods, changes=changes, hubs=hubs)
