@@ -210,7 +210,8 @@ def test_the_packaged_scenarios_are_the_repository_scenarios() -> None:
     repository = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
     assert repository == sorted(p.name for p in PACKAGED.glob("*.toml")) == [
         "baseline.toml", "baseline_demand_high.toml", "baseline_demand_low.toml",
-        "baseline_funding_high.toml", "baseline_funding_low.toml", "ltwp.toml"]
+        "baseline_funding_high.toml", "baseline_funding_low.toml", "employer-hubs.toml",
+        "ltwp.toml"]
     for name in repository:
         assert (PACKAGED / name).read_bytes() == (ROOT / "scenarios" / name).read_bytes(), name
     assert {n: p.resolve() for n, p in shipped_scenarios().items()} == {
@@ -231,7 +232,7 @@ def test_scenarios_are_found_by_name_from_any_folder(kit: Kit, tmp_path: Path,
     from wfplan.runs.project import find_scenario, read_scenario
 
     monkeypatch.chdir(tmp_path)
-    for name in ("baseline", "ltwp", "ltwp.toml"):
+    for name in ("baseline", "ltwp", "ltwp.toml", "employer-hubs"):
         result = kit.cli("scenario", "check", name)
         assert result.exit_code == 0, result.output
         assert f"valid scenario '{name.removesuffix('.toml')}'" in kit.plain(result.stdout)
@@ -243,7 +244,8 @@ def test_scenarios_are_found_by_name_from_any_folder(kit: Kit, tmp_path: Path,
     missing = kit.cli("scenario", "check", "scenarios/baseline.toml")
     assert missing.exit_code == 2
     assert "shipped scenarios, named without a folder: baseline, baseline_demand_high, " \
-        "baseline_demand_low, baseline_funding_high, baseline_funding_low, ltwp" in kit.plain(
+        "baseline_demand_low, baseline_funding_high, baseline_funding_low, employer-hubs, ltwp" \
+        in kit.plain(
         missing.stderr)
 
 

@@ -72,7 +72,7 @@ def test_dumps_escapes_what_a_toml_string_cannot_hold() -> None:
         dumps({"x": None})
 
 
-@pytest.mark.parametrize("name", ["baseline", "ltwp"])
+@pytest.mark.parametrize("name", ["baseline", "ltwp", "employer-hubs"])
 def test_the_form_as_first_shown_gives_back_the_scenario_unchanged(name: str) -> None:
     base = _shipped(name)
     built = sf.read_form(base, _defaults(base), CHOICES, "someone")

@@ -23,6 +23,7 @@ from wfplan.dataset import codelists
 from wfplan.report import derive
 from wfplan.report import format as fmt
 from wfplan.report.context import SENSITIVITY_COLUMNS, VARIANCE_COLUMNS, ReportData
+from wfplan.report.hubs import hubs_from_results
 from wfplan.runs.project import ScenarioFile
 
 
@@ -121,6 +122,7 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         scenario_comparison=derive.scenario_comparison_from_results(england),
         interventions=derive.interventions_from_results(england, metadata),
         intervention_details=derive.intervention_details_from_metadata(metadata),
+        hubs=hubs_from_results(computed.results, metadata),
         data_gaps=gaps, ethnicity=bands, ethnic_minority_overall=overall,
         wellbeing=derive.wellbeing_from_position(region), parameters=parameters,
         assumptions=assumptions, bundle_name=stamp.bundle_name,

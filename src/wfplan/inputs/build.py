@@ -27,6 +27,12 @@ from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
 from wfplan.inputs.demography import read_demography
 from wfplan.inputs.flows import Flows, read_flows
+from wfplan.inputs.programmes import (
+    Programmes,
+    merge_training,
+    read_programmes,
+    regional_area_share,
+)
 from wfplan.inputs.resolve import record, resolve_groups, resolve_leaver_rate
 from wfplan.inputs.source import Assumptions, Selection, age_bands
 from wfplan.inputs.stock import Stock, base_stock, vacancies
@@ -146,6 +152,21 @@ def _take_up(stock: Stock, coords: Coords,
                                          np.array([item.value for item in found]))}
 
 
+def _programme_arrays(selection: Selection, stock: Stock, coords: Coords,
+                      programmes: Programmes, arrays: dict[str, LabelledArray],
+                      assumptions: Assumptions) -> dict[str, LabelledArray]:
+    """Take-up and ``area_share`` where ``education_programmes`` gives them by region."""
+    if "take_up_rate" in arrays:
+        base = np.asarray(arrays["take_up_rate"].values, dtype=np.float64)
+    else:
+        base = np.array([item.value for item in resolve_groups("take_up_rate",
+                                                               stock.staff_groups)])
+    take_up = np.where(np.isnan(programmes.take_up), base, programmes.take_up)
+    share = regional_area_share(selection, stock, programmes, assumptions)
+    return {"take_up_rate": coords.label("staff_group", take_up),
+            "area_share": coords.label("area staff_group", share)}
+
+
 def _published_leaver_rate(stock: Stock, coords: Coords,
                            ) -> tuple[LabelledArray, dict[str, Assumption]]:
     """Return every staff group's published leaver rates (library, else default) and sources.
@@ -209,11 +230,17 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
     coords = Coords(area=stock.areas, staff_group=stock.staff_groups, age_band=stock.age_bands)
     flows = read_flows(selection, stock, assumptions)
     last_year = known_at.year if known_at else 9999
-    training = _without(read_training(store, vintage, stock.staff_groups, base, assumptions,
-                                      known_at), flows.steady, assumptions)
+    training = read_training(store, vintage, stock.staff_groups, base, assumptions, known_at)
+    programmes = read_programmes(selection, stock, base, assumptions, known_at)
+    if programmes is not None:
+        training = merge_training(training, programmes.training)
+    training = _without(training, flows.steady, assumptions)
     joiners = _joiners(flows, training, stock, assumptions)
     arrays: dict[str, LabelledArray] = _training_arrays(training, coords)
     arrays.update(_take_up(stock, coords, assumptions))
+    if programmes is not None:
+        arrays.update(_programme_arrays(selection, stock, coords, programmes, arrays,
+                                        assumptions))
     vacancy = vacancies(selection, stock, assumptions)
     if vacancy is not None:
         arrays["vacancy_fte"] = coords.label("area staff_group", vacancy)

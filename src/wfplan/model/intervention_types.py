@@ -132,16 +132,33 @@ class ReturnToPractice(JoinerIntervention):
 
 
 class EmployerHub(JoinerIntervention):
-    """Local joiners a year into one area, arriving ``lead_time_years`` after intake."""
+    """A local college pipeline into one area (an employer hub; ``docs/education.md``).
+
+    ``amount`` is the hub's starters a year; ``completion_rate x take_up_rate`` of
+    them join the area's workforce ``lead_time_years`` after they start. Both
+    rates default to 1, so a hub without them adds ``amount`` local joiners a
+    year, as before they existed. ``cost_per_unit`` is charged per starter and
+    ``cost_per_hub_year`` (GBP) in each year the hub runs (``start_year`` to
+    ``end_year``, whatever the ramp), in its area.
+    """
 
     type: Literal["employer_hub"]
     route: ClassVar[str] = "employer_hub"
-    amount_meaning: ClassVar[str] = "local joiners a year"
-    timing: ClassVar[str] = "`lead_time_years` later"
-    cost_unit: ClassVar[str] = "joiner intake"
-    extra_fields: ClassVar[str] = "`lead_time_years`; `area` required"
+    amount_meaning: ClassVar[str] = "local starters a year"
+    timing: ClassVar[str] = "`lead_time_years` later, x completion x take-up (default 1)"
+    cost_unit: ClassVar[str] = "starter, plus `cost_per_hub_year` while the hub runs"
+    extra_fields: ClassVar[str] = (
+        "`lead_time_years`, `completion_rate`, `take_up_rate`, `cost_per_hub_year`; "
+        "`area` required"
+    )
     defaults: ClassVar[dict[str, str]] = {"lead_time_years": "employer_hub_lead_time_years"}
     lead_time_years: int | None = Field(default=None, ge=0, le=10)
+    #: Share of starters who complete (fraction; default 1).
+    completion_rate: float | None = Field(default=None, ge=0, le=1)
+    #: Share of completers who join the workforce of the hub's area (fraction; default 1).
+    take_up_rate: float | None = Field(default=None, ge=0, le=1)
+    #: Running cost of the hub, GBP a year, in each year it runs.
+    cost_per_hub_year: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _needs_area(self) -> EmployerHub:
@@ -149,14 +166,29 @@ class EmployerHub(JoinerIntervention):
             raise ValueError("employer_hub needs an area")
         return self
 
+    def joiners_per_starter(self) -> float:
+        """Return ``completion_rate x take_up_rate`` (each 1 when not given)."""
+        completion = 1.0 if self.completion_rate is None else self.completion_rate
+        take_up = 1.0 if self.take_up_rate is None else self.take_up_rate
+        return completion * take_up
+
     def arrival(self, builder: EffectBuilder, index: int, g: int) -> tuple[int, np.ndarray]:
-        """``lead_time_years`` (default from the parameter table); one joiner per unit."""
+        """``lead_time_years`` (default from the parameter table); joiners per starter."""
         lead = self.lead_time_years
         if lead is None:
             row = self.defaults["lead_time_years"]
             lead = int(input_default(row))
             builder.note(index, "lead_time_years", lead, row)
-        return lead, np.array([1.0])
+        return lead, np.array([self.joiners_per_starter()])
+
+    def apply(
+        self, builder: EffectBuilder, index: int, amount: np.ndarray, fraction: np.ndarray
+    ) -> None:
+        """Add the starters, their joiners and, while the hub runs, its running cost."""
+        super().apply(builder, index, amount, fraction)
+        if self.cost_per_hub_year:
+            builder.add_running_cost(self, builder.group_index(self)[0],
+                                     self.cost_per_hub_year * (fraction > 0))
 
 
 class Retention(Intervention):

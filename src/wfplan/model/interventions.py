@@ -203,6 +203,16 @@ class EffectBuilder:
         assert self.effects.supply_cells is not None
         self.effects.supply_cells[:, g] |= split > 0
 
+    def add_running_cost(self, item: Intervention, g: int, per_year: np.ndarray) -> None:
+        """Charge ``per_year`` (``(T+1,)`` GBP) in the item's areas, in staff group ``g``.
+
+        Not in the base year (nothing runs then).
+        """
+        charged = per_year.astype(np.float64).copy()
+        charged[0] = 0.0
+        cost = charged[np.newaxis, :, np.newaxis] * self.area_mask(item)[np.newaxis, np.newaxis, :]
+        self.effects.cost = _add(self.effects.cost, _into_group(self.shape, [g], cost))
+
     def area_share(self, g: int) -> np.ndarray:
         """Return ``(A,)``: how a national count of staff group ``g`` splits between areas."""
         share: np.ndarray = self.inputs.array("area_share")[:, g]

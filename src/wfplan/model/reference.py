@@ -127,9 +127,11 @@ class _Model:
             return int(values[0]), values[1] * values[2]
         if item.type == "employer_hub":
             lead = item.lead_time_years
+            completion = 1.0 if item.completion_rate is None else item.completion_rate
+            take_up = 1.0 if item.take_up_rate is None else item.take_up_rate
             return (
                 int(input_default("employer_hub_lead_time_years")) if lead is None else lead
-            ), 1.0
+            ), completion * take_up
         return 0, 1.0
 
     def split(self, item: Any, a: int, g: int) -> float:
@@ -214,6 +216,8 @@ def _cost(model: _Model, d: int, a: int, g: int, t: int) -> float:
         if item.type in COUNT_TYPES and model.groups.index(item.staff_group) == g:
             units = model.units(index, item, d, t)
             cost = cost + item.cost_per_unit * units * model.split(item, a, g)
+            if item.type == "employer_hub" and t > 0 and model.ramp(item, t) > 0:
+                cost = cost + item.cost_per_hub_year * model.split(item, a, g)
         elif item.type in ("retention", "flexible_working", "productivity") and model.targets(
             item, a, g
         ):

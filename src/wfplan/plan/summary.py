@@ -29,6 +29,7 @@ from wfplan.plan.explain import year_ranges
 from wfplan.plan.problem import Problem
 from wfplan.plan.run import SMALLEST, PlanResult
 from wfplan.plan.solve import MILLION
+from wfplan.plan.sparse import SparseResponse
 from wfplan.plan.spec import Lever, PlanFile
 from wfplan.plan.toml_out import plan_toml
 
@@ -64,7 +65,10 @@ def _written(amounts: np.ndarray) -> np.ndarray:
 def _gains(problem: Problem, amounts: np.ndarray, index: int) -> list[dict[str, Any]]:
     """Return what lever ``index`` gains in each target year: FTE, cost per FTE, cheapest."""
     # (start, year): mean over draws of the FTE one unit adds, summed over target groups
-    per_unit = problem.response[index].sum(axis=3).mean(axis=1)
+    response = problem.response
+    block = response.values[index] if isinstance(response, SparseResponse) \
+        else response[index]  # (start, draw, year, cells): its own cells or every cell
+    per_unit = block.sum(axis=3).mean(axis=1)
     cost = float(problem.cost[index])
     total = float((amounts[index] * cost).sum())
     out = []

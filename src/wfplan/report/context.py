@@ -20,6 +20,7 @@ import pandas as pd
 
 from wfplan.dataset.provenance import OGL
 from wfplan.model.plan_summary import PlanSummary
+from wfplan.report.hubs import HUB_COLUMNS
 
 #: Provenance of every input file (from the store's ``ingests`` table).
 SOURCE_COLUMNS = ("file", "publisher", "title", "period", "licence", "sha256")
@@ -142,6 +143,9 @@ class ReportData:
         the interventions (P50, P5, P95) by scenario and staff group.
     intervention_details : DataFrame
         :data:`INTERVENTION_DETAIL_COLUMNS`: each intervention with source and owner.
+    hubs : DataFrame
+        :data:`~wfplan.report.hubs.HUB_COLUMNS`: each scenario's employer hubs by area,
+        cost per FTE gained (empty without hubs: no table, no sheet).
     data_gaps : mapping of str to DataFrame
         Sections of the data-gap report (``GapReport.sections()``); ``"ranked"`` is
         required (:data:`GAP_RANKED_COLUMNS`), the others go to ``tables.xlsx``.
@@ -213,6 +217,7 @@ class ReportData:
     interventions: pd.DataFrame
     intervention_details: pd.DataFrame = field(
         default_factory=lambda: _frame(INTERVENTION_DETAIL_COLUMNS))
+    hubs: pd.DataFrame = field(default_factory=lambda: _frame(HUB_COLUMNS))
     data_gaps: Mapping[str, pd.DataFrame]
     ethnicity: pd.DataFrame
     ethnic_minority_overall: float
@@ -238,7 +243,7 @@ class ReportData:
             "position_region": POSITION_COLUMNS, "position_icb": POSITION_COLUMNS,
             "projections": PROJECTION_COLUMNS, "scenarios": SCENARIO_COLUMNS,
             "scenario_comparison": COMPARISON_COLUMNS, "interventions": INTERVENTION_COLUMNS,
-            "intervention_details": INTERVENTION_DETAIL_COLUMNS,
+            "intervention_details": INTERVENTION_DETAIL_COLUMNS, "hubs": HUB_COLUMNS,
             "ethnicity": ETHNICITY_COLUMNS, "wellbeing": WELLBEING_COLUMNS,
             "parameters": PARAMETER_COLUMNS, "assumptions": ASSUMPTION_COLUMNS,
             "comparison": CHANGE_COLUMNS, "sensitivity": SENSITIVITY_COLUMNS,

@@ -157,3 +157,5 @@ class ReportSections:
     changes: ChangesSection
     #: Each planned scenario's plan (none: the report has no plan section).
     plans: list[ScenarioPlan] = field(default_factory=list)
+    #: Employer hubs' cost per FTE gained by region (``None``: no hubs).
+    hubs: TableView | None = None

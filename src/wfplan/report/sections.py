@@ -20,6 +20,7 @@ from wfplan.report import charts, derive, gap_chart
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
 from wfplan.report.equality_section import model_employer_table
+from wfplan.report.hubs import hubs_table
 from wfplan.report.plan_section import plan_section
 from wfplan.report.section_views import (
     EqualitySection,
@@ -436,6 +437,8 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
     projections = _projections(data, numbering, src)
     scenarios = _scenarios(data, numbering, src)
     plans = plan_section(data, numbering, _plan_source(data), src.projection_period)
+    hubs = hubs_table(data.hubs, numbering, data.scenario_title,
+                      src.projection(list(data.scenarios["scenario"])), src.projection_period)
     sensitivity = sensitivity_section(data, numbering,
                                       src.projection(list(data.scenarios["scenario"])),
                                       src.projection_period)
@@ -451,7 +454,7 @@ def build_sections(data: ReportData, numbering: Numbering) -> ReportSections:
         summary=summary_section, position=position, projections=projections,
         scenarios=scenarios, sensitivity=sensitivity, gaps=gaps, equality=equality,
         wellbeing=wellbeing,
-        methods=methods, changes=changes, plans=plans)
+        methods=methods, changes=changes, plans=plans, hubs=hubs)
 
 
 def _plan_source(data: ReportData) -> str:

@@ -35,6 +35,7 @@ from wfplan.analysis.disclosure import POLICY
 from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
 from wfplan.report.context import ReportData
+from wfplan.report.hubs import hubs_sheets
 from wfplan.report.plan_tables import plan_frames
 from wfplan.report.sections import SourceLines
 from wfplan.spreadsheet import text_cells
@@ -170,6 +171,7 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
          proj, proj_period),
         ("intervention_details", data.intervention_details,
          "Interventions with source and owner", "scenario files", proj_period),
+        *hubs_sheets(data.hubs, proj, proj_period),
         ("sensitivity", data.sensitivity, "Tornado: England gap (FTE, every staff group, final "
          "year) with each uncertain quantity at its low and high value, one at a time",
          proj, proj_period),

@@ -99,6 +99,12 @@ def _add_icb_boundaries(store: Store) -> None:
     _create(store, schema.META_TABLES_V9)
 
 
+def _add_education_programmes(store: Store) -> None:
+    """Version 9 → 10: add the tidy table ``education_programmes`` (docs/education.md)."""
+    store.execute(ddl.create_table(schema.fact_table(schema.table("education_programmes")),
+                                   store.dialect))
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
 MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     2: _add_distinct_headcount,
@@ -107,7 +113,8 @@ MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     5: _add_la_icb_lookup,
                                     6: _add_accounts,
                                     7: _add_jobs,
-                                    8: _add_icb_boundaries}
+                                    8: _add_icb_boundaries,
+                                    9: _add_education_programmes}
 #: Migrations that delete secrets: the storage is rewritten after them.
 COMPACTING = frozenset({3})
 
