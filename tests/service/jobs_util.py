@@ -167,13 +167,19 @@ def download_bundle(server: Server, links: list[dict[str, Any]], folder: Path) -
     return folder
 
 
-def check_assessment_progress(seen: list[dict[str, Any]]) -> None:
-    """Check an assessment job ended done, its progress only rose, and it said so on the way."""
+def check_assessment_progress(seen: list[dict[str, Any]], *, on_the_way: bool = True) -> None:
+    """Check an assessment job ended done, its progress only rose, and it said so on the way.
+
+    ``on_the_way=False`` skips the last part, for a run too quick for the polls to be sure
+    of seeing it mid-way (a second attempt reads the inputs the first one cached).
+    """
     final = seen[-1]
     assert final["status"] == "done", final
     assert (final["kind"], final["progress"], final["draws"]) == ("assess", 1.0, 0)
     fractions = [s["progress"] for s in seen]
     assert fractions == sorted(fractions), "progress went backwards"
+    if not on_the_way:
+        return
     running = [s for s in seen if s["status"] == "running" and 0.0 < s["progress"] < 1.0]
     assert running, seen
     assert any("projecting" in str(s["message"]) for s in running), running

@@ -111,8 +111,10 @@ def test_a_killed_assessment_is_never_listed_half_written_and_runs_again(
     try:
         seen = _done_never_listed_before(again, job_id, name, folder)
         assert (seen[-1]["status"], seen[-1]["attempts"]) == ("done", 2), seen[-1]
-        # the killed attempt's progress stays until the job is queued again (at 0)
-        check_assessment_progress([state for state in seen if state["attempts"] == 2])
+        # the killed attempt's progress stays until the job is queued again (at 0); the
+        # first attempt was seen projecting above, the second may end between two polls
+        check_assessment_progress([state for state in seen if state["attempts"] == 2],
+                                  on_the_way=False)
         assert name in _listed(again)
         served = _served(again, job_id, tmp_path / "served")
     finally:

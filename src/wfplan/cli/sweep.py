@@ -68,7 +68,9 @@ def sweep_command(
                                                 show_default=False)] = None,
     vintage: Annotated[str | None, typer.Option(
         help="Vintage to run on (default: the sweep's vintage, else each scenario's "
-        "base_vintage, else the database's default)", show_default=False)] = None,
+        "base_vintage; without one, the only vintage in the database, or if there are "
+        "several the one loaded most recently; the choice is printed on stderr)",
+        show_default=False)] = None,
     draws: Annotated[int | None, typer.Option(help="Monte Carlo draws of every variant "
                                               "(default: the sweep's, else each "
                                               "scenario's)", min=0)] = None,
