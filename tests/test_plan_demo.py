@@ -21,6 +21,7 @@ from wfplan.model import load_scenario_text, run
 from wfplan.plan.response import intervention, target_cells, with_interventions
 from wfplan.plan.run import plan
 from wfplan.plan.spec import read_plan, with_probability
+from wfplan.plan.summary import attach_plan
 
 if TYPE_CHECKING:
     from conftest import DemoBuild, Kit
@@ -55,6 +56,17 @@ def test_example_plan_closes_the_nurse_gap(demo_vintage: DemoBuild, tmp_path: Pa
     assert all(f"sha256 {source.sha256}" in item.source for item in added)
     assert sum(item.amount * item.cost_per_unit for item in added) == pytest.approx(
         result.solution.cost, rel=1e-9)
+    # the levers at their maximum are priced: one more unit allowed saves plan cost
+    summary = attach_plan(source, result)
+    capped = [row for row in summary.constraints if row.name == "lever_max" and row.binding]
+    assert capped
+    assert all(row.shadow_price and row.shadow_price > 0 for row in capped)
+    marginal = summary.marginal_cost_per_fte_gbp
+    assert marginal is not None
+    for row in capped:
+        assert row.year in (row.binding_years or [])
+        assert row.fte_equivalent == pytest.approx(row.shadow_price / marginal, rel=1e-9)
+        assert "saves £" in row.text
 
 
 def test_plan_command_and_project_read_the_scenario(demo_vintage: DemoBuild, kit: Kit,

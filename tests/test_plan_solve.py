@@ -66,6 +66,34 @@ def test_training_growth_limit() -> None:
     assert solution.cost == pytest.approx(910.0)
 
 
+def test_training_growth_has_its_shadow_price() -> None:
+    # one more place of growth into 2026 lets 2026 and 2027 both take one more place:
+    # 1 FTE for £8 instead of a £10 recruit, £2 saved; into 2027 one more place, 0.5 FTE
+    # for £4 instead of £5, £1 saved; places after 2027 reach 2030 too late: £0
+    fixed = solve(hand_problem(training_growth=30.0), closed=np.array([True]))
+    assert fixed is not None
+    saved = -fixed.duals["training_growth"].to_numpy() * 1e6
+    np.testing.assert_allclose(saved, [2, 1, 0, 0, 0], atol=1e-6)
+
+
+def test_a_levers_maximum_has_its_shadow_price() -> None:
+    # places capped at 50 a year: 50 + 50 places (50 FTE, £400) and 50 recruits (£500);
+    # one more place allowed in 2026 or 2027 is 0.5 FTE for £4 instead of £5: £1 saved
+    upper = np.full((2, len(START)), 1e6)
+    upper[1] = 50.0
+    problem = hand_problem(budget=1e6)
+    problem = Problem(**{**problem.__dict__, "upper": upper})
+    solution = solve(problem)
+    assert solution is not None
+    assert solution.cost == pytest.approx(900.0)
+    fixed = solve(problem, closed=solution.closed)
+    assert fixed is not None
+    assert fixed.cost == pytest.approx(900.0)
+    places = fixed.duals["lever_max"].xs("places", level="lever")
+    np.testing.assert_allclose(-places.to_numpy() * 1e6, [1, 1, 0, 0, 0], atol=1e-6)
+    assert (fixed.duals["lever_max"].xs("recruits", level="lever").abs() < 1e-12).all()
+
+
 def test_ethical_cap_on_recruits() -> None:
     # with no budget limit, places alone (200, £800) are cheapest; with a budget of
     # £300 a year and recruits capped at 5 a year, 75 + 75 places give 75 FTE and

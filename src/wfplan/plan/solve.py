@@ -138,7 +138,10 @@ class _Builder:
         """Add variables, the closure, the limits and the objective; return the amounts."""
         p, c, m = self.problem, self.coords, self.model
         upper = _array(p.upper, c, "lever", "start")
-        hard_upper = upper if not self.elastic else xr.where(upper > 0, np.inf, 0.0)
+        # elastic: a lever's maximum has a slack; with the draws fixed (the LP of the
+        # shadow prices), it is a constraint whose dual prices it: a bound has none
+        as_row = self.elastic or closed is not None
+        hard_upper = xr.where(upper > 0, np.inf, 0.0) if as_row else upper
         x = m.add_variables(lower=_array(p.lower, c, "lever", "start"), upper=hard_upper,
                             name="amount")
         if p.objective == "cvar":
@@ -146,7 +149,7 @@ class _Builder:
                 self.risk = self._expected_shortfall(x)
         else:
             self._closure(x, closed)
-        if self.elastic:
+        if as_row:
             self.limit("lever_max", 1.0 * x, upper, mask=upper > 0)
         self._money(x)
         self._capacity(x)
@@ -322,7 +325,7 @@ def solve(problem: Problem, *, elastic: bool = False,
         chosen = np.asarray(builder.model.variables["closed"].solution.values) > 0.5
     if "closed" not in builder.model.variables and risk is None:
         for name in ("budget_per_year", "budget_total", "closure", "training_max",
-                     "international_max"):
+                     "training_growth", "international_max", "lever_max"):
             if name in builder.model.constraints:
                 duals[name] = _series(builder.model.constraints[name].dual)
     slack = {name: _series(var.solution) for name, var in builder.slacks.items()}

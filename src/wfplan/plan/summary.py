@@ -132,7 +132,7 @@ def _dual(shadow: dict[str, pd.Series], name: str, key: object) -> float | None:
     series = shadow.get(name)
     if series is None or key not in series.index:
         return None
-    value = float(series[series.index == key].iloc[0])
+    value = float(series.iloc[list(series.index).index(key)])  # a tuple on a MultiIndex too
     return 0.0 if abs(value) < NOISE else value
 
 
@@ -249,20 +249,48 @@ class _Constraints:
                                 "recruit"))
 
     def lever_max(self) -> None:
-        """Add each lever's maximum a year: the years it binds (no dual: it is a bound)."""
+        """Add each lever's maximum a year: the years it binds, and the best year's price.
+
+        The price is the dual of the maximum in the LP with the draws fixed (GBP of
+        plan cost saved per one more unit allowed that year); the scalable path and
+        ``cvar`` price no lever's maximum.
+        """
         p = self.p
         for index, name in enumerate(p.levers):
             upper = p.upper[index]
             top = float(upper.max(initial=0.0))
             at = [year for year, x, u in zip(p.start_years, self.x[index], upper, strict=True)
                   if u > 0 and x >= u - BINDS * max(u, 1.0)]
-            text = (f"{name} is at its maximum of {top:,.4g} a year in {year_ranges(at)}; "
-                    "the solver reports no shadow price for a lever's bounds." if at else
-                    f"{name} is below its maximum of {top:,.4g} a year in every year.")
-            self.rows.append({"name": "lever_max", "lever": name, "unit": "units a year",
-                              "limit": top, "used": float(self.x[index].max(initial=0.0)),
-                              "binding": bool(at), "text": text,
-                              **({"binding_years": at} if at else {})})
+            row: dict[str, Any] = {"name": "lever_max", "lever": name, "unit": "units a year",
+                                   "limit": top, "used": float(self.x[index].max(initial=0.0)),
+                                   "binding": bool(at), "text": ""}
+            if not at:
+                row["text"] = f"{name} is below its maximum of {top:,.4g} a year in every year."
+                self.rows.append(row)
+                continue
+            row["binding_years"] = at
+            row["text"] = (f"{name} is at its maximum of {top:,.4g} a year in "
+                           f"{year_ranges(at)}; " + self._lever_price(row, name, at))
+            self.rows.append(row)
+
+    def _lever_price(self, row: dict[str, Any], name: str, at: list[int]) -> str:
+        """Price the lever's maximum in its best binding year into ``row``; return the words."""
+        if self.cvar or "lever_max" not in self.shadow:
+            return "the solver reports no shadow price for this maximum."
+        prices = {year: self._price("lever_max", (name, year)) for year in at}
+        year, (price, fte) = max(prices.items(), key=lambda item: item[1][0] or 0.0)
+        if price is None:
+            return "the solver reports no shadow price for this maximum."
+        row |= {"year": year, "shadow_price": price,
+                "shadow_unit": "GBP of plan cost saved per unit more allowed"}
+        if fte is not None:
+            row["fte_equivalent"] = fte
+        if price <= 0:
+            return "one more unit allowed in any of those years would save nothing."
+        gain = (f", or about {fte:,.2f} FTE more closed in {self.reference} at the same total "
+                "cost" if fte is not None else "")
+        return (f"one more unit allowed in {year} saves {_money(price)} of plan cost{gain} "
+                "(the most of any year).")
 
     def closure(self) -> None:
         """Add the cost of one more FTE closed in each target year and staff group."""
