@@ -163,6 +163,7 @@ def _group_shares(frame: pd.DataFrame, inputs: ModelInputs, group: str
                   ) -> tuple[tuple[str, ...], np.ndarray, Assumption]:
     """Return the roles of ``group`` with data or a table share, ``[A, R, K]`` shares, the rule."""
     roles = roles_of(group)
+    tier: Literal["data", "evidence"]
     named, rest = _role_headcount(frame, inputs, group, roles)
     total_named = named.sum()
     if total_named > 0:

@@ -232,10 +232,13 @@ def _project_demand(
     }
 
 
+def _evaluated(value: Stored) -> np.ndarray:
+    return value() if callable(value) else value
+
+
 def _share_supply(stored: dict[str, Stored], effects: InterventionEffects) -> None:
     """Share supply FTE across pools of areas (``mobility``), and charge its cost."""
-    supply, demand = (value() if isinstance(value, Lazy) else value
-                      for value in (stored["supply_fte"], stored["demand_funded_fte"]))
+    supply, demand = (_evaluated(stored[name]) for name in ("supply_fte", "demand_funded_fte"))
     rows = max(supply.shape[0], demand.shape[0],
                *(move.share.shape[0] for move in effects.mobility))
 

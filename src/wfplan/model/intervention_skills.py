@@ -94,7 +94,7 @@ class RetireAndReturn(Intervention):
     cost_unit: ClassVar[str] = "returner"
     extra_fields: ClassVar[str] = ("`from_age_band` (default `55_59`), `returners`, "
                                    "`returner_fte_ratio` (required with returners)")
-    amount: float = 0.0  # type: ignore[assignment]
+    amount: float = 0.0
     from_age_band: str = Field(default="55_59", min_length=1)
     #: Returners a year at full effect (heads).
     returners: float = Field(default=0.0, ge=0, allow_inf_nan=False)

@@ -125,7 +125,8 @@ def _shares(inputs: ModelInputs, split: RoleSplit, codes: list[str],
     if (shares < 0).any() or not np.isfinite(shares).all():
         raise ModelInputError("roles", "stock_share", "shares must be finite and >= 0")
     total = np.zeros((shares.shape[0], len(inputs.coords.staff_group), shares.shape[2]))
-    np.add.at(total, (slice(None), np.array(source)), shares)
+    for r, g in enumerate(source):
+        total[:, g] += shares[:, r]
     if np.abs(total - 1.0).max() > _TOLERANCE:
         raise ModelInputError("roles", "stock_share", "a group's roles must sum to 1 in each cell")
     return shares
@@ -207,9 +208,6 @@ def _own_values(rates: LabelledArray, own: LabelledArray) -> LabelledArray:
     for index, code in enumerate(own.coords["staff_group"]):
         if code not in labels:
             raise ModelInputError("roles", "own", f"{code!r} is not a role of the split")
-        target = [slice(None)] * values.ndim
-        target[axis] = labels.index(code)
-        picked = [slice(None)] * values.ndim
-        picked[axis] = index
-        values[tuple(target)] = own.values[tuple(picked)]
+        target = np.moveaxis(values, axis, 0)  # a view: writing to it writes to values
+        target[labels.index(code)] = np.moveaxis(own.values, axis, 0)[index]
     return LabelledArray(rates.dims, rates.coords, values)
