@@ -124,3 +124,29 @@ def test_a_group_that_cannot_be_split_is_refused_with_the_reason(
     result = kit.cli("project", path, "--db", db)
     assert result.exit_code == 2
     assert "'managers' is not projected" in " ".join(result.output.split())
+
+
+def test_roles_all_splits_what_it_can_and_says_which_groups_stay_whole(
+    db: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    written = hf.files(folder)
+    staff = pd.read_csv(written[1])
+    # doctors have roles in the code list (grades) but the vintage gives none, and there
+    # are no shares for them: they stay a staff group
+    doctors = staff[staff["role"] == hf.ADULT].assign(staff_group="hchs_doctors", role=None)
+    pd.concat([staff, doctors]).to_csv(written[1], index=False)
+    path = tmp_path / "m.duckdb"
+    with DuckDBStore(path) as store:
+        from wfplan.dataset.ingest import ingest
+
+        ingest(store, written, "mixed")
+    scenario = hf.scenario(tmp_path, vintage="mixed")
+    scenario.write_text(scenario.read_text().replace('["nurses_health_visitors"]', '"all"'),
+                        encoding="utf-8")
+    with DuckDBStore(path, read_only=True) as store:
+        (run,) = project(store, [scenario])
+    assert run.inputs.coords.staff_group == ("hchs_doctors", hf.ADULT, hf.MH)
+    (kept,) = [a for a in run.metadata["assumptions"] if a["name"] == "roles: groups kept whole"]
+    assert kept["value"] == ["hchs_doctors"]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -255,19 +256,31 @@ def split_by_role(selection: Selection, inputs: ModelInputs,
 
     ``roles`` is a scenario's ``roles``: ``"all"`` or staff-group codes. Roles share
     their group's parameters (:mod:`wfplan.model.roles`); the rule that set each
-    group's shares is recorded as an assumption.
+    group's shares is recorded as an assumption. A group named that cannot be split
+    is refused; with ``"all"``, such groups are kept whole, and recorded.
     """
     groups = groups_to_split(inputs, roles)
-    if not groups:
-        return inputs
     frame = queries.staff_in_post_by_role(selection.store, selection.scope, selection.period)
     parent: dict[str, str] = {}
-    parts, rules = [], []
+    parts, rules, whole = [], [], []
     for group in groups:
-        found, shares, rule = _group_shares(frame, inputs, group)
+        try:
+            found, shares, rule = _group_shares(frame, inputs, group)
+        except InputError:
+            if roles != "all":
+                raise
+            whole.append(group)
+            continue
         parent.update(dict.fromkeys(found, group))
         parts.append(shares)
         rules.append(rule)
+    if whole:
+        rules.append(Assumption(
+            name="roles: groups kept whole", value=whole, tier="default",
+            reason="roles = 'all': no row of the vintage gives one of these groups' roles and "
+                   f"{ROLE_SHARES} has no shares for them, so they are projected as groups"))
+    if not parent:
+        return replace(inputs, assumptions=(*inputs.assumptions, *rules)) if rules else inputs
     own = _role_trends(selection, inputs, parent, rules)
     stock_share = LabelledArray(
         ("area", "staff_group", "age_band"),
