@@ -191,6 +191,38 @@ def headline_tables(heads: pd.DataFrame, area_name: str = "England") -> list[Tab
     return _side_by_side(heads, area_name)
 
 
+_SKILLS_NOTE = ("shortfall = max(gap, 0) and surplus = max(-gap, 0) of each role, FTE, P50; a "
+                "staff group's are the sums over its roles within each draw, not its net gap; "
+                "'after substitution': the shortfall left once the substitutions the scenario "
+                "allows between roles are used")
+
+
+def skills_tables(heads: pd.DataFrame, area_names: dict[str, str]) -> list[Table]:
+    """Return Rich tables of the skills-gap view: one per scenario and area.
+
+    ``heads`` is :func:`wfplan.runs.skills.skills_headline` output; each cell holds a
+    code's shortfall, surplus and shortfall after substitution (P50) at one horizon.
+    """
+    from wfplan.report.format import staff_group_name
+
+    tables = []
+    for (scenario, area), rows in heads.groupby(["scenario", "area"], sort=False):
+        years = rows.drop_duplicates("horizon")[["horizon", "year"]].to_numpy()
+        table = _table(f"{area_names.get(str(area), area)}: skills gaps by role, FTE P50, "
+                       f"scenario {scenario!r}", "role (staff group: sum of its roles)",
+                       [f"{year} (+{horizon} y)" for horizon, year in years], _SKILLS_NOTE)
+        for code, part in rows.groupby("staff_group", sort=False):
+            value = {(r["variable"], r["horizon"]): r["p50"] for r in part.to_dict("records")}
+            cells = [f"short {_figure(value.get(('shortfall_fte', h), math.nan))}\n"
+                     f"surplus {_figure(value.get(('surplus_fte', h), math.nan))}\n"
+                     "after substitution "
+                     f"{_figure(value.get(('shortfall_after_substitution_fte', h), math.nan))}"
+                     for h, _ in years]
+            table.add_row(staff_group_name(code), *cells)
+        tables.append(table)
+    return tables
+
+
 def run_projection(store: Store, paths: Sequence[Path], *, vintage: str | None,
                    draws: int | None, seed: int | None, level: str | None,
                    cache: bool = False) -> Any:
@@ -277,14 +309,18 @@ def project_command(
     project baseline', 'wfplan project baseline ltwp'). Builds the model's
     inputs from the vintage (every default recorded as an assumption in the
     output's metadata), runs each scenario and prints the England gap by staff
-    group 5, 10 and 15 years ahead as P50 [P5 to P95]. The output table has the
-    areas of the level and England (their sum).
+    group 5, 10 and 15 years ahead as P50 [P5 to P95]; a scenario by role
+    (its 'roles') also prints England's skills gaps by role: each role's
+    shortfall and surplus, not their net. The output table has the areas of
+    the level and England (their sum).
     """
+    from wfplan.dataset.codelists import ENGLAND_CODE
     from wfplan.dataset.store import open_store
     from wfplan.runs.outputs import check_output, write_results
-    from wfplan.runs.project import combined, headline
+    from wfplan.runs.project import HORIZONS, combined, headline
+    from wfplan.runs.skills import skills_headline
 
-    def work() -> tuple[pd.DataFrame, list[Path], int, pd.DataFrame | None]:
+    def work() -> tuple[pd.DataFrame, list[Path], int, pd.DataFrame | None, pd.DataFrame]:
         if out_file is not None:
             check_output(out_file)
         with open_store(db, read_only=True) as store:
@@ -298,10 +334,13 @@ def project_command(
             dated.to_csv(beside, index=False)
             written.append(beside)
         assumptions = sum(len(run.metadata["assumptions"]) for run in runs)
-        return headline(table), written, assumptions, dated
+        skills = skills_headline(table, HORIZONS, (ENGLAND_CODE,))
+        return headline(table), written, assumptions, dated, skills
 
-    heads, written, assumptions, dated = guard(work)
+    heads, written, assumptions, dated, skills = guard(work)
     for table in headline_tables(heads):
+        out.print(table)
+    for table in skills_tables(skills, {ENGLAND_CODE: "England"}):
         out.print(table)
     if dated is not None:
         _print_supply_at(dated)

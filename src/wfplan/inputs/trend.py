@@ -118,6 +118,16 @@ def _fit(times: np.ndarray, series: np.ndarray, base: np.ndarray, form: str
             np.divide(se, base, out=np.full(base.shape, np.nan), where=base > 0), n)
 
 
+def fit_trend(times: np.ndarray, series: np.ndarray, form: str
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and standard error of ``series`` (``(N, ...)``, the base last) in one form.
+
+    NaN where a cell has fewer than two censuses with staff (no fallback here).
+    """
+    slope, se, _ = _fit(times, series, series[-1], form)
+    return slope, se
+
+
 def _estimate(times: np.ndarray, series: np.ndarray, form: str, calibrated: np.ndarray,
               groups: tuple[str, ...], assumptions: Assumptions) -> tuple[np.ndarray, np.ndarray]:
     """Cell slopes and SEs, with the pooled, then no-change, fallbacks recorded."""

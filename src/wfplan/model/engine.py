@@ -30,6 +30,7 @@ from wfplan.model.parameters import specs_of_kind
 from wfplan.model.results import Lazy, Results, Stored
 from wfplan.model.run_metadata import InterventionSummary, RunMetadata
 from wfplan.model.scenario import Scenario
+from wfplan.model.skills import share_across
 from wfplan.model.supply import (
     add_intervention_joiners,
     baseline_routes,
@@ -49,13 +50,14 @@ def _fit(inputs: ModelInputs, scenario: Scenario) -> ModelInputs:
         problems.append(f"base_vintage: {vintage!r} but inputs come from {inputs.vintage!r}")
     groups = inputs.coords.staff_group
     unknown = sorted(group for group in scenario.referenced_staff_groups() if group not in groups)
-    if scenario.staff_groups != "all":
+    if scenario.staff_groups != "all" and scenario.roles is None:
         unknown += [group for group in scenario.staff_groups if group not in groups]
     if unknown:
         problems.append(f"staff groups {sorted(set(unknown))} are not in the inputs {groups}")
     if problems:
         raise ScenarioError(problems)
-    if scenario.staff_groups == "all":
+    if scenario.staff_groups == "all" or scenario.roles is not None:
+        # by role, the inputs layer selected the staff groups before splitting them
         return inputs
     return inputs.select_staff_groups(scenario.staff_groups)
 
@@ -131,7 +133,9 @@ def _project_supply(
         projection = project_headcount(drivers, _draw_rows(drivers), workers, with_leavers=False)
         counterfactual_hc = _grid(projection.supply, areas, len(changed))
     routes = add_intervention_joiners(routes, effects)
-    drivers = supply_drivers(inputs, draws, routes, effects.retention, horizon)
+    drivers = supply_drivers(inputs, draws, routes, effects.retention, horizon,
+                             age_retention=effects.age_retention,
+                             older_bands=effects.older_bands)
     projection = project_headcount(drivers, _draw_rows(drivers), workers)
     supply_hc = _grid(projection.supply, areas, drivers.groups)
     leavers = projection.leavers
@@ -157,7 +161,7 @@ def _project_supply(
 def _draw_rows(drivers: SupplyDrivers) -> int:
     """Draws the kernel must project: 1 unless some supply driver varies by draw."""
     factors = [drivers.leaver_multiplier, drivers.retention]
-    for route in (*drivers.young_routes, *drivers.general_routes):
+    for route in (*drivers.young_routes, *drivers.general_routes, *drivers.older_routes):
         factors += [factor for term in route for factor in term.factors]
     return max(factor.shape[0] for factor in factors if factor is not None)
 
@@ -228,6 +232,26 @@ def _project_demand(
     }
 
 
+def _evaluated(value: Stored) -> np.ndarray:
+    return value() if callable(value) else value
+
+
+def _share_supply(stored: dict[str, Stored], effects: InterventionEffects) -> None:
+    """Share supply FTE across pools of areas (``mobility``), and charge its cost."""
+    supply, demand = (_evaluated(stored[name]) for name in ("supply_fte", "demand_funded_fte"))
+    rows = max(supply.shape[0], demand.shape[0],
+               *(move.share.shape[0] for move in effects.mobility))
+
+    def full(array: np.ndarray) -> np.ndarray:
+        return np.array(np.broadcast_to(array, (rows, *array.shape[1:])))
+
+    shared, cost = share_across(full(supply), full(demand), effects.mobility)
+    stored["supply_fte"] = shared
+    spent = stored["intervention_cost_gbp"]
+    assert isinstance(spent, np.ndarray)
+    stored["intervention_cost_gbp"] = spent + cost
+
+
 def _metadata(
     inputs: ModelInputs, scenario: Scenario, draws: Draws, assumptions: list[Assumption]
 ) -> RunMetadata:
@@ -281,6 +305,8 @@ def run(inputs: ModelInputs, scenario: Scenario, *, workers: int | None = None) 
     by_age = stored.pop("principal_by_age")
     assert isinstance(by_age, np.ndarray)
     stored.update(_project_demand(inputs, scenario, draws, effects))
+    if effects.mobility:
+        _share_supply(stored, effects)
     return Results(
         scenario=scenario.name,
         base_year=inputs.base_year,

@@ -24,6 +24,7 @@ from wfplan.model.errors import ScenarioError
 from wfplan.model.inputs import ModelInputs
 from wfplan.model.interventions_spec import Intervention, intervention_key
 from wfplan.model.kernel import Term
+from wfplan.model.skills import MobilityEffect
 from wfplan.model.uncertainty import Draws, group_values
 
 if TYPE_CHECKING:
@@ -84,6 +85,12 @@ class InterventionEffects:
     cost: np.ndarray | None = None
     skill_mix: list[SkillMixEffect] = field(default_factory=list)
     supply_cells: np.ndarray | None = None
+    #: ``(T+1, K, A or 1, G)`` leaver-rate factors by age band, or None.
+    age_retention: np.ndarray | None = None
+    #: ``(K,)`` the age bands returners join (``retire_and_return``).
+    older_bands: np.ndarray | None = None
+    #: Staff shared across the areas of a pool (``mobility``), in scenario order.
+    mobility: list[MobilityEffect] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
 
 
@@ -212,6 +219,10 @@ class EffectBuilder:
         charged[0] = 0.0
         cost = charged[np.newaxis, :, np.newaxis] * self.area_mask(item)[np.newaxis, np.newaxis, :]
         self.effects.cost = _add(self.effects.cost, _into_group(self.shape, [g], cost))
+
+    def split(self, item: Intervention, g: int) -> np.ndarray:
+        """Return ``(A,)``: the item's area, else how a national count of group ``g`` splits."""
+        return self.area_mask(item) if item.area is not None else self.area_share(g)
 
     def area_share(self, g: int) -> np.ndarray:
         """Return ``(A,)``: how a national count of staff group ``g`` splits between areas."""

@@ -65,6 +65,10 @@ class Driver(StrEnum):
     #: Cuts burnout, which moves leaver rates and available FTE per head through
     #: estimated relations (:mod:`wfplan.model.wellbeing`).
     BURNOUT = "burnout"
+    #: Moves staff from one staff group (or role) to another (credentials).
+    STAFF_MOVES = "staff_moves"
+    #: Shares supply across the areas of a pool, where some are short and some in surplus.
+    MOBILITY = "mobility"
 
 
 #: Class attributes every registered type must declare (see :class:`Intervention`).
@@ -207,8 +211,10 @@ def intervention_classes() -> tuple[type[Intervention], ...]:
 
 def _load_builtin_types() -> None:
     # the built-in types register themselves when their module is imported
-    import wfplan.model.intervention_types
-    import wfplan.model.wellbeing  # noqa: F401
+    # in this order, the order of the table of types in docs/model.md
+    import wfplan.model.intervention_types  # noqa: I001
+    import wfplan.model.wellbeing
+    import wfplan.model.intervention_skills  # noqa: F401
 
 
 @functools.cache

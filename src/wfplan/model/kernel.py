@@ -40,6 +40,9 @@ class Term:
 
     factors: tuple[np.ndarray, ...]
     group: int | None = None
+    #: Joiners that arrive in the older age bands (returners after retirement,
+    #: :data:`SupplyDrivers.older_profile`) instead of their route's profile.
+    older: bool = False
 
 
 #: A joiner route: the sum of its terms, in order.
@@ -69,6 +72,11 @@ class SupplyDrivers:
     years: int  # T
     areas: int  # A
     groups: int  # G (C = G x A)
+    #: (T+1, K, G, A or 1) leaver-rate factor by age band (retire-and-return), or None.
+    age_retention: np.ndarray | None = None
+    #: Joiners with the older profile (each route's terms marked ``older``).
+    older_routes: tuple[Route, ...] = ()
+    older_profile: np.ndarray | None = None  # (K, C)
 
 
 @dataclass(frozen=True)
@@ -121,26 +129,39 @@ def materialise(route: Route) -> np.ndarray:
 
 
 def _retention_groups(drivers: SupplyDrivers) -> np.ndarray:
-    """Staff groups whose leaver rates some retention factor changes."""
-    if drivers.retention is None:
-        return np.zeros(0, dtype=int)
-    return np.flatnonzero((drivers.retention != 1.0).any(axis=(0, 1, 3)))
+    """Staff groups whose leaver rates some retention factor (or age-band factor) changes."""
+    groups = np.zeros(0, dtype=int)
+    if drivers.retention is not None:
+        groups = np.flatnonzero((drivers.retention != 1.0).any(axis=(0, 1, 3)))
+    if drivers.age_retention is not None:
+        aged = np.flatnonzero((drivers.age_retention != 1.0).any(axis=(0, 1, 3)))
+        groups = np.union1d(groups, aged)
+    return groups
+
+
+def _changes(factor: np.ndarray | None, axis: int) -> set[int]:
+    """Years (1..T) whose factor differs from the year before, along ``axis`` (year 1 always)."""
+    if factor is None or factor.shape[axis] == 1:
+        return set()
+    other = tuple(i for i in range(factor.ndim) if i != axis)
+    changed = (np.diff(factor, axis=axis) != 0).any(axis=other)
+    return {int(t) + 1 for t in np.flatnonzero(changed)}
 
 
 def _retention_years(drivers: SupplyDrivers) -> frozenset[int]:
     """Years whose retention factors differ from the year before (year 1 always)."""
-    if drivers.retention is None or drivers.retention.shape[1] == 1:
-        return frozenset({1})
-    changed = (np.diff(drivers.retention, axis=1) != 0).any(axis=(0, 2, 3))
-    return frozenset({1, *(int(t) + 1 for t in np.flatnonzero(changed))})
+    return frozenset({1, *_changes(drivers.retention, 1), *_changes(drivers.age_retention, 0)})
 
 
 def _needs_clip(drivers: SupplyDrivers) -> bool:
     bound = drivers.leaver_rate.max(axis=0) * drivers.leaver_multiplier.max(axis=0)
+    shape = (drivers.groups, drivers.areas)
     if drivers.retention is not None:
         largest = drivers.retention.max(axis=(0, 1))  # (G, A or 1)
-        shape = (drivers.groups, drivers.areas)
         bound = bound * np.broadcast_to(largest, shape).ravel()
+    if drivers.age_retention is not None:
+        aged = drivers.age_retention.max(axis=(0, 1))  # (G, A or 1)
+        bound = bound * np.broadcast_to(np.maximum(aged, 1.0), shape).ravel()
     return bool((bound > 1.0 - 1e-12).any())
 
 
@@ -183,12 +204,18 @@ class _Rates:
         ``retention`` holds those groups and the years in which the factors change.
         """
         groups, years = retention
-        if drivers.retention is None or not len(groups) or t not in years:
+        if not len(groups) or t not in years:
             return
-        factor = factor_at(drivers.retention, *self.rows, t)  # (rows, G, A or 1)
+        factor = None
+        if drivers.retention is not None:
+            factor = factor_at(drivers.retention, *self.rows, t)  # (rows, G, A or 1)
+        aged = None if drivers.age_retention is None else drivers.age_retention[t]
         for g in groups:
             cells = slice(g * self.areas, (g + 1) * self.areas)
-            rate = np.multiply(self.base[:, :, cells], factor[:, g], out=self.rate[:, :, cells])
+            rate = np.multiply(self.base[:, :, cells], 1.0 if factor is None else factor[:, g],
+                               out=self.rate[:, :, cells])
+            if aged is not None:
+                rate *= aged[:, g][:, np.newaxis, :]  # (K, 1, A or 1)
             if self.clip:
                 np.minimum(rate, 1.0, out=rate)
             self._coefficients(cells)
@@ -205,6 +232,7 @@ class _Joiners:
         grid = (rows[1] - rows[0], drivers.years + 1, drivers.groups, drivers.areas)
         self.young = self._total(drivers.young_routes, rows, grid)
         self.general = self._total(drivers.general_routes, rows, grid)
+        self.older = self._total(drivers.older_routes, rows, grid)
 
     @staticmethod
     def _total(
@@ -247,9 +275,15 @@ class _Chunk:
         self.leavers = np.empty(self.state.shape[1:])
         self.total = np.empty(self.state.shape[1:])
         # profiles spread over the block's draws make the per-year products contiguous
+        profiles = [drivers.young_profile, drivers.general_profile]
+        self.totals = [self.joiners.young, self.joiners.general]
+        if self.joiners.older is not None:
+            assert drivers.older_profile is not None
+            profiles.append(drivers.older_profile)
+            self.totals.append(self.joiners.older)
         self.profiles = tuple(
             np.ascontiguousarray(np.broadcast_to(profile[:, np.newaxis, :], self.state.shape))
-            for profile in (drivers.young_profile, drivers.general_profile)
+            for profile in profiles
         )
 
 
@@ -269,9 +303,7 @@ def _step(
     np.multiply(state[:-1], rates.move, out=chunk.moved)
     state *= rates.stay
     state[1:] += chunk.moved
-    for total, profile in zip(
-        (chunk.joiners.young, chunk.joiners.general), chunk.profiles, strict=True
-    ):
+    for total, profile in zip(chunk.totals, chunk.profiles, strict=True):
         joiners = chunk.joiners.at(total, t)
         if joiners is not None:
             np.multiply(joiners, profile, out=chunk.arrivals)

@@ -33,6 +33,7 @@ from wfplan.model.interventions_spec import InterventionRecord, intervention_key
 from wfplan.model.levels import LEVELS, Level
 from wfplan.model.parameters import ParameterSpec, get_spec, specs_of_kind
 from wfplan.model.plan_summary import PlanSummary, check_plan
+from wfplan.model.skills import Substitution
 from wfplan.model.values import (
     check_category,
     check_number_or_distribution,
@@ -101,6 +102,14 @@ class Scenario(BaseModel):
         Area level of the inputs: ``england``, ``region``, ``icb`` or ``org``.
     staff_groups
         Staff group codes to project, or ``"all"``.
+    roles
+        Staff groups to project by role (``"all"``: every group that has roles),
+        each replaced by its roles on the staff-group dimension
+        (:mod:`wfplan.model.roles`; the inputs layer splits them); interventions and
+        per-group parameters may then name roles. None (the default): by staff group.
+    substitutions
+        Substitutions allowed between roles (skill mix, as data) in the skills-gap
+        view of a run by role (:mod:`wfplan.model.skills`); None: none.
     parameters, staff_group_parameters
         Values for the parameter table's ``parameter`` rows; the second maps a
         staff group code to overrides for that group.
@@ -127,6 +136,8 @@ class Scenario(BaseModel):
     level: Annotated[Level, WithJsonSchema({"enum": list(LEVELS), "title": "Level",
                                             "type": "string"})]
     staff_groups: Literal["all"] | list[Annotated[str, Field(min_length=1)]] = "all"
+    roles: Literal["all"] | list[Annotated[str, Field(min_length=1)]] | None = None
+    substitutions: list[Substitution] | None = None
     parameters: ParameterValues = Field(default_factory=dict)
     staff_group_parameters: dict[str, ParameterValues] = Field(default_factory=dict)
     interventions: list[InterventionRecord] = Field(default_factory=list)
@@ -164,8 +175,10 @@ class Scenario(BaseModel):
             if len(set(self.staff_groups)) != len(self.staff_groups):
                 raise ValueError("staff_groups has repeated codes")
             missing = sorted(self.referenced_staff_groups() - set(self.staff_groups))
-            if missing:
+            if missing and self.roles is None:  # roles are checked against the inputs
                 raise ValueError(f"staff groups {missing} are used but not in staff_groups")
+        if self.substitutions is not None and self.roles is None:
+            raise ValueError("substitutions need a projection by role (roles)")
         if self.plan is not None:
             problems = check_plan(self.plan, self.interventions)
             if problems:

@@ -148,8 +148,15 @@ def supply_drivers(
     retention: np.ndarray | None,
     horizon: int,
     groups: np.ndarray | None = None,
+    age_retention: np.ndarray | None = None,
+    older_bands: np.ndarray | None = None,
 ) -> SupplyDrivers:
-    """Assemble kernel inputs, for every staff group or only the group indices ``groups``."""
+    """Assemble kernel inputs, for every staff group or only the group indices ``groups``.
+
+    ``age_retention`` is ``(T+1, K, A or 1, G)``: leaver-rate factors by age band
+    (:class:`~wfplan.model.intervention_types.RetireAndReturn`); terms marked
+    ``older`` join in the age bands ``older_bands``, as each cell's base stock is.
+    """
     stock = np.moveaxis(inputs.array("stock_hc"), 2, 0)  # (K, A, G)
     leaver_rate = np.moveaxis(leaver_rates(inputs, draws), 2, 0)
     multiplier = group_values(draws, "leaver_rate_multiplier", inputs.coords.staff_group)
@@ -168,9 +175,11 @@ def supply_drivers(
         """(Dx, Tx, Ax, G) -> contiguous (Dx, Tx, G, Ax), the kernel's cell order."""
         return np.ascontiguousarray(np.swapaxes(_take_groups(factor, groups), -1, -2))
 
-    def subset(route: Route) -> Route:
+    def subset(route: Route, older: bool = False) -> Route:
         terms = []
         for term in route:
+            if term.older != older:
+                continue
             group = term.group
             if groups is not None and group is not None:
                 if group not in groups:
@@ -181,6 +190,8 @@ def supply_drivers(
 
     young = [name for name in ROUTES if name in routes and name in YOUNG_ROUTES]
     general = [name for name in ROUTES if name in routes and name not in YOUNG_ROUTES]
+    older = tuple(route for route in (subset(routes[name], True) for name in ROUTES
+                                      if name in routes) if route)
     return SupplyDrivers(
         stock=cells(stock),
         leaver_rate=cells(leaver_rate),
@@ -194,7 +205,21 @@ def supply_drivers(
         years=horizon,
         areas=len(inputs.coords.area),
         groups=len(inputs.coords.staff_group) if groups is None else len(groups),
+        age_retention=None if age_retention is None else native(age_retention),
+        older_routes=older,
+        older_profile=cells(_older_profile(stock, older_bands)) if older else None,
     )
+
+
+def _older_profile(stock: np.ndarray, bands: np.ndarray | None) -> np.ndarray:
+    """``(K, A, G)`` share of each cell's base headcount in ``bands`` (equal where none)."""
+    older = np.zeros(stock.shape[0], dtype=bool) if bands is None else bands.astype(bool)
+    if not older.any():
+        older[-1] = True
+    weight = stock * older[:, np.newaxis, np.newaxis]
+    total = weight.sum(axis=0, keepdims=True)
+    even = np.broadcast_to(older[:, np.newaxis, np.newaxis] / older.sum(), stock.shape)
+    return np.divide(weight, total, out=np.array(even), where=total > 0)
 
 
 def project_supply(

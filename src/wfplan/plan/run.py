@@ -23,7 +23,7 @@ import pandas as pd
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import resolve_period
-from wfplan.inputs.cache import cached_inputs
+from wfplan.inputs.roles import scenario_inputs
 from wfplan.model import ModelInputError, ModelInputs, Results, Scenario, ScenarioError, run
 from wfplan.plan.explain import explain
 from wfplan.plan.problem import Problem, expected_shortfall, required_draws
@@ -78,9 +78,8 @@ def _base_scenario(source: PlanFile) -> Scenario:
 def _inputs(store: Store, scenario: Scenario, vintage: str) -> ModelInputs:
     store.require_vintage(vintage)
     period = resolve_period(store, vintage, scenario.base_period)
-    groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
     try:
-        return cached_inputs(store, vintage, period, scenario.level, groups, use_cache=True)
+        return scenario_inputs(store, vintage, period, scenario, use_cache=True)
     except ModelInputError as error:
         raise InputError(f"inputs from vintage {vintage!r}: {error}") from None
 
@@ -105,7 +104,10 @@ def _check_target(source: PlanFile, inputs: ModelInputs, scenario: Scenario) -> 
         if first <= inputs.base_year:
             problems.append(f"{where}: levers[{i}].first_year: must be after the base year "
                             f"{inputs.base_year}")
-        if lever.staff_group not in (*plan.target.staff_groups, "each"):
+        # a credential's staff come from one group for another: either may be the target
+        moved_to = lever.options.get("to_staff_group")
+        if lever.staff_group not in (*plan.target.staff_groups, "each") and \
+                moved_to not in plan.target.staff_groups:
             problems.append(f"{where}: levers[{i}].staff_group: {lever.staff_group!r} is not "
                             "a target staff group")
         if last_start > last:

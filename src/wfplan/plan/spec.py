@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from wfplan.errors import InputError
 from wfplan.model.intervention_types import FlexibleWorking, JoinerIntervention, Retention
-from wfplan.model.interventions_spec import registered_types
+from wfplan.model.interventions_spec import Driver, Intervention, registered_types
 from wfplan.model.values import format_location
 
 #: Fields of an intervention the plan sets itself (a lever may not give them in ``options``).
@@ -34,10 +34,16 @@ MULTIPLICATIVE: dict[str, type[Retention | FlexibleWorking]] = {
     "retention": Retention, "flexible_working": FlexibleWorking}
 
 
-def count_types() -> dict[str, type[JoinerIntervention]]:
-    """Return the registered count intervention types (they add joiners): the levers."""
+def count_types() -> dict[str, type[Intervention]]:
+    """Return the registered count intervention types: the levers.
+
+    Those that add joiners, and those that move staff between staff groups or
+    roles (``credential``): both are linear in their amount, so one unit's
+    response times ``x`` is the effect of ``x`` units.
+    """
     return {name: cls for name, cls in registered_types().items()
-            if isinstance(cls, type) and issubclass(cls, JoinerIntervention)}
+            if isinstance(cls, type) and (issubclass(cls, JoinerIntervention)
+                                          or cls.driver is Driver.STAFF_MOVES)}
 
 
 def is_multiplicative(lever_type: str) -> bool:
@@ -91,6 +97,12 @@ class Lever(_Strict):
             if self.max_per_year > top:
                 raise ValueError(f"max_per_year of a {self.type} lever is its amount (a "
                                  f"fraction) and must be at most {top:g}")
+        moves = count_types().get(self.type)
+        if moves is not None and moves.driver is Driver.STAFF_MOVES and \
+                "each" in (self.staff_group, self.area):
+            raise ValueError(f"a {self.type} lever moves staff between staff groups, so it "
+                             "cannot be copied into each area or group ('each'): its response "
+                             "is in two groups")
         if self.min_per_year > self.max_per_year:
             raise ValueError("min_per_year must not exceed max_per_year")
         first, last = self.first_year, self.last_year

@@ -197,7 +197,9 @@ def sector_name(code: Any) -> str:
 
 
 def staff_group_name(code: Any) -> str:
-    """Return a staff group's published name (``Nurses & health visitors``), else the code.
+    """Return a staff group's (or a role's) published name (``Nurses & health visitors``).
+
+    A code in neither code list reads as its words.
 
     England's totals read ``All staff groups`` and ``Primary care: all staff groups``.
     """
@@ -206,7 +208,7 @@ def staff_group_name(code: Any) -> str:
         return "All staff groups"
     if is_total(key):
         return f"{sector_name(key.removeprefix(SECTOR_TOTAL_PREFIX))}: all staff groups"
-    names = {**_names("staff_group_aggregate"), **_names("staff_group")}
+    names = {**_names("role"), **_names("staff_group_aggregate"), **_names("staff_group")}
     return names.get(key, key.replace("_", " ").capitalize())
 
 

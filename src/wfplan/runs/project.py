@@ -35,7 +35,7 @@ from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.model_inputs import ingest_sources
 from wfplan.errors import InputError
 from wfplan.inputs.build import resolve_period
-from wfplan.inputs.cache import cached_inputs
+from wfplan.inputs.roles import scenario_inputs
 from wfplan.model import (
     ModelInputError,
     ModelInputs,
@@ -51,7 +51,10 @@ from wfplan.model import (
 )
 from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
 from wfplan.model.levels import Level
+from wfplan.model.roles import role_totals
+from wfplan.model.skills import Substitution
 from wfplan.runs.outputs import LICENCE
+from wfplan.runs.skills import skills_rows
 from wfplan.runs.wellbeing import with_wellbeing
 
 ENGLAND = codelists.ENGLAND_CODE
@@ -168,24 +171,50 @@ def data_sources(store: Store, vintage: str) -> list[dict[str, Any]]:
 
 
 def _sectors() -> dict[str, str]:
-    """Staff group code -> sector code, from the staff-group code list."""
-    return {row["code"]: row["sector"] for row in codelists.get("staff_group").rows}
+    """Staff group (and role) code -> sector code, from the staff-group and role code lists."""
+    sectors = {row["code"]: row["sector"] for row in codelists.get("staff_group").rows}
+    for role, group in role_parents().items():
+        sectors.setdefault(role, sectors.get(group, ""))
+    return sectors
 
 
-def _long_table(results: Results) -> pd.DataFrame:
+def role_parents() -> dict[str, str]:
+    """Role code -> its staff group, from the role code list."""
+    return {row["code"]: row["staff_group"] for row in codelists.get("role").rows}
+
+
+def _long_table(results: Results, substitutions: Sequence[Substitution] = ()) -> pd.DataFrame:
     """Return the long table: the run's areas, England, then England's staff-group totals.
 
     The totals (every staff group, and each sector) are summed within each draw
     before their percentiles are taken (:func:`~wfplan.model.aggregate.sum_staff_groups`).
+    A run by role has its roles' rows and, after each level's, their staff groups'
+    (the roles summed within each draw), then the skills-gap view's rows
+    (:func:`~wfplan.runs.skills.skills_rows`).
     """
+    parents = role_parents()
+    groups = role_totals(results.staff_groups, parents)
     parts = [results]
+    if groups:
+        parts.append(sum_staff_groups(results, groups))
     england = results
     if results.metadata.level != Level.ENGLAND:
         england = aggregate(results, dict.fromkeys(results.areas, ENGLAND), Level.ENGLAND.value)
         parts.append(england)
+        if groups:
+            parts.append(sum_staff_groups(england, groups))
     totals = staff_group_totals(england.staff_groups, _sectors())
     parts.append(sum_staff_groups(england, totals))
-    return to_long(parts)
+    table = to_long(parts)
+    if not groups:
+        return table
+    views = [results] if england is results else [results, england]
+    parent = {code: parents[code] for code in results.staff_groups if code in parents}
+    try:
+        skills = skills_rows(views, parent, substitutions)
+    except ValueError as error:
+        raise InputError(f"scenario {results.scenario!r}: {error}") from None
+    return pd.concat([table, skills], ignore_index=True)
 
 
 def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_period: str,
@@ -208,7 +237,8 @@ def project_one(store: Store, source: ScenarioFile, inputs: ModelInputs, base_pe
         "parameters": _parameters(scenario), "interventions": meta["interventions"],
         "assumptions": meta["assumptions"], "wfplan_version": meta["wfplan_version"],
     }
-    return Projection(scenario, results, _long_table(results), metadata, inputs)
+    table = _long_table(results, scenario.substitutions or ())
+    return Projection(scenario, results, table, metadata, inputs)
 
 
 #: Rows of the long table above which a run is refused (a planner's file, not a dump).
@@ -314,13 +344,14 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
                                                              base_vintage=chosen))
         source = replace(source, scenario=with_wellbeing(store, chosen, source.scenario))
         groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
-        key = (chosen, scenario.base_period, scenario.level, groups)
+        roles = scenario.roles if scenario.roles is None or scenario.roles == "all" \
+            else tuple(scenario.roles)
+        key = (chosen, scenario.base_period, scenario.level, groups, roles)
         if key not in ready:
             note(f"{scenario.name}: building inputs from vintage {chosen!r}", index, len(files))
             period = resolve_period(store, chosen, scenario.base_period)
             try:
-                built = cached_inputs(store, chosen, period, scenario.level, groups,
-                                      use_cache=cache)
+                built = scenario_inputs(store, chosen, period, scenario, use_cache=cache)
             except ModelInputError as error:
                 raise InputError(f"inputs from vintage {chosen!r}: {error}") from None
             ready[key] = (built, period.isoformat())

@@ -139,7 +139,8 @@ def staff_group_order(codes: Iterable[Any]) -> list[str]:
     The total over every staff group comes first, then each sector's subtotal
     (NHS trusts, primary care, social care), then the staff groups in the order
     of the staff-group code list (NHS trust groups, then primary and social
-    care); codes not in the list follow in the order given.
+    care), each followed by its roles (a projection by role); codes not in the
+    lists follow in the order given.
     """
     # Imported here: the model package takes half a second to import, and most commands
     # that read code lists never order staff groups.
@@ -148,7 +149,12 @@ def staff_group_order(codes: Iterable[Any]) -> list[str]:
     given = [str(c) for c in dict.fromkeys(codes)]
     known = [ALL_STAFF_GROUPS, *(sector_total(s) for s in get("sector").codes),
              *get("staff_group").codes]
-    rank = {code: i for i, code in enumerate(known)}
+    rank: dict[str, float] = {code: i for i, code in enumerate(known)}
+    # a role (a projection by role) follows its staff group, in the role code list's order
+    roles = get("role").rows
+    for i, row in enumerate(roles):
+        if row["staff_group"] in rank:
+            rank.setdefault(row["code"], rank[row["staff_group"]] + (i + 1) / (len(roles) + 1))
     return sorted(given, key=lambda c: (rank.get(c, len(known)), given.index(c)))
 
 

@@ -114,6 +114,15 @@ def staff_in_post_by_age(store: Store, scope: AreaScope, when: date,
     return _by_area(store, scope, _STOCK, "staff_in_post", where, values, by=("age_band",))
 
 
+def staff_in_post_by_role(store: Store, scope: AreaScope, when: date) -> pd.DataFrame:
+    """Return staff in post at ``when`` by area, staff group, age band and role (NULL kept).
+
+    The measures of :func:`staff_in_post_by_age`, one row per role as the data gives it.
+    """
+    return _by_area(store, scope, _STOCK, "staff_in_post", "f.period = $when",
+                    {"when": when}, by=("age_band", "role"))
+
+
 def staff_in_post_totals(store: Store, scope: AreaScope, when: date) -> pd.DataFrame:
     """Return ``area, staff_group, actual_fte, actual_hc``: staff in post at ``when``."""
     return _by_area(store, scope, f"{_FTE} AS actual_fte, sum(f.headcount) AS actual_hc",
