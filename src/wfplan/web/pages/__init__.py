@@ -2,7 +2,7 @@
 
 :func:`install` adds the pages to the service's app: the routers of each page group
 (:mod:`.overview`, :mod:`.area`, :mod:`.login`, :mod:`.downloads`,
-:mod:`.gaps`, :mod:`.assessments`, :mod:`.sensitivity`, :mod:`.scenarios`,
+:mod:`.gaps`, :mod:`.equality`, :mod:`.assessments`, :mod:`.sensitivity`, :mod:`.scenarios`,
 :mod:`.upload`), the static files
 at ``/static`` and the error pages. Pages get their data only from ``/api/v1``
 (:mod:`.api`); see docs/dashboard.md.
@@ -18,6 +18,7 @@ from wfplan.web.pages import (
     area,
     assessments,
     downloads,
+    equality,
     gaps,
     login,
     overview,
@@ -38,7 +39,7 @@ TITLES = {400: "The address is not right", 401: "Sign in again", 403: "You canno
 
 def install(app: FastAPI) -> None:
     """Add the dashboard's pages, static files, error pages and ``Server-Timing`` to ``app``."""
-    for module in (overview, area, login, downloads, gaps, assessments, sensitivity,
+    for module in (overview, area, login, downloads, gaps, equality, assessments, sensitivity,
                    scenarios, scenario_runs, upload):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -8,7 +8,8 @@ organisation). The API refuses what the visitor may not see, and so does the pag
 (403, no data). Its trends are SPC charts of each measure with a series
 (:mod:`wfplan.web.pages.trends`). Every area page has the baseline projection's
 supply and demand fans with the gap (:mod:`wfplan.web.pages.fans`): a region's and an
-ICB's from the ICB-level projection, an organisation's from its own. A
+ICB's from the ICB-level projection, an organisation's from its own. A region's and an
+ICB's page link to their equality page (:mod:`wfplan.web.pages.equality`). A
 region page has the map of the 42 ICBs, its own
 outlined, coloured by ``?measure=`` (:mod:`wfplan.web.pages.maps`).
 """
@@ -22,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from wfplan.web.pages.api import Api, PageError, together
+from wfplan.web.pages.equality import page_href
 from wfplan.web.pages.fans import area_answer, area_fans, gap_map
 from wfplan.web.pages.maps import map_section, measure_of
 from wfplan.web.pages.overview import (
@@ -170,7 +172,8 @@ async def _area(request: Request, token: str | None, level: PageLevel, code: str
                            "level_name": LEVEL_NAMES[level], "vintage": metrics.get("vintage"),
                            "below": [t.table_id for t in below if icb_map is None
                                      or t.table_id != icb_map["table"]],
-                           "charts": charts, "map": icb_map, "projection": projected})
+                           "charts": charts, "map": icb_map, "projection": projected,
+                           "equality": None if level == "org" else page_href(code, vintage)})
 
 
 @router.get("/area/{level}/{code}", response_class=HTMLResponse, include_in_schema=False)

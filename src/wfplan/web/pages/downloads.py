@@ -32,7 +32,8 @@ _ID = re.compile(r"^(?:england|(region|icb|org)-([A-Za-z0-9]{1,100}))-([a-z-]{1,
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 #: Spreadsheet number formats of the cell kinds (:data:`wfplan.web.pages.tables.KINDS`).
-XLSX_FORMATS = {"count": "#,##0", "fte": "#,##0.0", "ratio": "0.00", "percent": "0.0%"}
+XLSX_FORMATS = {"count": "#,##0", "fte": "#,##0.0", "ratio": "0.00", "percent": "0.0%",
+                "points": "+0.0%;-0.0%;0.0%"}
 
 
 def csv_bytes(table: Table) -> bytes:

@@ -43,11 +43,14 @@ def environment() -> Environment:
 
 
 def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
-    """Return the header's navigation: England, your area, gaps, assessments, scenarios, upload.
+    """Return the header's navigation (England, your area, the pages, Upload).
 
+    The items: England, your area, Data gaps, Equality, Assessments, Scenarios, Upload.
     Data gaps is national, region and ICB users' (the API's rule: each gets the report of
-    their scope), Upload that of the roles that may upload (:func:`may_upload`). The
-    public sees England, Assessments and Scenarios: no organisation links and no Upload.
+    their scope), Upload that of the roles that may upload (:func:`may_upload`). Equality
+    is everyone's: a region or ICB user's goes to their area's page, the others' to
+    England's. The public sees England, Equality, Assessments and Scenarios: no
+    organisation links and no Upload.
     """
     path = request.url.path
     items: list[dict[str, Any]] = [{"text": "England", "href": "/", "current": path == "/"}]
@@ -56,6 +59,10 @@ def navigation(request: Request, visitor: Visitor) -> list[dict[str, Any]]:
         items.append({"text": "Your area", "href": home, "current": path == home})
     if visitor.role.partition(":")[0] in GAP_ROLES:  # the API's rule: a report of your scope
         items.append({"text": "Data gaps", "href": "/gaps", "current": path == "/gaps"})
+    kind, _, code = visitor.role.partition(":")
+    items.append({"text": "Equality", "current": path == "/equality",
+                  "href": f"/equality?area={code}" if kind in ("region", "icb") and code
+                  else "/equality"})
     items.append({"text": "Assessments", "href": "/assessments",
                   "current": path.startswith(("/assessments", "/sensitivity"))})
     items.append({"text": "Scenarios", "href": "/scenarios",

@@ -14,8 +14,9 @@ from typing import Any
 
 from wfplan.report import format as fmt
 
-#: How a cell is shown: text, a count (thousands separators), FTE, a ratio, or a fraction as %.
-KINDS = ("text", "count", "fte", "ratio", "percent")
+#: How a cell is shown: text, a count (thousands separators), FTE, a ratio, a fraction as %,
+#: or a difference of fractions in percentage points (``+2.1 pts``).
+KINDS = ("text", "count", "fte", "ratio", "percent", "points")
 
 #: The measures of the current position, in the order shown, with their kind.
 MEASURES: tuple[tuple[str, str, str], ...] = (
@@ -78,6 +79,8 @@ def shown(cell: Cell) -> str:
         return fmt.number(value, 1)
     if cell.kind == "ratio":
         return fmt.number(value, 2)
+    if cell.kind == "points":
+        return fmt.percent_points(value)
     return fmt.percent(value)
 
 
