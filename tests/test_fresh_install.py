@@ -75,7 +75,7 @@ def test_readme_names_exactly_the_commands_that_take_db() -> None:
     sentence = re.search(r"The commands that use the database \(([^)]*)\) take `--db DB`",
                          README)
     assert sentence, "README does not say which commands take --db"
-    named = re.findall(r"`(\w+)`", sentence.group(1))
+    named = re.findall(r"`([\w-]+)`", sentence.group(1))
     assert sorted(named) == sorted(name for name, db in commands.items() if db)
     after = README[sentence.end():].split("\n\n")[0]
     for name in (name for name, db in commands.items() if not db):

@@ -63,6 +63,7 @@ from wfplan.cli.projection import (
 )
 from wfplan.cli.sensitivity import sensitivity_command
 from wfplan.cli.serve import serve_command, worker_command
+from wfplan.cli.social_care import social_care_command
 from wfplan.cli.sweep import sweep_command
 from wfplan.cli.wellbeing import wellbeing_command
 from wfplan.dataset import codelists
@@ -99,6 +100,7 @@ app.command("compare", epilog=EXIT_CODES)(compare_command)
 app.command("evidence", epilog=EXIT_CODES)(evidence_command)
 app.command("equality", epilog=EXIT_CODES)(equality_command)
 app.command("wellbeing", epilog=EXIT_CODES)(wellbeing_command)
+app.command("social-care", epilog=EXIT_CODES)(social_care_command)
 
 def _version(value: bool) -> None:
     if value:

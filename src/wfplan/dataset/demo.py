@@ -234,7 +234,7 @@ CALIBRATED_BY = {
                       "nhs.ethnicity_unknown", "pc.fte", "pc.headcount", "pc.practices",
                       "asc.filled_posts", "asc.staff_group_share"),
     "flows": ("nhs.leaver_rate", "asc.turnover", "asc.international_recruits",
-              "asc.filled_posts_growth"),
+              "asc.filled_posts"),
     "vacancies": ("nhs.vacancy_fte", "asc.vacancies"),
     "sickness_absence": ("nhs.sickness_rate",),
     "staff_survey": ("survey.",),

@@ -8,8 +8,9 @@ Workforce yearly averages for the two census years.
 
 Adult social care rows are provider × job role group × age band ×
 nationality (sex is left out to keep the row count down). Headcount is filled
-posts, calibrated to Skills for Care's estimate and its growth; turnover and
-international recruitment match Skills for Care's figures for 2024/25.
+posts; filled posts at both censuses, turnover and international recruitment
+match Skills for Care's *State of the adult social care sector and workforce in
+England*, 2025 edition (2024/25, and 2023/24 as that edition restates it).
 """
 
 from __future__ import annotations
@@ -112,14 +113,17 @@ def _primary_cohort(cal: Calibration, group: str, orgs: OrgSet, hc0: np.ndarray)
 def social_cohorts(rng: np.random.Generator, cal: Calibration, providers: OrgSet) -> list[Cohort]:
     """Build one adult social care cohort per job role group."""
     bands = codelists.get("age_band").codes
-    posts0 = cal["asc.filled_posts.2024-03-31"]
-    growth = 1.0 + cal["asc.filled_posts_growth.2024-25"]
+    posts0, posts1 = (cal[f"asc.filled_posts.{p}"] for p in ("2024-03-31", "2025-03-31"))
     shares = normalise(cal.vector("asc.staff_group_share", SOCIAL_GROUPS))
     nationality = normalise(cal.vector("asc.nationality_share", SOCIAL_NATIONALITIES))
     age = {g: normalise(cal.vector(f"asc.age_share.{g}", bands)) for g in SOCIAL_GROUPS}
-    # Turnover by group is relative; scale so the sector's rate is the published one.
+    # Turnover by group is relative; scale so the sector's rate is the published one. The
+    # rate is read as the year's leavers over the posts filled at its end (Skills for Care's
+    # returns count the leavers of the past 12 months beside the staff in post: a wfplan
+    # assumption); the demo draws leavers from the posts at the start.
     relative = cal.vector("asc.turnover_relative", SOCIAL_GROUPS)
-    turnover = cal["asc.turnover.2024-25"] * relative / float(shares @ relative)
+    turnover = (cal["asc.turnover.2024-25"] * posts1 / posts0
+                * relative / float(shares @ relative))
     intl_nat = np.array([0.0, cal["workforce.international_nationality.eu_eea"],
                          cal["workforce.international_nationality.non_eu"]])
     cohorts = []
@@ -144,7 +148,7 @@ def social_cohorts(rng: np.random.Generator, cal: Calibration, providers: OrgSet
             org_codes=providers.codes, join_shares={"newly_qualified": nq, "other": 1 - nq},
         )
         cohort.fte0 = float(hc0.sum() * cal[f"asc.fte_per_post.{group}"])
-        cohort.headcount1 = round(posts0 * growth * shares[i])
+        cohort.headcount1 = round(posts1 * shares[i])
         if group == "asc_direct_care":
             cohort.join_fixed = {"international": int(cal["asc.international_recruits.2024-25"])}
         cohorts.append(cohort)

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wfplan.dataset import boundaries, ingest_boundaries, pseudonym, readers, schema
+from wfplan.dataset.asc_checks import placement_issues
 from wfplan.dataset.checks import DayFirstDates, Finding, unfilled_optional
 from wfplan.dataset.enums import FileStatus
 from wfplan.dataset.importers import detect, precedence
@@ -44,6 +45,10 @@ __all__ = ["FileReport", "IngestError", "IngestReport", "ProgressCallback", "ing
 
 #: Called with (file, rows read so far) as an ingest goes.
 ProgressCallback = Callable[[Path, int], None]
+#: The rules across rows of a table, checked over the vintage once its files are loaded:
+#: la_icb_lookup's shares and ICBs (:mod:`.lookup_checks`), asc_workforce's placement of
+#: each location (:mod:`.asc_checks`).
+CROSS_ROW_CHECKS = {"la_icb_lookup": lookup_issues, "asc_workforce": placement_issues}
 
 
 class _Ingest:
@@ -266,10 +271,11 @@ class _Ingest:
             self.add_errors(issues, int(dupes["total"].to_numpy()[0]))
 
     def check_lookup(self, files: dict[int, str]) -> None:
-        """Report ``la_icb_lookup`` rows breaking a rule across rows (:mod:`.lookup_checks`)."""
-        if "la_icb_lookup" in self.touched:
-            self.add_errors(lookup_issues(self.store, self.vintage, MAX_ERRORS_SHOWN,
-                                          lambda ids: self._file_names(files, ids), self.places))
+        """Report rows breaking a rule across rows of their table (:data:`CROSS_ROW_CHECKS`)."""
+        for table, issues in CROSS_ROW_CHECKS.items():
+            if table in self.touched:
+                self.add_errors(issues(self.store, self.vintage, MAX_ERRORS_SHOWN,
+                                       lambda ids: self._file_names(files, ids), self.places))
 
     def _places_of(self, dupes: pd.DataFrame) -> dict[tuple[int, int], str]:
         """Return where the duplicate rows of this call's files are, by (ingest, row)."""

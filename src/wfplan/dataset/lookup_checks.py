@@ -35,7 +35,7 @@ def lookup_issues(store: Store, vintage: str, limit: int, names: Names,
     """Return an issue for each ``la_icb_lookup`` row that breaks a rule (at most ``limit``)."""
     issues = []
     over = queries.lookup_shares_over_one(store, vintage, limit)
-    for row, (name, place) in zip(over.to_dict("records"), _located(over, names, places),
+    for row, (name, place) in zip(over.to_dict("records"), located(over, names, places),
                                   strict=True):
         when = "" if pd.isna(row["valid_from"]) else f" valid from {row['valid_from']}"
         share = "" if pd.isna(row["share"]) else f"{row['share']:g}"
@@ -44,13 +44,13 @@ def lookup_issues(store: Store, vintage: str, limit: int, names: Names,
                             f"{row['total']:g} {SHARES_RULE}", place=place))
     unknown = queries.lookup_unknown_icbs(store, vintage, limit)
     for row, (name, place) in zip(unknown.to_dict("records"),
-                                  _located(unknown, names, places), strict=True):
+                                  located(unknown, names, places), strict=True):
         issues.append(Issue(name, int(row["source_row"]), "icb_code", str(row["icb_code"]),
                             f"is not a known ICB {ICB_RULE}", place=place))
     return issues
 
 
-def _located(rows: pd.DataFrame, names: Names, places: Places) -> list[tuple[str, str | None]]:
+def located(rows: pd.DataFrame, names: Names, places: Places) -> list[tuple[str, str | None]]:
     """Return the file name and the reader's place of each (``ingest_id``, ``source_row``)."""
     pairs = [(int(i), int(r)) for i, r in zip(rows["ingest_id"], rows["source_row"],
                                                 strict=True)]

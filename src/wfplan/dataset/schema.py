@@ -25,7 +25,7 @@ from functools import cache
 from importlib import resources
 
 #: Bump when the database layout changes, and add a migration in ``store/migrations.py``.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 #: Columns every fact table carries in the store, besides those of ``tables.csv``.
 LINEAGE_COLUMNS = ("vintage", "ingest_id", "source_row", "suppressed")

@@ -58,7 +58,7 @@ __all__ = ["SUPPRESSION_MARKERS", "ChunkResult", "ChunkValidator", "Issue", "Unm
            "pandera_schema"]
 
 #: Code lists whose values drive logic: an unknown value is an error, not a warning.
-STRICT_CODELISTS = frozenset({"area_level", "sector", "direction", "route"})
+STRICT_CODELISTS = frozenset({"area_level", "sector", "direction", "route", "asc_job_role"})
 #: Code lists whose known values come from the store rather than the package.
 STORE_CODELISTS = frozenset({"organisation", "area"})
 #: Errors of one chunk kept with their details; the rest are only counted.

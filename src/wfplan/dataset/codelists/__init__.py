@@ -24,6 +24,7 @@ CODELIST_FILES = {
     "staff_group": "staff_groups.csv",
     "staff_group_aggregate": "staff_group_aggregates.csv",
     "role": "roles.csv",
+    "asc_job_role": "asc_job_roles.csv",
     "age_band": "age_bands.csv",
     "grade": "grades.csv",
     "ethnicity": "ethnicities.csv",

@@ -105,6 +105,12 @@ def _add_education_programmes(store: Store) -> None:
                                    store.dialect))
 
 
+def _add_asc_workforce(store: Store) -> None:
+    """Version 10 → 11: add the tidy table ``asc_workforce`` (docs/social-care.md)."""
+    store.execute(ddl.create_table(schema.fact_table(schema.table("asc_workforce")),
+                                   store.dialect))
+
+
 #: Migrations from version N to N+1, run in order inside one transaction.
 MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     2: _add_distinct_headcount,
@@ -114,7 +120,8 @@ MIGRATIONS: dict[int, Migration] = {1: _add_source_flags_and_person_records,
                                     6: _add_accounts,
                                     7: _add_jobs,
                                     8: _add_icb_boundaries,
-                                    9: _add_education_programmes}
+                                    9: _add_education_programmes,
+                                    10: _add_asc_workforce}
 #: Migrations that delete secrets: the storage is rewritten after them.
 COMPACTING = frozenset({3})
 
