@@ -49,6 +49,22 @@ def _summary(result: Any) -> None:
                   f" of this plan's cost).", highlight=False)
 
 
+def _drawn_from(result: Any) -> None:
+    """Print the gap of the groups outside the target that the credentials draw on."""
+    if result.drawn_from is None:
+        return
+    rows = [[str(r["year"]), str(r["staff_group"]), fixed(r["base_p50"], 1),
+             fixed(r["planned_p50"], 1), fixed(r["change_p50"], 1)]
+            for r in result.drawn_from.to_dict("records")]
+    print_table(out, "Staff groups the credentials take their staff from (not targets of "
+                "the plan): their gap in the target years, FTE, re-simulated",
+                [Column("year", key=True), Column("staff group", key=True),
+                 Column("gap P50 without the plan", right=True),
+                 Column("gap P50 with the plan", right=True),
+                 Column("change P50", right=True)], rows,
+                "each completer leaves the group: the plan raises its gap by this much")
+
+
 def _check(result: Any, probability: float) -> None:
     q = f"P{100 * probability:g}"
     rows = [[str(r["year"]), str(r["staff_group"]), fixed(r["demand_p50"]),
@@ -170,5 +186,6 @@ def plan_command(
     source, result = guard(work)
     _summary(result)
     _check(result, source.plan.target.probability)
+    _drawn_from(result)
     _shadow(result)
     out.print(f"wrote {result.scenario_path}", highlight=False)

@@ -52,7 +52,10 @@ class PlanResult:
 
     ``expected_shortfall`` (objective ``cvar``) is the optimiser's and the
     re-simulation's expected shortfall, FTE; ``linearised`` names the levers
-    whose response is a linearisation (multiplicative levers).
+    whose response is a linearisation (multiplicative levers). ``drawn_from``
+    is the gap, in the target years, of the staff groups outside the target
+    that a credential takes its staff from, without and with the plan
+    (:func:`drawn_from`); ``None`` when no lever draws on such a group.
     """
 
     problem: Problem
@@ -63,6 +66,7 @@ class PlanResult:
     check: pd.DataFrame
     expected_shortfall: tuple[float, float] | None = None
     linearised: tuple[str, ...] = ()
+    drawn_from: pd.DataFrame | None = None
 
 
 def _base_scenario(source: PlanFile) -> Scenario:
@@ -218,33 +222,77 @@ def resimulate(source: PlanFile, inputs: ModelInputs, problem: Problem, solution
                     _written_gaps(source, inputs, problem, solution, path, executor))
 
 
-def _simulated(results: Results, target: Plan) -> tuple[Baseline, float]:
-    """Return what a re-simulation sends back from its worker: the targets' gap and cost."""
-    return baseline(results, target), target_cost(results)
+def drawn_on(plan: Plan) -> Plan | None:
+    """``plan`` with, as its target, the groups outside it that its credentials draw on.
+
+    A credential moves staff out of its ``staff_group``: when that group is not a
+    target, the plan raises its gap, and says so. ``None`` when no lever does.
+    """
+    groups = tuple(dict.fromkeys(
+        lever.staff_group for lever in plan.levers
+        if "to_staff_group" in lever.options
+        and lever.staff_group not in plan.target.staff_groups))
+    if not groups:
+        return None
+    return plan.model_copy(update={"target": plan.target.model_copy(
+        update={"staff_groups": groups})})
+
+
+def _simulated(results: Results, target: Plan
+               ) -> tuple[Baseline, float, Baseline | None]:
+    """Return what a re-simulation sends back from its worker.
+
+    The targets' gap, the total cost, and the gap of the groups the credentials
+    draw on (:func:`drawn_on`).
+    """
+    drawn = drawn_on(target)
+    return (baseline(results, target), target_cost(results),
+            None if drawn is None else baseline(results, drawn))
+
+
+def drawn_from(plan: Plan, base: Baseline | None,
+               planned: Baseline | None) -> pd.DataFrame | None:
+    """Return the P50 gap of the groups drawn on (:func:`drawn_on`), without and with the plan.
+
+    Columns ``year, staff_group, base_p50, planned_p50, change_p50`` (FTE; the
+    change is the P50 of the change within each draw).
+    """
+    drawn = drawn_on(plan)
+    if drawn is None or base is None or planned is None:
+        return None
+    rows = [{"year": year, "staff_group": group,
+             "base_p50": float(np.median(base.gap[:, y, g])),
+             "planned_p50": float(np.median(planned.gap[:, y, g])),
+             "change_p50": float(np.median(planned.gap[:, y, g] - base.gap[:, y, g]))}
+            for y, year in enumerate(drawn.target.years)
+            for g, group in enumerate(drawn.target.staff_groups)]
+    return pd.DataFrame(rows)
 
 
 def _written_gaps(source: PlanFile, inputs: ModelInputs, problem: Problem, solution: Solution,
                   path: Path, executor: Executor | None = None
-                  ) -> tuple[np.ndarray, Baseline, float]:
+                  ) -> tuple[np.ndarray, Baseline, float, Baseline | None]:
     """Return the predicted gap, the re-simulated baseline of ``path`` and its total cost.
+
+    And the re-simulated gap of the groups its credentials draw on, if any.
 
     The full model runs on ``executor`` (:mod:`wfplan.runs.executor`; default: in
     this process), as ``wfplan sweep`` and ``wfplan sensitivity`` run theirs.
     """
     scenario = read_scenario(path).scenario
     try:
-        [(simulated, cost)] = run_scenarios(inputs, [scenario],
+        [(simulated, cost, drawn)] = run_scenarios(inputs, [scenario],
                                             partial(_simulated, target=source.plan), executor)
     except InputError as error:  # a worker's model error, named by the scenario
         raise InputError(f"{path}: {error}") from None
     except (ScenarioError, ModelInputError) as error:
         raise InputError(f"{path}: {error}") from None
-    return problem.predicted_gap(_written(solution.amounts)), simulated, cost
+    return problem.predicted_gap(_written(solution.amounts)), simulated, cost, drawn
 
 
 def _compare(source: PlanFile, problem: Problem,
-             gaps: tuple[np.ndarray, Baseline, float]) -> pd.DataFrame:
-    predicted, simulated, cost = gaps
+             gaps: tuple[np.ndarray, Baseline, float, Baseline | None]) -> pd.DataFrame:
+    predicted, simulated, cost, _ = gaps
     p = source.plan.target.probability
     rows = []
     for y, year in enumerate(problem.years):
@@ -330,6 +378,9 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
                 expected_shortfall(gaps[1].gap, problem.alpha))
     linearised = tuple(lever.name for lever in source.plan.levers
                        if is_multiplicative(lever.type))
+    drawn = drawn_on(source.plan)
     return PlanResult(problem, solution, _shadow(problem, solution), path,
                       _amount_table(source, problem, solution),
-                      _compare(source, problem, gaps), risk, linearised)
+                      _compare(source, problem, gaps), risk, linearised,
+                      drawn_from(source.plan, None if drawn is None else baseline(base, drawn),
+                                 gaps[3]))

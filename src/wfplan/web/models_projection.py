@@ -51,3 +51,27 @@ class Projection(Model):
     controlled: bool
     disclosure: str | None = None
     rows: list[FanRow]
+
+
+class SkillsRow(Model):
+    """A role's or staff group's shortfall, surplus or shortfall left, at one horizon."""
+
+    scenario: str
+    area: str
+    staff_group: str = Field(description="A role's code, or its staff group's (the roles' sum)")
+    horizon: int = Field(description="Years after the base year: 5, 10 or 15")
+    year: int
+    variable: str = Field(description="shortfall_fte, surplus_fte or "
+                          "shortfall_after_substitution_fte (docs/skills.md)")
+    p50: float | None
+    p5: float | None
+    p95: float | None
+
+
+class SkillsResults(Model):
+    """A projection job's skills-gap view: the rows in the caller's scope (none by group)."""
+
+    job_id: str
+    vintage: str
+    sha256: str
+    rows: list[SkillsRow]

@@ -20,9 +20,12 @@ from fastapi import HTTPException, Request, status
 from wfplan.analysis.scope import LEVELS, scope_of
 from wfplan.dataset.accounts import User
 from wfplan.dataset.store.queries import jobs
+from wfplan.runs.project import HORIZONS
+from wfplan.runs.skills import skills_headline
 from wfplan.web import models
 from wfplan.web.deps import stores_of
 from wfplan.web.frames import plain, records
+from wfplan.web.models_projection import SkillsResults, SkillsRow
 from wfplan.web.sensitivity_job import in_scope
 from wfplan.web.service import Settings
 
@@ -89,17 +92,38 @@ def sensitivity_rows(request: Request, user: User, row: dict[str, Any], *,
                                      sha256=str(row["result_sha256"]), **kept)
 
 
+def _scoped(request: Request, user: User,
+            row: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Return the job's long table, the rows of areas in ``user``'s scope, and its run's meta."""
+    frame, meta = _table(request, row)
+    first = (meta.get("scenarios") or [{}])[0]
+    if user.role.kind != "national":
+        allows = _allows(request, user, str(first.get("vintage", "")))
+        keep = {code for code in frame["area"].unique() if allows(code)}
+        frame = frame[frame["area"].isin(keep)]
+    return frame, first
+
+
+def skills_view(request: Request, user: User, row: dict[str, Any]) -> SkillsResults:
+    """Return a projection job's skills-gap headline, in ``user``'s scope.
+
+    Shortfall, surplus and the shortfall left after substitution (P50, P5, P95)
+    5, 10 and 15 years on, by role and staff group
+    (:func:`~wfplan.runs.skills.skills_headline`); no rows for a run by staff group.
+    """
+    frame, first = _scoped(request, user, row)
+    heads = skills_headline(frame, HORIZONS)
+    return SkillsResults(job_id=str(row["job_id"]), vintage=str(first.get("vintage", "")),
+                         sha256=str(row["result_sha256"]),
+                         rows=[SkillsRow(**r) for r in records(heads)])
+
+
 def projection_rows(request: Request, user: User, row: dict[str, Any], *,
                     filters: dict[str, str | None], offset: int,
                     limit: int) -> models.ProjectionResults:
     """Return the job's rows in ``user``'s scope, filtered and paged."""
-    frame, meta = _table(request, row)
-    first = (meta.get("scenarios") or [{}])[0]
+    frame, first = _scoped(request, user, row)
     vintage = str(first.get("vintage", ""))
-    if user.role.kind != "national":
-        allows = _allows(request, user, vintage)
-        keep = {code for code in frame["area"].unique() if allows(code)}
-        frame = frame[frame["area"].isin(keep)]
     for column, wanted in filters.items():
         if wanted is not None:
             frame = frame[frame[column] == wanted]

@@ -37,7 +37,14 @@ from wfplan.web.deps import (
     stores_of,
 )
 from wfplan.web.frames import records
-from wfplan.web.results import MAX_ROWS, job_model, projection_rows, sensitivity_rows
+from wfplan.web.models_projection import SkillsResults
+from wfplan.web.results import (
+    MAX_ROWS,
+    job_model,
+    projection_rows,
+    sensitivity_rows,
+    skills_view,
+)
 
 router = APIRouter(prefix="/api/v1")
 _ID = {"max_length": 32, "pattern": r"^[0-9a-f]{1,32}$", "description": "An id from this API"}
@@ -238,3 +245,20 @@ def results(request: Request, user: UserDep, job_id: JobId,
     wanted = {"area": area, "staff_group": staff_group, "variable": variable,
               "statistic": statistic}
     return projection_rows(request, user, row, filters=wanted, offset=offset, limit=limit)
+
+
+@router.get("/jobs/{job_id}/skills", response_model=SkillsResults, tags=["jobs"],
+            responses={409: {"model": models.Problem}})
+def skills(request: Request, user: UserDep, job_id: JobId) -> SkillsResults:
+    """Return a done projection's skills-gap view, the rows of areas in your scope (409 before).
+
+    Shortfall, surplus and the shortfall left after substitution, P50, P5 and P95,
+    5, 10 and 15 years on, for each role and its staff group (a group's are its
+    roles' sums, not their net; docs/skills.md); no rows for a run by staff group.
+    """
+    row = _own_job(request, user, job_id)
+    if row["status"] != "done" or row["kind"] != "project":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"job {job_id} is a {row['kind']} job, {row['status']}: it has no "
+                            "skills-gap view (a done projection has)")
+    return skills_view(request, user, row)
