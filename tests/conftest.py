@@ -9,7 +9,8 @@ The helpers reach tests through the ``kit`` fixture rather than imports, because
 have their own.
 
 What is slow to build is built once per session, at the end of this file: the demo
-vintage (``demo_vintage``) and an assessment of it (``demo_bundle``), each once for
+vintage (``demo_vintage``), an assessment of it (``demo_bundle``) and the example
+report's data and page (``example_report``, tests/example_report.py), each once for
 the whole run (the workers share them: tests/sharing.py), one run of
 ``wfplan demo`` with its assessment bundle (``demo_command``) and the vintage of
 every real publication (``real_vintage``); the tests of each of the last two, and
@@ -58,6 +59,34 @@ def pytest_configure(config: pytest.Config) -> None:
                           tempfile.mkdtemp(prefix="wfplan-test-inputs-cache-"))
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
+    _build_each_command_once()
+
+
+def _build_each_command_once() -> None:
+    """Let typer's ``CliRunner`` build an app's click command once per process.
+
+    ``wfplan`` builds its command tree once per run; ``CliRunner.invoke`` builds it
+    again at every call (``typer.main.get_command``: every command's signature and
+    type hints, about 30 ms of CPU for wfplan's), and the tests invoke the CLI some
+    thousands of times. The command built for an app is kept and used for the
+    app's later invocations in this process. If typer no longer has this hook, the
+    tests run as before, only slower.
+    """
+    import typer.testing
+
+    build = getattr(typer.testing, "_get_command", None)
+    if build is None or getattr(build, "keeps_commands", False):
+        return
+    built: dict[int, tuple[Any, Any]] = {}
+
+    def get_command(app: Any) -> Any:
+        entry = built.get(id(app))
+        if entry is None or entry[0] is not app:  # a new app: build (and keep) its command
+            entry = built[id(app)] = (app, build(app))
+        return entry[1]
+
+    get_command.keeps_commands = True  # type: ignore[attr-defined]
+    typer.testing._get_command = get_command  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -444,6 +473,45 @@ def plan_bundle(demo_vintage: DemoBuild,
                       bundle=root / "bundle")
     yield made
     _unchanged(before, made.scenario, made.bundle, name="plan assessment bundle")
+
+
+@dataclass(frozen=True)
+class ExampleReport:
+    """The example report's data (``tests/example_report.py``, 100 draws) and its page.
+
+    ``data`` is the :class:`~wfplan.report.context.ReportData` of
+    :func:`example_report.example_report_data` on the demo vintage, built once for the
+    whole run (the workers share it); ``html`` is ``render_html(data)``. Read them
+    only: to change the data, make a changed copy (``dataclasses.replace``).
+    """
+
+    data: Any
+    html: str
+
+
+def _build_example_report(db: Path, root: Path) -> tuple[Any, str, str]:
+    """Build the example report data into ``root``; return it, its page and its data key."""
+    from example_report import example_report_data
+    from wfplan.assessment.rendered import data_key
+    from wfplan.report.html import render_html
+
+    data = example_report_data(root / "work", draws=100, demo_db=db)
+    return data, render_html(data), data_key(data)
+
+
+@pytest.fixture(scope="session")
+def example_report(demo_vintage: DemoBuild,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleReport]:
+    """The example report's data and page, made once for the whole run (read them only)."""
+    from wfplan.assessment.rendered import data_key
+
+    _, (data, html, before) = sharing.once_per_run(
+        sharing.run_folder(tmp_path_factory), "example-report",
+        functools.partial(_build_example_report, demo_vintage.db))
+    yield ExampleReport(data=data, html=html)
+    if data_key(data) != before:
+        pytest.fail("a test changed the shared example report data: change a copy "
+                    "(dataclasses.replace)")
 
 
 def _build_hand_bundles(root: Path) -> str:

@@ -65,16 +65,26 @@ def world(demo_vintage: DemoBuild, demo_bundle: DemoBundle,
             "new": folder / "bundle-2028"}
 
 
+#: Run a test in the module's group, in the worker that assessed ``demo_bundle``
+#: (the first group of the run, tests/sharing.py): its verify re-renders the report of
+#: data that worker rendered already, so the rendering is not done a second time.
+SAME_WORKER = pytest.mark.xdist_group("tests/test_assessment.py")
+
+
 @pytest.fixture
 def shared(demo_bundle: DemoBundle, demo_vintage: DemoBuild) -> dict[str, Path]:
     """The run's demo bundle ``bundle-2026``, its configuration and database (read them only).
 
     Function-scoped, so that the tests that need nothing else of ``world`` are
-    scheduled one by one on either worker rather than with the module's group.
+    scheduled one by one on either worker rather than with the module's group; those
+    that render the bundle's report again in this process (:data:`SAME_WORKER`) run
+    with the module's group instead, in the worker that made the bundle, which still
+    holds that rendering (:mod:`wfplan.assessment.rendered`).
     """
     return {"old": demo_bundle.bundle, "first": demo_bundle.config, "db": demo_vintage.db}
 
 
+@SAME_WORKER
 def test_a_fresh_bundle_verifies(shared: dict[str, Path]) -> None:
     verdict = verify(shared["old"])
     assert verdict.ok, [str(f) for f in verdict.findings]
@@ -203,6 +213,7 @@ def test_the_bundle_carries_each_scenarios_sensitivity_and_verify_recomputes_it(
     assert "tables/sensitivity_tornado.parquet: changed" in _problems(bundle)
 
 
+@SAME_WORKER
 def test_deleting_a_file_fails_naming_it(shared: dict[str, Path], tmp_path: Path) -> None:
     bundle = _tampered(shared, tmp_path)
     (bundle / "report.pdf").unlink()

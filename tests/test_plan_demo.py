@@ -3,7 +3,10 @@
 The plan is solved at P50 and at 90%, written as a scenario, read back by
 `wfplan project`, and the re-simulated England nurse gap in 2035 is closed to
 within 1% of demand. The response of supply to a count lever is checked to be
-linear in the model itself.
+linear in the model itself. That ``wfplan assess`` and ``wfplan verify`` pass on a
+scenario ``wfplan plan`` wrote is checked on the session's ``plan_bundle``
+(conftest: ``plan`` and ``assess`` must exit 0) by
+tests/test_plan_report.py::test_verify_passes_on_the_plan_s_bundle.
 """
 
 from __future__ import annotations
@@ -142,22 +145,6 @@ def test_count_levers_are_linear_in_the_model(demo_vintage: DemoBuild) -> None:
     both = gained(intervention(levers[0], 2027, 1234.5, "test"),
                   intervention(levers[1], 2030, 777.0, "test"))
     np.testing.assert_allclose(both, 1234.5 * one + 777.0 * recruits, rtol=1e-7)
-
-
-def test_assess_and_verify_pass_on_the_plan(demo_vintage: DemoBuild, kit: Kit,
-                                            tmp_path: Path) -> None:
-    planned = tmp_path / "planned.toml"
-    result = kit.cli("plan", EXAMPLE, "--out", planned, "--db", demo_vintage.db)
-    assert result.exit_code == 0, result.output
-    config = tmp_path / "assess.toml"
-    config.write_text('title = "Plan check"\nperiod = "2026"\nvintage = "demo"\n'
-                      'scenarios = ["planned.toml"]\nhorizon = 15\ndraws = 20\nseed = 1\n'
-                      'level = "england"\n', encoding="utf-8")
-    assessed = kit.cli("assess", config, "--out", tmp_path / "bundle", "--db", demo_vintage.db)
-    assert assessed.exit_code == 0, assessed.output
-    verified = kit.cli("verify", tmp_path / "bundle")
-    assert verified.exit_code == 0, verified.output
-    assert "VERIFIED" in verified.output
 
 
 def test_a_lever_option_the_type_refuses_is_named(demo_vintage: DemoBuild, kit: Kit,

@@ -124,6 +124,10 @@ def test_tables_xlsx_has_the_plan(plan_bundle: PlanBundle) -> None:
 
 
 def test_verify_passes_on_the_plan_s_bundle(plan_bundle: PlanBundle, kit: Kit) -> None:
+    """Also test_plan_demo.py's check that a planned scenario assesses and verifies.
+
+    (``plan_bundle`` asserts that ``wfplan plan`` and ``wfplan assess`` exit 0.)
+    """
     verified = kit.cli("verify", plan_bundle.bundle)
     assert verified.exit_code == 0, verified.output
     assert "VERIFIED" in verified.output

@@ -25,7 +25,6 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from example_report import example_report_data
 from wfplan.report import (
     ReportData,
     charts,
@@ -43,7 +42,7 @@ from wfplan.report.sections import SECTIONS
 from wfplan.report.xlsx import write_xlsx
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
+    from conftest import ExampleReport
 
 OGL = "Open Government Licence v3.0"
 
@@ -59,10 +58,11 @@ def require_tool(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(demo_vintage: DemoBuild,
+def built(example_report: ExampleReport,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The run's example report data (100 draws), written here by ``write_report``."""
     root = tmp_path_factory.mktemp("report")
-    data = example_report_data(root / "work", draws=100, demo_db=demo_vintage.db)
+    data = example_report.data
     paths = write_report(data, root / "out")
     return {"data": data, "paths": paths, "html": paths["html"].read_text(encoding="utf-8"),
            "root": root}
@@ -297,14 +297,16 @@ def test_comparison_section_appears_when_given(built: dict[str, Any]) -> None:
 # --- determinism ------------------------------------------------------------------------------
 
 
-def test_same_data_gives_identical_svg_and_html(built: dict[str, Any]) -> None:
+def test_same_data_gives_identical_svg_and_html(built: dict[str, Any],
+                                                example_report: ExampleReport) -> None:
+    """The page ``write_report`` wrote is the page rendered apart (``example_report.html``)."""
     data = built["data"]
     first = gap_chart.gap_range_chart(data.headline, "c", "Gap", category="staff_group",
                                       series="horizon_years")
     again = gap_chart.gap_range_chart(data.headline.copy(), "c", "Gap", category="staff_group",
                                       series="horizon_years")
     assert first.svg == again.svg
-    assert render_html(data) == built["html"]
+    assert example_report.html == built["html"]
     changed = data.headline.assign(gap_fte_p50=data.headline["gap_fte_p50"] + 1000)
     other = gap_chart.gap_range_chart(changed, "c", "Gap", category="staff_group",
                                       series="horizon_years")

@@ -22,18 +22,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from browser_util import AXE_JS, missing
-from example_report import example_report_data
-from wfplan.report.html import render_html
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
+    from conftest import ExampleReport
 
 @pytest.fixture(scope="module")
-def page_file(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def page_file(example_report: ExampleReport,
+              tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's example report page (``render_html`` of its data), as a file."""
     root = tmp_path_factory.mktemp("report-a11y")
-    data = example_report_data(root / "work", draws=50, demo_db=demo_vintage.db)
     path = root / "report.html"
-    path.write_text(render_html(data), encoding="utf-8")
+    path.write_text(example_report.html, encoding="utf-8")
     return path
 
 

@@ -17,7 +17,6 @@ import pytest
 from jinja2 import Environment
 from markupsafe import Markup
 
-from example_report import example_report_data
 from wfplan.dataset.provenance import OGL_ATTRIBUTION
 from wfplan.report import format as fmt
 from wfplan.report import html
@@ -27,7 +26,7 @@ from wfplan.report.table_html import table_markup, view_markup
 from wfplan.report.views import Column, Numbering, TableView
 
 if TYPE_CHECKING:
-    from conftest import DemoBuild
+    from conftest import ExampleReport
 
 
 def _environment(writer: Callable[[Any], Markup | None]) -> Environment:
@@ -50,9 +49,9 @@ def _counted() -> tuple[Callable[[Any], Markup | None], list[bool]]:
 
 
 @pytest.fixture(scope="module")
-def data(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> ReportData:
-    root = tmp_path_factory.mktemp("report-tables")
-    return example_report_data(root / "work", draws=20, demo_db=demo_vintage.db)
+def data(example_report: ExampleReport) -> ReportData:
+    """The run's example report data."""
+    return example_report.data
 
 
 def test_the_whole_page_is_the_same_as_the_macros(data: ReportData) -> None:

@@ -80,17 +80,16 @@ def test_project_without_the_data_says_what_to_give(tmp_path: Path):
         with_wellbeing(store, "v", read_scenario(path).scenario)
 
 
-def test_the_report_states_the_relations_only_when_a_run_used_them(demo_vintage,
-                                                                    tmp_path: Path):
+def test_the_report_states_the_relations_only_when_a_run_used_them(example_report):
+    """On the run's example report: its page, then the page of a copy with one more row."""
     import dataclasses
 
     import pandas as pd
 
-    from example_report import example_report_data
     from wfplan.report.html import render_html
 
-    data = example_report_data(tmp_path / "work", draws=10, demo_db=demo_vintage.db)
-    plain = render_html(data)
+    data = example_report.data
+    plain = example_report.html
     assert "The wellbeing intervention's relations" not in plain
     row = {"scenario": "ltwp", "name": "interventions[2].sickness_per_burnout_point",
            "value": "normal(mean 0.0178, sd 0.0162)",
