@@ -2,9 +2,13 @@
 
 ``server`` runs ``wfplan serve`` in a subprocess (one per backend for the session):
 on a copy of the session's demo DuckDB file (its worker in the server process),
-and on the demo built into a fresh PostgreSQL schema with a ``wfplan worker``
+and on the demo loaded into a fresh PostgreSQL schema with a ``wfplan worker``
 process beside the server (the schema is dropped afterwards; an unreachable
-server fails in CI and is skipped elsewhere, as every PostgreSQL test).
+server fails in CI and is skipped elsewhere, as every PostgreSQL test). The
+PostgreSQL demo is loaded from the very files the generator wrote for the DuckDB
+demo vintage, in the order ingest loaded them there (tests/test_postgres_bundle.py
+does the same), so its data are the DuckDB demo's: a job's results on either
+engine can be compared with one ``wfplan`` command run on the DuckDB demo.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
-from jobs_util import cli_assess
+from jobs_util import EQUAL, cli_assess, cli_project
 from live import Server, start, start_worker
 
 import sharing
@@ -25,10 +29,11 @@ if TYPE_CHECKING:
     from conftest import DemoBuild
 
 
-def _pg_demo(folder: Path) -> Iterator[str]:
+def _pg_demo(demo: DemoBuild) -> Iterator[str]:
+    """Yield the demo vintage loaded into a fresh PostgreSQL schema, dropped afterwards."""
     import secrets
 
-    from wfplan.dataset.demo import build_demo
+    from wfplan.dataset.ingest import ingest
     from wfplan.dataset.store import open_store
 
     require_postgres()
@@ -36,7 +41,7 @@ def _pg_demo(folder: Path) -> Iterator[str]:
     db = f"{SERVER}?schema={schema}"
     try:
         with open_store(db) as store:
-            build_demo(store, workdir=folder / "files")
+            ingest(store, [f.path for f in demo.report.files], "demo")
         yield db
     finally:
         with psycopg.connect(SERVER, autocommit=True) as conn:
@@ -55,7 +60,7 @@ def server(request: pytest.FixtureRequest, demo_vintage: DemoBuild,
         finally:
             running.stop()
         return
-    for db in _pg_demo(folder):
+    for db in _pg_demo(demo_vintage):
         running = start(db, folder, worker=False)
         running.worker = start_worker(db, folder)
         try:
@@ -76,3 +81,19 @@ def cli_assessment(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFac
     _, bundle = sharing.once_per_run(sharing.run_folder(tmp_path_factory), "cli-assessment",
                                      build)
     return Path(bundle)
+
+
+@pytest.fixture(scope="session")
+def cli_projection(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``wfplan project`` of the job test's run (:data:`jobs_util.EQUAL`) on the DuckDB demo.
+
+    Once for the whole run: the jobs on both engines must give its Parquet file's table
+    (the PostgreSQL demo is a load of the same files). Read it only.
+    """
+    def build(folder: Path) -> str:
+        return str(cli_project(str(demo_vintage.db), EQUAL["text"], folder,
+                               seed=EQUAL["seed"], draws=EQUAL["draws"]))
+
+    _, out = sharing.once_per_run(sharing.run_folder(tmp_path_factory), "cli-projection",
+                                  build)
+    return Path(out)

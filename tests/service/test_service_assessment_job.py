@@ -4,13 +4,16 @@ An assessment submitted through the API runs as a job, reports its progress, and
 writes a bundle the API lists and serves. The bundle downloaded through the API
 verifies (``wfplan verify``), and its tables, results and inputs are those of
 ``wfplan assess --out`` run on the same definition, scenarios and vintage (in a
-subprocess, on the server's database; the DuckDB case is the kill test's, against
-one CLI run for the whole run: ``cli_assessment``). Only what records when and how
+subprocess, once for the whole run, on the DuckDB demo: ``cli_assessment``; the
+PostgreSQL server's demo is a load of the very same files, tests/service/conftest.py,
+and the DuckDB case is the kill test's). Only what records when and how
 long differs, and the bundle's name: the manifest's ``created``, ``seconds``,
 ``manifest_sha256`` and ``bundle_name``, and the report files that print
 the creation time (``report.html`` and ``report.pdf`` show it; ``tables.xlsx`` has it
 as its "Created" row, its properties and its zip entries' times): their hashes in
-``files``. The bundle is unsigned, as ``wfplan assess`` without ``--sign``.
+``files``; and, the PostgreSQL demo being another load of the files, the times in the
+ingest log (``inputs/ingests.parquet``, which must be the PostgreSQL database's own)
+and so the core digest. The bundle is unsigned, as ``wfplan assess`` without ``--sign``.
 
 The definition is the demo's (``wfplan/data/demo_assessment.toml``) with no Monte
 Carlo draws (the least ``wfplan assess`` takes) and a five-year horizon, to keep
@@ -29,7 +32,6 @@ from jobs_util import (
     ASSESSMENT,
     SCENARIOS,
     check_assessment_progress,
-    cli_assess,
     download_bundle,
     same_manifest,
     same_tables,
@@ -37,7 +39,8 @@ from jobs_util import (
 )
 
 from wfplan.assessment.verify import verify
-from wfplan.dataset.store import is_postgres_url
+from wfplan.dataset.store import is_postgres_url, open_store
+from wfplan.dataset.store.queries.bundle import ingest_log
 
 if TYPE_CHECKING:
     from live import Server
@@ -48,7 +51,7 @@ def _post(server: Server, role: str | None, **body: Any) -> httpx.Response:
 
 @pytest.mark.slow
 def test_an_assessment_job_writes_a_bundle_that_verifies_and_equals_the_cli(
-    server: Server, tmp_path: Path
+    server: Server, cli_assessment: Path, tmp_path: Path
 ) -> None:
     if not is_postgres_url(server.db):
         pytest.skip("the DuckDB case is the kill test's (test_service_assessment_kill.py)")
@@ -72,10 +75,11 @@ def test_an_assessment_job_writes_a_bundle_that_verifies_and_equals_the_cli(
     assert hashlib.sha256(manifest).hexdigest() == body["sha256"] == seen[-1]["result_sha256"]
     verdict = verify(served)
     assert verdict.ok, verdict.findings
-    # on the server's own database: the ingest log (inputs/ingests.parquet) is the engine's
-    cli = cli_assess(server.db, tmp_path / "cli")
-    same_tables(served, cli)
-    same_manifest(served, cli)
+    # the ingest log (inputs/ingests.parquet) is the server's database's, times and all
+    with open_store(server.db, read_only=True) as store:
+        loaded_at = ingest_log(store)["loaded_at"].tolist()
+    same_tables(served, cli_assessment, loaded_at=loaded_at)
+    same_manifest(served, cli_assessment, reloaded=True)
     audit = server.get("national", "/api/v1/audit", params={"action": "assessment.run"}).json()
     assert any(job_id in row["detail"] for row in audit)
 

@@ -1,7 +1,8 @@
 """Scenarios and jobs through the API, on a real server, on DuckDB and PostgreSQL (issue 13).
 
 A job submitted through the API runs, reports its progress, and its results are
-those of ``wfplan project`` on the same scenario and seed (run in a subprocess).
+those of ``wfplan project`` on the same scenario and seed (run in a subprocess, once
+for the whole run, on the DuckDB demo: ``cli_projection``).
 """
 
 from __future__ import annotations
@@ -12,22 +13,17 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from jobs_util import cli_project, frame, results, scenario_text, submit, wait
-
-from wfplan.dataset.store import is_postgres_url
+from jobs_util import EQUAL, frame, results, scenario_text, submit, wait
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from live import Server
 
-    from conftest import DemoBuild
-
 
 def test_a_job_runs_reports_progress_and_equals_wfplan_project(
-        server: Server, demo_vintage: DemoBuild, tmp_path: Path) -> None:
-    text = scenario_text("svc-equal")
-    _, job_id = submit(server, text, seed=11, draws=30)
+        server: Server, cli_projection: Path) -> None:
+    _, job_id = submit(server, EQUAL["text"], seed=EQUAL["seed"], draws=EQUAL["draws"])
     seen = wait(server, job_id)
     final = seen[-1]
     assert final["status"] == "done", final
@@ -39,11 +35,10 @@ def test_a_job_runs_reports_progress_and_equals_wfplan_project(
     assert any(s["status"] == "running" and 0.0 < s["progress"] < 1.0 for s in seen), seen
     body = results(server, job_id)
     assert (body["seed"], body["draws"], body["vintage"]) == (11, 30, "demo")
-    # The CLI on the same database (PostgreSQL); the DuckDB server holds its file for
-    # writing, so there the CLI reads the file the server's copy was made from (its
-    # 'demo' vintage is the same; the kill test compares on the very same file).
-    db = server.db if is_postgres_url(server.db) else str(demo_vintage.db)
-    expected = pq.read_table(cli_project(db, text, tmp_path, seed=11, draws=30)).to_pandas()
+    # The CLI on the file the DuckDB server's copy was made from (that server holds its
+    # copy for writing), whose files the PostgreSQL demo loaded: the same 'demo' vintage
+    # on both engines (the kill test compares on the very same file).
+    expected = pq.read_table(cli_projection).to_pandas()
     got = frame(body)
     assert body["total"] == len(expected)
     pd.testing.assert_frame_equal(got.drop(columns="value"), expected.drop(columns="value"),

@@ -2,8 +2,9 @@
 
 A sensitivity job submitted through the API runs, reports its progress, and its
 tornado and variance shares are those of ``wfplan sensitivity --format json`` on the
-same scenario and seed (run in a subprocess; that command rounds its floats, so the
-served rows are rounded the same way before they are compared).
+same scenario and seed (run in a subprocess, once for the whole run, on the DuckDB
+demo, whose files the PostgreSQL server's demo loaded; that command rounds its floats,
+so the served rows are rounded the same way before they are compared).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 from jobs_util import JOB_S, scenario_text, submit, wait
 
+import sharing
 from wfplan.cli.display import tidy_json
-from wfplan.dataset.store import is_postgres_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,6 +34,11 @@ UNCERTAIN = ('[parameters]\n'
              'leaver_rate_multiplier = { dist = "normal", mean = 1.0, sd = 0.05 }\n'
              'international_joiners_multiplier = '
              '{ dist = "triangular", low = 0.7, mode = 1.0, high = 1.1 }\n')
+
+
+#: The analysis the first test submits on each engine, and its options.
+SENSITIVITY = scenario_text("svc-sens", draws=12) + UNCERTAIN
+OPTIONS: dict[str, Any] = {"draws": 15, "areas": ["Y56"], "fixed_spread": 0.1}
 
 
 def results(server: Server, job_id: str, role: str = "national") -> dict[str, Any]:
@@ -49,6 +56,21 @@ def _cli(db: str, text: str, folder: Path, *args: str) -> dict[str, Any]:
          "--db", db, *args], capture_output=True, text=True, timeout=JOB_S, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return dict(json.loads(done.stdout))
+
+
+@pytest.fixture(scope="session")
+def cli_sensitivity(demo_vintage: DemoBuild,
+                    tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``wfplan sensitivity --format json`` of :data:`SENSITIVITY` with :data:`OPTIONS` on
+    the DuckDB demo (the file the DuckDB server's copy was made from, that server holding
+    its copy for writing), once for the whole run; the jobs on both engines must give it."""
+    def build(folder: Path) -> dict[str, Any]:
+        return _cli(str(demo_vintage.db), SENSITIVITY, folder, "--draws",
+                    str(OPTIONS["draws"]), "--area", *OPTIONS["areas"], "--fixed-spread",
+                    str(OPTIONS["fixed_spread"]))
+
+    return sharing.once_per_run(sharing.run_folder(tmp_path_factory), "cli-sensitivity",
+                                build)[1]
 
 
 def page_charts(server: Server, job_id: str, role: str) -> tuple[list[list[Any]], str]:
@@ -73,10 +95,8 @@ def tornado_by_area(rows: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def test_a_sensitivity_job_runs_reports_progress_and_equals_the_cli(
-        server: Server, demo_vintage: DemoBuild, tmp_path: Path) -> None:
-    text = scenario_text("svc-sens", draws=12) + UNCERTAIN
-    _, job_id = submit(server, text, action="sensitivity", draws=15, areas=["Y56"],
-                       fixed_spread=0.1)
+        server: Server, cli_sensitivity: dict[str, Any]) -> None:
+    _, job_id = submit(server, SENSITIVITY, action="sensitivity", **OPTIONS)
     seen = wait(server, job_id)
     final = seen[-1]
     assert final["status"] == "done", final
@@ -89,13 +109,8 @@ def test_a_sensitivity_job_runs_reports_progress_and_equals_the_cli(
     assert body["tornado"]
     assert body["variance_shares"]
     assert {r["area"] for r in body["tornado"]} == {"E92000001", "Y56"}
-    # as in the projection test: the DuckDB server holds its file, so the CLI reads
-    # the file the server's copy was made from (the same 'demo' vintage)
-    db = server.db if is_postgres_url(server.db) else str(demo_vintage.db)
-    expected = _cli(db, text, tmp_path, "--draws", "15", "--area", "Y56",
-                    "--fixed-spread", "0.1")
-    assert tidy_json(body["tornado"]) == expected["tornado"]
-    assert tidy_json(body["variance_shares"]) == expected["variance_shares"]
+    assert tidy_json(body["tornado"]) == cli_sensitivity["tornado"]
+    assert tidy_json(body["variance_shares"]) == cli_sensitivity["variance_shares"]
     charts, page = page_charts(server, job_id, "national")  # the dashboard draws the same
     assert charts == tornado_by_area(body["tornado"])
     assert f'id="sensitivity-{job_id}-variance"' in page
