@@ -386,3 +386,18 @@ def test_numbers_times_and_missing_values_come_back_exactly(any_store: Store) ->
     assert back.column("big").to_pylist() == [True, True, True, False, None, False, False]
     assert set(back.column("at").to_pylist()) == {datetime(2024, 1, 2, 3, 4, 5, 6)}
     assert back.schema.field("at").type == pa.timestamp("us")
+
+
+def test_duckdb_never_draws_its_progress_bar_on_standard_output(tmp_path: Path) -> None:
+    """The store's DuckDB connection has the progress bar off, as a command runs it.
+
+    DuckDB draws its bar on stdout for a query over 2 s (a loaded machine), which broke
+    ``wfplan sensitivity --format json`` in the service tests. Under pytest DuckDB starts
+    with the bar off, so the store is opened in a child process, as a command opens it.
+    """
+    code = ("import sys; from wfplan.dataset.store import DuckDBStore\n"
+            "with DuckDBStore(sys.argv[1]) as store:\n"
+            "    print(store.scalar(\"SELECT current_setting('enable_progress_bar')\"))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "bar.duckdb")],
+                          capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stdout

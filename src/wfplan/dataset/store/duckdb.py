@@ -41,7 +41,7 @@ class DuckDBStore(Store):
                 f"or name one with --db or ${DB_ENV}"
             )
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = quiet(duckdb.connect(str(self.path), read_only=read_only))
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise busy_error(self.path, str(exc), read_only=read_only) from None
@@ -146,7 +146,17 @@ class DuckDBStore(Store):
         os.replace(fresh, self.path)
         # a write-ahead log left by the old file must never be replayed on the new one
         self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
-        self.con = duckdb.connect(str(self.path))
+        self.con = quiet(duckdb.connect(str(self.path)))
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Turn off DuckDB's progress bar on ``con`` and return it.
+
+    DuckDB draws it on standard output for a query that runs over 2 s (a loaded
+    machine), which would break a command's ``--format json`` or ``csv`` output.
+    """
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _literal(path: Path) -> str:

@@ -37,6 +37,7 @@ from wfplan.dataset.busy import BUSY_WAIT, BusyWait, DatabaseBusyError, command_
 from wfplan.dataset.store import pgconvert, pgurl
 from wfplan.dataset.store.base import Params, Store
 from wfplan.dataset.store.ddl import quote
+from wfplan.dataset.store.duckdb import quiet
 from wfplan.dataset.store.pgcopy import CopyStream
 from wfplan.errors import InputError, StoreBusyError
 
@@ -90,7 +91,7 @@ class PostgresStore(Store):
         self._local = threading.local()
         self._snapshot: psycopg.Connection[Any] | None = None
         self.schema = self._probe()
-        self._duck = duckdb.connect(":memory:")
+        self._duck = quiet(duckdb.connect(":memory:"))
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             self.target.conninfo, min_size=1, max_size=POOL_SIZE, open=False,
             kwargs=self._connect_kwargs(), configure=self._configure, name="wfplan")
