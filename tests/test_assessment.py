@@ -144,6 +144,15 @@ def test_editing_one_number_in_an_input_fails_naming_it(shared: dict[str, Path],
     assert "inputs/staff_in_post.parquet: changed" in shown
 
 
+@pytest.mark.parametrize("extract", ["ingests", "staff_in_post"])
+def test_an_extract_that_is_not_parquet_fails_naming_it_without_a_traceback(
+        shared: dict[str, Path], tmp_path: Path, extract: str) -> None:
+    bundle = _tampered(shared, tmp_path)
+    (bundle / "inputs" / f"{extract}.parquet").write_bytes(b"not a parquet file")
+    shown = _problems(bundle)
+    assert f"inputs/{extract}.parquet: changed" in shown
+
+
 def test_editing_one_result_fails_naming_the_figure(shared: dict[str, Path],
                                                     tmp_path: Path) -> None:
     bundle = _tampered(shared, tmp_path)

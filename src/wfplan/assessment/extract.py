@@ -209,12 +209,16 @@ def load_extracts(folder: Path, vintage: str) -> DuckDBStore:
     return store
 
 
+#: What reading a damaged Parquet file raises: pyarrow's ArrowInvalid is a ValueError.
+UNREADABLE = (OSError, pa.ArrowException)
+
+
 def _read(path: Path) -> pa.Table:
     if not path.is_file():
         raise InputError(f"{path}: input extract missing")
     try:
         return pq.read_table(path)
-    except OSError as exc:
+    except UNREADABLE as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
 
 

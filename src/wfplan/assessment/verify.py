@@ -52,7 +52,7 @@ from wfplan.assessment.bundle import (
 from wfplan.assessment.compute import RESULT_KEYS, Computed, Step, compute
 from wfplan.assessment.config import AssessmentConfig, load_config
 from wfplan.assessment.contents import check_contents, check_tables, scenario_files
-from wfplan.assessment.extract import disclosure_of, load_extracts
+from wfplan.assessment.extract import UNREADABLE, disclosure_of, load_extracts
 from wfplan.assessment.manifest import (
     FORMAT,
     MANIFEST,
@@ -283,7 +283,7 @@ def _disclosure(bundle: Path, manifest: dict[str, object]) -> list[Finding]:
         return [Finding(MANIFEST, "no disclosure status (public or restricted)")]
     try:
         small = disclosure_of(bundle / "inputs")
-    except OSError:
+    except UNREADABLE:
         return []  # an unreadable extract is reported by the re-run
     if claimed == "public" and small:
         listed = ", ".join(f"{n:,} in {t}" for t, n in sorted(small.items()))
