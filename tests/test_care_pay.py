@@ -59,3 +59,16 @@ def test_only_social_care_staff_groups_and_roles_may_have_the_rise():
     with pytest.raises(InputError, match="staff_group 'nurses_health_visitors' is not an adult "
                                          "social care staff group or role"):
         with_care_pay(_scenario("nurses_health_visitors"))
+
+
+def test_the_tornado_moves_the_pay_relation_like_any_drawn_quantity():
+    from wfplan.runs.tornado import quantities, with_value
+
+    scenario = with_care_pay(_scenario(name="pay"))
+    moved = {q.key: q for q in quantities(scenario)}
+    relation = moved["interventions.pay.separation_cut_per_pay_point"]
+    assert relation.central == pytest.approx(0.003)
+    assert relation.points == pytest.approx((0.001, 0.005))  # a triangular's low and high
+    changed = with_value(scenario, "interventions.pay.separation_cut_per_pay_point", 0.004)
+    assert changed.interventions[0].separation_cut_per_pay_point == 0.004
+    assert changed.interventions[0].amount == 10
