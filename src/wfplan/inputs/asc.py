@@ -149,6 +149,10 @@ def returned_vacancies(stock: Stock, returns: AscReturns | None,
     reported = [g for g in range(rate.shape[1]) if not np.isnan(rate[:, g]).all()]
     if not reported:
         return vacancy
+    if vacancy is None:
+        assumptions.add("vacancy_fte", 0.0,
+                        "no vacancies table: 0 assumed for the staff groups the asc_workforce "
+                        "returns do not cover (establishment = staff in post)")
     out = np.zeros(rate.shape) if vacancy is None else vacancy.copy()
     heads = stock.headcount.sum(axis=2)
     for g in reported:
