@@ -42,7 +42,7 @@ SCENARIOS = sorted({*ROOT.glob("scenarios/*.toml"), *ROOT.glob("src/wfplan/data/
                     ROOT / "src/wfplan/data/demo_baseline.toml",
                     ROOT / "src/wfplan/data/demo_ltwp.toml"})
 UNITS = {"fraction", "fraction per year", "fraction per month", "years", "FTE per head", "ratio",
-         "rule"} | {spec.unit for spec in parameter_table()}
+         "fraction per year per percent of pay", "rule"} | {spec.unit for spec in parameter_table()}
 
 
 def _rows() -> list[dict[str, str]]:

@@ -23,6 +23,7 @@ from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs
 from wfplan.model import ModelInputError, ModelInputs
+from wfplan.runs.care_pay import with_care_pay
 from wfplan.runs.project import Projection, ScenarioFile, project_one, with_overrides
 from wfplan.runs.sensitivity import TORNADO_COLUMNS, VARIANCE_COLUMNS, scenario_sensitivity
 from wfplan.runs.wellbeing import with_wellbeing
@@ -60,7 +61,7 @@ def run_scenarios(store: Store, config: AssessmentConfig, files: Sequence[Scenar
         scenario = with_overrides(source.scenario, base_vintage=vintage,
                                   base_period=base_period.isoformat(), horizon=config.horizon,
                                   level=config.level)
-        scenario = with_wellbeing(store, vintage, scenario)
+        scenario = with_care_pay(with_wellbeing(store, vintage, scenario))
         groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
         if groups not in inputs_by_groups:
             note(f"building model inputs for {scenario.name}")

@@ -54,7 +54,8 @@ CARRIED_PREFIX = "gaps_"
 
 #: Tidy tables an assessment does not extract yet, so its bundle and its projections
 #: are as before they existed (``education_programmes``: docs/education.md;
-#: ``asc_workforce``, which the projection does not read: docs/social-care.md).
+#: ``asc_workforce``, which ``wfplan project`` reads but an assessment does not yet:
+#: docs/social-care.md).
 NOT_EXTRACTED = ("education_programmes", "asc_workforce")
 
 

@@ -25,6 +25,7 @@ from wfplan.dataset.geography import LEVELS
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.model_inputs import staff_in_post_periods
 from wfplan.errors import InputError
+from wfplan.inputs.asc import returned_vacancies, with_returns
 from wfplan.inputs.demography import read_demography
 from wfplan.inputs.flows import Flows, read_flows
 from wfplan.inputs.programmes import (
@@ -228,7 +229,8 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
             raise InputError(f"staff groups {absent} have no staff in post in vintage "
                              f"{vintage!r} on {base} (level {level})")
     coords = Coords(area=stock.areas, staff_group=stock.staff_groups, age_band=stock.age_bands)
-    flows = read_flows(selection, stock, assumptions)
+    flows, returns = with_returns(selection, stock, read_flows(selection, stock, assumptions),
+                                  assumptions)
     last_year = known_at.year if known_at else 9999
     training = read_training(store, vintage, stock.staff_groups, base, assumptions, known_at)
     programmes = read_programmes(selection, stock, base, assumptions, known_at)
@@ -241,7 +243,8 @@ def build_inputs(store: Store, vintage: str, period: date | str | None = None,
     if programmes is not None:
         arrays.update(_programme_arrays(selection, stock, coords, programmes, arrays,
                                         assumptions))
-    vacancy = vacancies(selection, stock, assumptions)
+    vacancy = returned_vacancies(stock, returns, vacancies(selection, stock, assumptions),
+                                 assumptions)
     if vacancy is not None:
         arrays["vacancy_fte"] = coords.label("area staff_group", vacancy)
     if flows.newly_qualified_age_profile is not None:

@@ -46,7 +46,7 @@ RESOLVABLE = ("leaver_rate", "fte_per_head", "training_duration", "completion_ra
               "take_up_rate")
 #: Units a named evidence item (not in the parameter table) may have.
 ITEM_UNITS = ("fraction", "fraction per year", "fraction per month", "years", "FTE per head",
-              "ratio")
+              "ratio", "fraction per year per percent of pay")
 #: ``staff_group`` / ``sector`` of a row that applies to every group (of the sector).
 ALL = "all"
 #: The unit of a default that is a rule, not a number (e.g. ``area_share``).

@@ -214,7 +214,8 @@ def _load_builtin_types() -> None:
     # in this order, the order of the table of types in docs/model.md
     import wfplan.model.intervention_types  # noqa: I001
     import wfplan.model.wellbeing
-    import wfplan.model.intervention_skills  # noqa: F401
+    import wfplan.model.intervention_skills
+    import wfplan.model.care_pay  # noqa: F401
 
 
 @functools.cache

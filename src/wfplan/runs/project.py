@@ -53,6 +53,7 @@ from wfplan.model.aggregate import staff_group_totals, sum_staff_groups
 from wfplan.model.levels import Level
 from wfplan.model.roles import role_totals
 from wfplan.model.skills import Substitution
+from wfplan.runs.care_pay import with_care_pay
 from wfplan.runs.outputs import LICENCE
 from wfplan.runs.skills import skills_rows
 from wfplan.runs.wellbeing import with_wellbeing
@@ -342,7 +343,8 @@ def project(store: Store, paths: Sequence[str | os.PathLike[str]], *,
         if scenario.base_vintage not in (None, chosen):
             source = replace(source, scenario=with_overrides(source.scenario,
                                                              base_vintage=chosen))
-        source = replace(source, scenario=with_wellbeing(store, chosen, source.scenario))
+        source = replace(source, scenario=with_care_pay(
+            with_wellbeing(store, chosen, source.scenario)))
         groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
         roles = scenario.roles if scenario.roles is None or scenario.roles == "all" \
             else tuple(scenario.roles)

@@ -20,6 +20,7 @@ from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs, resolve_period
 from wfplan.model import ModelInputError, ModelInputs, Results, Scenario, ScenarioError, run
+from wfplan.runs.care_pay import with_care_pay
 from wfplan.runs.executor import Executor
 from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
 from wfplan.runs.tornado import ENGLAND, TORNADO_COLUMNS, quantities, tornado
@@ -75,7 +76,8 @@ def sensitivity(store: Store, path: str | os.PathLike[str], *, vintage: str | No
     scenario = with_overrides(source.scenario, draws=draws)
     chosen = choose_vintage(store, scenario, vintage, tell or (lambda _text: None))
     store.require_vintage(chosen)
-    scenario = with_wellbeing(store, chosen, with_overrides(scenario, base_vintage=chosen))
+    scenario = with_care_pay(with_wellbeing(store, chosen,
+                                            with_overrides(scenario, base_vintage=chosen)))
     period = resolve_period(store, chosen, scenario.base_period)
     groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
     note = progress or (lambda _text: None)
