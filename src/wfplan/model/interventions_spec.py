@@ -91,6 +91,9 @@ class Intervention(BaseModel):
         charged per, and the type's own fields: the table in ``docs/model.md``.
     defaults
         The type's fields whose defaults are rows of ``parameters.csv``.
+    plan_units_field
+        The field ``wfplan plan`` writes a lever's units a year to (``amount``
+        unless the type says otherwise; ``docs/plan.md``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -104,6 +107,7 @@ class Intervention(BaseModel):
     extra_fields: ClassVar[str] = ""
     #: Field name -> the parameter-table row giving its default when left out.
     defaults: ClassVar[dict[str, str]] = {}
+    plan_units_field: ClassVar[str] = "amount"
 
     type: str
     name: str | None = Field(default=None, min_length=1)
