@@ -20,8 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wfplan.errors import InputError
-from wfplan.model.intervention_skills import Cpd
-from wfplan.model.intervention_types import FlexibleWorking, JoinerIntervention, Retention
+from wfplan.model.intervention_types import JoinerIntervention
 from wfplan.model.interventions_spec import Driver, Intervention, registered_types
 from wfplan.model.values import format_location
 
@@ -32,8 +31,9 @@ _SET_BY_PLAN = frozenset({"type", "name", "staff_group", "area", "start_year", "
 
 #: Multiplicative levers the plan linearises around the base scenario, by type name.
 #: ``cpd`` cuts leaver rates as ``retention`` does, by its sourced effect per GBP a head.
-MULTIPLICATIVE: dict[str, type[Intervention]] = {
-    "retention": Retention, "flexible_working": FlexibleWorking, "cpd": Cpd}
+#: (Names, not classes: importing a type's module here would change the order in which
+#: the types register, which is the order of the scenario schema and of docs/model.md.)
+MULTIPLICATIVE = frozenset({"retention", "flexible_working", "cpd"})
 
 #: Count levers whose response is not exactly linear in their units (the plan states it):
 #: a returner of ``retire_and_return`` works reduced hours, applied to the group's FTE per
@@ -117,7 +117,7 @@ class Lever(_Strict):
             raise ValueError(f"type {self.type!r} is not a lever the plan can use; choose "
                              f"from {types}")
         if is_multiplicative(self.type):
-            top = MULTIPLICATIVE[self.type].amount_range[1]
+            top = registered_types()[self.type].amount_range[1]
             if self.max_per_year > top:
                 raise ValueError(f"max_per_year of a {self.type} lever is its amount (a "
                                  f"fraction) and must be at most {top:g}")
