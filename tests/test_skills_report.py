@@ -1,0 +1,83 @@
+"""The skills-gap view in the assessment report (docs/skills.md, issue 17).
+
+An assessment of the demo vintage whose scenario projects nurses by field
+(``roles``): the bundle carries ``tables/skills_gap.parquet``, its figures are
+those of ``wfplan project`` on the same scenario (:func:`wfplan.runs.skills.skills_headline`),
+the report shows them in a table, and ``wfplan verify`` recomputes and re-renders it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+
+from wfplan.assessment.bundle import assess
+from wfplan.assessment.skills import SKILLS_TABLE, skills_years
+from wfplan.assessment.verify import verify
+from wfplan.dataset.store import DuckDBStore
+from wfplan.report import format as fmt
+from wfplan.runs.project import project
+from wfplan.runs.skills import HEADLINE_COLUMNS, skills_headline
+
+if TYPE_CHECKING:
+    from conftest import DemoBuild
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "src" / "wfplan" / "data" / "demo_baseline.toml"
+DRAWS, SEED, HORIZON = 10, 7, 15
+
+
+@pytest.fixture(scope="module")
+def bundle(demo_vintage: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("skills-report")
+    scenario = folder / "fields.toml"
+    text = BASELINE.read_text(encoding="utf-8")
+    scenario.write_text('roles = ["nurses_health_visitors"]\n' + text, encoding="utf-8")
+    config = folder / "assessment.toml"
+    config.write_text(f'title = "Skills assessment"\nperiod = "2026"\nvintage = "demo"\n'
+                      f'scenarios = ["{scenario}"]\nhorizon = {HORIZON}\ndraws = {DRAWS}\n'
+                      f'seed = {SEED}\nlevel = "region"\n', encoding="utf-8")
+    with DuckDBStore(demo_vintage.db, read_only=True) as store:
+        assess(store, config, folder / "bundle")
+    return {"bundle": folder / "bundle", "scenario": scenario, "db": demo_vintage.db}
+
+
+def _projected(world: dict[str, Path]) -> pd.DataFrame:
+    """The skills headline of ``wfplan project`` on the same scenario, draws and seed."""
+    with DuckDBStore(world["db"], read_only=True) as store:
+        [run] = project(store, [world["scenario"]], vintage="demo", draws=DRAWS, seed=SEED,
+                        level="region")
+    return skills_headline(run.table, skills_years(HORIZON), ("E92000001",))
+
+
+def test_the_bundle_carries_the_skills_table_of_wfplan_project(bundle: dict[str, Path]) -> None:
+    table = pd.read_parquet(bundle["bundle"] / "tables" / f"{SKILLS_TABLE}.parquet")
+    expected = _projected(bundle)
+    assert list(table.columns) == HEADLINE_COLUMNS
+    assert set(table["horizon"]) == {5, 10, 15}
+    assert {"nurse_adult", "nurse_mental_health", "nurses_health_visitors"} <= set(
+        table["staff_group"])
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), expected, check_dtype=False)
+    # the results of the assessment stay by staff group: no role's rows
+    results = pd.read_parquet(bundle["bundle"] / "results.parquet", columns=["staff_group"])
+    assert "nurse_adult" not in set(results["staff_group"])
+
+
+def test_the_report_shows_the_table_and_verify_reproduces_it(bundle: dict[str, Path]) -> None:
+    marked = (bundle["bundle"] / "report.html").read_text(encoding="utf-8")
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", "", marked)).split())
+    assert "Skills gaps in England by role: shortfall and surplus" in page
+    expected = _projected(bundle)
+    row = expected[(expected["staff_group"] == "nurse_mental_health")
+                   & (expected["variable"] == "shortfall_fte")
+                   & (expected["horizon"] == 15)].iloc[0]
+    shown = fmt.value_range(row["p50"], row["p5"], row["p95"])
+    assert shown in page
+    verdict = verify(bundle["bundle"])
+    assert verdict.ok, [str(f) for f in verdict.findings]
+    assert verdict.checked["tables"] >= 6
