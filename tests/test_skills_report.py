@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from wfplan.assessment.bundle import assess
@@ -81,3 +84,18 @@ def test_the_report_shows_the_table_and_verify_reproduces_it(bundle: dict[str, P
     verdict = verify(bundle["bundle"])
     assert verdict.ok, [str(f) for f in verdict.findings]
     assert verdict.checked["tables"] >= 6
+
+
+def test_editing_a_figure_of_the_skills_table_fails_verify(bundle: dict[str, Path],
+                                                           tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle["bundle"], copy)
+    path = copy / "tables" / f"{SKILLS_TABLE}.parquet"
+    table = pq.read_table(path)
+    values = table.column("p50").to_pylist()
+    values[0] += 1.0
+    position = table.schema.get_field_index("p50")
+    pq.write_table(table.set_column(position, "p50", pa.array(values, pa.float64())), path)
+    verdict = verify(copy)
+    assert not verdict.ok
+    assert any(f"tables/{SKILLS_TABLE}.parquet" in str(f) for f in verdict.findings)
