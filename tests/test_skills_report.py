@@ -99,3 +99,28 @@ def test_editing_a_figure_of_the_skills_table_fails_verify(bundle: dict[str, Pat
     verdict = verify(copy)
     assert not verdict.ok
     assert any(f"tables/{SKILLS_TABLE}.parquet" in str(f) for f in verdict.findings)
+
+
+def test_a_group_the_assessment_cannot_split_is_refused_naming_the_file(
+    bundle: dict[str, Path]
+) -> None:
+    # doctors have grades in the role code list, but neither the demo's rows nor the role
+    # shares table give them: the assessment cannot project them by role, and says so
+    from dataclasses import replace
+
+    from wfplan.assessment.config import AssessmentConfig
+    from wfplan.assessment.skills import skills_tables
+    from wfplan.errors import InputError
+    from wfplan.runs.project import ScenarioFile, read_scenario, with_overrides
+
+    source = read_scenario(bundle["scenario"])
+    with DuckDBStore(bundle["db"], read_only=True) as store:
+        [run] = project(store, [BASELINE], vintage="demo", draws=0, level="region")
+        doctors = with_overrides(run.scenario, roles=["hchs_doctors"])
+        config = AssessmentConfig(title="t", period="2026", vintage="demo",
+                                  scenarios=[str(bundle["scenario"])], horizon=HORIZON,
+                                  draws=0, seed=SEED, level="region")
+        with pytest.raises(InputError, match=r"fields\.toml: roles: .*hchs_doctors"):
+            skills_tables(store, config, [ScenarioFile(source.path, doctors, source.sha256)],
+                          [replace(run, scenario=doctors)],
+                          pd.Timestamp(run.metadata["base_period"]).date())
