@@ -124,3 +124,39 @@ def test_a_group_the_assessment_cannot_split_is_refused_naming_the_file(
             skills_tables(store, config, [ScenarioFile(source.path, doctors, source.sha256)],
                           [replace(run, scenario=doctors)],
                           pd.Timestamp(run.metadata["base_period"]).date())
+
+
+def test_an_assessment_by_role_uses_the_vintages_own_role_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # the hand-made vintage gives nurses by field (adult, mental health): its extracts keep
+    # the role, so the table has those two fields (the role shares table would give four),
+    # split as the data is: ICB QMJ's 2 vacant FTE, 88 adult and 54 mental health nurses
+    import handmade_fields as hf
+
+    folder = tmp_path_factory.mktemp("fields-assessment")
+    db = folder / "f.duckdb"
+    with DuckDBStore(db) as store:
+        hf.build(store, folder / "roles")
+    scenario = hf.scenario(folder)
+    config = folder / "a.toml"
+    config.write_text(f'title = "Fields"\nperiod = "2026"\nvintage = "fields"\n'
+                      f'scenarios = ["{scenario}"]\nhorizon = 5\ndraws = 0\nseed = 1\n'
+                      'level = "icb"\n', encoding="utf-8")
+    with DuckDBStore(db, read_only=True) as store:
+        assess(store, config, folder / "bundle")
+    staff = pd.read_parquet(folder / "bundle" / "inputs" / "staff_in_post.parquet")
+    assert set(staff["role"].dropna()) == {hf.ADULT, hf.MH}
+    table = pd.read_parquet(folder / "bundle" / "tables" / f"{SKILLS_TABLE}.parquet")
+    short = table[table["variable"] == "shortfall_fte"].set_index("staff_group")["p50"]
+    assert set(short.index) == {hf.ADULT, hf.MH, hf.N}
+    assert short[hf.ADULT] == pytest.approx(2 * 88 / 142, rel=1e-9)
+    assert short[hf.MH] == pytest.approx(2 * 54 / 142, rel=1e-9)
+    # the fields' shortfalls sum to the group's gap in the assessment's own results
+    results = pd.read_parquet(folder / "bundle" / "results.parquet")
+    gap = results[(results["area"] == "E92000001") & (results["staff_group"] == hf.N)
+                  & (results["variable"] == "gap_fte") & (results["year"] == 2029)
+                  & (results["statistic"] == "p50")]["value"]
+    assert short[hf.N] == pytest.approx(float(gap.iloc[0]), rel=1e-9)
+    verdict = verify(folder / "bundle")
+    assert verdict.ok, [str(f) for f in verdict.findings]

@@ -51,11 +51,11 @@ def skills_table(data: ReportData, n: Numbering, source: str, period: str) -> Ta
                    source, period, notes=[
                        "Each role's shortfall is its gap where demand exceeds supply, and its "
                        "surplus the reverse; a staff group's are the sums over its roles, "
-                       "within each draw, so they are not the group's net gap. The "
-                       "assessment's input extracts are by staff group, so each group's "
-                       "headcount is shared between its roles by the role shares table of "
-                       "wfplan (its sources and assumptions: docs/skills.md), and each role "
-                       "shares its group's parameters."])
+                       "within each draw, so they are not the group's net gap. Each "
+                       "group's headcount is shared between its roles by the vintage's own "
+                       "role rows, else by wfplan's role shares table (its sources and "
+                       "assumptions: docs/skills.md), and each role shares its group's "
+                       "parameters."])
 
 
 def skills_sheets(frame: pd.DataFrame, source: str,
