@@ -18,6 +18,7 @@ that is not registered is refused.
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import operator
 from collections.abc import Mapping
@@ -202,10 +203,22 @@ def unregister(cls: type[Intervention]) -> None:
             del _REGISTRY[tag]
 
 
+#: The modules of the built-in types, in the order of the table of types in docs/model.md.
+BUILTIN_MODULES = ("wfplan.model.intervention_types", "wfplan.model.wellbeing",
+                   "wfplan.model.intervention_skills", "wfplan.model.care_pay")
+
+
 def registered_types() -> Mapping[str, type[Intervention]]:
-    """Every registered type name (aliases included) and its class, in registration order."""
+    """Every registered type name (aliases included) and its class, in a fixed order.
+
+    The built-in types by :data:`BUILTIN_MODULES`, each module's in the order it
+    defines them, then any other (a test's own) in registration order: the same
+    whichever module was imported first.
+    """
     _load_builtin_types()
-    return dict(_REGISTRY)
+    rank = {name: index for index, name in enumerate(BUILTIN_MODULES)}
+    return dict(sorted(_REGISTRY.items(),
+                       key=lambda item: rank.get(item[1].__module__, len(rank))))
 
 
 def intervention_classes() -> tuple[type[Intervention], ...]:
@@ -215,11 +228,8 @@ def intervention_classes() -> tuple[type[Intervention], ...]:
 
 def _load_builtin_types() -> None:
     # the built-in types register themselves when their module is imported
-    # in this order, the order of the table of types in docs/model.md
-    import wfplan.model.intervention_types  # noqa: I001
-    import wfplan.model.wellbeing
-    import wfplan.model.intervention_skills
-    import wfplan.model.care_pay  # noqa: F401
+    for name in BUILTIN_MODULES:
+        importlib.import_module(name)
 
 
 @functools.cache
