@@ -193,7 +193,10 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
     remove_stale_partials(out.parent)
     with partial_folder(out) as work:
         note(f"extracting the inputs from vintage {config.vintage!r}")
-        disclosure = extract(store, config.vintage, base, work / "inputs", public=public)
+        # a scenario by role needs the role of staff in post (docs/skills.md)
+        by_role = any(read_scenario(path).scenario.roles is not None for path in paths)
+        disclosure = extract(store, config.vintage, base, work / "inputs", public=public,
+                             roles=by_role)
         local = _copy_scenarios(paths, work / "scenarios")
         (work / CONFIG_FILE).write_text(config_text(config, base, local), encoding="utf-8")
         bundle_config = load_config(work / CONFIG_FILE)

@@ -19,7 +19,8 @@ Each table keeps only the rows and columns that an assessment reads:
 - ``staff_in_post``: the censuses read (the base period and the two flow
   periods' first and last censuses) by cell, staff group, age band and
   nationality (``british``, ``unknown`` or ``non_uk``: all the share of non-UK
-  staff needs); role, grade, sex and ethnicity are dropped. For the ethnicity by
+  staff needs); grade, sex and ethnicity are dropped, and role too unless a
+  scenario of the assessment projects by role (``roles``). For the ethnicity by
   pay band table, one set of England rows (``org_code`` E92000001, no staff
   group) by grade and ethnic group at the latest census with both, which no
   other figure reads. Suppressed cells stay one row each.

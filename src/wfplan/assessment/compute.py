@@ -19,6 +19,7 @@ from wfplan.analysis.gaps import gap_report
 from wfplan.analysis.metrics import Query, current_position, ethnic_minority_by_band
 from wfplan.assessment.config import AssessmentConfig
 from wfplan.assessment.extract import carried_gaps
+from wfplan.assessment.skills import skills_tables
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs
@@ -113,6 +114,10 @@ def compute(store: Store, config: AssessmentConfig, files: Sequence[ScenarioFile
     if step:
         step("computing the sensitivity of each scenario's headline gap")
     tables.update(sensitivity_tables(projections))
+    if any(source.scenario.roles is not None for source in files):
+        if step:
+            step("projecting the scenarios with roles by role, for the skills-gap table")
+        tables.update(skills_tables(store, config, files, projections, base_period))
     return Computed(results, tables, projections)
 
 

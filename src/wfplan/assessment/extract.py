@@ -82,15 +82,19 @@ def vintage_rows(store: Store, vintage: str, base_period: date) -> DuckDBStore:
     return memory
 
 
-def model_tables(store: Store, vintage: str, base_period: date) -> dict[str, pa.Table]:
-    """Return every extract table at the level the assessment models (see the module notes)."""
+def model_tables(store: Store, vintage: str, base_period: date, *,
+                 roles: bool = False) -> dict[str, pa.Table]:
+    """Return every extract table at the level the assessment models (see the module notes).
+
+    With ``roles`` (an assessment with a scenario by role), staff in post keeps its role.
+    """
     found = cells.periods(store, vintage, base_period)
 
     def typed(table: str, *parts: pa.Table) -> pa.Table:
         target = queries.table_schema(store, table)
         return pa.concat_tables([p.select(target.names).cast(target) for p in parts])
 
-    out = {table: typed(table, cells.fact_cells(store, table, vintage, found))
+    out = {table: typed(table, cells.fact_cells(store, table, vintage, found, roles=roles))
            for table in cells.FACTS}
     out["staff_in_post"] = typed("staff_in_post", out["staff_in_post"],
                                  cells.ethnicity_rows(store, vintage, found))
@@ -150,18 +154,19 @@ def disclose(tables: dict[str, pa.Table], base: date, *,
 
 
 def extract(store: Store, vintage: str, base_period: date, folder: Path, *,
-            public: bool = False) -> Disclosure:
+            public: bool = False, roles: bool = False) -> Disclosure:
     """Write what an assessment may read to ``folder/<table>.parquet``; see the module notes.
 
     Rows dated after ``base_period`` are left out, so a projection can only see
     the data up to its base. Rows are sorted, so the same data gives the same
     files. With ``public``, disclosure control is applied first (:func:`disclose`).
+    With ``roles``, staff in post keeps its ``role`` column (:func:`model_tables`).
     Returns the extracts' disclosure status.
     """
     store.require_vintage(vintage)
     rows = vintage_rows(store, vintage, base_period)
     try:
-        tables = model_tables(rows, vintage, base_period)
+        tables = model_tables(rows, vintage, base_period, roles=roles)
         gaps = gap_report(rows, vintage).sections()
     finally:
         rows.close()

@@ -19,10 +19,16 @@ import pandas as pd
 from wfplan.analysis.disclosure import disclosure_text
 from wfplan.assessment.compute import Computed
 from wfplan.assessment.config import AssessmentConfig
+from wfplan.assessment.skills import SKILLS_TABLE
 from wfplan.dataset import codelists
 from wfplan.report import derive
 from wfplan.report import format as fmt
-from wfplan.report.context import SENSITIVITY_COLUMNS, VARIANCE_COLUMNS, ReportData
+from wfplan.report.context import (
+    SENSITIVITY_COLUMNS,
+    SKILLS_COLUMNS,
+    VARIANCE_COLUMNS,
+    ReportData,
+)
 from wfplan.report.hubs import hubs_from_results
 from wfplan.runs.project import ScenarioFile
 
@@ -134,7 +140,15 @@ def report_data(config: AssessmentConfig, base: date, computed: Computed,
         signer=stamp.signer, signer_fingerprint=stamp.fingerprint,
         disclosure=stamp.disclosure,
         plans={f.scenario.name: f.scenario.plan for f in files if f.scenario.plan is not None},
+        skills=_skills(computed.tables.get(SKILLS_TABLE)),
     )
+
+
+def _skills(table: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the skills-gap table (empty when no scenario has ``roles``)."""
+    if table is None:
+        return pd.DataFrame(columns=list(SKILLS_COLUMNS))
+    return table.reset_index(drop=True)
 
 
 def _england(table: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -87,9 +87,10 @@ def _check(result: Any, probability: float) -> None:
     if result.linearised:
         out.print(f"Approximation: {', '.join(result.linearised)} multiply a rate (leaver "
                   "rates or FTE per head) and are linearised around the base scenario (the "
-                  "model's response to a 0.1% step in each year, per draw); the interaction "
-                  "between years and levers is left out. The difference above is that "
-                  "approximation's error, measured by the full model.", highlight=False)
+                  "model's response to a small step in each year, per draw: 0.1%, GBP 1 a "
+                  "head of CPD, or one returner); the interaction between years and levers "
+                  "is left out. The difference above is that approximation's error, "
+                  "measured by the full model.", highlight=False)
 
 
 def _risk_shadow(result: Any) -> None:
@@ -157,8 +158,8 @@ def plan_command(
     Solves a sample average approximation over the model's own draws with
     linopy and HiGHS (a MILP when only some draws must be closed; above 2,000
     draw x target cells, a feasible plan by LPs with its gap to a lower bound
-    stated; an LP for the least expected shortfall, objective cvar); retention and flexible
-    working are linearised around the base scenario. Writes the
+    stated; an LP for the least expected shortfall, objective cvar); retention, flexible
+    working and CPD are linearised around the base scenario. Writes the
     plan as a scenario (the base scenario plus the interventions by year, each
     with its cost and source), re-simulates it through the full model and
     prints the optimiser's gap beside the simulated one. An infeasible plan

@@ -94,6 +94,8 @@ class RetireAndReturn(Intervention):
     cost_unit: ClassVar[str] = "returner"
     extra_fields: ClassVar[str] = ("`from_age_band` (default `55_59`), `returners`, "
                                    "`returner_fte_ratio` (required with returners)")
+    #: A plan's lever of this type chooses the returners a year (the part the type costs).
+    plan_units_field: ClassVar[str] = "returners"
     amount: float = 0.0
     from_age_band: str = Field(default="55_59", min_length=1)
     #: Returners a year at full effect (heads).

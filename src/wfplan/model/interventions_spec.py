@@ -18,6 +18,7 @@ that is not registered is refused.
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import operator
 from collections.abc import Mapping
@@ -91,6 +92,9 @@ class Intervention(BaseModel):
         charged per, and the type's own fields: the table in ``docs/model.md``.
     defaults
         The type's fields whose defaults are rows of ``parameters.csv``.
+    plan_units_field
+        The field ``wfplan plan`` writes a lever's units a year to (``amount``
+        unless the type says otherwise; ``docs/plan.md``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -104,6 +108,7 @@ class Intervention(BaseModel):
     extra_fields: ClassVar[str] = ""
     #: Field name -> the parameter-table row giving its default when left out.
     defaults: ClassVar[dict[str, str]] = {}
+    plan_units_field: ClassVar[str] = "amount"
 
     type: str
     name: str | None = Field(default=None, min_length=1)
@@ -198,10 +203,22 @@ def unregister(cls: type[Intervention]) -> None:
             del _REGISTRY[tag]
 
 
+#: The modules of the built-in types, in the order of the table of types in docs/model.md.
+BUILTIN_MODULES = ("wfplan.model.intervention_types", "wfplan.model.wellbeing",
+                   "wfplan.model.intervention_skills", "wfplan.model.care_pay")
+
+
 def registered_types() -> Mapping[str, type[Intervention]]:
-    """Every registered type name (aliases included) and its class, in registration order."""
+    """Every registered type name (aliases included) and its class, in a fixed order.
+
+    The built-in types by :data:`BUILTIN_MODULES`, each module's in the order it
+    defines them, then any other (a test's own) in registration order: the same
+    whichever module was imported first.
+    """
     _load_builtin_types()
-    return dict(_REGISTRY)
+    rank = {name: index for index, name in enumerate(BUILTIN_MODULES)}
+    return dict(sorted(_REGISTRY.items(),
+                       key=lambda item: rank.get(item[1].__module__, len(rank))))
 
 
 def intervention_classes() -> tuple[type[Intervention], ...]:
@@ -211,11 +228,8 @@ def intervention_classes() -> tuple[type[Intervention], ...]:
 
 def _load_builtin_types() -> None:
     # the built-in types register themselves when their module is imported
-    # in this order, the order of the table of types in docs/model.md
-    import wfplan.model.intervention_types  # noqa: I001
-    import wfplan.model.wellbeing
-    import wfplan.model.intervention_skills
-    import wfplan.model.care_pay  # noqa: F401
+    for name in BUILTIN_MODULES:
+        importlib.import_module(name)
 
 
 @functools.cache

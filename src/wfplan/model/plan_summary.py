@@ -197,7 +197,8 @@ def check_plan(plan: PlanSummary, interventions: Sequence[object]) -> list[str]:
     found: dict[str, float] = {}
     for item in interventions:
         name = getattr(item, "name", None)
-        amount = getattr(item, "amount", None)
+        # a lever's units are the type's plan_units_field (retire_and_return: returners)
+        amount = getattr(item, getattr(type(item), "plan_units_field", "amount"), None)
         if name:
             found[str(name)] = float(amount) if isinstance(amount, int | float) else math.nan
     problems = []

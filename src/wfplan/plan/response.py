@@ -18,7 +18,13 @@ linearisation leaves out is the interaction between years and levers (a head
 kept by a cut in 2028 is then subject to 2029's cut, or works 2030's extra
 hours), of the order of the product of the amounts. The re-simulation measures
 it. Their cost per unit of amount (GBP per head in post at the base year, times
-the heads) is read from the model's own cost of the step.
+the heads) is read from the model's own cost of the step. ``cpd`` is one of
+them (a cut in leaver rates per GBP of CPD a head; its step is GBP 1 a head).
+
+``retire_and_return`` is a count lever of returners a year: one returner's
+difference times ``x``, to a second-order term (its returners' reduced hours
+are applied to the group's FTE per head, heads already there included), which
+the re-simulation measures too.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import numpy as np
 
 from wfplan.model import ModelInputs, Results, Scenario, parse_scenario, run
 from wfplan.plan.sparse import SparseResponse
-from wfplan.plan.spec import Lever, Plan, is_multiplicative
+from wfplan.plan.spec import Lever, Plan, is_multiplicative, units_field
 
 #: Units of a lever started in the finite difference (one unit: the response is per unit).
 UNIT = 1.0
@@ -38,6 +44,15 @@ UNIT = 1.0
 DENSE_MAX_BYTES = 256 * 2**20
 #: Step of a multiplicative lever's amount in the finite difference (a 0.1% change).
 STEP = 1e-3
+#: Steps of levers whose amount is not a fraction (``cpd``: GBP 1 of CPD a head).
+STEPS = {"cpd": 1.0}
+
+
+def step_of(lever_type: str) -> float:
+    """Return the amount of ``lever_type`` in its finite difference: a step, or one unit."""
+    if not is_multiplicative(lever_type):
+        return UNIT
+    return STEPS.get(lever_type, STEP)
 
 
 @dataclass(frozen=True)
@@ -118,15 +133,26 @@ def intervention(lever: Lever, year: int, amount: float, source: str) -> dict[st
     A multiplicative lever's record acts in ``year`` alone, and its
     ``cost_per_unit`` (charged by the model per head in post) is the lever's
     cost per 1.0 of amount times ``amount``, so the model's cost is linear in it.
+    A ``cpd`` lever's spend (``amount`` a head) is charged by the model itself, so
+    its record's ``cost_per_unit`` is the rest: ``(cost_per_unit - 1) x amount``.
+    A lever whose type writes its units to another field
+    (:func:`~wfplan.plan.spec.units_field`: ``retire_and_return``'s returners) has
+    ``amount`` 0.
     """
-    unit_cost = lever.cost_per_unit * amount if is_multiplicative(lever.type) else \
-        lever.cost_per_unit
+    unit_cost = lever.cost_per_unit
+    if lever.type == "cpd":
+        unit_cost = (lever.cost_per_unit - 1.0) * amount
+    elif is_multiplicative(lever.type):
+        unit_cost = lever.cost_per_unit * amount
+    field = units_field(lever.type)
     record: dict[str, Any] = {
         "name": f"{lever.name}_{year}", "type": lever.type, "staff_group": lever.staff_group,
-        "start_year": year, "end_year": year, "amount": amount, "ramp_years": 0,
-        "cost_per_unit": unit_cost, "source": source, "owner": lever.owner,
+        "start_year": year, "end_year": year, "amount": amount if field == "amount" else 0.0,
+        "ramp_years": 0, "cost_per_unit": unit_cost, "source": source, "owner": lever.owner,
         **lever.options,
     }
+    if field != "amount":
+        record[field] = amount
     if lever.area is not None:
         record["area"] = lever.area
     return record
@@ -178,7 +204,7 @@ def responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base: Results
                 done.add(family[index])
             continue
         first, last = lever_years(plan, lever, base.base_year)
-        step = STEP if is_multiplicative(lever.type) else UNIT
+        step = step_of(lever.type)
         for s, year in enumerate(start_years):
             if not first <= year <= last:
                 continue
@@ -200,7 +226,7 @@ def _family_responses(inputs: ModelInputs, scenario: Scenario, plan: Plan, base:
                       cost: np.ndarray) -> None:
     """Fill ``out`` and ``cost`` of the copies ``members`` of one lever, one run a year."""
     first, last = lever_years(plan, plan.levers[members[0]], base.base_year)
-    step = STEP if is_multiplicative(plan.levers[members[0]].type) else UNIT
+    step = step_of(plan.levers[members[0]].type)
     supply = area_cells(base, plan, "supply_fte")
     base_cost = _cost_cells(base)
     where = [_own_cells(plan, base, plan.levers[i]) for i in members]

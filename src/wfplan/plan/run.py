@@ -37,7 +37,7 @@ from wfplan.plan.response import (
     with_interventions,
 )
 from wfplan.plan.solve import Solution, solve
-from wfplan.plan.spec import Plan, PlanFile, expand_levers, is_multiplicative
+from wfplan.plan.spec import Plan, PlanFile, expand_levers, is_linearised
 from wfplan.plan.toml_out import scenario_toml
 from wfplan.runs.executor import Executor, run_scenarios
 from wfplan.runs.project import choose_vintage, read_scenario, with_overrides
@@ -52,7 +52,8 @@ class PlanResult:
 
     ``expected_shortfall`` (objective ``cvar``) is the optimiser's and the
     re-simulation's expected shortfall, FTE; ``linearised`` names the levers
-    whose response is a linearisation (multiplicative levers). ``drawn_from``
+    whose response is a linearisation (multiplicative levers, and returners of
+    ``retire_and_return``: :func:`~wfplan.plan.spec.is_linearised`). ``drawn_from``
     is the gap, in the target years, of the staff groups outside the target
     that a credential takes its staff from, without and with the plan
     (:func:`drawn_from`); ``None`` when no lever draws on such a group.
@@ -352,7 +353,15 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
         raise InputError(f"{source.path}: base_scenario: {error}") from None
     chosen = choose_vintage(store, scenario, vintage, tell or (lambda _text: None))
     scenario = with_overrides(scenario, base_vintage=chosen)
-    inputs = _inputs(store, scenario, chosen)
+    return plan_on(source, _inputs(store, scenario, chosen), scenario, out, executor)
+
+
+def plan_on(source: PlanFile, inputs: ModelInputs, scenario: Scenario, out: Path,
+            executor: Executor | None = None) -> PlanResult:
+    """Solve ``source`` on ``inputs`` from the base ``scenario``; write ``out``; re-simulate.
+
+    :func:`plan` once the vintage's inputs are read (a test may give its own).
+    """
     _check_target(source, inputs, scenario)
     expanded, families = expand_levers(source.plan, tuple(inputs.coords.area))
     source = PlanFile(source.path, expanded, source.sha256)
@@ -377,7 +386,7 @@ def plan(store: Store, source: PlanFile, out: Path, vintage: str | None = None,
         risk = (expected_shortfall(gaps[0], problem.alpha),
                 expected_shortfall(gaps[1].gap, problem.alpha))
     linearised = tuple(lever.name for lever in source.plan.levers
-                       if is_multiplicative(lever.type))
+                       if is_linearised(lever.type))
     drawn = drawn_on(source.plan)
     return PlanResult(problem, solution, _shadow(problem, solution), path,
                       _amount_table(source, problem, solution),

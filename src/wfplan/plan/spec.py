@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wfplan.errors import InputError
-from wfplan.model.intervention_types import FlexibleWorking, JoinerIntervention, Retention
+from wfplan.model.intervention_types import JoinerIntervention
 from wfplan.model.interventions_spec import Driver, Intervention, registered_types
 from wfplan.model.values import format_location
 
@@ -30,25 +30,45 @@ _SET_BY_PLAN = frozenset({"type", "name", "staff_group", "area", "start_year", "
 
 
 #: Multiplicative levers the plan linearises around the base scenario, by type name.
-MULTIPLICATIVE: dict[str, type[Retention | FlexibleWorking]] = {
-    "retention": Retention, "flexible_working": FlexibleWorking}
+#: ``cpd`` cuts leaver rates as ``retention`` does, by its sourced effect per GBP a head.
+#: (Names, not classes: importing a type's module here would change the order in which
+#: the types register, which is the order of the scenario schema and of docs/model.md.)
+MULTIPLICATIVE = frozenset({"retention", "flexible_working", "cpd"})
+
+#: Count levers whose response is not exactly linear in their units (the plan states it):
+#: a returner of ``retire_and_return`` works reduced hours, applied to the group's FTE per
+#: head in proportion to the returners so far (a second-order term).
+NEARLY_LINEAR = frozenset({"retire_and_return"})
 
 
 def count_types() -> dict[str, type[Intervention]]:
     """Return the registered count intervention types: the levers.
 
-    Those that add joiners, and those that move staff between staff groups or
-    roles (``credential``): both are linear in their amount, so one unit's
-    response times ``x`` is the effect of ``x`` units.
+    Those that add joiners, those that move staff between staff groups or roles
+    (``credential``), and ``retire_and_return``, whose units are its returners a
+    year (:attr:`~wfplan.model.interventions_spec.Intervention.plan_units_field`):
+    one unit's response times ``x`` is the effect of ``x`` units (for returners,
+    to a second-order term: :data:`NEARLY_LINEAR`).
     """
     return {name: cls for name, cls in registered_types().items()
             if isinstance(cls, type) and (issubclass(cls, JoinerIntervention)
-                                          or cls.driver is Driver.STAFF_MOVES)}
+                                          or cls.driver is Driver.STAFF_MOVES
+                                          or name in NEARLY_LINEAR)}
 
 
 def is_multiplicative(lever_type: str) -> bool:
     """Whether ``lever_type`` scales a rate (linearised in the plan) rather than counts units."""
     return lever_type in MULTIPLICATIVE
+
+
+def is_linearised(lever_type: str) -> bool:
+    """Whether the response of ``lever_type`` is approximate (the re-simulation measures it)."""
+    return is_multiplicative(lever_type) or lever_type in NEARLY_LINEAR
+
+
+def units_field(lever_type: str) -> str:
+    """Return the field of the intervention a lever's units a year are written to."""
+    return registered_types()[lever_type].plan_units_field
 
 
 class _Strict(BaseModel):
@@ -63,7 +83,11 @@ class Lever(_Strict):
     multiplicative lever (``retention``, ``flexible_working``) has the type's
     own amount in each year (0.02: a 2% cut in leaver rates, or 2% more FTE
     per head, that year) and ``cost_per_unit`` is GBP per head in post at the
-    base year, that year, per 1.0 of amount. ``cost_source`` says where the
+    base year, that year, per 1.0 of amount; ``cpd`` is one too, its amount GBP
+    of CPD a head that year and its ``cost_per_unit`` GBP per head per GBP of
+    CPD (at least 1, the spend). A ``retire_and_return`` lever's units are
+    returners a year, at ``cost_per_unit`` GBP each (its cut in the older bands'
+    leaver rates is not chosen: the plan writes 0). ``cost_source`` says where the
     cost comes from: a publication, or "wfplan assumption: ..." with the
     reasoning. ``options`` holds the type's own fields (e.g.
     ``duration_years`` of training places). ``area`` is an area code of the
@@ -93,10 +117,11 @@ class Lever(_Strict):
             raise ValueError(f"type {self.type!r} is not a lever the plan can use; choose "
                              f"from {types}")
         if is_multiplicative(self.type):
-            top = MULTIPLICATIVE[self.type].amount_range[1]
+            top = registered_types()[self.type].amount_range[1]
             if self.max_per_year > top:
                 raise ValueError(f"max_per_year of a {self.type} lever is its amount (a "
                                  f"fraction) and must be at most {top:g}")
+        self._skill_rules()
         moves = count_types().get(self.type)
         if moves is not None and moves.driver is Driver.STAFF_MOVES and \
                 "each" in (self.staff_group, self.area):
@@ -108,10 +133,26 @@ class Lever(_Strict):
         first, last = self.first_year, self.last_year
         if first is not None and last is not None and last < first:
             raise ValueError("last_year must not be before first_year")
-        taken = sorted(set(self.options) & _SET_BY_PLAN)
+        taken = sorted(set(self.options) & (_SET_BY_PLAN | {units_field(self.type)}))
         if taken:
             raise ValueError(f"options {taken} are set by the plan itself")
         return self
+
+    def _skill_rules(self) -> None:
+        """Check the rules of ``cpd`` and ``retire_and_return`` levers (docs/plan.md)."""
+        if self.type == "cpd":
+            if self.cost_per_unit < 1:
+                raise ValueError("cost_per_unit of a cpd lever is GBP per head per GBP of CPD "
+                                 "a head (the spend itself is 1): it must be at least 1")
+            cut = self.options.get("leaver_rate_cut_per_1000_gbp")
+            if isinstance(cut, int | float) and cut * self.max_per_year > 1000:
+                raise ValueError("max_per_year of a cpd lever would cut leaver rates by more "
+                                 "than all of them (leaver_rate_cut_per_1000_gbp x "
+                                 "max_per_year / 1000 must be at most 1)")
+        if self.type == "retire_and_return" and "returner_fte_ratio" not in self.options:
+            raise ValueError("a retire_and_return lever chooses returners a year: options "
+                             "must give returner_fte_ratio (a returner's FTE as a share of "
+                             "the group's FTE per head)")
 
 
 #: Money a year: one figure for every year, or a figure per calendar year.

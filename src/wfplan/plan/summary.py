@@ -30,7 +30,7 @@ from wfplan.plan.problem import Problem
 from wfplan.plan.run import SMALLEST, PlanResult
 from wfplan.plan.solve import MILLION
 from wfplan.plan.sparse import SparseResponse
-from wfplan.plan.spec import Lever, PlanFile
+from wfplan.plan.spec import Lever, PlanFile, is_linearised
 from wfplan.plan.toml_out import plan_toml
 
 #: A limit within this share of its size is met with equality (it binds).
@@ -84,10 +84,6 @@ def _gains(problem: Problem, amounts: np.ndarray, index: int) -> list[dict[str, 
     return out
 
 
-#: Lever types the plan linearises around the base scenario (they scale a rate).
-LINEARISED = frozenset({"retention", "flexible_working"})
-
-
 def _lever_of(source: PlanFile, name: str) -> tuple[Lever, str, str | None]:
     """Return the plan file's lever behind ``name``, and the copy's staff group and area.
 
@@ -120,7 +116,7 @@ def _levers(source: PlanFile, problem: Problem, amounts: np.ndarray) -> list[dic
             "cost_per_unit_gbp": unit_cost, "cost_source": lever.cost_source,
             "years": years, "units": units, "cost_gbp": [u * unit_cost for u in units],
             "gains": _gains(problem, amounts, index)}
-        if problem.lever_types[index] in LINEARISED:
+        if is_linearised(problem.lever_types[index]):
             record["linearised"] = True
         if area is not None:
             record["area"] = area

@@ -21,6 +21,7 @@ import pandas as pd
 from wfplan.dataset.provenance import OGL
 from wfplan.model.plan_summary import PlanSummary
 from wfplan.report.hubs import HUB_COLUMNS
+from wfplan.runs.skills import HEADLINE_COLUMNS as SKILLS_HEADLINE
 
 #: Provenance of every input file (from the store's ``ingests`` table).
 SOURCE_COLUMNS = ("file", "publisher", "title", "period", "licence", "sha256")
@@ -76,6 +77,8 @@ VARIANCE_COLUMNS = ("scenario", "area", "year", "rank", "quantity", "share", "to
                     "draws")
 #: What changed since the previous assessment (optional).
 CHANGE_COLUMNS = ("measure", "previous", "current", "change", "reason")
+#: The skills-gap table's columns (:func:`wfplan.runs.skills.skills_headline`).
+SKILLS_COLUMNS = tuple(SKILLS_HEADLINE)
 
 
 
@@ -189,6 +192,10 @@ class ReportData:
     disclosure : str, optional
         The bundle's disclosure status (``restricted: for accredited verifiers…``
         or ``public: …``), from :class:`wfplan.analysis.disclosure.Disclosure`.
+    skills : DataFrame
+        :data:`SKILLS_COLUMNS`: England's shortfall and surplus by role and staff
+        group (P50, P5, P95) of each scenario with ``roles``, run by role
+        (:mod:`wfplan.assessment.skills`); empty when none has: no table.
     plans : mapping of str to PlanSummary
         The plan's own summary (its ``[plan]`` table) of each scenario written by
         ``wfplan plan``, by scenario name; empty when no scenario carries one
@@ -235,6 +242,7 @@ class ReportData:
     licence: str = OGL
     disclosure: str | None = None
     plans: Mapping[str, PlanSummary] = field(default_factory=dict)
+    skills: pd.DataFrame = field(default_factory=lambda: _frame(SKILLS_COLUMNS))
 
     def __post_init__(self) -> None:
         required = {
@@ -247,7 +255,7 @@ class ReportData:
             "ethnicity": ETHNICITY_COLUMNS, "wellbeing": WELLBEING_COLUMNS,
             "parameters": PARAMETER_COLUMNS, "assumptions": ASSUMPTION_COLUMNS,
             "comparison": CHANGE_COLUMNS, "sensitivity": SENSITIVITY_COLUMNS,
-            "variance_shares": VARIANCE_COLUMNS,
+            "variance_shares": VARIANCE_COLUMNS, "skills": SKILLS_COLUMNS,
         }
         for name, columns in required.items():
             frame = getattr(self, name)

@@ -45,11 +45,13 @@ class PositionSection:
 
 @dataclass(frozen=True)
 class ProjectionsSection:
-    """Fan charts of supply and demand, and the baseline's table."""
+    """Fan charts of supply and demand, the baseline's table, and the skills gaps by role."""
 
     figures: list[FigureView]
     table: TableView
     scenario: str
+    #: Shortfall and surplus by role of the scenarios with ``roles`` (None: no such scenario).
+    skills: TableView | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from wfplan.report.section_views import (
     WellbeingSection,
 )
 from wfplan.report.sensitivity_section import sensitivity_section
+from wfplan.report.skills_section import skills_table
 from wfplan.report.summary import summary
 from wfplan.report.views import Column, Numbering, TableView, code, hash_html
 from wfplan.report.wellbeing import relation_sentences
@@ -183,8 +184,10 @@ def _projections(data: ReportData, n: Numbering, src: SourceLines) -> Projection
         f"Supply and funded demand by staff group, {data.scenario_title(scenario)} scenario: "
         "P50 (P5–P95)",
         source, period)
+    by_role = list(dict.fromkeys(data.skills["scenario"]))
+    skills = skills_table(data, n, src.projection(by_role), period) if by_role else None
     return ProjectionsSection(figures=figures, table=table,
-                              scenario=data.scenario_title(scenario))
+                              scenario=data.scenario_title(scenario), skills=skills)
 
 
 def _scenarios(data: ReportData, n: Numbering, src: SourceLines) -> ScenariosSection:

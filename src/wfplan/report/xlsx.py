@@ -38,6 +38,7 @@ from wfplan.report.context import ReportData
 from wfplan.report.hubs import hubs_sheets
 from wfplan.report.plan_tables import plan_frames
 from wfplan.report.sections import SourceLines
+from wfplan.report.skills_section import skills_sheets
 from wfplan.spreadsheet import text_cells
 
 HEADER_FILL = PatternFill("solid", fgColor="005EB8")
@@ -172,6 +173,7 @@ def _sheets(data: ReportData) -> list[tuple[str, pd.DataFrame, str, str, str]]:
         ("intervention_details", data.intervention_details,
          "Interventions with source and owner", "scenario files", proj_period),
         *hubs_sheets(data.hubs, proj, proj_period),
+        *skills_sheets(data.skills, proj, proj_period),
         ("sensitivity", data.sensitivity, "Tornado: England gap (FTE, every staff group, final "
          "year) with each uncertain quantity at its low and high value, one at a time",
          proj, proj_period),

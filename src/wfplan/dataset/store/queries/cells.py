@@ -213,9 +213,17 @@ def _sorted(store: Store, sql: str, found: Periods, vintage: str) -> pa.Table:
     return store.query_arrow(text, params)
 
 
-def fact_cells(store: Store, table: str, vintage: str, found: Periods) -> pa.Table:
-    """Return one fact table's rows summed by cell (see :mod:`wfplan.assessment.cells`)."""
+def fact_cells(store: Store, table: str, vintage: str, found: Periods, *,
+               roles: bool = False) -> pa.Table:
+    """Return one fact table's rows summed by cell (see :mod:`wfplan.assessment.cells`).
+
+    With ``roles``, ``staff_in_post`` keeps its ``role`` column (cells by role too),
+    for an assessment with a scenario by role.
+    """
     select, group = (_fill(part) for part in _SELECT[table])
+    if roles and table == "staff_in_post":
+        select = select.replace("NULL AS role", "role")
+        group = group.replace("staff_group, ", "staff_group, role, ", 1)
     return _sorted(store, f"{_from(table)} SELECT {select} FROM r GROUP BY {group}",
                    found, vintage)
 
