@@ -121,6 +121,10 @@ def test_by_role_is_refused_without_roles_in_the_data_or_with_public(kit: Kit, d
     message = kit.plain(plain.stderr)
     assert "vintage 'plain' gives no role in staff_in_post at 2024-03-31" in message
     assert "wfplan template staff_in_post" in message
+    managers = kit.cli("metrics", "--db", db, "--vintage", hf.VINTAGE, "--by", "role",
+                       "--staff-group", "managers", "--sector", "nhs_trust")
+    assert managers.exit_code == 2
+    assert "for staff group 'managers' in sector 'nhs_trust'" in kit.plain(managers.stderr)
     public = kit.cli("metrics", "--db", db, "--vintage", hf.VINTAGE, "--by", "role", "--public")
     assert public.exit_code == 2
     assert "--by role cannot be used with --public" in kit.plain(public.stderr)

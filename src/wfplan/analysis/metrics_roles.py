@@ -66,6 +66,7 @@ def position_by_role(store: Store, query: Query) -> pd.DataFrame:
         raise InputError(
             f"vintage {query.vintage!r} gives no role in staff_in_post at {census}"
             + (f" for staff group {query.staff_group!r}" if query.staff_group else "")
+            + (f" in sector {query.sector!r}" if query.sector else "")
             + ": --by role needs the role column of the staff_in_post template "
             "(wfplan template staff_in_post)")
     out = _figures(frame)
