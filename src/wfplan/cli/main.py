@@ -263,8 +263,9 @@ def metrics(
         "nearest 5 (NHS Digital practice)")] = False,
     by: Annotated[MetricsBy | None, typer.Option(
         "--by", help="Also report the current position by role within staff group, for the "
-        "staff groups whose staff_in_post rows give a role (the table follows the current "
-        "position; CSV holds it instead; JSON under \"current_position_by_role\"); not "
+        "staff groups whose staff_in_post rows give a role (tables after the others; "
+        "CSV holds it instead of the current position; JSON under "
+        "\"current_position_by_role\"); not "
         "with --public")] = None,
     db: DbOption = None,
     wait: WaitOption = None,
@@ -285,7 +286,7 @@ def metrics(
     from wfplan.dataset.store import open_store
 
     if by is not None and public:
-        _guard(lambda: by_role_refused())
+        _guard(by_role_refused)
 
     def work() -> tuple[str, dict[str, pd.DataFrame], str | None]:
         with open_store(db, read_only=True) as store:
@@ -325,8 +326,6 @@ def metrics(
         return
     metrics_table(out, position, f"Current position, vintage {chosen!r}, level {level.value}",
                   marks["current_position"])
-    if "current_position_by_role" in frames:
-        by_role_table(out, frames["current_position_by_role"], chosen, level.value)
     metrics_table(out, coverage_table(coverage), "What each figure covers: sectors and period")
     if not bands.empty:
         metrics_table(out, bands, f"Ethnic-minority share of headcount by pay band, "
@@ -338,6 +337,8 @@ def metrics(
         metrics_table(out, shown, f"Net change {start} → {end}: flows unavailable ({source}); "
                       "joiners and leavers cannot be derived from this source",
                       None if hidden is None else hidden.loc[rows.index, shown.columns])
+    if "current_position_by_role" in frames:
+        by_role_table(out, frames["current_position_by_role"], chosen, level.value)
 
 
 def _controlled(frames: dict[str, pd.DataFrame], output: OutputFormat) -> tuple[
