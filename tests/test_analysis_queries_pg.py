@@ -127,6 +127,22 @@ def test_net_change_queries_are_the_same(engines: Engines, vintage: str) -> None
             same(engines, lambda s, i=ids, p=periods, q=sel: mq.staff_by_role(s, q, i, p[1], p[0]))
 
 
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_position_by_role_is_the_same(engines: Engines, level: str) -> None:
+    from wfplan.analysis.metrics_query import Query
+    from wfplan.analysis.metrics_roles import position_by_role
+
+    at = pd.Timestamp(engines[0].scalar(  # the PCN extract's census, whose rows give roles
+        "SELECT max(period) FROM staff_in_post WHERE vintage = 'known' AND role IS NOT NULL"
+    )).date()
+    sel = mq.AreaSelection("known", level, at)
+    covered = distinct.covered(engines[0], "known", sel.at, level)
+    assert covered  # its people are counted once: the distinct counts by role are compared
+    rows = same(engines, lambda s: mq.staff_by_role_at(s, sel, covered))
+    assert rows["role"].notna().any()
+    same(engines, lambda s: position_by_role(s, Query("known", level, period=at)))
+
+
 @pytest.mark.parametrize("vintage", VINTAGES)
 def test_gap_queries_are_the_same(engines: Engines, vintage: str) -> None:
     same(engines, lambda s: gq.region_codes(s, vintage))

@@ -150,3 +150,61 @@ def test_roles_all_splits_what_it_can_and_says_which_groups_stay_whole(
     assert run.inputs.coords.staff_group == ("hchs_doctors", hf.ADULT, hf.MH)
     (kept,) = [a for a in run.metadata["assumptions"] if a["name"] == "roles: groups kept whole"]
     assert kept["value"] == ["hchs_doctors"]
+
+
+def _skills_cells(text: str) -> dict[str, list[str]]:
+    """The skills table's rows: each label (joined over its lines) and its columns' text."""
+    body = text[text.index("skills gaps by role"):]
+    body = body[body.index("┡"):body.index("└")]
+    rows: list[tuple[list[str], list[list[str]]]] = []
+    for line in body.splitlines()[1:]:
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if cells[0] and (not rows or cells[0][0].isupper()):
+            rows.append(([], [[] for _ in cells[1:]]))
+        rows[-1][0].append(cells[0])
+        for column, cell in zip(rows[-1][1], cells[1:], strict=True):
+            column.append(cell)
+    return {" ".join(x for x in label if x): [" ".join(x for x in c if x) for c in columns]
+            for label, columns in rows}
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_printed_skills_gaps_are_the_skills_headline_whole_at_any_width(
+    db: Path, tmp_path: Path, width: int
+) -> None:
+    from typer.testing import CliRunner
+
+    from wfplan.cli import app
+    from wfplan.cli.projection import _figure
+    from wfplan.report.format import staff_group_name
+    from wfplan.runs.project import HORIZONS
+    from wfplan.runs.skills import skills_headline
+
+    path = hf.scenario(tmp_path)
+    path.write_text(path.read_text().replace("horizon = 5", "horizon = 15"), encoding="utf-8")
+    out = tmp_path / "fields.csv"
+    result = CliRunner().invoke(app, ["project", str(path), "--db", str(db), "--out",
+                                      str(out)], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= width
+    assert "…" not in result.stdout
+    shown = _skills_cells(result.stdout)
+    heads = skills_headline(pd.read_csv(out), HORIZONS, (ENGLAND,))
+    assert list(heads["horizon"].unique()) == [5, 10, 15]
+    assert set(shown) == {staff_group_name(c) for c in (hf.ADULT, hf.MH, hf.N)}
+    for code, rows in heads.groupby("staff_group"):
+        value = {(r["variable"], r["horizon"]): r["p50"] for r in rows.to_dict("records")}
+        expected = [f"short {_figure(value[('shortfall_fte', h)])} "
+                    f"surplus {_figure(value[('surplus_fte', h)])} after substitution "
+                    f"{_figure(value[('shortfall_after_substitution_fte', h)])}"
+                    for h in (5, 10, 15)]
+        assert shown[staff_group_name(str(code))] == expected
+    # the CSV keeps the codes, and its figures are the run's own
+    with DuckDBStore(db, read_only=True) as store:
+        (run,) = project(store, [path])
+    direct = skills_headline(run.table, HORIZONS, (ENGLAND,))
+    pd.testing.assert_frame_equal(heads, direct, check_dtype=False, check_exact=False,
+                                  rtol=1e-12)
+    assert _figure(direct[(direct["staff_group"] == hf.MH) & (direct["horizon"] == 15)
+                          & (direct["variable"] == "shortfall_fte")]["p50"].item()) in (
+        shown[staff_group_name(hf.MH)][2])

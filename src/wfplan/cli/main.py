@@ -56,6 +56,7 @@ from wfplan.cli.display import (
 from wfplan.cli.equality import equality_command
 from wfplan.cli.evidence import evidence_command
 from wfplan.cli.keys import keys_app
+from wfplan.cli.metrics_roles import MetricsBy, by_role_refused, by_role_table
 from wfplan.cli.plan import plan_command
 from wfplan.cli.projection import (
     project_command,
@@ -260,6 +261,12 @@ def metrics(
         "--public", help="Apply disclosure control for publication: counts of 1 to 4 people "
         "suppressed (with the figures that would reveal them), other counts rounded to the "
         "nearest 5 (NHS Digital practice)")] = False,
+    by: Annotated[MetricsBy | None, typer.Option(
+        "--by", help="Also report the current position by role within staff group, for the "
+        "staff groups whose staff_in_post rows give a role (tables after the others; "
+        "CSV holds it instead of the current position; JSON under "
+        "\"current_position_by_role\"); not "
+        "with --public")] = None,
     db: DbOption = None,
     wait: WaitOption = None,
 ) -> None:
@@ -275,7 +282,11 @@ def metrics(
     """
     from wfplan.analysis import metrics as m
     from wfplan.analysis.metrics_coverage import census_behind, coverage_table
+    from wfplan.analysis.metrics_roles import position_by_role
     from wfplan.dataset.store import open_store
+
+    if by is not None and public:
+        _guard(by_role_refused)
 
     def work() -> tuple[str, dict[str, pd.DataFrame], str | None]:
         with open_store(db, read_only=True) as store:
@@ -286,6 +297,8 @@ def metrics(
             frames = {"current_position": position, "coverage": coverage,
                       "ethnic_minority_by_band": m.ethnic_minority_by_band(store, query),
                       "net_change": m.net_change(store, query)}
+            if by is MetricsBy.role:
+                frames["current_position_by_role"] = position_by_role(store, query)
             return chosen, frames, census_behind(query, position,
                                                  m.latest_by_sector(store, chosen))
 
@@ -300,7 +313,8 @@ def metrics(
     bands, change = frames["ethnic_minority_by_band"], frames["net_change"]
     if output is OutputFormat.json:
         records: dict[str, Any] = {name: _records(frames[name]) for name in (
-            "current_position", "ethnic_minority_by_band", "net_change", "coverage")}
+            "current_position", "ethnic_minority_by_band", "net_change", "coverage",
+            "current_position_by_role") if name in frames}
         if public:
             from wfplan.analysis.disclosure import POLICY
 
@@ -308,7 +322,7 @@ def metrics(
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
         return
     if output is OutputFormat.csv:
-        sys.stdout.write(csv_text(position))
+        sys.stdout.write(csv_text(frames.get("current_position_by_role", position)))
         return
     metrics_table(out, position, f"Current position, vintage {chosen!r}, level {level.value}",
                   marks["current_position"])
@@ -323,6 +337,8 @@ def metrics(
         metrics_table(out, shown, f"Net change {start} → {end}: flows unavailable ({source}); "
                       "joiners and leavers cannot be derived from this source",
                       None if hidden is None else hidden.loc[rows.index, shown.columns])
+    if "current_position_by_role" in frames:
+        by_role_table(out, frames["current_position_by_role"], chosen, level.value)
 
 
 def _controlled(frames: dict[str, pd.DataFrame], output: OutputFormat) -> tuple[

@@ -18,6 +18,7 @@ METRIC_HEADINGS = {
     "joiner_rate": "joiner %", "leaver_rate": "leaver %", "stability_index": "stability %",
     "sickness_absence_rate": "sickness %", "share_aged_55_plus": "55+ %",
     "share_non_uk": "non-UK %", "burnout_rate": "burnout %", "ethnic_minority_share": "BME %",
+    "share_of_group_headcount": "share of group %",
     "minority_headcount": "BME HC", "known_headcount": "known HC",
     "headcount_start": "HC start", "headcount_end": "HC end", "headcount_change": "HC change",
     "fte_start": "FTE start", "fte_end": "FTE end", "fte_change": "FTE change",

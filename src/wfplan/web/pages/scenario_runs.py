@@ -8,7 +8,9 @@ JavaScript the page has a "Refresh" link instead. When the job is done the page 
 its result (``GET /api/v1/jobs/{id}/results``, the rows of the visitor's scope) for
 one area and staff group (``?area=``, ``?staff_group=``): supply with the scenario's
 interventions against the baseline, the same draws without them, and demand
-(:func:`wfplan.web.charts_scenario.scenario_chart`).
+(:func:`wfplan.web.charts_scenario.scenario_chart`); a run by role also shows the
+area's skills gaps by role (``GET /api/v1/jobs/{id}/skills``,
+:mod:`wfplan.web.pages.skills_table`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from wfplan.dataset import codelists
 from wfplan.report import format as fmt
 from wfplan.web.charts_scenario import SERIES, scenario_chart
 from wfplan.web.pages.api import Api, PageError, together
 from wfplan.web.pages.render import page
 from wfplan.web.pages.session import Visitor, visitor_of
+from wfplan.web.pages.skills_table import skills_table
 
 router = APIRouter()
 JobPath = Annotated[str, Path(max_length=32, pattern=r"^[0-9a-f]{1,32}$")]
@@ -78,6 +82,8 @@ async def _result(api: Api, visitor: Visitor, job: dict[str, Any], area: str | N
     picked = _pick(group, groups, ALL_GROUPS, NURSES) or groups[0]
     answers = await together(*(api.get(path, variable=v, area=chosen, staff_group=picked)
                                for v in (*SERIES, "gap_closed_fte")))
+    by_role = set(groups) & set(codelists.get("role").codes)  # a run by role: its skills gaps
+    skills = await api.get(f"/jobs/{job['job_id']}/skills") if by_role else {}
     rows = pd.DataFrame([r for a in answers for r in a["rows"]])
     wide = rows.pivot_table(index=["variable", "year"], columns="statistic", values="value",
                             aggfunc="first").reset_index()
@@ -94,7 +100,8 @@ async def _result(api: Api, visitor: Visitor, job: dict[str, Any], area: str | N
     closed = wide[(wide["variable"] == "gap_closed_fte") & (wide["year"] == years[-1])]
     return {"chart": chart, "areas": areas, "groups": groups, "area": chosen,
             "group": picked, "results": totals, "last": years[-1] if years else None,
-            "closed": None if closed.empty else float(closed["p50"].to_numpy()[0])}
+            "closed": None if closed.empty else float(closed["p50"].to_numpy()[0]),
+            "skills": skills_table(skills, chosen, "England" if chosen == ENGLAND else chosen)}
 
 
 @router.get("/scenarios/runs/{job_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -127,6 +127,32 @@ def staff_sums(store: Store, sel: AreaSelection, distinct_ingests: Sequence[int]
     return _by_area(store, sel, select, "staff_in_post", "f.period = $period", params)
 
 
+def staff_by_role_at(store: Store, sel: AreaSelection,
+                     distinct_ingests: Sequence[int]) -> pd.DataFrame:
+    """Return staff in post at ``sel.at`` by area, staff group and role (role NULL: not given).
+
+    Only the staff groups with at least one row giving a role at ``sel.at``. As
+    :func:`staff_sums`, headcount of the ``distinct_ingests`` is left out of
+    ``headcount_cells``, ``fte_both`` and ``hc_both``.
+    """
+    cells = "NOT (f.ingest_id IN ($covered))" if distinct_ingests else "TRUE"
+    both = "f.headcount IS NOT NULL AND f.fte IS NOT NULL"
+    select = (
+        f"sum(f.headcount) FILTER (WHERE {cells}) AS headcount_cells, {_FTE} AS fte, "
+        f"{_FTE} FILTER (WHERE {cells} AND {both}) AS fte_both, "
+        f"sum(f.headcount) FILTER (WHERE {cells} AND {both}) AS hc_both, "
+        "coalesce(sum(f.headcount) FILTER (WHERE f.age_band IN ($aged)), 0) AS hc55, "
+        "sum(f.headcount) FILTER (WHERE f.age_band IS NOT NULL) AS hc_age")
+    with_roles = ("f.period = $period AND f.staff_group IN (SELECT DISTINCT staff_group FROM "
+                  "staff_in_post WHERE vintage = $vintage AND period = $period AND role IS "
+                  "NOT NULL)")
+    params = {"period": sel.at, "aged": AGED_55_PLUS, "covered": list(distinct_ingests)}
+    frame = _by_area(store, sel, select, "staff_in_post", with_roles, params,
+                     keys=("staff_group", "role"))
+    return frame[["area_code", "staff_group", "role", "headcount_cells", "fte", "fte_both",
+                  "hc_both", "hc55", "hc_age"]]
+
+
 def vacancy_period(store: Store, vintage: str, until: Any) -> Any:
     """Return the latest vacancy period on or before ``until``, or ``None``."""
     return store.scalar("SELECT max(period) FROM vacancies WHERE vintage = ? AND period <= ?",
