@@ -6,15 +6,14 @@ vintage, a database from a newer wfplan) and 1 on an unexpected failure.
 Errors are printed as plain messages, never as tracebacks; set
 ``WFPLAN_DEBUG=1`` to see the traceback of an unexpected failure.
 
-Over 400 lines (issue 10 allows it with a reason): the commands' option
-declarations, which Typer needs in the signatures, are most of it; rules and
-formatting live below (``assessment/demo.py``, ``report/headings.py``). The
-dataset commands (ingest, vintages, gaps, metrics) are the next split.
+Each command's options are declared in its signature, as Typer needs; rules and
+formatting live below (``assessment/demo.py``, ``report/headings.py``); the larger
+commands have modules of their own (``metrics``, ``projection``, ``assessment``...).
+The dataset commands still here (ingest, vintages, gaps) are the next split.
 """
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from enum import StrEnum
@@ -32,13 +31,9 @@ from wfplan.cli.backtest import backtest_command
 from wfplan.cli.common import (
     EXIT_CODES,
     DbOption,
-    Level,
-    OutputFormat,
-    PeriodOption,
     VintageOption,
     WaitOption,
     WriteVintageOption,
-    census,
     err,
     gap_area,
     out,
@@ -51,12 +46,11 @@ from wfplan.cli.display import (
     frame_table,
     metrics_table,
     print_table,
-    tidy_json,
 )
 from wfplan.cli.equality import equality_command
 from wfplan.cli.evidence import evidence_command
 from wfplan.cli.keys import keys_app
-from wfplan.cli.metrics_roles import MetricsBy, by_role_refused, by_role_table
+from wfplan.cli.metrics import metrics_command
 from wfplan.cli.plan import plan_command
 from wfplan.cli.projection import (
     project_command,
@@ -67,7 +61,6 @@ from wfplan.cli.serve import serve_command, worker_command
 from wfplan.cli.social_care import social_care_command
 from wfplan.cli.sweep import sweep_command
 from wfplan.cli.wellbeing import wellbeing_command
-from wfplan.dataset import codelists
 from wfplan.report.headings import VINTAGE_HEADINGS
 
 app = typer.Typer(
@@ -246,124 +239,7 @@ def vintages_freeze(
     out.print(f"vintage {name!r} is frozen")
 
 
-@app.command(epilog=EXIT_CODES)
-def metrics(
-    level: Annotated[Level, typer.Option(help="Level of the areas")] = Level.england,
-    area: Annotated[str | None, typer.Option(help="One area or organisation code")] = None,
-    staff_group: Annotated[str | None, typer.Option(help="Staff group code or label")] = None,
-    period: PeriodOption = None,
-    sector: Annotated[str | None, typer.Option(
-        help="Only one sector: " + ", ".join(codelists.get("sector").codes))] = None,
-    vintage: VintageOption = None,
-    output: Annotated[OutputFormat, typer.Option("--format", help="Output format")] = (
-        OutputFormat.table),
-    public: Annotated[bool, typer.Option(
-        "--public", help="Apply disclosure control for publication: counts of 1 to 4 people "
-        "suppressed (with the figures that would reveal them), other counts rounded to the "
-        "nearest 5 (NHS Digital practice)")] = False,
-    by: Annotated[MetricsBy | None, typer.Option(
-        "--by", help="Also report the current position by role within staff group, for the "
-        "staff groups whose staff_in_post rows give a role (tables after the others; "
-        "CSV holds it instead of the current position; JSON under "
-        "\"current_position_by_role\"); not "
-        "with --public")] = None,
-    db: DbOption = None,
-    wait: WaitOption = None,
-) -> None:
-    """Report the current position: staff in post, vacancies, turnover, sickness, diversity.
-
-    Each metric is n/a where the data does not support it, never 0 (empty in
-    CSV, null in JSON). A table of what each figure covers (sectors, period,
-    why n/a) follows; JSON has it under "coverage". The ethnic-minority share by
-    pay band follows in a further table. Tables too wide for the terminal are
-    split, repeating the area. With --public every table is under disclosure
-    control: suppressed cells show as * (empty in CSV, null in JSON, with the
-    row's "suppressed" true), and the output says so.
-    """
-    from wfplan.analysis import metrics as m
-    from wfplan.analysis.metrics_coverage import census_behind, coverage_table
-    from wfplan.analysis.metrics_roles import position_by_role
-    from wfplan.dataset.store import open_store
-
-    if by is not None and public:
-        _guard(by_role_refused)
-
-    def work() -> tuple[str, dict[str, pd.DataFrame], str | None]:
-        with open_store(db, read_only=True) as store:
-            chosen = read_vintage(store, vintage)
-            when = census(store, chosen, period) if period else None
-            query = m.Query(chosen, level.value, area, staff_group, when, sector)
-            position, coverage = m.position_with_coverage(store, query)
-            frames = {"current_position": position, "coverage": coverage,
-                      "ethnic_minority_by_band": m.ethnic_minority_by_band(store, query),
-                      "net_change": m.net_change(store, query)}
-            if by is MetricsBy.role:
-                frames["current_position_by_role"] = position_by_role(store, query)
-            return chosen, frames, census_behind(query, position,
-                                                 m.latest_by_sector(store, chosen))
-
-    chosen, frames, behind = _guard(work)
-    if behind:
-        err.print(f"note: {behind}. Use --period (and --sector) to report on them.",
-                  highlight=False, soft_wrap=True)
-    marks: dict[str, pd.DataFrame | None] = dict.fromkeys(frames)
-    if public:
-        frames, marks = _controlled(frames, output)
-    position, coverage = frames["current_position"], frames["coverage"]
-    bands, change = frames["ethnic_minority_by_band"], frames["net_change"]
-    if output is OutputFormat.json:
-        records: dict[str, Any] = {name: _records(frames[name]) for name in (
-            "current_position", "ethnic_minority_by_band", "net_change", "coverage",
-            "current_position_by_role") if name in frames}
-        if public:
-            from wfplan.analysis.disclosure import POLICY
-
-            records["disclosure"] = {"status": "public", **POLICY.describe_published()}
-        sys.stdout.write(json.dumps(records, indent=2) + "\n")
-        return
-    if output is OutputFormat.csv:
-        sys.stdout.write(csv_text(frames.get("current_position_by_role", position)))
-        return
-    metrics_table(out, position, f"Current position, vintage {chosen!r}, level {level.value}",
-                  marks["current_position"])
-    metrics_table(out, coverage_table(coverage), "What each figure covers: sectors and period")
-    if not bands.empty:
-        metrics_table(out, bands, f"Ethnic-minority share of headcount by pay band, "
-                      f"{bands['period'].iat[0]}", marks["ethnic_minority_by_band"])
-    for (source, start, end), rows in change.groupby(
-            ["source", "period_start", "period_end"], sort=False):
-        shown = rows.drop(columns=["source", "period_start", "period_end"])
-        hidden = marks["net_change"]
-        metrics_table(out, shown, f"Net change {start} → {end}: flows unavailable ({source}); "
-                      "joiners and leavers cannot be derived from this source",
-                      None if hidden is None else hidden.loc[rows.index, shown.columns])
-    if "current_position_by_role" in frames:
-        by_role_table(out, frames["current_position_by_role"], chosen, level.value)
-
-
-def _controlled(frames: dict[str, pd.DataFrame], output: OutputFormat) -> tuple[
-        dict[str, pd.DataFrame], dict[str, pd.DataFrame | None]]:
-    """Return the frames under disclosure control and their suppressed cells; say so.
-
-    The table says it on standard output (before the tables); CSV, which holds
-    only figures, on standard error; JSON in its ``disclosure`` field.
-    """
-    from wfplan.analysis.public import control_frame, statement
-
-    done = {name: control_frame(frame, name) for name, frame in frames.items()}
-    if output is OutputFormat.table:
-        out.print(statement(), highlight=False, soft_wrap=True, markup=False)
-    elif output is OutputFormat.csv:
-        err.print(f"note: {statement()}", highlight=False, soft_wrap=True, markup=False)
-    shown = {name: t.marked() if output is not OutputFormat.table else t.frame
-             for name, t in done.items()}
-    return shown, {name: t.suppressed for name, t in done.items()}
-
-
-def _records(frame: pd.DataFrame) -> Any:
-    """Return a frame as JSON-ready records, numbers rounded (:func:`tidy_json`)."""
-    return tidy_json(json.loads(frame.to_json(orient="records", date_format="iso",
-                                              double_precision=15)))
+app.command("metrics", epilog=EXIT_CODES)(metrics_command)
 
 
 @app.command(epilog=EXIT_CODES)
