@@ -332,7 +332,10 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
     verdict.findings += problems
     if manifest is None:
         return verdict
-    ahead = start_prerender(bundle, _child_names(full)) \
+    # A second process renders the page (and the PDF) while the re-run runs; the workbook
+    # is written here after it.
+    ahead = start_prerender(bundle, [REPORT_FILES["html"], *([REPORT_FILES["pdf"]] if full
+                                                            else [])]) \
         if (bundle / RESULTS_FILE).is_file() else None
     try:
         _verify(bundle, data, manifest, list(trusted), step, verdict, full=full, ahead=ahead)
@@ -340,15 +343,6 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
         if ahead is not None:
             ahead.stop()
     return verdict
-
-
-def _child_names(full: bool) -> list[str]:
-    """Return the report files a second process renders while verify re-runs the bundle.
-
-    The page (and with ``full`` the PDF printed from it); the workbook is written
-    here once the re-run is done.
-    """
-    return [REPORT_FILES["html"], *([REPORT_FILES["pdf"]] if full else [])]
 
 
 def _verify(bundle: Path, data: bytes, manifest: dict[str, Any], trusted: list[PublicKey],
