@@ -59,6 +59,7 @@ from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries.bundle import ingest_log
 from wfplan.errors import InputError
 from wfplan.inputs.build import resolve_period
+from wfplan.report import render, worker
 from wfplan.runs.project import ScenarioFile, read_scenario
 
 #: Files whose digest the report quotes (everything but the report itself).
@@ -191,7 +192,10 @@ def assess(store: Store, config_path: Path, out: Path, *, previous: Path | None 
     base = resolve_period(store, config.vintage, config.base_period)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out.parent)
-    with partial_folder(out) as work:
+    render.prestart_worker()  # the report's second process does its imports meanwhile
+    with contextlib.ExitStack() as stack:
+        stack.callback(worker.discard)
+        work = stack.enter_context(partial_folder(out))
         note(f"extracting the inputs from vintage {config.vintage!r}")
         # a scenario by role needs the role of staff in post (docs/skills.md)
         by_role = any(read_scenario(path).scenario.roles is not None for path in paths)

@@ -23,7 +23,7 @@ from wfplan.assessment.skills import skills_tables
 from wfplan.dataset.store import Store
 from wfplan.errors import InputError
 from wfplan.inputs.build import build_inputs
-from wfplan.model import ModelInputError, ModelInputs
+from wfplan.model import ModelInputError, ModelInputs, Scenario
 from wfplan.runs.care_pay import with_care_pay
 from wfplan.runs.project import Projection, ScenarioFile, project_one, with_overrides
 from wfplan.runs.sensitivity import TORNADO_COLUMNS, VARIANCE_COLUMNS, scenario_sensitivity
@@ -59,10 +59,7 @@ def run_scenarios(store: Store, config: AssessmentConfig, files: Sequence[Scenar
     inputs_by_groups: dict[Any, ModelInputs] = {}
     out = []
     for source in files:
-        scenario = with_overrides(source.scenario, base_vintage=vintage,
-                                  base_period=base_period.isoformat(), horizon=config.horizon,
-                                  level=config.level)
-        scenario = with_care_pay(with_wellbeing(store, vintage, scenario))
+        scenario = scenario_as_run(store, config, source.scenario, vintage, base_period)
         groups = None if scenario.staff_groups == "all" else tuple(scenario.staff_groups)
         if groups not in inputs_by_groups:
             note(f"building model inputs for {scenario.name}")
@@ -78,6 +75,19 @@ def run_scenarios(store: Store, config: AssessmentConfig, files: Sequence[Scenar
                                draws=config.draws if draws is None else draws,
                                seed=config.seed, level=config.level))
     return out
+
+
+def scenario_as_run(store: Store, config: AssessmentConfig, scenario: Scenario, vintage: str,
+                    base_period: date) -> Scenario:
+    """Return ``scenario`` with the configuration's shared settings, wellbeing and care pay.
+
+    :func:`run_scenarios` projects this scenario (with the configuration's draws
+    and seed); its run metadata records it.
+    """
+    scenario = with_overrides(scenario, base_vintage=vintage,
+                              base_period=base_period.isoformat(), horizon=config.horizon,
+                              level=config.level)
+    return with_care_pay(with_wellbeing(store, vintage, scenario))
 
 
 def sort_results(frame: pd.DataFrame) -> pd.DataFrame:

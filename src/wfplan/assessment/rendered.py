@@ -95,6 +95,26 @@ def render_cached(data: ReportData,
     return {name: kept[name] for name in wanted}
 
 
+def keep(key: str, files: dict[str, bytes]) -> None:
+    """Keep ``files``, rendered elsewhere from report data whose :func:`data_key` is ``key``.
+
+    :func:`render_cached` then hands them back for report data of that key only
+    (:mod:`wfplan.assessment.prerender`: the page a second process rendered from
+    the bundle's files while verify re-ran the assessment).
+    """
+    with _lock:
+        _renderings[key] = {**_renderings.get(key, {}), **files}
+        _renderings.move_to_end(key)
+        while len(_renderings) > KEPT:
+            _renderings.popitem(last=False)
+
+
+def rendered_any() -> bool:
+    """Return whether this process keeps any rendering (it has rendered a report before)."""
+    with _lock:
+        return bool(_renderings)
+
+
 def forget() -> None:
     """Drop every kept rendering (the next :func:`render_cached` renders anew)."""
     with _lock:

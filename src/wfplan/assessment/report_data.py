@@ -94,15 +94,20 @@ def render_bundle_report(config: AssessmentConfig, base: date, computed: Compute
 
 def report_data(config: AssessmentConfig, base: date, computed: Computed,
                 provenance: pd.DataFrame, files: list[ScenarioFile],
-                stamp: Stamp) -> ReportData:
+                stamp: Stamp, metadata: Mapping[str, Mapping[str, Any]] | None = None,
+                ) -> ReportData:
     """Return the :class:`ReportData` of an assessment (England headline, regional position).
 
     The England totals (every staff group, each sector) are rows of the
     assessment's results, summed within each draw when the scenarios ran; the
     report takes them from there, so ``wfplan verify`` checks them too.
+    ``metadata`` (scenario name to its run's metadata record) defaults to that of
+    ``computed``'s projections; the report reads each record's ``scenario`` and
+    ``assumptions`` only.
     """
     england = computed.results[computed.results["area"] == codelists.ENGLAND_CODE]
-    metadata = {p.scenario.name: p.results.metadata.record() for p in computed.projections}
+    if metadata is None:
+        metadata = {p.scenario.name: p.results.metadata.record() for p in computed.projections}
     baseline = files[0].scenario.name
     parameters, assumptions = derive.methods_from_metadata(metadata)
     bands, overall = derive.ethnicity_from_metrics(computed.tables["ethnicity_by_band"])

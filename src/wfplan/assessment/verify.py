@@ -62,7 +62,10 @@ from wfplan.assessment.manifest import (
     platform_key,
     read_manifest,
 )
-from wfplan.assessment.report_data import Stamp, render_bundle_report
+from wfplan.assessment.prerender import Prerender
+from wfplan.assessment.prerender import start as start_prerender
+from wfplan.assessment.rendered import keep, render_cached
+from wfplan.assessment.report_data import Stamp, report_data
 from wfplan.assessment.rerender import compare_report
 from wfplan.assessment.signing import Authenticity, PublicKey, check_signature
 from wfplan.dataset.provenance import sha256_file
@@ -247,8 +250,14 @@ def _check_figures(bundle: Path, fresh: Computed, verdict: Verdict) -> None:
 
 
 def _check_report(bundle: Path, manifest: dict[str, Any], rerun: _Rerun, core: str,
-                  step: Step | None, names: Sequence[str]) -> list[Finding]:
-    """Re-render the report files ``names`` from the bundle's results and manifest; compare."""
+                  step: Step | None, names: Sequence[str],
+                  ahead: Prerender | None = None) -> list[Finding]:
+    """Re-render the report files ``names`` from the bundle's results and manifest; compare.
+
+    With ``ahead`` (:mod:`wfplan.assessment.prerender`), the files it renders are
+    taken from it if it rendered equal report data, the others are rendered here
+    meanwhile.
+    """
     try:
         stored = read_outputs(bundle, rerun.computed)
         stamp = Stamp.from_manifest(manifest, core)
@@ -256,8 +265,13 @@ def _check_report(bundle: Path, manifest: dict[str, Any], rerun: _Rerun, core: s
         return [Finding("report", f"cannot be re-rendered from the bundle ({exc})")]
     if step:
         step(f"re-rendering {', '.join(names)}")
-    rendered = render_bundle_report(rerun.config, rerun.base, stored, rerun.provenance,
-                                    rerun.files, stamp, names)
+    data = report_data(rerun.config, rerun.base, stored, rerun.provenance, rerun.files, stamp)
+    if ahead is not None:
+        render_cached(data, [name for name in names if name not in ahead.names])
+        collected = ahead.collect()
+        if collected is not None:
+            keep(*collected)
+    rendered = render_cached(data, names)
     return compare_report(bundle, rendered, manifest.get("environment") or {})
 
 
@@ -318,7 +332,24 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
     verdict.findings += problems
     if manifest is None:
         return verdict
-    verdict.authenticity, signature = check_signature(bundle, data, manifest, list(trusted))
+    # A second process renders the page (and the PDF) while the re-run runs; the workbook
+    # is written here after it.
+    ahead = start_prerender(bundle, [REPORT_FILES["html"], *([REPORT_FILES["pdf"]] if full
+                                                            else [])]) \
+        if (bundle / RESULTS_FILE).is_file() else None
+    try:
+        _verify(bundle, data, manifest, list(trusted), step, verdict, full=full, ahead=ahead)
+    finally:
+        if ahead is not None:
+            ahead.stop()
+    return verdict
+
+
+def _verify(bundle: Path, data: bytes, manifest: dict[str, Any], trusted: list[PublicKey],
+            step: Step | None, verdict: Verdict, *, full: bool,
+            ahead: Prerender | None) -> None:
+    """Run checks 2 to 6 of :func:`verify` on a bundle whose manifest could be read."""
+    verdict.authenticity, signature = check_signature(bundle, data, manifest, trusted)
     verdict.findings += [Finding(where, problem) for where, problem in signature]
     verdict.findings += check_contents(bundle, manifest)
     verdict.checked["files hashed"] = len(manifest["files"])
@@ -333,7 +364,7 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
         rerun = _recompute(bundle, step)
     except WfplanError as error:
         verdict.findings.append(Finding("re-run", f"could not re-run the assessment: {error}"))
-        return verdict
+        return
     if step:
         step("comparing every figure")
     before = len(verdict.findings)
@@ -344,12 +375,13 @@ def verify(bundle: Path, *, trusted: Sequence[PublicKey] = (),
     verdict.findings += _check_metadata(bundle, rerun.computed, exact=verdict.exact)
     if (bundle / RESULTS_FILE).is_file():
         differs = len(verdict.findings) > before
-        _report_step(bundle, manifest, rerun, core, step, verdict, full=full, differs=differs)
-    return verdict
+        _report_step(bundle, manifest, rerun, core, step, verdict, full=full, differs=differs,
+                     ahead=ahead)
 
 
 def _report_step(bundle: Path, manifest: dict[str, Any], rerun: _Rerun, core: str,
-                 step: Step | None, verdict: Verdict, *, full: bool, differs: bool) -> None:
+                 step: Step | None, verdict: Verdict, *, full: bool, differs: bool,
+                 ahead: Prerender | None = None) -> None:
     """Re-render and compare the report files, unless the re-run already contradicts the bundle.
 
     With ``differs`` (the manifest's fields or the figures differ from the re-run)
@@ -363,6 +395,6 @@ def _report_step(bundle: Path, manifest: dict[str, Any], rerun: _Rerun, core: st
                                   "(above)")
         return
     names = [name for name in REPORT_FILES.values() if full or name != REPORT_FILES["pdf"]]
-    verdict.findings += _check_report(bundle, manifest, rerun, core, step, names)
+    verdict.findings += _check_report(bundle, manifest, rerun, core, step, names, ahead)
     verdict.checked["report files re-rendered"] = len(names)
     verdict.unrendered = [name for name in REPORT_FILES.values() if name not in names]

@@ -64,8 +64,19 @@ PROJECTION_VARIABLES = (
 STATISTIC_ORDER = ("principal", "p5", "p50", "p95")
 
 
+def _first_seen(values: Iterable[Any]) -> list[Any]:
+    """Return the distinct values in order of first appearance.
+
+    A Series is reduced by pandas (``unique`` keeps that order) rather than by
+    iterating over its rows in Python, which is slow for Arrow-backed strings.
+    """
+    if isinstance(values, pd.Series):
+        return list(values.unique())
+    return list(dict.fromkeys(values))
+
+
 def _one(values: Iterable[Any], what: str, given: Any) -> Any:
-    found = list(dict.fromkeys(values))
+    found = _first_seen(values)
     if given is not None:
         if given not in found:
             raise ValueError(f"no {what} {given!r} in the results; they have {found}")
@@ -97,7 +108,7 @@ def _wide(long_df: pd.DataFrame, variables: Sequence[str], years: Sequence[int])
 
 
 def _in_order(frame: pd.DataFrame, column: str, order: Iterable[Any]) -> pd.Series:
-    position = {value: i for i, value in enumerate(dict.fromkeys(order))}
+    position = {value: i for i, value in enumerate(_first_seen(order))}
     return frame[column].map(position)
 
 
@@ -150,8 +161,8 @@ def headline_from_results(long_df: pd.DataFrame, base_year: int,
     variables = ("gap_fte", "gap_pct", "gap_need_fte", "supply_fte", "demand_funded_fte")
     wide = _wide(rows, variables, years)
     wide["horizon_years"] = wide["year"] - base_year
-    wide = wide.assign(_group=_in_order(wide, "staff_group",
-                                        staff_group_order(rows["staff_group"])))
+    groups = staff_group_order(_first_seen(rows["staff_group"]))
+    wide = wide.assign(_group=_in_order(wide, "staff_group", groups))
     wide = wide.sort_values(["_group", "horizon_years"]).drop(columns="_group")
     return wide[list(HEADLINE_COLUMNS)].reset_index(drop=True)
 
@@ -170,8 +181,9 @@ def scenario_comparison_from_results(long_df: pd.DataFrame, year: int | None = N
     when = int(rows["year"].max()) if year is None else year
     variables = ("gap_fte", "gap_pct", "supply_fte", "demand_funded_fte")
     wide = _wide(rows, variables, [when])
+    groups = staff_group_order(_first_seen(rows["staff_group"]))
     wide = wide.assign(_s=_in_order(wide, "scenario", rows["scenario"]),
-                       _g=_in_order(wide, "staff_group", staff_group_order(rows["staff_group"])))
+                       _g=_in_order(wide, "staff_group", groups))
     wide = wide.sort_values(["_s", "_g"]).drop(columns=["_s", "_g"])
     return wide[list(COMPARISON_COLUMNS)].reset_index(drop=True)
 
@@ -284,7 +296,7 @@ def interventions_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Map
     for scenario, meta in metadata.items():
         specs = meta.get("scenario", {}).get("interventions", [])
         own = rows[rows["scenario"] == scenario]
-        groups = [g for g in dict.fromkeys(own["staff_group"]) if not is_total(str(g))]
+        groups = [g for g in _first_seen(own["staff_group"]) if not is_total(str(g))]
         touched: dict[str, list[Mapping[str, Any]]] = {}
         for spec in specs:
             for group in _intervention_groups(spec, groups):

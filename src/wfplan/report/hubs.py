@@ -85,16 +85,18 @@ def hubs_from_results(long_df: pd.DataFrame, metadata: Mapping[str, Mapping[str,
     for scenario, meta in metadata.items():
         specs = list(meta.get("scenario", {}).get("interventions", []))
         hubs = [s for s in specs if s.get("type") == _TYPE]
-        own = long_df[long_df["scenario"] == scenario]
-        if not hubs or not len(own):
+        if not hubs:
             continue
-        when = int(own["year"].max()) if year is None else year
+        own = long_df["scenario"] == scenario  # rows taken per hub cell below, not all
+        if not own.any():
+            continue
+        when = int(long_df.loc[own, "year"].max()) if year is None else year
         cells: dict[tuple[str, str], int] = {}
         for spec in hubs:
             key = (str(spec["area"]), str(spec["staff_group"]))
             cells[key] = cells.get(key, 0) + 1
         for (area, group), count in cells.items():
-            rows = own[(own["area"] == area) & (own["staff_group"] == group)]
+            rows = long_df[own & (long_df["area"] == area) & (long_df["staff_group"] == group)]
             cost = rows[(rows["variable"] == "intervention_cost_gbp")
                         & (rows["statistic"] == "principal") & (rows["year"] <= when)]
             final = rows[rows["year"] == when]

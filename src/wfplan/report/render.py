@@ -19,7 +19,7 @@ charts, the slowest part of the page, while this one builds the rest of it
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from wfplan.report import worker
@@ -44,6 +44,17 @@ def _processors() -> int:
 def in_parallel() -> bool:
     """Return whether the workbook is written in a second process (more than one processor)."""
     return os.environ.get(PARALLEL_ENV, "1") != "0" and _processors() > 1
+
+
+def prestart_worker() -> None:
+    """Start the second process now, if one would be used (:func:`worker.prestart`).
+
+    For a caller that will render the report after other work: the child's
+    imports are then done by the time the data is ready. Call
+    :func:`worker.discard` once done, in case no rendering took it.
+    """
+    if in_parallel():
+        worker.prestart()
 
 
 def render_report(data: ReportData,
@@ -74,7 +85,7 @@ def render_report(data: ReportData,
     files = {}
     try:
         if page:
-            html = render_html(data, started.drawn if started is not None and printed
+            html = render_html(data, _drawn(started) if started is not None and printed
                                else None)
             files[REPORT_FILES["html"]] = html.encode("utf-8")
         if printed:
@@ -86,6 +97,20 @@ def render_report(data: ReportData,
     if workbook:
         files[REPORT_FILES["xlsx"]] = worker.finish(started, data)
     return {name: files[name] for name in REPORT_FILES.values() if name in names}
+
+
+def _drawn(started: worker.Started) -> Callable[[], Mapping[str, str]]:
+    """Return how to get the gap charts of ``started``: import WeasyPrint, then wait for them.
+
+    The page is ready before the second process has drawn its charts; the import
+    of WeasyPrint, needed next for the PDF, is made meanwhile.
+    """
+    def drawn() -> Mapping[str, str]:
+        import weasyprint  # noqa: F401 - imported while the second process draws
+
+        return started.drawn()
+
+    return drawn
 
 
 def write_report(data: ReportData, out_dir: Path | str) -> dict[str, Path]:

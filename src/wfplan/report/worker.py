@@ -9,6 +9,11 @@ nothing of the caller's ``__main__`` is run again in it (a script without an
 function on a copy of the same data, so the bytes are the ones this process
 would write. If the child cannot be started or fails, :func:`finish` writes
 the workbook in this process instead, so an error is raised from here as usual.
+
+The child imports what it needs before it reads its data, so a child started
+early (:func:`prestart`, which ``wfplan assess`` calls before it extracts and
+computes) has its imports done by the time the data is ready: the next
+:func:`start` in this process gives it the data instead of starting another.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -48,19 +54,69 @@ class Started:
             return {}
 
 
+#: A child started early (:func:`prestart`) that no :func:`start` has taken yet.
+_warm: list[subprocess.Popen[bytes]] = []
+_warm_lock = threading.Lock()
+
+
+def _spawn() -> subprocess.Popen[bytes] | None:
+    """Start ``python -m wfplan.report.worker``; ``None`` if it cannot start."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        return subprocess.Popen([sys.executable, "-m", "wfplan.report.worker"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=environment)
+    except OSError:
+        return None
+
+
+def prestart() -> None:
+    """Start a child now, for the next :func:`start` in this process (none if one waits)."""
+    with _warm_lock:
+        if _warm:
+            return
+    process = _spawn()
+    if process is None:
+        return
+    with _warm_lock:
+        _warm.append(process)
+
+
+def discard() -> None:
+    """Stop a child started by :func:`prestart` that no :func:`start` took."""
+    with _warm_lock:
+        waiting = list(_warm)
+        _warm.clear()
+    for process in waiting:
+        process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def _take() -> subprocess.Popen[bytes] | None:
+    """Return the child :func:`prestart` started, if it still waits for its data."""
+    with _warm_lock:
+        process = _warm.pop() if _warm else None
+    if process is not None and process.poll() is not None:  # it ended: start another
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        return None
+    return process
+
+
 def start(data: ReportData, *, charts: bool = False) -> Started | None:
     """Start writing the workbook of ``data`` in a child process; ``None`` if it cannot start.
 
     With ``charts``, the child first draws the gap charts
     (:func:`gap_svgs`), available from :meth:`Started.drawn` before the workbook.
+    The child is the one :func:`prestart` started, if there is one.
     """
-    payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    command = [sys.executable, "-m", "wfplan.report.worker", *(["--charts"] if charts else [])]
-    try:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, env=environment)
-    except OSError:
+    payload = pickle.dumps((data, charts), protocol=pickle.HIGHEST_PROTOCOL)
+    process = _take() or _spawn()
+    if process is None:
         return None
     drawn: Future[dict[str, str]] = Future()
     if not charts:
@@ -124,17 +180,20 @@ def gap_svgs(data: ReportData) -> dict[str, str]:
 
 
 def main() -> None:
-    """Read pickled report data on standard input, write ``tables.xlsx``'s bytes to output.
+    """Read pickled (report data, charts) on standard input, write ``tables.xlsx``'s bytes.
 
-    With ``--charts``, first write the gap charts' SVGs by key, pickled, after their
-    length (8 bytes, big-endian).
+    With charts, first write the gap charts' SVGs by key, pickled, after their
+    length (8 bytes, big-endian). Everything is imported before the data is read.
     """
+    from wfplan.report import deferred, sections, summary, views  # noqa: F401 - imported early
     from wfplan.report.xlsx import xlsx_bytes
 
-    data = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from the parent process
-    if not isinstance(data, ReportData):
-        raise SystemExit("wfplan.report.worker: expected ReportData on standard input")
-    if "--charts" in sys.argv[1:]:
+    payload = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from the parent process
+    if not isinstance(payload, tuple) or len(payload) != 2 or \
+            not isinstance(payload[0], ReportData):
+        raise SystemExit("wfplan.report.worker: expected (ReportData, charts) on standard input")
+    data, charts = payload
+    if charts:
         pickled = pickle.dumps(gap_svgs(data), protocol=pickle.HIGHEST_PROTOCOL)
         sys.stdout.buffer.write(len(pickled).to_bytes(_LENGTH, "big") + pickled)
         sys.stdout.buffer.flush()

@@ -60,6 +60,18 @@ class DuckDBStore(Store):
         """Close the connection (and release the write lock)."""
         self.con.close()
 
+    def reader(self) -> DuckDBStore:
+        """Return a store on the same database through a cursor of its own, for another thread.
+
+        DuckDB runs the queries of two cursors at the same time (each on its
+        caller's thread); close the reader before this store.
+        """
+        other = object.__new__(DuckDBStore)
+        other.path, other.read_only = self.path, self.read_only
+        other.con = quiet(self.con.cursor())
+        other._in_transaction = False
+        return other
+
     def location(self) -> str:
         """Return the database file, for messages."""
         return str(self.path)
