@@ -6,10 +6,8 @@ vintage, a database from a newer wfplan) and 1 on an unexpected failure.
 Errors are printed as plain messages, never as tracebacks; set
 ``WFPLAN_DEBUG=1`` to see the traceback of an unexpected failure.
 
-Each command's options are declared in its signature, as Typer needs; rules and
-formatting live below (``assessment/demo.py``, ``report/headings.py``); the larger
-commands have modules of their own (``metrics``, ``projection``, ``assessment``...).
-The dataset commands still here (ingest, vintages, gaps) are the next split.
+Rules and formatting live below (``assessment/demo.py``, ``report/headings.py``); the
+larger commands have modules of their own. Ingest, vintages and gaps are the next split.
 """
 
 from __future__ import annotations
