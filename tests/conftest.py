@@ -54,9 +54,20 @@ def pytest_configure(config: pytest.Config) -> None:
     terminals) set it, which changed where long lines wrap. Tests that need a
     width set ``COLUMNS`` themselves. Inputs cached by ``wfplan project``
     (:mod:`wfplan.inputs.cache`) go to a folder of the session's, not the user's.
+
+    Reports render in the test's own process (``WFPLAN_RENDER_PARALLEL=0``): the
+    suite's two workers keep both processors busy, so the second process that
+    ``assess`` and ``verify`` start for the workbook, the gap charts or the page
+    would only add its imports (1.5 to 2 CPU seconds each, about 70 times a run).
+    The two-process paths are tested where they are the subject (tests/test_report.py's
+    module report, tests/test_verify_pdf.py, tests/test_verify_prerender.py), and the
+    service tests' servers and workers run with the default (tests/service/live.py).
     """
     os.environ.setdefault("WFPLAN_INPUTS_CACHE",
                           tempfile.mkdtemp(prefix="wfplan-test-inputs-cache-"))
+    from wfplan.report.render import PARALLEL_ENV
+
+    os.environ.setdefault(PARALLEL_ENV, "0")
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
     _build_each_command_once()

@@ -60,10 +60,19 @@ def require_tool(name: str) -> str:
 @pytest.fixture(scope="module")
 def built(example_report: ExampleReport,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The run's example report data (100 draws), written here by ``write_report``."""
+    """The run's example report data (100 draws), written here by ``write_report``.
+
+    Written in two processes, as a user's machine does (the suite renders in one:
+    tests/conftest.py), so that ``test_report_in_two_processes_is_the_report_in_one``
+    compares the two.
+    """
+    from wfplan.report import render
+
     root = tmp_path_factory.mktemp("report")
     data = example_report.data
-    paths = write_report(data, root / "out")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(render.PARALLEL_ENV, "1")
+        paths = write_report(data, root / "out")
     return {"data": data, "paths": paths, "html": paths["html"].read_text(encoding="utf-8"),
            "root": root}
 
@@ -338,6 +347,7 @@ def test_report_in_two_processes_is_the_report_in_one(built: dict[str, Any],
 
     # The module's report was written by write_report in two processes (the workbook
     # in the second): render it again in one and compare the bytes of every file.
+    monkeypatch.setenv(render.PARALLEL_ENV, "1")  # as the module's report was written
     assert render.in_parallel(), "this machine has one processor: nothing to compare"
     parallel = {path.name: path.read_bytes() for path in built["paths"].values()}
     assert set(parallel) == set(render.REPORT_FILES.values())

@@ -17,6 +17,7 @@ import httpx
 from wfplan.dataset import accounts
 from wfplan.dataset.store import open_store
 from wfplan.dataset.store.queries.geography import placements
+from wfplan.report.render import PARALLEL_ENV as RENDER_PARALLEL
 
 #: The scopes the tests sign in as: London region, North Central London ICB, one of its orgs.
 REGION, ICB = "Y56", "QMJ"
@@ -132,7 +133,17 @@ def start_worker(db: str, folder: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "wfplan.cli", "worker", "--db", db, "--results",
              str(folder / "results"), "--stale-after", str(STALE_S)],
-            stdout=sink, stderr=subprocess.STDOUT)
+            stdout=sink, stderr=subprocess.STDOUT, env=service_env())
+
+
+def service_env() -> dict[str, str]:
+    """The environment of a server or worker: the tests', less what a deployment lacks.
+
+    Without ``$WFPLAN_DB`` (the server takes ``--db``), and rendering reports as a
+    deployment does (in two processes where it can): the suite's own processes render
+    in one (tests/conftest.py).
+    """
+    return {k: v for k, v in os.environ.items() if k not in ("WFPLAN_DB", RENDER_PARALLEL)}
 
 
 def start(db: str, folder: Path, *, max_upload_mb: int = 1,
@@ -147,7 +158,7 @@ def start(db: str, folder: Path, *, max_upload_mb: int = 1,
     tokens, revoked, codes = (again.tokens, again.revoked, again.codes) if again else prepare(db)
     port = free_port()
     log = folder / f"serve-{port}.log"
-    env = {k: v for k, v in os.environ.items() if k != "WFPLAN_DB"}
+    env = service_env()
     env["WFPLAN_TOKEN_FAILURES"] = str(token_failures)
     with log.open("wb") as sink:
         process = subprocess.Popen(
