@@ -68,10 +68,12 @@ def _projected(hand: Path) -> pd.DataFrame:
     with DuckDBStore(hand / "hand.duckdb", read_only=True) as store:
         run = project(store, [hand / "steady.toml"], draws=6, seed=11, level="region")[0]
     names = [a["name"] for a in run.metadata["assumptions"]]
-    assert "asc_workforce" in names and "newly qualified joiners by region" in names, names
+    assert "asc_workforce" in names, names
+    assert "newly qualified joiners by region" in names, names
     # College B gives no take-up: the staff group's, recorded with its source (a string)
     filled = [a for a in run.metadata["assumptions"] if a["name"] == f"take_up_rate ({RP})"]
-    assert len(filled) == 1 and "parameter table default" in filled[0]["source"], filled
+    assert len(filled) == 1, filled
+    assert "parameter table default" in filled[0]["source"], filled
     return sort_results(run.table)
 
 

@@ -2,9 +2,10 @@
 
 ``wfplan verify`` does not take the manifest's word for what a bundle should
 hold: a bundle without ``results.parquet`` or ``tables/`` fails whatever its
-manifest lists. The extracts of :data:`~wfplan.assessment.extract.OPTIONAL_TABLES`
-are written only where the vintage has their rows: a bundle may lack them, but one
-its manifest lists must be there, unchanged. Every file at every depth must be listed in the manifest with
+manifest lists. The extracts of the tables in
+:data:`~wfplan.assessment.extract.OPTIONAL_TABLES` are written only where the
+vintage has their rows: a bundle may lack them, but one its manifest lists must be
+there, unchanged. Every file at every depth must be listed in the manifest with
 its hash, and be a file that ``wfplan assess`` writes: anything else (a
 ``manifest.json`` in a sub-folder, a symbolic link) is named as a failure.
 """

@@ -10,7 +10,10 @@ the level the assessment models** (:mod:`wfplan.assessment.cells`): cells of
 organisations of one ICB, region and sector instead of organisations, and only
 the columns, censuses and rows the projections and the report's tables read.
 Every figure computed from the extracts is the one the organisations' own rows
-give. Record-level rows (``person_records``) are never extracted.
+give. Record-level rows (``person_records``) are never extracted. The tables of
+:data:`OPTIONAL_TABLES` (the social care returns, by location cell, and the
+education programmes) are written only where the vintage has rows of them that
+the assessment reads, so a bundle of a vintage without them is as before.
 
 The data-gap report is the exception: it describes the dataset itself (which
 organisations report, which dimensions are missing), which the aggregated
