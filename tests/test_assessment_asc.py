@@ -2,7 +2,8 @@
 
 The hand-made vintage is that of tests/test_asc_supply.py (social care providers in
 London Y56 and the South West Y58, the asc_workforce returns of 31 March 2025, whose
-Hertfordshire location no ICB can be found for) with ``education_programmes`` rows
+Hertfordshire location no ICB can be found for), with two more Camden locations in the
+returns and ``education_programmes`` rows
 for registered nurses (regulated professions) in both regions. An assessment of it
 must give the figures ``wfplan project`` gives on the same vintage, scenario, draws
 and seed, and ``wfplan verify`` must reproduce them from the bundle alone.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -20,16 +22,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+import backends
+import pg_mirror
 from test_asc_supply import BASE, RP, _csv, _vintage
-from test_asc_workforce import HEADER, LOOKUP, ROWS
+from test_asc_workforce import LOOKUP, ROWS, _returns
 from wfplan.analysis import disclosure
 from wfplan.assessment.bundle import assess, core_digest
+from wfplan.assessment.cells import periods
 from wfplan.assessment.compute import sort_results
 from wfplan.assessment.manifest import bundle_files, seal_manifest
 from wfplan.assessment.verify import RESULT_KEYS, compare_frames, verify
 from wfplan.dataset.ingest import ingest
 from wfplan.dataset.provenance import sha256_file
 from wfplan.dataset.store import DuckDBStore
+from wfplan.dataset.store.queries import cells
 from wfplan.errors import RefusedError
 from wfplan.runs.project import project
 
@@ -38,6 +44,12 @@ PROGRAMMES = [("2024/25", "University A", "university", "Y56", "BSc Nursing", RP
                None, 0.8),
               ("2024/25", "College B", "fe_college", "Y58", "Nursing Associate", RP, 12, 2.0,
                None, 0.85, None)]
+#: Two more Camden locations: the first shares Camden House's care worker cell (it reports
+#: all four measures), the second, without leavers, is a cell of its own.
+MORE = [("2025-03", "1-000000008", "Camden Court", "E09000007", None, "care_worker", 20, 3, 6,
+         5),
+        ("2025-03", "1-000000009", "Camden Lodge", "E09000007", None, "care_worker", 15, 2, 5,
+         None)]
 SCENARIO = ('name = "steady"\ndescription = "No change."\nbase_vintage = "with"\n'
             f'base_period = "{BASE}"\nhorizon = 5\nlevel = "region"\nstaff_groups = "all"\n'
             'draws = 6\nseed = 11\n')
@@ -49,8 +61,11 @@ def hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("assessment_asc")
     with DuckDBStore(folder / "hand.duckdb") as store:
         (folder / V).mkdir()
-        _vintage(store, folder / V, V, returns=True)
-        ingest(store, [_csv(folder / "education_programmes.csv", PROGRAMMES, [
+        _vintage(store, folder / V, V, returns=False)
+        lookup = folder / "la_icb_lookup.csv"
+        lookup.write_text(LOOKUP, encoding="utf-8")
+        ingest(store, [lookup, _returns(folder / "asc_workforce.csv", [*ROWS, *MORE]),
+                       _csv(folder / "education_programmes.csv", PROGRAMMES, [
             "academic_year", "provider", "provider_type", "region", "programme",
             "staff_group", "starters", "duration_years", "attrition_year_1",
             "completion_rate", "take_up_rate"])], V)
@@ -98,6 +113,9 @@ def test_the_bundle_carries_the_returns_by_location_cell_and_the_programmes(hand
     assert asc["location_id"].str.startswith("~").all()
     assert asc["location_name"].isna().all()
     assert "~E10000015~-~1111" in set(asc["location_id"])
+    camden = asc[(asc["la_code"] == "E09000007") & (asc["job_role"] == "care_worker")]
+    assert sorted(zip(camden["location_id"], camden["filled_posts"], strict=True)) == [
+        ("~E09000007~-~1110", 15), ("~E09000007~-~1111", 60)]
     programmes = pq.read_table(inputs / "education_programmes.parquet")
     assert programmes.num_rows == 2
     assert verify(hand / "bundle").ok
@@ -161,8 +179,8 @@ def test_a_public_assessment_is_refused_when_the_returns_are_mostly_small_cells(
         assess(store, hand / "hand.toml", hand / "public", public=True)
     # Camden's senior care workers (2 starters, 2 leavers: 14 people with their 10 posts),
     # its registered manager (1), Kernow's nurses (8) and other roles (11), Hertfordshire's
-    # care workers (4 leavers: 29): 63 of the 173 people the returns count
-    assert "asc_workforce: 5 small cells hold 36.4% of its people" in str(refused.value)
+    # care workers (4 leavers: 29): 63 of the 224 people the returns count
+    assert "asc_workforce: 5 small cells hold 28.1% of its people" in str(refused.value)
 
 
 def _scaled(row: tuple[object, ...]) -> tuple[object, ...]:
@@ -181,8 +199,8 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Path:
         _vintage(store, folder / V, V, returns=False)
         lookup = folder / "la_icb_lookup.csv"
         lookup.write_text(LOOKUP, encoding="utf-8")
-        ingest(store, [lookup, _csv(folder / "asc_workforce.csv",
-                                    [_scaled(row) for row in ROWS], HEADER)], V)
+        ingest(store, [lookup, _returns(folder / "asc_workforce.csv",
+                                        [_scaled(row) for row in ROWS])], V)
     (folder / "steady.toml").write_text(SCENARIO, encoding="utf-8")
     (folder / "big.toml").write_text(
         f'title = "Big"\nperiod = "2025"\nvintage = "{V}"\nbase_period = "{BASE}"\n'
@@ -203,3 +221,19 @@ def test_a_public_bundle_controls_the_returns_and_verifies(public: Path):
     manager = asc.filter(pc.equal(asc.column("job_role"), "registered_manager")).to_pylist()
     assert [(r["filled_posts"], r["suppressed"]) for r in manager] == [(None, True)]
     assert verify(public).ok
+
+
+def test_the_returns_cells_are_the_same_on_postgresql(hand: Path):
+    """The cell query is portable: PostgreSQL gives the rows DuckDB gives, in order."""
+    backends.require_postgres()
+    with DuckDBStore(hand / "hand.duckdb", read_only=True) as duck:
+        found = periods(duck, V, date.fromisoformat(BASE))
+        on_duck = cells.asc_rows(duck, V, found)
+        pg = pg_mirror.mirror(duck)
+        try:
+            on_pg = cells.asc_rows(pg, V, found)
+        finally:
+            pg.close()
+    assert on_duck.num_rows == 8  # nine rows of 2025-03, two in one cell
+    assert on_duck.schema.names == on_pg.schema.names
+    assert pg_mirror.rows(on_duck) == pg_mirror.rows(on_pg)
