@@ -21,8 +21,9 @@ the published workforce tables (``tables.xlsx``) already show counts from 1 to
 NHS Digital shows them.
 
 Measures that are not counts of people are left as they are: FTE of cells that
-are shown, vacancy FTE, FTE days of sickness absence, commissioned education
-places, and population (ONS's published estimates, not about the workforce).
+are shown, vacancy FTE and the vacant posts of the social care returns, FTE days of
+sickness absence, commissioned education places, and population (ONS's published
+estimates, not about the workforce).
 
 A run is refused rather than published when suppression would leave it
 meaningless (:meth:`Policy.problems`): when more than
@@ -148,7 +149,12 @@ class Policy:
 POLICY = Policy(
     counts={"staff_in_post": ("headcount",), "flows": ("headcount",),
             "distinct_headcount": ("headcount",), "education": ("starters",),
-            "staff_survey": ("base",)},
+            "staff_survey": ("base",),
+            # posts filled count people in post (wfplan assumption: a person with two jobs
+            # fills two posts, so a count of 1 to 4 posts is at most 4 people); vacancies are
+            # posts nobody holds, as vacancy FTE, so they are left as they are
+            "asc_workforce": ("filled_posts", "starters", "leavers"),
+            "education_programmes": ("starters",)},
     revealing={"staff_in_post": ("fte",), "flows": ("fte",), "distinct_headcount": ("fte",),
                "staff_survey": ("value",)},
     proxies={"staff_in_post": "fte"},

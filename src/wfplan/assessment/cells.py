@@ -35,6 +35,14 @@ Each table keeps only the rows and columns that an assessment reads:
   regions and the local authorities of ``la_icb_lookup``; ``utilisation``
   (persons); ``la_icb_lookup`` as it is; ``distinct_headcount`` of all staff at ICB,
   region and England level at the base period; ``areas`` as they are.
+- ``education_programmes`` as it is (provider, region and programme rows: the
+  newly qualified supply by region reads each row's completion and take-up).
+- ``asc_workforce``: the latest returns on or before the base period (the only
+  ones the projections read) summed by **location cell**: every location of one
+  local authority and own ICB whose row for a job role reports the same measures
+  (``location_id`` ``~LA~ICB~FFFF``, names dropped). The placement and the rates
+  of :mod:`wfplan.inputs.asc` (sums over the locations reporting both measures)
+  are those of the locations' own rows.
 
 Rows are grouped on whether each measure is missing, so a figure that counts
 only rows with both headcount and FTE counts the same rows. The SQL is in
@@ -54,6 +62,7 @@ from wfplan.dataset.store.queries.cells import (
     PLAIN,
     ROUTES,
     Periods,
+    asc_rows,
     education_rows,
     ethnicity_rows,
     fact_cells,
@@ -61,8 +70,8 @@ from wfplan.dataset.store.queries.cells import (
     plain_rows,
 )
 
-__all__ = ["FACTS", "PLAIN", "ROUTES", "Periods", "education_rows", "ethnicity_rows",
-           "fact_cells", "organisation_cells", "periods", "plain_rows"]
+__all__ = ["FACTS", "PLAIN", "ROUTES", "Periods", "asc_rows", "education_rows",
+           "ethnicity_rows", "fact_cells", "organisation_cells", "periods", "plain_rows"]
 
 
 def _day(value: object) -> date | None:

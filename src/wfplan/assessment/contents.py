@@ -2,7 +2,10 @@
 
 ``wfplan verify`` does not take the manifest's word for what a bundle should
 hold: a bundle without ``results.parquet`` or ``tables/`` fails whatever its
-manifest lists. Every file at every depth must be listed in the manifest with
+manifest lists. The extracts of the tables in
+:data:`~wfplan.assessment.extract.OPTIONAL_TABLES` are written only where the
+vintage has their rows: a bundle may lack them, but one its manifest lists must be
+there, unchanged. Every file at every depth must be listed in the manifest with
 its hash, and be a file that ``wfplan assess`` writes: anything else (a
 ``manifest.json`` in a sub-folder, a symbolic link) is named as a failure.
 """
@@ -14,7 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wfplan.assessment.extract import carried_files, extract_tables
+from wfplan.assessment.extract import (
+    OPTIONAL_TABLES,
+    carried_files,
+    extract_tables,
+    optional_files,
+)
 from wfplan.assessment.manifest import (
     CONFIG_FILE,
     MANIFEST,
@@ -49,7 +57,8 @@ def scenario_files(manifest: Mapping[str, Any]) -> list[str]:
 
 def required_files(scenarios: Sequence[str]) -> list[str]:
     """Return every file a bundle must hold, whatever its manifest lists."""
-    return [*TOP_LEVEL, *(f"inputs/{name}.parquet" for name in extract_tables()),
+    return [*TOP_LEVEL, *(f"inputs/{name}.parquet" for name in extract_tables()
+                          if name not in OPTIONAL_TABLES),
             *(f"inputs/{name}" for name in carried_files()), *scenarios,
             *(f"tables/{name}.parquet" for name in FIXED_TABLES)]
 
@@ -62,10 +71,10 @@ def check_contents(bundle: Path, manifest: Mapping[str, Any]) -> list[Finding]:
     findings = [Finding(name, "missing: every assessment bundle has this file, whatever its "
                               "manifest lists")
                 for name in required if name not in present and name != MANIFEST]
-    allowed = set(required)
+    allowed = {*required, *(f"inputs/{name}" for name in optional_files())}
     for name, expected in sorted(listed.items()):
         if name not in present:
-            if name not in allowed:
+            if name not in required:
                 findings.append(Finding(name, "missing: the manifest lists it but it was "
                                               "deleted"))
         elif sha256_file(bundle / name) != expected:

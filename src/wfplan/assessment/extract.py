@@ -10,7 +10,10 @@ the level the assessment models** (:mod:`wfplan.assessment.cells`): cells of
 organisations of one ICB, region and sector instead of organisations, and only
 the columns, censuses and rows the projections and the report's tables read.
 Every figure computed from the extracts is the one the organisations' own rows
-give. Record-level rows (``person_records``) are never extracted.
+give. Record-level rows (``person_records``) are never extracted. The tables of
+:data:`OPTIONAL_TABLES` (the social care returns, by location cell, and the
+education programmes) are written only where the vintage has rows of them that
+the assessment reads, so a bundle of a vintage without them is as before.
 
 The data-gap report is the exception: it describes the dataset itself (which
 organisations report, which dimensions are missing), which the aggregated
@@ -53,17 +56,21 @@ GAP_SECTIONS = ("coverage", "missing_organisations", "dimensions", "stale", "unm
 CARRIED_PREFIX = "gaps_"
 
 
-#: Tidy tables an assessment does not extract yet, so its bundle and its projections
-#: are as before they existed (``education_programmes``: docs/education.md;
-#: ``asc_workforce``, which ``wfplan project`` reads but an assessment does not yet:
-#: docs/social-care.md).
-NOT_EXTRACTED = ("education_programmes", "asc_workforce")
+#: Tables extracted only where the vintage has rows the assessment reads (social care
+#: returns: docs/social-care.md; programmes by region: docs/education.md). A bundle
+#: without their file (one of a vintage without them, or made before they were extracted)
+#: loads them empty, so its files and figures are as before they existed.
+OPTIONAL_TABLES = ("asc_workforce", "education_programmes")
 
 
 def extract_tables() -> tuple[str, ...]:
     """Return the names of the tables an assessment extracts."""
-    return (*(t for t in schema.tables() if t not in NOT_EXTRACTED), *LOG_TABLES,
-            *DERIVED_TABLES)
+    return (*schema.tables(), *LOG_TABLES, *DERIVED_TABLES)
+
+
+def optional_files() -> tuple[str, ...]:
+    """Return the file names (in ``inputs/``) of the tables extracted only where they have rows."""
+    return tuple(f"{name}.parquet" for name in OPTIONAL_TABLES)
 
 
 def carried_files() -> tuple[str, ...]:
@@ -102,9 +109,11 @@ def model_tables(store: Store, vintage: str, base_period: date, *,
     out["organisations"] = typed("organisations", cells.organisation_cells(store, vintage, found))
     for table in cells.PLAIN:
         out[table] = typed(table, cells.plain_rows(store, table, vintage, found))
+    out["asc_workforce"] = typed("asc_workforce", cells.asc_rows(store, vintage, found))
     for table in LOG_TABLES:
         out[table] = queries.vintage_table(store, table, vintage)
-    return {table: out[table] for table in extract_tables()}
+    return {table: out[table] for table in extract_tables()
+            if table not in OPTIONAL_TABLES or out[table].num_rows}
 
 
 def _staffed_groups(table: pa.Table, base: date) -> set[str]:
@@ -136,7 +145,8 @@ def disclose(tables: dict[str, pa.Table], base: date, *,
     out = dict(tables)
     done = {}
     for name in disclosure.POLICY.counts:
-        out[name], done[name] = disclosure.control(tables[name], name)
+        if name in tables:
+            out[name], done[name] = disclosure.control(tables[name], name)
     lost = sorted(_staffed_groups(tables["staff_in_post"], base)
                   - _staffed_groups(out["staff_in_post"], base))
     reasons = disclosure.problems(done, lost)
@@ -222,7 +232,8 @@ def load_extracts(folder: Path, vintage: str) -> DuckDBStore:
         queries.add_frozen_vintage(store, vintage)
         for table in extract_tables():
             path = folder / f"{table}.parquet"
-            if not path.is_file() and table in (*DERIVED_TABLES, *LATER_TABLES):
+            if not path.is_file() and table in (*DERIVED_TABLES, *LATER_TABLES,
+                                                *OPTIONAL_TABLES):
                 continue
             rows = _read(path)
             if rows.num_rows:

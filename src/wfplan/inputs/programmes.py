@@ -95,7 +95,7 @@ def _fill(frame: pd.DataFrame, column: str, parameter: str,
     for group, item in resolved.items():
         assumptions.add(f"{parameter} ({group})", item.value,
                         f"education_programmes rows with no {column} take the staff group's "
-                        f"{parameter}", item.source)
+                        f"{parameter}", item.source(), item.tier)
     return values.fillna(frame["staff_group"].map({g: r.value for g, r in resolved.items()}))
 
 

@@ -18,7 +18,8 @@ from wfplan.dataset.store.queries._binding import order_by, quote
 
 #: The column that dates each row, for tables cut at the base period.
 DATED = {"staff_in_post": "period", "vacancies": "period", "flows": "period_end",
-         "sickness_absence": "period", "staff_survey": "year", "distinct_headcount": "period"}
+         "sickness_absence": "period", "staff_survey": "year", "distinct_headcount": "period",
+         "asc_workforce": "period"}
 
 
 def memory_store() -> DuckDBStore:

@@ -20,6 +20,7 @@ from wfplan.dataset import codelists
 from wfplan.dataset.store import Store
 from wfplan.dataset.store.queries._binding import AREA_ROWS, PLACEMENT, bind, literal, quote
 from wfplan.dataset.store.queries._sums import ordered_sum
+from wfplan.dataset.store.queries.asc_workforce import MEASURES as ASC_MEASURES
 
 ENGLAND = codelists.ENGLAND_CODE
 #: The joiner routes the model tells apart; every other route (but ``internal``) is ``other``.
@@ -280,6 +281,7 @@ PLAIN = {
                    "SELECT la_code FROM la_icb_lookup WHERE vintage = $vintage))"),
     "utilisation": "sex IS NULL AND activity_per_head IS NOT NULL",
     "la_icb_lookup": "TRUE",
+    "education_programmes": "TRUE",
     "distinct_headcount": ("period = $base AND level IN ('england', 'region', 'icb') AND "
                            "staff_group IS NULL AND role IS NULL"),
 }
@@ -300,6 +302,30 @@ def education_rows(store: Store, vintage: str, found: Periods) -> pa.Table:
            "(places IS NOT NULL OR starters IS NOT NULL) GROUP BY academic_year, staff_group, "
            f"completion_rate, duration_years, places IS NULL, vintage, ingest_id, {_ROW}, "
            "suppressed")
+    return _sorted(store, sql, found, vintage)
+
+
+_ASC_REPORTED = [f"CASE WHEN f.{m} IS NULL THEN '0' ELSE '1' END" for m in ASC_MEASURES]
+_ASC_FLAGS = " || ".join(_ASC_REPORTED)
+_ASC_SUMS = ", ".join(f"CAST(sum(f.{m}) AS BIGINT) AS {m}" for m in ASC_MEASURES)
+_ASC_ROW = "CASE WHEN f.suppressed THEN f.source_row ELSE 0 END"
+
+
+def asc_rows(store: Store, vintage: str, found: Periods) -> pa.Table:
+    """Return the latest ``asc_workforce`` returns up to the base period, summed by cell.
+
+    A cell is every location of one local authority and own ICB (empty: placed
+    through ``la_icb_lookup``) whose row for a job role reports the same measures;
+    its ``location_id`` is ``~LA~ICB~FFFF`` (``-`` for no ICB; the flags say
+    which of :data:`ASC_MEASURES` are reported). Location names are dropped.
+    """
+    sql = (f"SELECT f.period, '~' || f.la_code || '~' || coalesce(f.icb_code, '-') || '~' || "
+           f"{_ASC_FLAGS} AS location_id, NULL AS location_name, f.la_code, f.icb_code, "
+           f"f.job_role, {_ASC_SUMS}, f.vintage, f.ingest_id, {_ASC_ROW} AS source_row, "
+           "f.suppressed FROM asc_workforce f WHERE f.vintage = $vintage AND f.period = (SELECT "
+           "max(period) FROM asc_workforce WHERE vintage = $vintage AND period <= $base) "
+           "GROUP BY f.period, f.la_code, f.icb_code, f.job_role, "
+           f"{', '.join(_ASC_REPORTED)}, f.vintage, f.ingest_id, {_ASC_ROW}, f.suppressed")
     return _sorted(store, sql, found, vintage)
 
 
