@@ -42,7 +42,9 @@ class AssessmentConfig(BaseModel):
     scenarios: list[str] = Field(min_length=1, description="Scenario TOML files, or the names "
                                  "of shipped scenarios (baseline, ltwp, ...); the first is the "
                                  "baseline of the headline figures")
-    horizon: int = Field(15, ge=1, le=25, description="Years projected")
+    horizon: int = Field(15, ge=5, le=25, description="Years projected: at least 5, as the "
+                         "report's headline gives the gap 5, 10 and 15 years on (those within "
+                         "the horizon)")
     draws: int = Field(1000, ge=0, le=100_000, description="Monte Carlo draws")
     seed: int = Field(ge=0, description="Random seed of every scenario")
     level: Literal["england", "region", "icb"] = Field(
