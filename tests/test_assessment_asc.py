@@ -55,28 +55,38 @@ SCENARIO = ('name = "steady"\ndescription = "No change."\nbase_vintage = "with"\
             'draws = 6\nseed = 11\n')
 
 
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The vintage's database, the scenario, a configuration and its assessment bundle."""
-    folder = tmp_path_factory.mktemp("assessment_asc")
-    with DuckDBStore(folder / "hand.duckdb") as store:
+def _assessed(folder: Path, name: str, extra: list[Path], *, public: bool = False) -> Path:
+    """Load the vintage, the lookup and ``extra`` files into ``folder/NAME.duckdb``; assess it.
+
+    The assessment (``NAME.toml``: the steady scenario, 5 years, 6 draws, seed 11, by
+    region) is written to ``folder/bundle``; returns ``folder``.
+    """
+    with DuckDBStore(folder / f"{name}.duckdb") as store:
         (folder / V).mkdir()
         _vintage(store, folder / V, V, returns=False)
         lookup = folder / "la_icb_lookup.csv"
         lookup.write_text(LOOKUP, encoding="utf-8")
-        ingest(store, [lookup, _returns(folder / "asc_workforce.csv", [*ROWS, *MORE]),
-                       _csv(folder / "education_programmes.csv", PROGRAMMES, [
-            "academic_year", "provider", "provider_type", "region", "programme",
-            "staff_group", "starters", "duration_years", "attrition_year_1",
-            "completion_rate", "take_up_rate"])], V)
+        ingest(store, [lookup, *extra], V)
     (folder / "steady.toml").write_text(SCENARIO, encoding="utf-8")
-    (folder / "hand.toml").write_text(
-        f'title = "Hand"\nperiod = "2025"\nvintage = "{V}"\nbase_period = "{BASE}"\n'
+    (folder / f"{name}.toml").write_text(
+        f'title = "{name.title()}"\nperiod = "2025"\nvintage = "{V}"\nbase_period = "{BASE}"\n'
         f'scenarios = ["{folder / "steady.toml"}"]\nhorizon = 5\ndraws = 6\nseed = 11\n'
         'level = "region"\n', encoding="utf-8")
-    with DuckDBStore(folder / "hand.duckdb", read_only=True) as store:
-        assess(store, folder / "hand.toml", folder / "bundle")
+    with DuckDBStore(folder / f"{name}.duckdb", read_only=True) as store:
+        assess(store, folder / f"{name}.toml", folder / "bundle", public=public)
     return folder
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The vintage's database, the scenario, a configuration and its assessment bundle."""
+    folder = tmp_path_factory.mktemp("assessment_asc")
+    return _assessed(folder, "hand", [
+        _returns(folder / "asc_workforce.csv", [*ROWS, *MORE]),
+        _csv(folder / "education_programmes.csv", PROGRAMMES, [
+            "academic_year", "provider", "provider_type", "region", "programme",
+            "staff_group", "starters", "duration_years", "attrition_year_1",
+            "completion_rate", "take_up_rate"])])
 
 
 def _projected(hand: Path) -> pd.DataFrame:
@@ -194,21 +204,8 @@ def _scaled(row: tuple[object, ...]) -> tuple[object, ...]:
 def public(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A public bundle of the vintage with ten times the returns (one small cell left)."""
     folder = tmp_path_factory.mktemp("assessment_asc_public")
-    with DuckDBStore(folder / "big.duckdb") as store:
-        (folder / V).mkdir()
-        _vintage(store, folder / V, V, returns=False)
-        lookup = folder / "la_icb_lookup.csv"
-        lookup.write_text(LOOKUP, encoding="utf-8")
-        ingest(store, [lookup, _returns(folder / "asc_workforce.csv",
-                                        [_scaled(row) for row in ROWS])], V)
-    (folder / "steady.toml").write_text(SCENARIO, encoding="utf-8")
-    (folder / "big.toml").write_text(
-        f'title = "Big"\nperiod = "2025"\nvintage = "{V}"\nbase_period = "{BASE}"\n'
-        f'scenarios = ["{folder / "steady.toml"}"]\nhorizon = 5\ndraws = 6\nseed = 11\n'
-        'level = "region"\n', encoding="utf-8")
-    with DuckDBStore(folder / "big.duckdb", read_only=True) as store:
-        assess(store, folder / "big.toml", folder / "bundle", public=True)
-    return folder / "bundle"
+    returns = _returns(folder / "asc_workforce.csv", [_scaled(row) for row in ROWS])
+    return _assessed(folder, "big", [returns], public=True) / "bundle"
 
 
 def test_a_public_bundle_controls_the_returns_and_verifies(public: Path):
